@@ -1,0 +1,42 @@
+# complaintkit: `make demo` runs the main job on the embedded store, `make test` runs every check.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_STORE := tinydb://demo/complaints.json
+
+.PHONY: setup demo test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: $(STAMP)
+	rm -rf demo && mkdir -p demo
+	$(BIN)/complaintkit --store $(DEMO_STORE) init
+	$(BIN)/complaintkit --store $(DEMO_STORE) import examples/complaints.csv
+	$(BIN)/complaintkit --store $(DEMO_STORE) list --limit 10
+	$(BIN)/complaintkit --store $(DEMO_STORE) report summary
+	$(BIN)/complaintkit --store $(DEMO_STORE) --lang zh report summary
+
+lint: $(STAMP)
+	$(BIN)/ruff check src plugins cli tests benchmarks
+	$(BIN)/ruff format --check src plugins cli tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_import.py --n 10000 --n 100000
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The complaintkit command line."""

@@ -1,0 +1,1 @@
+"""complaintkit first-party plugin."""

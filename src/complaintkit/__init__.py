@@ -1,0 +1,109 @@
+"""complaintkit: customer-complaint management (客户投诉管理) for CRMs, extensible with plugins.
+
+The public API is listed in ``__all__``; names are imported lazily so that ``import
+complaintkit`` (and ``complaintkit --help``) stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from .classification import (
+        Classification,
+        ClassificationScheme,
+        KeywordRule,
+        LabelDef,
+        LabelRules,
+        Names,
+        RuleScheme,
+        RuleSet,
+        load_rule_file,
+        rule_set_from_dict,
+    )
+    from .config import Config, load_config
+    from .desk import Desk, new_reference, utcnow
+    from .errors import (
+        ComplaintkitError,
+        ConfigError,
+        ConflictError,
+        DuplicateComplaintError,
+        DuplicateNameError,
+        NotFoundError,
+        NotificationFailed,
+        PluginLoadError,
+        StorageError,
+        StoreLockedError,
+        TransitionRejected,
+        UnknownSchemeError,
+        ValidationError,
+    )
+    from .host import PluginFailure, PluginHost, make_host
+    from .model import (
+        Channel,
+        Complaint,
+        EscalationLevel,
+        Event,
+        Label,
+        Party,
+        Remedy,
+        RemedyKind,
+        Status,
+    )
+    from .notification import Notification, NotificationChannel
+    from .reporting import Column, Report, ReportContext, Reporter, Table, label_names
+    from .storage import (
+        AddResult,
+        ComplaintFilter,
+        StorageBackend,
+        Store,
+        UpdateResult,
+        group_value,
+        parse_url,
+    )
+
+_EXPORTS = {
+    "classification": [
+        "Classification", "ClassificationScheme", "KeywordRule", "LabelDef", "LabelRules",
+        "Names", "RuleScheme", "RuleSet", "load_rule_file", "rule_set_from_dict",
+    ],
+    "config": ["Config", "load_config"],
+    "desk": ["Desk", "new_reference", "utcnow"],
+    "errors": [
+        "ComplaintkitError", "ConfigError", "ConflictError", "DuplicateComplaintError",
+        "DuplicateNameError", "NotFoundError", "NotificationFailed", "PluginLoadError",
+        "StorageError", "StoreLockedError", "TransitionRejected", "UnknownSchemeError",
+        "ValidationError",
+    ],
+    "host": ["PluginFailure", "PluginHost", "make_host"],
+    "model": [
+        "Channel", "Complaint", "EscalationLevel", "Event", "Label", "Party", "Remedy",
+        "RemedyKind", "Status",
+    ],
+    "notification": ["Notification", "NotificationChannel"],
+    "reporting": ["Column", "Report", "ReportContext", "Reporter", "Table", "label_names"],
+    "storage": [
+        "AddResult", "ComplaintFilter", "StorageBackend", "Store", "UpdateResult",
+        "group_value", "parse_url",
+    ],
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = ["hookimpl", *sorted(_WHERE)]
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'complaintkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

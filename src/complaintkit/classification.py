@@ -1,0 +1,342 @@
+"""Classification schemes: the protocol plugins implement, and a bilingual keyword-rule engine.
+
+A scheme is one independent axis (severity, cause, behaviour, purpose, …) with a fixed set of
+labels, each carrying an English and a Chinese name. :class:`RuleScheme` is the engine most
+schemes use: weighted keyword phrases in both languages, matched in one pass of an Aho-Corasick
+automaton, so the cost per complaint does not grow with the number of phrases. Rule sets are
+plain data (:class:`RuleSet`), loadable from TOML and extendable or replaceable from
+configuration (see :func:`load_rule_file` and :meth:`RuleSet.merged`).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import attrs
+
+from .errors import ConfigError
+
+__all__ = [
+    "Names",
+    "LabelDef",
+    "Classification",
+    "ClassificationScheme",
+    "KeywordRule",
+    "LabelRules",
+    "RuleSet",
+    "RuleScheme",
+    "load_rule_file",
+    "rule_set_from_dict",
+]
+
+
+@attrs.frozen
+class Names:
+    """A name in both project languages."""
+
+    en: str
+    zh: str
+
+    def get(self, lang: str) -> str:
+        """The name in ``lang`` ("en" or "zh"); English for any other language."""
+        return self.zh if lang == "zh" else self.en
+
+
+@attrs.frozen
+class LabelDef:
+    """One label a scheme can give: its stable key, names in both languages, a description."""
+
+    name: str
+    names: Names
+    description: str = ""
+
+
+@attrs.frozen
+class Classification:
+    """A scheme's verdict: the label, how sure it is (0–1), and the phrases that decided it."""
+
+    label: str
+    confidence: float
+    evidence: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class ClassificationScheme(Protocol):
+    """What a classification plugin registers.
+
+    ``classify`` receives the complaint's title and text joined by a newline and returns a
+    :class:`Classification`, or None when the scheme cannot say anything about this text.
+    It must be safe to call from several threads and must not keep per-call state.
+    """
+
+    name: str
+    names: Names
+    labels: Sequence[LabelDef]
+
+    def classify(self, text: str) -> Classification | None:
+        """Classify one complaint text."""
+        ...
+
+
+@attrs.frozen
+class KeywordRule:
+    """A phrase that votes for a label with a weight.
+
+    English phrases match whole words, case-insensitively; a trailing ``*`` matches any word
+    ending (``charg*`` matches "charged", "charges"). Chinese phrases match anywhere.
+    """
+
+    phrase: str
+    weight: float = 1.0
+
+
+@attrs.frozen
+class LabelRules:
+    """A label and the keyword rules that vote for it."""
+
+    label: LabelDef
+    rules: tuple[KeywordRule, ...] = ()
+
+
+@attrs.frozen
+class RuleSet:
+    """The data behind a :class:`RuleScheme`.
+
+    ``default`` is the label given when no rule matches (e.g. severity "general"), with
+    ``default_confidence``; without a default the scheme returns None on no match.
+    ``negations`` are phrases (不错, "not bad") inside which no keyword counts.
+    """
+
+    name: str
+    names: Names
+    labels: tuple[LabelRules, ...]
+    default: str | None = None
+    default_confidence: float = 0.3
+    negations: tuple[str, ...] = ()
+    description: str = ""
+
+    def merged(self, other: RuleSet) -> RuleSet:
+        """This rule set extended by ``other``: new labels added, keywords of shared labels joined."""
+        by_name = {lr.label.name: lr for lr in self.labels}
+        for extra in other.labels:
+            if extra.label.name in by_name:
+                base = by_name[extra.label.name]
+                by_name[extra.label.name] = LabelRules(base.label, base.rules + extra.rules)
+            else:
+                by_name[extra.label.name] = extra
+        return attrs.evolve(
+            self,
+            labels=tuple(by_name.values()),
+            negations=self.negations + tuple(n for n in other.negations if n not in self.negations),
+            default=other.default or self.default,
+        )
+
+
+def _is_word_char(ch: str) -> bool:
+    return ch.isascii() and (ch.isalnum() or ch == "_")
+
+
+class RuleScheme:
+    """A :class:`ClassificationScheme` driven by a :class:`RuleSet`.
+
+    The score of a label is the sum of the weights of the distinct phrases found for it; the
+    winner's confidence grows with its own score and with its share of all scores, so one weak
+    hit gives a modest confidence and several agreeing hits a high one.
+    """
+
+    def __init__(self, rule_set: RuleSet) -> None:
+        import ahocorasick  # imported here: only commands that classify pay for it
+
+        self.rule_set = rule_set
+        self.name = rule_set.name
+        self.names = rule_set.names
+        self.labels: tuple[LabelDef, ...] = tuple(lr.label for lr in rule_set.labels)
+        known = {label.name for label in self.labels}
+        if rule_set.default is not None and rule_set.default not in known:
+            raise ConfigError(
+                f"scheme {rule_set.name!r}: default label {rule_set.default!r} is not one of "
+                f"its labels ({', '.join(sorted(known))})"
+            )
+        automaton = ahocorasick.Automaton()
+        entries: dict[str, list[tuple[int, float, bool, bool]]] = {}
+        for index, label_rules in enumerate(rule_set.labels):
+            for rule in label_rules.rules:
+                phrase = rule.phrase.lower().strip()
+                prefix = phrase.endswith("*")
+                phrase = phrase.rstrip("*").strip()
+                if not phrase:
+                    continue
+                english = phrase.isascii()
+                entries.setdefault(phrase, []).append((index, rule.weight, english, prefix))
+        for negation in rule_set.negations:
+            phrase = negation.lower().strip()
+            if phrase:
+                entries.setdefault(phrase, []).append((-1, 0.0, phrase.isascii(), False))
+        for phrase, values in entries.items():
+            automaton.add_word(phrase, (phrase, tuple(values)))
+        self._automaton: Any = automaton if entries else None
+        if entries:
+            automaton.make_automaton()
+
+    def __repr__(self) -> str:
+        return f"<RuleScheme {self.name} labels={[label.name for label in self.labels]}>"
+
+    def classify(self, text: str) -> Classification | None:
+        """Score every label by the phrases found in ``text`` and return the best one."""
+        hits = self._hits(text) if self._automaton is not None and text else []
+        if not hits:
+            return self._default()
+        scores: dict[int, float] = {}
+        evidence: dict[int, list[str]] = {}
+        for index, weight, phrase in hits:
+            scores[index] = scores.get(index, 0.0) + weight
+            evidence.setdefault(index, []).append(phrase)
+        # Highest score wins; ties go to the label listed first in the rule set.
+        best = max(scores, key=lambda i: (scores[i], -i))
+        best_score = scores[best]
+        if best_score <= 0:
+            return self._default()
+        total = sum(s for s in scores.values() if s > 0)
+        confidence = (best_score / total) * (1.0 - math.exp(-best_score / 1.5))
+        confidence = round(min(0.99, max(0.05, confidence)), 3)
+        return Classification(
+            self.labels[best].name, confidence, tuple(dict.fromkeys(evidence[best]))
+        )
+
+    def _default(self) -> Classification | None:
+        if self.rule_set.default is None:
+            return None
+        return Classification(self.rule_set.default, self.rule_set.default_confidence, ())
+
+    def _hits(self, text: str) -> list[tuple[int, float, str]]:
+        lowered = text.lower()
+        size = len(lowered)
+        found: list[tuple[int, int, str, tuple[tuple[int, float, bool, bool], ...]]] = []
+        masked: list[tuple[int, int]] = []
+        for end, (phrase, values) in self._automaton.iter(lowered):
+            start = end - len(phrase) + 1
+            found.append((start, end, phrase, values))
+            if any(v[0] == -1 for v in values):
+                masked.append((start, end))
+        hits: list[tuple[int, float, str]] = []
+        seen: set[tuple[int, str]] = set()
+        for start, end, phrase, values in found:
+            if masked and any(ms <= start and end <= me for ms, me in masked):
+                continue
+            for index, weight, english, prefix in values:
+                if index < 0:
+                    continue
+                if english:
+                    if start > 0 and _is_word_char(lowered[start - 1]):
+                        continue
+                    if not prefix and end + 1 < size and _is_word_char(lowered[end + 1]):
+                        continue
+                key = (index, phrase)
+                if key in seen:
+                    continue
+                seen.add(key)
+                stop = end + 1
+                if prefix:
+                    while stop < size and _is_word_char(lowered[stop]):
+                        stop += 1
+                hits.append((index, weight, text[start:stop]))
+        return hits
+
+
+def _names(data: Mapping[str, Any], where: str, fallback: str) -> Names:
+    en = data.get("en", fallback)
+    zh = data.get("zh")
+    if not isinstance(en, str) or not isinstance(zh, str) or not zh:
+        raise ConfigError(f"{where}: needs both an English name (en) and a Chinese name (zh)")
+    return Names(en, zh)
+
+
+def _rules(values: Iterable[Any], where: str) -> tuple[KeywordRule, ...]:
+    rules: list[KeywordRule] = []
+    for value in values:
+        if isinstance(value, str):
+            rules.append(KeywordRule(value))
+        elif isinstance(value, Mapping) and isinstance(value.get("phrase"), str):
+            weight = value.get("weight", 1.0)
+            if not isinstance(weight, (int, float)):
+                raise ConfigError(f"{where}: weight of {value['phrase']!r} must be a number")
+            rules.append(KeywordRule(value["phrase"], float(weight)))
+        else:
+            raise ConfigError(
+                f"{where}: each keyword is a string or a table with phrase and weight, got {value!r}"
+            )
+    return tuple(rules)
+
+
+def rule_set_from_dict(data: Mapping[str, Any], where: str) -> RuleSet:
+    """Build a :class:`RuleSet` from plain data (a parsed TOML file); errors name ``where``.
+
+    Shape::
+
+        name = "cause"
+        en = "Cause"
+        zh = "投诉原因"
+        default = "service_quality"      # optional
+        negations = ["不错", "not bad"]   # optional
+        [[labels]]
+        name = "price"
+        en = "Price"
+        zh = "价格"
+        keywords = ["overcharg*", "价格", {phrase = "乱收费", weight = 2}]
+    """
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: the rule set needs a name")
+    labels_data = data.get("labels", [])
+    if not isinstance(labels_data, list):
+        raise ConfigError(f"{where}: labels must be a list of tables ([[labels]])")
+    labels: list[LabelRules] = []
+    for position, item in enumerate(labels_data, 1):
+        lwhere = f"{where}, label #{position}"
+        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+            raise ConfigError(f"{lwhere}: each label needs a name")
+        lwhere = f"{where}, label {item['name']!r}"
+        keywords = item.get("keywords", [])
+        if not isinstance(keywords, list):
+            raise ConfigError(f"{lwhere}: keywords must be a list")
+        names = _names(item, lwhere, item["name"]) if "zh" in item else None
+        if names is None:
+            # An extension may add keywords to an existing label without repeating its names.
+            names = Names(item.get("en", item["name"]), item.get("zh", ""))
+        labels.append(
+            LabelRules(
+                LabelDef(item["name"], names, str(item.get("description", ""))),
+                _rules(keywords, lwhere),
+            )
+        )
+    negations = data.get("negations", [])
+    if not isinstance(negations, list) or not all(isinstance(n, str) for n in negations):
+        raise ConfigError(f"{where}: negations must be a list of strings")
+    default = data.get("default")
+    if default is not None and not isinstance(default, str):
+        raise ConfigError(f"{where}: default must be a label name")
+    return RuleSet(
+        name=name,
+        names=Names(str(data.get("en", name)), str(data.get("zh", name))),
+        labels=tuple(labels),
+        default=default,
+        default_confidence=float(data.get("default_confidence", 0.3)),
+        negations=tuple(negations),
+        description=str(data.get("description", "")),
+    )
+
+
+def load_rule_file(path: str | Path) -> RuleSet:
+    """Read a TOML rule file; a syntax or shape error names the file (and line, for syntax)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"rule file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"rule file {path}: {exc}") from None
+    return rule_set_from_dict(data, str(path))

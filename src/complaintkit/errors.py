@@ -1,0 +1,113 @@
+"""One hierarchy of errors; the CLI turns each into a clean message and an exit code."""
+
+from __future__ import annotations
+
+__all__ = [
+    "ComplaintkitError",
+    "ConfigError",
+    "PluginLoadError",
+    "DuplicateNameError",
+    "StorageError",
+    "StoreLockedError",
+    "ConflictError",
+    "NotFoundError",
+    "TransitionRejected",
+    "ValidationError",
+    "NotificationFailed",
+    "UnknownSchemeError",
+    "DuplicateComplaintError",
+]
+
+
+class ComplaintkitError(Exception):
+    """Base of every error complaintkit raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(ComplaintkitError):
+    """The configuration (a file, an option, a URL) is wrong; the message says where."""
+
+    exit_code = 2
+
+
+class PluginLoadError(ComplaintkitError):
+    """A plugin could not be imported or registered."""
+
+    def __init__(self, plugin: str, reason: str) -> None:
+        super().__init__(f"plugin {plugin!r} failed to load: {reason}")
+        self.plugin = plugin
+        self.reason = reason
+
+
+class DuplicateNameError(ComplaintkitError):
+    """Two plugins registered the same name for the same kind of thing."""
+
+    def __init__(self, kind: str, name: str, first: str, second: str) -> None:
+        super().__init__(
+            f"{kind} {name!r} is registered twice: by plugin {first!r} and by plugin {second!r}; "
+            f"disable one of them (COMPLAINTKIT_DISABLE_PLUGINS={second})"
+        )
+        self.kind = kind
+        self.name = name
+        self.plugins = (first, second)
+
+
+class UnknownSchemeError(ComplaintkitError):
+    """A classification scheme, storage URL scheme, reporter or channel name is not registered."""
+
+    exit_code = 2
+
+
+class StorageError(ComplaintkitError):
+    """The store could not be read or written."""
+
+
+class StoreLockedError(StorageError):
+    """Another process holds the store's write lock for longer than we are willing to wait."""
+
+
+class ConflictError(StorageError):
+    """An update was based on a stale version of a complaint; nothing was written."""
+
+    def __init__(self, reference: str, expected: int, found: int) -> None:
+        super().__init__(
+            f"complaint {reference} was changed by someone else "
+            f"(you had version {expected}, the store has version {found}); reload and try again"
+        )
+        self.reference = reference
+        self.expected = expected
+        self.found = found
+
+
+class NotFoundError(ComplaintkitError):
+    """No complaint has the given reference."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"no complaint with reference {reference!r}")
+        self.reference = reference
+
+
+class TransitionRejected(ComplaintkitError):
+    """A lifecycle transition is not allowed from the complaint's current state; nothing changed."""
+
+
+class ValidationError(ComplaintkitError):
+    """Input data does not fit the model; ``problems`` lists one readable line per field."""
+
+    def __init__(self, where: str, problems: list[str]) -> None:
+        self.where = where
+        self.problems = problems
+        super().__init__(f"{where}: " + "; ".join(problems))
+
+
+class NotificationFailed(ComplaintkitError):
+    """A notification channel could not deliver a message."""
+
+
+class DuplicateComplaintError(StorageError):
+    """A complaint with this reference is already stored."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"a complaint with reference {reference!r} is already stored")
+        self.reference = reference

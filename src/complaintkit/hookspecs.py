@@ -1,0 +1,221 @@
+"""Every hook complaintkit offers, with its contract. This module *is* the hook reference.
+
+Plugins implement hooks with :data:`hookimpl`::
+
+    from complaintkit import hookimpl
+
+    @hookimpl
+    def register_classification_schemes(register):
+        register(MyScheme())
+
+Two families:
+
+* **Contribution hooks** hand the plugin a ``register`` callback. The host calls each plugin's
+  implementation separately, remembers which plugin registered what, and refuses a name
+  registered twice with an error naming both plugins. A plugin whose implementation raises is
+  reported by name; the others still contribute.
+* **Lifecycle hooks** are called after the change they announce has been stored. Their return
+  values are ignored; an exception in one implementation is logged with the plugin's name and
+  does not stop the other implementations or undo the change.
+
+Hook parameters never have defaults (pluggy does not pass them); hooks evolve only by adding
+parameters, and an implementation may accept any subset of a hook's parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import cattrs
+    import click
+
+    from .classification import ClassificationScheme
+    from .config import Config
+    from .desk import Desk
+    from .model import Complaint, Event, Label
+    from .notification import NotificationChannel
+    from .reporting import Reporter
+    from .storage import StorageBackend
+
+__all__ = ["hookspec", "hookimpl", "PROJECT_NAME"]
+
+PROJECT_NAME = "complaintkit"
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+# --- contribution hooks -------------------------------------------------------------------
+
+
+@hookspec
+def register_classification_schemes(
+    register: Callable[[ClassificationScheme], None], config: Config
+) -> None:
+    """Register classification schemes (one independent axis of labels each).
+
+    :param register: call once per scheme with an object implementing
+        :class:`~complaintkit.classification.ClassificationScheme`; its ``name`` must be unique
+        across all plugins.
+    :param config: the configuration in force, e.g. to read extra rule files from
+        ``[classification]``.
+    :returns: nothing; every implementation is called.
+
+    Called the first time schemes are needed (classify, evaluate, reports), once per host.
+    """
+
+
+@hookspec
+def register_storage_backends(register: Callable[[StorageBackend], None]) -> None:
+    """Register storage backends, each serving one or more URL schemes.
+
+    :param register: call with a :class:`~complaintkit.storage.StorageBackend`; a URL scheme
+        served by two plugins is an error naming both.
+    :returns: nothing; every implementation is called.
+
+    Called the first time a store is opened, once per host.
+    """
+
+
+@hookspec
+def register_notification_channels(
+    register: Callable[[NotificationChannel], None], config: Config
+) -> None:
+    """Register notification channels (console, e-mail, webhook, SMS gateway, chat apps).
+
+    :param register: call with an object implementing
+        :class:`~complaintkit.notification.NotificationChannel`; names must be unique.
+    :param config: the configuration in force, e.g. a channel's server address.
+    :returns: nothing; every implementation is called.
+
+    Called the first time channels are needed, once per host.
+    """
+
+
+@hookspec
+def register_reporters(register: Callable[[Reporter], None]) -> None:
+    """Register reporters: named computations over the store that return tables.
+
+    :param register: call with an object implementing
+        :class:`~complaintkit.reporting.Reporter`; names must be unique.
+    :returns: nothing; every implementation is called.
+
+    Called the first time reports are listed or run, once per host.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add commands to the ``complaintkit`` command line.
+
+    :param cli: the top-level click group; call ``cli.command()`` or ``cli.add_command()``.
+        A command name that already exists is refused with both plugins named.
+    :returns: nothing; every implementation is called.
+
+    Called when the CLI starts, after built-in commands exist. A plugin that fails here is
+    reported and skipped; the built-in commands keep working.
+    """
+
+
+@hookspec
+def configure_converter(converter: cattrs.Converter) -> None:
+    """Add structure/unstructure hooks to complaintkit's cattrs converters.
+
+    :param converter: one of the host's converters (called once for the checking converter used
+        on untrusted input and once for the trusted one used on stored data).
+    :returns: nothing; every implementation is called.
+
+    Called once per converter when the host first builds it, after plugins load.
+    """
+
+
+# --- lifecycle hooks ----------------------------------------------------------------------
+
+
+@hookspec
+def complaint_received(complaint: Complaint, desk: Desk) -> None:
+    """A new complaint was stored (by ``add``, an import, or the API).
+
+    :param complaint: the complaint as stored (version 1, with its ``received`` event).
+    :param desk: the desk that stored it, for follow-up work through the public API.
+    :returns: ignored.
+
+    Called once per stored complaint; during a batch import, once per imported row after the
+    batch has been written.
+    """
+
+
+@hookspec
+def complaint_classified(
+    complaint: Complaint, label: Label, previous: Label | None, desk: Desk
+) -> None:
+    """A complaint received a label in one scheme, or its label there changed.
+
+    :param complaint: the complaint as stored after the change.
+    :param label: the new label (scheme, label, confidence, evidence).
+    :param previous: the label it had in that scheme before, or None.
+    :param desk: the desk that made the change.
+    :returns: ignored.
+
+    Called once per scheme whose label was set or changed; not called when re-classification
+    gives the same label.
+    """
+
+
+@hookspec
+def complaint_transitioned(complaint: Complaint, event: Event, desk: Desk) -> None:
+    """A complaint moved from one lifecycle status to another.
+
+    :param complaint: the complaint as stored after the transition.
+    :param event: the history event; ``event.action`` is the action taken and
+        ``event.data["from"]`` / ``event.data["to"]`` are the statuses.
+    :param desk: the desk that made the change.
+    :returns: ignored.
+
+    Called after every successful transition, before ``complaint_escalated`` or
+    ``complaint_closed`` when the transition also escalates or closes.
+    """
+
+
+@hookspec
+def complaint_escalated(complaint: Complaint, event: Event, desk: Desk) -> None:
+    """A complaint's escalation level was raised (by hand, or by a re-complaint).
+
+    :param complaint: the complaint as stored after the escalation.
+    :param event: the ``escalate`` history event; ``event.data["from"]`` and
+        ``event.data["to"]`` are level names (front_line, department, complaint_management,
+        leadership).
+    :param desk: the desk that made the change.
+    :returns: ignored.
+    """
+
+
+@hookspec
+def complaint_closed(complaint: Complaint, desk: Desk) -> None:
+    """A complaint was closed; ``complaint.satisfaction`` holds the score if one was given.
+
+    :param complaint: the complaint as stored after closing.
+    :param desk: the desk that closed it.
+    :returns: ignored.
+    """
+
+
+CONTRIBUTION_HOOKS = (
+    "register_classification_schemes",
+    "register_storage_backends",
+    "register_notification_channels",
+    "register_reporters",
+    "register_commands",
+    "configure_converter",
+)
+LIFECYCLE_HOOKS = (
+    "complaint_received",
+    "complaint_classified",
+    "complaint_transitioned",
+    "complaint_escalated",
+    "complaint_closed",
+)
+

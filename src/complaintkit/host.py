@@ -1,0 +1,390 @@
+"""The plugin host: owns the pluggy PluginManager and every call into plugins.
+
+Build one with :func:`make_host`; there is no module-global manager, so each test and each
+command gets its own. Entry points are loaded one by one: a plugin that fails to import, or
+names a hook that does not exist, is recorded in :attr:`PluginHost.failures` and skipped, and
+everything else keeps working.
+
+Environment:
+
+* ``COMPLAINTKIT_LOAD_PLUGINS`` — comma-separated allow-list of entry-point names; set it to
+  an empty string to load no installed plugin at all (recovery mode).
+* ``COMPLAINTKIT_DISABLE_PLUGINS`` — comma-separated block-list of entry-point names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+import pluggy
+
+from . import hookspecs
+from .config import Config
+from .errors import (
+    ComplaintkitError,
+    DuplicateNameError,
+    PluginLoadError,
+    UnknownSchemeError,
+)
+
+if TYPE_CHECKING:
+    import cattrs
+    import click
+
+    from .classification import ClassificationScheme
+    from .notification import NotificationChannel
+    from .reporting import Reporter
+    from .storage import StorageBackend, Store
+
+__all__ = ["PluginHost", "PluginFailure", "make_host", "ENTRY_POINT_GROUP"]
+
+ENTRY_POINT_GROUP = "complaintkit"
+log = logging.getLogger("complaintkit.host")
+T = TypeVar("T")
+
+
+@attrs.frozen
+class PluginFailure:
+    """A plugin that could not be loaded, or a hook implementation that raised."""
+
+    plugin: str
+    stage: str
+    error: str
+
+    def __str__(self) -> str:
+        return f"plugin {self.plugin!r} failed in {self.stage}: {self.error}"
+
+
+def _split_env(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class PluginHost:
+    """Typed access to the plugins: what they contribute and the lifecycle hooks they observe."""
+
+    def __init__(self, config: Config | None = None) -> None:
+        self.config = config or Config()
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self.failures: list[PluginFailure] = []
+        self.hook_errors: list[PluginFailure] = []
+        self._versions: dict[str, str | None] = {}
+        self._origins: dict[str, str] = {}
+        self._cache: dict[str, Any] = {}
+
+    # --- registration -------------------------------------------------------------------
+
+    def register(
+        self, plugin: object, name: str | None = None, *, version: str | None = None,
+        origin: str = "",
+    ) -> str:
+        """Register ``plugin`` (a module or object with hook implementations) under ``name``.
+
+        Raises :class:`DuplicateNameError` if the name is taken and :class:`PluginLoadError`
+        if the plugin implements a hook that does not exist or with wrong parameters.
+        """
+        name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+        existing = self.pm.get_plugin(name)
+        if existing is not None:
+            raise DuplicateNameError(
+                "plugin", name, self._origins.get(name, name), origin or repr(plugin)
+            )
+        self._check_hook_names(plugin, name)
+        try:
+            registered = self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginLoadError(name, str(exc)) from None
+        except ValueError as exc:
+            raise PluginLoadError(name, str(exc)) from None
+        assert registered is not None
+        self._versions[name] = version
+        self._origins[name] = origin or name
+        self._cache.clear()
+        return name
+
+    def _check_hook_names(self, plugin: object, name: str) -> None:
+        known = {n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), "complaintkit_spec")}
+        for attr in dir(plugin):
+            try:
+                value = getattr(plugin, attr)
+            except Exception:  # noqa: BLE001 - a property that raises is not a hook
+                continue
+            if not hasattr(value, "complaintkit_impl"):
+                continue
+            opts = getattr(value, "complaintkit_impl") or {}
+            hook_name = opts.get("specname") or attr
+            if hook_name not in known:
+                close = difflib.get_close_matches(hook_name, sorted(known), n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise PluginLoadError(name, f"implements unknown hook {hook_name!r}{hint}")
+
+    def load_entrypoints(self, env: Mapping[str, str] | None = None) -> None:
+        """Load installed plugins from the ``complaintkit`` entry-point group, one by one."""
+        from importlib.metadata import entry_points
+
+        env = os.environ if env is None else env
+        allow = _split_env(env.get("COMPLAINTKIT_LOAD_PLUGINS"))
+        deny = set(_split_env(env.get("COMPLAINTKIT_DISABLE_PLUGINS")) or [])
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            if allow is not None and ep.name not in allow:
+                continue
+            if ep.name in deny:
+                continue
+            dist = getattr(ep, "dist", None)
+            origin = f"{ep.name} ({dist.name if dist else ep.value})"
+            try:
+                plugin = ep.load()
+                self.register(
+                    plugin, ep.name, version=dist.version if dist else None, origin=origin
+                )
+            except DuplicateNameError:
+                raise
+            except PluginLoadError as exc:
+                self.failures.append(PluginFailure(ep.name, "load", exc.reason))
+            except Exception as exc:  # noqa: BLE001 - any failure of a plugin is reported, not fatal
+                self.failures.append(
+                    PluginFailure(ep.name, "load", f"{type(exc).__name__}: {exc}")
+                )
+
+    def load_plugins_dir(self, directory: str | Path) -> None:
+        """Load every ``*.py`` file in ``directory`` as a plugin named after the file."""
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise PluginLoadError(str(directory), "--plugins-dir is not a directory")
+        for path in sorted(directory.glob("*.py")):
+            name = path.stem
+            module_name = f"complaintkit_local_plugins.{name}"
+            try:
+                spec = importlib.util.spec_from_file_location(module_name, path)
+                if spec is None or spec.loader is None:
+                    raise ImportError(f"cannot import {path}")
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[module_name] = module
+                spec.loader.exec_module(module)
+                self.register(module, name, origin=str(path))
+            except DuplicateNameError:
+                raise
+            except PluginLoadError as exc:
+                self.failures.append(PluginFailure(name, "load", exc.reason))
+            except Exception as exc:  # noqa: BLE001 - a broken local plugin is reported, not fatal
+                self.failures.append(PluginFailure(name, "load", f"{type(exc).__name__}: {exc}"))
+
+    # --- introspection ------------------------------------------------------------------
+
+    def plugin_info(self) -> list[dict[str, Any]]:
+        """Name, version and implemented hooks of every registered plugin, sorted by name."""
+        info = []
+        for name, plugin in self.pm.list_name_plugin():
+            hooks = sorted(
+                caller.name for caller in self.pm.get_hookcallers(plugin) or []
+            )
+            info.append({"name": name, "version": self._versions.get(name), "hooks": hooks})
+        return sorted(info, key=lambda item: item["name"])
+
+    def implementations(self, hook_name: str) -> list[pluggy.HookImpl]:
+        """The implementations of a hook, in the order pluggy would call them."""
+        caller = getattr(self.pm.hook, hook_name)
+        return list(reversed(caller.get_hookimpls()))
+
+    def has_implementations(self, hook_name: str) -> bool:
+        """True if any plugin implements ``hook_name`` (lets batch paths skip needless work)."""
+        return bool(getattr(self.pm.hook, hook_name).get_hookimpls())
+
+    # --- contributions ------------------------------------------------------------------
+
+    def _collect(
+        self, hook_name: str, kind: str, key: Callable[[Any], Iterable[str]], **kwargs: Any
+    ) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        owners: dict[str, str] = {}
+        for impl in self.implementations(hook_name):
+            plugin_name = impl.plugin_name
+            pending: list[Any] = []
+            args = {**kwargs, "register": pending.append}
+            try:
+                impl.function(**{a: args[a] for a in impl.argnames})
+            except ComplaintkitError as exc:
+                self.failures.append(PluginFailure(plugin_name, hook_name, str(exc)))
+                continue
+            except Exception as exc:  # noqa: BLE001 - one plugin failing must not stop the rest
+                self.failures.append(
+                    PluginFailure(plugin_name, hook_name, f"{type(exc).__name__}: {exc}")
+                )
+                continue
+            for item in pending:
+                for name in key(item):
+                    if name in found:
+                        raise DuplicateNameError(kind, name, owners[name], plugin_name)
+                    found[name] = item
+                    owners[name] = plugin_name
+        self._cache[f"owners:{hook_name}"] = owners
+        return found
+
+    def _cached(self, key: str, build: Callable[[], T]) -> T:
+        if key not in self._cache:
+            self._cache[key] = build()
+        value: T = self._cache[key]
+        return value
+
+    def owner(self, hook_name: str, name: str) -> str | None:
+        """Which plugin registered ``name`` through ``hook_name`` (after it was collected)."""
+        owners: dict[str, str] = self._cache.get(f"owners:{hook_name}", {})
+        return owners.get(name)
+
+    def schemes(self) -> dict[str, ClassificationScheme]:
+        """Every registered classification scheme by name."""
+        return self._cached(
+            "schemes",
+            lambda: self._collect(
+                "register_classification_schemes",
+                "classification scheme",
+                lambda s: [s.name],
+                config=self.config,
+            ),
+        )
+
+    def scheme(self, name: str) -> ClassificationScheme:
+        """One scheme by name; an unknown name lists the known ones."""
+        schemes = self.schemes()
+        if name not in schemes:
+            known = ", ".join(sorted(schemes)) or "none (is a classification plugin installed?)"
+            raise UnknownSchemeError(f"unknown classification scheme {name!r}; known: {known}")
+        return schemes[name]
+
+    def storage_backends(self) -> dict[str, StorageBackend]:
+        """Every registered storage backend by URL scheme."""
+        return self._cached(
+            "storage",
+            lambda: self._collect(
+                "register_storage_backends", "storage URL scheme", lambda b: list(b.schemes)
+            ),
+        )
+
+    def open_store(self, url: str | None = None) -> Store:
+        """Open the store named by ``url`` (default: the configured one)."""
+        from .storage import parse_url
+
+        url = url or self.config.store
+        scheme, _ = parse_url(url)
+        backends = self.storage_backends()
+        if scheme not in backends:
+            known = ", ".join(f"{s}://" for s in sorted(backends)) or "none"
+            hint = ""
+            if scheme in ("sqlite", "postgresql", "postgres", "mysql", "mariadb"):
+                hint = "; SQL databases need the SQL storage plugin, which is not installed"
+            raise UnknownSchemeError(
+                f"no storage backend serves {scheme}:// URLs (installed: {known}){hint}"
+            )
+        return backends[scheme].open(url, self.config.section("storage"))
+
+    def channels(self) -> dict[str, NotificationChannel]:
+        """Every registered notification channel by name."""
+        return self._cached(
+            "channels",
+            lambda: self._collect(
+                "register_notification_channels",
+                "notification channel",
+                lambda c: [c.name],
+                config=self.config,
+            ),
+        )
+
+    def reporters(self) -> dict[str, Reporter]:
+        """Every registered reporter by name."""
+        return self._cached(
+            "reporters",
+            lambda: self._collect("register_reporters", "reporter", lambda r: [r.name]),
+        )
+
+    def reporter(self, name: str) -> Reporter:
+        """One reporter by name; an unknown name lists the known ones."""
+        reporters = self.reporters()
+        if name not in reporters:
+            known = ", ".join(sorted(reporters)) or "none"
+            raise UnknownSchemeError(f"unknown report {name!r}; available: {known}")
+        return reporters[name]
+
+    def converter(self, *, checking: bool = True) -> cattrs.Converter:
+        """The cattrs converter (checking: for untrusted input), extended by plugins."""
+
+        def build() -> cattrs.Converter:
+            from .serialization import make_converter
+
+            converter = make_converter(checking=checking)
+            for impl in self.implementations("configure_converter"):
+                impl.function(**{a: converter for a in impl.argnames})
+            return converter
+
+        return self._cached(f"converter:{checking}", build)
+
+    def add_commands(self, cli: click.Group) -> None:
+        """Let plugins add CLI commands; a clash or an error is reported, never fatal."""
+        for impl in self.implementations("register_commands"):
+            before = dict(cli.commands)
+            try:
+                impl.function(**{a: cli for a in impl.argnames})
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the CLI
+                cli.commands.clear()
+                cli.commands.update(before)
+                self.failures.append(
+                    PluginFailure(impl.plugin_name, "register_commands", f"{type(exc).__name__}: {exc}")
+                )
+                continue
+            for name, command in list(cli.commands.items()):
+                if name in before and before[name] is not command:
+                    cli.commands[name] = before[name]
+                    owner = self._origins.get(name, "complaintkit")
+                    self.failures.append(
+                        PluginFailure(
+                            impl.plugin_name,
+                            "register_commands",
+                            str(DuplicateNameError("command", name, owner, impl.plugin_name)),
+                        )
+                    )
+                elif name not in before:
+                    self._origins.setdefault(name, impl.plugin_name)
+
+    # --- lifecycle fan-out --------------------------------------------------------------
+
+    def fire(self, hook_name: str, **kwargs: Any) -> None:
+        """Call every implementation of a lifecycle hook, isolating failures.
+
+        pluggy stops at the first implementation that raises; here each one runs, and an error
+        is logged with the plugin's name and kept in :attr:`hook_errors`.
+        """
+        for impl in self.implementations(hook_name):
+            try:
+                impl.function(**{a: kwargs[a] for a in impl.argnames})
+            except Exception as exc:  # noqa: BLE001 - observers never break the change they observe
+                failure = PluginFailure(impl.plugin_name, hook_name, f"{type(exc).__name__}: {exc}")
+                self.hook_errors.append(failure)
+                log.warning("%s", failure)
+
+
+def make_host(
+    config: Config | None = None,
+    *,
+    load_entrypoints: bool = True,
+    plugins_dirs: Iterable[str | Path] = (),
+    plugins: Iterable[object] = (),
+    env: Mapping[str, str] | None = None,
+) -> PluginHost:
+    """Build a host: installed plugins (unless disabled), local plugin folders, then ``plugins``."""
+    host = PluginHost(config)
+    if load_entrypoints:
+        host.load_entrypoints(env)
+    for directory in plugins_dirs:
+        host.load_plugins_dir(directory)
+    for plugin in plugins:
+        host.register(plugin)
+    return host

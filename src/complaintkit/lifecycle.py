@@ -1,0 +1,184 @@
+"""The handling process of domain.md §2 as an explicit transition table with guards.
+
+:func:`apply` is pure: it takes a complaint and returns the changed complaint plus the events
+to append, or raises :class:`~complaintkit.errors.TransitionRejected` and changes nothing. The
+:class:`~complaintkit.desk.Desk` stores the result and fires the lifecycle hooks.
+
+::
+
+    received → acknowledged → assessed → investigating → solution_proposed
+        → solution_accepted → implementing → resolved → closed
+    solution_proposed --decline--> investigating
+    resolved/closed --reopen--> reopened  (after closure: a re-complaint, one level higher)
+    any open state --withdraw--> withdrawn;  early states --reject--> rejected
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from .errors import TransitionRejected
+from .model import Complaint, EscalationLevel, Event, Status
+
+__all__ = ["Transition", "TRANSITIONS", "apply", "allowed_actions", "transition_for"]
+
+S = Status
+Guard = Callable[[Complaint, dict[str, Any]], "str | None"]
+
+
+@attrs.frozen
+class Transition:
+    """One row of the table: ``action`` moves a complaint from any of ``sources`` to ``target``.
+
+    ``guard`` returns None when the move is allowed, else the reason it is not;
+    ``requires`` names parameters that must be given (e.g. a reason to reject).
+    """
+
+    action: str
+    sources: frozenset[Status]
+    target: Status
+    description: str
+    requires: tuple[str, ...] = ()
+    guard: Guard | None = None
+
+
+def _has_label(complaint: Complaint, _params: dict[str, Any]) -> str | None:
+    if not complaint.labels:
+        return "it has no classification yet; classify it first (complaintkit classify REF)"
+    return None
+
+
+def _valid_satisfaction(_complaint: Complaint, params: dict[str, Any]) -> str | None:
+    value = params.get("satisfaction")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        return f"satisfaction must be a whole number from 1 to 5, got {value!r}"
+    return None
+
+
+_OPEN = frozenset(
+    {
+        S.RECEIVED,
+        S.ACKNOWLEDGED,
+        S.ASSESSED,
+        S.INVESTIGATING,
+        S.SOLUTION_PROPOSED,
+        S.SOLUTION_ACCEPTED,
+        S.IMPLEMENTING,
+        S.REOPENED,
+    }
+)
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("acknowledge", frozenset({S.RECEIVED}), S.ACKNOWLEDGED,
+               "tell the complainant the complaint was received"),
+    Transition("assess", frozenset({S.RECEIVED, S.ACKNOWLEDGED, S.REOPENED}), S.ASSESSED,
+               "confirm classification and routing", guard=_has_label),
+    Transition("investigate", frozenset({S.ASSESSED, S.REOPENED}), S.INVESTIGATING,
+               "verify the facts and find the root cause"),
+    Transition("propose", frozenset({S.ASSESSED, S.INVESTIGATING}), S.SOLUTION_PROPOSED,
+               "offer a solution to the customer", requires=("solution",)),
+    Transition("accept", frozenset({S.SOLUTION_PROPOSED}), S.SOLUTION_ACCEPTED,
+               "the customer accepted the proposed solution"),
+    Transition("decline", frozenset({S.SOLUTION_PROPOSED}), S.INVESTIGATING,
+               "the customer declined the proposed solution", requires=("reason",)),
+    Transition("implement", frozenset({S.SOLUTION_ACCEPTED}), S.IMPLEMENTING,
+               "carry out the accepted solution"),
+    Transition("resolve", frozenset({S.IMPLEMENTING}), S.RESOLVED,
+               "the problem is solved and the customer has been told"),
+    Transition("close", frozenset({S.RESOLVED}), S.CLOSED,
+               "close the complaint, recording satisfaction (1-5) when given",
+               guard=_valid_satisfaction),
+    Transition("reopen", frozenset({S.RESOLVED, S.CLOSED}), S.REOPENED,
+               "the customer is not satisfied; after closure this is a re-complaint",
+               requires=("reason",)),
+    Transition("withdraw", _OPEN, S.WITHDRAWN,
+               "the complainant withdrew the complaint", requires=("reason",)),
+    Transition("reject", frozenset({S.RECEIVED, S.ACKNOWLEDGED, S.ASSESSED}), S.REJECTED,
+               "not a valid complaint (duplicate, spam, out of scope)", requires=("reason",)),
+)
+
+_BY_ACTION = {t.action: t for t in TRANSITIONS}
+
+
+def transition_for(action: str) -> Transition:
+    """The table row for ``action``; an unknown action is rejected with the list of known ones."""
+    try:
+        return _BY_ACTION[action]
+    except KeyError:
+        known = ", ".join(_BY_ACTION)
+        raise TransitionRejected(f"unknown action {action!r}; known actions: {known}") from None
+
+
+def allowed_actions(complaint: Complaint) -> list[str]:
+    """Actions whose source states include the complaint's status (guards not evaluated)."""
+    return [t.action for t in TRANSITIONS if complaint.status in t.sources]
+
+
+def apply(
+    complaint: Complaint,
+    action: str,
+    *,
+    actor: str,
+    at: datetime,
+    reason: str | None = None,
+    solution: str | None = None,
+    satisfaction: int | None = None,
+) -> tuple[Complaint, list[Event]]:
+    """Apply ``action`` to ``complaint``; return the new complaint and the events to append.
+
+    Raises :class:`TransitionRejected` (and changes nothing) when the action is unknown, not
+    allowed from the current status, missing a required parameter, or refused by its guard.
+    """
+    transition = transition_for(action)
+    params: dict[str, Any] = {"reason": reason, "solution": solution, "satisfaction": satisfaction}
+    ref = complaint.reference
+    if complaint.status not in transition.sources:
+        allowed = ", ".join(allowed_actions(complaint)) or "none"
+        hint = ""
+        if action == "implement" and complaint.status is S.SOLUTION_PROPOSED:
+            hint = " the customer has not accepted the solution yet (use 'accept' first);"
+        raise TransitionRejected(
+            f"cannot {action} complaint {ref}: it is {complaint.status.value};{hint}"
+            f" allowed from here: {allowed}"
+        )
+    for name in transition.requires:
+        if not params.get(name):
+            raise TransitionRejected(f"cannot {action} complaint {ref}: a {name} is required")
+    if transition.guard is not None:
+        problem = transition.guard(complaint, params)
+        if problem:
+            raise TransitionRejected(f"cannot {action} complaint {ref}: {problem}")
+
+    changes: dict[str, Any] = {"status": transition.target}
+    data: dict[str, Any] = {"from": complaint.status.value, "to": transition.target.value}
+    events: list[Event] = []
+    if solution:
+        changes["solution"] = solution
+        data["solution"] = solution
+    if action == "close" and satisfaction is not None:
+        changes["satisfaction"] = satisfaction
+        data["satisfaction"] = satisfaction
+    events.append(Event(at=at, actor=actor, action=action, reason=reason, data=data))
+    if action == "reopen" and complaint.status is S.CLOSED:
+        old = complaint.escalation_level
+        new = EscalationLevel(min(old + 1, EscalationLevel.LEADERSHIP))
+        changes["recomplaint_count"] = complaint.recomplaint_count + 1
+        changes["escalation_level"] = new
+        changes["satisfaction"] = None
+        events.append(
+            Event(
+                at=at,
+                actor=actor,
+                action="escalate",
+                reason="re-complaint after closure",
+                data={"from": old.slug, "to": new.slug},
+            )
+        )
+    changed = attrs.evolve(complaint, **changes, history=complaint.history + tuple(events))
+    return changed, events
