@@ -18,7 +18,6 @@ if TYPE_CHECKING:
         KeywordRule,
         LabelDef,
         LabelRules,
-        Names,
         RuleScheme,
         RuleSet,
         load_rule_file,
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
         ValidationError,
     )
     from .host import PluginFailure, PluginHost, make_host
+    from .i18n import Names, name_of
     from .model import (
         Channel,
         Complaint,
@@ -68,7 +68,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "classification": [
         "Classification", "ClassificationScheme", "KeywordRule", "LabelDef", "LabelRules",
-        "Names", "RuleScheme", "RuleSet", "load_rule_file", "rule_set_from_dict",
+        "RuleScheme", "RuleSet", "load_rule_file", "rule_set_from_dict",
     ],
     "config": ["Config", "load_config"],
     "desk": ["Desk", "new_reference", "utcnow"],
@@ -79,6 +79,7 @@ _EXPORTS = {
         "ValidationError",
     ],
     "host": ["PluginFailure", "PluginHost", "make_host"],
+    "i18n": ["Names", "name_of"],
     "model": [
         "Channel", "Complaint", "EscalationLevel", "Event", "Label", "Party", "Remedy",
         "RemedyKind", "Status",

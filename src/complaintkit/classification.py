@@ -19,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 
 from .errors import ConfigError
+from .i18n import Names
 
 __all__ = [
     "Names",
@@ -32,18 +33,6 @@ __all__ = [
     "load_rule_file",
     "rule_set_from_dict",
 ]
-
-
-@attrs.frozen
-class Names:
-    """A name in both project languages."""
-
-    en: str
-    zh: str
-
-    def get(self, lang: str) -> str:
-        """The name in ``lang`` ("en" or "zh"); English for any other language."""
-        return self.zh if lang == "zh" else self.en
 
 
 @attrs.frozen

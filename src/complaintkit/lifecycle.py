@@ -158,7 +158,7 @@ def apply(
     changes: dict[str, Any] = {"status": transition.target}
     data: dict[str, Any] = {"from": complaint.status.value, "to": transition.target.value}
     events: list[Event] = []
-    if solution:
+    if solution and "solution" in transition.requires:
         changes["solution"] = solution
         data["solution"] = solution
     if action == "close" and satisfaction is not None:

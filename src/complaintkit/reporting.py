@@ -7,7 +7,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-from .classification import ClassificationScheme, Names
+from .classification import ClassificationScheme
+from .i18n import Names
 from .storage import ComplaintFilter, Store
 
 __all__ = ["Column", "Table", "Report", "ReportContext", "Reporter", "label_names"]

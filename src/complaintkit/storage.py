@@ -146,6 +146,10 @@ class Store(Protocol):
 
     url: str
 
+    def initialize(self) -> None:
+        """Create the empty store (file, tables, schema) if it does not exist yet; idempotent."""
+        ...
+
     def add(self, complaint: Complaint) -> Complaint:
         """Store a new complaint; return it as stored (version 1)."""
         ...

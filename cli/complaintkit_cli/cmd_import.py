@@ -1,0 +1,158 @@
+"""``complaintkit import``: bring a file of complaints into the store, losing nothing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .main import App
+from .progress import progress
+
+if TYPE_CHECKING:
+    from complaintkit import Complaint
+    from complaintkit.importing import RejectedRow
+
+pass_app = click.make_pass_decorator(App)
+SHOWN_REJECTS = 10
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["csv", "tsv", "json", "jsonl", "xlsx"]),
+              help="File format (default: from the file name).")
+@click.option("--mapping", metavar="PRESET|FILE",
+              help="Column mapping: a preset name (e.g. cfpb) or a mapping TOML file. "
+                   "Default: our own column names, or a preset recognised from the header.")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
+              help="Take FIELD from COLUMN, on top of the mapping (repeatable).")
+@click.option("--no-classify", is_flag=True, help="Store without classifying.")
+@click.option("--scheme", "schemes", multiple=True, help="Classify only by this scheme.")
+@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False),
+              help="Where rejected rows go (default: ./<file>.rejects.jsonl).")
+@click.option("--dry-run", is_flag=True, help="Check every row, report, store nothing.")
+@pass_app
+def import_command(
+    app: App,
+    path: str,
+    fmt: str | None,
+    mapping: str | None,
+    maps: tuple[str, ...],
+    no_classify: bool,
+    schemes: tuple[str, ...],
+    rejects_path: str | None,
+    dry_run: bool,
+) -> None:
+    """Import complaints from CSV, TSV, JSON, JSON Lines or Excel (.xlsx).
+
+    Bad rows are reported with their line number, field and reason, and written with their
+    original content to a rejects file; good rows are kept. Importing the same file again adds
+    nothing twice. Exits with status 1 when any row was rejected.
+    """
+    from complaintkit.importing import (
+        ColumnMapping,
+        count_records,
+        detect_format,
+        read_complaints,
+    )
+
+    source = Path(path)
+    fmt = fmt or detect_format(source)
+    column_mapping = None
+    if mapping:
+        if Path(mapping).suffix == ".toml" or Path(mapping).exists():
+            column_mapping = ColumnMapping.from_file(mapping)
+        else:
+            column_mapping = ColumnMapping.preset(mapping)
+    overrides: dict[str, str] = {}
+    for item in maps:
+        field, sep, column = item.partition("=")
+        if not sep or not field or not column:
+            raise click.BadParameter(f"{item!r} is not FIELD=COLUMN", param_hint="--map")
+        overrides[field.strip()] = column.strip()
+    if overrides:
+        column_mapping = (column_mapping or ColumnMapping.native()).with_overrides(overrides)
+
+    rejects: list[RejectedRow] = []
+    reject_file = Path(rejects_path) if rejects_path else Path.cwd() / f"{source.name}.rejects.jsonl"
+    writer = _RejectWriter(reject_file)
+
+    def on_reject(row: RejectedRow) -> None:
+        if len(rejects) < SHOWN_REJECTS:
+            rejects.append(row)
+        writer.write(row)
+
+    tz = app.config.tzinfo
+    complaints = read_complaints(source, mapping=column_mapping, fmt=fmt, tz=tz, on_reject=on_reject)
+    total = count_records(source, fmt)
+    read = 0
+
+    def counted(items: Iterator[Complaint], bar: Any) -> Iterator[Complaint]:
+        nonlocal read
+        for complaint in items:
+            read += 1
+            if read % 500 == 0:
+                bar.update(500)
+            yield complaint
+
+    added = 0
+    skipped: tuple[str, ...] = ()
+    try:
+        with progress("importing", total) as bar:
+            stream = counted(complaints, bar)
+            if dry_run:
+                for _ in stream:
+                    pass
+            else:
+                chosen = list(schemes) or None
+                result = app.desk.intake_many(stream, classify=not no_classify, schemes=chosen)
+                added, skipped = result.added, result.skipped
+    finally:
+        writer.close()
+
+    for row in rejects:
+        click.echo(f"rejected: {row}", err=True)
+    if writer.count > len(rejects):
+        click.echo(f"… and {writer.count - len(rejects)} more rejected rows", err=True)
+    parts = [f"read {read + writer.count} records from {source.name}"]
+    if dry_run:
+        parts.append(f"{read} would be imported (dry run: nothing stored)")
+    else:
+        parts.append(f"imported {added}")
+        if skipped:
+            parts.append(f"skipped {len(skipped)} already in the store")
+    if writer.count:
+        parts.append(f"rejected {writer.count} (kept in {reject_file})")
+    click.echo(", ".join(parts))
+    if writer.count:
+        sys.exit(1)
+
+
+class _RejectWriter:
+    """Appends rejected rows to a JSON Lines file, created only if a row is rejected."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.count = 0
+        self._handle: Any = None
+
+    def write(self, row: RejectedRow) -> None:
+        if self._handle is None:
+            self._handle = self.path.open("w", encoding="utf-8")
+        record = {
+            "source": row.source,
+            "line": row.line,
+            "field": row.field,
+            "reason": row.reason,
+            "raw": row.raw,
+        }
+        self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self.count += 1
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()

@@ -1,0 +1,121 @@
+"""Commands that describe and summarise: report, schemes, plugins, evaluate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .main import App
+from .options import build_filter, filter_options, pop_filters
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.command("report")
+@click.argument("name", required=False, default="summary")
+@click.option("--list", "list_", is_flag=True, help="List the available reports.")
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, writable=True),
+              help="Write to this file instead of standard output.")
+@pass_app
+def report_command(
+    app: App, name: str, list_: bool, fmt: str, out: str | None, **opts: Any
+) -> None:
+    """Run a report (default: summary) over the complaints matching the filters."""
+    from .render import render_report, text_table, to_json
+
+    lang = app.lang
+    if list_:
+        reporters = app.host.reporters()
+        if fmt == "json":
+            click.echo(to_json([
+                {"name": r.name, "title": r.names.get(lang), "description": r.description}
+                for r in reporters.values()
+            ]))
+        else:
+            click.echo(text_table(
+                ["report", "title", "description"],
+                [[r.name, r.names.get(lang), r.description] for r in reporters.values()],
+            ))
+        return
+    reporter = app.host.reporter(name)
+    flt = build_filter(app.config.tzinfo, **pop_filters(opts))
+    from complaintkit import ReportContext
+
+    report = reporter.run(app.store, flt, ReportContext(app.host.schemes(), lang))
+    text = render_report(report, fmt, lang)
+    if out:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(text)
+
+
+@click.command("schemes")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@pass_app
+def schemes_command(app: App, fmt: str) -> None:
+    """List classification schemes and their labels in English and Chinese."""
+    from .render import text_table, to_json
+
+    schemes = app.host.schemes()
+    if fmt == "json":
+        click.echo(to_json([
+            {
+                "name": s.name,
+                "en": s.names.en,
+                "zh": s.names.zh,
+                "plugin": app.host.owner("register_classification_schemes", s.name),
+                "labels": [
+                    {"name": lb.name, "en": lb.names.en, "zh": lb.names.zh,
+                     "description": lb.description}
+                    for lb in s.labels
+                ],
+            }
+            for s in schemes.values()
+        ]))
+        return
+    rows = []
+    for s in schemes.values():
+        for lb in s.labels:
+            rows.append([s.name, s.names.get(app.lang), lb.name, lb.names.en, lb.names.zh])
+    headers = ["scheme", "scheme name", "label", "English", "中文"]
+    click.echo(text_table(headers, rows))
+
+
+@click.command("plugins")
+@pass_app
+def plugins_command(app: App) -> None:
+    """Installed plugins as JSON: name, version, hooks; a broken plugin shows its error."""
+    from .render import to_json
+
+    info: list[dict[str, Any]] = app.host.plugin_info()
+    info += [
+        {"name": f.plugin, "version": None, "hooks": [], "error": f"{f.stage}: {f.error}"}
+        for f in app.failures_seen
+    ]
+    click.echo(to_json(info))
+
+
+@click.command("evaluate")
+@click.argument("scheme", required=False)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--preset", help="A known labelled data set layout (see --help of presets).")
+@click.option("--text-column", "text_columns", multiple=True,
+              help="Column holding the text (repeatable: joined).")
+@click.option("--label-column", help="Column holding the gold label.")
+@click.option("--map", "maps", multiple=True, metavar="GOLD=LABEL",
+              help="Translate a gold value to one of the scheme's labels (repeatable).")
+@click.option("--limit", type=click.IntRange(min=1), help="Use only the first N usable rows.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@pass_app
+def evaluate_command(app: App, **opts: Any) -> None:
+    """Score a classification scheme against a labelled file (accuracy, precision, recall)."""
+    from .evaluate_view import run_evaluate
+
+    run_evaluate(app, **opts)

@@ -1,0 +1,309 @@
+"""Commands that create and read complaints: init, add, list, show."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .main import App
+from .options import CHANNEL_CHOICES, build_filter, filter_options, parse_when, pop_filters
+
+if TYPE_CHECKING:
+    from complaintkit import Complaint, PluginHost
+
+pass_app = click.make_pass_decorator(App)
+
+REMEDY_CHOICES = [
+    "refund", "replacement", "repair", "coupon", "apology", "compensation", "explanation", "other",
+]
+
+
+def local_time(value: datetime | None, tz: tzinfo) -> str:
+    """A timestamp in the configured zone, to the minute."""
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def label_display(host: PluginHost, complaint: Complaint, lang: str) -> str:
+    """All labels of a complaint in ``lang``, in scheme order."""
+    from complaintkit import label_names
+
+    schemes = host.schemes()
+    parts = []
+    for scheme_name, label in complaint.labels.items():
+        parts.append(label_names(schemes.get(scheme_name), label.label).get(lang))
+    return " / ".join(parts)
+
+
+@click.command("init")
+@click.option("--write-config", is_flag=True,
+              help="Also write complaintkit.toml in the current folder with these settings.")
+@click.option("--timezone", "tz_name", default=None,
+              help="Time zone for dates without one, e.g. Asia/Shanghai (with --write-config).")
+@pass_app
+def init_command(app: App, write_config: bool, tz_name: str | None) -> None:
+    """Create the store (if missing) and, optionally, a configuration file."""
+    from complaintkit import ConfigError
+
+    if write_config:
+        target = Path("complaintkit.toml")
+        if target.exists():
+            raise ConfigError(f"{target} already exists; edit it or remove it first")
+        lines = [f'store = "{app.config.store}"', f'lang = "{app.lang}"']
+        lines.append(f'timezone = "{tz_name or app.config.timezone}"')
+        target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        click.echo(f"wrote {target}")
+    store = app.store
+    store.initialize()
+    click.echo(f"store ready: {store.url} ({store.count()} complaints)")
+
+
+@click.command("add")
+@click.option("--text", required=True, help="What the customer said (use - to read stdin).")
+@click.option("--title", help="A one-line summary.")
+@click.option("--channel", type=click.Choice(CHANNEL_CHOICES), default="other", show_default=True)
+@click.option("--name", help="Complainant's name.")
+@click.option("--phone", help="Complainant's phone.")
+@click.option("--email", help="Complainant's e-mail.")
+@click.option("--customer-id", help="Complainant's customer id in the CRM.")
+@click.option("--product", help="Product or service complained about.")
+@click.option("--order", help="Order number.")
+@click.option("--remedy", type=click.Choice(REMEDY_CHOICES), help="What the customer asks for.")
+@click.option("--reference", help="Reference to use (default: a new CK-… reference).")
+@click.option("--received-at", metavar="WHEN", help="When it was received (default: now).")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option("--field", "fields", multiple=True, metavar="KEY=VALUE",
+              help="A custom field (repeatable).")
+@click.option("--no-classify", is_flag=True, help="Store without classifying.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@pass_app
+def add_command(app: App, **opts: Any) -> None:
+    """Register one complaint (登记) and classify it."""
+    from complaintkit import Channel, Complaint, Party, RemedyKind, new_reference, utcnow
+
+    text = sys.stdin.read() if opts["text"] == "-" else opts["text"]
+    if not text.strip():
+        raise click.BadParameter("the complaint text is empty", param_hint="--text")
+    received = (
+        parse_when(opts["received_at"], app.config.tzinfo, "--received-at")
+        if opts["received_at"] else utcnow()
+    )
+    custom: dict[str, Any] = {}
+    for item in opts["fields"]:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--field")
+        custom[key.strip()] = value
+    complaint = Complaint(
+        reference=opts["reference"] or new_reference(received),
+        received_at=received,
+        text=text.strip(),
+        title=opts["title"],
+        channel=Channel(opts["channel"]),
+        complainant=Party(opts["name"], opts["phone"], opts["email"], opts["customer_id"]),
+        product=opts["product"],
+        order=opts["order"],
+        remedy_sought=RemedyKind(opts["remedy"]) if opts["remedy"] else None,
+        tags=tuple(opts["tags"]),
+        custom=custom,
+    )
+    stored = app.desk.intake(complaint, classify=not opts["no_classify"])
+    if opts["fmt"] == "json":
+        from .render import to_json
+
+        click.echo(to_json(app.host.converter().unstructure(stored)))
+        return
+    click.echo(f"{stored.reference}  {label_display(app.host, stored, app.lang)}")
+
+
+def _list_rows(
+    app: App, complaints: Iterable[Complaint], lang: str
+) -> Iterable[list[Any]]:
+    from complaintkit import name_of
+
+    from .render import truncate
+
+    tz = app.config.tzinfo
+    for c in complaints:
+        yield [
+            c.reference,
+            local_time(c.received_at, tz),
+            name_of(c.status, lang),
+            name_of(c.channel, lang),
+            name_of(c.escalation_level, lang),
+            c.department or "",
+            truncate(label_display(app.host, c, lang), 40),
+            truncate(c.title or c.text, 50),
+        ]
+
+
+LIST_HEADERS = {
+    "en": ["reference", "received", "status", "channel", "level", "department", "labels", "summary"],
+    "zh": ["编号", "受理时间", "状态", "渠道", "层级", "部门", "分类", "摘要"],
+}
+
+
+def flat_record(c: Complaint, schemes: Iterable[str]) -> list[Any]:
+    """One complaint as a flat CSV row (see :data:`CSV_HEADERS`)."""
+    return [
+        c.reference, c.received_at.isoformat(), c.status.value, c.channel.value,
+        c.escalation_level.slug, c.department, c.assignee, c.product, c.order,
+        c.complainant.name, c.complainant.phone, c.complainant.email, c.complainant.customer_id,
+        c.remedy_sought.value if c.remedy_sought else None, c.satisfaction, c.parent,
+        ";".join(c.tags), c.title, c.text, *[c.label(s) for s in schemes],
+    ]
+
+
+CSV_HEADERS = [
+    "reference", "received_at", "status", "channel", "escalation_level", "department",
+    "assignee", "product", "order", "complainant_name", "complainant_phone",
+    "complainant_email", "customer_id", "remedy_sought", "satisfaction", "parent", "tags",
+    "title", "text",
+]
+
+
+@click.command("list")
+@filter_options
+@click.option("--limit", type=click.IntRange(min=0), default=None,
+              help="At most this many (default 50 for tables, all otherwise; 0 = all).")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many first.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]),
+              default="table", show_default=True)
+@pass_app
+def list_command(app: App, limit: int | None, offset: int, fmt: str, **opts: Any) -> None:
+    """List complaints, oldest first, with filters."""
+    flt = build_filter(app.config.tzinfo, **pop_filters(opts))
+    if limit is None:
+        limit = 50 if fmt == "table" else 0
+    store = app.store
+    found = store.find(flt, limit=limit or None, offset=offset)
+    lang = app.lang
+    if fmt == "table":
+        from .render import text_table
+
+        rows = list(_list_rows(app, found, lang))
+        total = store.count(flt)
+        if rows:
+            click.echo(text_table(LIST_HEADERS[lang], rows))
+        shown = f"{len(rows)} of {total}" if lang == "en" else f"显示 {len(rows)} / 共 {total}"
+        click.echo(shown + (" complaints" if lang == "en" else " 条投诉"))
+        return
+    if fmt == "csv":
+        import csv
+
+        schemes = list(app.host.schemes())
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(CSV_HEADERS + [f"label:{s}" for s in schemes])
+        for c in found:
+            writer.writerow(["" if v is None else v for v in flat_record(c, schemes)])
+        return
+    import json
+
+    converter = app.host.converter()
+    if fmt == "jsonl":
+        for c in found:
+            click.echo(json.dumps(converter.unstructure(c), ensure_ascii=False))
+        return
+    from .render import to_json
+
+    click.echo(to_json([converter.unstructure(c) for c in found]))
+
+
+@click.command("show")
+@click.argument("reference")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@pass_app
+def show_command(app: App, reference: str, fmt: str) -> None:
+    """Show one complaint with its labels and full history."""
+    from complaintkit import label_names, name_of
+    from complaintkit.lifecycle import allowed_actions
+
+    from .render import text_table, to_json
+
+    c = app.store.get(reference)
+    if fmt == "json":
+        click.echo(to_json(app.host.converter().unstructure(c)))
+        return
+    lang = app.lang
+    tz = app.config.tzinfo
+    zh = lang == "zh"
+    rows: list[tuple[str, str]] = [
+        ("编号" if zh else "reference", c.reference),
+        ("受理时间" if zh else "received", local_time(c.received_at, tz)),
+        ("渠道" if zh else "channel", name_of(c.channel, lang)),
+        ("状态" if zh else "status", name_of(c.status, lang)),
+        ("层级" if zh else "level", name_of(c.escalation_level, lang)),
+    ]
+    optional = [
+        ("部门" if zh else "department", c.department),
+        ("处理人" if zh else "assignee", c.assignee),
+        ("投诉人" if zh else "complainant", ", ".join(
+            v for v in (c.complainant.name, c.complainant.phone, c.complainant.email,
+                        c.complainant.customer_id) if v)),
+        ("产品" if zh else "product", c.product),
+        ("订单" if zh else "order", c.order),
+        ("诉求" if zh else "remedy sought", name_of(c.remedy_sought, lang) if c.remedy_sought
+         else None),
+        ("解决方案" if zh else "solution", c.solution),
+        ("满意度" if zh else "satisfaction", str(c.satisfaction) if c.satisfaction else None),
+        ("原投诉" if zh else "re-complaint of", c.parent),
+        ("复投诉次数" if zh else "re-complaints",
+         str(c.recomplaint_count) if c.recomplaint_count else None),
+        ("标签" if zh else "tags", ", ".join(c.tags)),
+        ("版本" if zh else "version", str(c.version)),
+    ]
+    rows += [(k, v) for k, v in optional if v]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        click.echo(f"{key.ljust(width)}  {value}")
+    for key, value in c.custom.items():
+        click.echo(f"{key.ljust(width)}  {value}")
+    click.echo()
+    if c.title:
+        click.echo(c.title)
+    click.echo(c.text)
+    if c.labels:
+        click.echo()
+        schemes = app.host.schemes()
+        label_rows = []
+        for scheme_name, label in c.labels.items():
+            scheme = schemes.get(scheme_name)
+            label_rows.append([
+                scheme.names.get(lang) if scheme else scheme_name,
+                label_names(scheme, label.label).get(lang),
+                f"{label.confidence:.2f}",
+                ", ".join(label.evidence),
+                label.classifier,
+            ])
+        headers = (["方案", "分类", "置信度", "依据", "来源"] if zh
+                   else ["scheme", "label", "confidence", "evidence", "by"])
+        click.echo(text_table(headers, label_rows))
+    click.echo()
+    history = [
+        [local_time(e.at, tz), e.actor, e.action, e.reason or "", _event_detail(e.data)]
+        for e in c.history
+    ]
+    headers = (["时间", "操作人", "动作", "原因", "详情"] if zh
+               else ["when", "actor", "action", "reason", "details"])
+    click.echo(text_table(headers, history))
+    actions = allowed_actions(c)
+    click.echo()
+    label = "可执行操作" if zh else "next actions"
+    click.echo(f"{label}: {', '.join(actions) if actions else '-'}")
+
+
+def _event_detail(data: dict[str, Any]) -> str:
+    parts = []
+    for key, value in data.items():
+        if key == "evidence":
+            if value:
+                parts.append(f"evidence={'|'.join(value)}")
+            continue
+        if isinstance(value, dict):
+            value = f"{value.get('from')}→{value.get('to')}"
+        parts.append(f"{key}={value}")
+    return " ".join(parts)

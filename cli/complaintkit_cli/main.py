@@ -1,0 +1,238 @@
+"""The ``complaintkit`` command: a click group whose commands load lazily.
+
+Only click is imported at start-up. Built-in commands live in sibling modules imported when
+used; plugin commands are fetched from the plugin host when the command line names one or lists
+them, so ``--help`` and ``plugins`` keep working when a plugin is broken.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from complaintkit import Config, Desk, PluginHost, Store
+
+__all__ = ["cli", "main", "App"]
+
+BUILTIN: dict[str, str] = {
+    "init": "complaintkit_cli.cmd_records:init_command",
+    "add": "complaintkit_cli.cmd_records:add_command",
+    "import": "complaintkit_cli.cmd_import:import_command",
+    "list": "complaintkit_cli.cmd_records:list_command",
+    "show": "complaintkit_cli.cmd_records:show_command",
+    "classify": "complaintkit_cli.cmd_handling:classify_command",
+    "label": "complaintkit_cli.cmd_handling:label_command",
+    "transition": "complaintkit_cli.cmd_handling:transition_command",
+    "assign": "complaintkit_cli.cmd_handling:assign_command",
+    "escalate": "complaintkit_cli.cmd_handling:escalate_command",
+    "report": "complaintkit_cli.cmd_info:report_command",
+    "schemes": "complaintkit_cli.cmd_info:schemes_command",
+    "plugins": "complaintkit_cli.cmd_info:plugins_command",
+    "evaluate": "complaintkit_cli.cmd_info:evaluate_command",
+}
+
+
+class App:
+    """Per-invocation state: options, then configuration, host, store and desk on first use."""
+
+    def __init__(
+        self,
+        *,
+        store: str | None,
+        config_path: str | None,
+        plugins_dirs: tuple[str, ...],
+        lang: str | None,
+        actor: str | None,
+    ) -> None:
+        self.store_url = store
+        self.config_path = config_path
+        self.plugins_dirs = plugins_dirs
+        self.lang_option = lang
+        self.actor_option = actor
+        self._config: Config | None = None
+        self._host: PluginHost | None = None
+        self._store: Store | None = None
+        self._desk: Desk | None = None
+        self.plugin_commands: click.Group | None = None
+        self.failures_seen: list[Any] = []
+
+    @property
+    def config(self) -> Config:
+        """The configuration in force (options > environment > complaintkit.toml)."""
+        if self._config is None:
+            from complaintkit import load_config
+
+            self._config = load_config(
+                self.config_path, store=self.store_url, lang=self.lang_option
+            )
+        return self._config
+
+    @property
+    def lang(self) -> str:
+        """The display language, en or zh."""
+        return self.config.lang
+
+    @property
+    def host(self) -> PluginHost:
+        """The plugin host; plugin failures are reported once, on standard error."""
+        if self._host is None:
+            from complaintkit import make_host
+
+            self._host = make_host(self.config, plugins_dirs=self.plugins_dirs)
+            self.report_failures()
+        return self._host
+
+    def report_failures(self) -> None:
+        """Warn about plugins that failed to load (and keep going)."""
+        host = self._host
+        if host is None:
+            return
+        for failure in host.failures:
+            click.echo(f"warning: {failure}", err=True)
+        self.failures_seen += host.failures
+        host.failures.clear()
+
+    @property
+    def store(self) -> Store:
+        """The store, opened on first use and closed when the command ends."""
+        if self._store is None:
+            self._store = self.host.open_store()
+            self.report_failures()
+        return self._store
+
+    @property
+    def desk(self) -> Desk:
+        """A desk on the store acting for ``--actor`` (or the configured actor)."""
+        if self._desk is None:
+            from complaintkit import Desk
+
+            self._desk = Desk(self.host, self.store, actor=self.actor_option or self.config.actor)
+        return self._desk
+
+    def close(self) -> None:
+        """Close the store if it was opened."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+class ComplaintkitGroup(click.Group):
+    """Resolves built-in commands lazily and plugin commands through the host."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Built-in and plugin command names."""
+        names = set(BUILTIN) | set(self.commands)
+        plugins = self._plugin_commands(ctx)
+        if plugins is not None:
+            names |= set(plugins.commands)
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """A built-in command (imported now) or a plugin's command."""
+        if cmd_name in BUILTIN:
+            module_name, _, attr = BUILTIN[cmd_name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module_name), attr)
+            return command
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        plugins = self._plugin_commands(ctx)
+        return plugins.commands.get(cmd_name) if plugins is not None else None
+
+    def _plugin_commands(self, ctx: click.Context) -> click.Group | None:
+        app = ctx.find_object(App)
+        if app is None:
+            return None
+        if app.plugin_commands is None:
+            # A scratch group per invocation: plugin commands never leak between invocations,
+            # and placeholders for built-in names let the host refuse a clash.
+            scratch = click.Group("complaintkit")
+            scratch.commands = {name: click.Command(name) for name in BUILTIN}
+            try:
+                app.host.add_commands(scratch)
+            except Exception as exc:  # noqa: BLE001 - a broken plugin must not break --help
+                click.echo(f"warning: plugin commands unavailable: {exc}", err=True)
+            app.report_failures()
+            for name in BUILTIN:
+                scratch.commands.pop(name, None)
+            app.plugin_commands = scratch
+        return app.plugin_commands
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; complaintkit errors become a clean message and an exit code."""
+        from complaintkit.errors import ComplaintkitError
+
+        try:
+            return super().invoke(ctx)
+        except ComplaintkitError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        finally:
+            app = ctx.find_object(App)
+            if app is not None:
+                app.close()
+
+
+@click.group(cls=ComplaintkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    envvar="COMPLAINTKIT_STORE",
+    metavar="URL",
+    help="Store URL, e.g. tinydb://complaints.json (default: from complaintkit.toml).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="COMPLAINTKIT_CONFIG",
+    help="Configuration file (default: ./complaintkit.toml if present).",
+)
+@click.option(
+    "--plugins-dir",
+    "plugins_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="Load every .py file in this folder as a plugin (repeatable).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    envvar="COMPLAINTKIT_LANG",
+    help="Language for labels and reports: en or zh (中文).",
+)
+@click.option("--actor", envvar="COMPLAINTKIT_ACTOR", help="Who is acting, for the history.")
+@click.version_option(package_name="complaintkit")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    store: str | None,
+    config_path: str | None,
+    plugins_dirs: tuple[str, ...],
+    lang: str | None,
+    actor: str | None,
+) -> None:
+    """complaintkit — customer-complaint management (客户投诉管理).
+
+    Import, classify, handle and report on complaints in a store of your choice.
+    Start with `complaintkit init`, then `complaintkit import FILE` and
+    `complaintkit report summary`.
+    """
+    ctx.obj = App(
+        store=store,
+        config_path=config_path,
+        plugins_dirs=plugins_dirs,
+        lang=lang,
+        actor=actor,
+    )
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="complaintkit")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

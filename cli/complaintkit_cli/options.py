@@ -1,0 +1,102 @@
+"""Options shared by several commands: the complaint filter and output format."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, time, tzinfo
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from complaintkit import ComplaintFilter
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+STATUS_CHOICES = [
+    "received", "acknowledged", "assessed", "investigating", "solution_proposed",
+    "solution_accepted", "implementing", "resolved", "closed", "reopened", "withdrawn", "rejected",
+]
+CHANNEL_CHOICES = [
+    "phone", "sms", "email", "web", "in_person", "wechat", "letter", "social_media", "referral",
+    "other",
+]
+LEVEL_CHOICES = ["front_line", "department", "complaint_management", "leadership"]
+
+
+def filter_options(func: F) -> F:
+    """Add the complaint filter options to a command (they arrive as ``**filters``)."""
+    options = [
+        click.option("--status", "statuses", multiple=True, type=click.Choice(STATUS_CHOICES),
+                     help="Only complaints in this status (repeatable)."),
+        click.option("--channel", "channels", multiple=True, type=click.Choice(CHANNEL_CHOICES),
+                     help="Only complaints received through this channel (repeatable)."),
+        click.option("--label", "labels", multiple=True, metavar="SCHEME=LABEL",
+                     help="Only complaints with this label, e.g. cause=price (repeatable)."),
+        click.option("--unclassified", metavar="SCHEME",
+                     help="Only complaints with no label yet in SCHEME."),
+        click.option("--department", help="Only complaints assigned to this department."),
+        click.option("--assignee", help="Only complaints assigned to this person."),
+        click.option("--product", help="Only complaints about this product."),
+        click.option("--since", metavar="DATE", help="Received on or after DATE (2026-11-01)."),
+        click.option("--until", metavar="DATE", help="Received before DATE."),
+        click.option("--search", metavar="TEXT", help="Title or text contains TEXT."),
+        click.option("--min-level", type=click.Choice(LEVEL_CHOICES),
+                     help="Escalated to at least this level."),
+        click.option("--open", "open_only", is_flag=True, help="Only complaints still open."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def parse_when(value: str, tz: tzinfo, option: str) -> datetime:
+    """A date or date-time from the command line; without a zone it is in ``tz``."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not a date; use e.g. 2026-11-01 or 2026-11-01T09:00+08:00",
+            param_hint=option,
+        ) from None
+    if len(value) <= 10:
+        parsed = datetime.combine(parsed.date(), time(0, 0))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+def build_filter(tz: tzinfo, **opts: Any) -> ComplaintFilter:
+    """A :class:`ComplaintFilter` from the values of :func:`filter_options`."""
+    from complaintkit import Channel, ComplaintFilter, EscalationLevel, Status
+
+    labels = []
+    for item in opts.get("labels") or ():
+        scheme, sep, label = item.partition("=")
+        if not sep or not scheme or not label:
+            raise click.BadParameter(f"{item!r} is not SCHEME=LABEL", param_hint="--label")
+        labels.append((scheme.strip(), label.strip()))
+    level = opts.get("min_level")
+    return ComplaintFilter(
+        statuses=frozenset(Status(s) for s in opts.get("statuses") or ()),
+        channels=frozenset(Channel(c) for c in opts.get("channels") or ()),
+        labels=tuple(labels),
+        unclassified=opts.get("unclassified"),
+        department=opts.get("department"),
+        assignee=opts.get("assignee"),
+        product=opts.get("product"),
+        received_from=parse_when(opts["since"], tz, "--since") if opts.get("since") else None,
+        received_until=parse_when(opts["until"], tz, "--until") if opts.get("until") else None,
+        text=opts.get("search"),
+        min_escalation=EscalationLevel[level.upper()] if level else None,
+        open_only=bool(opts.get("open_only")),
+    )
+
+
+FILTER_KEYS = (
+    "statuses", "channels", "labels", "unclassified", "department", "assignee", "product",
+    "since", "until", "search", "min_level", "open_only",
+)
+
+
+def pop_filters(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Remove and return the filter options from a command's keyword arguments."""
+    return {key: kwargs.pop(key) for key in FILTER_KEYS if key in kwargs}

@@ -1,0 +1,19 @@
+"""First-party reporters. Registered through the ``complaintkit`` entry point ``reports``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from complaintkit import hookimpl
+
+if TYPE_CHECKING:
+    from complaintkit import Reporter
+
+
+@hookimpl
+def register_reporters(register: Callable[[Reporter], None]) -> None:
+    """Register the summary report."""
+    from .summary import SummaryReporter
+
+    register(SummaryReporter())

@@ -1,0 +1,139 @@
+"""The summary report: how many complaints, where they stand, what they are about.
+
+Everything is computed with ``Store.count`` and ``Store.count_by``, so a backend that pushes
+counting down to its database never loads the complaints themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from complaintkit import (
+    Channel,
+    Column,
+    ComplaintFilter,
+    EscalationLevel,
+    Names,
+    Report,
+    ReportContext,
+    Status,
+    Store,
+    Table,
+    label_names,
+    name_of,
+)
+from complaintkit.model import OPEN_STATUSES
+
+_COUNT = Column("count", Names("complaints", "投诉数"))
+_SHARE = Column("share", Names("share", "占比"))
+
+
+def _table(
+    key: str,
+    names: Names,
+    first: Column,
+    counts: dict[str | None, int],
+    total: int,
+    display: Callable[[str | None], str],
+    order: list[str | None] | None = None,
+) -> Table:
+    keys = order if order is not None else sorted(counts, key=lambda k: (-counts[k], k or ""))
+    rows = tuple(
+        (display(k), counts[k], round(counts[k] / total, 4) if total else 0.0)
+        for k in keys
+        if counts.get(k)
+    )
+    return Table(key, names, (first, _COUNT, _SHARE), rows)
+
+
+@attrs.frozen
+class SummaryReporter:
+    """Counts by status, channel, escalation level, department, month and every label scheme."""
+
+    name: str = "summary"
+    names: Names = Names("Complaint summary", "投诉汇总")
+    description: str = (
+        "totals, open and escalated complaints, and counts by status, channel, level, "
+        "department, month and each classification scheme"
+    )
+
+    def run(self, store: Store, flt: ComplaintFilter, context: ReportContext) -> Report:
+        """Compute the summary over the complaints matching ``flt``."""
+        lang = context.lang
+        total = store.count(flt)
+        open_count = sum(
+            n for k, n in store.count_by("status", flt).items() if k and Status(k) in OPEN_STATUSES
+        )
+        by_level = store.count_by("escalation_level", flt)
+        high = sum(
+            n
+            for k, n in by_level.items()
+            if k and EscalationLevel[k.upper()] >= EscalationLevel.COMPLAINT_MANAGEMENT
+        )
+
+        def enum_display(enum_cls: Any) -> Callable[[str | None], str]:
+            def show(value: str | None) -> str:
+                if value is None:
+                    return Names("(none)", "（无）").get(lang)
+                member = enum_cls[value.upper()] if enum_cls is EscalationLevel else enum_cls(value)
+                return name_of(member, lang)
+
+            return show
+
+        def plain(value: str | None) -> str:
+            return value if value is not None else Names("(none)", "（无）").get(lang)
+
+        tables = [
+            _table(
+                "status", Names("By status", "按状态"), Column("status", Names("status", "状态")),
+                store.count_by("status", flt), total, enum_display(Status),
+                order=[s.value for s in Status],
+            ),
+            _table(
+                "channel", Names("By channel", "按渠道"), Column("channel", Names("channel", "渠道")),
+                store.count_by("channel", flt), total, enum_display(Channel),
+            ),
+            _table(
+                "escalation_level", Names("By escalation level", "按处理层级"),
+                Column("level", Names("level", "层级")), by_level, total,
+                enum_display(EscalationLevel), order=[lv.slug for lv in EscalationLevel],
+            ),
+        ]
+        for scheme_name, scheme in context.schemes.items():
+            counts = store.count_by(f"label:{scheme_name}", flt)
+            order = [label.name for label in scheme.labels] + [None] + sorted(
+                k for k in counts if k is not None and k not in {lb.name for lb in scheme.labels}
+            )
+            tables.append(
+                _table(
+                    f"label:{scheme_name}",
+                    Names(f"By {scheme.names.en.lower()}", f"按{scheme.names.zh}"),
+                    Column(scheme_name, scheme.names),
+                    counts,
+                    total,
+                    lambda value, s=scheme: label_names(s, value).get(lang),  # type: ignore[misc]
+                    order=order,
+                )
+            )
+        months = store.count_by("month", flt)
+        tables += [
+            _table(
+                "department", Names("By department", "按部门"),
+                Column("department", Names("department", "部门")),
+                store.count_by("department", flt), total, plain,
+            ),
+            _table(
+                "month", Names("By month received", "按受理月份"),
+                Column("month", Names("month", "月份")),
+                months, total, plain, order=sorted(months, key=lambda k: k or ""),
+            ),
+        ]
+        figures = (
+            (Names("complaints", "投诉总数"), total),
+            (Names("open", "处理中"), open_count),
+            (Names("at complaint management or above", "已升级至投诉管理部门及以上"), high),
+        )
+        return Report(self.name, self.names, figures, tuple(tables))

@@ -1,0 +1,410 @@
+"""A TinyDB :class:`~tinydb.storages.Storage` that is fast, durable and safe between processes.
+
+TinyDB's stock ``JSONStorage`` parses the whole file with :mod:`json` on every read and rewrites
+it in place on every write, so a crash mid-write corrupts the file and two processes can
+interleave their writes. :class:`SafeJSONStorage` keeps TinyDB's document format but:
+
+* parses with :mod:`orjson` (garbage collector paused, since a large parse creates millions of
+  objects that can never be garbage) and keeps the result in memory; :meth:`~SafeJSONStorage.read`
+  returns the cached data for as long as the file on disk is unchanged, judged by its
+  ``(st_mtime_ns, st_size, st_ino, st_dev)``;
+* writes atomically: a temporary file in the same folder, flushed and fsynced, then
+  :func:`os.replace` and an fsync of the folder. A reader, which takes no lock, always sees a
+  whole file, and a crash at any point leaves either the old or the new file;
+* serialises writers with an exclusive :func:`fcntl.flock` on a sidecar ``<file>.lock``;
+* groups writes: inside :meth:`~SafeJSONStorage.transaction` (lock held, data fresh from disk)
+  every TinyDB write only updates the cache, and the file is written once when it ends.
+
+The storage holds the file it last read (or wrote) open. That pins its inode, so the inode
+number cannot be reused by a later file while we still compare against it; together with the
+size and modification time this makes the change check reliable even when two writes land in
+the same timestamp tick.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import gc
+import os
+import re
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+import orjson
+from complaintkit.errors import StorageError, StoreLockedError
+from tinydb.storages import Storage
+
+__all__ = ["FileLock", "SafeJSONStorage", "Signature"]
+
+#: What identifies one version of the file: (st_mtime_ns, st_size, st_ino, st_dev).
+Signature = tuple[int, int, int, int]
+
+_Data = dict[str, dict[str, Any]]
+
+
+def _signature(st: os.stat_result) -> Signature:
+    return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (parsing a big file would trigger it thousands of times)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class FileLock:
+    """An exclusive, re-entrant ``flock`` on a lock file, waiting up to ``timeout`` seconds.
+
+    ``subject`` is the file the lock protects; it is named in :class:`StoreLockedError`. The lock
+    file is created on first use and never deleted (deleting a lock file lets two processes each
+    lock a different inode).
+    """
+
+    def __init__(self, path: Path, *, timeout: float, subject: Path) -> None:
+        self.path = path
+        self.timeout = timeout
+        self.subject = subject
+        self._fd: int | None = None
+        self._depth = 0
+
+    @property
+    def held(self) -> bool:
+        """True while this object holds the lock."""
+        return self._depth > 0
+
+    def acquire(self) -> None:
+        """Take the lock, polling until ``timeout``; raise :class:`StoreLockedError` after it."""
+        if self._depth:
+            self._depth += 1
+            return
+        if self._fd is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError as exc:
+                raise StorageError(f"cannot open lock file {self.path}: {exc}") from exc
+        deadline = time.monotonic() + self.timeout
+        pause = 0.001
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise StoreLockedError(
+                        f"{self.subject} is locked by another process (lock file {self.path}); "
+                        f"gave up after {self.timeout:g} s. Try again when it has finished, or "
+                        "raise lock_timeout in the [storage] table of complaintkit.toml"
+                    ) from None
+                # Short polls first (most writes take milliseconds), then back off.
+                time.sleep(min(pause, remaining))
+                pause = min(pause * 2, 0.05)
+        self._depth = 1
+
+    def release(self) -> None:
+        """Release one level of the lock; the file lock is dropped at the outermost level."""
+        if not self._depth:
+            return
+        self._depth -= 1
+        if not self._depth and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Drop the lock (whatever the nesting) and close the lock file."""
+        self._depth = 0
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor releases the flock too
+            self._fd = None
+
+    def __enter__(self) -> FileLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class SafeJSONStorage(Storage):
+    """TinyDB storage: cached orjson reads, locked atomic writes, one write per transaction.
+
+    Use :meth:`transaction` around every read-check-write sequence. A :meth:`write` outside a
+    transaction takes the lock itself and refuses to overwrite a file that changed on disk since
+    it was read, so plain TinyDB use of this storage cannot lose another process's update either.
+
+    Not thread-safe: use one storage (one store) per thread; they coordinate through the lock.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, fsync: bool = True, lock_timeout: float = 30.0
+    ) -> None:
+        super().__init__()
+        self.path = Path(os.path.abspath(path))
+        self.fsync = fsync
+        self.lock = FileLock(
+            self.path.with_name(self.path.name + ".lock"), timeout=lock_timeout, subject=self.path
+        )
+        #: Increases whenever the cached data is replaced by anything but this storage's own
+        #: write (a reload after another process wrote, or a discarded transaction), so that
+        #: callers know to rebuild whatever they derived from it.
+        self.generation = 0
+        #: How many times the file was written (each write replaces the whole file).
+        self.writes = 0
+        self._data: _Data | None = None
+        self._signature: Signature | None = None
+        self._pinned: int | None = None
+        self._depth = 0
+        self._pending = False
+        self._swept = False
+        self._temp_name = re.compile(rf"^\.{re.escape(self.path.name)}\.[0-9a-f]{{16}}\.tmp$")
+
+    # --- TinyDB's interface -------------------------------------------------------------
+
+    def read(self) -> _Data | None:
+        """The whole database; parsed again only if the file changed on disk since last time."""
+        if self._depth:
+            # Inside a transaction we hold the lock and may have unwritten changes: the cache
+            # is the truth.
+            return self._data
+        self._refresh()
+        return self._data
+
+    def write(self, data: _Data) -> None:
+        """Persist ``data`` (deferred to the end of the transaction when inside one)."""
+        if self._depth:
+            self._data = data
+            self._pending = True
+            return
+        with self.lock:
+            self._sweep()
+            try:
+                current = _signature(os.stat(self.path))
+            except FileNotFoundError:
+                current = None
+            if current != self._signature:
+                raise StorageError(
+                    f"{self.path} was changed by another process since it was read; "
+                    "it was not modified. Read it again and redo the change"
+                )
+            self._persist(data)
+
+    def close(self) -> None:
+        """Release the lock and the open file; the cached data is dropped."""
+        self.lock.close()
+        self._unpin()
+        self._data = None
+        self._signature = None
+
+    # --- transactions -------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the lock with data fresh from disk; TinyDB writes inside are flushed once at the end.
+
+        If the block raises after a write, the unwritten changes are discarded (the cache is
+        dropped and the file, untouched, is read again next time). Nested transactions join the
+        outer one.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.lock.acquire()
+        try:
+            self._sweep()
+            self._refresh()
+            self._depth = 1
+            self._pending = False
+            try:
+                yield
+            except BaseException:
+                if self._pending:
+                    self.invalidate()
+                raise
+            finally:
+                self._depth = 0
+            if self._pending:
+                self._pending = False
+                assert self._data is not None  # write() stored the data it was given
+                self._persist(self._data)
+        finally:
+            self.lock.release()
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside :meth:`transaction`."""
+        return self._depth > 0
+
+    def invalidate(self) -> None:
+        """Forget the cached data (e.g. after a failed change mutated it); reread on next use."""
+        self._pending = False
+        self._data = None
+        self._signature = None
+        self._unpin()
+        self.generation += 1
+
+    # --- reading ------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        try:
+            current = _signature(os.stat(self.path))
+        except FileNotFoundError:
+            if self._signature is not None or self._data is not None:
+                self._unpin()
+                self._data = None
+                self._signature = None
+                self.generation += 1
+            return
+        except OSError as exc:
+            raise StorageError(f"cannot read {self.path}: {exc}") from exc
+        if current != self._signature:
+            self._load()
+
+    def _load(self) -> None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            # Replaced-and-removed between stat and open; treat as empty this time.
+            self._unpin()
+            self._data = None
+            self._signature = None
+            self.generation += 1
+            return
+        except OSError as exc:
+            raise StorageError(f"cannot read {self.path}: {exc}") from exc
+        try:
+            # fstat of the descriptor we read from, not the earlier stat of the path: another
+            # process may have replaced the file in between, and the signature must describe
+            # the bytes we actually parse.
+            signature = _signature(os.fstat(fd))
+            with open(fd, "rb", closefd=False) as handle:
+                raw = handle.read()
+            data = self._parse(raw)
+        except BaseException:
+            os.close(fd)
+            raise
+        self._pin(fd)
+        self._data = data
+        self._signature = signature
+        self.generation += 1
+
+    def _parse(self, raw: bytes) -> _Data | None:
+        if not raw.strip():
+            return None  # an empty file is an empty database, as in TinyDB
+        try:
+            with gc_paused():
+                data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise self.corrupt(f"it is not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise self.corrupt(f"expected a JSON object of tables, found {type(data).__name__}")
+        for name, table in data.items():
+            if not isinstance(table, dict):
+                raise self.corrupt(f"table {name!r} is not a JSON object")
+        return data
+
+    def corrupt(self, reason: str) -> StorageError:
+        """The error for a file that cannot be used as it is; says the file was left alone."""
+        return StorageError(
+            f"{self.path} is not a usable complaintkit TinyDB store: {reason}. "
+            "The file was not modified; restore it from a backup or fix it by hand"
+        )
+
+    def _pin(self, fd: int) -> None:
+        self._unpin()
+        self._pinned = fd
+
+    def _unpin(self) -> None:
+        if self._pinned is not None:
+            with suppress(OSError):
+                os.close(self._pinned)
+            self._pinned = None
+
+    # --- writing ------------------------------------------------------------------------
+
+    def _persist(self, data: _Data) -> None:
+        """Replace the file with ``data`` atomically; the caller holds the lock."""
+        try:
+            payload = orjson.dumps(data)
+        except TypeError as exc:
+            self.invalidate()
+            raise StorageError(f"cannot write {self.path}: {exc}; it was not modified") from exc
+        directory = self.path.parent
+        temp = directory / f".{self.path.name}.{secrets.token_hex(8)}.tmp"
+        fd: int | None = None
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            # 0o666 minus the umask, like any new file; an existing file's mode is kept below.
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with suppress(FileNotFoundError):
+                os.fchmod(fd, os.stat(self.path).st_mode & 0o7777)
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view) :]
+            if self.fsync:
+                os.fsync(fd)
+            os.replace(temp, self.path)
+        except BaseException as exc:
+            if fd is not None:
+                os.close(fd)
+            with suppress(OSError):
+                os.unlink(temp)
+            # The cache may hold changes that never reached the disk.
+            self.invalidate()
+            if isinstance(exc, OSError):
+                raise StorageError(
+                    f"cannot write {self.path}: {exc}; the previous contents are intact"
+                ) from exc
+            raise
+        self.writes += 1
+        self._pin(fd)  # the new file, kept open (see the module docstring)
+        self._data = data
+        self._signature = _signature(os.fstat(fd))
+        if self.fsync:
+            try:
+                self._fsync_directory(directory)
+            except OSError as exc:
+                raise StorageError(
+                    f"wrote {self.path} but could not make the rename durable: {exc}"
+                ) from exc
+
+    @staticmethod
+    def _fsync_directory(directory: Path) -> None:
+        # Makes the rename itself durable; some file systems cannot fsync a directory.
+        try:
+            dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            return
+        try:
+            os.fsync(dir_fd)
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+                raise
+        finally:
+            os.close(dir_fd)
+
+    def _sweep(self) -> None:
+        """Remove temporary files left by a writer that crashed (we hold the lock, so no one
+        else is writing one right now). Done once per storage."""
+        if self._swept:
+            return
+        self._swept = True
+        with suppress(OSError), os.scandir(self.path.parent) as entries:
+            for entry in entries:
+                if self._temp_name.match(entry.name):
+                    with suppress(OSError):
+                        os.unlink(entry.path)

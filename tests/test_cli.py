@@ -1,0 +1,209 @@
+"""The command line end to end, through click's runner, on a real TinyDB file."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from complaintkit_cli.main import cli
+
+REPO = Path(__file__).parents[1]
+EXAMPLES = REPO / "examples" / "complaints.csv"
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def ck(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Run complaintkit against a store in tmp_path, from tmp_path."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COMPLAINTKIT_STORE", raising=False)
+    monkeypatch.delenv("COMPLAINTKIT_LANG", raising=False)
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True, input: str | None = None) -> Result:
+        result = runner.invoke(cli, ["--store", "tinydb://store.json", *args], input=input)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return run
+
+
+def add(ck: Run, text: str, *extra: str) -> str:
+    out = ck("add", "--text", text, *extra).stdout
+    return out.split()[0]
+
+
+def test_init_creates_the_store(ck: Run, tmp_path: Path) -> None:
+    result = ck("init")
+    assert "store ready" in result.stdout and "(0 complaints)" in result.stdout
+    assert (tmp_path / "store.json").exists()
+
+
+def test_init_write_config_then_commands_use_it(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    made = runner.invoke(cli, ["--store", "tinydb://cfg.json", "init", "--write-config",
+                               "--timezone", "Asia/Shanghai"])
+    assert made.exit_code == 0, made.output
+    config = (tmp_path / "complaintkit.toml").read_text()
+    assert "Asia/Shanghai" in config and "cfg.json" in config
+    added = runner.invoke(cli, ["add", "--text", "送货太慢", "--received-at", "2026-10-01 09:00"])
+    assert added.exit_code == 0, added.output
+    shown = runner.invoke(cli, ["show", added.stdout.split()[0], "--format", "json"])
+    assert json.loads(shown.stdout)["received_at"] == "2026-10-01T09:00:00+08:00"
+
+
+def test_add_show_with_labels_and_history(ck: Run) -> None:
+    ref = add(ck, "The courier was rude and the parcel arrived broken", "--channel", "email",
+              "--name", "Ann Lee", "--order", "SO-1", "--field", "store=Leeds")
+    assert ref.startswith("CK-")
+    shown = ck("show", ref).stdout
+    assert "Ann Lee" in shown and "SO-1" in shown and "Leeds" in shown
+    assert "received" in shown and "classify" in shown
+    assert "next actions: acknowledge, assess, withdraw, reject" in shown
+    data = json.loads(ck("show", ref, "--format", "json").stdout)
+    assert data["channel"] == "email" and data["custom"] == {"store": "Leeds"}
+    assert set(data["labels"]) >= {"severity", "cause", "behaviour", "purpose"}
+
+
+def test_lifecycle_through_the_cli(ck: Run) -> None:
+    ref = add(ck, "I was overcharged on my bill", "--reference", "CK-T-1")
+    for args in (["acknowledge"], ["assess"], ["investigate"],
+                 ["propose", "--solution", "refund the overcharge"], ["accept"], ["implement"],
+                 ["resolve"], ["close", "--satisfaction", "5"]):
+        ck("transition", ref, *args)
+    data = json.loads(ck("show", ref, "--format", "json").stdout)
+    assert data["status"] == "closed" and data["satisfaction"] == 5
+    reopened = ck("transition", ref, "reopen", "--reason", "charged again").stdout
+    assert "reopened" in reopened and "department" in reopened
+
+
+def test_illegal_transition_is_a_clean_error(ck: Run) -> None:
+    ref = add(ck, "Phone broke")
+    result = ck("transition", ref, "implement", ok=False)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: cannot implement complaint")
+    assert "Traceback" not in result.output
+
+
+def test_unknown_reference_is_a_clean_error(ck: Run) -> None:
+    result = ck("show", "NOPE", ok=False)
+    assert result.exit_code == 1
+    assert "Error: no complaint with reference 'NOPE'" in result.stderr
+
+
+def test_assign_escalate_and_filters(ck: Run) -> None:
+    first = add(ck, "Rude staff at the counter", "--channel", "in_person")
+    second = add(ck, "Hidden fees on my account", "--channel", "web")
+    ck("assign", first, "--department", "customer-service", "--assignee", "li.na")
+    ck("escalate", first, "--reason", "customer called three times")
+    by_dept = json.loads(ck("list", "--department", "customer-service", "--format", "json").stdout)
+    assert [c["reference"] for c in by_dept] == [first]
+    escalated = json.loads(ck("list", "--min-level", "department", "--format", "json").stdout)
+    assert [c["reference"] for c in escalated] == [first]
+    price = json.loads(ck("list", "--label", "cause=price", "--format", "json").stdout)
+    assert [c["reference"] for c in price] == [second]
+    web = ck("list", "--channel", "web", "--format", "csv").stdout
+    rows = list(csv.DictReader(io.StringIO(web)))
+    assert [r["reference"] for r in rows] == [second]
+    assert rows[0]["label:cause"] == "price"
+
+
+def test_list_table_in_chinese(ck: Run) -> None:
+    add(ck, "服务员态度很差", "--channel", "wechat")
+    out = ck("--lang", "zh", "list").stdout
+    assert "编号" in out and "微信" in out and "服务质量" in out
+    assert "显示 1 / 共 1 条投诉" in out
+
+
+def test_import_examples_then_summary(ck: Run) -> None:
+    result = ck("import", str(EXAMPLES))
+    imported = int(result.stdout.split("imported ")[1].split()[0].rstrip(","))
+    assert imported >= 50
+    again = ck("import", str(EXAMPLES)).stdout
+    assert "imported 0" in again and f"skipped {imported} already in the store" in again
+    report = json.loads(ck("report", "summary", "--format", "json").stdout)
+    figures = {f["name"]: f["value"] for f in report["figures"]}
+    assert figures["complaints"] == imported
+    tables = {t["key"]: t for t in report["tables"]}
+    assert sum(row[1] for row in tables["status"]["rows"]) == imported
+    cause_rows = {row[0]: row[1] for row in tables["label:cause"]["rows"]}
+    assert {"Product quality", "Service quality", "Price", "Integrity"} <= set(cause_rows)
+    zh = ck("--lang", "zh", "report")
+    assert "投诉汇总" in zh.stdout and "产品质量" in zh.stdout
+
+
+def test_import_reports_bad_rows_and_keeps_good_ones(ck: Run, tmp_path: Path) -> None:
+    bad = tmp_path / "mixed.csv"
+    bad.write_text(
+        "reference,received_at,channel,text\n"
+        "G-1,2026-10-01,phone,Delivery late\n"
+        "B-1,not a date,phone,Broken screen\n"
+        "G-2,2026-10-02,web,\"Overcharged,\nand rude\"\n"
+        "B-2,2026-10-03,carrier pigeon,Lost parcel\n"
+        "B-3,2026-10-04,email,\n",
+        encoding="utf-8",
+    )
+    result = ck("import", str(bad), ok=False)
+    assert result.exit_code == 1
+    assert "imported 2" in result.stdout and "rejected 3" in result.stdout
+    assert "line 3" in result.stderr and "received_at" in result.stderr
+    assert "line 6" in result.stderr and "channel" in result.stderr
+    assert "line 7" in result.stderr and "text" in result.stderr
+    rejects = [json.loads(line) for line in (tmp_path / "mixed.csv.rejects.jsonl").open()]
+    assert [r["raw"]["reference"] for r in rejects] == ["B-1", "B-2", "B-3"]
+    listed = json.loads(ck("list", "--format", "json").stdout)
+    assert sorted(c["reference"] for c in listed) == ["G-1", "G-2"]
+
+
+def test_classify_all_unclassified(ck: Run, tmp_path: Path) -> None:
+    ck("import", str(EXAMPLES), "--no-classify")
+    before = json.loads(ck("list", "--unclassified", "cause", "--format", "json").stdout)
+    assert before
+    out = ck("classify", "--all", "--unclassified", "cause").stdout
+    assert f"examined {len(before)}" in out
+    after = json.loads(ck("list", "--unclassified", "cause", "--format", "json").stdout)
+    assert after == []
+
+
+def test_schemes_lists_bilingual_labels(ck: Run) -> None:
+    data = json.loads(ck("schemes", "--format", "json").stdout)
+    cause = next(s for s in data if s["name"] == "cause")
+    assert cause["zh"] == "投诉原因"
+    assert {"name": "price", "en": "Price", "zh": "价格"}.items() <= next(
+        lb for lb in cause["labels"] if lb["name"] == "price").items()
+
+
+def test_report_csv_and_out_file(ck: Run, tmp_path: Path) -> None:
+    add(ck, "Rude staff")
+    ck("report", "--format", "csv", "--out", "summary.csv")
+    rows = list(csv.DictReader((tmp_path / "summary.csv").open(encoding="utf-8")))
+    status = [r for r in rows if r["table"] == "status"]
+    assert status == [{"table": "status", "item": "received", "count": "1", "share": "1.0"}]
+    listing = ck("report", "--list").stdout
+    assert "summary" in listing
+
+
+def test_help_stays_light() -> None:
+    code = (
+        "import sys; from complaintkit_cli.main import cli\n"
+        "try:\n    cli(['--help'], prog_name='complaintkit')\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('cattrs', 'tinydb', 'ahocorasick', 'orjson', 'openpyxl',"
+        " 'complaintkit.model', 'complaintkit.desk') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "HEAVY []" in out
+    assert "import" in out and "report" in out
