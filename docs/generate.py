@@ -73,7 +73,8 @@ def cli_page() -> str:
         "e.g. `complaintkit --store tinydb://c.json --lang zh report`.",
         "",
     ]
-    root = click.Context(cli, info_name="complaintkit", terminal_width=100, max_content_width=100)
+    root = click.Context(cli, info_name="complaintkit", terminal_width=100, max_content_width=100,
+                         **cli.context_settings)
     lines += _command_help(root, cli, "complaintkit")
     for name in sorted(BUILTIN):
         command = cli.get_command(root, name)

@@ -178,12 +178,13 @@ def test_hook_register_commands_clash_is_reported(ck_store_url: str, tmp_path: P
         "    @cli.command('list')\n    def hijack():\n        click.echo('hijacked')\n",
         encoding="utf-8",
     )
-    result = CliRunner().invoke(
-        cli, ["--store", ck_store_url, "--plugins-dir", str(tmp_path), "list"]
-    )
-    assert "hijacked" not in result.output
-    assert "'list' is registered twice" in result.output
-    assert "clash" in result.output
+    base = ["--store", ck_store_url, "--plugins-dir", str(tmp_path)]
+    listed = CliRunner().invoke(cli, [*base, "list"])
+    assert listed.exit_code == 0
+    assert "hijacked" not in listed.output
+    helped = CliRunner().invoke(cli, [*base, "--help"])
+    assert "'list' is registered twice" in helped.stderr
+    assert "plugin 'clash'" in helped.stderr
 
 
 def test_hook_configure_converter(ck_host: PluginHost) -> None:

@@ -61,7 +61,10 @@ def classify_command(
 @click.option("--reason", help="Why the label is set by hand.")
 @pass_app
 def label_command(app: App, reference: str, scheme: str, label: str, reason: str | None) -> None:
-    """Set a label by hand (e.g. `label CK-1 severity serious`); it is kept on re-classify."""
+    """Set a label by hand; automatic re-classification keeps it.
+
+    Example: complaintkit label CK-1 severity serious --reason "injury reported"
+    """
     from .cmd_records import label_display
 
     complaint = app.desk.label(reference, scheme, label, reason=reason)
@@ -97,7 +100,10 @@ def transition_command(
     app: App, reference: str, action: str, reason: str | None, solution: str | None,
     satisfaction: int | None,
 ) -> None:
-    """Move a complaint through the handling process, e.g. `transition CK-1 acknowledge`."""
+    """Move a complaint through the handling process (see Actions).
+
+    Example: complaintkit transition CK-1 propose --solution "replace the handset"
+    """
     from complaintkit import name_of
 
     complaint = app.desk.transition(

@@ -14,8 +14,8 @@ from .main import App
 from .progress import progress
 
 if TYPE_CHECKING:
-    from complaintkit import Complaint
     from complaintkit.importing import RejectedRow
+    from complaintkit.model import Complaint
 
 pass_app = click.make_pass_decorator(App)
 SHOWN_REJECTS = 10
@@ -35,6 +35,8 @@ SHOWN_REJECTS = 10
 @click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False),
               help="Where rejected rows go (default: ./<file>.rejects.jsonl).")
 @click.option("--dry-run", is_flag=True, help="Check every row, report, store nothing.")
+@click.option("--encoding", default="utf-8-sig", show_default=True,
+              help="Text encoding of CSV/TSV/JSON files (e.g. gb18030 for older Chinese exports).")
 @pass_app
 def import_command(
     app: App,
@@ -46,6 +48,7 @@ def import_command(
     schemes: tuple[str, ...],
     rejects_path: str | None,
     dry_run: bool,
+    encoding: str,
 ) -> None:
     """Import complaints from CSV, TSV, JSON, JSON Lines or Excel (.xlsx).
 
@@ -62,12 +65,7 @@ def import_command(
 
     source = Path(path)
     fmt = fmt or detect_format(source)
-    column_mapping = None
-    if mapping:
-        if Path(mapping).suffix == ".toml" or Path(mapping).exists():
-            column_mapping = ColumnMapping.from_file(mapping)
-        else:
-            column_mapping = ColumnMapping.preset(mapping)
+    column_mapping = ColumnMapping.load(mapping) if mapping else None
     overrides: dict[str, str] = {}
     for item in maps:
         field, sep, column = item.partition("=")
@@ -87,7 +85,11 @@ def import_command(
         writer.write(row)
 
     tz = app.config.tzinfo
-    complaints = read_complaints(source, mapping=column_mapping, fmt=fmt, tz=tz, on_reject=on_reject)
+    complaints = read_complaints(
+        source, mapping=column_mapping, fmt=fmt, tz=tz, on_reject=on_reject, encoding=encoding
+    )
+    if not complaints.mapping.is_native:
+        click.echo(f"using column mapping {complaints.mapping.name}", err=True)
     total = count_records(source, fmt)
     read = 0
 
@@ -102,7 +104,7 @@ def import_command(
     added = 0
     skipped: tuple[str, ...] = ()
     try:
-        with progress("importing", total) as bar:
+        with complaints, progress("importing", total) as bar:
             stream = counted(complaints, bar)
             if dry_run:
                 for _ in stream:

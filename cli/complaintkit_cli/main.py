@@ -60,6 +60,17 @@ class App:
         self.plugin_commands: click.Group | None = None
         self.failures_seen: list[Any] = []
 
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> App:
+        """An App from the group's parsed options."""
+        return cls(
+            store=params.get("store"),
+            config_path=params.get("config_path"),
+            plugins_dirs=tuple(params.get("plugins_dirs") or ()),
+            lang=params.get("lang"),
+            actor=params.get("actor"),
+        )
+
     @property
     def config(self) -> Config:
         """The configuration in force (options > environment > complaintkit.toml)."""
@@ -143,9 +154,13 @@ class ComplaintkitGroup(click.Group):
         return plugins.commands.get(cmd_name) if plugins is not None else None
 
     def _plugin_commands(self, ctx: click.Context) -> click.Group | None:
+        # click resolves the subcommand before running the group callback, so the App may
+        # not exist yet: build it from the parsed group options.
         app = ctx.find_object(App)
         if app is None:
-            return None
+            if not ctx.params:
+                return None
+            app = ctx.obj = App.from_params(ctx.params)
         if app.plugin_commands is None:
             # A scratch group per invocation: plugin commands never leak between invocations,
             # and placeholders for built-in names let the host refuse a clash.
@@ -182,6 +197,7 @@ class ComplaintkitGroup(click.Group):
     envvar="COMPLAINTKIT_STORE",
     metavar="URL",
     help="Store URL, e.g. tinydb://complaints.json (default: from complaintkit.toml).",
+    is_eager=True,
 )
 @click.option(
     "--config",
@@ -189,6 +205,7 @@ class ComplaintkitGroup(click.Group):
     type=click.Path(dir_okay=False),
     envvar="COMPLAINTKIT_CONFIG",
     help="Configuration file (default: ./complaintkit.toml if present).",
+    is_eager=True,
 )
 @click.option(
     "--plugins-dir",
@@ -196,12 +213,15 @@ class ComplaintkitGroup(click.Group):
     multiple=True,
     type=click.Path(file_okay=False),
     help="Load every .py file in this folder as a plugin (repeatable).",
+    # eager, like --store, --config and --lang: `--help` lists the plugins' commands too
+    is_eager=True,
 )
 @click.option(
     "--lang",
     type=click.Choice(["en", "zh"]),
     envvar="COMPLAINTKIT_LANG",
     help="Language for labels and reports: en or zh (中文).",
+    is_eager=True,
 )
 @click.option("--actor", envvar="COMPLAINTKIT_ACTOR", help="Who is acting, for the history.")
 @click.version_option(package_name="complaintkit")
@@ -220,13 +240,14 @@ def cli(
     Start with `complaintkit init`, then `complaintkit import FILE` and
     `complaintkit report summary`.
     """
-    ctx.obj = App(
-        store=store,
-        config_path=config_path,
-        plugins_dirs=plugins_dirs,
-        lang=lang,
-        actor=actor,
-    )
+    if not isinstance(ctx.obj, App):
+        ctx.obj = App(
+            store=store,
+            config_path=config_path,
+            plugins_dirs=plugins_dirs,
+            lang=lang,
+            actor=actor,
+        )
 
 
 def main() -> None:

@@ -36,8 +36,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from complaintkit.errors import StorageError, StoreLockedError
 from tinydb.storages import Storage
+
+from complaintkit.errors import StorageError, StoreLockedError
 
 __all__ = ["FileLock", "SafeJSONStorage", "Signature"]
 
@@ -53,7 +54,7 @@ def _signature(st: os.stat_result) -> Signature:
 
 @contextmanager
 def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector (parsing a big file would trigger it thousands of times)."""
+    """Pause the cyclic garbage collector: a big parse would trigger it thousands of times."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -193,6 +194,7 @@ class SafeJSONStorage(Storage):
             except FileNotFoundError:
                 current = None
             if current != self._signature:
+                self.invalidate()  # TinyDB already applied the change to the cached data
                 raise StorageError(
                     f"{self.path} was changed by another process since it was read; "
                     "it was not modified. Read it again and redo the change"
@@ -210,7 +212,7 @@ class SafeJSONStorage(Storage):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Hold the lock with data fresh from disk; TinyDB writes inside are flushed once at the end.
+        """Hold the lock with fresh data; the writes inside reach the file once, at the end.
 
         If the block raises after a write, the unwritten changes are discarded (the cache is
         dropped and the file, untouched, is read again next time). Nested transactions join the

@@ -42,6 +42,16 @@ if TYPE_CHECKING:
     )
     from .host import PluginFailure, PluginHost, make_host
     from .i18n import Names, name_of
+    from .importing import (
+        PRESETS,
+        ColumnMapping,
+        RejectedRow,
+        count_records,
+        detect_format,
+        detect_preset,
+        fingerprint,
+        read_complaints,
+    )
     from .model import (
         Channel,
         Complaint,
@@ -80,6 +90,10 @@ _EXPORTS = {
     ],
     "host": ["PluginFailure", "PluginHost", "make_host"],
     "i18n": ["Names", "name_of"],
+    "importing": [
+        "ColumnMapping", "RejectedRow", "read_complaints", "detect_preset", "detect_format",
+        "count_records", "fingerprint", "PRESETS",
+    ],
     "model": [
         "Channel", "Complaint", "EscalationLevel", "Event", "Label", "Party", "Remedy",
         "RemedyKind", "Status",
@@ -93,7 +107,73 @@ _EXPORTS = {
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = ["hookimpl", *sorted(_WHERE)]
+__all__ = [
+    "hookimpl",
+    "AddResult",
+    "Channel",
+    "Classification",
+    "ClassificationScheme",
+    "Column",
+    "ColumnMapping",
+    "Complaint",
+    "ComplaintFilter",
+    "ComplaintkitError",
+    "Config",
+    "ConfigError",
+    "ConflictError",
+    "Desk",
+    "DuplicateComplaintError",
+    "DuplicateNameError",
+    "EscalationLevel",
+    "Event",
+    "KeywordRule",
+    "Label",
+    "LabelDef",
+    "LabelRules",
+    "Names",
+    "NotFoundError",
+    "Notification",
+    "NotificationChannel",
+    "NotificationFailed",
+    "PRESETS",
+    "Party",
+    "PluginFailure",
+    "PluginHost",
+    "PluginLoadError",
+    "RejectedRow",
+    "Remedy",
+    "RemedyKind",
+    "Report",
+    "ReportContext",
+    "Reporter",
+    "RuleScheme",
+    "RuleSet",
+    "Status",
+    "StorageBackend",
+    "StorageError",
+    "Store",
+    "StoreLockedError",
+    "Table",
+    "TransitionRejected",
+    "UnknownSchemeError",
+    "UpdateResult",
+    "ValidationError",
+    "count_records",
+    "detect_format",
+    "detect_preset",
+    "fingerprint",
+    "group_value",
+    "label_names",
+    "load_config",
+    "load_rule_file",
+    "make_host",
+    "name_of",
+    "new_reference",
+    "parse_url",
+    "read_complaints",
+    "rule_set_from_dict",
+    "utcnow",
+]
 __version__ = "0.1.0"
 
 

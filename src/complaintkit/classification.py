@@ -30,6 +30,7 @@ __all__ = [
     "LabelRules",
     "RuleSet",
     "RuleScheme",
+    "SchemeSet",
     "load_rule_file",
     "rule_set_from_dict",
 ]
@@ -125,8 +126,98 @@ class RuleSet:
         )
 
 
+def _fold(text: str) -> str:
+    """Lower-case ``text`` for matching, keeping every offset aligned with the original.
+
+    A typographic apostrophe counts as ``'`` ("doesn’t" matches "doesn't"); the few characters
+    whose lower case is longer than one character (e.g. "İ") are left as they are, so evidence
+    sliced from the original text at matched offsets is exactly what matched.
+    """
+    folded = text.lower()
+    if len(folded) != len(text):
+        folded = "".join(low if len(low := ch.lower()) == 1 else ch for ch in text)
+    return folded.replace("\u2019", "'")
+
+
 def _is_word_char(ch: str) -> bool:
     return ch.isascii() and (ch.isalnum() or ch == "_")
+
+
+class _Matcher:
+    """One Aho-Corasick automaton over the phrases of one or more rule sets.
+
+    Sharing one automaton lets several rule-based schemes classify a text in a single pass
+    (see :class:`SchemeSet`); each match carries the index of the rule set it belongs to.
+    """
+
+    def __init__(self, rule_sets: Sequence[RuleSet]) -> None:
+        import ahocorasick  # imported here: only commands that classify pay for it
+
+        self.size = len(rule_sets)
+        entries: dict[str, list[tuple[int, int, float, bool, bool]]] = {}
+        for owner, rule_set in enumerate(rule_sets):
+            for index, label_rules in enumerate(rule_set.labels):
+                for rule in label_rules.rules:
+                    phrase = _fold(rule.phrase).strip()
+                    prefix = phrase.endswith("*")
+                    phrase = phrase.rstrip("*").strip()
+                    if phrase:
+                        entries.setdefault(phrase, []).append(
+                            (owner, index, rule.weight, phrase.isascii(), prefix)
+                        )
+            for negation in rule_set.negations:
+                phrase = _fold(negation).strip()
+                if phrase:
+                    entries.setdefault(phrase, []).append((owner, -1, 0.0, False, False))
+        self._automaton: Any = None
+        if entries:
+            automaton = ahocorasick.Automaton()
+            for phrase, values in entries.items():
+                negates = any(v[1] < 0 for v in values)
+                automaton.add_word(phrase, (len(phrase), phrase, tuple(values), negates))
+            automaton.make_automaton()
+            self._automaton = automaton
+
+    def hits(self, text: str) -> list[list[tuple[int, float, str]]]:
+        """Per rule set: the (label index, weight, evidence) of every distinct phrase found."""
+        result: list[list[tuple[int, float, str]]] = [[] for _ in range(self.size)]
+        if self._automaton is None or not text:
+            return result
+        lowered = _fold(text)
+        size = len(lowered)
+        found = []
+        masks: dict[int, list[tuple[int, int]]] = {}
+        for end, (length, phrase, values, negates) in self._automaton.iter(lowered):
+            start = end - length + 1
+            found.append((start, end, phrase, values))
+            if negates:
+                for value in values:
+                    if value[1] < 0:
+                        masks.setdefault(value[0], []).append((start, end))
+        seen: set[tuple[int, int, str]] = set()
+        for start, end, phrase, values in found:
+            for owner, index, weight, english, prefix in values:
+                if index < 0:
+                    continue
+                if masks and owner in masks and any(
+                    ms <= start and end <= me for ms, me in masks[owner]
+                ):
+                    continue
+                if english:
+                    if start > 0 and _is_word_char(lowered[start - 1]):
+                        continue
+                    if not prefix and end + 1 < size and _is_word_char(lowered[end + 1]):
+                        continue
+                key = (owner, index, phrase)
+                if key in seen:
+                    continue
+                seen.add(key)
+                stop = end + 1
+                if prefix:
+                    while stop < size and _is_word_char(lowered[stop]):
+                        stop += 1
+                result[owner].append((index, weight, text[start:stop]))
+        return result
 
 
 class RuleScheme:
@@ -138,45 +229,27 @@ class RuleScheme:
     """
 
     def __init__(self, rule_set: RuleSet) -> None:
-        import ahocorasick  # imported here: only commands that classify pay for it
-
         self.rule_set = rule_set
         self.name = rule_set.name
         self.names = rule_set.names
-        self.labels: tuple[LabelDef, ...] = tuple(lr.label for lr in rule_set.labels)
+        self.labels: Sequence[LabelDef] = tuple(lr.label for lr in rule_set.labels)
         known = {label.name for label in self.labels}
         if rule_set.default is not None and rule_set.default not in known:
             raise ConfigError(
                 f"scheme {rule_set.name!r}: default label {rule_set.default!r} is not one of "
                 f"its labels ({', '.join(sorted(known))})"
             )
-        automaton = ahocorasick.Automaton()
-        entries: dict[str, list[tuple[int, float, bool, bool]]] = {}
-        for index, label_rules in enumerate(rule_set.labels):
-            for rule in label_rules.rules:
-                phrase = rule.phrase.lower().strip()
-                prefix = phrase.endswith("*")
-                phrase = phrase.rstrip("*").strip()
-                if not phrase:
-                    continue
-                english = phrase.isascii()
-                entries.setdefault(phrase, []).append((index, rule.weight, english, prefix))
-        for negation in rule_set.negations:
-            phrase = negation.lower().strip()
-            if phrase:
-                entries.setdefault(phrase, []).append((-1, 0.0, phrase.isascii(), False))
-        for phrase, values in entries.items():
-            automaton.add_word(phrase, (phrase, tuple(values)))
-        self._automaton: Any = automaton if entries else None
-        if entries:
-            automaton.make_automaton()
+        self._matcher = _Matcher([rule_set])
 
     def __repr__(self) -> str:
         return f"<RuleScheme {self.name} labels={[label.name for label in self.labels]}>"
 
     def classify(self, text: str) -> Classification | None:
         """Score every label by the phrases found in ``text`` and return the best one."""
-        hits = self._hits(text) if self._automaton is not None and text else []
+        return self.score(self._matcher.hits(text)[0])
+
+    def score(self, hits: Sequence[tuple[int, float, str]]) -> Classification | None:
+        """The verdict for the phrases found (label index, weight, evidence) in one text."""
         if not hits:
             return self._default()
         scores: dict[int, float] = {}
@@ -201,39 +274,32 @@ class RuleScheme:
             return None
         return Classification(self.rule_set.default, self.rule_set.default_confidence, ())
 
-    def _hits(self, text: str) -> list[tuple[int, float, str]]:
-        lowered = text.lower()
-        size = len(lowered)
-        found: list[tuple[int, int, str, tuple[tuple[int, float, bool, bool], ...]]] = []
-        masked: list[tuple[int, int]] = []
-        for end, (phrase, values) in self._automaton.iter(lowered):
-            start = end - len(phrase) + 1
-            found.append((start, end, phrase, values))
-            if any(v[0] == -1 for v in values):
-                masked.append((start, end))
-        hits: list[tuple[int, float, str]] = []
-        seen: set[tuple[int, str]] = set()
-        for start, end, phrase, values in found:
-            if masked and any(ms <= start and end <= me for ms, me in masked):
-                continue
-            for index, weight, english, prefix in values:
-                if index < 0:
-                    continue
-                if english:
-                    if start > 0 and _is_word_char(lowered[start - 1]):
-                        continue
-                    if not prefix and end + 1 < size and _is_word_char(lowered[end + 1]):
-                        continue
-                key = (index, phrase)
-                if key in seen:
-                    continue
-                seen.add(key)
-                stop = end + 1
-                if prefix:
-                    while stop < size and _is_word_char(lowered[stop]):
-                        stop += 1
-                hits.append((index, weight, text[start:stop]))
-        return hits
+
+class SchemeSet:
+    """Several schemes applied to each text together.
+
+    Rule-based schemes share one automaton, so classifying by four of them costs one pass over
+    the text instead of four; any other scheme is asked through its own ``classify``. The
+    results are exactly those of calling each scheme's ``classify`` in turn.
+    """
+
+    def __init__(self, schemes: Sequence[ClassificationScheme]) -> None:
+        self.schemes: tuple[ClassificationScheme, ...] = tuple(schemes)
+        self._rule_schemes = [s for s in self.schemes if isinstance(s, RuleScheme)]
+        self._matcher = _Matcher([s.rule_set for s in self._rule_schemes])
+        position = {id(s): i for i, s in enumerate(self._rule_schemes)}
+        self._slots = [position.get(id(s)) for s in self.schemes]
+
+    def classify(self, text: str) -> list[Classification | None]:
+        """One verdict per scheme, in the order the schemes were given."""
+        hits = self._matcher.hits(text) if self._rule_schemes else []
+        results: list[Classification | None] = []
+        for scheme, slot in zip(self.schemes, self._slots, strict=True):
+            if slot is None:
+                results.append(scheme.classify(text))
+            else:
+                results.append(self._rule_schemes[slot].score(hits[slot]))
+        return results
 
 
 def _names(data: Mapping[str, Any], where: str, fallback: str) -> Names:

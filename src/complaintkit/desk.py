@@ -21,7 +21,7 @@ from .model import Complaint, EscalationLevel, Event, Label, Status
 from .storage import AddResult, ComplaintFilter, Store
 
 if TYPE_CHECKING:
-    from .classification import ClassificationScheme
+    from .classification import ClassificationScheme, SchemeSet
     from .host import PluginHost
     from .reporting import Report
 
@@ -63,6 +63,7 @@ class Desk:
         self.actor = actor
         self.clock = clock
         self.retries = retries
+        self._scheme_sets: dict[tuple[int, ...], SchemeSet] = {}
 
     # --- reading ------------------------------------------------------------------------
 
@@ -83,6 +84,16 @@ class Desk:
             return list(self.host.schemes().values())
         return [self.host.scheme(name) for name in names]
 
+    def _scheme_set(self, schemes: Sequence[ClassificationScheme]) -> SchemeSet:
+        # Schemes are fixed for the life of a host, so the combined matcher is built once.
+        key = tuple(id(s) for s in schemes)
+        found = self._scheme_sets.get(key)
+        if found is None:
+            from .classification import SchemeSet
+
+            found = self._scheme_sets[key] = SchemeSet(schemes)
+        return found
+
     def _labelled(
         self,
         complaint: Complaint,
@@ -96,11 +107,10 @@ class Desk:
         labels = dict(complaint.labels)
         events: list[Event] = []
         changes: list[tuple[Label, Label | None]] = []
-        for scheme in schemes:
+        for scheme, result in zip(schemes, self._scheme_set(schemes).classify(text), strict=True):
             previous = labels.get(scheme.name)
             if previous is not None and previous.classifier == MANUAL and not force:
                 continue
-            result = scheme.classify(text)
             if result is None:
                 continue
             label = Label(

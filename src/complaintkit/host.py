@@ -207,7 +207,9 @@ class PluginHost:
     ) -> dict[str, Any]:
         found: dict[str, Any] = {}
         owners: dict[str, str] = {}
-        for impl in self.implementations(hook_name):
+        # Registration order, so that "registered twice" names the earlier plugin first and
+        # contributions are listed in the order plugins were loaded.
+        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
             plugin_name = impl.plugin_name
             pending: list[Any] = []
             args = {**kwargs, "register": pending.append}

@@ -1,0 +1,203 @@
+"""The four classification schemes of the source documents, as bilingual keyword rules.
+
+Registered schemes (label keys in brackets; the default is given when no rule matches):
+
+* ``severity`` 严重程度 — general 一般投诉 [``general``, default] · serious 严重投诉 [``serious``]
+* ``cause`` 投诉原因 — product quality 产品质量 [``product_quality``] · service quality 服务质量
+  [``service_quality``] · price 价格 [``price``] · integrity 诚信 [``integrity``]; no default:
+  the scheme abstains (returns None) when nothing matches
+* ``behaviour`` 投诉行为 — passive complaining 消极抱怨型 [``passive``, default] · negative
+  publicity 负面宣传型 [``negative_publicity``] · angry venting 愤怒发泄型 [``angry_venting``] ·
+  extreme/radical 极端激进型 [``extreme``]
+* ``purpose`` 投诉目的 — suggestion 建议性 [``suggestion``] · criticism 批评性 [``criticism``,
+  default] · accusation 控告性 [``accusation``]
+
+The rules are data: ``rules/<scheme>.toml`` in this package, in the shape documented by
+:func:`complaintkit.classification.rule_set_from_dict`, scored by
+:class:`complaintkit.classification.RuleScheme`.
+
+Configuration, in ``complaintkit.toml``::
+
+    [classification]
+    schemes = ["severity", "cause"]       # optional: register only these built-in schemes
+
+    [[classification.rules]]
+    file = "rules/cause-extra.toml"        # relative to the config file
+    mode = "extend"                        # "extend" (the default) or "replace"
+
+* ``schemes`` — the built-in schemes to register (all four when absent).
+* Each ``[[classification.rules]]`` entry names a rule file; its ``name`` says which scheme it is
+  about. ``mode = "extend"`` adds its labels and keywords (and negations) to the scheme of that
+  name — a label it shares with the scheme gets the extra keywords, a new label is added and
+  needs ``en`` and ``zh`` names; it may also set a new ``default``. ``mode = "replace"`` uses the
+  file instead of the built-in scheme of that name. A name that is not a built-in scheme (and
+  not defined by an earlier entry) defines a new scheme, whatever the mode. Entries apply in
+  order, so a later file can extend a scheme an earlier file defined.
+* Extending a built-in scheme that ``schemes`` leaves out is an error (use ``replace`` to supply
+  it in full instead).
+
+Every problem — a missing or unreadable rule file, bad TOML, a bad mode, an unknown built-in
+scheme, a label without a Chinese name, a default that is not a label — raises
+:class:`complaintkit.errors.ConfigError` naming the configuration file and the rule file.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from collections.abc import Callable, Mapping
+from importlib import resources
+
+import attrs
+
+from complaintkit import hookimpl
+from complaintkit.classification import (
+    ClassificationScheme,
+    RuleScheme,
+    RuleSet,
+    load_rule_file,
+    rule_set_from_dict,
+)
+from complaintkit.config import Config
+from complaintkit.errors import ConfigError
+
+__all__ = [
+    "BUILTIN_SCHEMES",
+    "MODES",
+    "builtin_rule_set",
+    "configured_rule_sets",
+    "register_classification_schemes",
+]
+
+#: The built-in schemes, in the order they are registered.
+BUILTIN_SCHEMES: tuple[str, ...] = ("severity", "cause", "behaviour", "purpose")
+#: What a ``[[classification.rules]]`` entry may do with a scheme.
+MODES: tuple[str, ...] = ("extend", "replace")
+_RULE_KEYS = {"file", "mode"}
+
+
+@functools.cache
+def builtin_rule_set(name: str) -> RuleSet:
+    """The rule set of one built-in scheme, read once from this package's ``rules`` folder."""
+    if name not in BUILTIN_SCHEMES:
+        raise ConfigError(
+            f"unknown built-in classification scheme {name!r}; "
+            f"built in: {', '.join(BUILTIN_SCHEMES)}"
+        )
+    resource = resources.files(__package__ or "complaintkit_schemes") / "rules" / f"{name}.toml"
+    where = f"built-in rule file rules/{name}.toml"
+    try:
+        data = tomllib.loads(resource.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return rule_set_from_dict(data, where)
+
+
+def _string_list(value: object, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where} must be a list of scheme names, got {value!r}")
+    return list(value)
+
+
+def _check_names(rule_set: RuleSet, where: str) -> None:
+    """Every label of a finished scheme needs both names (the parser lets extensions omit them)."""
+    for label_rules in rule_set.labels:
+        names = label_rules.label.names
+        if not names.zh or not names.en:
+            raise ConfigError(
+                f"{where}: label {label_rules.label.name!r} of scheme {rule_set.name!r} needs "
+                f"both an English name (en) and a Chinese name (zh)"
+            )
+
+
+def _built(rule_set: RuleSet, where: str) -> RuleScheme:
+    _check_names(rule_set, where)
+    try:
+        return RuleScheme(rule_set)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def configured_rule_sets(config: Config) -> list[tuple[RuleSet, str]]:
+    """The rule sets ``config`` asks for, in registration order, each with where it came from.
+
+    Applies ``[classification] schemes`` and every ``[[classification.rules]]`` entry (see the
+    module docstring); raises :class:`ConfigError` naming the configuration and rule files.
+    """
+    section = config.section("classification")
+    where = f"{config.where} [classification]"
+    chosen = BUILTIN_SCHEMES
+    if "schemes" in section:
+        names = _string_list(section["schemes"], f"{where} schemes")
+        unknown = [n for n in names if n not in BUILTIN_SCHEMES]
+        if unknown:
+            raise ConfigError(
+                f"{where} schemes: unknown built-in scheme(s) {', '.join(map(repr, unknown))}; "
+                f"built in: {', '.join(BUILTIN_SCHEMES)}"
+            )
+        chosen = tuple(n for n in BUILTIN_SCHEMES if n in names)
+    schemes: dict[str, tuple[RuleSet, str]] = {
+        name: (builtin_rule_set(name), f"built-in scheme {name!r}") for name in chosen
+    }
+    entries = section.get("rules", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{where}: rules must be a list of tables ([[classification.rules]])")
+    for position, entry in enumerate(entries, 1):
+        ewhere = f"{config.where} [[classification.rules]] #{position}"
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"{ewhere}: must be a table with file and mode, got {entry!r}")
+        unknown_keys = sorted(set(entry) - _RULE_KEYS)
+        if unknown_keys:
+            raise ConfigError(
+                f"{ewhere}: unknown key(s) {', '.join(unknown_keys)}; known: file, mode"
+            )
+        file = entry.get("file")
+        if not isinstance(file, str) or not file:
+            raise ConfigError(f'{ewhere}: needs file = "path/to/rules.toml"')
+        mode = entry.get("mode", "extend")
+        if mode not in MODES:
+            raise ConfigError(
+                f"{ewhere} (file {file}): mode must be one of {', '.join(MODES)}, got {mode!r}"
+            )
+        path = config.resolve_path(file)
+        fwhere = f"{ewhere}, rule file {path}"
+        try:
+            extra = load_rule_file(path)
+        except ConfigError as exc:
+            raise ConfigError(f"{ewhere}: {exc}") from None
+        current = schemes.get(extra.name)
+        if current is None and extra.name in BUILTIN_SCHEMES and mode == "extend":
+            raise ConfigError(
+                f"{fwhere}: extends built-in scheme {extra.name!r}, which [classification] "
+                f'schemes leaves out; add it there or use mode = "replace"'
+            )
+        if current is None or mode == "replace":
+            schemes[extra.name] = (extra, str(path))
+        else:
+            base, origin = current
+            schemes[extra.name] = (_merged(base, extra), f"{origin} + {path}")
+    return list(schemes.values())
+
+
+def _merged(base: RuleSet, extra: RuleSet) -> RuleSet:
+    """``base`` extended by ``extra``; a shared label keeps the base's names and description."""
+    merged = base.merged(extra)
+    if extra.description and not base.description:
+        merged = attrs.evolve(merged, description=extra.description)
+    return merged
+
+
+@hookimpl
+def register_classification_schemes(
+    register: Callable[[ClassificationScheme], None], config: Config
+) -> None:
+    """Register severity, cause, behaviour and purpose, adjusted by ``[classification]``.
+
+    Every scheme is built before any is registered, so a configuration error registers nothing.
+    """
+    schemes = [
+        _built(rule_set, f"{config.where}: {origin}")
+        for rule_set, origin in configured_rule_sets(config)
+    ]
+    for scheme in schemes:
+        register(scheme)

@@ -1,0 +1,630 @@
+"""The embedded default store: complaints in one TinyDB JSON file.
+
+URL: ``tinydb:///absolute/path.json`` or ``tinydb://relative/path.json`` (relative to the working
+directory). Options, from the ``[storage]`` table of ``complaintkit.toml``:
+
+``lock_timeout`` (seconds, default 30)
+    how long a write waits for another process's write before raising
+    :class:`~complaintkit.errors.StoreLockedError`;
+``warn_above`` (complaints, default 20000)
+    above this size the store warns once per process (:class:`LargeStoreWarning`) that a single
+    JSON file is no longer interactive;
+``fsync`` (default true)
+    make every write durable before returning; turn off only for throw-away stores.
+
+The file is TinyDB's own format, so any TinyDB or JSON tool can read it::
+
+    {"complaints": {"1": {...complaint...}, "2": {...}}, "_meta": {"1": {"format": 1}}}
+
+How it stays safe and fast (see :mod:`complaintkit_tinydb.storage` for the file handling):
+
+* every change runs in a storage transaction: the write lock is held, the file is re-read if
+  another process changed it, the optimistic version check is made against that fresh data,
+  and the whole file is written once, atomically;
+* the parsed file is cached and only re-parsed when it changed on disk, so a command costs one
+  parse plus one write however many reads it makes;
+* queries filter and group the raw JSON documents and only turn the selected ones into
+  :class:`~complaintkit.model.Complaint` objects.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from types import TracebackType
+from typing import Any, cast
+
+import attrs
+import cattrs
+import orjson
+from tinydb import TinyDB
+from tinydb.table import Document
+
+from complaintkit.errors import (
+    ConfigError,
+    ConflictError,
+    DuplicateComplaintError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
+from complaintkit.model import OPEN_STATUSES, Complaint, EscalationLevel
+from complaintkit.serialization import make_converter, unstructure
+from complaintkit.storage import GROUP_KEYS, AddResult, ComplaintFilter, UpdateResult, parse_url
+
+from .storage import SafeJSONStorage, gc_paused
+
+__all__ = [
+    "FORMAT",
+    "LargeStoreWarning",
+    "TinyDBOptions",
+    "TinyDBStore",
+    "document_group_value",
+    "document_grouper",
+    "document_matcher",
+    "open_tinydb",
+    "path_from_url",
+]
+
+#: The version of the document layout this module reads and writes (stored in ``_meta``).
+FORMAT = 1
+COMPLAINTS_TABLE = "complaints"
+META_TABLE = "_meta"
+
+Doc = dict[str, Any]
+
+# Paths we already warned about: the warning is for the person at the keyboard, once is enough.
+_warned: set[str] = set()
+
+
+class LargeStoreWarning(UserWarning):
+    """The store holds more complaints than a single JSON file handles interactively."""
+
+
+@cache
+def _converter() -> cattrs.Converter:
+    # The trusted converter: the store wrote these documents itself, so skip detailed checks.
+    return make_converter(checking=False)
+
+
+@attrs.frozen
+class TinyDBOptions:
+    """The TinyDB store's options (the ``[storage]`` table of the configuration)."""
+
+    lock_timeout: float = 30.0
+    warn_above: int = 20_000
+    fsync: bool = True
+
+    @classmethod
+    def from_mapping(cls, options: Mapping[str, Any]) -> TinyDBOptions:
+        """Read the options this backend knows; other keys belong to other backends."""
+        defaults = cls()
+        lock_timeout = options.get("lock_timeout", defaults.lock_timeout)
+        warn_above = options.get("warn_above", defaults.warn_above)
+        fsync = options.get("fsync", defaults.fsync)
+        if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, int | float):
+            raise ConfigError(
+                f"[storage] lock_timeout must be a number of seconds, got {lock_timeout!r}"
+            )
+        if lock_timeout < 0:
+            raise ConfigError(f"[storage] lock_timeout must not be negative, got {lock_timeout!r}")
+        if isinstance(warn_above, bool) or not isinstance(warn_above, int) or warn_above < 0:
+            raise ConfigError(
+                f"[storage] warn_above must be a whole number of complaints, got {warn_above!r}"
+            )
+        if not isinstance(fsync, bool):
+            raise ConfigError(f"[storage] fsync must be true or false, got {fsync!r}")
+        return cls(lock_timeout=float(lock_timeout), warn_above=warn_above, fsync=fsync)
+
+
+def path_from_url(url: str) -> Path:
+    """The file a ``tinydb://`` URL names, made absolute against the working directory."""
+    scheme, rest = parse_url(url)
+    if scheme != "tinydb":
+        raise ConfigError(f"{url!r} is not a tinydb:// URL")
+    if not rest:
+        raise ConfigError(
+            f"store URL {url!r} names no file; write e.g. tinydb:///path/to/complaints.json"
+        )
+    return Path(os.path.abspath(Path(rest).expanduser()))
+
+
+def open_tinydb(url: str, options: Mapping[str, Any] | None = None) -> TinyDBStore:
+    """Open the store a ``tinydb://`` URL names (the backend's ``open`` function)."""
+    opts = TinyDBOptions.from_mapping(options or {})
+    return TinyDBStore(path_from_url(url), options=opts, url=url)
+
+
+class TinyDBStore:
+    """A :class:`~complaintkit.storage.Store` in one JSON file, safe between processes.
+
+    Opening parses the file (a corrupt file raises :class:`StorageError` at once). A missing file
+    is an empty store; it is created, with its folder, on the first write. Not thread-safe: open
+    one store per thread (they coordinate through the file lock like separate processes).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        options: TinyDBOptions | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.options = options or TinyDBOptions()
+        self.path = Path(os.path.abspath(path))
+        self.url = url or f"tinydb://{self.path}"
+        self._db = TinyDB(
+            self.path,
+            storage=SafeJSONStorage,
+            fsync=self.options.fsync,
+            lock_timeout=self.options.lock_timeout,
+        )
+        self.storage = cast(SafeJSONStorage, self._db.storage)
+        # No query cache: another process may change the file between two of our queries.
+        self._table = self._db.table(COMPLAINTS_TABLE, cache_size=0)
+        self._meta = self._db.table(META_TABLE, cache_size=0)
+        self._index: dict[str, int] = {}
+        self._next_id = 1
+        self._generation = -1
+        self._closed = False
+        try:
+            self._docs()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"TinyDBStore({str(self.path)!r})"
+
+    # --- the raw view -------------------------------------------------------------------
+
+    def _docs(self) -> dict[str, Doc]:
+        """The complaints table as stored (doc_id string → document), current with the disk."""
+        if self._closed:
+            raise StorageError(f"the store {self.path} is closed")
+        data = self.storage.read()
+        if self.storage.generation != self._generation:
+            self._rebuild(data)
+        return (data or {}).get(COMPLAINTS_TABLE, {})
+
+    def _rebuild(self, data: dict[str, dict[str, Any]] | None) -> None:
+        """Re-derive the reference index after the file changed under us."""
+        data = data or {}
+        for meta in data.get(META_TABLE, {}).values():
+            found = meta.get("format") if isinstance(meta, dict) else None
+            if not isinstance(found, int):
+                raise self.storage.corrupt(f"its _meta table has no format number ({meta!r})")
+            if found > FORMAT:
+                raise self.storage.corrupt(
+                    f"it was written by a newer complaintkit (format {found}; this one reads "
+                    f"format {FORMAT}); upgrade complaintkit"
+                )
+        index: dict[str, int] = {}
+        with gc_paused():
+            self._index_documents(data.get(COMPLAINTS_TABLE, {}), index)
+        self._index = index
+        self._next_id = max(index.values(), default=0) + 1
+        self._generation = self.storage.generation
+        self._check_size()
+
+    def _index_documents(self, docs: dict[str, Any], index: dict[str, int]) -> None:
+        """Fill ``index`` (reference → doc_id), refusing documents that are not complaints."""
+        for key, doc in docs.items():
+            reference = doc.get("reference") if isinstance(doc, dict) else None
+            if not isinstance(reference, str) or not (key.isascii() and key.isdigit()):
+                raise self.storage.corrupt(f"document {key!r} is not a complaint with a reference")
+            doc_id = int(key)
+            if reference in index:
+                raise self.storage.corrupt(
+                    f"reference {reference!r} is stored twice (documents {index[reference]} "
+                    f"and {doc_id})"
+                )
+            index[reference] = doc_id
+
+    def _check_size(self) -> None:
+        count = len(self._index)
+        key = str(self.path)
+        if count <= self.options.warn_above or key in _warned:
+            return
+        _warned.add(key)
+        warnings.warn(
+            LargeStoreWarning(
+                f"{self.path} holds {count:,} complaints; past {self.options.warn_above:,} a "
+                "single JSON file stops being interactive (every change rewrites the whole "
+                "file). Move to SQLite or PostgreSQL with `complaintkit migrate` once the SQL "
+                "backend is installed: sqlite:///complaints.db"
+            ),
+            stacklevel=3,
+        )
+
+    def _structure(self, doc: Doc) -> Complaint:
+        try:
+            # The orjson round trip detaches the result from the cache: cattrs copies
+            # dict[str, Any] fields (custom, event data) only one level deep.
+            return _converter().structure(orjson.loads(orjson.dumps(doc)), Complaint)
+        except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+            raise StorageError(
+                f"{self.path}: complaint {doc.get('reference')!r} cannot be read ({exc}); "
+                "the file was not modified"
+            ) from exc
+
+    def _structure_all(self, docs: list[Doc]) -> Iterator[Complaint]:
+        # In chunks with the collector paused (see gc_paused), but never paused while the
+        # caller's code runs between two complaints for longer than one chunk.
+        for start in range(0, len(docs), _CHUNK):
+            with gc_paused():
+                chunk = [self._structure(doc) for doc in docs[start : start + _CHUNK]]
+            yield from chunk
+
+    @staticmethod
+    def _document(complaint: Complaint) -> Doc:
+        # cattrs builds fresh containers all the way down, so the cache never shares objects
+        # with the caller's complaint.
+        data: Doc = unstructure(_converter(), complaint)
+        try:
+            # Fail here, naming the complaint, rather than when the whole file is written.
+            orjson.dumps(data)
+        except TypeError as exc:
+            raise ValidationError(
+                f"complaint {complaint.reference}", [f"cannot be stored as JSON: {exc}"]
+            ) from exc
+        return data
+
+    # --- writing ------------------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[dict[str, Doc]]:
+        """Lock, current data, and one file write at the end (none if nothing changed)."""
+        if self._closed:
+            raise StorageError(f"the store {self.path} is closed")
+        with self.storage.transaction():
+            yield self._docs()
+
+    def _change(self, change: Callable[[], object]) -> None:
+        """Run a TinyDB write; if it fails half-way, drop the (possibly mutated) cache.
+
+        The collector is paused: TinyDB rebuilds the table's dict, and a batch insert copies
+        every document, which would set off full collections over the whole cached file.
+        """
+        try:
+            with gc_paused():
+                if META_TABLE not in (self.storage.read() or {}):
+                    self._meta.insert(Document({"format": FORMAT}, doc_id=1))
+                change()
+        except BaseException:
+            self.storage.invalidate()
+            raise
+
+    def initialize(self) -> None:
+        """Create the file (and its folder) holding an empty store, unless it exists already."""
+        with self._writing():
+            if COMPLAINTS_TABLE not in (self.storage.read() or {}):
+                # A no-op update still makes TinyDB write the (empty) table.
+                self._change(lambda: self._table.update({}, doc_ids=[]))
+
+    def add(self, complaint: Complaint) -> Complaint:
+        """Store a new complaint at version 1 (DuplicateComplaintError if the reference exists)."""
+        stored = attrs.evolve(complaint, version=1)
+        doc = self._document(stored)
+        with self._writing():
+            if complaint.reference in self._index:
+                raise DuplicateComplaintError(complaint.reference)
+            doc_id = self._next_id
+            self._change(lambda: self._table.insert(Document(doc, doc_id=doc_id)))
+            self._index[complaint.reference] = doc_id
+            self._next_id = doc_id + 1
+        self._check_size()
+        return stored
+
+    def add_many(self, complaints: Iterable[Complaint]) -> AddResult:
+        """Store new complaints with one file write; known and repeated references are skipped.
+
+        The iterable is consumed as a stream before the lock is taken, so a slow producer
+        (parsing, classifying) never blocks other writers. The garbage collector is paused
+        while it is consumed: every complaint kept adds dozens of long-lived objects, and the
+        collector would otherwise walk all of them again and again (it makes a 100,000-complaint
+        import about 1.5 times slower).
+        """
+        self._docs()  # a current index, so known references are skipped without conversion
+        pending: dict[str, Doc] = {}
+        skipped: list[str] = []
+        with gc_paused():
+            for complaint in complaints:
+                reference = complaint.reference
+                if reference in pending or reference in self._index:
+                    skipped.append(reference)
+                    continue
+                doc = self._document(complaint)
+                doc["version"] = 1  # cheaper than attrs.evolve, which shows at this scale
+                pending[reference] = doc
+        if not pending:
+            return AddResult(0, tuple(skipped))
+        with self._writing():
+            # Another process may have added some of them while we were reading the stream.
+            late = [reference for reference in pending if reference in self._index]
+            for reference in late:
+                del pending[reference]
+            skipped.extend(late)
+            if pending:
+                first = self._next_id
+                documents = (
+                    Document(doc, doc_id=first + offset)
+                    for offset, doc in enumerate(pending.values())
+                )
+                # insert_multiple adds everything in one table update (per-record insert()
+                # would rewrite the table once per record).
+                self._change(lambda: self._table.insert_multiple(documents))
+                for offset, reference in enumerate(pending):
+                    self._index[reference] = first + offset
+                self._next_id = first + len(pending)
+        self._check_size()
+        return AddResult(len(pending), tuple(skipped))
+
+    def update(self, complaint: Complaint) -> Complaint:
+        """Replace a complaint if its version is the stored one; return it at version + 1."""
+        stored = attrs.evolve(complaint, version=complaint.version + 1)
+        doc = self._document(stored)
+        with self._writing() as docs:
+            doc_id = self._index.get(complaint.reference)
+            if doc_id is None:
+                raise NotFoundError(complaint.reference)
+            found = docs[str(doc_id)].get("version", 0)
+            if found != complaint.version:
+                raise ConflictError(complaint.reference, complaint.version, found)
+            self._change(
+                lambda: self._table.update(_replace_with({doc["reference"]: doc}), doc_ids=[doc_id])
+            )
+        return stored
+
+    def update_many(self, complaints: Iterable[Complaint]) -> UpdateResult:
+        """Write every complaint whose version is current in one file write; report the rest.
+
+        A reference given twice is applied in order, so the second copy conflicts unless it was
+        based on the first. An unknown reference raises NotFoundError and nothing is written.
+        """
+        wanted = [
+            (complaint, stored, self._document(stored))
+            for complaint in complaints
+            for stored in (attrs.evolve(complaint, version=complaint.version + 1),)
+        ]
+        updated: list[Complaint] = []
+        conflicts: list[str] = []
+        with self._writing() as docs:
+            versions: dict[str, int] = {}
+            chosen: dict[int, Doc] = {}
+            for complaint, stored, doc in wanted:
+                reference = complaint.reference
+                doc_id = self._index.get(reference)
+                if doc_id is None:
+                    raise NotFoundError(reference)
+                found = versions.get(reference, docs[str(doc_id)].get("version", 0))
+                if found != complaint.version:
+                    conflicts.append(reference)
+                    continue
+                versions[reference] = stored.version
+                chosen[doc_id] = doc
+                updated.append(stored)
+            if chosen:
+                replace = _replace_with({doc["reference"]: doc for doc in chosen.values()})
+                self._change(lambda: self._table.update(replace, doc_ids=list(chosen)))
+        return UpdateResult(tuple(updated), tuple(conflicts))
+
+    # --- reading ------------------------------------------------------------------------
+
+    def get(self, reference: str) -> Complaint:
+        """The complaint with ``reference`` as currently stored (NotFoundError if none)."""
+        docs = self._docs()
+        doc_id = self._index.get(reference)
+        if doc_id is None:
+            raise NotFoundError(reference)
+        return self._structure(docs[str(doc_id)])
+
+    def _selected(self, flt: ComplaintFilter | None) -> list[Doc]:
+        docs = self._docs().values()
+        if flt is None or flt == _EVERYTHING:
+            return list(docs)
+        matches = document_matcher(flt)
+        with gc_paused():
+            return [doc for doc in docs if matches(doc)]
+
+    def find(
+        self,
+        flt: ComplaintFilter | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[Complaint]:
+        """Complaints matching ``flt``, oldest received first (ties by reference).
+
+        Selection and ordering happen now, on the raw documents; complaints are built as the
+        iterator is consumed.
+        """
+        if offset < 0 or (limit is not None and limit < 0):
+            raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+        selected = self._selected(flt)
+        with gc_paused():  # 100,000 sort keys would set off full collections of the cache
+            selected.sort(key=_order_key)
+        end = None if limit is None else offset + limit
+        return self._structure_all(selected[offset:end])
+
+    def count(self, flt: ComplaintFilter | None = None) -> int:
+        """How many complaints match ``flt``."""
+        if flt is None or flt == _EVERYTHING:
+            return len(self._docs())
+        matches = document_matcher(flt)
+        return sum(1 for doc in self._docs().values() if matches(doc))
+
+    def count_by(self, key: str, flt: ComplaintFilter | None = None) -> dict[str | None, int]:
+        """Counts of matching complaints by ``key`` (one of ``storage.GROUP_KEYS``)."""
+        value = document_grouper(key)
+        selected = self._selected(flt)
+        with gc_paused():
+            return dict(Counter(value(doc) for doc in selected))
+
+    def existing(self, references: Iterable[str]) -> set[str]:
+        """Which of ``references`` are stored."""
+        self._docs()
+        return {reference for reference in references if reference in self._index}
+
+    def __len__(self) -> int:
+        return len(self._docs())
+
+    # --- lifetime -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the lock file, the open data file and the cache. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self._db.close()
+        self._index = {}
+
+    def __enter__(self) -> TinyDBStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+_EVERYTHING = ComplaintFilter()
+_CHUNK = 1000
+
+
+def _replace_with(docs: Mapping[str, Doc]) -> Callable[[Any], None]:
+    """A TinyDB update function that swaps in the new document for the same reference."""
+
+    def replace(target: Any) -> None:
+        new = docs[target["reference"]]
+        target.clear()
+        target.update(new)
+
+    return replace
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _order_key(doc: Doc) -> tuple[int, str]:
+    # Parsed, not compared as strings: the same instant may be written with different offsets.
+    # Whole microseconds since the epoch: exact, and sorting 100,000 of them is ten times
+    # faster than comparing aware datetimes whose tzinfo objects all differ.
+    return (datetime.fromisoformat(doc["received_at"]) - _EPOCH) // _MICROSECOND, doc["reference"]
+
+
+# --- filtering and grouping raw documents ------------------------------------------------
+#
+# These mirror ComplaintFilter.matches and storage.group_value on the unstructured form of a
+# complaint, with the model's defaults for keys a hand-edited document may lack. The test
+# suite checks that they agree on generated complaints.
+
+_OPEN_VALUES = frozenset(status.value for status in OPEN_STATUSES)
+_SLUGS = {int(level): level.slug for level in EscalationLevel}
+
+
+def _label(doc: Doc, scheme: str) -> str | None:
+    found = doc.get("labels", {}).get(scheme)
+    return None if found is None else cast(str, found["label"])
+
+
+def _label_is(scheme: str, label: str) -> Callable[[Doc], bool]:
+    return lambda d: _label(d, scheme) == label
+
+
+def _field_is(name: str, wanted: object) -> Callable[[Doc], bool]:
+    return lambda d: d.get(name) == wanted
+
+
+def document_matcher(flt: ComplaintFilter) -> Callable[[Doc], bool]:
+    """A predicate on stored documents equivalent to ``flt.matches`` on the complaints."""
+    checks: list[Callable[[Doc], bool]] = []
+    if flt.references:
+        references = flt.references
+        checks.append(lambda d: d["reference"] in references)
+    if flt.statuses:
+        statuses = frozenset(status.value for status in flt.statuses)
+        checks.append(lambda d: d.get("status", "received") in statuses)
+    if flt.open_only:
+        checks.append(lambda d: d.get("status", "received") in _OPEN_VALUES)
+    if flt.channels:
+        channels = frozenset(channel.value for channel in flt.channels)
+        checks.append(lambda d: d.get("channel", "other") in channels)
+    for scheme, label in flt.labels:
+        checks.append(_label_is(scheme, label))
+    if flt.unclassified is not None:
+        unclassified = flt.unclassified
+        checks.append(lambda d: unclassified not in d.get("labels", {}))
+    for name in ("department", "assignee", "product"):
+        wanted = getattr(flt, name)
+        if wanted is not None:
+            checks.append(_field_is(name, wanted))
+    if flt.received_from is not None:
+        since = flt.received_from
+        checks.append(lambda d: datetime.fromisoformat(d["received_at"]) >= since)
+    if flt.received_until is not None:
+        until = flt.received_until
+        checks.append(lambda d: datetime.fromisoformat(d["received_at"]) < until)
+    if flt.min_escalation is not None:
+        level = flt.min_escalation
+        checks.append(lambda d: d.get("escalation_level", 0) >= level)
+    if flt.text:
+        needle = flt.text.lower()
+        checks.append(
+            lambda d: needle in d["text"].lower() or needle in (d.get("title") or "").lower()
+        )
+
+    def matches(doc: Doc) -> bool:
+        return all(check(doc) for check in checks)
+
+    return matches
+
+
+def _month(doc: Doc) -> str:
+    value: str = doc["received_at"]
+    # What the store writes (YYYY-MM-DD...) starts with the month; anything else, including
+    # years before 1000 (which strftime does not pad), takes the exact route.
+    if len(value) >= 10 and value[4] == "-" and value[7] == "-" and value[0] != "0":
+        return value[:7]
+    return datetime.fromisoformat(value).strftime("%Y-%m")
+
+
+def _text_or_none(name: str) -> Callable[[Doc], str | None]:
+    def value(doc: Doc) -> str | None:
+        found = doc.get(name)
+        return found if found is None else str(found)
+
+    return value
+
+
+def document_grouper(key: str) -> Callable[[Doc], str | None]:
+    """A function giving a stored document's group value for ``key``, as ``group_value`` does."""
+    if key.startswith("label:"):
+        scheme = key[6:]
+        return lambda d: _label(d, scheme)
+    if key == "month":
+        return _month
+    if key == "status":
+        return lambda d: cast(str, d.get("status", "received"))
+    if key == "channel":
+        return lambda d: cast(str, d.get("channel", "other"))
+    if key == "escalation_level":
+        return lambda d: _SLUGS[d.get("escalation_level", 0)]
+    if key in ("department", "assignee", "product"):
+        return _text_or_none(key)
+    raise ValueError(f"cannot group by {key!r}; use one of {', '.join(GROUP_KEYS)}")
+
+
+def document_group_value(doc: Doc, key: str) -> str | None:
+    """The group value of one stored document (see :func:`document_grouper`)."""
+    return document_grouper(key)(doc)

@@ -1,0 +1,656 @@
+"""The storage conformance suite: what every :class:`~complaintkit.storage.Store` must do.
+
+A backend reuses it by subclassing :class:`StoreConformance` in one of its test modules and
+providing a ``store_factory`` fixture: a callable that opens a store on the *same* database
+each time it is called (empty at the start of each test). The suite calls it more than once to
+check persistence and two writers on one database, and closes every store it opens::
+
+    import pytest
+    from complaintkit.testing.conformance import StoreConformance
+
+    class TestMyStore(StoreConformance):
+        @pytest.fixture
+        def store_factory(self, tmp_path):
+            url = f"mydb://{tmp_path / 'complaints.db'}"
+            return lambda: open_my_store(url, {})
+
+The suite uses only the public API (the :class:`Store` protocol, the model, the errors,
+:class:`ComplaintFilter` and :func:`group_value`), so third-party backends can run it as is.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import attrs
+import pytest
+
+from complaintkit.errors import ConflictError, DuplicateComplaintError, NotFoundError
+from complaintkit.model import (
+    Channel,
+    Complaint,
+    EscalationLevel,
+    Event,
+    Label,
+    Party,
+    Remedy,
+    RemedyKind,
+    Status,
+)
+from complaintkit.storage import AddResult, ComplaintFilter, Store, group_value
+from complaintkit.testing import make_complaint
+
+__all__ = [
+    "CHINA",
+    "SAMPLE_FILTERS",
+    "SAMPLE_GROUP_KEYS",
+    "StoreConformance",
+    "StoreFactory",
+    "rich_complaint",
+    "sample_complaints",
+]
+
+#: Opens a store on the test's database (see the module docstring).
+StoreFactory = Callable[[], Store]
+
+#: UTC+8, the offset most complaints in the samples carry.
+CHINA = timezone(timedelta(hours=8), "CST")
+
+
+def _at(day: str, clock: str = "09:00", tz: timezone = CHINA) -> datetime:
+    return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=tz)
+
+
+def rich_complaint(reference: str = "CK-RICH-1", **changes: Any) -> Complaint:
+    """A complaint using every field: labels, remedies, history, nested custom data, Chinese."""
+    received = _at("2026-03-08", "21:15:30.250000")
+    complaint: Complaint = make_complaint(
+        reference,
+        received_at=received,
+        title="双十一冰箱配送延误，客服不回复",
+        text="我在双十一买的冰箱（订单 O-2026-1111）延误了三天才送到，外包装破损。"
+        "客服电话一直打不通。I want a refund of the delivery fee.",
+        channel=Channel.WECHAT,
+        complainant=Party(
+            name="王小明", phone="+86 138 0013 8000", email="wang@example.cn", customer_id="C-001"
+        ),
+        product="冰箱 BCD-520",
+        order="O-2026-1111",
+        remedy_sought=RemedyKind.REFUND,
+        labels={
+            "severity": Label("severity", "high", 0.87, ("延误", "破损"), "rules"),
+            "cause": Label("cause", "logistics", 1.0, (), "manual"),
+        },
+        status=Status.INVESTIGATING,
+        escalation_level=EscalationLevel.DEPARTMENT,
+        department="物流部",
+        assignee="李雷",
+        due_at=received + timedelta(days=3),
+        solution="补发配件并退还运费",
+        remedies=(
+            Remedy(RemedyKind.REFUND, 49.5, "CNY", "退还运费", accepted=True),
+            Remedy(RemedyKind.COUPON, 20.0, "CNY"),
+        ),
+        satisfaction=4,
+        parent="CK-20261111-0001",
+        recomplaint_count=1,
+        tags=("vip", "双十一"),
+        custom={
+            "crm": {"id": 12345, "segments": ["gold", "华东"], "score": 0.75},
+            "flags": {"vip": True, "note": None, "nested": [[1, 2], {"深": "层"}]},
+            "渠道编号": "WX-9",
+        },
+        history=(
+            Event(received, "客服-01", "received", None, {"channel": "wechat"}),
+            Event(
+                received + timedelta(minutes=1),
+                "rules",
+                "classify",
+                None,
+                {"scheme": "severity", "from": None, "to": "high", "evidence": ["延误", "破损"]},
+            ),
+            Event(
+                datetime(2026, 3, 9, 1, 0, tzinfo=UTC),
+                "张经理",
+                "assign",
+                "物流问题转物流部",
+                {"department": {"from": None, "to": "物流部"}},
+            ),
+        ),
+    )
+    return attrs.evolve(complaint, **changes) if changes else complaint
+
+
+def _label(scheme: str, label: str) -> tuple[str, Label]:
+    return scheme, Label(scheme, label, 0.9, (label,), "rules")
+
+
+def sample_complaints() -> list[Complaint]:
+    """Twelve varied complaints (as given to ``add``, version 0) for queries and grouping.
+
+    They include times with different offsets whose order differs between wall clock and
+    instant, an instant shared by two complaints (ties go by reference), and a month boundary
+    that falls differently in UTC than in the complaint's own offset.
+    """
+    sev_high, sev_low = _label("severity", "high"), _label("severity", "low")
+    logistics, staff = _label("cause", "logistics"), _label("cause", "staff")
+    return [
+        make_complaint(
+            "S-01",
+            received_at=_at("2026-01-05", "10:00"),
+            title="Refund please",
+            text="The parcel arrived broken.",
+            channel=Channel.EMAIL,
+            labels=dict([sev_high, logistics]),
+            status=Status.RECEIVED,
+            department="logistics",
+            product="P-1",
+        ),
+        make_complaint(
+            "S-02",
+            received_at=_at("2026-01-14", "23:30", UTC),
+            text="快递延误了三天，客服态度很差。",
+            channel=Channel.PHONE,
+            labels=dict([sev_low]),
+            status=Status.INVESTIGATING,
+            department="service",
+            assignee="alice",
+            product="P-2",
+            escalation_level=EscalationLevel.DEPARTMENT,
+        ),
+        # 07:00 on the 15th in UTC+8 is 23:00 on the 14th UTC: before S-02, though its wall
+        # clock (and its ISO string) sorts after.
+        make_complaint(
+            "S-03",
+            received_at=_at("2026-01-15", "07:00"),
+            text="I asked for a REFUND twice and nobody answered.",
+            channel=Channel.WECHAT,
+            labels=dict([sev_high, staff]),
+            status=Status.CLOSED,
+            department="service",
+            assignee="bob",
+            satisfaction=2,
+        ),
+        make_complaint(
+            "S-04",
+            received_at=_at("2026-01-20", "12:00"),
+            title="延误",
+            text="Late again.",
+            channel=Channel.PHONE,
+            status=Status.RESOLVED,
+            department="logistics",
+            assignee="alice",
+            product="P-1",
+            escalation_level=EscalationLevel.COMPLAINT_MANAGEMENT,
+        ),
+        # 01:00 on 1 February in UTC+8 is still January in UTC: groups under 2026-02.
+        make_complaint(
+            "S-05",
+            received_at=_at("2026-02-01", "01:00"),
+            text="退款一直没有到账。",
+            channel=Channel.WEB,
+            labels=dict([sev_low, logistics]),
+            status=Status.REOPENED,
+            assignee="bob",
+            product="P-2",
+            escalation_level=EscalationLevel.LEADERSHIP,
+        ),
+        make_complaint(
+            "S-06",
+            received_at=_at("2026-02-10", "09:00"),
+            text="The installer was rude.",
+            channel=Channel.IN_PERSON,
+            labels=dict([sev_high]),
+            status=Status.WITHDRAWN,
+            department="service",
+        ),
+        # S-07 and S-08 share an instant written with two offsets: ties go by reference.
+        make_complaint(
+            "S-08",
+            received_at=_at("2026-02-14", "10:00"),
+            text="Wrong colour delivered.",
+            channel=Channel.EMAIL,
+            labels=dict([sev_low, staff]),
+            status=Status.SOLUTION_PROPOSED,
+            department="logistics",
+            assignee="carol",
+            product="P-1",
+        ),
+        make_complaint(
+            "S-07",
+            received_at=_at("2026-02-14", "02:00", UTC),
+            title="refund for damaged goods",
+            text="Box crushed.",
+            channel=Channel.SOCIAL_MEDIA,
+            status=Status.ACKNOWLEDGED,
+            product="P-3",
+            escalation_level=EscalationLevel.DEPARTMENT,
+        ),
+        make_complaint(
+            "S-09",
+            received_at=_at("2026-03-01", "00:00"),
+            text="客服挂断了我的电话。",
+            channel=Channel.PHONE,
+            labels=dict([sev_high, staff]),
+            status=Status.REJECTED,
+            department="service",
+            assignee="alice",
+            escalation_level=EscalationLevel.COMPLAINT_MANAGEMENT,
+        ),
+        make_complaint(
+            "S-10",
+            received_at=_at("2026-03-03", "15:45"),
+            text="Charged twice for one order.",
+            channel=Channel.WEB,
+            labels=dict([logistics]),
+            status=Status.IMPLEMENTING,
+            department="finance",
+            product="P-2",
+        ),
+        make_complaint(
+            "S-11",
+            received_at=_at("2026-03-20", "08:30", timezone(timedelta(hours=-5))),
+            text="No reply to my letter.",
+            channel=Channel.LETTER,
+            status=Status.ASSESSED,
+            assignee="bob",
+        ),
+        make_complaint(
+            "S-12",
+            received_at=_at("2026-03-31", "23:59"),
+            text="Coupon code rejected at checkout.",
+            channel=Channel.OTHER,
+            labels=dict([sev_low]),
+            status=Status.SOLUTION_ACCEPTED,
+            department="logistics",
+            product="P-3",
+            escalation_level=EscalationLevel.DEPARTMENT,
+        ),
+    ]
+
+
+#: Filters exercising every field of :class:`ComplaintFilter`, alone and combined.
+SAMPLE_FILTERS: dict[str, ComplaintFilter] = {
+    "statuses": ComplaintFilter(statuses=frozenset({Status.CLOSED, Status.RESOLVED})),
+    "channels": ComplaintFilter(channels=frozenset({Channel.PHONE, Channel.EMAIL})),
+    "label": ComplaintFilter(labels=(("severity", "high"),)),
+    "two-labels": ComplaintFilter(labels=(("severity", "low"), ("cause", "staff"))),
+    "unclassified": ComplaintFilter(unclassified="cause"),
+    "department": ComplaintFilter(department="logistics"),
+    "assignee": ComplaintFilter(assignee="alice"),
+    "product": ComplaintFilter(product="P-2"),
+    # Equal to S-05's instant: received_from is inclusive.
+    "received-from": ComplaintFilter(received_from=datetime(2026, 1, 31, 17, 0, tzinfo=UTC)),
+    # Equal to S-03's instant: received_until is exclusive.
+    "received-until": ComplaintFilter(received_until=datetime(2026, 1, 14, 23, 0, tzinfo=UTC)),
+    "received-range": ComplaintFilter(
+        received_from=_at("2026-01-15", "00:00"), received_until=_at("2026-02-14", "10:00")
+    ),
+    "text-any-case": ComplaintFilter(text="refund"),
+    "text-chinese": ComplaintFilter(text="延误"),
+    "min-escalation": ComplaintFilter(min_escalation=EscalationLevel.COMPLAINT_MANAGEMENT),
+    "open-only": ComplaintFilter(open_only=True),
+    "references": ComplaintFilter(references=frozenset({"S-02", "S-07", "S-11", "NOPE"})),
+    "combined": ComplaintFilter(
+        statuses=frozenset({Status.RECEIVED, Status.INVESTIGATING, Status.RESOLVED}),
+        department="logistics",
+        open_only=True,
+    ),
+    "nothing": ComplaintFilter(assignee="nobody"),
+}
+
+#: Group keys exercised by ``count_by`` (every key of ``GROUP_KEYS``).
+SAMPLE_GROUP_KEYS = (
+    "status",
+    "channel",
+    "department",
+    "assignee",
+    "product",
+    "escalation_level",
+    "month",
+    "label:severity",
+    "label:cause",
+    "label:no-such-scheme",
+)
+
+
+def _order(complaints: Iterable[Complaint]) -> list[str]:
+    return [c.reference for c in sorted(complaints, key=lambda c: (c.received_at, c.reference))]
+
+
+def _stored(complaints: Iterable[Complaint]) -> list[Complaint]:
+    return [attrs.evolve(c, version=1) for c in complaints]
+
+
+class StoreConformance:
+    """Tests every store must pass; subclass it and provide a ``store_factory`` fixture."""
+
+    # --- fixtures -----------------------------------------------------------------------
+
+    @pytest.fixture
+    def store_factory(self) -> StoreFactory:
+        """Override: return a callable opening a store on this test's (empty) database."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must define a store_factory fixture (see "
+            "complaintkit.testing.conformance)"
+        )
+
+    @pytest.fixture
+    def open_store(self, store_factory: StoreFactory) -> Iterator[StoreFactory]:
+        """Open stores on the test database; all are closed when the test ends."""
+        opened: list[Store] = []
+
+        def open_() -> Store:
+            store = store_factory()
+            opened.append(store)
+            return store
+
+        yield open_
+        for store in reversed(opened):
+            store.close()
+
+    @pytest.fixture
+    def store(self, open_store: StoreFactory) -> Store:
+        """One open store on an empty database."""
+        return open_store()
+
+    @pytest.fixture
+    def filled(self, store: Store) -> Store:
+        """The store holding :func:`sample_complaints`."""
+        result = store.add_many(sample_complaints())
+        assert result == AddResult(added=len(sample_complaints()), skipped=())
+        return store
+
+    # --- the basics ---------------------------------------------------------------------
+
+    def test_implements_the_store_protocol(self, store: Store) -> None:
+        assert isinstance(store, Store)
+        assert isinstance(store.url, str) and store.url
+
+    def test_a_new_store_is_empty(self, store: Store) -> None:
+        assert store.count() == 0
+        assert list(store.find()) == []
+        assert store.count_by("status") == {}
+        assert store.existing(["S-01"]) == set()
+
+    def test_initialize_is_idempotent_and_keeps_data(self, open_store: StoreFactory) -> None:
+        store = open_store()
+        store.initialize()
+        store.initialize()
+        assert store.count() == 0
+        store.add(make_complaint("I-1"))
+        store.initialize()
+        assert open_store().count() == 1
+
+    # --- add and get --------------------------------------------------------------------
+
+    def test_add_then_get_round_trips_every_field(self, store: Store) -> None:
+        original = rich_complaint()
+        stored = store.add(original)
+        assert stored == attrs.evolve(original, version=1)
+        got = store.get(original.reference)
+        assert got == stored
+        # Aware datetimes compare equal across offsets, so check the offsets survived too.
+        assert got.received_at.utcoffset() == timedelta(hours=8)
+        assert got.received_at.microsecond == 250000
+        assert got.due_at is not None and got.due_at.utcoffset() == timedelta(hours=8)
+        assert [e.at.utcoffset() for e in got.history] == [
+            timedelta(hours=8),
+            timedelta(hours=8),
+            timedelta(0),
+        ]
+        assert isinstance(got.tags, tuple) and isinstance(got.remedies, tuple)
+        assert got.labels["severity"].evidence == ("延误", "破损")
+        assert got.custom["flags"]["nested"] == [[1, 2], {"深": "层"}]
+
+    def test_add_stores_version_one_whatever_the_input_version(self, store: Store) -> None:
+        stored = store.add(make_complaint("V-1", version=7))
+        assert stored.version == 1
+        assert store.get("V-1").version == 1
+
+    def test_add_refuses_a_stored_reference(self, store: Store) -> None:
+        store.add(make_complaint("D-1", text="first"))
+        with pytest.raises(DuplicateComplaintError) as info:
+            store.add(make_complaint("D-1", text="second"))
+        assert info.value.reference == "D-1"
+        assert store.get("D-1").text == "first"
+        assert store.count() == 1
+
+    def test_get_unknown_reference_raises_not_found(self, filled: Store) -> None:
+        with pytest.raises(NotFoundError) as info:
+            filled.get("NO-SUCH")
+        assert info.value.reference == "NO-SUCH"
+
+    def test_returned_complaints_are_independent_of_the_store(self, store: Store) -> None:
+        store.add(rich_complaint())
+        got = store.get("CK-RICH-1")
+        got.custom["crm"]["segments"].append("tampered")  # misuse, but must not leak
+        assert store.get("CK-RICH-1").custom["crm"]["segments"] == ["gold", "华东"]
+
+    # --- add_many -----------------------------------------------------------------------
+
+    def test_add_many_streams_and_stores_everything(self, store: Store) -> None:
+        samples = sample_complaints()
+        result = store.add_many(c for c in samples)  # a one-shot generator
+        assert result == AddResult(added=len(samples), skipped=())
+        assert store.count() == len(samples)
+        for complaint in samples:
+            assert store.get(complaint.reference) == attrs.evolve(complaint, version=1)
+
+    def test_add_many_skips_stored_and_repeated_references(self, store: Store) -> None:
+        store.add(make_complaint("A-1", text="already here"))
+        batch = [
+            make_complaint("A-1", text="again"),
+            make_complaint("A-2", text="first copy"),
+            make_complaint("A-3"),
+            make_complaint("A-2", text="second copy"),
+        ]
+        result = store.add_many(iter(batch))
+        assert result.added == 2
+        assert sorted(result.skipped) == ["A-1", "A-2"]
+        assert store.get("A-1").text == "already here"
+        assert store.get("A-2").text == "first copy"
+        assert store.get("A-2").version == 1
+        assert store.count() == 3
+
+    def test_add_many_of_nothing_adds_nothing(self, store: Store) -> None:
+        assert store.add_many([]) == AddResult(added=0, skipped=())
+        assert store.count() == 0
+
+    # --- update -------------------------------------------------------------------------
+
+    def test_update_bumps_the_version_each_time(self, store: Store) -> None:
+        v1 = store.add(make_complaint("U-1"))
+        v2 = store.update(attrs.evolve(v1, status=Status.ACKNOWLEDGED))
+        assert v2 == attrs.evolve(v1, status=Status.ACKNOWLEDGED, version=2)
+        v3 = store.update(attrs.evolve(v2, assignee="alice"))
+        assert v3.version == 3
+        assert store.get("U-1") == v3
+
+    def test_stale_update_conflicts_and_writes_nothing(self, open_store: StoreFactory) -> None:
+        store = open_store()
+        v1 = store.add(make_complaint("U-2"))
+        v2 = store.update(attrs.evolve(v1, assignee="alice"))
+        with pytest.raises(ConflictError) as info:
+            store.update(attrs.evolve(v1, assignee="bob"))
+        assert (info.value.reference, info.value.expected, info.value.found) == ("U-2", 1, 2)
+        assert store.get("U-2") == v2
+        assert open_store().get("U-2") == v2
+
+    def test_update_from_the_future_conflicts(self, store: Store) -> None:
+        v1 = store.add(make_complaint("U-3"))
+        with pytest.raises(ConflictError):
+            store.update(attrs.evolve(v1, version=5, assignee="x"))
+        assert store.get("U-3") == v1
+
+    def test_update_unknown_reference_raises_not_found(self, filled: Store) -> None:
+        with pytest.raises(NotFoundError):
+            filled.update(make_complaint("NO-SUCH", version=1))
+        assert filled.count() == len(sample_complaints())
+
+    def test_update_many_writes_current_and_reports_stale(self, open_store: StoreFactory) -> None:
+        store = open_store()
+        store.add_many(sample_complaints())
+        s1, s2, s3 = store.get("S-01"), store.get("S-02"), store.get("S-03")
+        s2_now = store.update(attrs.evolve(s2, assignee="zoe"))  # makes s2 stale
+        result = store.update_many(
+            [
+                attrs.evolve(s1, assignee="x1"),
+                attrs.evolve(s2, assignee="x2"),
+                attrs.evolve(s3, assignee="x3"),
+            ]
+        )
+        assert result.conflicts == ("S-02",)
+        assert result.updated == (
+            attrs.evolve(s1, assignee="x1", version=2),
+            attrs.evolve(s3, assignee="x3", version=2),
+        )
+        for current in (store, open_store()):
+            assert current.get("S-01").assignee == "x1"
+            assert current.get("S-02") == s2_now
+            assert current.get("S-03").version == 2
+
+    def test_update_many_applies_repeats_in_order(self, store: Store) -> None:
+        v1 = store.add(make_complaint("R-1"))
+        first = attrs.evolve(v1, assignee="first")
+        result = store.update_many([first, attrs.evolve(v1, assignee="second")])
+        assert result.updated == (attrs.evolve(first, version=2),)
+        assert result.conflicts == ("R-1",)
+        assert store.get("R-1").assignee == "first"
+
+    def test_update_many_of_nothing(self, store: Store) -> None:
+        result = store.update_many([])
+        assert result.updated == () and result.conflicts == ()
+
+    # --- queries ------------------------------------------------------------------------
+
+    def test_find_orders_by_instant_received_then_reference(self, filled: Store) -> None:
+        got = [c.reference for c in filled.find()]
+        assert got == _order(sample_complaints())
+        # The cases the samples were built for: offsets, and a tie broken by reference.
+        assert got.index("S-03") < got.index("S-02")
+        assert got.index("S-07") + 1 == got.index("S-08")
+
+    def test_find_returns_the_stored_complaints(self, filled: Store) -> None:
+        by_reference = {c.reference: c for c in _stored(sample_complaints())}
+        for complaint in filled.find():
+            assert complaint == by_reference[complaint.reference]
+
+    @pytest.mark.parametrize("name", sorted(SAMPLE_FILTERS))
+    def test_find_and_count_with_filter(self, filled: Store, name: str) -> None:
+        flt = SAMPLE_FILTERS[name]
+        expected = _order(c for c in _stored(sample_complaints()) if flt.matches(c))
+        if name != "nothing":
+            assert 0 < len(expected) < len(sample_complaints()), "samples do not test this"
+        assert [c.reference for c in filled.find(flt)] == expected
+        assert filled.count(flt) == len(expected)
+
+    def test_find_limit_and_offset(self, filled: Store) -> None:
+        everything = _order(sample_complaints())
+        assert [c.reference for c in filled.find(limit=3)] == everything[:3]
+        assert [c.reference for c in filled.find(offset=4, limit=3)] == everything[4:7]
+        assert [c.reference for c in filled.find(offset=10)] == everything[10:]
+        assert list(filled.find(offset=len(everything))) == []
+        assert list(filled.find(limit=0)) == []
+
+    def test_find_limit_and_offset_apply_after_the_filter(self, filled: Store) -> None:
+        flt = ComplaintFilter(open_only=True)
+        matching = _order(c for c in _stored(sample_complaints()) if flt.matches(c))
+        got = [c.reference for c in filled.find(flt, offset=1, limit=2)]
+        assert got == matching[1:3]
+
+    def test_count_without_filter(self, filled: Store) -> None:
+        assert filled.count() == len(sample_complaints())
+        assert filled.count(ComplaintFilter()) == len(sample_complaints())
+
+    @pytest.mark.parametrize("key", SAMPLE_GROUP_KEYS)
+    def test_count_by(self, filled: Store, key: str) -> None:
+        expected = Counter(group_value(c, key) for c in _stored(sample_complaints()))
+        assert filled.count_by(key) == dict(expected)
+
+    def test_count_by_month_uses_the_complaints_own_offset(self, filled: Store) -> None:
+        # S-05 was received at 01:00 on 1 February in UTC+8 (31 January in UTC).
+        only = ComplaintFilter(references=frozenset({"S-05"}))
+        assert filled.count_by("month", only) == {"2026-02": 1}
+
+    def test_count_by_with_filter(self, filled: Store) -> None:
+        flt = ComplaintFilter(department="logistics")
+        expected = Counter(
+            group_value(c, "label:severity") for c in _stored(sample_complaints()) if flt.matches(c)
+        )
+        assert filled.count_by("label:severity", flt) == dict(expected)
+        assert None in expected  # the samples include an unlabelled one
+
+    def test_count_by_unknown_key_raises(self, filled: Store) -> None:
+        with pytest.raises(ValueError):
+            filled.count_by("colour")
+
+    def test_existing(self, filled: Store) -> None:
+        asked = (r for r in ["S-01", "NOPE", "S-12", "S-01"])
+        assert filled.existing(asked) == {"S-01", "S-12"}
+        assert filled.existing([]) == set()
+
+    # --- persistence and concurrent writers ---------------------------------------------
+
+    def test_everything_persists_across_reopen(self, open_store: StoreFactory) -> None:
+        first = open_store()
+        first.add_many(sample_complaints())
+        rich = first.add(rich_complaint())
+        updated = first.update(attrs.evolve(first.get("S-04"), status=Status.CLOSED))
+        first.close()
+        again = open_store()
+        assert again.count() == len(sample_complaints()) + 1
+        assert again.get(rich.reference) == rich
+        assert again.get("S-04") == updated
+        assert [c.reference for c in again.find()] == _order([*sample_complaints(), rich])
+
+    def test_a_second_store_sees_the_first_ones_writes(self, open_store: StoreFactory) -> None:
+        a, b = open_store(), open_store()
+        assert b.count() == 0
+        a.add(make_complaint("W-1"))
+        assert b.get("W-1").version == 1
+        assert b.existing(["W-1"]) == {"W-1"}
+        a.update(attrs.evolve(a.get("W-1"), assignee="alice"))
+        assert b.get("W-1").assignee == "alice"
+        assert b.count(ComplaintFilter(assignee="alice")) == 1
+
+    def test_stale_update_from_a_second_store_conflicts(self, open_store: StoreFactory) -> None:
+        a, b = open_store(), open_store()
+        a.add(make_complaint("W-2"))
+        seen_by_a, seen_by_b = a.get("W-2"), b.get("W-2")
+        a_result = a.update(attrs.evolve(seen_by_a, assignee="alice"))
+        with pytest.raises(ConflictError) as info:
+            b.update(attrs.evolve(seen_by_b, assignee="bob"))
+        assert (info.value.expected, info.value.found) == (1, 2)
+        assert a.get("W-2") == b.get("W-2") == a_result
+        # Re-reading and retrying is how a writer recovers.
+        retried = b.update(attrs.evolve(b.get("W-2"), assignee="bob"))
+        assert retried.version == 3
+        assert a.get("W-2").assignee == "bob"
+
+    def test_second_store_cannot_add_a_reference_the_first_added(
+        self, open_store: StoreFactory
+    ) -> None:
+        a, b = open_store(), open_store()
+        b.count()  # b has looked at the store before a writes
+        a.add(make_complaint("W-3", text="by a"))
+        with pytest.raises(DuplicateComplaintError):
+            b.add(make_complaint("W-3", text="by b"))
+        result = b.add_many([make_complaint("W-3"), make_complaint("W-4")])
+        assert (result.added, result.skipped) == (1, ("W-3",))
+        assert a.get("W-3").text == "by a"
+        assert a.existing(["W-4"]) == {"W-4"}
+
+    def test_update_many_from_a_second_store_sees_conflicts(self, open_store: StoreFactory) -> None:
+        a, b = open_store(), open_store()
+        a.add_many([make_complaint("W-5"), make_complaint("W-6")])
+        b5, b6 = b.get("W-5"), b.get("W-6")
+        a.update(attrs.evolve(a.get("W-6"), assignee="alice"))
+        result = b.update_many([attrs.evolve(b5, assignee="bob"), attrs.evolve(b6, assignee="bob")])
+        assert result.conflicts == ("W-6",)
+        assert [c.reference for c in result.updated] == ["W-5"]
+        assert a.get("W-6").assignee == "alice"
+        assert a.get("W-5").assignee == "bob"
