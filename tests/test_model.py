@@ -127,3 +127,36 @@ def test_trusted_converter_skips_extra_key_checks() -> None:
     data = make_converter().unstructure(rich())
     data["legacy_field"] = "kept by an older version"
     assert make_converter(checking=False).structure(data, Complaint) == rich()
+
+
+def test_fast_path_equals_converter_on_a_rich_complaint() -> None:
+    from complaintkit.serialization import complaint_to_data
+
+    for checking in (True, False):
+        assert complaint_to_data(rich()) == make_converter(checking=checking).unstructure(rich())
+
+
+@given(
+    custom=st.dictionaries(
+        st.text(max_size=5),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+            lambda inner: st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+            max_leaves=8,
+        ),
+        max_size=4,
+    ),
+    remedy=st.sampled_from([None, *RemedyKind]),
+    level=st.sampled_from(list(EscalationLevel)),
+    status=st.sampled_from(list(Status)),
+)
+def test_fast_path_equals_converter(custom: dict[str, object], remedy: RemedyKind | None,
+                                    level: EscalationLevel, status: Status) -> None:
+    from complaintkit.serialization import complaint_to_data
+
+    c = make_complaint(custom=custom, remedy_sought=remedy, escalation_level=level, status=status,
+                       history=(Event(rich().received_at, "a", "x", None, {"nested": custom}),))
+    data = complaint_to_data(c)
+    assert data == make_converter(checking=False).unstructure(c)
+    assert make_converter().structure(data, Complaint) == c

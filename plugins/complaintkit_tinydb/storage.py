@@ -4,8 +4,8 @@ TinyDB's stock ``JSONStorage`` parses the whole file with :mod:`json` on every r
 it in place on every write, so a crash mid-write corrupts the file and two processes can
 interleave their writes. :class:`SafeJSONStorage` keeps TinyDB's document format but:
 
-* parses with :mod:`orjson` (garbage collector paused, since a large parse creates millions of
-  objects that can never be garbage) and keeps the result in memory; :meth:`~SafeJSONStorage.read`
+* parses with :mod:`orjson` (garbage collector paused: a large parse creates millions of
+  objects, none of them garbage) and keeps the result in memory; :meth:`~SafeJSONStorage.read`
   returns the cached data for as long as the file on disk is unchanged, judged by its
   ``(st_mtime_ns, st_size, st_ino, st_dev)``;
 * writes atomically: a temporary file in the same folder, flushed and fsynced, then
@@ -40,7 +40,7 @@ from tinydb.storages import Storage
 
 from complaintkit.errors import StorageError, StoreLockedError
 
-__all__ = ["FileLock", "SafeJSONStorage", "Signature"]
+__all__ = ["FileLock", "SafeJSONStorage", "Signature", "gc_paused"]
 
 #: What identifies one version of the file: (st_mtime_ns, st_size, st_ino, st_dev).
 Signature = tuple[int, int, int, int]
@@ -164,6 +164,7 @@ class SafeJSONStorage(Storage):
         self.writes = 0
         self._data: _Data | None = None
         self._signature: Signature | None = None
+        self._valid = False  # whether _data/_signature describe the file (or pending changes)
         self._pinned: int | None = None
         self._depth = 0
         self._pending = False
@@ -174,7 +175,7 @@ class SafeJSONStorage(Storage):
 
     def read(self) -> _Data | None:
         """The whole database; parsed again only if the file changed on disk since last time."""
-        if self._depth:
+        if self._depth and self._valid:
             # Inside a transaction we hold the lock and may have unwritten changes: the cache
             # is the truth.
             return self._data
@@ -205,6 +206,7 @@ class SafeJSONStorage(Storage):
         """Release the lock and the open file; the cached data is dropped."""
         self.lock.close()
         self._unpin()
+        self._valid = False
         self._data = None
         self._signature = None
 
@@ -254,6 +256,7 @@ class SafeJSONStorage(Storage):
     def invalidate(self) -> None:
         """Forget the cached data (e.g. after a failed change mutated it); reread on next use."""
         self._pending = False
+        self._valid = False
         self._data = None
         self._signature = None
         self._unpin()
@@ -270,10 +273,11 @@ class SafeJSONStorage(Storage):
                 self._data = None
                 self._signature = None
                 self.generation += 1
+            self._valid = True
             return
         except OSError as exc:
             raise StorageError(f"cannot read {self.path}: {exc}") from exc
-        if current != self._signature:
+        if current != self._signature or not self._valid:
             self._load()
 
     def _load(self) -> None:
@@ -284,6 +288,7 @@ class SafeJSONStorage(Storage):
             self._unpin()
             self._data = None
             self._signature = None
+            self._valid = True
             self.generation += 1
             return
         except OSError as exc:
@@ -302,6 +307,7 @@ class SafeJSONStorage(Storage):
         self._pin(fd)
         self._data = data
         self._signature = signature
+        self._valid = True
         self.generation += 1
 
     def _parse(self, raw: bytes) -> _Data | None:
@@ -376,6 +382,7 @@ class SafeJSONStorage(Storage):
         self._pin(fd)  # the new file, kept open (see the module docstring)
         self._data = data
         self._signature = _signature(os.fstat(fd))
+        self._valid = True
         if self.fsync:
             try:
                 self._fsync_directory(directory)

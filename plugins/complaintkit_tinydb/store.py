@@ -55,7 +55,7 @@ from complaintkit.errors import (
     ValidationError,
 )
 from complaintkit.model import OPEN_STATUSES, Complaint, EscalationLevel
-from complaintkit.serialization import make_converter, unstructure
+from complaintkit.serialization import complaint_to_data, make_converter
 from complaintkit.storage import GROUP_KEYS, AddResult, ComplaintFilter, UpdateResult, parse_url
 
 from .storage import SafeJSONStorage, gc_paused
@@ -264,17 +264,15 @@ class TinyDBStore:
 
     @staticmethod
     def _document(complaint: Complaint) -> Doc:
-        # cattrs builds fresh containers all the way down, so the cache never shares objects
-        # with the caller's complaint.
-        data: Doc = unstructure(_converter(), complaint)
+        # complaint_to_data builds fresh containers all the way down, so the cache never shares
+        # objects with the caller's complaint, and refuses what JSON cannot hold — here, where
+        # the complaint can be named, rather than when the whole file is written.
         try:
-            # Fail here, naming the complaint, rather than when the whole file is written.
-            orjson.dumps(data)
+            return complaint_to_data(complaint)
         except TypeError as exc:
             raise ValidationError(
                 f"complaint {complaint.reference}", [f"cannot be stored as JSON: {exc}"]
             ) from exc
-        return data
 
     # --- writing ------------------------------------------------------------------------
 

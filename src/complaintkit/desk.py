@@ -101,47 +101,47 @@ class Desk:
         at: datetime,
         *,
         force: bool = False,
+        extra_events: tuple[Event, ...] = (),
     ) -> tuple[Complaint, list[tuple[Label, Label | None]]]:
-        """Classify by ``schemes``; manual labels are kept unless ``force``."""
+        """Classify by ``schemes``; manual labels are kept unless ``force``.
+
+        All label changes of one pass go into one ``classify`` event whose data maps each
+        changed scheme to ``{"from", "to", "confidence", "evidence"}``, so the old label of a
+        re-classified complaint stays in its history.
+        """
         text = f"{complaint.title}\n{complaint.text}" if complaint.title else complaint.text
         labels = dict(complaint.labels)
-        events: list[Event] = []
+        data: dict[str, Any] = {}
         changes: list[tuple[Label, Label | None]] = []
+        owner = self.host.owner
         for scheme, result in zip(schemes, self._scheme_set(schemes).classify(text), strict=True):
-            previous = labels.get(scheme.name)
-            if previous is not None and previous.classifier == MANUAL and not force:
-                continue
-            if result is None:
+            name = scheme.name
+            previous = labels.get(name)
+            if result is None or (
+                previous is not None and previous.classifier == MANUAL and not force
+            ):
                 continue
             label = Label(
-                scheme.name, result.label, result.confidence, result.evidence,
-                self.host.owner("register_classification_schemes", scheme.name) or "rules",
+                name, result.label, result.confidence, result.evidence,
+                owner("register_classification_schemes", name) or "rules",
             )
+            labels[name] = label
             if previous is not None and previous.label == label.label:
-                if previous != label:
-                    labels[scheme.name] = label
                 continue
-            labels[scheme.name] = label
             changes.append((label, previous))
-            events.append(
-                Event(
-                    at=at,
-                    actor=self.actor,
-                    action="classify",
-                    reason=None,
-                    data={
-                        "scheme": scheme.name,
-                        "from": previous.label if previous else None,
-                        "to": label.label,
-                        "confidence": label.confidence,
-                        "evidence": list(label.evidence),
-                    },
-                )
-            )
+            data[name] = {
+                "from": previous.label if previous else None,
+                "to": label.label,
+                "confidence": label.confidence,
+                "evidence": list(label.evidence),
+            }
+        events = extra_events
+        if data:
+            events += (Event(at=at, actor=self.actor, action="classify", reason=None, data=data),)
         if not events and labels == complaint.labels:
             return complaint, []
         return (
-            attrs.evolve(complaint, labels=labels, history=complaint.history + tuple(events)),
+            attrs.evolve(complaint, labels=labels, history=complaint.history + events),
             changes,
         )
 
@@ -169,8 +169,8 @@ class Desk:
             new_label = Label(scheme, label, 1.0, (), MANUAL)
             event = Event(
                 at=self.clock(), actor=self.actor, action="classify", reason=reason,
-                data={"scheme": scheme, "from": previous.label if previous else None,
-                      "to": label, "confidence": 1.0, "evidence": []},
+                data={scheme: {"from": previous.label if previous else None, "to": label,
+                               "confidence": 1.0, "evidence": []}},
             )
             new = attrs.evolve(
                 c, labels={**c.labels, scheme: new_label}, history=c.history + (event,)
@@ -239,14 +239,18 @@ class Desk:
     ) -> tuple[Complaint, list[tuple[Label, Label | None]]]:
         """A new complaint with its ``received`` event and, if ``schemes`` given, its labels."""
         at = self.clock()
+        received: tuple[Event, ...] = ()
         if not complaint.history:
-            received = Event(
-                at=at, actor=self.actor, action="received", reason=None,
-                data={"channel": complaint.channel.value},
+            received = (
+                Event(
+                    at=at, actor=self.actor, action="received", reason=None,
+                    data={"channel": complaint.channel.value},
+                ),
             )
-            complaint = attrs.evolve(complaint, history=(received,))
         if schemes:
-            return self._labelled(complaint, schemes, at)
+            return self._labelled(complaint, schemes, at, extra_events=received)
+        if received:
+            return attrs.evolve(complaint, history=received), []
         return complaint, []
 
     def intake(self, complaint: Complaint, *, classify: bool = True) -> Complaint:

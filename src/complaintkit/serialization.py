@@ -35,7 +35,7 @@ from .model import (
     Status,
 )
 
-__all__ = ["make_converter", "structure_checked", "MODEL_CLASSES"]
+__all__ = ["make_converter", "structure_checked", "complaint_to_data", "MODEL_CLASSES"]
 
 T = TypeVar("T")
 
@@ -139,3 +139,91 @@ def unstructure(converter: cattrs.Converter, obj: Any) -> Any:
     if attrs.has(type(obj)):
         return converter.unstructure(obj, unstructure_as=type(obj))
     return converter.unstructure(obj)
+
+
+def _plain(value: Any) -> Any:
+    """A fresh copy of JSON data; anything JSON cannot hold raises TypeError saying what."""
+    kind = type(value)
+    # Exact type checks first: this runs for every value of every stored complaint.
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    if kind is dict:
+        copy = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise TypeError(f"key {key!r} is not a string")
+            copy[key] = item if type(item) is str else _plain(item)
+        return copy
+    if kind is list or kind is tuple:
+        return [item if type(item) is str else _plain(item) for item in value]
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (str, int, float)):
+        return value
+    if isinstance(value, (dict, list, tuple)):
+        return _plain(dict(value) if isinstance(value, dict) else list(value))
+    raise TypeError(f"{kind.__name__} value {value!r} is not JSON data")
+
+
+def complaint_to_data(c: Complaint) -> dict[str, Any]:
+    """Plain JSON data for a complaint, equal to the converters' ``unstructure`` but several
+    times faster; stores use it on their write path. ``tests/test_model.py`` checks the two
+    agree. Custom fields and event data must be JSON data (strings, numbers, booleans, None,
+    lists, string-keyed dicts); anything else raises TypeError.
+    """
+    p = c.complainant
+    return {
+        "reference": c.reference,
+        "received_at": c.received_at.isoformat(),
+        "text": c.text,
+        "title": c.title,
+        "channel": c.channel.value,
+        "complainant": {
+            "name": p.name, "phone": p.phone, "email": p.email, "customer_id": p.customer_id,
+        },
+        "product": c.product,
+        "order": c.order,
+        "remedy_sought": None if c.remedy_sought is None else c.remedy_sought.value,
+        "labels": {
+            key: {
+                "scheme": lb.scheme,
+                "label": lb.label,
+                "confidence": lb.confidence,
+                "evidence": list(lb.evidence),
+                "classifier": lb.classifier,
+            }
+            for key, lb in c.labels.items()
+        },
+        "status": c.status.value,
+        "escalation_level": c.escalation_level.value,
+        "department": c.department,
+        "assignee": c.assignee,
+        "due_at": None if c.due_at is None else c.due_at.isoformat(),
+        "solution": c.solution,
+        "remedies": [
+            {
+                "kind": r.kind.value,
+                "amount": r.amount,
+                "currency": r.currency,
+                "description": r.description,
+                "accepted": r.accepted,
+            }
+            for r in c.remedies
+        ],
+        "satisfaction": c.satisfaction,
+        "parent": c.parent,
+        "recomplaint_count": c.recomplaint_count,
+        "tags": list(c.tags),
+        "custom": _plain(c.custom),
+        "history": [
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "reason": e.reason,
+                "data": _plain(e.data),
+            }
+            for e in c.history
+        ],
+        "version": c.version,
+    }
