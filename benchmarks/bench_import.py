@@ -46,22 +46,37 @@ def real_rows() -> Iterator[dict[str, str]]:
                 text = row["consumer_complaint_narrative"] or " - ".join(
                     v for v in (row["issue"], row["sub_issue"]) if v
                 )
-                yield {"received_at": row["date_received"], "channel": "web",
-                       "title": row["issue"], "text": text, "product": row["product"]}
+                yield {
+                    "received_at": row["date_received"],
+                    "channel": "web",
+                    "title": row["issue"],
+                    "text": text,
+                    "product": row["product"],
+                }
 
     def reviews() -> Iterator[dict[str, str]]:
         path = DATASETS / "chinese_reviews" / "chinese_reviews.csv"
         with path.open(encoding="utf-8-sig") as f:
             for row in csv.DictReader(f):
-                yield {"received_at": "2026-10-08", "channel": "web", "title": "",
-                       "text": row["review"], "product": row["cat"]}
+                yield {
+                    "received_at": "2026-10-08",
+                    "channel": "web",
+                    "title": "",
+                    "text": row["review"],
+                    "product": row["cat"],
+                }
 
     def tweets() -> Iterator[dict[str, str]]:
         path = DATASETS / "twitter_airline_sentiment" / "tweets.csv"
         with path.open(encoding="utf-8") as f:
             for row in csv.DictReader(f):
-                yield {"received_at": row["tweet_created"][:10], "channel": "social_media",
-                       "title": "", "text": row["text"], "product": row["airline"]}
+                yield {
+                    "received_at": row["tweet_created"][:10],
+                    "channel": "social_media",
+                    "title": "",
+                    "text": row["text"],
+                    "product": row["airline"],
+                }
 
     sources = [cfpb(), reviews(), tweets()]
     for group in itertools.zip_longest(*sources):
@@ -164,7 +179,9 @@ def main() -> int:
             print(f"{n:>8} {'import':<11} {floor:8.2f} {ck:8.2f} {added / ck:10.0f} {ratio:6.1f}")
             ufloor = floor_update(work / "store.json")
             uck = ck_update(work / "store.json", f"BENCH-{n // 2:07d}")
-            print(f"{n:>8} {'update one':<11} {ufloor:8.2f} {uck:8.2f} {'':>10} {uck / ufloor:6.1f}")
+            print(
+                f"{n:>8} {'update one':<11} {ufloor:8.2f} {uck:8.2f} {'':>10} {uck / ufloor:6.1f}"
+            )
             size_mb = (work / "store.json").stat().st_size / 1e6
             print(f"{'':>8} store file {size_mb:.0f} MB, {added} complaints")
     verdict = "within" if worst <= args.target else "OVER"

@@ -39,9 +39,7 @@ def hooks_page() -> str:
         for name in names:
             func = getattr(hookspecs, name)
             signature = inspect.signature(func)
-            params = ", ".join(
-                f"{p.name}: {p.annotation}" for p in signature.parameters.values()
-            )
+            params = ", ".join(f"{p.name}: {p.annotation}" for p in signature.parameters.values())
             lines += [
                 f"### {name}",
                 "",
@@ -73,14 +71,20 @@ def cli_page() -> str:
         "e.g. `complaintkit --store tinydb://c.json --lang zh report`.",
         "",
     ]
-    root = click.Context(cli, info_name="complaintkit", terminal_width=100, max_content_width=100,
-                         **cli.context_settings)
+    root = click.Context(
+        cli,
+        info_name="complaintkit",
+        terminal_width=100,
+        max_content_width=100,
+        **cli.context_settings,
+    )
     lines += _command_help(root, cli, "complaintkit")
     for name in sorted(BUILTIN):
         command = cli.get_command(root, name)
         assert command is not None
-        ctx = click.Context(command, parent=root, info_name=name, terminal_width=100,
-                            max_content_width=100)
+        ctx = click.Context(
+            command, parent=root, info_name=name, terminal_width=100, max_content_width=100
+        )
         lines += _command_help(ctx, command, f"complaintkit {name}")
     return "\n".join(lines).rstrip() + "\n"
 

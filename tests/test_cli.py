@@ -49,12 +49,15 @@ def test_init_creates_the_store(ck: Run, tmp_path: Path) -> None:
     assert (tmp_path / "store.json").exists()
 
 
-def test_init_write_config_then_commands_use_it(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_init_write_config_then_commands_use_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    made = runner.invoke(cli, ["--store", "tinydb://cfg.json", "init", "--write-config",
-                               "--timezone", "Asia/Shanghai"])
+    made = runner.invoke(
+        cli,
+        ["--store", "tinydb://cfg.json", "init", "--write-config", "--timezone", "Asia/Shanghai"],
+    )
     assert made.exit_code == 0, made.output
     config = (tmp_path / "complaintkit.toml").read_text()
     assert "Asia/Shanghai" in config and "cfg.json" in config
@@ -65,8 +68,18 @@ def test_init_write_config_then_commands_use_it(tmp_path: Path,
 
 
 def test_add_show_with_labels_and_history(ck: Run) -> None:
-    ref = add(ck, "The courier was rude and the parcel arrived broken", "--channel", "email",
-              "--name", "Ann Lee", "--order", "SO-1", "--field", "store=Leeds")
+    ref = add(
+        ck,
+        "The courier was rude and the parcel arrived broken",
+        "--channel",
+        "email",
+        "--name",
+        "Ann Lee",
+        "--order",
+        "SO-1",
+        "--field",
+        "store=Leeds",
+    )
     assert ref.startswith("CK-")
     shown = ck("show", ref).stdout
     assert "Ann Lee" in shown and "SO-1" in shown and "Leeds" in shown
@@ -79,9 +92,16 @@ def test_add_show_with_labels_and_history(ck: Run) -> None:
 
 def test_lifecycle_through_the_cli(ck: Run) -> None:
     ref = add(ck, "I was overcharged on my bill", "--reference", "CK-T-1")
-    for args in (["acknowledge"], ["assess"], ["investigate"],
-                 ["propose", "--solution", "refund the overcharge"], ["accept"], ["implement"],
-                 ["resolve"], ["close", "--satisfaction", "5"]):
+    for args in (
+        ["acknowledge"],
+        ["assess"],
+        ["investigate"],
+        ["propose", "--solution", "refund the overcharge"],
+        ["accept"],
+        ["implement"],
+        ["resolve"],
+        ["close", "--satisfaction", "5"],
+    ):
         ck("transition", ref, *args)
     data = json.loads(ck("show", ref, "--format", "json").stdout)
     assert data["status"] == "closed" and data["satisfaction"] == 5
@@ -150,7 +170,7 @@ def test_import_reports_bad_rows_and_keeps_good_ones(ck: Run, tmp_path: Path) ->
         "reference,received_at,channel,text\n"
         "G-1,2026-10-01,phone,Delivery late\n"
         "B-1,not a date,phone,Broken screen\n"
-        "G-2,2026-10-02,web,\"Overcharged,\nand rude\"\n"
+        'G-2,2026-10-02,web,"Overcharged,\nand rude"\n'
         "B-2,2026-10-03,carrier pigeon,Lost parcel\n"
         "B-3,2026-10-04,email,\n",
         encoding="utf-8",
@@ -182,7 +202,8 @@ def test_schemes_lists_bilingual_labels(ck: Run) -> None:
     cause = next(s for s in data if s["name"] == "cause")
     assert cause["zh"] == "投诉原因"
     assert {"name": "price", "en": "Price", "zh": "价格"}.items() <= next(
-        lb for lb in cause["labels"] if lb["name"] == "price").items()
+        lb for lb in cause["labels"] if lb["name"] == "price"
+    ).items()
 
 
 def test_report_csv_and_out_file(ck: Run, tmp_path: Path) -> None:
@@ -203,7 +224,8 @@ def test_help_stays_light() -> None:
         " 'complaintkit.model', 'complaintkit.desk') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert "HEAVY []" in out
     assert "import" in out and "report" in out

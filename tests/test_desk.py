@@ -71,8 +71,9 @@ def test_illegal_transition_changes_nothing(ck_desk: Desk, ck_store: Store) -> N
     assert ck_store.get("D-1") == before
 
 
-def test_lost_race_is_retried_not_lost(ck_host: PluginHost, ck_store_url: str,
-                                       ck_desk: Desk) -> None:
+def test_lost_race_is_retried_not_lost(
+    ck_host: PluginHost, ck_store_url: str, ck_desk: Desk
+) -> None:
     ck_desk.intake(make_complaint("D-1"))
     other = ck_host.open_store(ck_store_url)
     try:

@@ -250,8 +250,9 @@ def test_hook_complaint_closed(recorder: Recorder, ck_desk: Desk) -> None:
     assert recorder.of("closed") == [{"ref": "H-1", "sat": 4}]
 
 
-def test_failing_observer_does_not_block_others(recorder: Recorder, ck_host: PluginHost,
-                                                ck_desk: Desk) -> None:
+def test_failing_observer_does_not_block_others(
+    recorder: Recorder, ck_host: PluginHost, ck_desk: Desk
+) -> None:
     class Broken:
         @hookimpl
         def complaint_received(self, complaint: Any) -> None:
@@ -265,8 +266,9 @@ def test_failing_observer_does_not_block_others(recorder: Recorder, ck_host: Plu
     assert "mail server down" in ck_host.hook_errors[0].error
 
 
-def test_duplicate_scheme_names_both_plugins(ck_host: PluginHost, local_plugins: Path,
-                                             tmp_path: Path) -> None:
+def test_duplicate_scheme_names_both_plugins(
+    ck_host: PluginHost, local_plugins: Path, tmp_path: Path
+) -> None:
     other = tmp_path / "other"
     other.mkdir()
     (other / "vip_again.py").write_text(
@@ -278,4 +280,3 @@ def test_duplicate_scheme_names_both_plugins(ck_host: PluginHost, local_plugins:
         ck_host.schemes()
     assert info.value.plugins == ("vip", "vip_again")
     assert "'vip' is registered twice" in str(info.value)
-

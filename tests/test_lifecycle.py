@@ -27,8 +27,16 @@ def run(c: Complaint, *actions: str, **params: object) -> Complaint:
     return c
 
 
-HAPPY_PATH = ("acknowledge", "assess", "investigate", "propose", "accept", "implement", "resolve",
-              "close")
+HAPPY_PATH = (
+    "acknowledge",
+    "assess",
+    "investigate",
+    "propose",
+    "accept",
+    "implement",
+    "resolve",
+    "close",
+)
 
 
 def test_happy_path_reaches_closed_with_one_event_per_step() -> None:

@@ -86,11 +86,16 @@ def test_every_model_class_round_trips(cls: type) -> None:
     tags=st.lists(st.text(), max_size=3).map(tuple),
     offset=st.integers(-12 * 60, 14 * 60),
 )
-def test_round_trip_property(text: str, satisfaction: int | None, tags: tuple[str, ...],
-                             offset: int) -> None:
+def test_round_trip_property(
+    text: str, satisfaction: int | None, tags: tuple[str, ...], offset: int
+) -> None:
     tz = timezone(timedelta(minutes=offset))
-    c = make_complaint(text=text, satisfaction=satisfaction, tags=tags,
-                       received_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=tz))
+    c = make_complaint(
+        text=text,
+        satisfaction=satisfaction,
+        tags=tags,
+        received_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=tz),
+    )
     converter = make_converter()
     assert converter.structure(converter.unstructure(c), Complaint) == c
 
@@ -141,8 +146,10 @@ def test_fast_path_equals_converter_on_a_rich_complaint() -> None:
         st.text(max_size=5),
         st.recursive(
             st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-            lambda inner: st.lists(inner, max_size=3)
-            | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+            ),
             max_leaves=8,
         ),
         max_size=4,
@@ -151,12 +158,18 @@ def test_fast_path_equals_converter_on_a_rich_complaint() -> None:
     level=st.sampled_from(list(EscalationLevel)),
     status=st.sampled_from(list(Status)),
 )
-def test_fast_path_equals_converter(custom: dict[str, object], remedy: RemedyKind | None,
-                                    level: EscalationLevel, status: Status) -> None:
+def test_fast_path_equals_converter(
+    custom: dict[str, object], remedy: RemedyKind | None, level: EscalationLevel, status: Status
+) -> None:
     from complaintkit.serialization import complaint_to_data
 
-    c = make_complaint(custom=custom, remedy_sought=remedy, escalation_level=level, status=status,
-                       history=(Event(rich().received_at, "a", "x", None, {"nested": custom}),))
+    c = make_complaint(
+        custom=custom,
+        remedy_sought=remedy,
+        escalation_level=level,
+        status=status,
+        history=(Event(rich().received_at, "a", "x", None, {"nested": custom}),),
+    )
     data = complaint_to_data(c)
     assert data == make_converter(checking=False).unstructure(c)
     assert make_converter().structure(data, Complaint) == c

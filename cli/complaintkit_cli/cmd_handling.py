@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from .main import App
-from .progress import progress
 from .options import LEVEL_CHOICES, build_filter, filter_options, pop_filters
+from .progress import progress
 
 pass_app = click.make_pass_decorator(App)
 
@@ -21,7 +21,12 @@ pass_app = click.make_pass_decorator(App)
 @filter_options
 @pass_app
 def classify_command(
-    app: App, references: tuple[str, ...], all_: bool, schemes: tuple[str, ...], force: bool,
+    app: App,
+    /,
+    references: tuple[str, ...],
+    all_: bool,
+    schemes: tuple[str, ...],
+    force: bool,
     **opts: Any,
 ) -> None:
     """(Re-)classify complaints by every scheme, or by --scheme.
@@ -94,10 +99,16 @@ class _TransitionCommand(click.Command):
 @click.argument("action")
 @click.option("--reason", help="Why (required to decline, reopen, withdraw or reject).")
 @click.option("--solution", help="The solution offered (required to propose).")
-@click.option("--satisfaction", type=click.IntRange(1, 5), help="Customer satisfaction 1-5 (close).")
+@click.option(
+    "--satisfaction", type=click.IntRange(1, 5), help="Customer satisfaction 1-5 (close)."
+)
 @pass_app
 def transition_command(
-    app: App, reference: str, action: str, reason: str | None, solution: str | None,
+    app: App,
+    reference: str,
+    action: str,
+    reason: str | None,
+    solution: str | None,
     satisfaction: int | None,
 ) -> None:
     """Move a complaint through the handling process (see Actions).
@@ -123,9 +134,7 @@ def assign_command(
     app: App, reference: str, department: str | None, assignee: str | None, reason: str | None
 ) -> None:
     """Give a complaint to a department and/or a person."""
-    complaint = app.desk.assign(
-        reference, department=department, assignee=assignee, reason=reason
-    )
+    complaint = app.desk.assign(reference, department=department, assignee=assignee, reason=reason)
     who = " / ".join(v for v in (complaint.department, complaint.assignee) if v)
     click.echo(f"{complaint.reference}  → {who}")
 

@@ -23,20 +23,40 @@ SHOWN_REJECTS = 10
 
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["csv", "tsv", "json", "jsonl", "xlsx"]),
-              help="File format (default: from the file name).")
-@click.option("--mapping", metavar="PRESET|FILE",
-              help="Column mapping: a preset name (e.g. cfpb) or a mapping TOML file. "
-                   "Default: our own column names, or a preset recognised from the header.")
-@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN",
-              help="Take FIELD from COLUMN, on top of the mapping (repeatable).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "tsv", "json", "jsonl", "xlsx"]),
+    help="File format (default: from the file name).",
+)
+@click.option(
+    "--mapping",
+    metavar="PRESET|FILE",
+    help="Column mapping: a preset name (e.g. cfpb) or a mapping TOML file. "
+    "Default: our own column names, or a preset recognised from the header.",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Take FIELD from COLUMN, on top of the mapping (repeatable).",
+)
 @click.option("--no-classify", is_flag=True, help="Store without classifying.")
 @click.option("--scheme", "schemes", multiple=True, help="Classify only by this scheme.")
-@click.option("--rejects", "rejects_path", type=click.Path(dir_okay=False),
-              help="Where rejected rows go (default: ./<file>.rejects.jsonl).")
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False),
+    help="Where rejected rows go (default: ./<file>.rejects.jsonl).",
+)
 @click.option("--dry-run", is_flag=True, help="Check every row, report, store nothing.")
-@click.option("--encoding", default="utf-8-sig", show_default=True,
-              help="Text encoding of CSV/TSV/JSON files (e.g. gb18030 for older Chinese exports).")
+@click.option(
+    "--encoding",
+    default="utf-8-sig",
+    show_default=True,
+    help="Text encoding of CSV/TSV/JSON files (e.g. gb18030 for older Chinese exports).",
+)
 @pass_app
 def import_command(
     app: App,
@@ -76,7 +96,9 @@ def import_command(
         column_mapping = (column_mapping or ColumnMapping.native()).with_overrides(overrides)
 
     rejects: list[RejectedRow] = []
-    reject_file = Path(rejects_path) if rejects_path else Path.cwd() / f"{source.name}.rejects.jsonl"
+    reject_file = (
+        Path(rejects_path) if rejects_path else Path.cwd() / f"{source.name}.rejects.jsonl"
+    )
     writer = _RejectWriter(reject_file)
 
     def on_reject(row: RejectedRow) -> None:

@@ -17,13 +17,21 @@ pass_app = click.make_pass_decorator(App)
 @click.argument("name", required=False, default="summary")
 @click.option("--list", "list_", is_flag=True, help="List the available reports.")
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, writable=True),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to this file instead of standard output.",
+)
 @pass_app
 def report_command(
-    app: App, name: str, list_: bool, fmt: str, out: str | None, **opts: Any
+    app: App, /, name: str, list_: bool, fmt: str, out: str | None, **opts: Any
 ) -> None:
     """Run a report (default: summary) over the complaints matching the filters."""
     from .render import render_report, text_table, to_json
@@ -32,15 +40,21 @@ def report_command(
     if list_:
         reporters = app.host.reporters()
         if fmt == "json":
-            click.echo(to_json([
-                {"name": r.name, "title": r.names.get(lang), "description": r.description}
-                for r in reporters.values()
-            ]))
+            click.echo(
+                to_json(
+                    [
+                        {"name": r.name, "title": r.names.get(lang), "description": r.description}
+                        for r in reporters.values()
+                    ]
+                )
+            )
         else:
-            click.echo(text_table(
-                ["report", "title", "description"],
-                [[r.name, r.names.get(lang), r.description] for r in reporters.values()],
-            ))
+            click.echo(
+                text_table(
+                    ["report", "title", "description"],
+                    [[r.name, r.names.get(lang), r.description] for r in reporters.values()],
+                )
+            )
         return
     reporter = app.host.reporter(name)
     flt = build_filter(app.config.tzinfo, **pop_filters(opts))
@@ -56,8 +70,9 @@ def report_command(
 
 
 @click.command("schemes")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 @pass_app
 def schemes_command(app: App, fmt: str) -> None:
     """List classification schemes and their labels in English and Chinese."""
@@ -65,20 +80,28 @@ def schemes_command(app: App, fmt: str) -> None:
 
     schemes = app.host.schemes()
     if fmt == "json":
-        click.echo(to_json([
-            {
-                "name": s.name,
-                "en": s.names.en,
-                "zh": s.names.zh,
-                "plugin": app.host.owner("register_classification_schemes", s.name),
-                "labels": [
-                    {"name": lb.name, "en": lb.names.en, "zh": lb.names.zh,
-                     "description": lb.description}
-                    for lb in s.labels
-                ],
-            }
-            for s in schemes.values()
-        ]))
+        click.echo(
+            to_json(
+                [
+                    {
+                        "name": s.name,
+                        "en": s.names.en,
+                        "zh": s.names.zh,
+                        "plugin": app.host.owner("register_classification_schemes", s.name),
+                        "labels": [
+                            {
+                                "name": lb.name,
+                                "en": lb.names.en,
+                                "zh": lb.names.zh,
+                                "description": lb.description,
+                            }
+                            for lb in s.labels
+                        ],
+                    }
+                    for s in schemes.values()
+                ]
+            )
+        )
         return
     rows = []
     for s in schemes.values():
@@ -106,15 +129,25 @@ def plugins_command(app: App) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--scheme", help="The scheme to score (default: the preset's).")
 @click.option("--preset", help="A known labelled data-set layout: airline, asap, chezhiwang, cfpb.")
-@click.option("--text-column", "text_columns", multiple=True,
-              help="Column holding the text (repeatable: joined by a newline).")
+@click.option(
+    "--text-column",
+    "text_columns",
+    multiple=True,
+    help="Column holding the text (repeatable: joined by a newline).",
+)
 @click.option("--label-column", help="Column holding the gold label.")
-@click.option("--map", "maps", multiple=True, metavar="GOLD=LABEL",
-              help="Translate a gold value to one of the scheme's labels (repeatable); "
-                   "values not listed are skipped when any --map is given.")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="GOLD=LABEL",
+    help="Translate a gold value to one of the scheme's labels (repeatable); "
+    "values not listed are skipped when any --map is given.",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="Use only the first N usable rows.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 @pass_app
 def evaluate_command(
     app: App,
@@ -142,8 +175,9 @@ def evaluate_command(
     if preset:
         if preset not in DATASET_PRESETS:
             known = ", ".join(sorted(DATASET_PRESETS))
-            raise click.BadParameter(f"unknown preset {preset!r}; known: {known}",
-                                     param_hint="--preset")
+            raise click.BadParameter(
+                f"unknown preset {preset!r}; known: {known}", param_hint="--preset"
+            )
         chosen = DATASET_PRESETS[preset]
         scheme = scheme or chosen.scheme
         rows = chosen.read(path)

@@ -19,7 +19,14 @@ if TYPE_CHECKING:
 pass_app = click.make_pass_decorator(App)
 
 REMEDY_CHOICES = [
-    "refund", "replacement", "repair", "coupon", "apology", "compensation", "explanation", "other",
+    "refund",
+    "replacement",
+    "repair",
+    "coupon",
+    "apology",
+    "compensation",
+    "explanation",
+    "other",
 ]
 
 
@@ -40,10 +47,17 @@ def label_display(host: PluginHost, complaint: Complaint, lang: str) -> str:
 
 
 @click.command("init")
-@click.option("--write-config", is_flag=True,
-              help="Also write complaintkit.toml in the current folder with these settings.")
-@click.option("--timezone", "tz_name", default=None,
-              help="Time zone for dates without one, e.g. Asia/Shanghai (with --write-config).")
+@click.option(
+    "--write-config",
+    is_flag=True,
+    help="Also write complaintkit.toml in the current folder with these settings.",
+)
+@click.option(
+    "--timezone",
+    "tz_name",
+    default=None,
+    help="Time zone for dates without one, e.g. Asia/Shanghai (with --write-config).",
+)
 @pass_app
 def init_command(app: App, write_config: bool, tz_name: str | None) -> None:
     """Create the store (if missing) and, optionally, a configuration file."""
@@ -76,12 +90,13 @@ def init_command(app: App, write_config: bool, tz_name: str | None) -> None:
 @click.option("--reference", help="Reference to use (default: a new CK-… reference).")
 @click.option("--received-at", metavar="WHEN", help="When it was received (default: now).")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
-@click.option("--field", "fields", multiple=True, metavar="KEY=VALUE",
-              help="A custom field (repeatable).")
+@click.option(
+    "--field", "fields", multiple=True, metavar="KEY=VALUE", help="A custom field (repeatable)."
+)
 @click.option("--no-classify", is_flag=True, help="Store without classifying.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @pass_app
-def add_command(app: App, **opts: Any) -> None:
+def add_command(app: App, /, **opts: Any) -> None:
     """Register one complaint (登记) and classify it."""
     from complaintkit import Channel, Complaint, Party, RemedyKind, new_reference, utcnow
 
@@ -90,7 +105,8 @@ def add_command(app: App, **opts: Any) -> None:
         raise click.BadParameter("the complaint text is empty", param_hint="--text")
     received = (
         parse_when(opts["received_at"], app.config.tzinfo, "--received-at")
-        if opts["received_at"] else utcnow()
+        if opts["received_at"]
+        else utcnow()
     )
     custom: dict[str, Any] = {}
     for item in opts["fields"]:
@@ -120,9 +136,7 @@ def add_command(app: App, **opts: Any) -> None:
     click.echo(f"{stored.reference}  {label_display(app.host, stored, app.lang)}")
 
 
-def _list_rows(
-    app: App, complaints: Iterable[Complaint], lang: str
-) -> Iterable[list[Any]]:
+def _list_rows(app: App, complaints: Iterable[Complaint], lang: str) -> Iterable[list[Any]]:
     from complaintkit import name_of
 
     from .render import truncate
@@ -142,7 +156,16 @@ def _list_rows(
 
 
 LIST_HEADERS = {
-    "en": ["reference", "received", "status", "channel", "level", "department", "labels", "summary"],
+    "en": [
+        "reference",
+        "received",
+        "status",
+        "channel",
+        "level",
+        "department",
+        "labels",
+        "summary",
+    ],
     "zh": ["编号", "受理时间", "状态", "渠道", "层级", "部门", "分类", "摘要"],
 }
 
@@ -150,31 +173,70 @@ LIST_HEADERS = {
 def flat_record(c: Complaint, schemes: Iterable[str]) -> list[Any]:
     """One complaint as a flat CSV row (see :data:`CSV_HEADERS`)."""
     return [
-        c.reference, c.received_at.isoformat(), c.status.value, c.channel.value,
-        c.escalation_level.slug, c.department, c.assignee, c.product, c.order,
-        c.complainant.name, c.complainant.phone, c.complainant.email, c.complainant.customer_id,
-        c.remedy_sought.value if c.remedy_sought else None, c.satisfaction, c.parent,
-        ";".join(c.tags), c.title, c.text, *[c.label(s) for s in schemes],
+        c.reference,
+        c.received_at.isoformat(),
+        c.status.value,
+        c.channel.value,
+        c.escalation_level.slug,
+        c.department,
+        c.assignee,
+        c.product,
+        c.order,
+        c.complainant.name,
+        c.complainant.phone,
+        c.complainant.email,
+        c.complainant.customer_id,
+        c.remedy_sought.value if c.remedy_sought else None,
+        c.satisfaction,
+        c.parent,
+        ";".join(c.tags),
+        c.title,
+        c.text,
+        *[c.label(s) for s in schemes],
     ]
 
 
 CSV_HEADERS = [
-    "reference", "received_at", "status", "channel", "escalation_level", "department",
-    "assignee", "product", "order", "complainant_name", "complainant_phone",
-    "complainant_email", "customer_id", "remedy_sought", "satisfaction", "parent", "tags",
-    "title", "text",
+    "reference",
+    "received_at",
+    "status",
+    "channel",
+    "escalation_level",
+    "department",
+    "assignee",
+    "product",
+    "order",
+    "complainant_name",
+    "complainant_phone",
+    "complainant_email",
+    "customer_id",
+    "remedy_sought",
+    "satisfaction",
+    "parent",
+    "tags",
+    "title",
+    "text",
 ]
 
 
 @click.command("list")
 @filter_options
-@click.option("--limit", type=click.IntRange(min=0), default=None,
-              help="At most this many (default 50 for tables, all otherwise; 0 = all).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=None,
+    help="At most this many (default 50 for tables, all otherwise; 0 = all).",
+)
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many first.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "jsonl", "csv"]),
-              default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+)
 @pass_app
-def list_command(app: App, limit: int | None, offset: int, fmt: str, **opts: Any) -> None:
+def list_command(app: App, /, limit: int | None, offset: int, fmt: str, **opts: Any) -> None:
     """List complaints, oldest first, with filters."""
     flt = build_filter(app.config.tzinfo, **pop_filters(opts))
     if limit is None:
@@ -241,18 +303,32 @@ def show_command(app: App, reference: str, fmt: str) -> None:
     optional = [
         ("部门" if zh else "department", c.department),
         ("处理人" if zh else "assignee", c.assignee),
-        ("投诉人" if zh else "complainant", ", ".join(
-            v for v in (c.complainant.name, c.complainant.phone, c.complainant.email,
-                        c.complainant.customer_id) if v)),
+        (
+            "投诉人" if zh else "complainant",
+            ", ".join(
+                v
+                for v in (
+                    c.complainant.name,
+                    c.complainant.phone,
+                    c.complainant.email,
+                    c.complainant.customer_id,
+                )
+                if v
+            ),
+        ),
         ("产品" if zh else "product", c.product),
         ("订单" if zh else "order", c.order),
-        ("诉求" if zh else "remedy sought", name_of(c.remedy_sought, lang) if c.remedy_sought
-         else None),
+        (
+            "诉求" if zh else "remedy sought",
+            name_of(c.remedy_sought, lang) if c.remedy_sought else None,
+        ),
         ("解决方案" if zh else "solution", c.solution),
         ("满意度" if zh else "satisfaction", str(c.satisfaction) if c.satisfaction else None),
         ("原投诉" if zh else "re-complaint of", c.parent),
-        ("复投诉次数" if zh else "re-complaints",
-         str(c.recomplaint_count) if c.recomplaint_count else None),
+        (
+            "复投诉次数" if zh else "re-complaints",
+            str(c.recomplaint_count) if c.recomplaint_count else None,
+        ),
         ("标签" if zh else "tags", ", ".join(c.tags)),
         ("版本" if zh else "version", str(c.version)),
     ]
@@ -272,28 +348,36 @@ def show_command(app: App, reference: str, fmt: str) -> None:
         label_rows = []
         for scheme_name, label in c.labels.items():
             scheme = schemes.get(scheme_name)
-            label_rows.append([
-                scheme.names.get(lang) if scheme else scheme_name,
-                label_names(scheme, label.label).get(lang),
-                f"{label.confidence:.2f}",
-                ", ".join(label.evidence),
-                label.classifier,
-            ])
-        headers = (["方案", "分类", "置信度", "依据", "来源"] if zh
-                   else ["scheme", "label", "confidence", "evidence", "by"])
+            label_rows.append(
+                [
+                    scheme.names.get(lang) if scheme else scheme_name,
+                    label_names(scheme, label.label).get(lang),
+                    f"{label.confidence:.2f}",
+                    ", ".join(label.evidence),
+                    label.classifier,
+                ]
+            )
+        headers = (
+            ["方案", "分类", "置信度", "依据", "来源"]
+            if zh
+            else ["scheme", "label", "confidence", "evidence", "by"]
+        )
         click.echo(text_table(headers, label_rows))
     click.echo()
     history = [
         [local_time(e.at, tz), e.actor, e.action, e.reason or "", _event_detail(e.data)]
         for e in c.history
     ]
-    headers = (["时间", "操作人", "动作", "原因", "详情"] if zh
-               else ["when", "actor", "action", "reason", "details"])
+    headers = (
+        ["时间", "操作人", "动作", "原因", "详情"]
+        if zh
+        else ["when", "actor", "action", "reason", "details"]
+    )
     click.echo(text_table(headers, history))
     actions = allowed_actions(c)
     click.echo()
-    label = "可执行操作" if zh else "next actions"
-    click.echo(f"{label}: {', '.join(actions) if actions else '-'}")
+    heading = "可执行操作" if zh else "next actions"
+    click.echo(f"{heading}: {', '.join(actions) if actions else '-'}")
 
 
 def _event_detail(data: dict[str, Any]) -> str:

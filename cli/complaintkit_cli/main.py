@@ -8,7 +8,6 @@ them, so ``--help`` and ``plugins`` keep working when a plugin is broken.
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -16,7 +15,7 @@ import click
 if TYPE_CHECKING:
     from complaintkit import Config, Desk, PluginHost, Store
 
-__all__ = ["cli", "main", "App"]
+__all__ = ["App", "cli", "main"]
 
 BUILTIN: dict[str, str] = {
     "init": "complaintkit_cli.cmd_records:init_command",
@@ -256,4 +255,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

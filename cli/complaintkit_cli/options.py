@@ -14,11 +14,29 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 STATUS_CHOICES = [
-    "received", "acknowledged", "assessed", "investigating", "solution_proposed",
-    "solution_accepted", "implementing", "resolved", "closed", "reopened", "withdrawn", "rejected",
+    "received",
+    "acknowledged",
+    "assessed",
+    "investigating",
+    "solution_proposed",
+    "solution_accepted",
+    "implementing",
+    "resolved",
+    "closed",
+    "reopened",
+    "withdrawn",
+    "rejected",
 ]
 CHANNEL_CHOICES = [
-    "phone", "sms", "email", "web", "in_person", "wechat", "letter", "social_media", "referral",
+    "phone",
+    "sms",
+    "email",
+    "web",
+    "in_person",
+    "wechat",
+    "letter",
+    "social_media",
+    "referral",
     "other",
 ]
 LEVEL_CHOICES = ["front_line", "department", "complaint_management", "leadership"]
@@ -27,22 +45,41 @@ LEVEL_CHOICES = ["front_line", "department", "complaint_management", "leadership
 def filter_options(func: F) -> F:
     """Add the complaint filter options to a command (they arrive as ``**filters``)."""
     options = [
-        click.option("--status", "statuses", multiple=True, type=click.Choice(STATUS_CHOICES),
-                     help="Only complaints in this status (repeatable)."),
-        click.option("--channel", "channels", multiple=True, type=click.Choice(CHANNEL_CHOICES),
-                     help="Only complaints received through this channel (repeatable)."),
-        click.option("--label", "labels", multiple=True, metavar="SCHEME=LABEL",
-                     help="Only complaints with this label, e.g. cause=price (repeatable)."),
-        click.option("--unclassified", metavar="SCHEME",
-                     help="Only complaints with no label yet in SCHEME."),
+        click.option(
+            "--status",
+            "statuses",
+            multiple=True,
+            type=click.Choice(STATUS_CHOICES),
+            help="Only complaints in this status (repeatable).",
+        ),
+        click.option(
+            "--channel",
+            "channels",
+            multiple=True,
+            type=click.Choice(CHANNEL_CHOICES),
+            help="Only complaints received through this channel (repeatable).",
+        ),
+        click.option(
+            "--label",
+            "labels",
+            multiple=True,
+            metavar="SCHEME=LABEL",
+            help="Only complaints with this label, e.g. cause=price (repeatable).",
+        ),
+        click.option(
+            "--unclassified", metavar="SCHEME", help="Only complaints with no label yet in SCHEME."
+        ),
         click.option("--department", help="Only complaints assigned to this department."),
         click.option("--assignee", help="Only complaints assigned to this person."),
         click.option("--product", help="Only complaints about this product."),
         click.option("--since", metavar="DATE", help="Received on or after DATE (2026-11-01)."),
         click.option("--until", metavar="DATE", help="Received before DATE."),
         click.option("--search", metavar="TEXT", help="Title or text contains TEXT."),
-        click.option("--min-level", type=click.Choice(LEVEL_CHOICES),
-                     help="Escalated to at least this level."),
+        click.option(
+            "--min-level",
+            type=click.Choice(LEVEL_CHOICES),
+            help="Escalated to at least this level.",
+        ),
         click.option("--open", "open_only", is_flag=True, help="Only complaints still open."),
     ]
     for option in reversed(options):
@@ -92,8 +129,18 @@ def build_filter(tz: tzinfo, **opts: Any) -> ComplaintFilter:
 
 
 FILTER_KEYS = (
-    "statuses", "channels", "labels", "unclassified", "department", "assignee", "product",
-    "since", "until", "search", "min_level", "open_only",
+    "statuses",
+    "channels",
+    "labels",
+    "unclassified",
+    "department",
+    "assignee",
+    "product",
+    "since",
+    "until",
+    "search",
+    "min_level",
+    "open_only",
 )
 
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from complaintkit import Report
 
-__all__ = ["display_width", "truncate", "text_table", "to_json", "to_csv", "render_report"]
+__all__ = ["display_width", "render_report", "text_table", "to_csv", "to_json", "truncate"]
 
 
 def display_width(text: str) -> int:

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import attrs
-
 from complaintkit import (
     Channel,
     Column,
@@ -49,13 +47,12 @@ def _table(
     return Table(key, names, (first, _COUNT, _SHARE), rows)
 
 
-@attrs.frozen
 class SummaryReporter:
     """Counts by status, channel, escalation level, department, month and every label scheme."""
 
-    name: str = "summary"
-    names: Names = Names("Complaint summary", "投诉汇总")
-    description: str = (
+    name = "summary"
+    names = Names("Complaint summary", "投诉汇总")
+    description = (
         "totals, open and escalated complaints, and counts by status, channel, level, "
         "department, month and each classification scheme"
     )
@@ -88,24 +85,42 @@ class SummaryReporter:
 
         tables = [
             _table(
-                "status", Names("By status", "按状态"), Column("status", Names("status", "状态")),
-                store.count_by("status", flt), total, enum_display(Status),
+                "status",
+                Names("By status", "按状态"),
+                Column("status", Names("status", "状态")),
+                store.count_by("status", flt),
+                total,
+                enum_display(Status),
                 order=[s.value for s in Status],
             ),
             _table(
-                "channel", Names("By channel", "按渠道"), Column("channel", Names("channel", "渠道")),
-                store.count_by("channel", flt), total, enum_display(Channel),
+                "channel",
+                Names("By channel", "按渠道"),
+                Column("channel", Names("channel", "渠道")),
+                store.count_by("channel", flt),
+                total,
+                enum_display(Channel),
             ),
             _table(
-                "escalation_level", Names("By escalation level", "按处理层级"),
-                Column("level", Names("level", "层级")), by_level, total,
-                enum_display(EscalationLevel), order=[lv.slug for lv in EscalationLevel],
+                "escalation_level",
+                Names("By escalation level", "按处理层级"),
+                Column("level", Names("level", "层级")),
+                by_level,
+                total,
+                enum_display(EscalationLevel),
+                order=[lv.slug for lv in EscalationLevel],
             ),
         ]
         for scheme_name, scheme in context.schemes.items():
             counts = store.count_by(f"label:{scheme_name}", flt)
-            order = [label.name for label in scheme.labels] + [None] + sorted(
-                k for k in counts if k is not None and k not in {lb.name for lb in scheme.labels}
+            order = (
+                [label.name for label in scheme.labels]
+                + [None]
+                + sorted(
+                    k
+                    for k in counts
+                    if k is not None and k not in {lb.name for lb in scheme.labels}
+                )
             )
             tables.append(
                 _table(
@@ -121,14 +136,21 @@ class SummaryReporter:
         months = store.count_by("month", flt)
         tables += [
             _table(
-                "department", Names("By department", "按部门"),
+                "department",
+                Names("By department", "按部门"),
                 Column("department", Names("department", "部门")),
-                store.count_by("department", flt), total, plain,
+                store.count_by("department", flt),
+                total,
+                plain,
             ),
             _table(
-                "month", Names("By month received", "按受理月份"),
+                "month",
+                Names("By month received", "按受理月份"),
                 Column("month", Names("month", "月份")),
-                months, total, plain, order=sorted(months, key=lambda k: k or ""),
+                months,
+                total,
+                plain,
+                order=sorted(months, key=lambda k: k or ""),
             ),
         ]
         figures = (

@@ -22,14 +22,14 @@ from .errors import ConfigError
 from .i18n import Names
 
 __all__ = [
-    "Names",
-    "LabelDef",
     "Classification",
     "ClassificationScheme",
     "KeywordRule",
+    "LabelDef",
     "LabelRules",
-    "RuleSet",
+    "Names",
     "RuleScheme",
+    "RuleSet",
     "SchemeSet",
     "load_rule_file",
     "rule_set_from_dict",
@@ -110,7 +110,7 @@ class RuleSet:
     description: str = ""
 
     def merged(self, other: RuleSet) -> RuleSet:
-        """This rule set extended by ``other``: new labels added, keywords of shared labels joined."""
+        """This rule set extended by ``other``: new labels added, shared labels' keywords joined."""
         by_name = {lr.label.name: lr for lr in self.labels}
         for extra in other.labels:
             if extra.label.name in by_name:
@@ -199,8 +199,10 @@ class _Matcher:
             for owner, index, weight, english, prefix in values:
                 if index < 0:
                     continue
-                if masks and owner in masks and any(
-                    ms <= start and end <= me for ms, me in masks[owner]
+                if (
+                    masks
+                    and owner in masks
+                    and any(ms <= start and end <= me for ms, me in masks[owner])
                 ):
                     continue
                 if english:
@@ -322,7 +324,8 @@ def _rules(values: Iterable[Any], where: str) -> tuple[KeywordRule, ...]:
             rules.append(KeywordRule(value["phrase"], float(weight)))
         else:
             raise ConfigError(
-                f"{where}: each keyword is a string or a table with phrase and weight, got {value!r}"
+                f"{where}: each keyword is a string or a table with phrase and weight, "
+                f"got {value!r}"
             )
     return tuple(rules)
 

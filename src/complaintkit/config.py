@@ -18,7 +18,7 @@ import attrs
 
 from .errors import ConfigError
 
-__all__ = ["Config", "load_config", "DEFAULT_STORE", "CONFIG_FILENAME"]
+__all__ = ["CONFIG_FILENAME", "DEFAULT_STORE", "Config", "load_config"]
 
 CONFIG_FILENAME = "complaintkit.toml"
 DEFAULT_STORE = "tinydb://complaints.json"
@@ -101,7 +101,9 @@ def load_config(
             data = tomllib.loads(config_path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{config_path}: {exc}") from None
-        unknown = sorted(set(data) - _KNOWN_TOP - {k for k, v in data.items() if isinstance(v, dict)})
+        unknown = sorted(
+            set(data) - _KNOWN_TOP - {k for k, v in data.items() if isinstance(v, dict)}
+        )
         if unknown:
             raise ConfigError(
                 f"{config_path}: unknown setting(s) {', '.join(unknown)}; "

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -25,14 +25,14 @@ if TYPE_CHECKING:
     from .host import PluginHost
     from .reporting import Report
 
-__all__ = ["Desk", "utcnow", "new_reference"]
+__all__ = ["Desk", "new_reference", "utcnow"]
 
 MANUAL = "manual"
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_reference(at: datetime) -> str:
@@ -122,7 +122,10 @@ class Desk:
             ):
                 continue
             label = Label(
-                name, result.label, result.confidence, result.evidence,
+                name,
+                result.label,
+                result.confidence,
+                result.evidence,
                 owner("register_classification_schemes", name) or "rules",
             )
             labels[name] = label
@@ -168,9 +171,18 @@ class Desk:
             previous = c.labels.get(scheme)
             new_label = Label(scheme, label, 1.0, (), MANUAL)
             event = Event(
-                at=self.clock(), actor=self.actor, action="classify", reason=reason,
-                data={scheme: {"from": previous.label if previous else None, "to": label,
-                               "confidence": 1.0, "evidence": []}},
+                at=self.clock(),
+                actor=self.actor,
+                action="classify",
+                reason=reason,
+                data={
+                    scheme: {
+                        "from": previous.label if previous else None,
+                        "to": label,
+                        "confidence": 1.0,
+                        "evidence": [],
+                    }
+                },
             )
             new = attrs.evolve(
                 c, labels={**c.labels, scheme: new_label}, history=c.history + (event,)
@@ -243,7 +255,10 @@ class Desk:
         if not complaint.history:
             received = (
                 Event(
-                    at=at, actor=self.actor, action="received", reason=None,
+                    at=at,
+                    actor=self.actor,
+                    action="received",
+                    reason=None,
                     data={"channel": complaint.channel.value},
                 ),
             )
@@ -312,14 +327,20 @@ class Desk:
 
         def change(c: Complaint) -> _Change:
             new, events = lifecycle.apply(
-                c, action, actor=self.actor, at=self.clock(), reason=reason,
-                solution=solution, satisfaction=satisfaction,
+                c,
+                action,
+                actor=self.actor,
+                at=self.clock(),
+                reason=reason,
+                solution=solution,
+                satisfaction=satisfaction,
             )
             fires: list[tuple[str, dict[str, Any]]] = [
                 ("complaint_transitioned", {"event": events[0]})
             ]
-            fires += [("complaint_escalated", {"event": e}) for e in events[1:]
-                      if e.action == "escalate"]
+            fires += [
+                ("complaint_escalated", {"event": e}) for e in events[1:] if e.action == "escalate"
+            ]
             if new.status is Status.CLOSED:
                 fires.append(("complaint_closed", {}))
             return _Change(new, tuple(fires))
@@ -347,8 +368,9 @@ class Desk:
             if assignee is not None:
                 changes["assignee"] = assignee
                 data["assignee"] = {"from": c.assignee, "to": assignee}
-            event = Event(at=self.clock(), actor=self.actor, action="assign", reason=reason,
-                          data=data)
+            event = Event(
+                at=self.clock(), actor=self.actor, action="assign", reason=reason, data=data
+            )
             return _Change(attrs.evolve(c, **changes, history=c.history + (event,)))
 
         return self._mutate(reference, change)
@@ -361,8 +383,10 @@ class Desk:
             raise TransitionRejected("escalate needs a reason")
 
         def change(c: Complaint) -> _Change:
-            target = to if to is not None else EscalationLevel(
-                min(c.escalation_level + 1, EscalationLevel.LEADERSHIP)
+            target = (
+                to
+                if to is not None
+                else EscalationLevel(min(c.escalation_level + 1, EscalationLevel.LEADERSHIP))
             )
             if target <= c.escalation_level:
                 raise TransitionRejected(
@@ -374,7 +398,10 @@ class Desk:
                     f"cannot escalate complaint {c.reference}: it is {c.status.value}"
                 )
             event = Event(
-                at=self.clock(), actor=self.actor, action="escalate", reason=reason,
+                at=self.clock(),
+                actor=self.actor,
+                action="escalate",
+                reason=reason,
                 data={"from": c.escalation_level.slug, "to": target.slug},
             )
             new = attrs.evolve(c, escalation_level=target, history=c.history + (event,))

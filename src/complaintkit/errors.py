@@ -5,17 +5,17 @@ from __future__ import annotations
 __all__ = [
     "ComplaintkitError",
     "ConfigError",
-    "PluginLoadError",
+    "ConflictError",
+    "DuplicateComplaintError",
     "DuplicateNameError",
+    "NotFoundError",
+    "NotificationFailed",
+    "PluginLoadError",
     "StorageError",
     "StoreLockedError",
-    "ConflictError",
-    "NotFoundError",
     "TransitionRejected",
-    "ValidationError",
-    "NotificationFailed",
     "UnknownSchemeError",
-    "DuplicateComplaintError",
+    "ValidationError",
 ]
 
 

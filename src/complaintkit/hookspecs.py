@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .reporting import Reporter
     from .storage import StorageBackend
 
-__all__ = ["hookspec", "hookimpl", "PROJECT_NAME"]
+__all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
 
 PROJECT_NAME = "complaintkit"
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
@@ -218,4 +218,3 @@ LIFECYCLE_HOOKS = (
     "complaint_escalated",
     "complaint_closed",
 )
-

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from .reporting import Reporter
     from .storage import StorageBackend, Store
 
-__all__ = ["PluginHost", "PluginFailure", "make_host", "ENTRY_POINT_GROUP"]
+__all__ = ["ENTRY_POINT_GROUP", "PluginFailure", "PluginHost", "make_host"]
 
 ENTRY_POINT_GROUP = "complaintkit"
 log = logging.getLogger("complaintkit.host")
@@ -85,7 +85,11 @@ class PluginHost:
     # --- registration -------------------------------------------------------------------
 
     def register(
-        self, plugin: object, name: str | None = None, *, version: str | None = None,
+        self,
+        plugin: object,
+        name: str | None = None,
+        *,
+        version: str | None = None,
         origin: str = "",
     ) -> str:
         """Register ``plugin`` (a module or object with hook implementations) under ``name``.
@@ -121,7 +125,7 @@ class PluginHost:
                 continue
             if not hasattr(value, "complaintkit_impl"):
                 continue
-            opts = getattr(value, "complaintkit_impl") or {}
+            opts = value.complaintkit_impl or {}
             hook_name = opts.get("specname") or attr
             if hook_name not in known:
                 close = difflib.get_close_matches(hook_name, sorted(known), n=1)
@@ -152,9 +156,7 @@ class PluginHost:
             except PluginLoadError as exc:
                 self.failures.append(PluginFailure(ep.name, "load", exc.reason))
             except Exception as exc:  # noqa: BLE001 - any failure of a plugin is reported, not fatal
-                self.failures.append(
-                    PluginFailure(ep.name, "load", f"{type(exc).__name__}: {exc}")
-                )
+                self.failures.append(PluginFailure(ep.name, "load", f"{type(exc).__name__}: {exc}"))
 
     def load_plugins_dir(self, directory: str | Path) -> None:
         """Load every ``*.py`` file in ``directory`` as a plugin named after the file."""
@@ -185,9 +187,7 @@ class PluginHost:
         """Name, version and implemented hooks of every registered plugin, sorted by name."""
         info = []
         for name, plugin in self.pm.list_name_plugin():
-            hooks = sorted(
-                caller.name for caller in self.pm.get_hookcallers(plugin) or []
-            )
+            hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
             info.append({"name": name, "version": self._versions.get(name), "hooks": hooks})
         return sorted(info, key=lambda item: item["name"])
 
@@ -339,7 +339,9 @@ class PluginHost:
                 cli.commands.clear()
                 cli.commands.update(before)
                 self.failures.append(
-                    PluginFailure(impl.plugin_name, "register_commands", f"{type(exc).__name__}: {exc}")
+                    PluginFailure(
+                        impl.plugin_name, "register_commands", f"{type(exc).__name__}: {exc}"
+                    )
                 )
                 continue
             for name, command in list(cli.commands.items()):

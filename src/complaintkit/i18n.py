@@ -8,12 +8,14 @@ language (``--lang zh``).
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
 from .model import Channel, EscalationLevel, RemedyKind, Status
 
-__all__ = ["Names", "STATUS_NAMES", "CHANNEL_NAMES", "LEVEL_NAMES", "REMEDY_NAMES", "name_of"]
+__all__ = ["CHANNEL_NAMES", "LEVEL_NAMES", "REMEDY_NAMES", "STATUS_NAMES", "Names", "name_of"]
 
 
 @attrs.frozen
@@ -74,11 +76,11 @@ REMEDY_NAMES: dict[RemedyKind, Names] = {
     RemedyKind.OTHER: Names("other", "其他"),
 }
 
-_TABLES: dict[type[enum.Enum], dict[object, Names]] = {
-    Status: dict(STATUS_NAMES),
-    Channel: dict(CHANNEL_NAMES),
-    EscalationLevel: dict(LEVEL_NAMES),
-    RemedyKind: dict(REMEDY_NAMES),
+_TABLES: dict[type[enum.Enum], Mapping[Any, Names]] = {
+    Status: STATUS_NAMES,
+    Channel: CHANNEL_NAMES,
+    EscalationLevel: LEVEL_NAMES,
+    RemedyKind: REMEDY_NAMES,
 }
 
 

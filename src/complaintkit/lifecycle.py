@@ -24,7 +24,7 @@ import attrs
 from .errors import TransitionRejected
 from .model import Complaint, EscalationLevel, Event, Status
 
-__all__ = ["Transition", "TRANSITIONS", "apply", "allowed_actions", "transition_for"]
+__all__ = ["TRANSITIONS", "Transition", "allowed_actions", "apply", "transition_for"]
 
 S = Status
 Guard = Callable[[Complaint, dict[str, Any]], "str | None"]
@@ -75,32 +75,85 @@ _OPEN = frozenset(
 )
 
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("acknowledge", frozenset({S.RECEIVED}), S.ACKNOWLEDGED,
-               "tell the complainant the complaint was received"),
-    Transition("assess", frozenset({S.RECEIVED, S.ACKNOWLEDGED, S.REOPENED}), S.ASSESSED,
-               "confirm classification and routing", guard=_has_label),
-    Transition("investigate", frozenset({S.ASSESSED, S.REOPENED}), S.INVESTIGATING,
-               "verify the facts and find the root cause"),
-    Transition("propose", frozenset({S.ASSESSED, S.INVESTIGATING}), S.SOLUTION_PROPOSED,
-               "offer a solution to the customer", requires=("solution",)),
-    Transition("accept", frozenset({S.SOLUTION_PROPOSED}), S.SOLUTION_ACCEPTED,
-               "the customer accepted the proposed solution"),
-    Transition("decline", frozenset({S.SOLUTION_PROPOSED}), S.INVESTIGATING,
-               "the customer declined the proposed solution", requires=("reason",)),
-    Transition("implement", frozenset({S.SOLUTION_ACCEPTED}), S.IMPLEMENTING,
-               "carry out the accepted solution"),
-    Transition("resolve", frozenset({S.IMPLEMENTING}), S.RESOLVED,
-               "the problem is solved and the customer has been told"),
-    Transition("close", frozenset({S.RESOLVED}), S.CLOSED,
-               "close the complaint, recording satisfaction (1-5) when given",
-               guard=_valid_satisfaction),
-    Transition("reopen", frozenset({S.RESOLVED, S.CLOSED}), S.REOPENED,
-               "the customer is not satisfied; after closure this is a re-complaint",
-               requires=("reason",)),
-    Transition("withdraw", _OPEN, S.WITHDRAWN,
-               "the complainant withdrew the complaint", requires=("reason",)),
-    Transition("reject", frozenset({S.RECEIVED, S.ACKNOWLEDGED, S.ASSESSED}), S.REJECTED,
-               "not a valid complaint (duplicate, spam, out of scope)", requires=("reason",)),
+    Transition(
+        "acknowledge",
+        frozenset({S.RECEIVED}),
+        S.ACKNOWLEDGED,
+        "tell the complainant the complaint was received",
+    ),
+    Transition(
+        "assess",
+        frozenset({S.RECEIVED, S.ACKNOWLEDGED, S.REOPENED}),
+        S.ASSESSED,
+        "confirm classification and routing",
+        guard=_has_label,
+    ),
+    Transition(
+        "investigate",
+        frozenset({S.ASSESSED, S.REOPENED}),
+        S.INVESTIGATING,
+        "verify the facts and find the root cause",
+    ),
+    Transition(
+        "propose",
+        frozenset({S.ASSESSED, S.INVESTIGATING}),
+        S.SOLUTION_PROPOSED,
+        "offer a solution to the customer",
+        requires=("solution",),
+    ),
+    Transition(
+        "accept",
+        frozenset({S.SOLUTION_PROPOSED}),
+        S.SOLUTION_ACCEPTED,
+        "the customer accepted the proposed solution",
+    ),
+    Transition(
+        "decline",
+        frozenset({S.SOLUTION_PROPOSED}),
+        S.INVESTIGATING,
+        "the customer declined the proposed solution",
+        requires=("reason",),
+    ),
+    Transition(
+        "implement",
+        frozenset({S.SOLUTION_ACCEPTED}),
+        S.IMPLEMENTING,
+        "carry out the accepted solution",
+    ),
+    Transition(
+        "resolve",
+        frozenset({S.IMPLEMENTING}),
+        S.RESOLVED,
+        "the problem is solved and the customer has been told",
+    ),
+    Transition(
+        "close",
+        frozenset({S.RESOLVED}),
+        S.CLOSED,
+        "close the complaint, recording satisfaction (1-5) when given",
+        guard=_valid_satisfaction,
+    ),
+    Transition(
+        "reopen",
+        frozenset({S.RESOLVED, S.CLOSED}),
+        S.REOPENED,
+        "the customer is not satisfied; after closure this is a re-complaint",
+        requires=("reason",),
+    ),
+    Transition(
+        "withdraw",
+        _OPEN,
+        S.WITHDRAWN,
+        "the complainant withdrew the complaint",
+        requires=("reason",),
+    ),
+    Transition(
+        "reject",
+        frozenset({S.RECEIVED, S.ACKNOWLEDGED, S.ASSESSED}),
+        S.REJECTED,
+        "not a valid complaint (duplicate, spam, out of scope)",
+        requires=("reason",),
+    ),
 )
 
 _BY_ACTION = {t.action: t for t in TRANSITIONS}

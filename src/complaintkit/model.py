@@ -14,21 +14,21 @@ from typing import Any
 import attrs
 
 __all__ = [
-    "Status",
-    "Channel",
-    "EscalationLevel",
-    "RemedyKind",
-    "Party",
-    "Label",
-    "Remedy",
-    "Event",
-    "Complaint",
     "OPEN_STATUSES",
     "TERMINAL_STATUSES",
+    "Channel",
+    "Complaint",
+    "EscalationLevel",
+    "Event",
+    "Label",
+    "Party",
+    "Remedy",
+    "RemedyKind",
+    "Status",
 ]
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """Where a complaint stands in the handling process (domain.md §2)."""
 
     RECEIVED = "received"
@@ -44,15 +44,12 @@ class Status(str, enum.Enum):
     WITHDRAWN = "withdrawn"
     REJECTED = "rejected"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 TERMINAL_STATUSES = frozenset({Status.CLOSED, Status.WITHDRAWN, Status.REJECTED})
 OPEN_STATUSES = frozenset(set(Status) - TERMINAL_STATUSES - {Status.RESOLVED})
 
 
-class Channel(str, enum.Enum):
+class Channel(enum.StrEnum):
     """How the complaint reached us (投诉渠道)."""
 
     PHONE = "phone"
@@ -65,9 +62,6 @@ class Channel(str, enum.Enum):
     SOCIAL_MEDIA = "social_media"
     REFERRAL = "referral"
     OTHER = "other"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class EscalationLevel(enum.IntEnum):
@@ -84,7 +78,7 @@ class EscalationLevel(enum.IntEnum):
         return self.name.lower()
 
 
-class RemedyKind(str, enum.Enum):
+class RemedyKind(enum.StrEnum):
     """What the customer asks for, or what was offered (补救)."""
 
     REFUND = "refund"
@@ -95,9 +89,6 @@ class RemedyKind(str, enum.Enum):
     COMPENSATION = "compensation"
     EXPLANATION = "explanation"
     OTHER = "other"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def _aware(_instance: Any, attribute: attrs.Attribute[Any], value: datetime | None) -> None:

@@ -11,7 +11,7 @@ from .classification import ClassificationScheme
 from .i18n import Names
 from .storage import ComplaintFilter, Store
 
-__all__ = ["Column", "Table", "Report", "ReportContext", "Reporter", "label_names"]
+__all__ = ["Column", "Report", "ReportContext", "Reporter", "Table", "label_names"]
 
 
 @attrs.frozen
@@ -77,5 +77,3 @@ def label_names(scheme: ClassificationScheme | None, label: str | None) -> Names
             if item.name == label:
                 return item.names
     return Names(label, label)
-
-

@@ -35,7 +35,7 @@ from .model import (
     Status,
 )
 
-__all__ = ["make_converter", "structure_checked", "complaint_to_data", "MODEL_CLASSES"]
+__all__ = ["MODEL_CLASSES", "complaint_to_data", "make_converter", "structure_checked"]
 
 T = TypeVar("T")
 
@@ -83,9 +83,7 @@ def configure_strict_models(converter: cattrs.Converter, *, forbid_extra_keys: b
     for cls in MODEL_CLASSES:
         converter.register_structure_hook(
             cls,
-            make_dict_structure_fn(
-                cls, converter, _cattrs_forbid_extra_keys=forbid_extra_keys
-            ),
+            make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=forbid_extra_keys),
         )
 
 
@@ -179,7 +177,10 @@ def complaint_to_data(c: Complaint) -> dict[str, Any]:
         "title": c.title,
         "channel": c.channel.value,
         "complainant": {
-            "name": p.name, "phone": p.phone, "email": p.email, "customer_id": p.customer_id,
+            "name": p.name,
+            "phone": p.phone,
+            "email": p.email,
+            "customer_id": p.customer_id,
         },
         "product": c.product,
         "order": c.order,

@@ -17,12 +17,12 @@ import attrs
 from .model import Channel, Complaint, EscalationLevel, Status
 
 __all__ = [
-    "ComplaintFilter",
-    "AddResult",
-    "UpdateResult",
-    "Store",
-    "StorageBackend",
     "GROUP_KEYS",
+    "AddResult",
+    "ComplaintFilter",
+    "StorageBackend",
+    "Store",
+    "UpdateResult",
     "group_value",
     "parse_url",
 ]

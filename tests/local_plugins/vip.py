@@ -14,9 +14,9 @@ import click
 
 from complaintkit import (
     ComplaintFilter,
+    KeywordRule,
     LabelDef,
     LabelRules,
-    KeywordRule,
     Names,
     RuleScheme,
     RuleSet,
@@ -66,8 +66,13 @@ def complaint_received(complaint: Any) -> None:
 
 @hookimpl
 def complaint_classified(complaint: Any, label: Any, previous: Any) -> None:
-    _log("complaint_classified", reference=complaint.reference, scheme=label.scheme,
-         to=label.label, previous=previous.label if previous else None)
+    _log(
+        "complaint_classified",
+        reference=complaint.reference,
+        scheme=label.scheme,
+        to=label.label,
+        previous=previous.label if previous else None,
+    )
 
 
 @hookimpl

@@ -9,12 +9,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["make_complaint", "FIXED_TIME"]
+__all__ = ["FIXED_TIME", "make_complaint"]
 
-FIXED_TIME = datetime(2026, 9, 30, 9, 0, tzinfo=timezone.utc)
+FIXED_TIME = datetime(2026, 9, 30, 9, 0, tzinfo=UTC)
 
 
 def make_complaint(reference: str = "T-1", **fields: Any) -> Any:
