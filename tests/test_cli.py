@@ -229,3 +229,44 @@ def test_help_stays_light() -> None:
     ).stdout
     assert "HEAVY []" in out
     assert "import" in out and "report" in out
+
+
+def test_json_export_reimports_with_labels_status_and_history(ck: Run, tmp_path: Path) -> None:
+    ref = add(ck, "The fee doubled without notice", "--name", "Ann")
+    ck("transition", ref, "acknowledge")
+    exported = tmp_path / "export.jsonl"
+    exported.write_text(ck("list", "--format", "jsonl").stdout, encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--store", "tinydb://copy.json", "import", str(exported)])
+    assert result.exit_code == 0, result.output
+    original = json.loads(ck("show", ref, "--format", "json").stdout)
+    copied = json.loads(
+        runner.invoke(
+            cli, ["--store", "tinydb://copy.json", "show", ref, "--format", "json"]
+        ).stdout
+    )
+    assert copied["custom"] == {}
+    for key in ("status", "labels", "history", "complainant"):
+        assert copied[key] == original[key]
+
+
+def test_malformed_json_document_is_rejected_by_field(ck: Run, tmp_path: Path) -> None:
+    bad = tmp_path / "docs.jsonl"
+    good = {
+        "reference": "J-1",
+        "received_at": "2026-10-01T09:00:00+08:00",
+        "text": "late",
+        "complainant": {"name": "Li"},
+    }
+    wrong = {
+        **good,
+        "reference": "J-2",
+        "complainant": {"name": "Wu", "emial": "x@y"},
+        "status": "lost",
+    }
+    bad.write_text(json.dumps(good) + "\n" + json.dumps(wrong) + "\n", encoding="utf-8")
+    result = ck("import", str(bad), ok=False)
+    assert "imported 1" in result.stdout and "rejected 1" in result.stdout
+    assert "docs.jsonl, line 2" in result.stderr
+    assert "complainant" in result.stderr and "emial" in result.stderr
+    assert "'lost' is not a valid Status" in result.stderr

@@ -145,7 +145,7 @@ def test_fast_path_equals_converter_on_a_rich_complaint() -> None:
     custom=st.dictionaries(
         st.text(max_size=5),
         st.recursive(
-            st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+            st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=5),
             lambda inner: (
                 st.lists(inner, max_size=3)
                 | st.dictionaries(st.text(max_size=3), inner, max_size=3)
@@ -173,3 +173,10 @@ def test_fast_path_equals_converter(
     data = complaint_to_data(c)
     assert data == make_converter(checking=False).unstructure(c)
     assert make_converter().structure(data, Complaint) == c
+
+
+def test_fast_path_refuses_what_json_cannot_hold() -> None:
+    from complaintkit.serialization import complaint_to_data
+
+    with pytest.raises(TypeError):
+        complaint_to_data(make_complaint(custom={"when": object()}))

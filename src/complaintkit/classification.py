@@ -242,6 +242,11 @@ class RuleScheme:
                 f"its labels ({', '.join(sorted(known))})"
             )
         self._matcher = _Matcher([rule_set])
+        self._default_result = (
+            None
+            if rule_set.default is None
+            else Classification(rule_set.default, rule_set.default_confidence, ())
+        )
 
     def __repr__(self) -> str:
         return f"<RuleScheme {self.name} labels={[label.name for label in self.labels]}>"
@@ -272,9 +277,7 @@ class RuleScheme:
         )
 
     def _default(self) -> Classification | None:
-        if self.rule_set.default is None:
-            return None
-        return Classification(self.rule_set.default, self.rule_set.default_confidence, ())
+        return self._default_result
 
 
 class SchemeSet:
@@ -287,6 +290,7 @@ class SchemeSet:
 
     def __init__(self, schemes: Sequence[ClassificationScheme]) -> None:
         self.schemes: tuple[ClassificationScheme, ...] = tuple(schemes)
+        self.names: tuple[str, ...] = tuple(s.name for s in self.schemes)
         self._rule_schemes = [s for s in self.schemes if isinstance(s, RuleScheme)]
         self._matcher = _Matcher([s.rule_set for s in self._rule_schemes])
         position = {id(s): i for i, s in enumerate(self._rule_schemes)}

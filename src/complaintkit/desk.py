@@ -64,6 +64,7 @@ class Desk:
         self.clock = clock
         self.retries = retries
         self._scheme_sets: dict[tuple[int, ...], SchemeSet] = {}
+        self._classifier_names: dict[int, list[str]] = {}
 
     # --- reading ------------------------------------------------------------------------
 
@@ -94,6 +95,18 @@ class Desk:
             found = self._scheme_sets[key] = SchemeSet(schemes)
         return found
 
+    def _classifiers(self, scheme_set: SchemeSet) -> list[str]:
+        # The plugin that registered each scheme, recorded on its labels.
+        key = id(scheme_set)
+        found = self._classifier_names.get(key)
+        if found is None:
+            owner = self.host.owner
+            found = self._classifier_names[key] = [
+                owner("register_classification_schemes", name) or "rules"
+                for name in scheme_set.names
+            ]
+        return found
+
     def _labelled(
         self,
         complaint: Complaint,
@@ -113,21 +126,16 @@ class Desk:
         labels = dict(complaint.labels)
         data: dict[str, Any] = {}
         changes: list[tuple[Label, Label | None]] = []
-        owner = self.host.owner
-        for scheme, result in zip(schemes, self._scheme_set(schemes).classify(text), strict=True):
-            name = scheme.name
+        scheme_set = self._scheme_set(schemes)
+        for name, classifier, result in zip(
+            scheme_set.names, self._classifiers(scheme_set), scheme_set.classify(text), strict=True
+        ):
             previous = labels.get(name)
             if result is None or (
                 previous is not None and previous.classifier == MANUAL and not force
             ):
                 continue
-            label = Label(
-                name,
-                result.label,
-                result.confidence,
-                result.evidence,
-                owner("register_classification_schemes", name) or "rules",
-            )
+            label = Label(name, result.label, result.confidence, result.evidence, classifier)
             labels[name] = label
             if previous is not None and previous.label == label.label:
                 continue
@@ -198,9 +206,13 @@ class Desk:
         schemes: Sequence[str] | None = None,
         force: bool = False,
         progress: Callable[[int], None] | None = None,
-        batch_size: int = 5000,
+        batch_size: int | None = None,
     ) -> tuple[int, int]:
-        """Classify every complaint matching ``flt`` in batches; returns (examined, changed)."""
+        """Classify every complaint matching ``flt``; returns (examined, changed).
+
+        Changes are written with one ``update_many`` (or one per ``batch_size`` complaints):
+        on a file store each write rewrites the file, so fewer is faster.
+        """
         chosen = self._schemes(schemes)
         examined = changed = 0
         batch: list[tuple[Complaint, list[tuple[Label, Label | None]]]] = []
@@ -228,7 +240,7 @@ class Desk:
             new, changes = self._labelled(complaint, chosen, at, force=force)
             if new is not complaint:
                 batch.append((new, changes))
-                if len(batch) >= batch_size:
+                if batch_size is not None and len(batch) >= batch_size:
                     flush()
             if progress is not None:
                 progress(1)

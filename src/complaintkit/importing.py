@@ -110,6 +110,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import difflib
 import hashlib
 import re
@@ -125,7 +126,7 @@ from typing import Any, Final, TypeAlias, TypeVar
 import attrs
 import orjson
 
-from .errors import ConfigError
+from .errors import ConfigError, ValidationError
 from .model import Channel, Complaint, Party, RemedyKind
 
 __all__ = [
@@ -1871,11 +1872,48 @@ def read_complaints(
     return ComplaintReader(opened, _complaints(opened, reject), ctx.chosen, chosen_format)
 
 
+def _is_document(record: Mapping[str, Any] | None) -> bool:
+    """True for a JSON record in complaintkit's own document form (``list --format json``)."""
+    return record is not None and (
+        isinstance(record.get("complainant"), Mapping)
+        or isinstance(record.get("labels"), Mapping)
+        or isinstance(record.get("history"), list)
+    )
+
+
+@functools.cache
+def _document_converter() -> Any:
+    from .serialization import make_converter
+
+    return make_converter(checking=True)
+
+
+def _from_document(record: Mapping[str, Any]) -> Complaint | list[tuple[str | None, str]]:
+    """A complaint document structured by the checking converter, or its problems by field.
+
+    Our own JSON export re-imports with its labels, status and history intact; an unknown or
+    malformed field is reported by name instead of being filed as a custom field.
+    """
+    from .serialization import structure_checked
+
+    try:
+        return structure_checked(_document_converter(), record, Complaint, "record")
+    except ValidationError as exc:
+        problems: list[tuple[str | None, str]] = []
+        for problem in exc.problems:
+            if problem.startswith("field ") and ": " in problem:
+                field, _, reason = problem[6:].partition(": ")
+                problems.append((None if field == "(record)" else field, reason))
+            else:
+                problems.append((None, problem))
+        return problems
+
+
 def _complaints(opened: _Opened, reject: _Reject) -> Iterator[Complaint]:
     seen: dict[str, int] = {}
     try:
         for line, builder, row, record in opened.records:
-            built = builder.build(row)
+            built = _from_document(record) if _is_document(record) else builder.build(row)
             if isinstance(built, Complaint):
                 first = seen.setdefault(built.reference, line)
                 if first == line:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import attrs
 import cattrs
+import orjson
 from cattrs.gen import make_dict_structure_fn
 from cattrs.preconf.orjson import make_converter as make_orjson_converter
 
@@ -139,28 +140,19 @@ def unstructure(converter: cattrs.Converter, obj: Any) -> Any:
     return converter.unstructure(obj)
 
 
-def _plain(value: Any) -> Any:
-    """A fresh copy of JSON data; anything JSON cannot hold raises TypeError saying what."""
-    kind = type(value)
-    # Exact type checks first: this runs for every value of every stored complaint.
-    if kind is str or kind is int or kind is float or kind is bool or value is None:
-        return value
-    if kind is dict:
-        copy = {}
-        for key, item in value.items():
-            if type(key) is not str:
-                raise TypeError(f"key {key!r} is not a string")
-            copy[key] = item if type(item) is str else _plain(item)
-        return copy
-    if kind is list or kind is tuple:
-        return [item if type(item) is str else _plain(item) for item in value]
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, (str, int, float)):
-        return value
-    if isinstance(value, (dict, list, tuple)):
-        return _plain(dict(value) if isinstance(value, dict) else list(value))
-    raise TypeError(f"{kind.__name__} value {value!r} is not JSON data")
+def _json_copy(value: dict[str, Any]) -> dict[str, Any]:
+    """A detached copy of JSON data (custom fields, event data), made by orjson in C.
+
+    Values JSON cannot hold raise TypeError naming the problem; orjson writes datetimes and
+    enums the way the converter does (ISO 8601 strings, plain values).
+    """
+    if not value:
+        return {}
+    try:
+        copy: dict[str, Any] = orjson.loads(orjson.dumps(value))
+    except orjson.JSONEncodeError as exc:
+        raise TypeError(str(exc)) from None
+    return copy
 
 
 def complaint_to_data(c: Complaint) -> dict[str, Any]:
@@ -170,9 +162,20 @@ def complaint_to_data(c: Complaint) -> dict[str, Any]:
     lists, string-keyed dicts); anything else raises TypeError.
     """
     p = c.complainant
+    received = c.received_at.isoformat()
+    # Events of one intake share a timestamp object; format each distinct one once.
+    stamps: dict[int, str] = {}
+
+    def stamp(at: datetime) -> str:
+        key = id(at)
+        found = stamps.get(key)
+        if found is None:
+            found = stamps[key] = at.isoformat()
+        return found
+
     return {
         "reference": c.reference,
-        "received_at": c.received_at.isoformat(),
+        "received_at": received,
         "text": c.text,
         "title": c.title,
         "channel": c.channel.value,
@@ -215,14 +218,14 @@ def complaint_to_data(c: Complaint) -> dict[str, Any]:
         "parent": c.parent,
         "recomplaint_count": c.recomplaint_count,
         "tags": list(c.tags),
-        "custom": _plain(c.custom),
+        "custom": _json_copy(c.custom),
         "history": [
             {
-                "at": e.at.isoformat(),
+                "at": stamp(e.at),
                 "actor": e.actor,
                 "action": e.action,
                 "reason": e.reason,
-                "data": _plain(e.data),
+                "data": _json_copy(e.data),
             }
             for e in c.history
         ],
