@@ -110,7 +110,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import functools
 import difflib
 import hashlib
 import re
@@ -1881,7 +1880,7 @@ def _is_document(record: Mapping[str, Any] | None) -> bool:
     )
 
 
-@functools.cache
+@cache
 def _document_converter() -> Any:
     from .serialization import make_converter
 
