@@ -1912,7 +1912,11 @@ def _complaints(opened: _Opened, reject: _Reject) -> Iterator[Complaint]:
     seen: dict[str, int] = {}
     try:
         for line, builder, row, record in opened.records:
-            built = _from_document(record) if _is_document(record) else builder.build(row)
+            built = (
+                _from_document(record)
+                if record is not None and _is_document(record)
+                else builder.build(row)
+            )
             if isinstance(built, Complaint):
                 first = seen.setdefault(built.reference, line)
                 if first == line:
