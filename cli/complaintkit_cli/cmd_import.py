@@ -122,6 +122,8 @@ def import_command(
             if read % 500 == 0:
                 bar.update(500)
             yield complaint
+        # The line count is an estimate (quoted fields may span lines): end the bar at 100%.
+        bar.update(max(read % 500, (total or 0) - read + read % 500))
 
     added = 0
     skipped: tuple[str, ...] = ()

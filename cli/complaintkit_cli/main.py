@@ -177,8 +177,11 @@ class ComplaintkitGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; complaintkit errors become a clean message and an exit code."""
+        import warnings
+
         from complaintkit.errors import ComplaintkitError
 
+        warnings.showwarning = _show_warning
         try:
             return super().invoke(ctx)
         except ComplaintkitError as exc:
@@ -188,6 +191,26 @@ class ComplaintkitGroup(click.Group):
             app = ctx.find_object(App)
             if app is not None:
                 app.close()
+            for text in _PENDING_WARNINGS:
+                click.echo(text, err=True)
+            _PENDING_WARNINGS.clear()
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    """Warnings read as messages for people, after the command's own output and progress bar."""
+    text = f"warning: {message}"
+    if text not in _PENDING_WARNINGS:
+        _PENDING_WARNINGS.append(text)
+
+
+_PENDING_WARNINGS: list[str] = []
 
 
 @click.group(cls=ComplaintkitGroup, context_settings={"help_option_names": ["-h", "--help"]})

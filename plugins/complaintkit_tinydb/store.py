@@ -7,8 +7,8 @@ directory). Options, from the ``[storage]`` table of ``complaintkit.toml``:
     how long a write waits for another process's write before raising
     :class:`~complaintkit.errors.StoreLockedError`;
 ``warn_above`` (complaints, default 20000)
-    above this size the store warns once per process (:class:`LargeStoreWarning`) that a single
-    JSON file is no longer interactive;
+    when an addition takes the store above this size it warns, once per process
+    (:class:`LargeStoreWarning`), that a single JSON file is no longer interactive;
 ``fsync`` (default true)
     make every write durable before returning; turn off only for throw-away stores.
 
@@ -211,7 +211,6 @@ class TinyDBStore:
         self._index = index
         self._next_id = max(index.values(), default=0) + 1
         self._generation = self.storage.generation
-        self._check_size()
 
     def _index_documents(self, docs: dict[str, Any], index: dict[str, int]) -> None:
         """Fill ``index`` (reference → doc_id), refusing documents that are not complaints."""

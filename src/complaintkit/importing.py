@@ -12,7 +12,7 @@ Formats
     CSV-style quoting as Excel and pandas write it), ``jsonl`` (one JSON object per line), ``json``
     (an array of objects; it is **loaded whole**, with orjson, since a JSON array cannot be
     streamed cheaply: use JSON Lines for very large files) and ``xlsx`` (first worksheet, header in
-    the first non-empty row, read with openpyxl in read-only mode; needs the ``excel`` extra).
+    the first non-empty row, read with openpyxl in read-only mode).
     CSV, TSV and JSON Lines are read record by record and never held in memory. The default
     encoding ``utf-8-sig`` reads UTF-8 with or without a byte-order mark.
 
@@ -1730,7 +1730,7 @@ def _open_xlsx(ctx: _Context) -> _Opened:
         from openpyxl import load_workbook
     except ImportError:
         raise ConfigError(
-            "reading .xlsx files needs openpyxl: pip install 'complaintkit[excel]'"
+            "reading .xlsx files needs openpyxl, a dependency of complaintkit: pip install openpyxl"
         ) from None
     try:
         workbook = load_workbook(ctx.path, read_only=True, data_only=True)

@@ -425,23 +425,31 @@ def test_large_store_warns_once_per_process(path: Path, open_store: Opener) -> N
     assert large_store_warnings(record) == []
 
 
-def test_opening_a_large_store_warns(path: Path, open_store: Opener) -> None:
+def test_adding_past_the_threshold_warns_and_reading_does_not(
+    path: Path, open_store: Opener
+) -> None:
     open_store().add_many(complaints(12))
-    with pytest.warns(LargeStoreWarning, match="12 complaints"):
-        open_store(warn_above=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reader = open_store(warn_above=10)
+        assert reader.count() == 12  # reading a large store stays quiet
+    with pytest.warns(LargeStoreWarning, match="13 complaints"):
+        reader.add(make_complaint("EXTRA-1"))
 
 
 def test_subprocess_warns_by_default_above_twenty_thousand(path: Path) -> None:
     # The default threshold, in a process of its own (the warning is once per process).
     with open_tinydb(f"tinydb://{path}", {"fsync": False, "warn_above": 10**9}) as store:
-        store.add_many(complaints(20_001))
+        store.add_many(complaints(20_000))
     code = (
         "import sys, warnings\n"
+        "from complaintkit.testing import make_complaint\n"
         "from complaintkit_tinydb.store import open_tinydb\n"
         "with warnings.catch_warnings(record=True) as record:\n"
         "    warnings.simplefilter('always')\n"
-        "    open_tinydb('tinydb://' + sys.argv[1]).close()\n"
-        "    open_tinydb('tinydb://' + sys.argv[1]).close()\n"
+        "    with open_tinydb('tinydb://' + sys.argv[1]) as store:\n"
+        "        store.add(make_complaint('NEW-1'))\n"
+        "        store.add(make_complaint('NEW-2'))\n"
         "print(len(record))\n"
         "for warning in record:\n"
         "    print(warning.category.__name__, warning.message)\n"
@@ -456,7 +464,7 @@ def test_subprocess_warns_by_default_above_twenty_thousand(path: Path) -> None:
     count, warning = done.stdout.splitlines()
     assert count == "1"
     assert warning.startswith("LargeStoreWarning")
-    assert "20,001 complaints" in warning
+    assert "20,001 complaints" in warning  # once, for the first addition past the limit
     assert "past 20,000" in warning
 
 
