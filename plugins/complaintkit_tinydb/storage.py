@@ -316,6 +316,12 @@ class SafeJSONStorage(Storage):
         try:
             with gc_paused():
                 data = orjson.loads(raw)
+                # The parsed store is long-lived and holds no reference cycles: move it (and
+                # everything alive now) out of the cyclic collector's scans. Otherwise every
+                # later burst of allocations in the command walks millions of cached objects
+                # (seen: building the classification rules went from 5 ms to 0.8 s on a
+                # 100,000-complaint store). Reference counting still frees it when replaced.
+                gc.freeze()
         except orjson.JSONDecodeError as exc:
             raise self.corrupt(f"it is not valid JSON ({exc})") from None
         if not isinstance(data, dict):
