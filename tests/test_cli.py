@@ -270,3 +270,53 @@ def test_malformed_json_document_is_rejected_by_field(ck: Run, tmp_path: Path) -
     assert "docs.jsonl, line 2" in result.stderr
     assert "complainant" in result.stderr and "emial" in result.stderr
     assert "'lost' is not a valid Status" in result.stderr
+
+
+def test_filter_with_unknown_label_is_an_error_not_an_empty_list(ck: Run) -> None:
+    add(ck, "Hidden fees")
+    typo = ck("list", "--label", "cause=prize", ok=False)
+    assert typo.exit_code == 2
+    assert "scheme 'cause' has no label 'prize'; labels: product_quality" in typo.output
+    scheme = ck("list", "--unclassified", "caus", ok=False)
+    assert "unknown classification scheme 'caus'" in scheme.output
+
+
+def test_dry_run_counts_what_is_already_stored(ck: Run) -> None:
+    ck("import", str(EXAMPLES))
+    dry = ck("import", str(EXAMPLES), "--dry-run").stdout
+    assert "0 would be imported (dry run: nothing stored)" in dry
+    assert "60 already in the store" in dry
+
+
+def test_map_adjusts_a_detected_preset(ck: Run, tmp_path: Path) -> None:
+    export = tmp_path / "cfpb.csv"
+    export.write_text(
+        "complaint_id,date_received,product,issue,consumer_complaint_narrative,submitted_via,"
+        "company_response_to_consumer\n"
+        "101,2024-05-01,Mortgage,Trouble during payment process,,Web,In progress\n",
+        encoding="utf-8",
+    )
+    result = ck("import", str(export), "--map", "title=product")
+    assert "imported 1" in result.stdout
+    shown = json.loads(ck("show", "CFPB-101", "--format", "json").stdout)
+    assert shown["title"] == "Mortgage"
+
+
+def test_stale_rejects_file_is_removed_when_a_rerun_is_clean(ck: Run, tmp_path: Path) -> None:
+    data = tmp_path / "fix.csv"
+    data.write_text("reference,received_at,text\nR-1,yesterday,Late\n", encoding="utf-8")
+    ck("import", str(data), ok=False)
+    rejects = tmp_path / "fix.csv.rejects.jsonl"
+    assert rejects.exists()
+    data.write_text("reference,received_at,text\nR-1,2026-10-01,Late\n", encoding="utf-8")
+    ck("import", str(data))
+    assert not rejects.exists()
+
+
+def test_rule_file_mistake_stops_the_command(ck: Run, tmp_path: Path) -> None:
+    (tmp_path / "complaintkit.toml").write_text(
+        '[[classification.rules]]\nfile = "rules/nope.toml"\n', encoding="utf-8"
+    )
+    result = ck("add", "--text", "late delivery", ok=False)
+    assert result.exit_code == 2
+    assert "nope.toml" in result.stderr and "does not exist" in result.stderr

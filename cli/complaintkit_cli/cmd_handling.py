@@ -7,7 +7,13 @@ from typing import Any
 import click
 
 from .main import App
-from .options import LEVEL_CHOICES, build_filter, filter_options, pop_filters
+from .options import (
+    LEVEL_CHOICES,
+    build_filter,
+    check_filter_names,
+    filter_options,
+    pop_filters,
+)
 from .progress import progress
 
 pass_app = click.make_pass_decorator(App)
@@ -51,6 +57,7 @@ def classify_command(
     if not all_:
         raise click.UsageError("name complaints to classify, or use --all (with filters)")
     flt = build_filter(app.config.tzinfo, **filters)
+    check_filter_names(app.host, flt)
     total = app.store.count(flt)
     with progress("classifying", total) as bar:
         examined, changed = app.desk.classify_many(

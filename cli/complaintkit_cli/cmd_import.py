@@ -89,11 +89,18 @@ def import_command(
     overrides: dict[str, str] = {}
     for item in maps:
         field, sep, column = item.partition("=")
-        if not sep or not field or not column:
-            raise click.BadParameter(f"{item!r} is not FIELD=COLUMN", param_hint="--map")
+        if not sep or not field.strip():
+            raise click.BadParameter(
+                f"{item!r} is not FIELD=COLUMN (FIELD= with no column drops the field)",
+                param_hint="--map",
+            )
         overrides[field.strip()] = column.strip()
+    tz = app.config.tzinfo
     if overrides:
-        column_mapping = (column_mapping or ColumnMapping.native()).with_overrides(overrides)
+        if column_mapping is None:
+            # --map adjusts the mapping the file would get anyway (native or a detected preset).
+            column_mapping = _detected_mapping(source, fmt, tz, encoding)
+        column_mapping = column_mapping.with_overrides(overrides)
 
     rejects: list[RejectedRow] = []
     reject_file = (
@@ -106,7 +113,6 @@ def import_command(
             rejects.append(row)
         writer.write(row)
 
-    tz = app.config.tzinfo
     complaints = read_complaints(
         source, mapping=column_mapping, fmt=fmt, tz=tz, on_reject=on_reject, encoding=encoding
     )
@@ -131,22 +137,29 @@ def import_command(
         with complaints, progress("importing", total) as bar:
             stream = counted(complaints, bar)
             if dry_run:
-                for _ in stream:
-                    pass
+                references = [complaint.reference for complaint in stream]
+                skipped = tuple(app.store.existing(references))
+                added = len(references) - len(skipped)
             else:
                 chosen = list(schemes) or None
                 result = app.desk.intake_many(stream, classify=not no_classify, schemes=chosen)
                 added, skipped = result.added, result.skipped
     finally:
         writer.close()
+    if writer.count == 0 and reject_file.exists():
+        # The rejects file always describes the last import of this file, never an older one.
+        reject_file.unlink()
 
     for row in rejects:
         click.echo(f"rejected: {row}", err=True)
     if writer.count > len(rejects):
         click.echo(f"… and {writer.count - len(rejects)} more rejected rows", err=True)
-    parts = [f"read {read + writer.count} records from {source.name}"]
+    records = read + writer.count
+    parts = [f"read {records} record{'' if records == 1 else 's'} from {source.name}"]
     if dry_run:
-        parts.append(f"{read} would be imported (dry run: nothing stored)")
+        parts.append(f"{added} would be imported (dry run: nothing stored)")
+        if skipped:
+            parts.append(f"{len(skipped)} already in the store")
     else:
         parts.append(f"imported {added}")
         if skipped:
@@ -156,6 +169,21 @@ def import_command(
     click.echo(", ".join(parts))
     if writer.count:
         sys.exit(1)
+
+
+def _detected_mapping(source: Path, fmt: str, tz: Any, encoding: str) -> Any:
+    """The mapping ``read_complaints`` would choose for this file, read from its header;
+    the native layout when nothing fits yet (the --map options may be what makes it fit)."""
+    from complaintkit import ConfigError
+    from complaintkit.importing import ColumnMapping, read_complaints
+
+    try:
+        with read_complaints(
+            source, fmt=fmt, tz=tz, on_reject=lambda row: None, encoding=encoding
+        ) as probe:
+            return probe.mapping
+    except ConfigError:
+        return ColumnMapping.native()
 
 
 class _RejectWriter:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from .main import App
-from .options import build_filter, filter_options, pop_filters
+from .options import build_filter, check_filter_names, filter_options, pop_filters
 
 pass_app = click.make_pass_decorator(App)
 
@@ -58,6 +58,7 @@ def report_command(
         return
     reporter = app.host.reporter(name)
     flt = build_filter(app.config.tzinfo, **pop_filters(opts))
+    check_filter_names(app.host, flt)
     from complaintkit import ReportContext
 
     report = reporter.run(app.store, flt, ReportContext(app.host.schemes(), lang))
@@ -196,6 +197,13 @@ def evaluate_command(
     assert scheme is not None
     items = itertools.islice(rows, limit) if limit else rows
     result = evaluate(app.host.scheme(scheme), items)
+    if result.unknown_gold:
+        values = ", ".join(sorted(result.unknown_gold)[:5])
+        click.echo(
+            f"warning: gold values that are not labels of {scheme!r} ({values}…); "
+            "translate them with --map GOLD=LABEL",
+            err=True,
+        )
     if fmt == "json":
         click.echo(to_json(result.to_dict()))
     else:

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .main import App
-from .options import CHANNEL_CHOICES, build_filter, filter_options, parse_when, pop_filters
+from .options import (
+    CHANNEL_CHOICES,
+    build_filter,
+    check_filter_names,
+    filter_options,
+    parse_when,
+    pop_filters,
+)
 
 if TYPE_CHECKING:
     from complaintkit import Complaint, PluginHost
@@ -43,7 +50,7 @@ def label_display(host: PluginHost, complaint: Complaint, lang: str) -> str:
     parts = []
     for scheme_name, label in complaint.labels.items():
         parts.append(label_names(schemes.get(scheme_name), label.label).get(lang))
-    return " / ".join(parts)
+    return " · ".join(parts)
 
 
 @click.command("init")
@@ -67,7 +74,10 @@ def init_command(app: App, write_config: bool, tz_name: str | None) -> None:
         target = Path("complaintkit.toml")
         if target.exists():
             raise ConfigError(f"{target} already exists; edit it or remove it first")
-        lines = [f'store = "{app.config.store}"', f'lang = "{app.lang}"']
+        # The URL as the user gave it: a relative path stays relative to the config file.
+        from complaintkit.config import DEFAULT_STORE
+
+        lines = [f'store = "{app.store_url or DEFAULT_STORE}"', f'lang = "{app.lang}"']
         lines.append(f'timezone = "{tz_name or app.config.timezone}"')
         target.write_text("\n".join(lines) + "\n", encoding="utf-8")
         click.echo(f"wrote {target}")
@@ -239,6 +249,7 @@ CSV_HEADERS = [
 def list_command(app: App, /, limit: int | None, offset: int, fmt: str, **opts: Any) -> None:
     """List complaints, oldest first, with filters."""
     flt = build_filter(app.config.tzinfo, **pop_filters(opts))
+    check_filter_names(app.host, flt)
     if limit is None:
         limit = 50 if fmt == "table" else 0
     store = app.store
@@ -284,7 +295,7 @@ def show_command(app: App, reference: str, fmt: str) -> None:
     from complaintkit import label_names, name_of
     from complaintkit.lifecycle import allowed_actions
 
-    from .render import text_table, to_json
+    from .render import display_width, text_table, to_json
 
     c = app.store.get(reference)
     if fmt == "json":
@@ -333,13 +344,12 @@ def show_command(app: App, reference: str, fmt: str) -> None:
         ("版本" if zh else "version", str(c.version)),
     ]
     rows += [(k, v) for k, v in optional if v]
-    width = max(len(k) for k, _ in rows)
+    rows += [(str(k), str(v)) for k, v in c.custom.items()]
+    width = max(display_width(k) for k, _ in rows)
     for key, value in rows:
-        click.echo(f"{key.ljust(width)}  {value}")
-    for key, value in c.custom.items():
-        click.echo(f"{key.ljust(width)}  {value}")
+        click.echo(f"{key}{' ' * (width - display_width(key))}  {value}")
     click.echo()
-    if c.title:
+    if c.title and not c.text.startswith(c.title):
         click.echo(c.title)
     click.echo(c.text)
     if c.labels:

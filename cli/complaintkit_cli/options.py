@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from complaintkit import ComplaintFilter
+    from complaintkit import ComplaintFilter, PluginHost
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -126,6 +126,23 @@ def build_filter(tz: tzinfo, **opts: Any) -> ComplaintFilter:
         min_escalation=EscalationLevel[level.upper()] if level else None,
         open_only=bool(opts.get("open_only")),
     )
+
+
+def check_filter_names(host: PluginHost, flt: ComplaintFilter) -> None:
+    """Refuse a --label or --unclassified naming a scheme or label that does not exist.
+
+    A typo (``cause=prize``) would otherwise select nothing and look like an empty result.
+    """
+    for scheme_name, label in flt.labels:
+        scheme = host.scheme(scheme_name)
+        labels = [item.name for item in scheme.labels]
+        if label not in labels:
+            raise click.BadParameter(
+                f"scheme {scheme_name!r} has no label {label!r}; labels: {', '.join(labels)}",
+                param_hint="--label",
+            )
+    if flt.unclassified is not None:
+        host.scheme(flt.unclassified)
 
 
 FILTER_KEYS = (

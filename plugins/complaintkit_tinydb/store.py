@@ -103,7 +103,17 @@ class TinyDBOptions:
 
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> TinyDBOptions:
-        """Read the options this backend knows; other keys belong to other backends."""
+        """Read the options this backend knows; other keys belong to other backends.
+
+        A key one typo away from one of ours (``lock_timout``) is refused rather than ignored.
+        """
+        import difflib
+
+        known = [field.name for field in attrs.fields(cls)]
+        for key in options:
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.8)
+            if key not in known and close:
+                raise ConfigError(f"[storage] unknown option {key!r}; did you mean {close[0]!r}?")
         defaults = cls()
         lock_timeout = options.get("lock_timeout", defaults.lock_timeout)
         warn_above = options.get("warn_above", defaults.warn_above)
@@ -236,8 +246,8 @@ class TinyDBStore:
             LargeStoreWarning(
                 f"{self.path} holds {count:,} complaints; past {self.options.warn_above:,} a "
                 "single JSON file stops being interactive (every change rewrites the whole "
-                "file). Move to SQLite or PostgreSQL with `complaintkit migrate` once the SQL "
-                "backend is installed: sqlite:///complaints.db"
+                "file). A SQL storage backend (sqlite://, postgresql://) is the way to grow; "
+                "`complaintkit plugins` lists the storage backends installed here"
             ),
             stacklevel=3,
         )

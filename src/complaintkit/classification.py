@@ -99,6 +99,8 @@ class RuleSet:
     ``default`` is the label given when no rule matches (e.g. severity "general"), with
     ``default_confidence``; without a default the scheme returns None on no match.
     ``negations`` are phrases (不错, "not bad") inside which no keyword counts.
+    ``min_score`` is the score a label needs to beat the default: with severity, one weak hint
+    ("失灵", "malfunction") should not make a complaint serious, two or a strong one should.
     """
 
     name: str
@@ -108,6 +110,7 @@ class RuleSet:
     default_confidence: float = 0.3
     negations: tuple[str, ...] = ()
     description: str = ""
+    min_score: float = 0.0
 
     def merged(self, other: RuleSet) -> RuleSet:
         """This rule set extended by ``other``: new labels added, shared labels' keywords joined."""
@@ -267,7 +270,7 @@ class RuleScheme:
         # Highest score wins; ties go to the label listed first in the rule set.
         best = max(scores, key=lambda i: (scores[i], -i))
         best_score = scores[best]
-        if best_score <= 0:
+        if best_score <= 0 or best_score < self.rule_set.min_score:
             return self._default()
         total = sum(s for s in scores.values() if s > 0)
         confidence = (best_score / total) * (1.0 - math.exp(-best_score / 1.5))
@@ -334,6 +337,12 @@ def _rules(values: Iterable[Any], where: str) -> tuple[KeywordRule, ...]:
     return tuple(rules)
 
 
+def _number(value: Any, where: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where}: {key} must be a number, got {value!r}")
+    return float(value)
+
+
 def rule_set_from_dict(data: Mapping[str, Any], where: str) -> RuleSet:
     """Build a :class:`RuleSet` from plain data (a parsed TOML file); errors name ``where``.
 
@@ -387,6 +396,7 @@ def rule_set_from_dict(data: Mapping[str, Any], where: str) -> RuleSet:
         labels=tuple(labels),
         default=default,
         default_confidence=float(data.get("default_confidence", 0.3)),
+        min_score=_number(data.get("min_score", 0.0), where, "min_score"),
         negations=tuple(negations),
         description=str(data.get("description", "")),
     )

@@ -22,7 +22,7 @@ __all__ = ["CONFIG_FILENAME", "DEFAULT_STORE", "Config", "load_config"]
 
 CONFIG_FILENAME = "complaintkit.toml"
 DEFAULT_STORE = "tinydb://complaints.json"
-_KNOWN_TOP = {"store", "lang", "timezone", "actor", "storage", "classification", "import"}
+_KNOWN_TOP = {"store", "lang", "timezone", "actor", "storage", "classification"}
 
 
 @attrs.frozen
@@ -71,6 +71,8 @@ class Config:
 
 def _resolve_store(url: str, base: Path) -> str:
     scheme, sep, rest = url.partition("://")
+    if sep and scheme == "tinydb" and rest.startswith("~"):
+        return f"tinydb://{Path(rest).expanduser()}"
     if sep and scheme == "tinydb" and rest and not rest.startswith("/"):
         return f"tinydb://{(base / rest).resolve()}"
     return url
@@ -123,7 +125,14 @@ def load_config(
         chosen_store = _resolve_store(DEFAULT_STORE, cwd)
     chosen_lang = lang or env.get("COMPLAINTKIT_LANG") or str(data.get("lang", "en"))
     if chosen_lang not in ("en", "zh"):
-        raise ConfigError(f"language must be en or zh, got {chosen_lang!r}")
+        where = (
+            "COMPLAINTKIT_LANG"
+            if not lang and env.get("COMPLAINTKIT_LANG")
+            else f"{config_path}: lang"
+            if not lang and config_path
+            else "--lang"
+        )
+        raise ConfigError(f"{where}: language must be en or zh, got {chosen_lang!r}")
     config = Config(
         path=config_path,
         data=data,

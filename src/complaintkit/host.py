@@ -30,6 +30,7 @@ from . import hookspecs
 from .config import Config
 from .errors import (
     ComplaintkitError,
+    ConfigError,
     DuplicateNameError,
     PluginLoadError,
     UnknownSchemeError,
@@ -215,6 +216,10 @@ class PluginHost:
             args = {**kwargs, "register": pending.append}
             try:
                 impl.function(**{a: args[a] for a in impl.argnames})
+            except ConfigError:
+                # The user's configuration is wrong (a rule file, an option): say so and stop,
+                # rather than carry on without what the configuration asked for.
+                raise
             except ComplaintkitError as exc:
                 self.failures.append(PluginFailure(plugin_name, hook_name, str(exc)))
                 continue
@@ -284,6 +289,8 @@ class PluginHost:
             hint = ""
             if scheme in ("sqlite", "postgresql", "postgres", "mysql", "mariadb"):
                 hint = "; SQL databases need the SQL storage plugin, which is not installed"
+            elif not backends and os.environ.get("COMPLAINTKIT_LOAD_PLUGINS") is not None:
+                hint = "; COMPLAINTKIT_LOAD_PLUGINS is set and excludes every storage plugin"
             raise UnknownSchemeError(
                 f"no storage backend serves {scheme}:// URLs (installed: {known}){hint}"
             )

@@ -257,3 +257,40 @@ def test_title_and_text_are_classified_together(host: PluginHost) -> None:
     # The desk passes title + "\n" + text.
     result = _classify(host, "cause", "投诉：价格问题\n同样的东西比别家贵一倍，而且还涨价了")
     assert result is not None and result.label == "price"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("建议CRM支持批量导入", "general"),  # a feature request, not harm
+        ("空调遥控器失灵", "general"),  # one weak hint stays under min_score
+        ("刹车失灵差点出车祸", "serious"),
+        ("the app malfunctions sometimes", "general"),
+    ],
+)
+def test_severity_needs_more_than_one_weak_hint(text: str, expected: str) -> None:
+    from complaintkit import make_host
+
+    result = make_host(env={}).scheme("severity").classify(text)
+    assert result is not None and result.label == expected
+
+
+def test_min_score_is_read_from_rule_files_and_checked() -> None:
+    from complaintkit import ConfigError, RuleScheme, rule_set_from_dict
+
+    data = {
+        "name": "x",
+        "default": "low",
+        "min_score": 2,
+        "labels": [
+            {"name": "low", "en": "Low", "zh": "低"},
+            {"name": "high", "en": "High", "zh": "高", "keywords": ["fire", "smoke"]},
+        ],
+    }
+    scheme = RuleScheme(rule_set_from_dict(data, "x.toml"))
+    one = scheme.classify("smoke")
+    two = scheme.classify("fire and smoke")
+    assert one is not None and one.label == "low"
+    assert two is not None and two.label == "high"
+    with pytest.raises(ConfigError, match="min_score must be a number"):
+        rule_set_from_dict({**data, "min_score": "two"}, "x.toml")

@@ -260,14 +260,13 @@ def test_errors_name_the_files_and_the_problem(
 ) -> None:
     loaded = _project(tmp_path, config, files)
     host = _host(loaded)
-    # The host reports the plugin's ConfigError instead of crashing: no scheme from it.
-    assert host.schemes() == {}
-    (failure,) = host.failures
-    assert failure.plugin == "schemes" and failure.stage == "register_classification_schemes"
-    assert message in failure.error
-    assert str(tmp_path / "complaintkit.toml") in failure.error
+    # A configuration error stops the command: carrying on would silently classify nothing.
+    with pytest.raises(ConfigError) as info:
+        host.schemes()
+    assert message in str(info.value)
+    assert str(tmp_path / "complaintkit.toml") in str(info.value)
     if files:
-        assert next(iter(files)) in failure.error
+        assert next(iter(files)) in str(info.value)
     # Called directly, the hook implementation raises ConfigError.
     with pytest.raises(ConfigError, match=re.escape(message)):
         register_classification_schemes(lambda scheme: None, loaded)
