@@ -280,3 +280,30 @@ def test_duplicate_scheme_names_both_plugins(
         ck_host.schemes()
     assert info.value.plugins == ("vip", "vip_again")
     assert "'vip' is registered twice" in str(info.value)
+
+
+def test_local_plugin_observes_lifecycle_through_the_cli(
+    ck_store_url: str, local_plugins: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "hooks.jsonl"
+    monkeypatch.setenv("VIP_PLUGIN_LOG", str(log))
+    runner = CliRunner()
+    base = ["--store", ck_store_url, "--plugins-dir", str(local_plugins)]
+
+    def run(*args: str) -> None:
+        result = runner.invoke(cli, [*base, *args])
+        assert result.exit_code == 0, result.output
+
+    run("add", "--reference", "L-1", "--text", "Platinum member: the courier was rude")
+    run("transition", "L-1", "acknowledge")
+    run("escalate", "L-1", "--reason", "VIP")
+    import json
+
+    calls = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    hooks = [c["hook"] for c in calls]
+    assert hooks[0] == "complaint_received"
+    assert {"scheme": "vip", "to": "vip"}.items() <= next(
+        c for c in calls if c["hook"] == "complaint_classified" and c["scheme"] == "vip"
+    ).items()
+    assert hooks[-2:] == ["complaint_transitioned", "complaint_escalated"]
+    assert calls[-1]["to"] == "department"
