@@ -1290,20 +1290,8 @@ def _pick_any(row: Sequence[Any], spec: _CompiledSpec) -> Any:
 
 def _pick_custom(row: Sequence[Any], spec: _CompiledSpec) -> Any:
     """A custom value keeps its JSON type (number, list, …); empty strings are no value."""
-    for item in spec:
-        if isinstance(item, int):
-            value = row[item]
-            if isinstance(value, str):
-                value = value.strip()
-                if value:
-                    return value
-            elif value is not None:
-                return _custom_value(value)
-        else:
-            joined = _pick(row, (item,))
-            if joined:
-                return joined
-    return None
+    value = _pick_any(row, spec)
+    return value if value is None or isinstance(value, str) else _custom_value(value)
 
 
 def _custom_value(value: Any) -> Any:
