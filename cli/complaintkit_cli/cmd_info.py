@@ -198,9 +198,10 @@ def evaluate_command(
     items = itertools.islice(rows, limit) if limit else rows
     result = evaluate(app.host.scheme(scheme), items)
     if result.unknown_gold:
-        values = ", ".join(sorted(result.unknown_gold)[:5])
+        unknown = sorted(result.unknown_gold)
+        values = ", ".join(unknown[:5]) + ("…" if len(unknown) > 5 else "")
         click.echo(
-            f"warning: gold values that are not labels of {scheme!r} ({values}…); "
+            f"warning: gold values that are not labels of {scheme!r} ({values}); "
             "translate them with --map GOLD=LABEL",
             err=True,
         )

@@ -246,8 +246,7 @@ class TinyDBStore:
             LargeStoreWarning(
                 f"{self.path} holds {count:,} complaints; past {self.options.warn_above:,} a "
                 "single JSON file stops being interactive (every change rewrites the whole "
-                "file). A SQL storage backend (sqlite://, postgresql://) is the way to grow; "
-                "`complaintkit plugins` lists the storage backends installed here"
+                "file). A SQL storage backend (sqlite://, postgresql://) is the way to grow"
             ),
             stacklevel=3,
         )

@@ -92,6 +92,9 @@ class LabelRules:
     rules: tuple[KeywordRule, ...] = ()
 
 
+_DEFAULT_CONFIDENCE = 0.3
+
+
 @attrs.frozen
 class RuleSet:
     """The data behind a :class:`RuleScheme`.
@@ -107,7 +110,7 @@ class RuleSet:
     names: Names
     labels: tuple[LabelRules, ...]
     default: str | None = None
-    default_confidence: float = 0.3
+    default_confidence: float = _DEFAULT_CONFIDENCE
     negations: tuple[str, ...] = ()
     description: str = ""
     min_score: float = 0.0
@@ -126,6 +129,14 @@ class RuleSet:
             labels=tuple(by_name.values()),
             negations=self.negations + tuple(n for n in other.negations if n not in self.negations),
             default=other.default or self.default,
+            # An extension's thresholds apply when it sets them (the dataclass defaults mean
+            # "not set"): extending with `min_score = 3` must not be silently ignored.
+            min_score=other.min_score or self.min_score,
+            default_confidence=(
+                other.default_confidence
+                if other.default_confidence != _DEFAULT_CONFIDENCE
+                else self.default_confidence
+            ),
         )
 
 
@@ -395,7 +406,7 @@ def rule_set_from_dict(data: Mapping[str, Any], where: str) -> RuleSet:
         names=Names(str(data.get("en", name)), str(data.get("zh", name))),
         labels=tuple(labels),
         default=default,
-        default_confidence=float(data.get("default_confidence", 0.3)),
+        default_confidence=float(data.get("default_confidence", _DEFAULT_CONFIDENCE)),
         min_score=_number(data.get("min_score", 0.0), where, "min_score"),
         negations=tuple(negations),
         description=str(data.get("description", "")),

@@ -294,3 +294,15 @@ def test_min_score_is_read_from_rule_files_and_checked() -> None:
     assert two is not None and two.label == "high"
     with pytest.raises(ConfigError, match="min_score must be a number"):
         rule_set_from_dict({**data, "min_score": "two"}, "x.toml")
+
+
+def test_extension_thresholds_are_not_ignored() -> None:
+    from complaintkit import rule_set_from_dict
+
+    base = rule_set_from_dict(
+        {"name": "x", "labels": [{"name": "a", "en": "A", "zh": "甲", "keywords": ["k"]}]}, "b"
+    )
+    extension = rule_set_from_dict({"name": "x", "min_score": 3, "default_confidence": 0.5}, "e")
+    merged = base.merged(extension)
+    assert (merged.min_score, merged.default_confidence) == (3.0, 0.5)
+    assert base.merged(rule_set_from_dict({"name": "x"}, "e")).min_score == base.min_score

@@ -416,7 +416,7 @@ def test_large_store_warns_once_per_process(path: Path, open_store: Opener) -> N
     [message] = large_store_warnings(caught.list)
     assert "6 complaints" in message
     assert str(path) in message
-    assert "sqlite://" in message and "complaintkit plugins" in message
+    assert "sqlite://" in message and "postgresql://" in message
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         store.add_many(complaints(3, "more"))
