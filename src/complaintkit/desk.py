@@ -63,8 +63,7 @@ class Desk:
         self.actor = actor
         self.clock = clock
         self.retries = retries
-        self._scheme_sets: dict[tuple[int, ...], SchemeSet] = {}
-        self._classifier_names: dict[int, list[str]] = {}
+        self._scheme_sets: dict[tuple[int, ...], tuple[SchemeSet, tuple[str, ...]]] = {}
 
     # --- reading ------------------------------------------------------------------------
 
@@ -85,26 +84,22 @@ class Desk:
             return list(self.host.schemes().values())
         return [self.host.scheme(name) for name in names]
 
-    def _scheme_set(self, schemes: Sequence[ClassificationScheme]) -> SchemeSet:
-        # Schemes are fixed for the life of a host, so the combined matcher is built once.
+    def _scheme_set(
+        self, schemes: Sequence[ClassificationScheme]
+    ) -> tuple[SchemeSet, tuple[str, ...]]:
+        """The combined matcher for ``schemes`` and, per scheme, the plugin that registered it
+        (recorded on its labels). Schemes are fixed for the life of a host: built once."""
         key = tuple(id(s) for s in schemes)
         found = self._scheme_sets.get(key)
         if found is None:
             from .classification import SchemeSet
 
-            found = self._scheme_sets[key] = SchemeSet(schemes)
-        return found
-
-    def _classifiers(self, scheme_set: SchemeSet) -> list[str]:
-        # The plugin that registered each scheme, recorded on its labels.
-        key = id(scheme_set)
-        found = self._classifier_names.get(key)
-        if found is None:
-            owner = self.host.owner
-            found = self._classifier_names[key] = [
-                owner("register_classification_schemes", name) or "rules"
+            scheme_set = SchemeSet(schemes)
+            classifiers = tuple(
+                self.host.owner("register_classification_schemes", name) or "rules"
                 for name in scheme_set.names
-            ]
+            )
+            found = self._scheme_sets[key] = (scheme_set, classifiers)
         return found
 
     def _labelled(
@@ -126,9 +121,9 @@ class Desk:
         labels = dict(complaint.labels)
         data: dict[str, Any] = {}
         changes: list[tuple[Label, Label | None]] = []
-        scheme_set = self._scheme_set(schemes)
+        scheme_set, classifiers = self._scheme_set(schemes)
         for name, classifier, result in zip(
-            scheme_set.names, self._classifiers(scheme_set), scheme_set.classify(text), strict=True
+            scheme_set.names, classifiers, scheme_set.classify(text), strict=True
         ):
             previous = labels.get(name)
             if result is None or (

@@ -81,6 +81,7 @@ class PluginHost:
         self.hook_errors: list[PluginFailure] = []
         self._versions: dict[str, str | None] = {}
         self._origins: dict[str, str] = {}
+        self._command_owners: dict[str, str] = {}
         self._cache: dict[str, Any] = {}
 
     # --- registration -------------------------------------------------------------------
@@ -213,9 +214,8 @@ class PluginHost:
         for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
             plugin_name = impl.plugin_name
             pending: list[Any] = []
-            args = {**kwargs, "register": pending.append}
             try:
-                impl.function(**{a: args[a] for a in impl.argnames})
+                _call(impl, {**kwargs, "register": pending.append})
             except ConfigError:
                 # The user's configuration is wrong (a rule file, an option): say so and stop,
                 # rather than carry on without what the configuration asked for.
@@ -331,7 +331,7 @@ class PluginHost:
 
             converter = make_converter(checking=checking)
             for impl in self.implementations("configure_converter"):
-                impl.function(**{a: converter for a in impl.argnames})
+                _call(impl, {"converter": converter})
             return converter
 
         return self._cached(f"converter:{checking}", build)
@@ -341,7 +341,7 @@ class PluginHost:
         for impl in self.implementations("register_commands"):
             before = dict(cli.commands)
             try:
-                impl.function(**{a: cli for a in impl.argnames})
+                _call(impl, {"cli": cli})
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the CLI
                 cli.commands.clear()
                 cli.commands.update(before)
@@ -354,7 +354,7 @@ class PluginHost:
             for name, command in list(cli.commands.items()):
                 if name in before and before[name] is not command:
                     cli.commands[name] = before[name]
-                    owner = self._origins.get(name, "complaintkit")
+                    owner = self._command_owners.get(name, "complaintkit")
                     self.failures.append(
                         PluginFailure(
                             impl.plugin_name,
@@ -363,7 +363,7 @@ class PluginHost:
                         )
                     )
                 elif name not in before:
-                    self._origins.setdefault(name, impl.plugin_name)
+                    self._command_owners[name] = impl.plugin_name
 
     # --- lifecycle fan-out --------------------------------------------------------------
 
@@ -375,11 +375,16 @@ class PluginHost:
         """
         for impl in self.implementations(hook_name):
             try:
-                impl.function(**{a: kwargs[a] for a in impl.argnames})
+                _call(impl, kwargs)
             except Exception as exc:  # noqa: BLE001 - observers never break the change they observe
                 failure = PluginFailure(impl.plugin_name, hook_name, f"{type(exc).__name__}: {exc}")
                 self.hook_errors.append(failure)
                 log.warning("%s", failure)
+
+
+def _call(impl: pluggy.HookImpl, args: Mapping[str, Any]) -> Any:
+    """Call one hook implementation with the subset of ``args`` it declares (as pluggy does)."""
+    return impl.function(**{name: args[name] for name in impl.argnames})
 
 
 def make_host(

@@ -17,7 +17,6 @@ import enum
 from datetime import datetime
 from typing import Any, TypeVar
 
-import attrs
 import cattrs
 import orjson
 from cattrs.gen import make_dict_structure_fn
@@ -131,13 +130,6 @@ def _tidy(problem: str) -> str:
         path = path.removeprefix("$").lstrip(".") or "(record)"
         return f"field {path}: {message}"
     return problem
-
-
-def unstructure(converter: cattrs.Converter, obj: Any) -> Any:
-    """Plain data (dicts, lists, strings, numbers) for any model object."""
-    if attrs.has(type(obj)):
-        return converter.unstructure(obj, unstructure_as=type(obj))
-    return converter.unstructure(obj)
 
 
 def _json_copy(value: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from complaintkit.model import Channel, Complaint, EscalationLevel, Label, Status
-from complaintkit.serialization import make_converter, unstructure
+from complaintkit.serialization import make_converter
 from complaintkit.storage import ComplaintFilter, group_value
 from complaintkit.testing import make_complaint
 from complaintkit.testing.conformance import SAMPLE_GROUP_KEYS
@@ -106,7 +106,7 @@ def filters(draw: st.DrawFn, fields: tuple[str, ...] = tuple(FILTER_FIELDS)) -> 
 
 def stored_document(complaint: Complaint, drop: set[str]) -> dict[str, Any]:
     """The document as it comes back from the file, without the keys in ``drop``."""
-    doc: dict[str, Any] = orjson.loads(orjson.dumps(unstructure(CONVERTER, complaint)))
+    doc: dict[str, Any] = orjson.loads(orjson.dumps(CONVERTER.unstructure(complaint)))
     for key in drop:
         del doc[key]
     return doc
