@@ -262,14 +262,10 @@ def cli(
     Start with `complaintkit init`, then `complaintkit import FILE` and
     `complaintkit report summary`.
     """
+    # get_command may already have built the App from these same options (see
+    # ComplaintkitGroup._plugin_commands); otherwise build it now.
     if not isinstance(ctx.obj, App):
-        ctx.obj = App(
-            store=store,
-            config_path=config_path,
-            plugins_dirs=plugins_dirs,
-            lang=lang,
-            actor=actor,
-        )
+        ctx.obj = App.from_params(ctx.params)
 
 
 def main() -> None:

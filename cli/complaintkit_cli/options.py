@@ -134,13 +134,7 @@ def check_filter_names(host: PluginHost, flt: ComplaintFilter) -> None:
     A typo (``cause=prize``) would otherwise select nothing and look like an empty result.
     """
     for scheme_name, label in flt.labels:
-        scheme = host.scheme(scheme_name)
-        labels = [item.name for item in scheme.labels]
-        if label not in labels:
-            raise click.BadParameter(
-                f"scheme {scheme_name!r} has no label {label!r}; labels: {', '.join(labels)}",
-                param_hint="--label",
-            )
+        host.check_label(scheme_name, label)
     if flt.unclassified is not None:
         host.scheme(flt.unclassified)
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from . import lifecycle
-from .errors import ConflictError, TransitionRejected, UnknownSchemeError
+from .errors import ConflictError, TransitionRejected
 from .model import Complaint, EscalationLevel, Event, Label, Status
 from .storage import AddResult, ComplaintFilter, Store
 
@@ -165,10 +165,7 @@ class Desk:
 
     def label(self, reference: str, scheme: str, label: str, *, reason: str | None) -> Complaint:
         """Set a label by hand; automatic re-classification will not override it."""
-        known = self.host.scheme(scheme)
-        if label not in {item.name for item in known.labels}:
-            names = ", ".join(item.name for item in known.labels)
-            raise UnknownSchemeError(f"scheme {scheme!r} has no label {label!r}; labels: {names}")
+        self.host.check_label(scheme, label)
 
         def change(c: Complaint) -> _Change:
             previous = c.labels.get(scheme)

@@ -268,6 +268,14 @@ class PluginHost:
             raise UnknownSchemeError(f"unknown classification scheme {name!r}; known: {known}")
         return schemes[name]
 
+    def check_label(self, scheme: str, label: str) -> None:
+        """Raise :class:`UnknownSchemeError` unless ``scheme`` exists and has ``label``."""
+        labels = [item.name for item in self.scheme(scheme).labels]
+        if label not in labels:
+            raise UnknownSchemeError(
+                f"scheme {scheme!r} has no label {label!r}; labels: {', '.join(labels)}"
+            )
+
     def storage_backends(self) -> dict[str, StorageBackend]:
         """Every registered storage backend by URL scheme."""
         return self._cached(
