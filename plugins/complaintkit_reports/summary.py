@@ -61,9 +61,8 @@ class SummaryReporter:
         """Compute the summary over the complaints matching ``flt``."""
         lang = context.lang
         total = store.count(flt)
-        open_count = sum(
-            n for k, n in store.count_by("status", flt).items() if k and Status(k) in OPEN_STATUSES
-        )
+        by_status = store.count_by("status", flt)
+        open_count = sum(n for k, n in by_status.items() if k and Status(k) in OPEN_STATUSES)
         by_level = store.count_by("escalation_level", flt)
         high = sum(
             n
@@ -88,7 +87,7 @@ class SummaryReporter:
                 "status",
                 Names("By status", "按状态"),
                 Column("status", Names("status", "状态")),
-                store.count_by("status", flt),
+                by_status,
                 total,
                 enum_display(Status),
                 order=[s.value for s in Status],
