@@ -552,6 +552,14 @@ def _field_is(name: str, wanted: object) -> Callable[[Doc], bool]:
     return lambda d: d.get(name) == wanted
 
 
+def _at_or_before(name: str, bound: datetime) -> Callable[[Doc], bool]:
+    def check(doc: Doc) -> bool:
+        value = doc.get(name)
+        return value is not None and datetime.fromisoformat(value) <= bound
+
+    return check
+
+
 def document_matcher(flt: ComplaintFilter) -> Callable[[Doc], bool]:
     """A predicate on stored documents equivalent to ``flt.matches`` on the complaints."""
     checks: list[Callable[[Doc], bool]] = []
@@ -584,6 +592,9 @@ def document_matcher(flt: ComplaintFilter) -> Callable[[Doc], bool]:
     if flt.min_escalation is not None:
         level = flt.min_escalation
         checks.append(lambda d: d.get("escalation_level", 0) >= level)
+    for name, bound in (("due_at", flt.due_by), ("alert_at", flt.alert_by)):
+        if bound is not None:
+            checks.append(_at_or_before(name, bound))
     if flt.text:
         needle = flt.text.lower()
         checks.append(

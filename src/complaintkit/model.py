@@ -168,6 +168,8 @@ class Complaint:
     department: str | None = None
     assignee: str | None = None
     due_at: datetime | None = attrs.field(default=None, validator=_aware)
+    alert_at: datetime | None = attrs.field(default=None, validator=_aware)
+    sla_policy: str | None = None
     solution: str | None = None
     remedies: tuple[Remedy, ...] = ()
     satisfaction: int | None = attrs.field(default=None, validator=_satisfaction)

@@ -195,6 +195,8 @@ def complaint_to_data(c: Complaint) -> dict[str, Any]:
         "department": c.department,
         "assignee": c.assignee,
         "due_at": None if c.due_at is None else c.due_at.isoformat(),
+        "alert_at": None if c.alert_at is None else c.alert_at.isoformat(),
+        "sla_policy": c.sla_policy,
         "solution": c.solution,
         "remedies": [
             {

@@ -45,7 +45,9 @@ class ComplaintFilter:
 
     ``labels`` holds ``(scheme, label)`` pairs that must all match; ``unclassified`` names a
     scheme in which the complaint must have no label yet; ``text`` is a case-insensitive
-    substring of the title or text.
+    substring of the title or text. ``due_by`` selects complaints with a ``due_at`` at or
+    before that instant, ``alert_by`` those with an ``alert_at`` at or before it (the SLA
+    sweep's work list); complaints without one never match.
     """
 
     statuses: frozenset[Status] = frozenset()
@@ -61,6 +63,8 @@ class ComplaintFilter:
     min_escalation: EscalationLevel | None = None
     open_only: bool = False
     references: frozenset[str] = frozenset()
+    due_by: datetime | None = None
+    alert_by: datetime | None = None
 
     def matches(self, c: Complaint) -> bool:
         """The reference semantics of the filter, for backends that filter in Python."""
@@ -88,6 +92,10 @@ class ComplaintFilter:
         if self.received_until is not None and c.received_at >= self.received_until:
             return False
         if self.min_escalation is not None and c.escalation_level < self.min_escalation:
+            return False
+        if self.due_by is not None and (c.due_at is None or c.due_at > self.due_by):
+            return False
+        if self.alert_by is not None and (c.alert_at is None or c.alert_at > self.alert_by):
             return False
         if self.text:
             needle = self.text.lower()

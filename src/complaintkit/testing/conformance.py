@@ -89,6 +89,8 @@ def rich_complaint(reference: str = "CK-RICH-1", **changes: Any) -> Complaint:
         department="物流部",
         assignee="李雷",
         due_at=received + timedelta(days=3),
+        alert_at=received + timedelta(days=2, hours=20),
+        sla_policy="vip",
         solution="补发配件并退还运费",
         remedies=(
             Remedy(RemedyKind.REFUND, 49.5, "CNY", "退还运费", accepted=True),
@@ -148,6 +150,9 @@ def sample_complaints() -> list[Complaint]:
             status=Status.RECEIVED,
             department="logistics",
             product="P-1",
+            due_at=_at("2026-01-08", "10:00"),
+            alert_at=_at("2026-01-08", "06:00"),
+            sla_policy="standard",
         ),
         make_complaint(
             "S-02",
@@ -160,6 +165,9 @@ def sample_complaints() -> list[Complaint]:
             assignee="alice",
             product="P-2",
             escalation_level=EscalationLevel.DEPARTMENT,
+            # The same instant as S-01's due_at, written in UTC: due_by is inclusive.
+            due_at=datetime(2026, 1, 8, 2, 0, tzinfo=UTC),
+            alert_at=_at("2026-01-07", "18:00"),
         ),
         # 07:00 on the 15th in UTC+8 is 23:00 on the 14th UTC: before S-02, though its wall
         # clock (and its ISO string) sorts after.
@@ -249,6 +257,9 @@ def sample_complaints() -> list[Complaint]:
             status=Status.IMPLEMENTING,
             department="finance",
             product="P-2",
+            due_at=_at("2026-03-06", "15:45"),
+            alert_at=_at("2026-03-06", "11:45"),
+            sla_policy="standard",
         ),
         make_complaint(
             "S-11",
@@ -300,6 +311,11 @@ SAMPLE_FILTERS: dict[str, ComplaintFilter] = {
         open_only=True,
     ),
     "nothing": ComplaintFilter(assignee="nobody"),
+    # S-01 and S-02 are due at this instant (inclusive); S-10 later.
+    "due-by": ComplaintFilter(due_by=_at("2026-01-08", "10:00")),
+    "due-by-late": ComplaintFilter(due_by=_at("2026-12-31", "00:00")),
+    "alert-by": ComplaintFilter(alert_by=_at("2026-01-08", "05:59")),
+    "alert-by-open": ComplaintFilter(alert_by=_at("2026-12-31", "00:00"), open_only=True),
 }
 
 #: Group keys exercised by ``count_by`` (every key of ``GROUP_KEYS``).

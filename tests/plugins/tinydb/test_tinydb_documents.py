@@ -38,6 +38,8 @@ OPTIONAL_KEYS = [
     "department",
     "assignee",
     "product",
+    "due_at",
+    "alert_at",
 ]
 
 zones = st.sampled_from(
@@ -72,6 +74,8 @@ def complaints(draw: st.DrawFn, reference: str | None = None) -> Complaint:
         department=draw(st.none() | names),
         assignee=draw(st.none() | names),
         product=draw(st.none() | names),
+        due_at=draw(st.none() | times | near_times),
+        alert_at=draw(st.none() | times | near_times),
     )
     return complaint
 
@@ -94,6 +98,8 @@ FILTER_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "min_escalation": st.sampled_from(list(EscalationLevel)),
     "open_only": st.booleans(),
     "references": st.frozensets(st.sampled_from(REFERENCES), min_size=1, max_size=3),
+    "due_by": times | near_times,
+    "alert_by": times | near_times,
 }
 
 
