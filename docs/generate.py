@@ -32,6 +32,7 @@ def hooks_page() -> str:
     ]
     families = [
         ("Contribution hooks", hookspecs.CONTRIBUTION_HOOKS),
+        ("Policy hooks (first result wins)", hookspecs.POLICY_HOOKS),
         ("Lifecycle hooks", hookspecs.LIFECYCLE_HOOKS),
     ]
     for title, names in families:
@@ -44,7 +45,7 @@ def hooks_page() -> str:
                 f"### {name}",
                 "",
                 "```python",
-                f"@hookimpl\ndef {name}({params}) -> None: ...",
+                f"@hookimpl\ndef {name}({params}) -> {signature.return_annotation}: ...",
                 "```",
                 "",
                 inspect.cleandoc(func.__doc__ or ""),

@@ -12,7 +12,7 @@ import pytest
 from complaintkit import hookspecs
 
 REPO = Path(__file__).parents[1]
-HOOKS = hookspecs.CONTRIBUTION_HOOKS + hookspecs.LIFECYCLE_HOOKS
+HOOKS = hookspecs.CONTRIBUTION_HOOKS + hookspecs.POLICY_HOOKS + hookspecs.LIFECYCLE_HOOKS
 
 
 def _generator() -> ModuleType:

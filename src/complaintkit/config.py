@@ -22,7 +22,22 @@ __all__ = ["CONFIG_FILENAME", "DEFAULT_STORE", "Config", "load_config"]
 
 CONFIG_FILENAME = "complaintkit.toml"
 DEFAULT_STORE = "tinydb://complaints.json"
-_KNOWN_TOP = {"store", "lang", "timezone", "actor", "storage", "classification"}
+_KNOWN_TOP = {
+    "store",
+    "lang",
+    "timezone",
+    "actor",
+    "storage",
+    "classification",
+    "calendars",
+    "sla",
+    "routing",
+    "escalation",
+    "recomplaint",
+    "remedies",
+    "notifications",
+    "reports",
+}
 
 
 @attrs.frozen

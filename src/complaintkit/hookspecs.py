@@ -30,15 +30,19 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import cattrs
     import click
 
+    from .calendars import BusinessCalendar
     from .classification import ClassificationScheme
     from .config import Config
     from .desk import Desk
     from .model import Complaint, Event, Label
     from .notification import NotificationChannel
     from .reporting import Reporter
+    from .routing import Route
     from .storage import StorageBackend
 
 __all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
@@ -96,6 +100,21 @@ def register_notification_channels(
 
 
 @hookspec
+def register_business_calendars(
+    register: Callable[[BusinessCalendar], None], config: Config
+) -> None:
+    """Register business calendars (24x7, a country's working days, a custom one).
+
+    :param register: call with an object implementing
+        :class:`~complaintkit.calendars.BusinessCalendar`; names must be unique.
+    :param config: the configuration in force, e.g. custom calendars from ``[calendars]``.
+    :returns: nothing; every implementation is called.
+
+    Called the first time a deadline is computed, once per host.
+    """
+
+
+@hookspec
 def register_reporters(register: Callable[[Reporter], None]) -> None:
     """Register reporters: named computations over the store that return tables.
 
@@ -129,6 +148,36 @@ def configure_converter(converter: cattrs.Converter) -> None:
     :returns: nothing; every implementation is called.
 
     Called once per converter when the host first builds it, after plugins load.
+    """
+
+
+# --- policy hooks (first result wins) ------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def choose_sla_policy(complaint: Complaint, policies: list[str], desk: Desk) -> str | None:
+    """Choose the SLA policy of a complaint instead of the configured selection rules.
+
+    :param complaint: the complaint being received or re-classified (labels already set).
+    :param policies: the names of the configured policies.
+    :param desk: the desk doing the work.
+    :returns: a policy name from ``policies``, or None to leave the choice to the
+        configuration. The first implementation returning a name wins.
+
+    Called at intake and after every change of labels or channel.
+    """
+
+
+@hookspec(firstresult=True)
+def route_complaint(complaint: Complaint, desk: Desk) -> Route | None:
+    """Decide where a complaint goes instead of the configured routing rules.
+
+    :param complaint: the complaint being routed (labels already set).
+    :param desk: the desk doing the work.
+    :returns: a :class:`~complaintkit.routing.Route`, or None to leave the decision to the
+        configured rules. The first implementation returning a route wins.
+
+    Called at intake (after classification) and by ``complaintkit route``.
     """
 
 
@@ -203,11 +252,57 @@ def complaint_closed(complaint: Complaint, desk: Desk) -> None:
     """
 
 
+@hookspec
+def complaint_sla_warning(
+    complaint: Complaint, target: str, deadline: datetime, desk: Desk
+) -> None:
+    """A complaint's SLA target is about to be missed (the policy's warning time has come).
+
+    :param complaint: the complaint as stored after the warning was recorded.
+    :param target: the target concerned: ``acknowledge``, ``respond`` or ``resolve``.
+    :param deadline: when the target is due.
+    :param desk: the desk (usually the sweep's) that recorded the warning.
+    :returns: ignored.
+
+    Called once per target and deadline, however often the sweep runs.
+    """
+
+
+@hookspec
+def complaint_sla_breached(
+    complaint: Complaint, target: str, deadline: datetime, desk: Desk
+) -> None:
+    """A complaint's SLA target was missed: its deadline passed before the target was met.
+
+    :param complaint: the complaint as stored after the breach was recorded (and, when the
+        escalation ladder says so, after its escalation).
+    :param target: the target missed: ``acknowledge``, ``respond`` or ``resolve``.
+    :param deadline: when the target was due.
+    :param desk: the desk (usually the sweep's) that recorded the breach.
+    :returns: ignored.
+
+    Called once per target and deadline, however often the sweep runs.
+    """
+
+
+@hookspec
+def complaint_recomplaint(complaint: Complaint, previous: Complaint, desk: Desk) -> None:
+    """A complaint was recognised as a repeat of an earlier one (复投诉).
+
+    :param complaint: the new complaint as stored, linked through ``parent`` and raised one
+        escalation level.
+    :param previous: the earlier complaint it repeats.
+    :param desk: the desk that received it.
+    :returns: ignored.
+    """
+
+
 CONTRIBUTION_HOOKS = (
     "register_classification_schemes",
     "register_storage_backends",
     "register_notification_channels",
     "register_reporters",
+    "register_business_calendars",
     "register_commands",
     "configure_converter",
 )
@@ -217,4 +312,8 @@ LIFECYCLE_HOOKS = (
     "complaint_transitioned",
     "complaint_escalated",
     "complaint_closed",
+    "complaint_sla_warning",
+    "complaint_sla_breached",
+    "complaint_recomplaint",
 )
+POLICY_HOOKS = ("choose_sla_policy", "route_complaint")
