@@ -560,6 +560,14 @@ def _at_or_before(name: str, bound: datetime) -> Callable[[Doc], bool]:
     return check
 
 
+def _complainant_is(wanted: str) -> Callable[[Doc], bool]:
+    def check(doc: Doc) -> bool:
+        who = doc.get("complainant") or {}
+        return wanted in (who.get("customer_id"), who.get("phone"), who.get("email"))
+
+    return check
+
+
 def document_matcher(flt: ComplaintFilter) -> Callable[[Doc], bool]:
     """A predicate on stored documents equivalent to ``flt.matches`` on the complaints."""
     checks: list[Callable[[Doc], bool]] = []
@@ -595,6 +603,8 @@ def document_matcher(flt: ComplaintFilter) -> Callable[[Doc], bool]:
     for name, bound in (("due_at", flt.due_by), ("alert_at", flt.alert_by)):
         if bound is not None:
             checks.append(_at_or_before(name, bound))
+    if flt.complainant is not None:
+        checks.append(_complainant_is(flt.complainant))
     if flt.text:
         needle = flt.text.lower()
         checks.append(

@@ -47,7 +47,9 @@ class ComplaintFilter:
     scheme in which the complaint must have no label yet; ``text`` is a case-insensitive
     substring of the title or text. ``due_by`` selects complaints with a ``due_at`` at or
     before that instant, ``alert_by`` those with an ``alert_at`` at or before it (the SLA
-    sweep's work list); complaints without one never match.
+    sweep's work list); complaints without one never match. ``complainant`` matches the
+    complainant's customer id, phone or e-mail exactly (finding earlier complaints of the same
+    person).
     """
 
     statuses: frozenset[Status] = frozenset()
@@ -65,6 +67,7 @@ class ComplaintFilter:
     references: frozenset[str] = frozenset()
     due_by: datetime | None = None
     alert_by: datetime | None = None
+    complainant: str | None = None
 
     def matches(self, c: Complaint) -> bool:
         """The reference semantics of the filter, for backends that filter in Python."""
@@ -97,6 +100,10 @@ class ComplaintFilter:
             return False
         if self.alert_by is not None and (c.alert_at is None or c.alert_at > self.alert_by):
             return False
+        if self.complainant is not None:
+            who = c.complainant
+            if self.complainant not in (who.customer_id, who.phone, who.email):
+                return False
         if self.text:
             needle = self.text.lower()
             if needle not in c.text.lower() and needle not in (c.title or "").lower():

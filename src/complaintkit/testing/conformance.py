@@ -150,6 +150,7 @@ def sample_complaints() -> list[Complaint]:
             status=Status.RECEIVED,
             department="logistics",
             product="P-1",
+            complainant=Party(name="Ann", customer_id="C-7", email="ann@example.com"),
             due_at=_at("2026-01-08", "10:00"),
             alert_at=_at("2026-01-08", "06:00"),
             sla_policy="standard",
@@ -181,6 +182,7 @@ def sample_complaints() -> list[Complaint]:
             department="service",
             assignee="bob",
             satisfaction=2,
+            complainant=Party(name="Ann", phone="+86 138 0000 0007", customer_id="C-7"),
         ),
         make_complaint(
             "S-04",
@@ -252,6 +254,7 @@ def sample_complaints() -> list[Complaint]:
             "S-10",
             received_at=_at("2026-03-03", "15:45"),
             text="Charged twice for one order.",
+            complainant=Party(email="C-7"),
             channel=Channel.WEB,
             labels=dict([logistics]),
             status=Status.IMPLEMENTING,
@@ -315,6 +318,10 @@ SAMPLE_FILTERS: dict[str, ComplaintFilter] = {
     "due-by": ComplaintFilter(due_by=_at("2026-01-08", "10:00")),
     "due-by-late": ComplaintFilter(due_by=_at("2026-12-31", "00:00")),
     "alert-by": ComplaintFilter(alert_by=_at("2026-01-08", "05:59")),
+    # S-01 and S-03 by customer id, S-10 by an e-mail that happens to equal it.
+    "complainant-id": ComplaintFilter(complainant="C-7"),
+    "complainant-phone": ComplaintFilter(complainant="+86 138 0000 0007"),
+    "complainant-email": ComplaintFilter(complainant="ann@example.com"),
     "alert-by-open": ComplaintFilter(alert_by=_at("2026-12-31", "00:00"), open_only=True),
 }
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from complaintkit.model import Channel, Complaint, EscalationLevel, Label, Status
+from complaintkit.model import Channel, Complaint, EscalationLevel, Label, Party, Status
 from complaintkit.serialization import make_converter
 from complaintkit.storage import ComplaintFilter, group_value
 from complaintkit.testing import make_complaint
@@ -75,6 +75,11 @@ def complaints(draw: st.DrawFn, reference: str | None = None) -> Complaint:
         assignee=draw(st.none() | names),
         product=draw(st.none() | names),
         due_at=draw(st.none() | times | near_times),
+        complainant=Party(
+            customer_id=draw(st.none() | st.just("C-1")),
+            email=draw(st.none() | st.just("a@b.c")),
+            phone=draw(st.none() | st.just("+1 555")),
+        ),
         alert_at=draw(st.none() | times | near_times),
     )
     return complaint
@@ -99,6 +104,7 @@ FILTER_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "open_only": st.booleans(),
     "references": st.frozensets(st.sampled_from(REFERENCES), min_size=1, max_size=3),
     "due_by": times | near_times,
+    "complainant": st.sampled_from(["C-1", "a@b.c", "+1 555"]),
     "alert_by": times | near_times,
 }
 
