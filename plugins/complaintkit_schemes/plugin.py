@@ -126,6 +126,11 @@ def configured_rule_sets(config: Config) -> list[tuple[RuleSet, str]]:
     """
     section = config.section("classification")
     where = f"{config.where} [classification]"
+    unknown_section_keys = sorted(set(section) - {"schemes", "rules"})
+    if unknown_section_keys:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown_section_keys)}; known: schemes, rules"
+        )
     chosen = BUILTIN_SCHEMES
     if "schemes" in section:
         names = _string_list(section["schemes"], f"{where} schemes")

@@ -236,6 +236,7 @@ def test_a_new_name_defines_a_new_scheme(tmp_path: Path) -> None:
             "unknown built-in scheme(s) 'mood'",
         ),
         ('[classification]\nschemes = "cause"\n', {}, "must be a list of scheme names"),
+        ('[classification]\nscheme = ["cause"]\n', {}, "unknown key(s) scheme; known: schemes"),
         ('[[classification.rules]]\npath = "x.toml"\n', {}, "unknown key(s) path"),
         ('[[classification.rules]]\nmode = "extend"\n', {}, "needs file ="),
         (
