@@ -10,6 +10,7 @@ import codecs
 import csv
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, Final, TypeAlias
@@ -98,6 +99,19 @@ def _encoding_message(path: Path, encoding: str, exc: UnicodeDecodeError) -> str
         else ""
     )
     return f"{path} is not valid {encoding} ({exc.reason} near byte {exc.start}){hint}"
+
+
+@contextmanager
+def _closing_on_error(close: Callable[[], None], path: Path, encoding: str) -> Iterator[None]:
+    """Run ``close`` when reading the header fails; a decoding error becomes a ConfigError."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        close()
+        raise ConfigError(_encoding_message(path, encoding, exc)) from None
+    except BaseException:
+        close()
+        raise
 
 
 _Record: TypeAlias = tuple[int, "_Builder", Sequence[Any], dict[str, Any] | None]
@@ -192,7 +206,7 @@ def _open_csv(ctx: _Context, fmt: str, encoding: str) -> _Opened:
     head = _check_encoding(ctx.path, encoding)
     _raise_field_limit()
     handle = ctx.path.open("r", encoding=encoding, newline="")
-    try:
+    with _closing_on_error(handle.close, ctx.path, encoding):
         delimiter = _csv_delimiter(fmt, head.lstrip("\ufeff"))
         # strict: a quote left open or a stray quote is reported for its record, where the
         # lenient reader would silently glue the rest of the file into one value.
@@ -206,12 +220,6 @@ def _open_csv(ctx: _Context, fmt: str, encoding: str) -> _Opened:
             raise ConfigError(f"{ctx.source}: the file is empty (no header row)")
         header = _clean_header(header_row)
         builder = ctx.builder(header)
-    except UnicodeDecodeError as exc:
-        handle.close()
-        raise ConfigError(_encoding_message(ctx.path, encoding, exc)) from None
-    except BaseException:
-        handle.close()
-        raise
     width = len(header)
 
     def records() -> Iterator[_Record]:
@@ -266,7 +274,7 @@ def _open_jsonl(ctx: _Context, encoding: str) -> _Opened:
     lines = enumerate(handle, 1)
     first: tuple[int, dict[str, Any]] | None = None
     pending: list[tuple[int, str]] = []
-    try:
+    with _closing_on_error(handle.close, ctx.path, encoding):
         for number, line in lines:
             if not line.strip():
                 continue
@@ -281,12 +289,6 @@ def _open_jsonl(ctx: _Context, encoding: str) -> _Opened:
         keys = list(first[1]) if first else []
         header = _clean_header(keys)
         builder = _first_builder(ctx, header, found=first is not None)
-    except UnicodeDecodeError as exc:
-        handle.close()
-        raise ConfigError(_encoding_message(ctx.path, encoding, exc)) from None
-    except BaseException:
-        handle.close()
-        raise
     builders = _BuilderCache(ctx, tuple(keys), builder)
 
     def records() -> Iterator[_Record]:
