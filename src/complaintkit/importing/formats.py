@@ -1,0 +1,461 @@
+"""The file formats: detection, encodings, and the CSV/TSV, JSON Lines, JSON and XLSX openers.
+
+Each opener reads the header, settles the mapping and yields records as
+(line, builder, row, record); what the records become is up to :mod:`.reader`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any, Final, TypeAlias
+
+import orjson
+
+from ..errors import ConfigError
+from .builder import _Builder, _choose_mapping, _clean_header, _text
+from .mapping import ColumnMapping
+
+FORMATS: Final[tuple[str, ...]] = ("csv", "tsv", "json", "jsonl", "xlsx")
+"""The file formats :func:`read_complaints` reads."""
+
+_EXTENSIONS: Final = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+}
+_SNIFF_BYTES: Final = 1 << 16
+
+
+# --- formats ---------------------------------------------------------------------------------
+
+
+def detect_format(path: str | Path) -> str:
+    """The format of ``path`` from its extension (``.txt`` is sniffed): one of :data:`FORMATS`.
+
+    An unknown extension raises ConfigError suggesting ``--format``.
+    """
+    file = Path(path)
+    suffix = file.suffix.lower()
+    if suffix in _EXTENSIONS:
+        return _EXTENSIONS[suffix]
+    if suffix == ".xls":
+        raise ConfigError(
+            f"{file}: the old Excel .xls format is not supported; save it as .xlsx or CSV"
+        )
+    if suffix == ".txt":
+        try:
+            with file.open("rb") as handle:
+                head = handle.read(_SNIFF_BYTES)
+        except OSError as exc:
+            raise ConfigError(f"{file} cannot be read: {exc}") from None
+        text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+        if text.startswith("["):
+            return "json"
+        if text.startswith("{"):
+            return "jsonl"
+        first_line = text.split("\n", 1)[0]
+        return "tsv" if "\t" in first_line else "csv"
+    raise ConfigError(
+        f"{file}: cannot tell the format from the extension {suffix or '(none)'!r}; "
+        f"use --format {'|'.join(FORMATS)}"
+    )
+
+
+def _check_encoding(path: Path, encoding: str) -> str:
+    """Decode the start of the file now, so a wrong encoding fails before anything is imported."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_SNIFF_BYTES)
+    except FileNotFoundError:
+        raise ConfigError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"{path} cannot be read: {exc}") from None
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+    except LookupError:
+        raise ConfigError(f"unknown encoding {encoding!r} (use e.g. utf-8, gbk, gb18030)") from None
+    try:
+        # final=False: the 64 KiB cut may fall inside a multi-byte character.
+        return str(decoder.decode(head, final=False))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(_encoding_message(path, encoding, exc)) from None
+
+
+def _encoding_message(path: Path, encoding: str, exc: UnicodeDecodeError) -> str:
+    hint = (
+        "; a file saved by Excel on Chinese Windows is usually GBK: try --encoding gb18030"
+        if encoding.lower().replace("_", "-") in {"utf-8", "utf-8-sig", "utf8"}
+        else ""
+    )
+    return f"{path} is not valid {encoding} ({exc.reason} near byte {exc.start}){hint}"
+
+
+@contextmanager
+def _closing_on_error(close: Callable[[], None], path: Path, encoding: str) -> Iterator[None]:
+    """Run ``close`` when reading the header fails; a decoding error becomes a ConfigError."""
+    try:
+        yield
+    except UnicodeDecodeError as exc:
+        close()
+        raise ConfigError(_encoding_message(path, encoding, exc)) from None
+    except BaseException:
+        close()
+        raise
+
+
+_Record: TypeAlias = tuple[int, "_Builder", Sequence[Any], dict[str, Any] | None]
+_Reject: TypeAlias = Callable[[int, str | None, str, dict[str, Any]], None]
+
+
+class _Opened:
+    """An open source: its header, the builder for it, and its records as (line, builder, row)."""
+
+    def __init__(
+        self,
+        header: list[str],
+        records: Iterator[_Record],
+        close: Callable[[], None],
+    ) -> None:
+        self.header = header
+        self.records = records
+        self._close: Callable[[], None] | None = close
+
+    def close(self) -> None:
+        """Release the file once; later calls do nothing."""
+        close, self._close = self._close, None
+        if close is not None:
+            close()
+
+
+def _csv_delimiter(fmt: str, head: str) -> str:
+    if fmt == "tsv":
+        return "\t"
+    first_line = head.split("\n", 1)[0]
+    # Excel in many European locales writes ";"; a header holding no comma tells us so.
+    if "," not in first_line:
+        if ";" in first_line:
+            return ";"
+        if "\t" in first_line:
+            return "\t"
+    return ","
+
+
+def _csv_problem(exc: csv.Error, delimiter: str) -> str:
+    """A reader error as a reason a person can act on."""
+    message = str(exc)
+    if "unexpected end of data" in message:
+        return (
+            "a quoted value that starts in this record is never closed (the file ends inside "
+            'it); close the quote, and double any quote inside a value ("")'
+        )
+    if "expected after" in message:
+        return (
+            f"a quote closes in the middle of a value (expected {delimiter!r} after it); "
+            'quote the whole value and double the quotes inside it ("")'
+        )
+    return f"unreadable CSV: {message}"
+
+
+def _raise_field_limit() -> None:
+    # Long complaint narratives can exceed csv's default 128 KiB per field; a limit still
+    # stands so that an unclosed quote fails instead of swallowing the whole file.
+    if csv.field_size_limit() < 1 << 24:
+        csv.field_size_limit(1 << 24)
+
+
+class _Context:
+    """What every format reader needs: the mapping choice, where we are, how to reject."""
+
+    def __init__(
+        self,
+        path: Path,
+        source: str,
+        mapping: ColumnMapping | None,
+        tz: tzinfo,
+        reject: _Reject,
+    ) -> None:
+        self.path = path
+        self.source = source
+        self.mapping = mapping
+        self.tz = tz
+        self.reject = reject
+        self.now = datetime.now(tz)
+        self.chosen: ColumnMapping | None = mapping
+
+    def builder(self, header: Sequence[str], *, strict: bool = True) -> _Builder:
+        """The builder for ``header``; the first call also settles which mapping is used."""
+        if self.chosen is None:
+            self.chosen = _choose_mapping(header, self.source)
+        return _Builder(
+            self.chosen, header, tz=self.tz, now=self.now, strict=strict, where=self.source
+        )
+
+
+def _open_csv(ctx: _Context, fmt: str, encoding: str) -> _Opened:
+    head = _check_encoding(ctx.path, encoding)
+    _raise_field_limit()
+    handle = ctx.path.open("r", encoding=encoding, newline="")
+    with _closing_on_error(handle.close, ctx.path, encoding):
+        delimiter = _csv_delimiter(fmt, head.lstrip("\ufeff"))
+        # strict: a quote left open or a stray quote is reported for its record, where the
+        # lenient reader would silently glue the rest of the file into one value.
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        header_row: list[str] | None = None
+        for candidate in reader:
+            if any(cell.strip() for cell in candidate):
+                header_row = candidate
+                break
+        if header_row is None:
+            raise ConfigError(f"{ctx.source}: the file is empty (no header row)")
+        header = _clean_header(header_row)
+        builder = ctx.builder(header)
+    width = len(header)
+
+    def records() -> Iterator[_Record]:
+        previous = reader.line_num
+        failed_at = -1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError as exc:
+                raise ConfigError(_encoding_message(ctx.path, encoding, exc)) from None
+            except csv.Error as exc:
+                start = previous + 1
+                if reader.line_num == failed_at:  # the reader cannot get past this point
+                    raise ConfigError(f"{ctx.source}, line {start}: {exc}") from None
+                failed_at = reader.line_num
+                previous = reader.line_num
+                ctx.reject(start, None, _csv_problem(exc, delimiter), {})
+                continue
+            start = previous + 1
+            previous = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue  # a blank line (or a row of empty cells) is not a record
+            if len(row) != width:
+                raw: dict[str, Any] = dict(zip(header, row, strict=False))
+                if len(row) > width:
+                    raw["_extra"] = row[width:]
+                span = previous - start + 1
+                hint = (
+                    f"; it runs over {span} lines: probably a misplaced quote"
+                    if span > 3
+                    else "; a stray delimiter or an unquoted value containing one?"
+                    if len(row) > width
+                    else ""
+                )
+                ctx.reject(
+                    start,
+                    None,
+                    f"the record has {len(row)} values but the header has {width} columns{hint}",
+                    raw,
+                )
+                continue
+            yield start, builder, row, None
+
+    return _Opened(header, records(), handle.close)
+
+
+def _open_jsonl(ctx: _Context, encoding: str) -> _Opened:
+    _check_encoding(ctx.path, encoding)
+    handle = ctx.path.open("r", encoding=encoding, newline="")
+    lines = enumerate(handle, 1)
+    first: tuple[int, dict[str, Any]] | None = None
+    pending: list[tuple[int, str]] = []
+    with _closing_on_error(handle.close, ctx.path, encoding):
+        for number, line in lines:
+            if not line.strip():
+                continue
+            pending.append((number, line))
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(value, dict):
+                first = (number, value)
+                break
+        keys = list(first[1]) if first else []
+        header = _clean_header(keys)
+        builder = _first_builder(ctx, header, found=first is not None)
+    builders = _BuilderCache(ctx, tuple(keys), builder)
+
+    def records() -> Iterator[_Record]:
+        def parsed(number: int, line: str) -> Iterator[_Record]:
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                # orjson counts lines within the one line it was given: keep only the column.
+                detail = re.sub(r"line \d+ column (\d+) \(char \d+\)", r"column \1", str(exc))
+                raw_line = {"_line": line.rstrip("\r\n")}
+                ctx.reject(number, None, f"not valid JSON: {detail}", raw_line)
+                return
+            if not isinstance(value, dict):
+                ctx.reject(
+                    number,
+                    None,
+                    f"expected a JSON object, got {_json_kind(value)}",
+                    {"_value": value},
+                )
+                return
+            if not value:
+                return  # {} carries nothing: like a blank line
+            yield number, builders.get(value), list(value.values()), value
+
+        for number, line in pending:
+            yield from parsed(number, line)
+        try:
+            for number, line in lines:
+                if line.strip():
+                    yield from parsed(number, line)
+        except UnicodeDecodeError as exc:
+            raise ConfigError(_encoding_message(ctx.path, encoding, exc)) from None
+
+    return _Opened(header, records(), handle.close)
+
+
+def _json_kind(value: Any) -> str:
+    return {list: "an array", str: "a string", int: "a number", float: "a number"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+def _first_builder(ctx: _Context, header: list[str], *, found: bool) -> _Builder:
+    """The builder for the first JSON record; without any record there is nothing to check."""
+    if found:
+        return ctx.builder(header)
+    # No object at all (an empty file, or only bad lines that will each be rejected): the
+    # header cannot fit or misfit anything, so use the given mapping or the native one.
+    ctx.chosen = ctx.chosen or ColumnMapping.native()
+    return ctx.builder(header, strict=False)
+
+
+class _BuilderCache:
+    """One builder per distinct set of keys (JSON records need not all have the same keys)."""
+
+    def __init__(self, ctx: _Context, keys: tuple[str, ...], first: _Builder) -> None:
+        self.ctx = ctx
+        self.builders: dict[tuple[str, ...], _Builder] = {keys: first}
+
+    def get(self, record: Mapping[str, Any]) -> _Builder:
+        keys = tuple(record)
+        found = self.builders.get(keys)
+        if found is None:
+            # Later key sets bind leniently: a record lacking the text key is a rejected
+            # record, not a reason to stop the whole import.
+            found = self.ctx.builder(_clean_header(keys), strict=False)
+            if len(self.builders) < 1000:
+                self.builders[keys] = found
+        return found
+
+
+def _open_json(ctx: _Context, encoding: str) -> _Opened:
+    try:
+        data = ctx.path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{ctx.path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"{ctx.path} cannot be read: {exc}") from None
+    try:
+        if encoding.lower().replace("_", "-") in {"utf-8", "utf-8-sig", "utf8"}:
+            document = orjson.loads(data.removeprefix(codecs.BOM_UTF8))
+        else:
+            document = orjson.loads(data.decode(encoding))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(_encoding_message(ctx.path, encoding, exc)) from None
+    except orjson.JSONDecodeError as exc:
+        hint = (
+            "; it looks like JSON Lines (one object per line): use --format jsonl"
+            if "trailing" in str(exc).lower() or data.lstrip().startswith(b"{")
+            else ""
+        )
+        raise ConfigError(f"{ctx.source}: not valid JSON: {exc}{hint}") from None
+    if not isinstance(document, list):
+        raise ConfigError(
+            f"{ctx.source}: expected a JSON array of objects, got {_json_kind(document)}"
+            + ("; for one object per line use --format jsonl" if isinstance(document, dict) else "")
+        )
+    first = next((item for item in document if isinstance(item, dict) and item), None)
+    keys = list(first) if first else []
+    header = _clean_header(keys)
+    builders = _BuilderCache(ctx, tuple(keys), _first_builder(ctx, header, found=first is not None))
+
+    def records() -> Iterator[_Record]:
+        for number, item in enumerate(document, 1):
+            if not isinstance(item, dict):
+                ctx.reject(
+                    number,
+                    None,
+                    f"expected a JSON object, got {_json_kind(item)}",
+                    {"_value": item},
+                )
+                continue
+            if item:
+                yield number, builders.get(item), list(item.values()), item
+
+    return _Opened(header, records(), lambda: None)
+
+
+def _open_xlsx(ctx: _Context) -> _Opened:
+    try:
+        from openpyxl import load_workbook
+    except ImportError:
+        raise ConfigError(
+            "reading .xlsx files needs openpyxl, a dependency of complaintkit: pip install openpyxl"
+        ) from None
+    try:
+        workbook = load_workbook(ctx.path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise ConfigError(f"{ctx.path} does not exist") from None
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises zipfile, KeyError, ValueError …
+        raise ConfigError(f"{ctx.source} is not a readable .xlsx file: {exc}") from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = enumerate(sheet.iter_rows(values_only=True), 1)
+        header_row: tuple[Any, ...] | None = None
+        for _number, candidate in rows:
+            if any(_text(cell) for cell in candidate):
+                header_row = candidate
+                break
+        if header_row is None:
+            raise ConfigError(f"{ctx.source}: the first worksheet is empty (no header row)")
+        # Trailing empty header cells are formatting, not columns.
+        cells = list(header_row)
+        while cells and not _text(cells[-1]):
+            cells.pop()
+        header = _clean_header(cells)
+        builder = ctx.builder(header)
+    except BaseException:
+        workbook.close()
+        raise
+    width = len(header)
+
+    def records() -> Iterator[_Record]:
+        for number, row in rows:
+            values = list(row)
+            if len(values) < width:
+                values.extend([None] * (width - len(values)))  # read-only mode trims rows
+            extra = values[width:]
+            if not any(_text(cell) for cell in values):
+                continue
+            if any(_text(cell) for cell in extra):
+                raw = dict(zip(header, values, strict=False))
+                raw["_extra"] = extra
+                ctx.reject(
+                    number, None, f"the row has values beyond the {width} header columns", raw
+                )
+                continue
+            yield number, builder, values[:width], None
+
+    return _Opened(header, records(), workbook.close)

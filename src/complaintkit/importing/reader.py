@@ -1,0 +1,217 @@
+"""The reader: :func:`read_complaints`, the :class:`ComplaintReader` stream, rejected rows
+and :func:`count_records`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import tzinfo
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import attrs
+
+from ..errors import ConfigError
+from ..model import Complaint
+from .builder import _pick
+from .documents import _from_document, _is_document
+from .formats import (
+    FORMATS,
+    _Context,
+    _open_csv,
+    _open_json,
+    _open_jsonl,
+    _open_xlsx,
+    _Opened,
+    _Reject,
+    detect_format,
+)
+from .mapping import ColumnMapping
+
+# --- rejected rows ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class RejectedRow:
+    """A record that could not become a complaint, with everything needed to fix it.
+
+    ``line`` is the 1-based physical line where the record starts (CSV, TSV, JSON Lines), the
+    worksheet row (XLSX) or the item number (JSON array); ``unit`` says which of the three.
+    ``field`` is our field name (or the source column) that was wrong, None when the record as a
+    whole is bad. ``raw`` is the record as read, so nothing is lost.
+    """
+
+    source: str
+    line: int
+    field: str | None
+    reason: str
+    raw: dict[str, Any]
+    unit: str = "line"
+
+    def __str__(self) -> str:
+        where = f"{self.source}, {self.unit} {self.line}"
+        if self.field is None:
+            return f"{where}: {self.reason}"
+        return f"{where}, field {self.field}: {self.reason}"
+
+
+# --- the reader ------------------------------------------------------------------------------
+
+
+class ComplaintReader(Iterator[Complaint]):
+    """The lazy stream :func:`read_complaints` returns; also a context manager.
+
+    ``mapping`` is the mapping in use (the detected one when none was given), ``fmt`` the
+    format and ``columns`` the header as read. Iterating to the end closes the file; call
+    :meth:`close` (or use ``with``) when stopping early.
+    """
+
+    def __init__(
+        self, opened: _Opened, records: Iterator[Complaint], mapping: ColumnMapping, fmt: str
+    ) -> None:
+        self._opened = opened
+        self._records = records
+        self.mapping = mapping
+        self.fmt = fmt
+        self.columns: tuple[str, ...] = tuple(opened.header)
+
+    def __iter__(self) -> ComplaintReader:
+        return self
+
+    def __next__(self) -> Complaint:
+        try:
+            return next(self._records)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Release the file (safe to call more than once)."""
+        close = getattr(self._records, "close", None)
+        if close is not None:
+            close()
+        self._opened.close()
+        self._records = iter(())
+
+    def __enter__(self) -> ComplaintReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def read_complaints(
+    path: str | Path,
+    *,
+    mapping: ColumnMapping | None = None,
+    fmt: str | None = None,
+    tz: tzinfo,
+    on_reject: Callable[[RejectedRow], None],
+    encoding: str = "utf-8-sig",
+) -> ComplaintReader:
+    """Stream the complaints in ``path``; every bad record goes to ``on_reject``.
+
+    ``mapping`` None means: our native layout if the header fits, else the preset
+    :func:`detect_preset` recognises, else ConfigError listing the columns found and the fields
+    that could not be filled. ``fmt`` None means :func:`detect_format`. Dates without a time
+    zone are taken in ``tz``. The file is opened and its header checked now (so a misfit fails
+    before anything is imported); records are read as the result is iterated.
+    """
+    file = Path(path)
+    source = str(path)
+    chosen_format = fmt or detect_format(file)
+    if chosen_format not in FORMATS:
+        raise ConfigError(f"unknown format {chosen_format!r}; formats: {', '.join(FORMATS)}")
+    unit = {"json": "item", "xlsx": "row"}.get(chosen_format, "line")
+
+    def reject(line: int, field: str | None, reason: str, raw: dict[str, Any]) -> None:
+        on_reject(RejectedRow(source, line, field, reason, raw, unit))
+
+    ctx = _Context(file, source, mapping, tz, reject)
+    if not file.exists():
+        raise ConfigError(f"{file} does not exist")
+    if chosen_format in ("csv", "tsv"):
+        opened = _open_csv(ctx, chosen_format, encoding)
+    elif chosen_format == "jsonl":
+        opened = _open_jsonl(ctx, encoding)
+    elif chosen_format == "json":
+        opened = _open_json(ctx, encoding)
+    else:
+        opened = _open_xlsx(ctx)
+    assert ctx.chosen is not None  # set by the first builder
+    return ComplaintReader(opened, _complaints(opened, reject), ctx.chosen, chosen_format)
+
+
+def _complaints(opened: _Opened, reject: _Reject) -> Iterator[Complaint]:
+    seen: dict[str, int] = {}
+    try:
+        for line, builder, row, record in opened.records:
+            built = (
+                _from_document(record)
+                if record is not None and _is_document(record)
+                else builder.build(row)
+            )
+            if isinstance(built, Complaint):
+                first = seen.setdefault(built.reference, line)
+                if first == line:
+                    yield built
+                    continue
+                has_id = bool(builder.reference and _pick(row, builder.reference))
+                what = "reference" if has_id else "the same content, fingerprint"
+                problems: list[tuple[str | None, str]] = [
+                    ("reference", f"duplicate of line {first} (both have {what} {built.reference})")
+                ]
+            else:
+                problems = built
+            raw = record if record is not None else dict(zip(builder.header, row, strict=False))
+            field, reason = problems[0]
+            if len(problems) > 1:
+                reason += "".join(
+                    f"; also {'field ' + f if f else 'the record'}: {r}" for f, r in problems[1:]
+                )
+            reject(line, field, reason, raw)
+    finally:
+        opened.close()
+
+
+def count_records(path: str | Path, fmt: str | None = None) -> int | None:
+    """A cheap estimate of the number of records, for a progress bar; None when not cheap.
+
+    CSV/TSV count lines (minus the header; a quoted field spanning lines makes it an
+    overestimate), JSON Lines count lines, XLSX reads the sheet's declared size; a JSON array
+    would have to be parsed, so it gives None.
+    """
+    file = Path(path)
+    chosen = fmt or detect_format(file)
+    if chosen in ("csv", "tsv", "jsonl"):
+        lines = 0
+        last = b"\n"
+        try:
+            with file.open("rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    lines += chunk.count(b"\n")
+                    last = chunk[-1:]
+        except OSError:
+            return None
+        if last != b"\n":
+            lines += 1
+        return max(0, lines - 1) if chosen != "jsonl" else lines
+    if chosen == "xlsx":
+        try:
+            from openpyxl import load_workbook
+
+            workbook = load_workbook(file, read_only=True)
+            try:
+                rows = workbook.worksheets[0].max_row
+            finally:
+                workbook.close()
+        except Exception:  # noqa: BLE001 - a progress bar is not worth an error
+            return None
+        return max(0, rows - 1) if isinstance(rows, int) else None
+    return None
