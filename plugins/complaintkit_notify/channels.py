@@ -143,7 +143,8 @@ class EmailChannel:
 
     Options: ``host``, ``port`` (25/587/465 by security), ``security`` (none, starttls, ssl),
     ``username``, ``password``/``password_env``, ``from``, ``reply_to``, ``timeout``,
-    ``verify`` (check the server certificate, default true).
+    ``verify`` (check the server certificate, default true), ``ca_file`` (trust this CA or
+    self-signed certificate in addition to the system's).
     """
 
     address_kind = "email"
@@ -164,6 +165,7 @@ class EmailChannel:
                 "reply_to",
                 "timeout",
                 "verify",
+                "ca_file",
             ),
         )
         self.name = name
@@ -186,10 +188,15 @@ class EmailChannel:
         self.reply_to = _opt(where, table, "reply_to", str, None)
         self.timeout = _timeout(where, table)
         self.verify = _opt(where, table, "verify", bool, True)
+        self.ca_file = _opt(where, table, "ca_file", str, None)
+        if self.ca_file is not None and not Path(self.ca_file).is_file():
+            raise ConfigError(f"{where} ca_file: {self.ca_file} is not a file")
         self.description = f"e-mail through {self.host}:{self.port} ({self.security})"
 
     def _context(self) -> ssl.SSLContext:
         context = ssl.create_default_context()
+        if self.ca_file is not None:
+            context.load_verify_locations(self.ca_file)
         if not self.verify:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
