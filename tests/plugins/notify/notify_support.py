@@ -192,6 +192,8 @@ class HttpServer:
         self.requests: list[Received] = []
         self.replies: list[Reply] = []
         self.default = Reply()
+        #: when set, a request it refuses is answered 401 (e.g. a bad signature)
+        self.check: Callable[[Received], bool] | None = None
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -199,9 +201,10 @@ class HttpServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 reply = outer.replies.pop(0) if outer.replies else outer.default
-                outer.requests.append(
-                    Received(self.command, self.path, dict(self.headers.items()), body)
-                )
+                received = Received(self.command, self.path, dict(self.headers.items()), body)
+                outer.requests.append(received)
+                if outer.check is not None and not outer.check(received):
+                    reply = Reply(401, b'{"error": "bad signature"}')
                 if reply.delay:
                     time.sleep(reply.delay)
                 try:
