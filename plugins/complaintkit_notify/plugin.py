@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from complaintkit import Complaint, Config, Desk, Event, Label, NotificationChannel, hookimpl
+from complaintkit import Complaint, Config, ConfigError, Desk, Event, Label, NotificationChannel, hookimpl
 
 if TYPE_CHECKING:
     from complaintkit import PluginHost
@@ -50,10 +50,27 @@ def register_notification_channels(
     from .channels import build_channel
     from .settings import load_settings
 
+    from .templates import TemplateSet
+
     settings = load_settings(config)
-    for name, table in settings.channels.items():
-        if table["type"] != "plugin":
-            register(build_channel(name, table, config))
+    channels = [
+        build_channel(name, table, config)
+        for name, table in settings.channels.items()
+        if table["type"] != "plugin"
+    ]
+    templates = TemplateSet(settings.templates_dir)
+    types = settings.channel_types
+    for rule in settings.rules:
+        for channel in rule.channels:
+            if templates.find(rule.template, types[channel], rule.lang) is None:
+                folders = " or ".join(str(folder / rule.lang) for folder in templates.dirs)
+                raise ConfigError(
+                    f"{config.where}: [[notifications.rules]] {rule.name!r} template: no "
+                    f"{rule.template}.{types[channel]}.txt or {rule.template}.txt in {folders}"
+                )
+            templates.get(rule.template, rule.event, types[channel], rule.lang)
+    for channel in channels:
+        register(channel)
 
 
 def _notify(desk: Desk, event: str, complaint: Complaint, **details: Any) -> None:
