@@ -280,6 +280,11 @@ def _http(request: urllib.request.Request, timeout: float, what: str) -> tuple[i
         raise DeliveryError(f"{what}: {type(reason).__name__}: {reason}", permanent=False) from None
 
 
+def header_key(key: str) -> str:
+    """The outbox key as an HTTP header value: percent-encoded UTF-8 when it is not ASCII."""
+    return urllib.parse.quote(key, safe=":@.<>+-_~!$&'()*,;=/")
+
+
 def webhook_body(message: OutboxMessage) -> bytes:
     """The versioned JSON body: the stored payload plus the rendered message and its key."""
     body = {
@@ -344,7 +349,7 @@ class WebhookChannel:
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "complaintkit-notify/1",
             "X-Complaintkit-Event": message.event,
-            "Idempotency-Key": message.key,
+            "Idempotency-Key": header_key(message.key),
             "X-Complaintkit-Timestamp": timestamp,
         }
         if self.secret is not None:
@@ -425,7 +430,10 @@ class SmsChannel:
             message.reference or "",
         )
         values = {key: value.format_map(fields) for key, value in self.params.items()}
-        headers = {"User-Agent": "complaintkit-notify/1", "Idempotency-Key": message.key}
+        headers = {
+            "User-Agent": "complaintkit-notify/1",
+            "Idempotency-Key": header_key(message.key),
+        }
         if self.username is not None:
             raw = f"{self.username}:{self.password or ''}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(raw).decode("ascii")

@@ -15,7 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from complaintkit import Complaint, Config, ConfigError, Desk, Event, Label, NotificationChannel, hookimpl
+from complaintkit import (
+    Complaint,
+    Config,
+    ConfigError,
+    Desk,
+    Event,
+    Label,
+    NotificationChannel,
+    hookimpl,
+)
 
 if TYPE_CHECKING:
     from complaintkit import PluginHost
