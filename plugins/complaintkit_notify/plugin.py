@@ -58,7 +58,6 @@ def register_notification_channels(
         return
     from .channels import build_channel
     from .settings import load_settings
-
     from .templates import TemplateSet
 
     settings = load_settings(config)

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures imported from notify_support are parameters here
 """E-mail through a real SMTP server (aiosmtpd on loopback), including the fault cases."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from notify_support import Project, SmtpServer
+from notify_support import Project, SmtpServer, certificate, project, smtp  # noqa: F401 - fixtures
 
 from complaintkit import Party
 from complaintkit.outbox import MessageStatus

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures imported from notify_support are parameters here
 """Webhook, SMS gateway and DingTalk robot against a real HTTP server on loopback."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 
-from notify_support import HttpServer, Project, Received, Reply
+from notify_support import HttpServer, Project, Received, Reply, http, project  # noqa: F401 - fixtures
 
 from complaintkit import Party
 from complaintkit.outbox import MessageStatus

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures imported from notify_support are parameters here
 """The commands, as a new user runs them: import, outbox list/drain/retry, notify preview."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from notify_support import HttpServer, SmtpServer
+from notify_support import HttpServer, SmtpServer, http, smtp  # noqa: F401 - fixtures
 
 from complaintkit_cli.main import cli
 

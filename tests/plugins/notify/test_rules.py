@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures imported from notify_support are parameters here
 """Rules: which event notifies whom through which channel, checked when configuration loads."""
 
 from __future__ import annotations
@@ -7,7 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from notify_support import Project
+from notify_support import (
+    Project,
+    project,  # noqa: F401 - fixtures
+)
 
 from complaintkit import Channel, ConfigError, Desk, EscalationLevel, Party
 from complaintkit.outbox import MessageStatus, OutboxMessage
