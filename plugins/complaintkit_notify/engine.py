@@ -39,6 +39,8 @@ from .templates import TemplateSet
 __all__ = ["DrainResult", "Notifier", "drain", "occurrence"]
 
 PAYLOAD_VERSION = 1
+#: Channel types whose messages carry the complaint as data (the versioned webhook payload).
+STRUCTURED = frozenset({"webhook", "plugin"})
 EVENT_NAMES = {
     "received": ("Complaint received", "投诉已受理"),
     "acknowledged": ("Complaint acknowledged", "投诉已确认"),
@@ -297,14 +299,21 @@ class Notifier:
             lang = rule.lang
             data = complaint_data(self.host, complaint, lang)
             extra = localised(details, lang)
-            payload = {
-                "version": PAYLOAD_VERSION,
-                "event": event,
-                "rule": rule.name,
-                "complaint": complaint_data(self.host, complaint, "en"),
-                "details": dict(details),
-            }
+            base = {"version": PAYLOAD_VERSION, "event": event, "rule": rule.name}
+            full: dict[str, Any] | None = None
             for channel in rule.channels:
+                # Only receivers of structured data (webhooks, plugin channels) get the whole
+                # complaint; the others need the text alone, and smaller rows queue faster.
+                if self.channel_type(channel) in STRUCTURED:
+                    if full is None:
+                        full = {
+                            **base,
+                            "complaint": complaint_data(self.host, complaint, "en"),
+                            "details": dict(details),
+                        }
+                    payload = full
+                else:
+                    payload = base
                 template = self.templates.get(
                     rule.template, event, self.channel_type(channel), lang
                 )
