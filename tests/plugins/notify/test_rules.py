@@ -412,3 +412,30 @@ def test_misspelt_template_variable_names_file_and_line(
     (folder / "received.email.txt").write_text("{{ complaint.text | shout }}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"received.email.txt:1: .*shout"):
         project(text)
+
+
+def test_the_example_configuration_loads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from complaintkit import load_config, make_host
+
+    example = Path(__file__).parents[3] / "examples" / "notifications.toml"
+    for name in ("CK_SMTP_PASSWORD", "CK_SMS_TOKEN", "CK_WEBHOOK_SECRET", "CK_DINGTALK_SECRET"):
+        monkeypatch.setenv(name, "secret")
+    config = load_config(example, store=f"tinydb://{tmp_path}/c.json", env={})
+    host = make_host(config, env={})
+    assert set(host.channels()) == {"mail", "sms", "crm", "robot", "audit"}
+    store = host.open_store()
+    try:
+        desk = Desk(host, store)
+        desk.intake(complaint(assignee="li.na"), classify=False)  # type: ignore[arg-type]
+        desk.transition("CK-1", "acknowledge")
+        from complaintkit.outbox import outbox_of
+
+        recipients = {(m.channel, m.recipient) for m in outbox_of(store).messages()}
+        assert ("mail", "ming@example.cn") in recipients
+        assert ("crm", "物流部") in recipients
+        assert ("mail", "li.na@example.cn") in recipients
+    finally:
+        store.close()
+    monkeypatch.delenv("CK_SMTP_PASSWORD")
+    with pytest.raises(ConfigError, match="password_env: environment variable CK_SMTP_PASSWORD"):
+        make_host(config, env={}).channels()
