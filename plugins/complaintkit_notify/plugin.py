@@ -13,21 +13,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import click
-
-from complaintkit import (
-    Complaint,
-    Config,
-    ConfigError,
-    Desk,
-    Event,
-    Label,
-    NotificationChannel,
-    hookimpl,
-)
+from complaintkit import ConfigError, hookimpl
 
 if TYPE_CHECKING:
-    from complaintkit import PluginHost
+    import click
+
+    from complaintkit import Complaint, Config, Desk, Event, Label, NotificationChannel, PluginHost
 
     from .engine import Notifier
 
