@@ -12,11 +12,12 @@ from click.testing import CliRunner
 
 from complaintkit import (
     ComplaintFilter,
+    DeliveryResult,
     Desk,
     DuplicateNameError,
     EscalationLevel,
     Names,
-    Notification,
+    NotificationChannel,
     PluginHost,
     Report,
     ReportContext,
@@ -116,25 +117,39 @@ def test_hook_register_storage_backends(ck_host: PluginHost, tmp_path: Path) -> 
 
 
 def test_hook_register_notification_channels(ck_host: PluginHost) -> None:
-    sent: list[Notification] = []
+    from complaintkit.outbox import OutboxMessage
+    from complaintkit.testing import FIXED_TIME
 
-    class Outbox:
+    sent: list[OutboxMessage] = []
+
+    class Memory:
         name = "memory"
         description = "keeps messages in a list"
+        address_kind = "email"
 
-        def send(self, notification: Notification) -> None:
-            sent.append(notification)
+        def send(self, message: OutboxMessage) -> DeliveryResult:
+            sent.append(message)
+            return DeliveryResult("kept")
 
     class Plugin:
         @hookimpl
         def register_notification_channels(self, register: Any, config: Any) -> None:
             assert config is ck_host.config
-            register(Outbox())
+            register(Memory())
 
     ck_host.register(Plugin(), "outbox")
     channel = ck_host.channels()["memory"]
-    channel.send(Notification("received", "CK-1", "a@example.com", "We got it", "…"))
-    assert [n.reference for n in sent] == ["CK-1"]
+    assert isinstance(channel, NotificationChannel)
+    message = OutboxMessage(
+        key="CK-1:received:ack:memory:a@example.com",
+        channel="memory",
+        recipient="a@example.com",
+        body="We got it",
+        created_at=FIXED_TIME,
+        reference="CK-1",
+    )
+    assert channel.send(message) == DeliveryResult("kept")
+    assert [m.reference for m in sent] == ["CK-1"]
 
 
 def test_hook_register_reporters(ck_host: PluginHost, ck_desk: Desk) -> None:

@@ -58,6 +58,7 @@ from complaintkit.model import OPEN_STATUSES, Complaint, EscalationLevel
 from complaintkit.serialization import complaint_to_data, make_converter
 from complaintkit.storage import GROUP_KEYS, AddResult, ComplaintFilter, UpdateResult, parse_url
 
+from .outbox import SQLiteOutbox, outbox_path
 from .storage import SafeJSONStorage, gc_paused
 
 __all__ = [
@@ -183,6 +184,7 @@ class TinyDBStore:
         self._next_id = 1
         self._generation = -1
         self._closed = False
+        self._outbox: SQLiteOutbox | None = None
         try:
             self._docs()
         except BaseException:
@@ -481,6 +483,22 @@ class TinyDBStore:
     def __len__(self) -> int:
         return len(self._docs())
 
+    # --- notifications ------------------------------------------------------------------
+
+    def outbox(self) -> SQLiteOutbox:
+        """The notification outbox: ``<name>.outbox.sqlite`` beside the JSON file.
+
+        Opened on first use and kept (one connection for the life of the store), so queuing a
+        message per imported complaint stays cheap; closed with the store.
+        """
+        if self._closed:
+            raise StorageError(f"the store {self.path} is closed")
+        if self._outbox is None:
+            self._outbox = SQLiteOutbox(
+                outbox_path(self.path), busy_timeout=self.options.lock_timeout
+            )
+        return self._outbox
+
     # --- lifetime -----------------------------------------------------------------------
 
     def close(self) -> None:
@@ -488,6 +506,9 @@ class TinyDBStore:
         if self._closed:
             return
         self._closed = True
+        if self._outbox is not None:
+            self._outbox.close()
+            self._outbox = None
         self._db.close()
         self._index = {}
 

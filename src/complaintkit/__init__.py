@@ -63,7 +63,7 @@ if TYPE_CHECKING:
         RemedyKind,
         Status,
     )
-    from .notification import Notification, NotificationChannel
+    from .notification import DeliveryError, DeliveryResult, NotificationChannel
     from .reporting import Column, Report, ReportContext, Reporter, Table, label_names
     from .storage import (
         AddResult,
@@ -127,7 +127,7 @@ _EXPORTS = {
         "RemedyKind",
         "Status",
     ],
-    "notification": ["Notification", "NotificationChannel"],
+    "notification": ["DeliveryError", "DeliveryResult", "NotificationChannel"],
     "reporting": ["Column", "Report", "ReportContext", "Reporter", "Table", "label_names"],
     "storage": [
         "AddResult",
@@ -166,7 +166,8 @@ __all__ = [
     "LabelRules",
     "Names",
     "NotFoundError",
-    "Notification",
+    "DeliveryError",
+    "DeliveryResult",
     "NotificationChannel",
     "NotificationFailed",
     "Party",

@@ -25,7 +25,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import attrs
 
-__all__ = ["MessageStatus", "Outbox", "OutboxMessage", "outbox_of"]
+from .errors import NotFoundError
+
+__all__ = ["MessageNotFound", "MessageStatus", "Outbox", "OutboxMessage", "outbox_of"]
 
 
 class MessageStatus(enum.StrEnum):
@@ -34,6 +36,18 @@ class MessageStatus(enum.StrEnum):
     PENDING = "pending"
     SENT = "sent"
     DEAD = "dead"
+
+
+class MessageNotFound(NotFoundError):
+    """No outbox message has the given key."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.args = (f"no outbox message with key {key!r}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 @attrs.frozen
@@ -96,7 +110,7 @@ class Outbox(Protocol):
         ...
 
     def get(self, key: str) -> OutboxMessage:
-        """The message with this key (:class:`~complaintkit.errors.NotFoundError` if none)."""
+        """The message with this key (:class:`MessageNotFound`, a NotFoundError, if none)."""
         ...
 
     def messages(
@@ -110,7 +124,8 @@ class Outbox(Protocol):
         ...
 
     def retry(self, key: str, *, at: datetime) -> bool:
-        """Make a dead message pending again, due at ``at`` (an admin's manual retry)."""
+        """Make a dead message pending again, due at ``at`` with its attempts reset to 0 (an
+        admin's manual retry). False if the message is not dead; MessageNotFound if no such key."""
         ...
 
 

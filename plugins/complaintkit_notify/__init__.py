@@ -1,0 +1,1 @@
+"""Notifications for complaintkit: channels, rules, templates and delivery through the outbox."""

@@ -1,0 +1,253 @@
+"""Message templates: per event, channel type and language; shipped in zh and en.
+
+A template is found, for rule template ``T``, channel type ``C`` and language ``L``, as the
+first of ``L/T.C.txt`` and ``L/T.txt`` in the configured ``[notifications] templates`` folder,
+then in the templates shipped with this plugin. A template may start with a ``Subject:`` line
+followed by a blank line. An e-mail template may have an HTML twin ``L/T.email.html``, rendered
+with HTML escaping of every variable (complaint text included).
+
+Templates run in Jinja2's :class:`~jinja2.sandbox.SandboxedEnvironment` with
+:class:`~jinja2.StrictUndefined`. When the configuration is loaded every template a rule can
+use is parsed and every variable it reads is checked against what its event provides, so a
+misspelt ``{{ complaint.titel }}`` is an error naming the file and line, never a missing mail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import jinja2
+from jinja2 import nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from complaintkit import ConfigError
+
+__all__ = ["SHIPPED", "Rendered", "Template", "TemplateSet", "event_schema"]
+
+SHIPPED = Path(__file__).parent / "templates"
+
+#: A schema maps variable names to their fields (a nested schema) or to None (any value).
+Schema = Mapping[str, Any]
+
+_PARTY = {"name": None, "phone": None, "email": None, "customer_id": None}
+_LEVEL = {"slug": None, "name": None}
+COMPLAINT: Schema = {
+    "reference": None,
+    "title": None,
+    "text": None,
+    "summary": None,
+    "status": None,
+    "status_name": None,
+    "channel": None,
+    "channel_name": None,
+    "complainant": _PARTY,
+    "product": None,
+    "order": None,
+    "department": None,
+    "assignee": None,
+    "level": None,
+    "level_name": None,
+    "labels": None,
+    "received_at": None,
+    "due_at": None,
+    "solution": None,
+    "satisfaction": None,
+    "parent": None,
+    "recomplaint_count": None,
+}
+_LABEL = {"scheme": None, "label": None, "name": None, "confidence": None}
+_COMMON: Schema = {
+    "complaint": COMPLAINT,
+    "event": None,
+    "event_name": None,
+    "recipient": {"kind": None, "name": None, "address": None},
+    "lang": None,
+}
+_TRANSITION = {"action": None, "reason": None, "actor": None, "at": None}
+_SLA = {"target": None, "target_name": None, "deadline": None}
+_EXTRA: dict[str, Schema] = {
+    "received": {},
+    "acknowledged": _TRANSITION,
+    "classified": {"label": _LABEL, "previous": _LABEL},
+    "escalated": {"from_level": _LEVEL, "to_level": _LEVEL, "reason": None, "at": None},
+    "sla_warning": _SLA,
+    "sla_breach": _SLA,
+    "resolved": _TRANSITION,
+    "closed": {"satisfaction": None, "at": None},
+    "recomplaint": {"previous": COMPLAINT},
+}
+
+
+def event_schema(event: str) -> Schema:
+    """The variables a template for ``event`` may use."""
+    return {**_COMMON, **_EXTRA[event]}
+
+
+@attrs.frozen
+class Rendered:
+    """A rendered message: subject (if the template has one), text, and HTML (if any)."""
+
+    subject: str | None
+    body: str
+    html: str | None = None
+
+
+def _split_subject(source: str) -> tuple[str | None, str, int]:
+    """(subject source, body source, line offset of the body)."""
+    if source.startswith("Subject:"):
+        head, sep, body = source.partition("\n\n")
+        if sep:
+            return head[len("Subject:") :].strip(), body, head.count("\n") + 2
+        return head[len("Subject:") :].strip(), "", 1
+    return None, source, 0
+
+
+@attrs.frozen
+class Template:
+    """One compiled template file (subject and body), checked against its event."""
+
+    path: Path
+    subject: jinja2.Template | None
+    body: jinja2.Template
+    html: jinja2.Template | None
+
+    def render(self, variables: Mapping[str, Any]) -> Rendered:
+        """Render; an error names the template file."""
+        try:
+            subject = self.subject.render(variables).strip() if self.subject else None
+            body = self.body.render(variables)
+            html = self.html.render(variables) if self.html else None
+        except jinja2.TemplateError as exc:
+            raise ConfigError(f"{self.path}: {type(exc).__name__}: {exc}") from None
+        return Rendered(subject, body.strip() + "\n", html)
+
+
+def _environment(*, html: bool) -> SandboxedEnvironment:
+    return SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=html,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+class TemplateSet:
+    """Finds, checks and caches templates (user folder first, then the shipped ones)."""
+
+    def __init__(self, user_dir: Path | None) -> None:
+        self.dirs = [d for d in (user_dir, SHIPPED) if d is not None]
+        self.text_env = _environment(html=False)
+        self.html_env = _environment(html=True)
+        self._cache: dict[tuple[str, str, str, str], Template] = {}
+
+    def find(self, name: str, channel_type: str, lang: str) -> Path | None:
+        """The file for template ``name`` on ``channel_type`` in ``lang``, or None."""
+        for folder in self.dirs:
+            for candidate in (f"{name}.{channel_type}.txt", f"{name}.txt"):
+                path = folder / lang / candidate
+                if path.is_file():
+                    return path
+        return None
+
+    def _find_html(self, name: str, lang: str) -> Path | None:
+        for folder in self.dirs:
+            path = folder / lang / f"{name}.email.html"
+            if path.is_file():
+                return path
+        return None
+
+    def get(self, name: str, event: str, channel_type: str, lang: str) -> Template:
+        """The checked template (a missing or broken one is a ConfigError naming it)."""
+        key = (name, event, channel_type, lang)
+        found = self._cache.get(key)
+        if found is not None:
+            return found
+        path = self.find(name, channel_type, lang)
+        if path is None:
+            looked = ", ".join(
+                str(folder / lang / f"{name}[.{channel_type}].txt") for folder in self.dirs
+            )
+            raise ConfigError(
+                f"no template {name!r} for {channel_type} in {lang}; looked for {looked}"
+            )
+        schema = event_schema(event)
+        subject_src, body_src, offset = _split_subject(self._read(path))
+        subject = (
+            self._compile(self.text_env, subject_src, path, 0, schema) if subject_src else None
+        )
+        body = self._compile(self.text_env, body_src, path, offset, schema)
+        html = None
+        if channel_type == "email":
+            html_path = self._find_html(name, lang)
+            if html_path is not None:
+                html = self._compile(self.html_env, self._read(html_path), html_path, 0, schema)
+        template = self._cache[key] = Template(path, subject, body, html)
+        return template
+
+    @staticmethod
+    def _read(path: Path) -> str:
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read the template: {exc}") from None
+
+    @staticmethod
+    def _compile(
+        env: SandboxedEnvironment, source: str, path: Path, offset: int, schema: Schema
+    ) -> jinja2.Template:
+        try:
+            tree = env.parse(source)
+        except jinja2.TemplateSyntaxError as exc:
+            raise ConfigError(f"{path}:{(exc.lineno or 0) + offset}: {exc.message}") from None
+        _check_variables(tree, path, offset, schema)
+        try:
+            return env.from_string(tree)
+        except jinja2.TemplateError as exc:
+            line = getattr(exc, "lineno", None)
+            where = f"{path}:{line + offset}" if line else str(path)
+            raise ConfigError(f"{where}: {exc}") from None
+
+
+def _check_variables(tree: nodes.Template, path: Path, offset: int, schema: Schema) -> None:
+    assigned = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
+    allowed = set(schema) | assigned
+    for node in tree.find_all(nodes.Name):
+        if node.ctx == "load" and node.name not in allowed and node.name not in ("loop", "range"):
+            close = _close(node.name, allowed)
+            raise ConfigError(
+                f"{path}:{node.lineno + offset}: unknown variable {node.name!r}{close}; "
+                f"this event provides {', '.join(sorted(schema))}"
+            )
+    for getattr_node in tree.find_all(nodes.Getattr):
+        chain: list[str] = []
+        current: nodes.Node = getattr_node
+        while isinstance(current, nodes.Getattr):
+            chain.append(current.attr)
+            current = current.node
+        if not isinstance(current, nodes.Name) or current.name in assigned:
+            continue
+        fields: Any = schema.get(current.name)
+        dotted = current.name
+        for attr in reversed(chain):
+            if not isinstance(fields, Mapping):
+                break
+            if attr not in fields:
+                close = _close(attr, set(fields))
+                raise ConfigError(
+                    f"{path}:{getattr_node.lineno + offset}: {dotted} has no field {attr!r}"
+                    f"{close}; "
+                    f"fields: {', '.join(sorted(fields))}"
+                )
+            fields = fields[attr]
+            dotted += f".{attr}"
+
+
+def _close(name: str, options: set[str]) -> str:
+    import difflib
+
+    found = difflib.get_close_matches(name, sorted(options), n=1)
+    return f" (did you mean {found[0]!r}?)" if found else ""
