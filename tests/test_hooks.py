@@ -137,6 +137,44 @@ def test_hook_register_notification_channels(ck_host: PluginHost) -> None:
     assert [n.reference for n in sent] == ["CK-1"]
 
 
+def test_hook_register_business_calendars(ck_host: PluginHost) -> None:
+    from datetime import date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from complaintkit.calendars import WorkingCalendar, parse_hours
+
+    class Plugin:
+        @hookimpl
+        def register_business_calendars(self, register: Any, config: Any) -> None:
+            assert config is ck_host.config
+            register(
+                WorkingCalendar(
+                    name="night-desk",
+                    timezone="Asia/Shanghai",
+                    hours=parse_hours(["20:00-24:00"]),
+                    closed={date(2026, 12, 25): Names("staff party", "年会")},
+                )
+            )
+
+    ck_host.register(Plugin(), "night-desk")
+    calendar = ck_host.calendar("night-desk")
+    assert ck_host.owner("register_business_calendars", "night-desk") == "night-desk"
+    assert "cn" in ck_host.calendars()  # the installed calendars are still there
+    shanghai = ZoneInfo("Asia/Shanghai")
+    # Thursday 23:00 + 2 working hours: Friday 25 is closed, so Monday 21:00
+    start = datetime(2026, 12, 24, 23, tzinfo=shanghai)
+    assert calendar.add(start, timedelta(hours=2)) == datetime(2026, 12, 28, 21, tzinfo=shanghai)
+
+    class Clash:
+        @hookimpl
+        def register_business_calendars(self, register: Any) -> None:
+            register(WorkingCalendar(name="cn"))
+
+    ck_host.register(Clash(), "clash")
+    with pytest.raises(DuplicateNameError, match="'cn' is registered twice"):
+        ck_host.calendars()
+
+
 def test_hook_register_reporters(ck_host: PluginHost, ck_desk: Desk) -> None:
     class Count:
         name = "count"

@@ -66,7 +66,7 @@ def list_calendars(app: App, fmt: str = "table") -> None:
     lang = app.lang
     calendars = app.host.calendars()
     default = app.host.default_calendar().name
-    rows = []
+    rows: list[dict[str, Any]] = []
     for calendar in calendars.values():
         years = str(getattr(calendar, "covered_years", "all"))
         if years == "all" and lang == "zh":

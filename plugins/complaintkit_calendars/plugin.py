@@ -377,7 +377,7 @@ def _configured(
     for day in [*closed, *opened]:
         if not calendar.covers(day):
             raise ConfigError(
-                f"{where}: {day.isoformat()} is outside the years {calendar.name!r} covers "
+                f"{where}: {day.isoformat()} is outside the years this calendar covers "
                 f"({calendar.covered_years})"
             )
     if closed or opened:
