@@ -35,6 +35,7 @@ import attrs
 
 from .calendars import add_duration
 from .errors import ConfigError
+from .i18n import Names
 from .matching import Match, parse_match
 from .model import Complaint, Event
 
@@ -48,7 +49,9 @@ __all__ = [
     "PAUSE",
     "RESPOND",
     "RESUME",
+    "STATE_NAMES",
     "TARGETS",
+    "TARGET_NAMES",
     "WARNING",
     "Clocks",
     "SlaConfig",
@@ -68,6 +71,19 @@ RESUME = "resume"
 RESPOND = "respond"
 WARNING = "sla_warning"
 BREACH = "sla_breach"
+#: Display names of the targets and of a clock's states.
+TARGET_NAMES = {
+    "acknowledge": Names("acknowledge", "确认受理"),
+    "respond": Names("first response", "首次响应"),
+    "resolve": Names("resolve", "解决"),
+}
+STATE_NAMES = {
+    "met": Names("met", "已达成"),
+    "met_late": Names("met late", "超时达成"),
+    "breached": Names("breached", "已超时"),
+    "pending": Names("pending", "进行中"),
+    "paused": Names("paused", "已暂停"),
+}
 _STOPS = frozenset({"resolve", "close", "withdraw", "reject"})
 #: Which history actions meet each target (the first one after the clock started counts).
 MEETS: dict[str, frozenset[str]] = {
