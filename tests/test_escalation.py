@@ -14,7 +14,6 @@ from complaintkit.model import Party, RemedyKind, Status
 from complaintkit.recomplaint import similarity
 from complaintkit.remedies import load_remedies_config
 from complaintkit.testing import make_complaint
-
 from process_support import Clock, example_data, make_desk, sh
 
 SERIOUS = "电池爆炸，我的手被烧伤了，要起诉你们"
@@ -101,7 +100,7 @@ def test_a_repeat_complaint_is_linked_and_raised_one_level(url: str) -> None:
         assert new.parent == "OLD"
         assert new.recomplaint_count == 1
         assert new.escalation_level is EscalationLevel.DEPARTMENT
-        link = [e for e in new.history if e.action == "recomplaint"][0]
+        link = next(e for e in new.history if e.action == "recomplaint")
         assert link.data == {"parent": "OLD", "match": "same order O-1"}
 
 
@@ -128,7 +127,7 @@ def test_similar_text_counts_but_other_people_and_old_closures_do_not(url: str) 
             )
         )
         assert similar.parent == "OLD"
-        link = [e for e in similar.history if e.action == "recomplaint"][0]
+        link = next(e for e in similar.history if e.action == "recomplaint")
         assert link.data["match"].startswith("similar text")
         stranger = desk.intake(
             make_complaint(
@@ -214,7 +213,7 @@ def test_offers_above_the_role_limit_are_refused(url: str) -> None:
     with store:
         desk.intake(make_complaint("L-1", text="发票抬头写错了"))
         with pytest.raises(
-            ApprovalError, match="a agent may offer at most 200 CNY.*supervisor or manager"
+            ApprovalError, match=r"a agent may offer at most 200 CNY.*supervisor or manager"
         ):
             desk.offer_remedy("L-1", RemedyKind.COMPENSATION, amount=500)
         assert desk.get("L-1").remedies == ()

@@ -10,7 +10,6 @@ import pytest
 from complaintkit import Config, ConfigError, TransitionRejected
 from complaintkit.routing import load_routing_config
 from complaintkit.testing import make_complaint
-
 from process_support import example_data, make_desk
 
 
@@ -25,7 +24,7 @@ def test_quality_problems_go_to_the_quality_department(url: str) -> None:
         c = desk.intake(make_complaint("Q-1", text="冰箱质量太差，用了两天就坏了", order="O-1"))
         assert c.label("cause") == "product_quality"
         assert c.department == "quality"
-        assign = [e for e in c.history if e.action == "assign"][0]
+        assign = next(e for e in c.history if e.action == "assign")
         assert assign.data["rule"] == "quality"
         assert assign.reason is not None and "cause=product_quality" in assign.reason
 

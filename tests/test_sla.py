@@ -21,7 +21,6 @@ from complaintkit.sla import (
     schedule,
 )
 from complaintkit.testing import make_complaint
-
 from process_support import make_desk, sh
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday

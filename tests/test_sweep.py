@@ -21,7 +21,6 @@ from complaintkit import EscalationLevel
 from complaintkit.desk import Desk
 from complaintkit.testing import make_complaint
 from complaintkit_cli.main import cli
-
 from process_support import EXAMPLE, Clock, make_desk, sh
 
 TIMEOUT = 180
