@@ -466,9 +466,9 @@ class Desk:
             or self.host.has_implementations("route_complaint")
         )
 
-    def calendar(self, name: str) -> BusinessCalendar:
-        """The business calendar ``name`` (cached by the host)."""
-        return self.host.calendar(name)
+    def calendar(self, name: str | None) -> BusinessCalendar:
+        """The business calendar ``name``, or the default one (``[calendars] default``)."""
+        return self.host.calendar(name) if name else self.host.default_calendar()
 
     def policy_for(self, complaint: Complaint) -> str | None:
         """The SLA policy for ``complaint``: the ``choose_sla_policy`` hook, else the

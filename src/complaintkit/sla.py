@@ -106,11 +106,11 @@ class Target:
 
 @attrs.frozen
 class SlaPolicy:
-    """A named set of targets on one business calendar."""
+    """A named set of targets on one business calendar (None: the default calendar)."""
 
     name: str
     targets: tuple[Target, ...]
-    calendar: str
+    calendar: str | None
     warn_before: timedelta | None = None
     match: Match = attrs.field(factory=Match)
     description: str | None = None
@@ -216,7 +216,7 @@ def load_sla_config(config: Config) -> SlaConfig | None:
         if section:
             raise ConfigError(f"{where}: no policies; add e.g. [sla.policies.standard]")
         return None
-    calendar = section.get("calendar", "24x7")
+    calendar = section.get("calendar")
     warn = section.get("warn_before")
     default_warn = _plain_duration(warn, f"{where} warn_before") if warn is not None else None
     policies: dict[str, SlaPolicy] = {}
@@ -240,7 +240,7 @@ def load_sla_config(config: Config) -> SlaConfig | None:
         if not targets:
             raise ConfigError(f"{pwhere}: set at least one of {', '.join(TARGETS)}")
         pcal = table.get("calendar", calendar)
-        if not isinstance(pcal, str):
+        if pcal is not None and not isinstance(pcal, str):
             raise ConfigError(f"{pwhere}: calendar must be a calendar name such as cn or 24x7")
         pwarn = table.get("warn_before")
         policies[str(name)] = SlaPolicy(
