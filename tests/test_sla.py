@@ -229,3 +229,70 @@ def test_no_sla_section_means_no_deadlines(tmp_path: Path) -> None:
         c = desk.intake(make_complaint("X-1"))
         assert (c.sla_policy, c.due_at, c.alert_at) == (None, None, None)
         assert desk.clocks(c) is None
+
+
+# Working days around National Day 2025: Oct 1-8 off; Sunday Sep 28 and Saturday Oct 11 worked.
+WORKING_DAYS = [
+    "2025-09-25",
+    "2025-09-26",
+    "2025-09-28",
+    "2025-09-29",
+    "2025-09-30",
+    "2025-10-09",
+    "2025-10-10",
+    "2025-10-11",
+    "2025-10-13",
+    "2025-10-14",
+    "2025-10-15",
+    "2025-10-16",
+]
+
+
+def _expected_resolve(day: str) -> str:
+    """3 working days from 10:00 on ``day``: 10:00 on the third working day after it; from a
+    day off the clock starts at the next opening, and a deadline at an opening is given as
+    the close of the previous working day."""
+    if day in WORKING_DAYS:
+        return f"{WORKING_DAYS[WORKING_DAYS.index(day) + 3]} 10:00"
+    first = next(d for d in WORKING_DAYS if d > day)
+    return f"{WORKING_DAYS[WORKING_DAYS.index(first) + 2]} 18:00"
+
+
+def test_day_by_day_resolve_deadlines_over_national_day(tmp_path: Path) -> None:
+    desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}")
+    days = [f"2025-09-{d:02d}" for d in range(25, 31)] + [f"2025-10-{d:02d}" for d in range(1, 14)]
+    with store:
+        found = {}
+        for day in days:
+            c = desk.intake(
+                make_complaint(f"D-{day}", received_at=sh(f"{day} 10:00"), text="发票开错了")
+            )
+            clocks = desk.clocks(c, now=c.received_at)
+            assert clocks is not None
+            found[day] = clocks.get("resolve").deadline  # type: ignore[union-attr]
+    assert found == {day: sh(_expected_resolve(day)) for day in days}
+    assert found["2025-09-26"] == sh("2025-09-30 10:00")  # through the make-up Sunday
+    assert found["2025-10-03"] == sh("2025-10-11 18:00")  # a holiday: Oct 9, 10 and 11 count
+    assert found["2025-10-12"] == sh("2025-10-15 18:00")  # the Sunday after is off again
+
+
+def test_day_by_day_sweeps_through_the_holiday(tmp_path: Path) -> None:
+    desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}")
+    with store:
+        desk.intake(make_complaint("E-1", received_at=sh("2025-09-30 15:00"), text="发票开错了"))
+        daily = {}
+        for day in range(1, 15):
+            result = desk.sweep(now=sh(f"2025-10-{day:02d} 12:00"))
+            daily[day] = (result.warnings, result.breaches, result.escalations)
+        level = desk.get("E-1").escalation_level.slug
+    quiet = (0, 0, 0)
+    assert daily == {
+        **dict.fromkeys(range(1, 9), quiet),  # the holiday: nothing falls due
+        9: (1, 1, 0),  # acknowledgement missed (10:00), response warning (due 15:00)
+        10: (0, 1, 1),  # first response missed: one level up
+        11: (1, 0, 0),  # make-up Saturday: resolution due 15:00, warned at 11:00
+        12: (0, 1, 1),  # resolution missed on Saturday: found on Sunday's sweep
+        13: quiet,
+        14: quiet,
+    }
+    assert level == "complaint_management"
