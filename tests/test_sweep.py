@@ -298,3 +298,29 @@ def test_cli_process_commands(tmp_path: Path, lang: str) -> None:
     for action in ("acknowledge",):
         runner.invoke(cli, [*base, "transition", "K-1", action])
     run("satisfaction", "K-1", "4", code=1)
+
+
+def test_a_complaint_swept_by_someone_else_meanwhile_is_redecided(tmp_path: Path) -> None:
+    """The sweep decides a batch, then writes it with version checks: a complaint another
+    sweep changed in between is a conflict, re-read and found done, never escalated twice."""
+    url = f"tinydb://{tmp_path / 'c.json'}"
+    desk, store = make_desk(url, clock=Clock(sh("2025-10-13 10:00")))
+    other, other_store = make_desk(url)
+    now = sh("2025-10-14 12:00")
+    with store, other_store:
+        for ref in ("A", "B", "C"):
+            desk.intake(make_complaint(ref, received_at=sh("2025-10-13 10:00"), text="发票开错了"))
+        seen: list[int] = []
+
+        def meanwhile(_: int) -> None:
+            seen.append(1)
+            if len(seen) == 2:  # A and B decided, nothing written yet: another sweep runs
+                assert other.sweep(now=now).escalations == 3
+
+        result = desk.sweep(now=now, progress=meanwhile)
+        stored = {ref: desk.get(ref) for ref in ("A", "B", "C")}
+    # the other sweep did all three; ours wrote nothing twice
+    assert result.escalations == 0 and result.breaches == 0
+    for complaint in stored.values():
+        assert [e.action for e in complaint.history].count("escalate") == 1
+        assert complaint.escalation_level is EscalationLevel.DEPARTMENT

@@ -69,6 +69,9 @@ class SweepResult:
 class Desk:
     """Complaint handling on one store with one set of plugins, on behalf of one actor."""
 
+    #: How many complaints the sweep writes at once.
+    SWEEP_BATCH = 500
+
     def __init__(
         self,
         host: PluginHost,
@@ -890,26 +893,51 @@ class Desk:
         """
         now = now or self.clock()
         flt = ComplaintFilter(alert_by=now, open_only=True)
-        references = [c.reference for c in self.store.find(flt)]
+        found = list(self.store.find(flt))
         totals = {"warnings": 0, "breaches": 0, "escalations": 0}
         changed: list[str] = []
-        for reference in references:
+        batch: list[tuple[_Change, dict[str, int]]] = []
+
+        def count(reference: str, done: dict[str, int]) -> None:
+            if done:
+                changed.append(reference)
+            for key, value in done.items():
+                totals[key] += value
+
+        def flush() -> None:
+            # One write per batch (a file store rewrites its file per write); a complaint
+            # changed meanwhile by someone else (another sweep) is re-read and re-decided.
+            if not batch:
+                return
+            result = self.store.update_many([change.complaint for change, _ in batch])
+            stored = {c.reference: c for c in result.updated}
+            for change, done in batch:
+                reference = change.complaint.reference
+                if reference in stored:
+                    self._fire_all(stored[reference], change.fire)
+                    count(reference, done)
+            for reference in result.conflicts:
+                redone: dict[str, int] = {}
+                self._mutate(reference, functools.partial(self._sweep_one, now=now, done=redone))
+                count(reference, redone)
+            batch.clear()
+
+        for complaint in found:
             done: dict[str, int] = {}
-            change = functools.partial(self._sweep_one, now=now, done=done)
+            change = self._sweep_one(complaint, now, done)
             if dry_run:
-                if change(self.get(reference)).fire:
-                    changed.append(reference)
-            else:
-                before = self.get(reference).version
-                after = self._mutate(reference, change)
-                if after.version != before and done:
-                    changed.append(reference)
-            for key, count in done.items():
-                totals[key] += count
+                count(complaint.reference, done)
+            elif change.complaint is not complaint:
+                batch.append(
+                    (attrs.evolve(change, complaint=self._with_sla(change.complaint)), done)
+                )
+                if len(batch) >= self.SWEEP_BATCH:
+                    flush()
             if progress is not None:
                 progress(1)
+        flush()
         return SweepResult(
-            examined=len(references),
+            examined=len(found),
             warnings=totals["warnings"],
             breaches=totals["breaches"],
             escalations=totals["escalations"],
