@@ -493,7 +493,7 @@ class Desk:
         return config.select(complaint)
 
     def clocks(
-        self, complaint: Complaint | str, *, now: datetime | None = None
+        self, complaint: Complaint | str, *, now: datetime | None = None, with_left: bool = True
     ) -> sla.Clocks | None:
         """The SLA clocks of a complaint (or reference) at ``now``; None without a policy."""
         c = self.get(complaint) if isinstance(complaint, str) else complaint
@@ -502,7 +502,8 @@ class Desk:
         if config is None or name is None or name not in config.policies:
             return None
         policy = config.policies[name]
-        return sla.compute_clocks(c, policy, self.calendar(policy.calendar), now or self.clock())
+        calendar = self.calendar(policy.calendar)
+        return sla.compute_clocks(c, policy, calendar, now or self.clock(), with_left=with_left)
 
     def _with_sla(self, c: Complaint) -> Complaint:
         """``c`` with its SLA policy, ``due_at`` and ``alert_at`` recomputed from its history
@@ -516,7 +517,9 @@ class Desk:
                 return c
             return attrs.evolve(c, sla_policy=None, due_at=None, alert_at=None)
         policy = config.policies[name]
-        clocks = sla.compute_clocks(c, policy, self.calendar(policy.calendar), c.received_at)
+        clocks = sla.compute_clocks(
+            c, policy, self.calendar(policy.calendar), c.received_at, with_left=False
+        )
         due, alert = sla.schedule(c, clocks)
         if (name, due, alert) == (c.sla_policy, c.due_at, c.alert_at):
             return c
@@ -949,7 +952,7 @@ class Desk:
         """The sweep's change to one complaint; ``done`` counts what it records."""
         done.clear()
         escalation = self.process.escalation
-        clocks = self.clocks(c, now=now)
+        clocks = self.clocks(c, now=now, with_left=False)
         alerts = sla.pending_alerts(c, clocks) if clocks is not None else []
         if not alerts:
             return _Change(self._with_sla(c))

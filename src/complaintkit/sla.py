@@ -287,6 +287,7 @@ def _target_clock(
     calendar: BusinessCalendar,
     pauses: list[tuple[datetime, datetime | None]],
     now: datetime,
+    with_left: bool,
 ) -> TargetClock:
     history = complaint.history
     start_index = 0
@@ -335,9 +336,9 @@ def _target_clock(
     elif paused_since is not None:
         state, left = "paused", frozen_left
     elif now >= deadline:
-        state, left = "breached", -span(deadline, now)
+        state, left = "breached", -span(deadline, now) if with_left else None
     else:
-        state, left = "pending", span(now, deadline)
+        state, left = "pending", span(now, deadline) if with_left else None
     shown = None if paused_since is not None else deadline
     return TargetClock(
         target=target.name,
@@ -354,16 +355,22 @@ def _target_clock(
 
 
 def compute_clocks(
-    complaint: Complaint, policy: SlaPolicy, calendar: BusinessCalendar, now: datetime
+    complaint: Complaint,
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+    now: datetime,
+    *,
+    with_left: bool = True,
 ) -> Clocks:
-    """The clocks of ``complaint`` under ``policy`` on ``calendar`` as seen at ``now``."""
+    """The clocks of ``complaint`` under ``policy`` on ``calendar`` as seen at ``now``
+    (``with_left=False`` skips computing the time left, for the sweep's bookkeeping)."""
     pauses = _pauses(complaint.history)
     return Clocks(
         policy=policy.name,
         calendar=calendar.name,
         now=now,
         targets=tuple(
-            _target_clock(complaint, t, policy.warn_before, calendar, pauses, now)
+            _target_clock(complaint, t, policy.warn_before, calendar, pauses, now, with_left)
             for t in policy.targets
         ),
     )
