@@ -152,6 +152,44 @@ def test_hook_register_notification_channels(ck_host: PluginHost) -> None:
     assert [m.reference for m in sent] == ["CK-1"]
 
 
+def test_hook_register_business_calendars(ck_host: PluginHost) -> None:
+    from datetime import date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from complaintkit.calendars import WorkingCalendar, parse_hours
+
+    class Plugin:
+        @hookimpl
+        def register_business_calendars(self, register: Any, config: Any) -> None:
+            assert config is ck_host.config
+            register(
+                WorkingCalendar(
+                    name="night-desk",
+                    timezone="Asia/Shanghai",
+                    hours=parse_hours(["20:00-24:00"]),
+                    closed={date(2026, 12, 25): Names("staff party", "年会")},
+                )
+            )
+
+    ck_host.register(Plugin(), "night-desk")
+    calendar = ck_host.calendar("night-desk")
+    assert ck_host.owner("register_business_calendars", "night-desk") == "night-desk"
+    assert "cn" in ck_host.calendars()  # the installed calendars are still there
+    shanghai = ZoneInfo("Asia/Shanghai")
+    # Thursday 23:00 + 2 working hours: Friday 25 is closed, so Monday 21:00
+    start = datetime(2026, 12, 24, 23, tzinfo=shanghai)
+    assert calendar.add(start, timedelta(hours=2)) == datetime(2026, 12, 28, 21, tzinfo=shanghai)
+
+    class Clash:
+        @hookimpl
+        def register_business_calendars(self, register: Any) -> None:
+            register(WorkingCalendar(name="cn"))
+
+    ck_host.register(Clash(), "clash")
+    with pytest.raises(DuplicateNameError, match="'cn' is registered twice"):
+        ck_host.calendars()
+
+
 def test_hook_register_reporters(ck_host: PluginHost, ck_desk: Desk) -> None:
     class Count:
         name = "count"
@@ -322,3 +360,123 @@ def test_local_plugin_observes_lifecycle_through_the_cli(
     ).items()
     assert hooks[-2:] == ["complaint_transitioned", "complaint_escalated"]
     assert calls[-1]["to"] == "department"
+
+
+# --- process engine: policy and SLA hooks -----------------------------------------------
+
+
+def test_hook_choose_sla_policy(tmp_path: Path) -> None:
+    from complaintkit import Channel
+    from process_support import make_desk
+
+    asked: list[list[str]] = []
+
+    class Policy:
+        @hookimpl
+        def choose_sla_policy(self, complaint: Any, policies: list[str]) -> str | None:
+            asked.append(policies)
+            return "urgent" if complaint.channel == "phone" else None
+
+    desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}", plugins=(Policy(),))
+    with store:
+        phoned = desk.intake(make_complaint("P-1", text="发票开错了", channel=Channel.PHONE))
+        written = desk.intake(make_complaint("P-2", text="发票开错了", channel=Channel.EMAIL))
+    assert (phoned.sla_policy, written.sla_policy) == ("urgent", "standard")
+    assert asked[0] == ["urgent", "standard"]
+
+
+def test_hook_route_complaint(tmp_path: Path) -> None:
+    from complaintkit import Route
+    from process_support import make_desk
+
+    class VipDesk:
+        @hookimpl
+        def route_complaint(self, complaint: Any) -> Route | None:
+            if "vip" in complaint.tags:
+                return Route(department="vip_care", assignee="han.meimei", rule="vip")
+            return None
+
+    desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}", plugins=(VipDesk(),))
+    with store:
+        vip = desk.intake(make_complaint("V-1", text="发票开错了", tags=("vip",), order="O-1"))
+        other = desk.intake(make_complaint("V-2", text="发票开错了", order="O-2"))
+    assert (vip.department, vip.assignee) == ("vip_care", "han.meimei")
+    assert other.department == "customer_service"  # the configured rules decide instead
+
+
+class SlaRecorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str, Any]] = []
+
+    @hookimpl
+    def complaint_sla_warning(self, complaint: Any, target: str, deadline: Any) -> None:
+        self.calls.append(("warning", complaint.reference, target, deadline))
+
+    @hookimpl
+    def complaint_sla_breached(self, complaint: Any, target: str, deadline: Any) -> None:
+        last = complaint.history[-1]
+        self.calls.append(("breached", complaint.reference, target, (deadline, last.action)))
+
+    @hookimpl
+    def complaint_recomplaint(self, complaint: Any, previous: Any) -> None:
+        self.calls.append(("recomplaint", complaint.reference, previous.reference, None))
+
+
+def test_hook_complaint_sla_warning(tmp_path: Path) -> None:
+    from process_support import Clock, make_desk, sh
+
+    recorder = SlaRecorder()
+    clock = Clock(sh("2025-10-13 10:00"))
+    desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}", plugins=(recorder,), clock=clock)
+    with store:
+        desk.intake(make_complaint("W-1", received_at=clock.now, text="发票开错了"))
+        desk.transition("W-1", "acknowledge")
+        for _ in range(3):
+            desk.sweep(now=sh("2025-10-14 07:00"))
+    assert recorder.calls == [("warning", "W-1", "respond", sh("2025-10-14 10:00"))]
+
+
+def test_hook_complaint_sla_breached(tmp_path: Path) -> None:
+    from process_support import Clock, make_desk, sh
+
+    recorder = SlaRecorder()
+    clock = Clock(sh("2025-10-13 10:00"))
+    desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}", plugins=(recorder,), clock=clock)
+    with store:
+        desk.intake(make_complaint("B-1", received_at=clock.now, text="发票开错了"))
+        desk.transition("B-1", "acknowledge")
+        for _ in range(3):
+            desk.sweep(now=sh("2025-10-14 11:00"))
+    # fired once, with the complaint as stored after the breach and its escalation
+    assert recorder.calls == [
+        ("breached", "B-1", "respond", (sh("2025-10-14 10:00"), "escalate")),
+    ]
+
+
+def test_hook_complaint_recomplaint(tmp_path: Path) -> None:
+    from complaintkit import Party
+    from process_support import Clock, make_desk, sh
+
+    recorder = SlaRecorder()
+    clock = Clock(sh("2025-10-13 10:00"))
+    desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}", plugins=(recorder,), clock=clock)
+    who = Party(email="wang@example.cn")
+    with store:
+        desk.intake(
+            make_complaint(
+                "R-1", received_at=clock.now, text="冰箱不制冷", complainant=who, order="O-1"
+            )
+        )
+        _walk_to_resolved(desk, "R-1")
+        clock.now = sh("2025-10-20 10:00")
+        desk.intake(
+            make_complaint(
+                "R-2", received_at=clock.now, text="冰箱还是不制冷", complainant=who, order="O-1"
+            )
+        )
+        desk.intake(
+            make_complaint(
+                "R-3", received_at=clock.now, text="别的事情", complainant=Party(email="x@y.z")
+            )
+        )
+    assert recorder.calls == [("recomplaint", "R-2", "R-1", None)]

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from complaintkit import Config, PluginLoadError, hookimpl, make_host
 from complaintkit_cli.main import cli
 
-FIRST_PARTY = {"tinydb", "schemes", "reports", "notify"}
+FIRST_PARTY = {"tinydb", "schemes", "reports", "notify", "calendars"}
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_allow_list_and_block_list() -> None:
     assert {p["name"] for p in only.plugin_info()} == {"tinydb"}
     none = make_host(env={"COMPLAINTKIT_LOAD_PLUGINS": ""})
     assert none.plugin_info() == []
-    blocked = make_host(env={"COMPLAINTKIT_DISABLE_PLUGINS": "schemes, reports, notify"})
+    blocked = make_host(env={"COMPLAINTKIT_DISABLE_PLUGINS": "schemes, reports, notify, calendars"})
     assert {p["name"] for p in blocked.plugin_info()} == {"tinydb"}
 
 

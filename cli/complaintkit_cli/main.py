@@ -28,10 +28,19 @@ BUILTIN: dict[str, str] = {
     "transition": "complaintkit_cli.cmd_handling:transition_command",
     "assign": "complaintkit_cli.cmd_handling:assign_command",
     "escalate": "complaintkit_cli.cmd_handling:escalate_command",
+    "sweep": "complaintkit_cli.cmd_process:sweep_command",
+    "clocks": "complaintkit_cli.cmd_process:clocks_command",
+    "route": "complaintkit_cli.cmd_process:route_command",
+    "pause": "complaintkit_cli.cmd_process:pause_command",
+    "resume": "complaintkit_cli.cmd_process:resume_command",
+    "respond": "complaintkit_cli.cmd_process:respond_command",
+    "remedy": "complaintkit_cli.cmd_process:remedy_command",
+    "satisfaction": "complaintkit_cli.cmd_process:satisfaction_command",
     "report": "complaintkit_cli.cmd_info:report_command",
     "schemes": "complaintkit_cli.cmd_info:schemes_command",
     "plugins": "complaintkit_cli.cmd_info:plugins_command",
     "evaluate": "complaintkit_cli.cmd_info:evaluate_command",
+    "calendars": "complaintkit_cli.cmd_calendars:calendars_group",
 }
 
 

@@ -81,6 +81,10 @@ def filter_options(func: F) -> F:
             help="Escalated to at least this level.",
         ),
         click.option("--open", "open_only", is_flag=True, help="Only complaints still open."),
+        click.option(
+            "--due-by", metavar="WHEN", help="Open, with an SLA deadline at or before WHEN."
+        ),
+        click.option("--overdue", is_flag=True, help="Open, with an SLA deadline already passed."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -112,6 +116,10 @@ def build_filter(tz: tzinfo, **opts: Any) -> ComplaintFilter:
             raise click.BadParameter(f"{item!r} is not SCHEME=LABEL", param_hint="--label")
         labels.append((scheme.strip(), label.strip()))
     level = opts.get("min_level")
+    due_by = parse_when(opts["due_by"], tz, "--due-by") if opts.get("due_by") else None
+    if opts.get("overdue"):
+        now = datetime.now(tz)
+        due_by = now if due_by is None else min(due_by, now)
     return ComplaintFilter(
         statuses=frozenset(Status(s) for s in opts.get("statuses") or ()),
         channels=frozenset(Channel(c) for c in opts.get("channels") or ()),
@@ -124,7 +132,8 @@ def build_filter(tz: tzinfo, **opts: Any) -> ComplaintFilter:
         received_until=parse_when(opts["until"], tz, "--until") if opts.get("until") else None,
         text=opts.get("search"),
         min_escalation=EscalationLevel[level.upper()] if level else None,
-        open_only=bool(opts.get("open_only")),
+        open_only=bool(opts.get("open_only")) or due_by is not None,
+        due_by=due_by,
     )
 
 
@@ -152,6 +161,8 @@ FILTER_KEYS = (
     "search",
     "min_level",
     "open_only",
+    "due_by",
+    "overdue",
 )
 
 

@@ -24,8 +24,9 @@ if TYPE_CHECKING:
         rule_set_from_dict,
     )
     from .config import Config, load_config
-    from .desk import Desk, new_reference, utcnow
+    from .desk import Desk, SweepResult, new_reference, utcnow
     from .errors import (
+        ApprovalError,
         ComplaintkitError,
         ConfigError,
         ConflictError,
@@ -65,6 +66,8 @@ if TYPE_CHECKING:
     )
     from .notification import DeliveryError, DeliveryResult, NotificationChannel
     from .reporting import Column, Report, ReportContext, Reporter, Table, label_names
+    from .routing import Route
+    from .sla import Clocks, TargetClock
     from .storage import (
         AddResult,
         ComplaintFilter,
@@ -88,8 +91,9 @@ _EXPORTS = {
         "rule_set_from_dict",
     ],
     "config": ["Config", "load_config"],
-    "desk": ["Desk", "new_reference", "utcnow"],
+    "desk": ["Desk", "SweepResult", "new_reference", "utcnow"],
     "errors": [
+        "ApprovalError",
         "ComplaintkitError",
         "ConfigError",
         "ConflictError",
@@ -128,6 +132,8 @@ _EXPORTS = {
         "Status",
     ],
     "notification": ["DeliveryError", "DeliveryResult", "NotificationChannel"],
+    "routing": ["Route"],
+    "sla": ["Clocks", "TargetClock"],
     "reporting": ["Column", "Report", "ReportContext", "Reporter", "Table", "label_names"],
     "storage": [
         "AddResult",
@@ -144,6 +150,11 @@ _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 __all__ = [
     "PRESETS",
     "AddResult",
+    "ApprovalError",
+    "Clocks",
+    "Route",
+    "SweepResult",
+    "TargetClock",
     "Channel",
     "Classification",
     "ClassificationScheme",

@@ -8,6 +8,7 @@ is stored.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -15,17 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from . import lifecycle
-from .errors import ConflictError, TransitionRejected
-from .model import Complaint, EscalationLevel, Event, Label, Status
+from . import lifecycle, sla
+from .errors import ConfigError, ConflictError, TransitionRejected
+from .model import Complaint, EscalationLevel, Event, Label, Party, Remedy, RemedyKind, Status
 from .storage import AddResult, ComplaintFilter, Store
 
 if TYPE_CHECKING:
+    from .calendars import BusinessCalendar
     from .classification import ClassificationScheme, SchemeSet
     from .host import PluginHost
+    from .process import ProcessConfig
     from .reporting import Report
+    from .routing import Route
 
-__all__ = ["Desk", "new_reference", "utcnow"]
+__all__ = ["Desk", "SweepResult", "new_reference", "utcnow"]
 
 MANUAL = "manual"
 
@@ -40,14 +44,33 @@ def new_reference(at: datetime) -> str:
     return f"CK-{at:%Y%m%d}-{secrets.token_hex(4).upper()}"
 
 
+Fires = tuple[tuple[str, dict[str, Any]], ...]
+_NOBODY = Party()
+
+
 @attrs.frozen
 class _Change:
     complaint: Complaint
-    fire: tuple[tuple[str, dict[str, Any]], ...] = ()
+    fire: Fires = ()
+
+
+@attrs.frozen
+class SweepResult:
+    """What one sweep found and did (with ``dry_run``, what it would have done)."""
+
+    examined: int = 0
+    warnings: int = 0
+    breaches: int = 0
+    escalations: int = 0
+    changed: tuple[str, ...] = ()
+    dry_run: bool = False
 
 
 class Desk:
     """Complaint handling on one store with one set of plugins, on behalf of one actor."""
+
+    #: How many complaints the sweep writes at once.
+    SWEEP_BATCH = 500
 
     def __init__(
         self,
@@ -68,6 +91,7 @@ class Desk:
             # Notification channels, rules and templates are checked now, so a mistake in
             # them stops the work before any change instead of silently losing a message.
             host.channels()
+        self._process: ProcessConfig | None = None
 
     # --- reading ------------------------------------------------------------------------
 
@@ -235,6 +259,7 @@ class Desk:
             examined += 1
             new, changes = self._labelled(complaint, chosen, at, force=force)
             if new is not complaint:
+                new = self._with_sla(new)
                 batch.append((new, changes))
                 if batch_size is not None and len(batch) >= batch_size:
                     flush()
@@ -277,10 +302,16 @@ class Desk:
         return complaint, []
 
     def intake(self, complaint: Complaint, *, classify: bool = True) -> Complaint:
-        """Store a new complaint (classified by every scheme unless ``classify`` is False)."""
+        """Store a new complaint: classified by every scheme (unless ``classify`` is False),
+        routed, linked to the complaint it repeats, fast-channel escalated and given its SLA
+        deadlines, as configured (docs/process.md)."""
         prepared, changes = self.prepare(complaint, self._schemes(None) if classify else ())
+        prepared, process_fires = self._process_new(prepared, lookup=True)
         stored = self.store.add(prepared)
-        self._fire_all(stored, (("complaint_received", {}),) + self._classified_fires(changes))
+        self._fire_all(
+            stored,
+            (("complaint_received", {}),) + self._classified_fires(changes) + process_fires,
+        )
         return stored
 
     def intake_many(
@@ -299,25 +330,37 @@ class Desk:
         observe = self.host.has_implementations("complaint_received") or (
             bool(chosen) and self.host.has_implementations("complaint_classified")
         )
-        prepared: list[tuple[Complaint, list[tuple[Label, Label | None]]]] = []
+        process = self.process
+        active = self._process_active()
+        if active:
+            observe = observe or self.host.has_implementations("complaint_escalated")
+        recomplaint = process.recomplaint
+        prepared: list[tuple[Complaint, Fires]] = []
+        repeat_candidates: list[Complaint] = []
 
         def stream() -> Iterator[Complaint]:
             for complaint in complaints:
                 ready, changes = self.prepare(complaint, chosen)
+                fires = self._classified_fires(changes)
+                if active:
+                    ready, more = self._process_new(ready, lookup=False)
+                    fires += more
                 if observe:
-                    prepared.append((ready, changes))
+                    prepared.append((ready, fires))
+                if recomplaint is not None and ready.complainant != _NOBODY:
+                    repeat_candidates.append(ready)
                 yield ready
 
         result = self.store.add_many(stream())
+        skipped = set(result.skipped)
         if observe:
-            skipped = set(result.skipped)
-            for complaint, changes in prepared:
+            for complaint, fires in prepared:
                 if complaint.reference in skipped:
                     continue
                 stored = attrs.evolve(complaint, version=1)
-                self._fire_all(
-                    stored, (("complaint_received", {}),) + self._classified_fires(changes)
-                )
+                self._fire_all(stored, (("complaint_received", {}),) + fires)
+        if repeat_candidates:
+            self._link_repeats([c for c in repeat_candidates if c.reference not in skipped])
         return result
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -405,17 +448,549 @@ class Desk:
                 raise TransitionRejected(
                     f"cannot escalate complaint {c.reference}: it is {c.status.value}"
                 )
-            event = Event(
-                at=self.clock(),
-                actor=self.actor,
-                action="escalate",
-                reason=reason,
-                data={"from": c.escalation_level.slug, "to": target.slug},
-            )
-            new = attrs.evolve(c, escalation_level=target, history=c.history + (event,))
+            new, event = self._raised(c, target, reason, self.clock())
             return _Change(new, (("complaint_escalated", {"event": event}),))
 
         return self._mutate(reference, change)
+
+    # --- process engine: SLA, routing, escalation, re-complaints, remedies ----------------
+
+    @property
+    def process(self) -> ProcessConfig:
+        """The process configuration (``[sla]``, ``[routing]``, …), read once per desk."""
+        if self._process is None:
+            from .process import load_process_config
+
+            self._process = load_process_config(self.host.config)
+        return self._process
+
+    def _process_active(self) -> bool:
+        p = self.process
+        return (
+            p.sla is not None
+            or bool(p.routing.rules)
+            or p.escalation.fast_channel is not None
+            or self.host.has_implementations("route_complaint")
+        )
+
+    def calendar(self, name: str | None) -> BusinessCalendar:
+        """The business calendar ``name``, or the default one (``[calendars] default``)."""
+        return self.host.calendar(name) if name else self.host.default_calendar()
+
+    def policy_for(self, complaint: Complaint) -> str | None:
+        """The SLA policy for ``complaint``: the ``choose_sla_policy`` hook, else the
+        configured selection (first matching policy, else the default)."""
+        config = self.process.sla
+        if config is None:
+            return None
+        if self.host.has_implementations("choose_sla_policy"):
+            chosen = self.host.first_result(
+                "choose_sla_policy", complaint=complaint, policies=list(config.policies), desk=self
+            )
+            if chosen is not None:
+                if chosen not in config.policies:
+                    raise ConfigError(
+                        f"choose_sla_policy returned {chosen!r}, which is not a configured "
+                        f"policy; known: {', '.join(config.policies)}"
+                    )
+                return str(chosen)
+        return config.select(complaint)
+
+    def clocks(
+        self, complaint: Complaint | str, *, now: datetime | None = None, with_left: bool = True
+    ) -> sla.Clocks | None:
+        """The SLA clocks of a complaint (or reference) at ``now``; None without a policy."""
+        c = self.get(complaint) if isinstance(complaint, str) else complaint
+        config = self.process.sla
+        name = c.sla_policy or self.policy_for(c)
+        if config is None or name is None or name not in config.policies:
+            return None
+        policy = config.policies[name]
+        calendar = self.calendar(policy.calendar)
+        return sla.compute_clocks(c, policy, calendar, now or self.clock(), with_left=with_left)
+
+    def _with_sla(self, c: Complaint) -> Complaint:
+        """``c`` with its SLA policy, ``due_at`` and ``alert_at`` recomputed from its history
+        (the same object when nothing changed)."""
+        config = self.process.sla
+        if config is None:
+            return c
+        name = self.policy_for(c)
+        if name is None:
+            if c.sla_policy is None and c.due_at is None and c.alert_at is None:
+                return c
+            return attrs.evolve(c, sla_policy=None, due_at=None, alert_at=None)
+        policy = config.policies[name]
+        clocks = sla.compute_clocks(
+            c, policy, self.calendar(policy.calendar), c.received_at, with_left=False
+        )
+        due, alert = sla.schedule(c, clocks)
+        if (name, due, alert) == (c.sla_policy, c.due_at, c.alert_at):
+            return c
+        history = c.history
+        if c.sla_policy is not None and c.sla_policy != name:
+            history += (
+                Event(
+                    at=history[-1].at if history else c.received_at,
+                    actor=self.actor,
+                    action="sla_policy",
+                    reason="policy chosen again after a change",
+                    data={"from": c.sla_policy, "to": name},
+                ),
+            )
+        return attrs.evolve(c, sla_policy=name, due_at=due, alert_at=alert, history=history)
+
+    def _route_for(self, c: Complaint) -> Route | None:
+        if self.host.has_implementations("route_complaint"):
+            found = self.host.first_result("route_complaint", complaint=c, desk=self)
+            if found is not None:
+                return found  # type: ignore[no-any-return]
+        return self.process.routing.route(c)
+
+    def _routed(self, c: Complaint, route: Route, at: datetime) -> Complaint:
+        changes: dict[str, Any] = {}
+        data: dict[str, Any] = {"rule": route.rule}
+        for key in ("department", "assignee"):
+            value = getattr(route, key)
+            if value is not None and value != getattr(c, key):
+                changes[key] = value
+                data[key] = {"from": getattr(c, key), "to": value}
+        if not changes:
+            return c
+        event = Event(at=at, actor=self.actor, action="assign", reason=route.reason, data=data)
+        return attrs.evolve(c, **changes, history=c.history + (event,))
+
+    def _raised(
+        self,
+        c: Complaint,
+        level: EscalationLevel,
+        reason: str,
+        at: datetime,
+        extra: dict[str, Any] | None = None,
+    ) -> tuple[Complaint, Event]:
+        """``c`` raised to ``level``, handed to that level's configured owner."""
+        owner = self.process.escalation.owner(level)
+        data: dict[str, Any] = {"from": c.escalation_level.slug, "to": level.slug, **(extra or {})}
+        changes: dict[str, Any] = {"escalation_level": level}
+        for key in ("department", "assignee"):
+            value = getattr(owner, key)
+            if value is not None and value != getattr(c, key):
+                changes[key] = value
+                data[key] = {"from": getattr(c, key), "to": value}
+        event = Event(at=at, actor=self.actor, action="escalate", reason=reason, data=data)
+        return attrs.evolve(c, **changes, history=c.history + (event,)), event
+
+    def _process_new(self, c: Complaint, *, lookup: bool) -> tuple[Complaint, Fires]:
+        """Routing, re-complaint link (when ``lookup``: it reads the store), fast channel and
+        SLA for a complaint about to be stored."""
+        if not (lookup and self.process.recomplaint is not None) and not self._process_active():
+            return c, ()
+        at = c.history[-1].at if c.history else self.clock()
+        fires: list[tuple[str, dict[str, Any]]] = []
+        routing = self.process.routing
+        if routing.at_intake and c.department is None and c.assignee is None:
+            route = self._route_for(c)
+            if route is not None:
+                c = self._routed(c, route, at)
+        if lookup and self.process.recomplaint is not None:
+            from .recomplaint import complainant_keys
+
+            earlier: dict[str, Complaint] = {}
+            for key in complainant_keys(c):
+                flt = ComplaintFilter(
+                    complainant=key, statuses=frozenset({Status.RESOLVED, Status.CLOSED})
+                )
+                earlier.update((e.reference, e) for e in self.store.find(flt))
+            c, more = self._linked(c, earlier.values())
+            fires += more
+        escalation = self.process.escalation
+        fast = escalation.fast_channel
+        if fast is not None and fast.matches(c) and c.escalation_level < escalation.fast_level:
+            c, event = self._raised(
+                c,
+                escalation.fast_level,
+                f"fast channel (快速通道): {fast.describe()}",
+                at,
+                {"fast_channel": True},
+            )
+            fires.append(("complaint_escalated", {"event": event}))
+        return self._with_sla(c), tuple(fires)
+
+    def _linked(self, c: Complaint, earlier: Iterable[Complaint]) -> tuple[Complaint, Fires]:
+        """``c`` linked to the complaint it repeats, one level above it (or unchanged)."""
+        from .recomplaint import find_parent
+
+        config = self.process.recomplaint
+        if config is None or c.parent is not None:
+            return c, ()
+        found = find_parent(c, earlier, config)
+        if found is None:
+            return c, ()
+        parent, why = found
+        at = c.history[-1].at if c.history else c.received_at
+        link = Event(
+            at=at,
+            actor=self.actor,
+            action="recomplaint",
+            reason=f"repeats {parent.reference}: {why}",
+            data={"parent": parent.reference, "match": why},
+        )
+        c = attrs.evolve(
+            c,
+            parent=parent.reference,
+            recomplaint_count=parent.recomplaint_count + 1,
+            history=c.history + (link,),
+        )
+        fires: list[tuple[str, dict[str, Any]]] = [("complaint_recomplaint", {"previous": parent})]
+        target = EscalationLevel(min(parent.escalation_level + 1, EscalationLevel.LEADERSHIP))
+        if target > c.escalation_level:
+            c, event = self._raised(
+                c,
+                target,
+                f"re-complaint (复投诉) of {parent.reference}",
+                at,
+                {"parent": parent.reference},
+            )
+            fires.append(("complaint_escalated", {"event": event}))
+        return c, tuple(fires)
+
+    def _link_repeats(self, new: list[Complaint]) -> None:
+        """Link a batch's repeat complaints with one scan of the resolved and closed ones."""
+        from .recomplaint import complainant_keys
+
+        keys = {k for c in new for k in complainant_keys(c)}
+        if not keys:
+            return
+        closed = ComplaintFilter(statuses=frozenset({Status.RESOLVED, Status.CLOSED}))
+        by_key: dict[str, list[Complaint]] = {}
+        for old in self.store.find(closed):
+            for key in complainant_keys(old):
+                if key in keys:
+                    by_key.setdefault(key, []).append(old)
+        changed: list[tuple[Complaint, Fires]] = []
+        for c in new:
+            candidates = {o.reference: o for k in complainant_keys(c) for o in by_key.get(k, [])}
+            if not candidates:
+                continue
+            current = attrs.evolve(c, version=1)
+            linked, fires = self._linked(current, candidates.values())
+            if linked is not current:
+                changed.append((self._with_sla(linked), fires))
+        if not changed:
+            return
+        result = self.store.update_many([c for c, _ in changed])
+        stored = {c.reference: c for c in result.updated}
+        for complaint, fires in changed:
+            if complaint.reference in stored:
+                self._fire_all(stored[complaint.reference], fires)
+
+    def route(self, reference: str) -> tuple[Complaint, Route]:
+        """Route a complaint now (the ``route_complaint`` hook, else ``[[routing.rules]]``).
+
+        Raises :class:`TransitionRejected` when no rule matches.
+        """
+        decided: list[Route] = []
+
+        def change(c: Complaint) -> _Change:
+            route = self._route_for(c)
+            if route is None:
+                raise TransitionRejected(
+                    f"no routing rule matches complaint {c.reference}; add a [[routing.rules]] "
+                    "entry or assign it by hand (complaintkit assign)"
+                )
+            decided[:] = [route]
+            return _Change(self._routed(c, route, self.clock()))
+
+        return self._mutate(reference, change), decided[0]
+
+    def _note(
+        self,
+        reference: str,
+        action: str,
+        reason: str | None,
+        check: Callable[[Complaint], str | None],
+        data: dict[str, Any] | None = None,
+    ) -> Complaint:
+        def change(c: Complaint) -> _Change:
+            problem = check(c)
+            if problem:
+                raise TransitionRejected(f"cannot {action} complaint {c.reference}: {problem}")
+            event = Event(
+                at=self.clock(), actor=self.actor, action=action, reason=reason, data=data or {}
+            )
+            return _Change(attrs.evolve(c, history=c.history + (event,)))
+
+        return self._mutate(reference, change)
+
+    @staticmethod
+    def is_paused(c: Complaint) -> bool:
+        """True while the complaint's clocks are paused (waiting on the customer)."""
+        for event in reversed(c.history):
+            if event.action in (sla.PAUSE, sla.RESUME):
+                return event.action == sla.PAUSE
+        return False
+
+    def pause(self, reference: str, *, reason: str) -> Complaint:
+        """Stop the SLA clocks while waiting on the customer (a ``pause`` event)."""
+        if not reason:
+            raise TransitionRejected("pause needs a reason (what are we waiting for?)")
+
+        def check(c: Complaint) -> str | None:
+            if not c.is_open:
+                return f"it is {c.status.value}"
+            return "its clocks are already paused" if self.is_paused(c) else None
+
+        return self._note(reference, sla.PAUSE, reason, check)
+
+    def resume(self, reference: str, *, reason: str | None = None) -> Complaint:
+        """Restart the SLA clocks (a ``resume`` event); paused time is added to the deadlines."""
+        return self._note(
+            reference,
+            sla.RESUME,
+            reason,
+            lambda c: None if self.is_paused(c) else "its clocks are not paused",
+        )
+
+    def respond(self, reference: str, message: str) -> Complaint:
+        """Record a response to the complainant (meets the ``respond`` target)."""
+        if not message:
+            raise TransitionRejected("respond needs the message given to the complainant")
+        return self._note(
+            reference,
+            sla.RESPOND,
+            message,
+            lambda c: None if c.is_open else f"it is {c.status.value}",
+        )
+
+    def offer_remedy(
+        self,
+        reference: str,
+        kind: RemedyKind,
+        *,
+        amount: float | None = None,
+        currency: str | None = None,
+        description: str | None = None,
+        customer_loss: float | None = None,
+        complaint_cost: float | None = None,
+        role: str | None = None,
+    ) -> tuple[Complaint, list[str]]:
+        """Record a remedy offered to the complainant; returns the complaint and warnings.
+
+        Refused with :class:`~complaintkit.errors.ApprovalError` when ``amount`` is above the
+        limit of ``role`` (or of the actor's role in ``[remedies.roles]``). A remedy worth
+        less than the customer's loss plus the cost of complaining (V2 < V1 + C) is recorded
+        with a warning.
+        """
+        from .remedies import value_warning
+
+        config = self.process.remedies
+        if amount is not None and amount < 0:
+            raise TransitionRejected("a remedy amount cannot be negative")
+        approved = config.check_approval(amount, role, self.actor)
+        warnings: list[str] = []
+
+        def change(c: Complaint) -> _Change:
+            if c.status in (Status.CLOSED, Status.WITHDRAWN, Status.REJECTED):
+                raise TransitionRejected(
+                    f"cannot offer a remedy on complaint {c.reference}: it is {c.status.value}"
+                )
+            at = self.clock()
+            remedy = Remedy(
+                kind=kind,
+                amount=amount,
+                currency=currency or (config.currency if amount is not None else None),
+                description=description,
+                customer_loss=customer_loss,
+                complaint_cost=complaint_cost
+                if complaint_cost is not None
+                else config.complaint_cost,
+                offered_by=self.actor,
+                approved_by=approved,
+                offered_at=at,
+            )
+            warning = value_warning(remedy, config.complaint_cost)
+            warnings[:] = [warning] if warning else []
+            data: dict[str, Any] = {
+                "index": len(c.remedies),
+                "kind": kind.value,
+                "amount": amount,
+                "currency": remedy.currency,
+                "approved_by": approved,
+            }
+            if warning:
+                data["warning"] = warning
+            event = Event(
+                at=at, actor=self.actor, action="remedy_offered", reason=description, data=data
+            )
+            return _Change(
+                attrs.evolve(c, remedies=c.remedies + (remedy,), history=c.history + (event,))
+            )
+
+        return self._mutate(reference, change), warnings
+
+    def accept_remedy(self, reference: str, index: int = -1) -> Complaint:
+        """Record that the complainant accepted remedy ``index`` (default: the latest)."""
+
+        def change(c: Complaint) -> _Change:
+            if not c.remedies:
+                raise TransitionRejected(f"complaint {c.reference} has no remedy offered")
+            try:
+                remedy = c.remedies[index]
+            except IndexError:
+                raise TransitionRejected(
+                    f"complaint {c.reference} has {len(c.remedies)} remedies; no number {index}"
+                ) from None
+            position = index % len(c.remedies)
+            if remedy.accepted:
+                return _Change(c)
+            remedies = list(c.remedies)
+            remedies[position] = attrs.evolve(remedy, accepted=True)
+            event = Event(
+                at=self.clock(),
+                actor=self.actor,
+                action="remedy_accepted",
+                reason=None,
+                data={"index": position, "kind": remedy.kind.value, "amount": remedy.amount},
+            )
+            return _Change(attrs.evolve(c, remedies=tuple(remedies), history=c.history + (event,)))
+
+        return self._mutate(reference, change)
+
+    def record_satisfaction(self, reference: str, score: int) -> Complaint:
+        """Record satisfaction 1-5: closes a resolved complaint with it, or sets it on a
+        closed one (a ``satisfaction`` event keeps any earlier score)."""
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise TransitionRejected(
+                f"satisfaction must be a whole number from 1 to 5, got {score!r}"
+            )
+        current = self.get(reference)
+        if current.status is Status.RESOLVED:
+            return self.transition(reference, "close", satisfaction=score)
+
+        def change(c: Complaint) -> _Change:
+            if c.status is not Status.CLOSED:
+                raise TransitionRejected(
+                    f"cannot record satisfaction on complaint {c.reference}: it is "
+                    f"{c.status.value}; satisfaction is collected at closure"
+                )
+            event = Event(
+                at=self.clock(),
+                actor=self.actor,
+                action="satisfaction",
+                reason=None,
+                data={"from": c.satisfaction, "to": score},
+            )
+            return _Change(attrs.evolve(c, satisfaction=score, history=c.history + (event,)))
+
+        return self._mutate(reference, change)
+
+    def sweep(
+        self,
+        *,
+        now: datetime | None = None,
+        dry_run: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> SweepResult:
+        """Record due SLA warnings and breaches and escalate on breaches, as of ``now``.
+
+        Looks only at open complaints whose ``alert_at`` has come. Idempotent: whether a
+        warning or breach for (target, deadline) is already recorded is read from the history,
+        and every change is written with a version check (a complaint changed by a concurrent
+        sweep is re-read and re-decided), so two sweeps at once never escalate twice.
+        """
+        now = now or self.clock()
+        flt = ComplaintFilter(alert_by=now, open_only=True)
+        found = list(self.store.find(flt))
+        totals = {"warnings": 0, "breaches": 0, "escalations": 0}
+        changed: list[str] = []
+        batch: list[tuple[_Change, dict[str, int]]] = []
+
+        def count(reference: str, done: dict[str, int]) -> None:
+            if done:
+                changed.append(reference)
+            for key, value in done.items():
+                totals[key] += value
+
+        def flush() -> None:
+            # One write per batch (a file store rewrites its file per write); a complaint
+            # changed meanwhile by someone else (another sweep) is re-read and re-decided.
+            if not batch:
+                return
+            result = self.store.update_many([change.complaint for change, _ in batch])
+            stored = {c.reference: c for c in result.updated}
+            for change, done in batch:
+                reference = change.complaint.reference
+                if reference in stored:
+                    self._fire_all(stored[reference], change.fire)
+                    count(reference, done)
+            for reference in result.conflicts:
+                redone: dict[str, int] = {}
+                self._mutate(reference, functools.partial(self._sweep_one, now=now, done=redone))
+                count(reference, redone)
+            batch.clear()
+
+        for complaint in found:
+            done: dict[str, int] = {}
+            change = self._sweep_one(complaint, now, done)
+            if dry_run:
+                count(complaint.reference, done)
+            elif change.complaint is not complaint:
+                batch.append(
+                    (attrs.evolve(change, complaint=self._with_sla(change.complaint)), done)
+                )
+                if len(batch) >= self.SWEEP_BATCH:
+                    flush()
+            if progress is not None:
+                progress(1)
+        flush()
+        return SweepResult(
+            examined=len(found),
+            warnings=totals["warnings"],
+            breaches=totals["breaches"],
+            escalations=totals["escalations"],
+            changed=tuple(changed),
+            dry_run=dry_run,
+        )
+
+    def _sweep_one(self, c: Complaint, now: datetime, done: dict[str, int]) -> _Change:
+        """The sweep's change to one complaint; ``done`` counts what it records."""
+        done.clear()
+        escalation = self.process.escalation
+        clocks = self.clocks(c, now=now, with_left=False)
+        alerts = sla.pending_alerts(c, clocks) if clocks is not None else []
+        if not alerts:
+            return _Change(self._with_sla(c))
+        fires: list[tuple[str, dict[str, Any]]] = []
+        escalations: list[tuple[str, dict[str, Any]]] = []
+        new = c
+        for kind, target, deadline in alerts:
+            event = Event(
+                at=now,
+                actor=self.actor,
+                action=kind,
+                reason=None,
+                data={"target": target, "deadline": deadline.isoformat()},
+            )
+            new = attrs.evolve(new, history=new.history + (event,))
+            hook = "complaint_sla_warning" if kind == sla.WARNING else "complaint_sla_breached"
+            fires.append((hook, {"target": target, "deadline": deadline}))
+            key = "warnings" if kind == sla.WARNING else "breaches"
+            done[key] = done.get(key, 0) + 1
+            if (
+                kind == sla.BREACH
+                and target in escalation.escalate_on
+                and new.escalation_level < EscalationLevel.LEADERSHIP
+            ):
+                new, raised = self._raised(
+                    new,
+                    EscalationLevel(new.escalation_level + 1),
+                    f"SLA breach: {target} was due {deadline.isoformat()}",
+                    now,
+                    {"target": target, "deadline": deadline.isoformat()},
+                )
+                escalations.append(("complaint_escalated", {"event": raised}))
+                done["escalations"] = done.get("escalations", 0) + 1
+        return _Change(new, tuple(fires + escalations))
 
     # --- reports ------------------------------------------------------------------------
 
@@ -438,7 +1013,7 @@ class Desk:
             if result.complaint is current:
                 return current
             try:
-                stored = self.store.update(result.complaint)
+                stored = self.store.update(self._with_sla(result.complaint))
             except ConflictError:
                 if attempt == self.retries:
                     raise

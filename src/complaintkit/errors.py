@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "CalendarRangeError",
     "ComplaintkitError",
     "ConfigError",
     "ConflictError",
@@ -111,3 +112,21 @@ class DuplicateComplaintError(StorageError):
     def __init__(self, reference: str) -> None:
         super().__init__(f"a complaint with reference {reference!r} is already stored")
         self.reference = reference
+
+
+class CalendarRangeError(ComplaintkitError):
+    """A business calendar was asked about a date outside the years it knows."""
+
+    def __init__(self, calendar: str, day: object, first_year: int, last_year: int) -> None:
+        super().__init__(
+            f"calendar {calendar!r} covers only {first_year}–{last_year}; it cannot say whether "
+            f"{day} is a working day (update the package behind it, or use a calendar that "
+            f"covers that year)"
+        )
+        self.calendar = calendar
+        self.day = day
+        self.years = (first_year, last_year)
+
+
+class ApprovalError(ComplaintkitError):
+    """A remedy is worth more than the offering role may approve; nothing was recorded."""

@@ -164,7 +164,8 @@ def choose_sla_policy(complaint: Complaint, policies: list[str], desk: Desk) -> 
     :returns: a policy name from ``policies``, or None to leave the choice to the
         configuration. The first implementation returning a name wins.
 
-    Called at intake and after every change of labels or channel.
+    Called at intake and after every stored change of the complaint (so a re-classification
+    can change the policy); return the same name for the same complaint.
     """
 
 
@@ -231,7 +232,8 @@ def complaint_transitioned(complaint: Complaint, event: Event, desk: Desk) -> No
 
 @hookspec
 def complaint_escalated(complaint: Complaint, event: Event, desk: Desk) -> None:
-    """A complaint's escalation level was raised (by hand, or by a re-complaint).
+    """A complaint's escalation level was raised: by hand, by a re-complaint, by the fast
+    channel at intake, or by the SLA sweep after a missed deadline.
 
     :param complaint: the complaint as stored after the escalation.
     :param event: the ``escalate`` history event; ``event.data["from"]`` and

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     import cattrs
     import click
 
+    from .calendars import BusinessCalendar
     from .classification import ClassificationScheme
     from .notification import NotificationChannel
     from .reporting import Reporter
@@ -331,6 +332,47 @@ class PluginHost:
             raise UnknownSchemeError(f"unknown report {name!r}; available: {known}")
         return reporters[name]
 
+    def calendars(self) -> dict[str, BusinessCalendar]:
+        """Every registered business calendar by name."""
+        return self._cached(
+            "calendars",
+            lambda: self._collect(
+                "register_business_calendars",
+                "business calendar",
+                lambda c: [c.name],
+                config=self.config,
+            ),
+        )
+
+    def calendar(self, name: str) -> BusinessCalendar:
+        """One business calendar by name; an unknown name lists the known ones."""
+        calendars = self.calendars()
+        if name not in calendars:
+            known = ", ".join(sorted(calendars)) or "none (is the calendars plugin installed?)"
+            raise UnknownSchemeError(f"unknown calendar {name!r}; known: {known}")
+        return calendars[name]
+
+    def default_calendar(self) -> BusinessCalendar:
+        """The calendar named by ``[calendars] default``; without one, ``24x7``.
+
+        When no plugin registers ``24x7`` (plugins disabled), an always-open calendar in the
+        configured time zone stands in for it.
+        """
+        section = self.config.section("calendars")
+        name = section.get("default")
+        if name is not None:
+            if not isinstance(name, str):
+                raise ConfigError(
+                    f'{self.config.where}: [calendars] default must be a calendar name such as "cn"'
+                )
+            return self.calendar(name)
+        found = self.calendars().get("24x7")
+        if found is not None:
+            return found
+        from .calendars import always_open
+
+        return always_open(self.config.timezone)
+
     def converter(self, *, checking: bool = True) -> cattrs.Converter:
         """The cattrs converter (checking: for untrusted input), extended by plugins."""
 
@@ -372,6 +414,16 @@ class PluginHost:
                     )
                 elif name not in before:
                     self._command_owners[name] = impl.plugin_name
+
+    # --- policy hooks -------------------------------------------------------------------
+
+    def first_result(self, hook_name: str, **kwargs: Any) -> Any:
+        """Call a first-result policy hook: the first implementation returning non-None wins."""
+        for impl in self.implementations(hook_name):
+            result = _call(impl, kwargs)
+            if result is not None:
+                return result
+        return None
 
     # --- lifecycle fan-out --------------------------------------------------------------
 

@@ -129,13 +129,22 @@ class Label:
 
 @attrs.frozen
 class Remedy:
-    """A remedy offered to or accepted by the customer, with its value."""
+    """A remedy offered to or accepted by the customer, with its value.
+
+    ``customer_loss`` (V1) and ``complaint_cost`` (C) let the desk check the rule V2 ≥ V1 + C;
+    ``approved_by`` is the role whose limit covered the offer.
+    """
 
     kind: RemedyKind
     amount: float | None = None
     currency: str | None = None
     description: str | None = None
     accepted: bool = False
+    customer_loss: float | None = None
+    complaint_cost: float | None = None
+    offered_by: str | None = None
+    approved_by: str | None = None
+    offered_at: datetime | None = attrs.field(default=None, validator=_aware)
 
 
 @attrs.frozen

@@ -205,6 +205,11 @@ def complaint_to_data(c: Complaint) -> dict[str, Any]:
                 "currency": r.currency,
                 "description": r.description,
                 "accepted": r.accepted,
+                "customer_loss": r.customer_loss,
+                "complaint_cost": r.complaint_cost,
+                "offered_by": r.offered_by,
+                "approved_by": r.approved_by,
+                "offered_at": None if r.offered_at is None else r.offered_at.isoformat(),
             }
             for r in c.remedies
         ],

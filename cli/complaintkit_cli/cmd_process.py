@@ -1,0 +1,244 @@
+"""Commands of the process engine: sweep, clocks, route, pause/resume, respond, remedy,
+satisfaction (see docs/process.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import click
+
+from .main import App
+from .options import parse_when
+from .progress import progress
+
+pass_app = click.make_pass_decorator(App)
+
+REMEDY_CHOICES = [
+    "refund",
+    "replacement",
+    "repair",
+    "coupon",
+    "apology",
+    "compensation",
+    "explanation",
+    "other",
+]
+
+
+def _now(app: App, value: str | None) -> datetime | None:
+    return parse_when(value, app.config.tzinfo, "--now") if value else None
+
+
+def format_span(span: timedelta, lang: str) -> str:
+    """A duration such as ``2h 30m`` (``2小时30分``); negative spans get a minus sign."""
+    sign = "-" if span < timedelta(0) else ""
+    minutes = int(abs(span).total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if lang == "zh":
+        return f"{sign}{hours}小时{minutes:02d}分" if hours else f"{sign}{minutes}分"
+    return f"{sign}{hours}h {minutes:02d}m" if hours else f"{sign}{minutes}m"
+
+
+@click.command("sweep")
+@click.option("--now", "now_text", metavar="WHEN", help="Pretend it is WHEN (for testing).")
+@click.option("--dry-run", is_flag=True, help="Show what would be recorded; change nothing.")
+@pass_app
+def sweep_command(app: App, now_text: str | None, dry_run: bool) -> None:
+    """Record SLA warnings and breaches that are due, and escalate on breaches.
+
+    Safe to run from cron every minute and from several processes at once: what was
+    already recorded is never recorded again, and a complaint is never escalated twice for
+    the same missed deadline.
+    """
+    from complaintkit import ComplaintFilter
+
+    now = _now(app, now_text) or app.desk.clock()
+    total = app.store.count(ComplaintFilter(alert_by=now, open_only=True))
+    with progress("sweeping", total) as bar:
+        result = app.desk.sweep(now=now, dry_run=dry_run, progress=bar.update)
+    verb = "would record" if dry_run else "recorded"
+    if app.lang == "zh":
+        click.echo(
+            f"检查 {result.examined} 件，{'将' if dry_run else '已'}记录预警 {result.warnings} 条、"
+            f"超时 {result.breaches} 条、升级 {result.escalations} 次，"
+            f"涉及 {len(result.changed)} 件"
+        )
+    else:
+        click.echo(
+            f"examined {result.examined}, {verb} {result.warnings} warnings, "
+            f"{result.breaches} breaches, {result.escalations} escalations "
+            f"on {len(result.changed)} complaints"
+        )
+
+
+@click.command("clocks")
+@click.argument("reference")
+@click.option("--now", "now_text", metavar="WHEN", help="Show the clocks as of WHEN.")
+@pass_app
+def clocks_command(app: App, reference: str, now_text: str | None) -> None:
+    """Show a complaint's SLA deadlines, time left and whether each target was met."""
+    from complaintkit.sla import STATE_NAMES, TARGET_NAMES
+
+    from .render import text_table
+
+    lang = app.lang
+    complaint = app.desk.get(reference)
+    clocks = app.desk.clocks(complaint, now=_now(app, now_text))
+    if clocks is None:
+        raise click.ClickException(
+            f"complaint {reference} has no SLA policy; configure [sla] (see docs/process.md)"
+        )
+    tz = app.config.tzinfo
+
+    def when(at: datetime | None) -> str:
+        return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else "-"
+
+    rows = []
+    for clock in clocks.targets:
+        left = "-" if clock.left is None else format_span(clock.left, lang)
+        rows.append(
+            [
+                TARGET_NAMES[clock.target].get(lang),
+                when(clock.deadline),
+                STATE_NAMES[clock.state].get(lang),
+                left,
+                when(clock.met_at),
+            ]
+        )
+    headers = (
+        ["目标", "截止时间", "状态", "剩余工作时间", "达成时间"]
+        if lang == "zh"
+        else ["target", "deadline", "state", "working time left", "met at"]
+    )
+    head = "策略" if lang == "zh" else "policy"
+    cal = "日历" if lang == "zh" else "calendar"
+    click.echo(f"{complaint.reference}  {head}: {clocks.policy}  {cal}: {clocks.calendar}")
+    click.echo(text_table(headers, rows))
+
+
+@click.command("route")
+@click.argument("reference")
+@pass_app
+def route_command(app: App, reference: str) -> None:
+    """Route a complaint by the routing rules (or a routing plugin) now."""
+    complaint, route = app.desk.route(reference)
+    who = " / ".join(v for v in (complaint.department, complaint.assignee) if v)
+    click.echo(f"{complaint.reference}  → {who}  ({route.reason or route.rule or 'plugin'})")
+
+
+@click.command("pause")
+@click.argument("reference")
+@click.option("--reason", required=True, help="What we are waiting for from the customer.")
+@pass_app
+def pause_command(app: App, reference: str, reason: str) -> None:
+    """Stop a complaint's SLA clocks while waiting on the customer."""
+    complaint = app.desk.pause(reference, reason=reason)
+    click.echo(f"{complaint.reference}  {'已暂停计时' if app.lang == 'zh' else 'clocks paused'}")
+
+
+@click.command("resume")
+@click.argument("reference")
+@click.option("--reason", help="Why the clocks run again.")
+@pass_app
+def resume_command(app: App, reference: str, reason: str | None) -> None:
+    """Restart a complaint's SLA clocks; the paused time moves its deadlines."""
+    complaint = app.desk.resume(reference, reason=reason)
+    due = (
+        complaint.due_at.astimezone(app.config.tzinfo).strftime("%Y-%m-%d %H:%M")
+        if complaint.due_at
+        else "-"
+    )
+    label = "恢复计时，下一截止" if app.lang == "zh" else "clocks running, next deadline"
+    click.echo(f"{complaint.reference}  {label} {due}")
+
+
+@click.command("respond")
+@click.argument("reference")
+@click.argument("message")
+@pass_app
+def respond_command(app: App, reference: str, message: str) -> None:
+    """Record the first (or a further) response given to the complainant."""
+    complaint = app.desk.respond(reference, message)
+    click.echo(
+        f"{complaint.reference}  {'已记录回复' if app.lang == 'zh' else 'response recorded'}"
+    )
+
+
+@click.command("remedy")
+@click.argument("reference")
+@click.argument("kind", required=False, type=click.Choice(REMEDY_CHOICES))
+@click.option("--amount", type=float, help="Value of the remedy (V2).")
+@click.option("--currency", help="Currency (default: [remedies] currency).")
+@click.option("--loss", type=float, help="The customer's loss (V1).")
+@click.option("--cost", type=float, help="The customer's cost of complaining (C).")
+@click.option("--description", help="What exactly is offered.")
+@click.option("--role", help="Your role for approval limits (default: from [remedies.roles]).")
+@click.option(
+    "--accept",
+    "accept",
+    type=int,
+    metavar="N",
+    help="Record that remedy N (1 = first) was accepted.",
+)
+@pass_app
+def remedy_command(
+    app: App,
+    reference: str,
+    kind: str | None,
+    amount: float | None,
+    currency: str | None,
+    loss: float | None,
+    cost: float | None,
+    description: str | None,
+    role: str | None,
+    accept: int | None,
+) -> None:
+    """Offer a remedy (refund, replacement, repair, coupon, apology, compensation, ...), or
+    record with --accept N that the customer accepted one.
+
+    Warns when the remedy is worth less than the customer's loss plus the cost of
+    complaining (V2 ≥ V1 + C); refuses amounts above your role's approval limit.
+    """
+    from complaintkit import RemedyKind, name_of
+
+    if accept is not None:
+        if kind is not None:
+            raise click.UsageError("give either KIND to offer a remedy or --accept N, not both")
+        if accept < 1:
+            raise click.BadParameter("remedies are numbered from 1", param_hint="--accept")
+        complaint = app.desk.accept_remedy(reference, accept - 1)
+        remedy = complaint.remedies[accept - 1]
+        click.echo(f"{complaint.reference}  #{accept} {name_of(remedy.kind, app.lang)} accepted")
+        return
+    if kind is None:
+        raise click.UsageError("name the remedy KIND to offer, or --accept N")
+    complaint, warnings = app.desk.offer_remedy(
+        reference,
+        RemedyKind(kind),
+        amount=amount,
+        currency=currency,
+        description=description,
+        customer_loss=loss,
+        complaint_cost=cost,
+        role=role,
+    )
+    remedy = complaint.remedies[-1]
+    value = (
+        f" {remedy.amount:g} {remedy.currency or ''}".rstrip() if remedy.amount is not None else ""
+    )
+    number = len(complaint.remedies)
+    click.echo(f"{complaint.reference}  #{number} {name_of(remedy.kind, app.lang)}{value} offered")
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@click.command("satisfaction")
+@click.argument("reference")
+@click.argument("score", type=click.IntRange(1, 5))
+@pass_app
+def satisfaction_command(app: App, reference: str, score: int) -> None:
+    """Record customer satisfaction 1-5 (closes a resolved complaint)."""
+    from complaintkit import name_of
+
+    complaint = app.desk.record_satisfaction(reference, score)
+    click.echo(f"{complaint.reference}  {name_of(complaint.status, app.lang)}  {score}/5")

@@ -1,0 +1,1 @@
+"""complaintkit first-party plugin: business calendars (24x7, China, countries, custom)."""

@@ -1,0 +1,132 @@
+"""Remedies (补救): what was offered and accepted, checked against the customer's loss, and
+approved by role.
+
+The source documents' rule for a value-added remedy is V2 ≥ V1 + C: the second offer should be
+worth at least what the customer lost (V1) plus the cost of complaining (C: time, calls,
+travel). :func:`value_warning` turns a shortfall into a warning, never an error. Offers above
+the limit of the offering role are refused::
+
+    [remedies]
+    currency = "CNY"
+    complaint_cost = 50          # C when an offer does not say
+
+    [remedies.approval]          # the most each role may offer on its own
+    agent = 200
+    supervisor = 2000
+    manager = "unlimited"
+
+    [remedies.roles]             # actor -> role, when --role is not given
+    "li.lei" = "agent"
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import attrs
+
+from .errors import ApprovalError, ConfigError
+from .model import Remedy
+
+if TYPE_CHECKING:
+    from .config import Config
+
+__all__ = ["RemediesConfig", "load_remedies_config", "value_warning"]
+
+
+@attrs.frozen
+class RemediesConfig:
+    """The ``[remedies]`` section."""
+
+    currency: str | None = None
+    complaint_cost: float | None = None
+    limits: dict[str, float] = attrs.field(factory=dict)
+    roles: dict[str, str] = attrs.field(factory=dict)
+
+    def check_approval(self, amount: float | None, role: str | None, actor: str) -> str | None:
+        """The role that approved an offer of ``amount``; raises :class:`ApprovalError` when
+        the role may not offer that much. Without configured limits every offer is allowed."""
+        if not self.limits:
+            return role
+        chosen = role or self.roles.get(actor)
+        if chosen is None:
+            raise ApprovalError(
+                f"{actor!r} has no role for approving remedies; give --role "
+                f"({', '.join(self.limits)}) or add them to [remedies.roles]"
+            )
+        if chosen not in self.limits:
+            raise ApprovalError(
+                f"unknown role {chosen!r}; roles in [remedies.approval]: {', '.join(self.limits)}"
+            )
+        limit = self.limits[chosen]
+        if amount is not None and amount > limit:
+            higher = [r for r, v in self.limits.items() if v >= amount]
+            hint = f"; ask a {' or '.join(higher)} to offer it" if higher else ""
+            unit = f" {self.currency}" if self.currency else ""
+            raise ApprovalError(
+                f"a {chosen} may offer at most {limit:g}{unit}, "
+                f"this offer is {amount:g}{unit}{hint}"
+            )
+        return chosen
+
+
+def value_warning(remedy: Remedy, default_cost: float | None = None) -> str | None:
+    """A warning when the remedy is worth less than the customer's loss plus the cost of
+    complaining (V2 < V1 + C); None when it is enough or cannot be checked."""
+    if remedy.amount is None or remedy.customer_loss is None:
+        return None
+    cost = remedy.complaint_cost if remedy.complaint_cost is not None else default_cost or 0.0
+    needed = remedy.customer_loss + cost
+    if remedy.amount + 1e-9 >= needed:
+        return None
+    unit = f" {remedy.currency}" if remedy.currency else ""
+    return (
+        f"the {remedy.kind.value} of {remedy.amount:g}{unit} is worth less than the customer's "
+        f"loss plus the cost of complaining ({remedy.customer_loss:g} + {cost:g} = "
+        f"{needed:g}{unit}); the customer may stay unhappy (V2 ≥ V1 + C)"
+    )
+
+
+def load_remedies_config(config: Config) -> RemediesConfig:
+    """The ``[remedies]`` section (no limits when absent)."""
+    section = config.section("remedies")
+    where = f"{config.where}: [remedies]"
+    unknown = sorted(set(section) - {"currency", "complaint_cost", "approval", "roles"})
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown setting(s) {', '.join(unknown)}; "
+            "known: currency, complaint_cost, approval, roles"
+        )
+    limits: dict[str, float] = {}
+    approval = section.get("approval", {})
+    if not isinstance(approval, Mapping):
+        raise ConfigError(f"{where}: approval must be a table of role = limit")
+    for role, value in approval.items():
+        if value == "unlimited":
+            limits[role] = math.inf
+        elif isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            limits[role] = float(value)
+        else:
+            raise ConfigError(
+                f'{where}: approval.{role} must be an amount or "unlimited", got {value!r}'
+            )
+    roles = section.get("roles", {})
+    if not isinstance(roles, Mapping) or any(not isinstance(v, str) for v in roles.values()):
+        raise ConfigError(f"{where}: roles must map actor names to role names")
+    for actor, role in roles.items():
+        if limits and role not in limits:
+            raise ConfigError(
+                f"{where}: roles.{actor} is {role!r}, not a role in [remedies.approval]"
+            )
+    cost = section.get("complaint_cost")
+    if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float)):
+        raise ConfigError(f"{where}: complaint_cost must be an amount")
+    currency = section.get("currency")
+    return RemediesConfig(
+        currency=str(currency) if currency else None,
+        complaint_cost=float(cost) if cost is not None else None,
+        limits=limits,
+        roles=dict(roles),
+    )

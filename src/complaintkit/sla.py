@@ -1,0 +1,436 @@
+"""SLA policies and clocks: deadlines computed from a complaint's history, never stored as truth.
+
+A policy (``[sla.policies.NAME]`` in the configuration) sets up to three targets:
+
+Amounts use :func:`~complaintkit.calendars.parse_duration`: ``"3 working days"`` and
+``"4 working hours"`` count working time on the policy's calendar, ``"24 hours"`` is elapsed
+time.
+
+* ``acknowledge`` — tell the complainant the complaint was received. Met by the first
+  ``acknowledge`` (or any later handling step: assess, investigate, respond, propose, resolve,
+  close, withdraw, reject).
+* ``respond`` — the first real answer. Met by the first ``respond`` note
+  (:meth:`Desk.respond <complaintkit.desk.Desk.respond>`), ``propose``, ``resolve``, ``close``,
+  ``withdraw`` or ``reject``.
+* ``resolve`` — a result. Met by ``resolve``, ``close``, ``withdraw`` or ``reject``. A
+  ``reopen`` restarts the resolve clock at the reopening.
+
+Every clock starts when the complaint was received (``received_at``). ``pause`` / ``resume``
+events (waiting on the customer) stop the clocks: the working time spent paused is added to
+each deadline not yet met. Because deadlines come only from the history, the policy and the
+calendar, a change of policy (re-classification) or of calendar replays deterministically: the
+clocks are simply computed again.
+
+``warn_before`` (per policy, or for every policy in ``[sla]``) is wall-clock time before a
+deadline at which the sweep records a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .calendars import add_duration
+from .errors import ConfigError
+from .i18n import Names
+from .matching import Match, parse_match
+from .model import Complaint, Event
+
+if TYPE_CHECKING:
+    from .calendars import BusinessCalendar
+    from .config import Config
+
+__all__ = [
+    "BREACH",
+    "MEETS",
+    "PAUSE",
+    "RESPOND",
+    "RESUME",
+    "STATE_NAMES",
+    "TARGETS",
+    "TARGET_NAMES",
+    "WARNING",
+    "Clocks",
+    "SlaConfig",
+    "SlaPolicy",
+    "Target",
+    "TargetClock",
+    "compute_clocks",
+    "load_sla_config",
+    "pending_alerts",
+    "recorded",
+    "schedule",
+]
+
+TARGETS = ("acknowledge", "respond", "resolve")
+PAUSE = "pause"
+RESUME = "resume"
+RESPOND = "respond"
+WARNING = "sla_warning"
+BREACH = "sla_breach"
+#: Display names of the targets and of a clock's states.
+TARGET_NAMES = {
+    "acknowledge": Names("acknowledge", "确认受理"),
+    "respond": Names("first response", "首次响应"),
+    "resolve": Names("resolve", "解决"),
+}
+STATE_NAMES = {
+    "met": Names("met", "已达成"),
+    "met_late": Names("met late", "超时达成"),
+    "breached": Names("breached", "已超时"),
+    "pending": Names("pending", "进行中"),
+    "paused": Names("paused", "已暂停"),
+}
+_STOPS = frozenset({"resolve", "close", "withdraw", "reject"})
+#: Which history actions meet each target (the first one after the clock started counts).
+MEETS: dict[str, frozenset[str]] = {
+    "acknowledge": _STOPS
+    | {"acknowledge", "assess", "investigate", RESPOND, "propose", "accept", "implement"},
+    "respond": _STOPS | {RESPOND, "propose"},
+    "resolve": _STOPS,
+}
+
+
+@attrs.frozen
+class Target:
+    """One target of a policy: ``amount`` of working time in ``unit`` ("hours" or "days")."""
+
+    name: str
+    amount: timedelta
+    unit: str
+    text: str
+
+
+@attrs.frozen
+class SlaPolicy:
+    """A named set of targets on one business calendar (None: the default calendar)."""
+
+    name: str
+    targets: tuple[Target, ...]
+    calendar: str | None
+    warn_before: timedelta | None = None
+    match: Match = attrs.field(factory=Match)
+    description: str | None = None
+
+
+@attrs.frozen
+class SlaConfig:
+    """The configured policies in selection order, and the default."""
+
+    policies: dict[str, SlaPolicy]
+    order: tuple[str, ...]
+    default: str | None
+
+    def select(self, complaint: Complaint) -> str | None:
+        """The first policy (in order) whose non-empty ``match`` matches, else the default."""
+        for name in self.order:
+            policy = self.policies[name]
+            if policy.match != Match() and policy.match.matches(complaint):
+                return name
+        return self.default
+
+
+@attrs.frozen
+class TargetClock:
+    """One target's clock at one instant.
+
+    ``state`` is ``met`` (on time), ``met_late``, ``breached`` (deadline passed, not met),
+    ``pending`` or ``paused``. ``left`` is working time left before the deadline (negative when
+    overdue; frozen while paused; None once met).
+    """
+
+    target: str
+    started_at: datetime
+    deadline: datetime | None
+    warn_at: datetime | None
+    met_at: datetime | None
+    met_by: str | None
+    paused: timedelta
+    paused_since: datetime | None
+    state: str
+    left: timedelta | None
+
+    @property
+    def met(self) -> bool | None:
+        """True if met in time, False if missed (late or overdue), None while undecided."""
+        if self.state == "met":
+            return True
+        if self.state in ("met_late", "breached"):
+            return False
+        return None
+
+
+@attrs.frozen
+class Clocks:
+    """Every target clock of a complaint under its policy, at ``now``."""
+
+    policy: str
+    calendar: str
+    now: datetime
+    targets: tuple[TargetClock, ...]
+
+    def get(self, target: str) -> TargetClock | None:
+        """The clock of ``target`` (None when the policy does not set it)."""
+        return next((t for t in self.targets if t.target == target), None)
+
+
+def _duration(value: Any, where: str) -> tuple[timedelta, str, str]:
+    from .calendars import parse_duration
+
+    if not isinstance(value, str):
+        raise ConfigError(f'{where}: expected a duration such as "3 working days" or "4h"')
+    try:
+        amount, unit = parse_duration(value)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return amount, unit, value
+
+
+def _plain_duration(value: Any, where: str) -> timedelta:
+    amount, _unit, _text = _duration(value, where)
+    return amount
+
+
+_POLICY_KEYS = {*TARGETS, "calendar", "warn_before", "match", "description"}
+
+
+def load_sla_config(config: Config) -> SlaConfig | None:
+    """The ``[sla]`` section as an :class:`SlaConfig`; None when no policy is configured."""
+    section = config.section("sla")
+    where = f"{config.where}: [sla]"
+    unknown = sorted(set(section) - {"policies", "default", "order", "calendar", "warn_before"})
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown setting(s) {', '.join(unknown)}; "
+            "known: policies, default, order, calendar, warn_before"
+        )
+    raw = section.get("policies", {})
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where}: policies must be tables, e.g. [sla.policies.standard]")
+    if not raw:
+        if section:
+            raise ConfigError(f"{where}: no policies; add e.g. [sla.policies.standard]")
+        return None
+    calendar = section.get("calendar")
+    warn = section.get("warn_before")
+    default_warn = _plain_duration(warn, f"{where} warn_before") if warn is not None else None
+    policies: dict[str, SlaPolicy] = {}
+    for name, table in raw.items():
+        pwhere = f"{config.where}: [sla.policies.{name}]"
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{pwhere}: must be a table")
+        bad = sorted(set(table) - _POLICY_KEYS)
+        if bad:
+            raise ConfigError(
+                f"{pwhere}: unknown setting(s) {', '.join(bad)}; "
+                f"known: {', '.join(sorted(_POLICY_KEYS))}"
+            )
+        targets = []
+        for target in TARGETS:
+            if target in table:
+                amount, unit, text = _duration(table[target], f"{pwhere} {target}")
+                if amount <= timedelta(0):
+                    raise ConfigError(f"{pwhere} {target}: must be longer than zero")
+                targets.append(Target(target, amount, unit, text))
+        if not targets:
+            raise ConfigError(f"{pwhere}: set at least one of {', '.join(TARGETS)}")
+        pcal = table.get("calendar", calendar)
+        if pcal is not None and not isinstance(pcal, str):
+            raise ConfigError(f"{pwhere}: calendar must be a calendar name such as cn or 24x7")
+        pwarn = table.get("warn_before")
+        policies[str(name)] = SlaPolicy(
+            name=str(name),
+            targets=tuple(targets),
+            calendar=pcal,
+            warn_before=(
+                _plain_duration(pwarn, f"{pwhere} warn_before")
+                if pwarn is not None
+                else default_warn
+            ),
+            match=parse_match(table.get("match"), pwhere),
+            description=table.get("description"),
+        )
+    order = section.get("order", list(policies))
+    if not isinstance(order, list) or any(o not in policies for o in order):
+        raise ConfigError(f"{where}: order must list policy names from: {', '.join(policies)}")
+    default = section.get("default")
+    if default is not None and default not in policies:
+        raise ConfigError(
+            f"{where}: default policy {default!r} is not defined; known: {', '.join(policies)}"
+        )
+    return SlaConfig(policies=policies, order=tuple(order), default=default)
+
+
+def _pauses(history: Iterable[Event]) -> list[tuple[datetime, datetime | None]]:
+    intervals: list[tuple[datetime, datetime | None]] = []
+    open_at: datetime | None = None
+    for event in history:
+        if event.action == PAUSE and open_at is None:
+            open_at = event.at
+        elif event.action == RESUME and open_at is not None:
+            intervals.append((open_at, event.at))
+            open_at = None
+    if open_at is not None:
+        intervals.append((open_at, None))
+    return intervals
+
+
+def _target_clock(
+    complaint: Complaint,
+    target: Target,
+    warn_before: timedelta | None,
+    calendar: BusinessCalendar,
+    pauses: list[tuple[datetime, datetime | None]],
+    now: datetime,
+    with_left: bool,
+) -> TargetClock:
+    history = complaint.history
+    start_index = 0
+    start = complaint.received_at
+    if target.name == "resolve":
+        for index, event in enumerate(history):
+            if event.action == "reopen":
+                start_index, start = index + 1, event.at
+    met_at: datetime | None = None
+    met_by: str | None = None
+    meets = MEETS[target.name]
+    for event in history[start_index:]:
+        if event.action in meets:
+            met_at, met_by = event.at, event.action
+            break
+    elapsed = target.unit == "elapsed"
+
+    def span(a: datetime, b: datetime) -> timedelta:
+        if elapsed:
+            return max(b - a, timedelta(0))
+        return calendar.between(a, b)
+
+    deadline = add_duration(calendar, start, target.amount, target.unit)
+    paused = timedelta(0)
+    paused_since: datetime | None = None
+    frozen_left: timedelta | None = None
+    for begin, end in pauses:
+        if end is not None and end <= start:
+            continue
+        begin = max(begin, start)
+        if begin >= deadline or (met_at is not None and begin >= met_at):
+            break
+        if end is None and met_at is not None:
+            end = met_at
+        if end is None:
+            paused_since = begin
+            frozen_left = span(begin, deadline)
+            break
+        spent = span(begin, end)
+        if spent > timedelta(0):
+            paused += spent
+            deadline = add_duration(calendar, deadline, spent, "elapsed" if elapsed else "hours")
+    if met_at is not None:
+        state = "met" if met_at <= deadline else "met_late"
+        left = None
+    elif paused_since is not None:
+        state, left = "paused", frozen_left
+    elif now >= deadline:
+        state, left = "breached", -span(deadline, now) if with_left else None
+    else:
+        state, left = "pending", span(now, deadline) if with_left else None
+    shown = None if paused_since is not None else deadline
+    return TargetClock(
+        target=target.name,
+        started_at=start,
+        deadline=shown,
+        warn_at=shown - warn_before if shown is not None and warn_before else None,
+        met_at=met_at,
+        met_by=met_by,
+        paused=paused,
+        paused_since=paused_since,
+        state=state,
+        left=left,
+    )
+
+
+def compute_clocks(
+    complaint: Complaint,
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+    now: datetime,
+    *,
+    with_left: bool = True,
+) -> Clocks:
+    """The clocks of ``complaint`` under ``policy`` on ``calendar`` as seen at ``now``
+    (``with_left=False`` skips computing the time left, for the sweep's bookkeeping)."""
+    pauses = _pauses(complaint.history)
+    return Clocks(
+        policy=policy.name,
+        calendar=calendar.name,
+        now=now,
+        targets=tuple(
+            _target_clock(complaint, t, policy.warn_before, calendar, pauses, now, with_left)
+            for t in policy.targets
+        ),
+    )
+
+
+def recorded(history: Iterable[Event], action: str) -> set[tuple[str, datetime]]:
+    """(target, deadline) pairs for which a warning or breach (``action``) is in the history."""
+    found = set()
+    for event in history:
+        if event.action == action:
+            try:
+                found.add(
+                    (str(event.data["target"]), datetime.fromisoformat(event.data["deadline"]))
+                )
+            except (KeyError, TypeError, ValueError):
+                continue
+    return found
+
+
+def schedule(complaint: Complaint, clocks: Clocks) -> tuple[datetime | None, datetime | None]:
+    """``(due_at, alert_at)``: the earliest unmet deadline, and the next instant the sweep has
+    something to record (a warning or a breach not yet in the history); None when nothing is
+    pending (met, paused, or the complaint is no longer open)."""
+    if not complaint.is_open:
+        return None, None
+    warned = recorded(complaint.history, WARNING)
+    breached = recorded(complaint.history, BREACH)
+    due: datetime | None = None
+    alert: datetime | None = None
+    for clock in clocks.targets:
+        if clock.met_at is not None or clock.deadline is None:
+            continue
+        key = (clock.target, clock.deadline)
+        due = clock.deadline if due is None else min(due, clock.deadline)
+        if key in breached:
+            continue
+        at = clock.deadline
+        if clock.warn_at is not None and clock.warn_at < clock.deadline and key not in warned:
+            at = clock.warn_at
+        alert = at if alert is None else min(alert, at)
+    return due, alert
+
+
+def pending_alerts(complaint: Complaint, clocks: Clocks) -> list[tuple[str, str, datetime]]:
+    """What a sweep at ``clocks.now`` must record: ``(kind, target, deadline)`` with kind
+    ``WARNING`` or ``BREACH``, skipping any already in the history (so sweeping is idempotent).
+    A deadline already passed gets its breach only, not a late warning."""
+    if not complaint.is_open:
+        return []
+    warned = recorded(complaint.history, WARNING)
+    breached = recorded(complaint.history, BREACH)
+    now = clocks.now
+    found: list[tuple[str, str, datetime]] = []
+    for clock in clocks.targets:
+        if clock.met_at is not None or clock.deadline is None:
+            continue
+        key = (clock.target, clock.deadline)
+        if now >= clock.deadline:
+            if key not in breached:
+                found.append((BREACH, clock.target, clock.deadline))
+        elif clock.warn_at is not None and now >= clock.warn_at and key not in warned:
+            found.append((WARNING, clock.target, clock.deadline))
+    return found

@@ -1,0 +1,298 @@
+"""SLA policies and clocks: deadlines replayed from the history, pauses, re-classification."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+from complaintkit import Config, ConfigError, Event
+from complaintkit.calendars import always_open
+from complaintkit.model import Complaint, Label
+from complaintkit.sla import (
+    BREACH,
+    WARNING,
+    compute_clocks,
+    load_sla_config,
+    pending_alerts,
+    schedule,
+)
+from complaintkit.testing import make_complaint
+from process_support import make_desk, sh
+
+T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday
+DAY = {
+    "sla": {
+        "default": "standard",
+        "calendar": "24x7",
+        "warn_before": "2h",
+        "policies": {
+            "standard": {"acknowledge": "4h", "respond": "24h", "resolve": "72h"},
+            "vip": {"match": {"tags": ["vip"]}, "respond": "2h", "resolve": "8h"},
+        },
+    }
+}
+
+
+def policy(name: str = "standard", data: dict[str, Any] = DAY) -> Any:
+    config = load_sla_config(Config(data=data))
+    assert config is not None
+    return config.policies[name]
+
+
+def ev(hours: float, action: str, **data: Any) -> Event:
+    return Event(at=T0 + timedelta(hours=hours), actor="a", action=action, data=data)
+
+
+def complaint(*events: Event, **fields: Any) -> Complaint:
+    return make_complaint(  # type: ignore[no-any-return]
+        "S-1", received_at=T0, history=(ev(0, "received"), *events), **fields
+    )
+
+
+def clocks_at(c: Complaint, hours: float, name: str = "standard") -> dict[str, Any]:
+    found = compute_clocks(c, policy(name), always_open(), T0 + timedelta(hours=hours))
+    return {t.target: t for t in found.targets}
+
+
+def test_deadlines_start_at_receipt() -> None:
+    clocks = clocks_at(complaint(), 1)
+    assert clocks["acknowledge"].deadline == T0 + timedelta(hours=4)
+    assert clocks["respond"].deadline == T0 + timedelta(hours=24)
+    assert clocks["resolve"].deadline == T0 + timedelta(hours=72)
+    assert clocks["acknowledge"].warn_at == T0 + timedelta(hours=2)
+    assert clocks["acknowledge"].left == timedelta(hours=3)
+    assert {t.state for t in clocks.values()} == {"pending"}
+
+
+def test_each_target_is_met_by_its_own_events() -> None:
+    c = complaint(ev(1, "acknowledge"), ev(30, "respond"), ev(50, "assess"))
+    clocks = clocks_at(c, 60)
+    assert (clocks["acknowledge"].state, clocks["acknowledge"].met_by) == ("met", "acknowledge")
+    # assessing is internal work: it does not answer the complainant
+    assert clocks["respond"].met_at == T0 + timedelta(hours=30)
+    assert clocks["respond"].state == "met_late" and clocks["respond"].met is False
+    assert clocks["resolve"].state == "pending" and clocks["resolve"].met is None
+
+
+def test_overdue_target_is_breached_with_negative_time_left() -> None:
+    clocks = clocks_at(complaint(), 6)
+    assert clocks["acknowledge"].state == "breached"
+    assert clocks["acknowledge"].left == -timedelta(hours=2)
+    assert clocks["acknowledge"].met is False
+
+
+def test_pause_moves_deadlines_by_the_time_paused() -> None:
+    c = complaint(ev(1, "acknowledge"), ev(2, "pause"), ev(12, "resume"))
+    clocks = clocks_at(c, 13)
+    assert clocks["respond"].deadline == T0 + timedelta(hours=34)
+    assert clocks["respond"].paused == timedelta(hours=10)
+    assert clocks["resolve"].deadline == T0 + timedelta(hours=82)
+    # the acknowledgement was met before the pause: its deadline does not move
+    assert clocks["acknowledge"].deadline == T0 + timedelta(hours=4)
+
+
+def test_while_paused_the_time_left_is_frozen_and_nothing_is_due() -> None:
+    c = complaint(ev(1, "acknowledge"), ev(20, "pause"))
+    for hours in (21, 100):
+        clocks = clocks_at(c, hours)
+        assert clocks["respond"].state == "paused"
+        assert clocks["respond"].left == timedelta(hours=4)
+        assert clocks["respond"].deadline is None
+    assert schedule(c, compute_clocks(c, policy(), always_open(), T0)) == (None, None)
+
+
+def test_a_pause_after_the_deadline_does_not_undo_the_breach() -> None:
+    c = complaint(ev(1, "acknowledge"), ev(30, "pause"), ev(40, "resume"))
+    assert clocks_at(c, 41)["respond"].state == "breached"
+    assert clocks_at(c, 41)["respond"].deadline == T0 + timedelta(hours=24)
+
+
+def test_reopening_restarts_the_resolve_clock() -> None:
+    c = complaint(ev(1, "acknowledge"), ev(2, "respond"), ev(10, "resolve"), ev(100, "reopen"))
+    c = attrs.evolve(c, status="reopened")
+    clocks = clocks_at(c, 101)
+    assert clocks["resolve"].started_at == T0 + timedelta(hours=100)
+    assert clocks["resolve"].deadline == T0 + timedelta(hours=172)
+    assert clocks["resolve"].state == "pending"
+
+
+def test_replay_is_deterministic_and_follows_the_policy() -> None:
+    c = complaint(ev(0.5, "acknowledge"), ev(1, "pause"), ev(3, "resume"))
+    first = compute_clocks(c, policy(), always_open(), T0 + timedelta(hours=6))
+    again = compute_clocks(c, policy(), always_open(), T0 + timedelta(hours=6))
+    assert first == again
+    vip = clocks_at(c, 6, "vip")
+    assert "acknowledge" not in vip
+    assert vip["respond"].deadline == T0 + timedelta(hours=4)  # 2h + 2h paused
+
+
+def test_working_days_deadline_over_national_day_with_make_up_days(
+    tmp_path: Path,
+) -> None:
+    desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}")
+    with store:
+        c = desk.intake(
+            make_complaint("N-1", received_at=sh("2025-09-30 16:00"), text="发票开错了")
+        )
+        clocks = desk.clocks(c, now=sh("2025-09-30 16:00"))
+        assert clocks is not None and clocks.calendar == "cn"
+        by = {t.target: t for t in clocks.targets}
+        # 16:00-18:00 on Sep 30, then Oct 1-8 off, then 09:00-11:00 on Oct 9
+        assert by["acknowledge"].deadline == sh("2025-10-09 11:00")
+        # one working day: Oct 9 at the same time
+        assert by["respond"].deadline == sh("2025-10-09 16:00")
+        # three working days: Oct 9, Oct 10, Saturday Oct 11 (调休, worked)
+        assert by["resolve"].deadline == sh("2025-10-11 16:00")
+        assert c.due_at == sh("2025-10-09 11:00")
+        assert c.alert_at == sh("2025-10-09 07:00")  # 4h before, elapsed
+
+
+def test_policy_changes_when_the_complaint_is_reclassified(tmp_path: Path) -> None:
+    desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}")
+    with store:
+        c = desk.intake(
+            make_complaint("R-1", received_at=sh("2025-09-29 10:00"), text="发票开错了")
+        )
+        assert c.sla_policy == "standard"
+        c = desk.label("R-1", "severity", "serious", reason="customer was injured")
+        assert c.sla_policy == "urgent"
+        assert c.due_at == sh("2025-09-29 11:00")  # acknowledge within 1 elapsed hour
+        change = [e for e in c.history if e.action == "sla_policy"]
+        assert change and change[0].data == {"from": "standard", "to": "urgent"}
+
+
+def test_pending_alerts_skip_what_the_history_already_records() -> None:
+    c = complaint()
+    now = T0 + timedelta(hours=5)
+    clocks = compute_clocks(c, policy(), always_open(), now)
+    alerts = pending_alerts(c, clocks)
+    assert alerts == [(BREACH, "acknowledge", T0 + timedelta(hours=4))]
+    done = attrs.evolve(
+        c,
+        history=c.history
+        + (ev(5, BREACH, target="acknowledge", deadline=(T0 + timedelta(hours=4)).isoformat()),),
+    )
+    assert pending_alerts(done, compute_clocks(done, policy(), always_open(), now)) == []
+    later = T0 + timedelta(hours=22, minutes=30)
+    alerts = pending_alerts(done, compute_clocks(done, policy(), always_open(), later))
+    assert alerts == [(WARNING, "respond", T0 + timedelta(hours=24))]
+
+
+def test_schedule_points_at_the_next_warning_or_deadline() -> None:
+    c = complaint()
+    clocks = compute_clocks(c, policy(), always_open(), T0)
+    assert schedule(c, clocks) == (T0 + timedelta(hours=4), T0 + timedelta(hours=2))
+    warned = attrs.evolve(
+        c,
+        history=c.history
+        + (ev(2, WARNING, target="acknowledge", deadline=(T0 + timedelta(hours=4)).isoformat()),),
+    )
+    assert schedule(warned, clocks)[1] == T0 + timedelta(hours=4)
+    closed = attrs.evolve(c, status="closed")
+    assert schedule(closed, clocks) == (None, None)
+
+
+def test_policy_selection_by_match_then_default() -> None:
+    config = load_sla_config(Config(data=DAY))
+    assert config is not None
+    assert config.select(make_complaint(tags=("vip",))) == "vip"
+    assert config.select(make_complaint()) == "standard"
+    labelled = make_complaint(labels={"severity": Label("severity", "serious")})
+    assert config.select(labelled) == "standard"
+
+
+@pytest.mark.parametrize(
+    ("sla", "message"),
+    [
+        ({"policies": {"p": {"resolve": "soon"}}}, "[sla.policies.p] resolve: 'soon' is not"),
+        ({"policies": {"p": {"resolve": "1h", "respnd": "1h"}}}, "unknown setting(s) respnd"),
+        ({"policies": {"p": {"calendar": "cn"}}}, "set at least one of"),
+        ({"default": "x", "policies": {"p": {"resolve": "1h"}}}, "default policy 'x'"),
+        ({"policies": {"p": {"resolve": "1h", "match": {"labels": ["serious"]}}}}, "SCHEME=LABEL"),
+        ({"policies": {"p": {"resolve": "1h", "match": {"channels": ["fax"]}}}}, "channel 'fax'"),
+        ({"default": "p"}, "no policies"),
+    ],
+)
+def test_bad_sla_configuration_names_the_setting(sla: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_sla_config(Config(data={"sla": sla}))
+    assert message in str(info.value)
+
+
+def test_no_sla_section_means_no_deadlines(tmp_path: Path) -> None:
+    desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}", {})
+    with store:
+        c = desk.intake(make_complaint("X-1"))
+        assert (c.sla_policy, c.due_at, c.alert_at) == (None, None, None)
+        assert desk.clocks(c) is None
+
+
+# Working days around National Day 2025: Oct 1-8 off; Sunday Sep 28 and Saturday Oct 11 worked.
+WORKING_DAYS = [
+    "2025-09-25",
+    "2025-09-26",
+    "2025-09-28",
+    "2025-09-29",
+    "2025-09-30",
+    "2025-10-09",
+    "2025-10-10",
+    "2025-10-11",
+    "2025-10-13",
+    "2025-10-14",
+    "2025-10-15",
+    "2025-10-16",
+]
+
+
+def _expected_resolve(day: str) -> str:
+    """3 working days from 10:00 on ``day``: 10:00 on the third working day after it; from a
+    day off the clock starts at the next opening, and a deadline at an opening is given as
+    the close of the previous working day."""
+    if day in WORKING_DAYS:
+        return f"{WORKING_DAYS[WORKING_DAYS.index(day) + 3]} 10:00"
+    first = next(d for d in WORKING_DAYS if d > day)
+    return f"{WORKING_DAYS[WORKING_DAYS.index(first) + 2]} 18:00"
+
+
+def test_day_by_day_resolve_deadlines_over_national_day(tmp_path: Path) -> None:
+    desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}")
+    days = [f"2025-09-{d:02d}" for d in range(25, 31)] + [f"2025-10-{d:02d}" for d in range(1, 14)]
+    with store:
+        found = {}
+        for day in days:
+            c = desk.intake(
+                make_complaint(f"D-{day}", received_at=sh(f"{day} 10:00"), text="发票开错了")
+            )
+            clocks = desk.clocks(c, now=c.received_at)
+            assert clocks is not None
+            found[day] = clocks.get("resolve").deadline  # type: ignore[union-attr]
+    assert found == {day: sh(_expected_resolve(day)) for day in days}
+    assert found["2025-09-26"] == sh("2025-09-30 10:00")  # through the make-up Sunday
+    assert found["2025-10-03"] == sh("2025-10-11 18:00")  # a holiday: Oct 9, 10 and 11 count
+    assert found["2025-10-12"] == sh("2025-10-15 18:00")  # the Sunday after is off again
+
+
+def test_day_by_day_sweeps_through_the_holiday(tmp_path: Path) -> None:
+    desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}")
+    with store:
+        desk.intake(make_complaint("E-1", received_at=sh("2025-09-30 15:00"), text="发票开错了"))
+        daily = {}
+        for day in range(1, 15):
+            result = desk.sweep(now=sh(f"2025-10-{day:02d} 12:00"))
+            daily[day] = (result.warnings, result.breaches, result.escalations)
+        level = desk.get("E-1").escalation_level.slug
+    quiet = (0, 0, 0)
+    assert daily == {
+        **dict.fromkeys(range(1, 9), quiet),  # the holiday: nothing falls due
+        9: (1, 1, 0),  # acknowledgement missed (10:00), response warning (due 15:00)
+        10: (0, 1, 1),  # first response missed: one level up
+        11: (1, 0, 0),  # make-up Saturday: resolution due 15:00, warned at 11:00
+        12: (0, 1, 1),  # resolution missed on Saturday: found on Sunday's sweep
+        13: quiet,
+        14: quiet,
+    }
+    assert level == "complaint_management"
