@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from complaintkit import (
+    Complaint,
     ComplaintFilter,
     ConflictError,
     Desk,
@@ -15,6 +16,7 @@ from complaintkit import (
     Status,
     Store,
     TransitionRejected,
+    hookimpl,
 )
 from complaintkit.testing import make_complaint
 
@@ -126,3 +128,48 @@ def test_store_file_is_real(ck_store_url: str, ck_desk: Desk) -> None:
     ck_desk.intake(make_complaint("F-1"))
     path = Path(ck_store_url.removeprefix("tinydb://"))
     assert path.exists() and b"F-1" in path.read_bytes()
+
+
+def test_after_batch_runs_once_when_the_outermost_batch_closes(ck_desk: Desk) -> None:
+    ran: list[str] = []
+    assert not ck_desk.after_batch("x", lambda: ran.append("now"))  # no batch: nothing deferred
+    with ck_desk.batch():
+        with ck_desk.batch():
+            assert ck_desk.after_batch("x", lambda: ran.append("first"))
+            assert ck_desk.after_batch("x", lambda: ran.append("second"))  # same key: ignored
+        assert ran == [] and ck_desk.in_batch
+    assert ran == ["first"] and not ck_desk.in_batch
+
+
+def test_after_batch_runs_on_error_and_isolates_failures(ck_desk: Desk) -> None:
+    ran: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("outbox gone")
+
+    with pytest.raises(KeyError), ck_desk.batch():
+        ck_desk.after_batch("broken", broken)
+        ck_desk.after_batch("ok", lambda: ran.append("ok"))
+        raise KeyError("the batch itself failed")
+    assert ran == ["ok"]
+    (failure,) = ck_desk.host.hook_errors
+    assert (failure.plugin, failure.stage) == ("broken", "after_batch")
+    assert "outbox gone" in failure.error
+
+
+def test_batch_operations_open_a_batch(ck_desk: Desk) -> None:
+    seen: list[bool] = []
+    ck_desk.after_batch("x", lambda: None)
+    ck_desk.host.register(_BatchObserver(seen), name="observer")
+    ck_desk.intake_many([make_complaint("B-1", text="late")], classify=False)
+    ck_desk.intake(make_complaint("B-2", text="late"), classify=False)
+    assert seen == [True, False]
+
+
+class _BatchObserver:
+    def __init__(self, seen: list[bool]) -> None:
+        self.seen = seen
+
+    @hookimpl
+    def complaint_received(self, complaint: Complaint, desk: Desk) -> None:
+        self.seen.append(desk.in_batch)

@@ -360,20 +360,6 @@ class Notifier:
     def _dead(message: OutboxMessage, reason: str) -> OutboxMessage:
         return attrs.evolve(message, status=MessageStatus.DEAD, last_error=reason)
 
-    def notify(
-        self,
-        outbox: Outbox,
-        event: str,
-        complaint: Complaint,
-        details: Mapping[str, Any],
-        now: datetime,
-    ) -> int:
-        """Queue the messages for one event; returns how many were new."""
-        if event not in self.by_event:
-            return 0
-        messages = self.messages(event, complaint, details, now)
-        return outbox.enqueue(messages) if messages else 0
-
 
 # --- delivery ------------------------------------------------------------------------------
 

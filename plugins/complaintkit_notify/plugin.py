@@ -19,12 +19,17 @@ if TYPE_CHECKING:
     import click
 
     from complaintkit import Complaint, Config, Desk, Event, Label, NotificationChannel, PluginHost
+    from complaintkit.outbox import Outbox, OutboxMessage
 
     from .engine import Notifier
 
 __all__ = ["notifier"]
 
 _notifiers: weakref.WeakKeyDictionary[PluginHost, Notifier | None] = weakref.WeakKeyDictionary()
+# Messages of a desk's open batch (an import, a sweep), queued together when it closes.
+_pending: weakref.WeakKeyDictionary[Desk, list[OutboxMessage]] = weakref.WeakKeyDictionary()
+#: Queue at least this often during a batch, so a huge import never holds every message.
+PENDING_LIMIT = 5000
 
 
 def notifier(host: PluginHost) -> Notifier | None:
@@ -78,7 +83,25 @@ def _notify(desk: Desk, event: str, complaint: Complaint, **details: Any) -> Non
         return
     from complaintkit.outbox import outbox_of
 
-    found.notify(outbox_of(desk.store), event, complaint, details, desk.clock())
+    outbox = outbox_of(desk.store)
+    messages = found.messages(event, complaint, details, desk.clock())
+    if not messages:
+        return
+    if not desk.in_batch:
+        outbox.enqueue(messages)
+        return
+    # In a batch, one transaction for many complaints instead of one per complaint.
+    pending = _pending.setdefault(desk, [])
+    pending.extend(messages)
+    if len(pending) >= PENDING_LIMIT:
+        _flush(desk, outbox)
+    desk.after_batch("notify", lambda: _flush(desk, outbox))
+
+
+def _flush(desk: Desk, outbox: Outbox) -> None:
+    pending = _pending.pop(desk, None)
+    if pending:
+        outbox.enqueue(pending)
 
 
 def _at(value: datetime) -> str:

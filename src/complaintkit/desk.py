@@ -9,10 +9,12 @@ is stored.
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import attrs
 
@@ -30,6 +32,21 @@ if TYPE_CHECKING:
     from .routing import Route
 
 __all__ = ["Desk", "SweepResult", "new_reference", "utcnow"]
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _batched(method: Callable[Concatenate[Desk, P], R]) -> Callable[Concatenate[Desk, P], R]:
+    """Run one of the desk's batch operations inside :meth:`Desk.batch`."""
+
+    @functools.wraps(method)
+    def wrapper(self: Desk, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self.batch():
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]  # functools._Wrapped is this callable
 
 MANUAL = "manual"
 
@@ -92,6 +109,56 @@ class Desk:
             # them stops the work before any change instead of silently losing a message.
             host.channels()
         self._process: ProcessConfig | None = None
+        self._batch_depth = 0
+        self._after_batch: dict[str, Callable[[], None]] = {}
+
+    # --- batches ------------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group the follow-up work of many changes (an import, a sweep) into one flush.
+
+        While a batch is open, lifecycle-hook implementations may defer work with
+        :meth:`after_batch` (the notification plugin queues a whole import's messages in one
+        transaction this way). Deferred callbacks run once when the outermost batch closes,
+        also when it closes by an error: changes already stored still get their follow-up.
+        ``intake_many``, ``classify_many`` and ``sweep`` open a batch themselves; batches nest.
+        """
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0:
+                self._run_after_batch()
+
+    def _run_after_batch(self) -> None:
+        callbacks, self._after_batch = self._after_batch, {}
+        for key, callback in callbacks.items():
+            try:
+                callback()
+            except Exception as exc:  # noqa: BLE001 - like lifecycle hooks: isolated, logged
+                from .host import PluginFailure
+
+                failure = PluginFailure(key, "after_batch", f"{type(exc).__name__}: {exc}")
+                self.host.hook_errors.append(failure)
+                log.warning("%s", failure)
+
+    @property
+    def in_batch(self) -> bool:
+        """True while :meth:`batch` is open."""
+        return self._batch_depth > 0
+
+    def after_batch(self, key: str, callback: Callable[[], None]) -> bool:
+        """Run ``callback`` once when the open batch closes; False (nothing deferred) if none.
+
+        ``key`` (e.g. the plugin's name) makes registering the same flush twice harmless: the
+        first callback registered under a key is the one that runs.
+        """
+        if not self._batch_depth:
+            return False
+        self._after_batch.setdefault(key, callback)
+        return True
 
     # --- reading ------------------------------------------------------------------------
 
@@ -219,6 +286,7 @@ class Desk:
 
         return self._mutate(reference, change)
 
+    @_batched
     def classify_many(
         self,
         flt: ComplaintFilter | None = None,
@@ -314,6 +382,7 @@ class Desk:
         )
         return stored
 
+    @_batched
     def intake_many(
         self,
         complaints: Iterable[Complaint],
@@ -884,6 +953,7 @@ class Desk:
 
         return self._mutate(reference, change)
 
+    @_batched
     def sweep(
         self,
         *,

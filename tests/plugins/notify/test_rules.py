@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,8 +13,9 @@ from notify_support import (
     project,  # noqa: F401 - fixtures
 )
 
+import complaintkit_notify.plugin as notify_plugin
 from complaintkit import Channel, ConfigError, Desk, EscalationLevel, Party
-from complaintkit.outbox import MessageStatus, OutboxMessage
+from complaintkit.outbox import MessageStatus, OutboxMessage, outbox_of
 from complaintkit.testing import make_complaint
 
 CHANNELS = """
@@ -282,6 +283,33 @@ def test_nothing_configured_nothing_queued(project: Callable[[str], Project]) ->
     p = project("")
     p.desk.intake(complaint(), classify=False)  # type: ignore[arg-type]
     assert not (p.path / "complaints.outbox.sqlite").exists()
+
+
+@pytest.mark.parametrize(("limit", "expected"), [(5000, [30]), (12, [12, 12, 6])])
+def test_a_batch_import_queues_its_messages_together(
+    project: Callable[[str], Project],
+    monkeypatch: pytest.MonkeyPatch,
+    limit: int,
+    expected: list[int],
+) -> None:
+    p = project(rules(RULE + 'recipients = ["complainant"]'))
+    monkeypatch.setattr(notify_plugin, "PENDING_LIMIT", limit)
+    outbox = outbox_of(p.desk.store)
+    real_enqueue = outbox.enqueue
+    sizes: list[int] = []
+
+    def enqueue(messages: Iterable[OutboxMessage]) -> int:
+        batch = list(messages)
+        sizes.append(len(batch))
+        return real_enqueue(batch)
+
+    monkeypatch.setattr(outbox, "enqueue", enqueue)
+    batch = [complaint(f"CK-{n}") for n in range(30)]
+    assert p.desk.intake_many(batch, classify=False).added == 30  # type: ignore[arg-type]
+    assert sizes == expected  # one transaction per batch (or per limit), not one per complaint
+    assert sorted(m.reference or "" for m in queued(p)) == sorted(f"CK-{n}" for n in range(30))
+    p.desk.intake(complaint("CK-single"), classify=False)  # type: ignore[arg-type]
+    assert sizes[-1] == 1  # outside a batch a message is queued at once
 
 
 def test_a_broken_outbox_never_blocks_the_change(project: Callable[[str], Project]) -> None:
