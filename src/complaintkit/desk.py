@@ -48,6 +48,7 @@ def _batched(method: Callable[Concatenate[Desk, P], R]) -> Callable[Concatenate[
 
     return wrapper  # type: ignore[return-value]  # functools._Wrapped is this callable
 
+
 MANUAL = "manual"
 
 
