@@ -296,3 +296,29 @@ def test_day_by_day_sweeps_through_the_holiday(tmp_path: Path) -> None:
         14: quiet,
     }
     assert level == "complaint_management"
+
+
+def test_a_complaint_beyond_the_calendar_is_kept_without_deadlines(tmp_path: Path) -> None:
+    # The cn calendar ends with chinese-calendar's last year: an import must not abort there.
+    from complaintkit_calendars.plugin import chinese_years
+
+    from complaintkit.desk import SLAWarning
+
+    later = sh(f"{chinese_years()[1] + 1}-03-02 10:00")
+    desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}")
+    with store, pytest.warns(SLAWarning, match="no SLA deadlines: calendar 'cn' covers only"):
+        result = desk.intake_many(
+            [
+                make_complaint("LATE-1", received_at=later, text="发票开错了"),
+                make_complaint("OK-1", received_at=sh("2025-09-29 10:00"), text="发票开错了"),
+            ]
+        )
+        assert result.added == 2
+        late, ok = store.get("LATE-1"), store.get("OK-1")
+        assert (late.due_at, late.alert_at, late.sla_policy) == (None, None, "standard")
+        (note,) = [e for e in late.history if e.action == "sla_unavailable"]
+        assert "covers only" in (note.reason or "")
+        assert ok.due_at is not None
+        # touching it again does not pile up notes
+        again = desk.assign("LATE-1", department="finance")
+        assert [e.action for e in again.history].count("sla_unavailable") == 1

@@ -110,6 +110,7 @@ TABLE_KEYS: tuple[str, ...] = (
     "open",
     "description",
     "description_zh",
+    "covered_until",
 )
 _OFFICE_HOURS = parse_hours(["09:00-18:00"])
 
@@ -371,6 +372,21 @@ def _configured(
         changes["weekend"] = value("weekend", parse_weekend)
     closed = _dates(table["closed"], f"{where} closed") if "closed" in table else []
     opened = _dates(table["open"], f"{where} open") if "open" in table else []
+    if "covered_until" in table:
+        until = _dates([table["covered_until"]], f"{where} covered_until")[0]
+        if calendar.covered is None:
+            raise ConfigError(f"{where} covered_until: {name!r} covers every date already")
+        if until <= calendar.covered[1]:
+            raise ConfigError(
+                f"{where} covered_until: {until.isoformat()} does not extend the covered range "
+                f"({calendar.covered_years})"
+            )
+        # The user vouches for the added dates: that year's holidays and make-up days are
+        # listed in closed/open (e.g. from the State Council's notice before a package update).
+        calendar = attrs.evolve(calendar, covered=(calendar.covered[0], until))
+        changes["covered"] = calendar.covered
+        if "description" not in table:
+            changes["description"] = f"{calendar.description}; extended to {until} by {where}"
     both = sorted(set(closed) & set(opened))
     if both:
         raise ConfigError(f"{where}: {both[0].isoformat()} is both in closed and in open")

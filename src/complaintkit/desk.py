@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 import attrs
 
 from . import lifecycle, sla
-from .errors import ConfigError, ConflictError, TransitionRejected
+from .errors import CalendarRangeError, ConfigError, ConflictError, TransitionRejected
 from .model import Complaint, EscalationLevel, Event, Label, Party, Remedy, RemedyKind, Status
 from .storage import AddResult, ComplaintFilter, Store
 
@@ -31,9 +32,15 @@ if TYPE_CHECKING:
     from .reporting import Report
     from .routing import Route
 
-__all__ = ["Desk", "SweepResult", "new_reference", "utcnow"]
+__all__ = ["Desk", "SLAWarning", "SweepResult", "new_reference", "utcnow"]
 
 log = logging.getLogger(__name__)
+
+
+class SLAWarning(UserWarning):
+    """A complaint could not get SLA deadlines (its calendar does not know the dates)."""
+
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -591,9 +598,12 @@ class Desk:
                 return c
             return attrs.evolve(c, sla_policy=None, due_at=None, alert_at=None)
         policy = config.policies[name]
-        clocks = sla.compute_clocks(
-            c, policy, self.calendar(policy.calendar), c.received_at, with_left=False
-        )
+        try:
+            clocks = sla.compute_clocks(
+                c, policy, self.calendar(policy.calendar), c.received_at, with_left=False
+            )
+        except CalendarRangeError as exc:
+            return self._without_deadlines(c, name, exc)
         due, alert = sla.schedule(c, clocks)
         if (name, due, alert) == (c.sla_policy, c.due_at, c.alert_at):
             return c
@@ -609,6 +619,25 @@ class Desk:
                 ),
             )
         return attrs.evolve(c, sla_policy=name, due_at=due, alert_at=alert, history=history)
+
+    def _without_deadlines(self, c: Complaint, policy: str, exc: CalendarRangeError) -> Complaint:
+        """The complaint stored without deadlines when its calendar lacks the dates.
+
+        Losing the complaint (or a whole import) over a calendar's range would be worse than
+        storing it without a clock; the history says why, and a warning tells the admin to
+        extend the calendar (e.g. ``covered_until`` for ``cn``) and touch the complaint again.
+        """
+        reason = str(exc)
+        warnings.warn(f"complaint {c.reference} has no SLA deadlines: {reason}", SLAWarning, 2)
+        noted = any(e.action == "sla_unavailable" and e.reason == reason for e in c.history)
+        history = c.history
+        if not noted:
+            at = history[-1].at if history else c.received_at
+            event = Event(at=at, actor=self.actor, action="sla_unavailable", reason=reason)
+            history += (event,)
+        if (c.sla_policy, c.due_at, c.alert_at, history) == (policy, None, None, c.history):
+            return c
+        return attrs.evolve(c, sla_policy=policy, due_at=None, alert_at=None, history=history)
 
     def _route_for(self, c: Complaint) -> Route | None:
         if self.host.has_implementations("route_complaint"):

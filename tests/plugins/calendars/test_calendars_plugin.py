@@ -118,6 +118,30 @@ def test_cn_fails_loudly_outside_its_years(cn: WorkingCalendar) -> None:
         cn.is_working_day(date(first - 1, 12, 31))
 
 
+def test_configuration_extends_cn_into_a_year_the_package_lacks(tmp_path: Path) -> None:
+    # Late December: deadlines run into a year chinese-calendar has no data for yet. An admin
+    # copies that year's holidays from the State Council's notice into the configuration.
+    _, last = chinese_years()
+    nxt = last + 1
+    host = host_with(
+        tmp_path,
+        f'[calendars.cn]\ncovered_until = "{nxt}-12-31"\n'
+        f'closed = ["{nxt}-01-01", "{nxt}-01-02"]\nopen = ["{nxt}-01-03"]\n',
+    )
+    extended = host.calendar("cn")
+    assert extended.covered_years == f"2004–{nxt}"
+    assert f"extended to {nxt}-12-31" in extended.description
+    assert not extended.is_working_day(date(nxt, 1, 1))
+    assert extended.is_working_day(date(nxt, 1, 3)) is True  # listed as a make-up day
+    # 3 working days from the last working afternoon of the covered years crosses into nxt
+    start = at(last, 12, 31, 17, 0)
+    end = extended.add(start, timedelta(days=3), unit="days")
+    assert end.year == nxt and extended.is_working_day(end.date())
+    assert not (date(nxt, 1, 1) <= end.date() <= date(nxt, 1, 2))
+    with pytest.raises(CalendarRangeError):
+        extended.is_working_day(date(nxt + 1, 1, 1))
+
+
 def test_country_calendar_from_the_holidays_package(ck_host: PluginHost) -> None:
     us = ck_host.calendar("us")
     assert us.timezone == "America/New_York"
