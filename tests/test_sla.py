@@ -300,9 +300,8 @@ def test_day_by_day_sweeps_through_the_holiday(tmp_path: Path) -> None:
 
 def test_a_complaint_beyond_the_calendar_is_kept_without_deadlines(tmp_path: Path) -> None:
     # The cn calendar ends with chinese-calendar's last year: an import must not abort there.
-    from complaintkit_calendars.plugin import chinese_years
-
     from complaintkit.desk import SLAWarning
+    from complaintkit_calendars.plugin import chinese_years
 
     later = sh(f"{chinese_years()[1] + 1}-03-02 10:00")
     desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}")
