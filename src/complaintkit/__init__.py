@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from .storage import (
         AddResult,
         ComplaintFilter,
+        RestorableStore,
         StorageBackend,
         Store,
         UpdateResult,
@@ -132,6 +133,7 @@ _EXPORTS = {
     "storage": [
         "AddResult",
         "ComplaintFilter",
+        "RestorableStore",
         "StorageBackend",
         "Store",
         "UpdateResult",
@@ -179,6 +181,7 @@ __all__ = [
     "Report",
     "ReportContext",
     "Reporter",
+    "RestorableStore",
     "RuleScheme",
     "RuleSet",
     "Status",

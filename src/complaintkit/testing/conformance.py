@@ -40,7 +40,7 @@ from complaintkit.model import (
     RemedyKind,
     Status,
 )
-from complaintkit.storage import AddResult, ComplaintFilter, Store, group_value
+from complaintkit.storage import AddResult, ComplaintFilter, RestorableStore, Store, group_value
 from complaintkit.testing import make_complaint
 
 __all__ = [
@@ -677,3 +677,44 @@ class StoreConformance:
         assert [c.reference for c in result.updated] == ["W-5"]
         assert a.get("W-6").assignee == "alice"
         assert a.get("W-5").assignee == "bob"
+
+    # --- restore_many (optional: RestorableStore) ---------------------------------------
+
+    @pytest.fixture
+    def restorable(self, store: Store) -> RestorableStore:
+        """The store, if it implements the optional ``restore_many``; else the test skips."""
+        if not isinstance(store, RestorableStore):
+            pytest.skip(f"{type(store).__name__} has no restore_many (optional)")
+        return store
+
+    def test_restore_many_keeps_versions_and_every_field(self, restorable: Store) -> None:
+        assert isinstance(restorable, RestorableStore)
+        rich = attrs.evolve(rich_complaint(), version=5)
+        plain = make_complaint("R-2", version=2)
+        result = restorable.restore_many(c for c in (rich, plain))  # a one-shot generator
+        assert result == AddResult(added=2, skipped=())
+        got = restorable.get(rich.reference)
+        assert got == rich and got.version == 5
+        assert got.received_at.utcoffset() == timedelta(hours=8)
+        assert [e.at.utcoffset() for e in got.history] == [e.at.utcoffset() for e in rich.history]
+        assert restorable.get("R-2").version == 2
+        # The restored version is the one the next update must be based on.
+        with pytest.raises(ConflictError):
+            restorable.update(attrs.evolve(got, version=1, assignee="x"))
+        assert restorable.update(attrs.evolve(got, assignee="x")).version == 6
+
+    def test_restore_many_skips_stored_and_repeated_references(self, restorable: Store) -> None:
+        assert isinstance(restorable, RestorableStore)
+        restorable.add(make_complaint("R-1", text="already here"))
+        result = restorable.restore_many(
+            [
+                make_complaint("R-1", text="again", version=4),
+                make_complaint("R-3", text="first copy", version=3),
+                make_complaint("R-3", text="second copy", version=9),
+            ]
+        )
+        assert result == AddResult(added=1, skipped=("R-1", "R-3"))
+        assert restorable.get("R-1").text == "already here"
+        assert restorable.get("R-1").version == 1
+        assert (restorable.get("R-3").text, restorable.get("R-3").version) == ("first copy", 3)
+        assert restorable.restore_many([]) == AddResult(added=0, skipped=())
