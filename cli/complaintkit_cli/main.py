@@ -32,6 +32,7 @@ BUILTIN: dict[str, str] = {
     "schemes": "complaintkit_cli.cmd_info:schemes_command",
     "plugins": "complaintkit_cli.cmd_info:plugins_command",
     "evaluate": "complaintkit_cli.cmd_info:evaluate_command",
+    "migrate": "complaintkit_cli.cmd_migrate:migrate_command",
 }
 
 

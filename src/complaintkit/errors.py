@@ -8,6 +8,7 @@ __all__ = [
     "ConflictError",
     "DuplicateComplaintError",
     "DuplicateNameError",
+    "MigrationError",
     "NotFoundError",
     "NotificationFailed",
     "PluginLoadError",
@@ -111,3 +112,7 @@ class DuplicateComplaintError(StorageError):
     def __init__(self, reference: str) -> None:
         super().__init__(f"a complaint with reference {reference!r} is already stored")
         self.reference = reference
+
+
+class MigrationError(StorageError):
+    """A migration between stores was refused or did not verify; the message says which records."""
