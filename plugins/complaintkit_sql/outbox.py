@@ -1,8 +1,8 @@
 """The notification outbox of a SQL store: table ``ck_outbox`` in the same database.
 
-* ``enqueue`` inserts with the database's own "ignore duplicates" (``ON CONFLICT DO NOTHING
-  RETURNING`` on PostgreSQL and SQLite, ``INSERT IGNORE`` on MariaDB/MySQL), so two processes enqueueing
-  the same key store it once;
+* ``enqueue`` inserts with the database's own "ignore duplicates" (``ON CONFLICT DO
+  NOTHING RETURNING`` on PostgreSQL and SQLite, ``INSERT IGNORE`` on MariaDB/MySQL), so two
+  processes enqueueing the same key store it once;
 * ``claim`` selects due messages with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL and MariaDB (a
   row another worker is claiming right now is passed over, not waited for) and leases them in
   the same transaction; SQLite serialises the whole claim under ``BEGIN IMMEDIATE``;

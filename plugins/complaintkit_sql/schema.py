@@ -54,7 +54,7 @@ def _key(length: int = KEY_LENGTH) -> sa.types.TypeEngine[str]:
     return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
 
 
-def _instant() -> sa.types.TypeEngine[object]:
+def _instant() -> sa.types.TypeEngine[Any]:
     """A UTC instant without zone, to the microsecond on every database."""
     return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
@@ -63,7 +63,7 @@ def _long_text() -> sa.types.TypeEngine[str]:
     return sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 
 
-def _json() -> sa.types.TypeEngine[object]:
+def _json() -> sa.types.TypeEngine[Any]:
     return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 

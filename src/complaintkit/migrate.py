@@ -1,7 +1,7 @@
 """Copy every complaint from one store to another: streaming, resumable, verified.
 
-:func:`copy_store` pages through the source (``find`` with ``limit``/``offset``, so at most one
-batch is held in memory whatever the store's size) and writes each batch to the destination with
+:func:`copy_store` streams the source (one ``find()`` consumed a batch at a time, so only one
+batch is held here whatever the store's size) and writes each batch to the destination with
 ``restore_many`` (see :class:`~complaintkit.storage.RestorableStore`), which keeps every field
 as it is, ``version`` and the whole history included. A re-run after a crash continues where
 the last one stopped: references already at the destination are not written again, but they
@@ -70,17 +70,18 @@ def canonical_bytes(complaint: Complaint) -> bytes:
 
 
 def pages(store: Store, size: int) -> Iterator[list[Complaint]]:
-    """Every complaint of ``store`` in its order (received, then reference), ``size`` at a time."""
+    """Every complaint of ``store`` in its order (received, then reference), ``size`` at a time.
+
+    One ``find()`` consumed as a stream: the first-party backends build complaints as the
+    iterator is consumed (the SQL store reads by key, one page per query), so only the current
+    batch is held here, and no page costs more than the one before it, as ``OFFSET`` paging
+    would on a large table.
+    """
     if size < 1:
         raise ConfigError(f"the batch size must be at least 1, got {size}")
-    offset = 0
-    while True:
-        page = list(store.find(limit=size, offset=offset))
-        if page:
-            yield page
-        if len(page) < size:
-            return
-        offset += len(page)
+    stream = store.find()
+    while page := list(itertools.islice(stream, size)):
+        yield page
 
 
 @attrs.frozen
