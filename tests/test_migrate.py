@@ -358,3 +358,40 @@ def test_tinydb_to_sqlite_and_back_verifies_equal(
     back = open_store(f"tinydb://{tmp_path / 'back.json'}")
     assert migrate(middle, back, batch_size=1000).verification.ok
     assert _all(back) == _all(source)
+
+
+MARIADB_ADMIN = "mysql://root@127.0.0.1:3306/test"
+
+
+@pytest.fixture
+def mariadb_url() -> Iterator[str]:
+    """A fresh MariaDB database for this test, dropped afterwards."""
+    require_service(MARIADB_ADMIN)
+    _require_backend("mysql")
+    pymysql = pytest.importorskip("pymysql")
+    name = f"ck_migrate_{uuid.uuid4().hex[:12]}"
+
+    def admin(statement: str) -> None:
+        conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", autocommit=True)
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute(statement)
+        finally:
+            conn.close()
+
+    admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    try:
+        yield f"mysql://root@127.0.0.1:3306/{name}"
+    finally:
+        admin(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def test_tinydb_to_mariadb_and_back_verifies_equal(
+    source_url: str, mariadb_url: str, tmp_path: Path, open_store: Callable[..., Store]
+) -> None:
+    source = open_store(source_url)
+    middle = open_store(mariadb_url)
+    assert migrate(source, middle, batch_size=1000).verification.ok
+    back = open_store(f"tinydb://{tmp_path / 'back.json'}")
+    assert migrate(middle, back, batch_size=1000).verification.ok
+    assert _all(back) == _all(source)
