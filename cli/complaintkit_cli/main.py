@@ -33,6 +33,7 @@ BUILTIN: dict[str, str] = {
     "plugins": "complaintkit_cli.cmd_info:plugins_command",
     "evaluate": "complaintkit_cli.cmd_info:evaluate_command",
     "migrate": "complaintkit_cli.cmd_migrate:migrate_command",
+    "db": "complaintkit_cli.cmd_db:db_group",
 }
 
 

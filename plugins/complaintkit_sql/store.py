@@ -384,7 +384,7 @@ class SQLStore:
         self.options = options or SQLOptions()
         self.url = url
         self.sa_url = engine_url(url)
-        self.display_url = self.sa_url.render_as_string(hide_password=True)
+        self.display_url = sa.make_url(url).render_as_string(hide_password=True)
         self.dialect = self.sa_url.get_backend_name()
         self._closed = False
         self._ready = False
