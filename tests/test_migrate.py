@@ -283,7 +283,7 @@ def test_verify_only_names_the_differing_references_and_exits_1(
     assert "Error: verification failed" in result.output
     assert f"{changed} (different)" in result.output
     assert "EXTRA-1 (only in destination)" in result.output
-    assert "1 differ, 1 only in the destination" in result.output
+    assert "1 differs, 1 only in the destination" in result.output
     # --verify-only copied nothing: the extra complaint is still only at the destination.
     result = runner.invoke(cli, ["migrate", "--verify-only", source_url, dest_url])
     assert result.exit_code == 1 and "EXTRA-1 (only in destination)" in result.output

@@ -146,7 +146,7 @@ class Verification:
             "(destination)",
         ]
         counts = [
-            (self.different, "differ"),
+            (self.different, "differs" if self.different == 1 else "differ"),
             (self.only_in_source, "only in the source"),
             (self.only_in_destination, "only in the destination"),
         ]
