@@ -18,7 +18,8 @@ Layout (version 2):
     ``received_month`` is the ``YYYY-MM`` of ``received_at`` in its own offset (what
     ``count_by("month")`` groups on); remedies, tags and custom data as JSON.
 ``ck_labels``
-    one row per (complaint, scheme), indexed on (scheme, label).
+    one row per (complaint, scheme), indexed on (scheme, label); ``position`` keeps the order
+    of the complaint's labels.
 ``ck_events``
     the history, one row per event, numbered from 0 per complaint (``seq``).
 ``ck_outbox``
@@ -33,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.dialects import mysql
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -64,7 +65,9 @@ def _long_text() -> sa.types.TypeEngine[str]:
 
 
 def _json() -> sa.types.TypeEngine[Any]:
-    return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+    # ``json``, not ``jsonb``, on PostgreSQL: it keeps the keys in the order they were written,
+    # so a complaint reads back (and prints) exactly as stored. Cast to jsonb to query it.
+    return sa.JSON()
 
 
 class Tables:
@@ -153,6 +156,7 @@ def make_tables(mysql_collation: str = "utf8mb4_bin") -> Tables:
             primary_key=True,
         ),
         sa.Column("scheme", _key(), primary_key=True),
+        sa.Column("position", sa.Integer, nullable=False),
         sa.Column("label", _key(), nullable=False),
         sa.Column("confidence", sa.Double, nullable=False),
         sa.Column("evidence", _json(), nullable=False),

@@ -271,7 +271,7 @@ def _rows(complaint: Complaint, version: int) -> _Rows:
         "custom": data["custom"],
     }
     labels = []
-    for scheme, label in complaint.labels.items():
+    for position, (scheme, label) in enumerate(complaint.labels.items()):
         _check_key(reference, f"labels.{scheme}", scheme)
         _check_key(reference, f"labels.{scheme}.label", label.label)
         _check_key(reference, f"labels.{scheme}.classifier", label.classifier)
@@ -279,6 +279,7 @@ def _rows(complaint: Complaint, version: int) -> _Rows:
             {
                 "reference": reference,
                 "scheme": scheme,
+                "position": position,
                 "label": label.label,
                 "confidence": label.confidence,
                 "evidence": list(label.evidence),
@@ -804,7 +805,11 @@ class SQLStore:
         events: dict[str, list[Any]] = {}
         for start in range(0, len(references), IN_CHUNK):
             part = references[start : start + IN_CHUNK]
-            for lb in conn.execute(sa.select(t.labels).where(t.labels.c.reference.in_(part))):
+            for lb in conn.execute(
+                sa.select(t.labels)
+                .where(t.labels.c.reference.in_(part))
+                .order_by(t.labels.c.reference, t.labels.c.position)
+            ):
                 labels.setdefault(lb.reference, []).append(lb)
             for ev in conn.execute(
                 sa.select(t.events)
