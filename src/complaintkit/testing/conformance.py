@@ -616,6 +616,50 @@ class StoreConformance:
         assert filled.existing(asked) == {"S-01", "S-12"}
         assert filled.existing([]) == set()
 
+    # --- many complaints: paging ---------------------------------------------------------
+
+    def test_find_pages_through_many_complaints(self, store: Store) -> None:
+        # More complaints than any sensible page size, many sharing an instant (written with
+        # different offsets), so a backend reading in pages must carry ties across the seams.
+        base = datetime(2026, 5, 1, tzinfo=UTC)
+        complaints = [
+            make_complaint(
+                f"P-{(i * 7919) % 1234:04d}",
+                received_at=(base + timedelta(minutes=i % 97)).astimezone(CHINA if i % 2 else UTC),
+                text="多页 page test" if i % 3 else "other",
+            )
+            for i in range(1234)
+        ]
+        assert store.add_many(iter(complaints)) == AddResult(added=1234, skipped=())
+        everything = _order(complaints)
+        assert [c.reference for c in store.find()] == everything
+        assert [c.reference for c in store.find(offset=499, limit=503)] == everything[499:1002]
+        assert [c.reference for c in store.find(offset=1200)] == everything[1200:]
+        flt = ComplaintFilter(text="多页")
+        matching = _order(c for c in complaints if flt.matches(c))
+        assert [c.reference for c in store.find(flt, offset=10, limit=700)] == matching[10:710]
+        assert store.count(flt) == len(matching)
+        assert store.count_by("month", flt) == {"2026-05": len(matching)}
+
+    def test_find_keeps_going_while_the_caller_updates(self, store: Store) -> None:
+        # The classify-everything pattern: the caller writes back, in batches, complaints it
+        # is still iterating over, which then no longer match the filter. Every one must be
+        # seen exactly once (a backend paging with OFFSET would skip some).
+        store.add_many(make_complaint(f"C-{i:04d}") for i in range(1100))
+        flt = ComplaintFilter(unclassified="cause")
+        seen: list[str] = []
+        batch: list[Complaint] = []
+        for complaint in store.find(flt):
+            seen.append(complaint.reference)
+            batch.append(attrs.evolve(complaint, labels={"cause": Label("cause", "staff", 0.5)}))
+            if len(batch) == 100:
+                assert not store.update_many(batch).conflicts
+                batch = []
+        assert not store.update_many(batch).conflicts
+        assert sorted(seen) == [f"C-{i:04d}" for i in range(1100)]
+        assert store.count(flt) == 0
+        assert store.count_by("label:cause") == {"staff": 1100}
+
     # --- persistence and concurrent writers ---------------------------------------------
 
     def test_everything_persists_across_reopen(self, open_store: StoreFactory) -> None:
