@@ -40,7 +40,7 @@ bench: $(STAMP)
 
 # Every storage backend available here (PostgreSQL and MariaDB when their servers answer).
 bench-storage: $(STAMP)
-	$(BIN)/python benchmarks/bench_storage.py --n 20000
+	$(BIN)/python benchmarks/bench_storage.py --n 20000 --repeat 1
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

@@ -289,6 +289,15 @@ def test_verify_only_names_the_differing_references_and_exits_1(
     assert result.exit_code == 1 and "EXTRA-1 (only in destination)" in result.output
 
 
+def test_an_empty_source_is_refused_by_the_cli(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli, ["migrate", f"tinydb://{tmp_path / 'typo.json'}", f"tinydb://{tmp_path / 'd.json'}"]
+    )
+    assert result.exit_code == 1
+    assert "holds no complaints: nothing to migrate" in result.output
+    assert not (tmp_path / "d.json").exists()
+
+
 def test_verification_failure_carries_the_details(
     tmp_path: Path, open_store: Callable[..., Store]
 ) -> None:

@@ -46,6 +46,7 @@ def migrate_command(
     compared: counts, a checksum of every record, and the first differing references; any
     difference exits with status 1. Pending notifications stay in the source.
     """
+    from complaintkit.errors import MigrationError
     from complaintkit.migrate import VerificationFailed, copy_store, verify_stores
 
     zh = app.lang == "zh"
@@ -54,6 +55,11 @@ def migrate_command(
         destination = app.host.open_store(dest_url)
         try:
             total = source.count()
+            if total == 0 and not verify_only:
+                raise MigrationError(
+                    f"the source {source.url} holds no complaints: nothing to migrate (is the "
+                    "URL right? a TinyDB file that does not exist is an empty store)"
+                )
             if not verify_only:
                 with progress("copying", total) as bar:
                     done = copy_store(
