@@ -716,26 +716,25 @@ class SQLStore:
             return len(fresh)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _apply(self, conn: sa.Connection, complaint: Complaint) -> Complaint | str:
-        """One optimistic UPDATE; the stored complaint, or its reference on a conflict."""
+    def _apply(self, conn: sa.Connection, complaint: Complaint, row: dict[str, Any]) -> int | None:
+        """One optimistic UPDATE with ``row`` (the complaint at version + 1): None if it was
+        written, else the version found (NotFoundError if the reference is unknown)."""
         c = self.tables.complaints
-        stored = attrs.evolve(complaint, version=complaint.version + 1)
-        row, _, _ = _rows(stored, stored.version)
         result = conn.execute(
             sa.update(c)
             .where(c.c.reference == complaint.reference, c.c.version == complaint.version)
             .values(row)
         )
         if result.rowcount == 1:
-            return stored
+            return None
         found = conn.execute(
             sa.select(c.c.version).where(c.c.reference == complaint.reference)
         ).scalar()
         if found is None:
             raise NotFoundError(complaint.reference)
-        return complaint.reference
+        return int(found)
 
-    def _replace_children(self, conn: sa.Connection, written: Mapping[str, Complaint]) -> None:
+    def _replace_children(self, conn: sa.Connection, written: Mapping[str, _Rows]) -> None:
         """Replace the labels and history of the complaints just written."""
         references = list(written)
         t = self.tables
@@ -743,29 +742,31 @@ class SQLStore:
             part = references[start : start + IN_CHUNK]
             conn.execute(sa.delete(t.labels).where(t.labels.c.reference.in_(part)))
             conn.execute(sa.delete(t.events).where(t.events.c.reference.in_(part)))
-        labels: list[Any] = []
-        events: list[Any] = []
-        for complaint in written.values():
-            _, lbs, evs = _rows(complaint, complaint.version)
-            labels.extend(lbs)
-            events.extend(evs)
-        self._insert_children(conn, labels, events)
+        self._insert_children(
+            conn,
+            [lb for rows in written.values() for lb in rows[1]],
+            [ev for rows in written.values() for ev in rows[2]],
+        )
+
+    @staticmethod
+    def _prepare(complaint: Complaint) -> tuple[Complaint, _Rows]:
+        stored = attrs.evolve(complaint, version=complaint.version + 1)
+        return stored, _rows(stored, stored.version)
 
     def update(self, complaint: Complaint) -> Complaint:
-        """Replace a complaint if its version is the stored one; return it at version + 1."""
+        """Replace a complaint if its version is the stored one; return it at version + 1.
+
+        The labels and history rows are replaced with the complaint's, in the same
+        transaction as the version-checked UPDATE of its row.
+        """
         self._check()
-        _rows(complaint, complaint.version)  # refuse unstorable data before touching anything
+        stored, rows = self._prepare(complaint)  # unstorable data is refused before any write
         with self._writing() as conn:
-            outcome = self._apply(conn, complaint)
-            if isinstance(outcome, str):
-                found = conn.execute(
-                    sa.select(self.tables.complaints.c.version).where(
-                        self.tables.complaints.c.reference == outcome
-                    )
-                ).scalar()
-                raise ConflictError(outcome, complaint.version, int(found or 0))
-            self._replace_children(conn, {outcome.reference: outcome})
-        return outcome
+            found = self._apply(conn, complaint, rows[0])
+            if found is not None:
+                raise ConflictError(complaint.reference, complaint.version, found)
+            self._replace_children(conn, {stored.reference: rows})
+        return stored
 
     def update_many(self, complaints: Iterable[Complaint]) -> UpdateResult:
         """Write every complaint whose version is current, in one transaction; report the rest.
@@ -774,22 +775,19 @@ class SQLStore:
         based on the first. An unknown reference raises NotFoundError and nothing is written.
         """
         self._check()
-        wanted = list(complaints)
-        for complaint in wanted:
-            _rows(complaint, complaint.version)
+        prepared = [(complaint, *self._prepare(complaint)) for complaint in complaints]
+        if not prepared:
+            return UpdateResult((), ())
         updated: list[Complaint] = []
         conflicts: list[str] = []
-        if not wanted:
-            return UpdateResult((), ())
         with self._writing() as conn:
-            written: dict[str, Complaint] = {}
-            for complaint in wanted:
-                outcome = self._apply(conn, complaint)
-                if isinstance(outcome, str):
-                    conflicts.append(outcome)
+            written: dict[str, _Rows] = {}
+            for complaint, stored, rows in prepared:
+                if self._apply(conn, complaint, rows[0]) is None:
+                    updated.append(stored)
+                    written[stored.reference] = rows
                 else:
-                    updated.append(outcome)
-                    written[outcome.reference] = outcome
+                    conflicts.append(complaint.reference)
             if written:
                 self._replace_children(conn, written)
         return UpdateResult(tuple(updated), tuple(conflicts))
