@@ -620,11 +620,37 @@ class SQLStore:
 
     # --- writing ------------------------------------------------------------------------
 
+    def _insert(self, conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        """Insert many rows: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
+        if not rows:
+            return
+        if self.dialect != "postgresql" or len(rows) < 50:
+            conn.execute(sa.insert(table), rows)
+            return
+        # COPY runs on the same driver connection, so inside the same transaction; it is
+        # several times faster than one INSERT per row, even pipelined.
+        names = [column.name for column in table.columns]
+        json_columns = {column.name for column in table.columns if isinstance(column.type, sa.JSON)}
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        dbapi = conn.dialect.loaded_dbapi
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(
+                        [
+                            _json_dumps(row[name]) if name in json_columns else row[name]
+                            for name in names
+                        ]
+                    )
+        except dbapi.Error as exc:
+            # As SQLAlchemy would have wrapped it (a unique violation is an IntegrityError).
+            raise sa.exc.DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+
     def _insert_children(self, conn: sa.Connection, labels: list[Any], events: list[Any]) -> None:
-        if labels:
-            conn.execute(sa.insert(self.tables.labels), labels)
-        if events:
-            conn.execute(sa.insert(self.tables.events), events)
+        self._insert(conn, self.tables.labels, labels)
+        self._insert(conn, self.tables.events, events)
 
     def add(self, complaint: Complaint) -> Complaint:
         """Store a new complaint at version 1 (DuplicateComplaintError if the reference exists)."""
@@ -699,7 +725,7 @@ class SQLStore:
                         )
                     fresh = [rows for ref, rows in batch if rows is not None and ref not in known]
                     if fresh:
-                        conn.execute(sa.insert(c), [rows[0] for rows in fresh])
+                        self._insert(conn, c, [rows[0] for rows in fresh])
                         self._insert_children(
                             conn,
                             [lb for rows in fresh for lb in rows[1]],
