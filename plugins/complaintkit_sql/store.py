@@ -392,12 +392,13 @@ class SQLStore:
         self.engine = self._make_engine()
         try:
             self.tables = self._make_tables()
-            if self.schema_status().state == "empty":
+            state = self.schema_status().state
+            if state == "empty":
                 self.upgrade_schema()
             else:
                 # An outdated or newer schema is reported by the first operation, so that
                 # ``complaintkit db status`` and ``db upgrade`` can still open the store.
-                self._ready = self.schema_status().state == "current"
+                self._ready = state == "current"
         except BaseException:
             self.engine.dispose()
             raise
