@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import socket
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,28 @@ def require_dataset(relative: str) -> Path:
             pytest.fail(f"data set {path} is missing but COMPLAINTKIT_REQUIRE_DATASETS=1")
         pytest.skip(f"data set {path} not available")
     return path
+
+
+_DEFAULT_PORTS = {"postgresql": 5432, "postgres": 5432, "mysql": 3306, "mariadb": 3306}
+
+
+def require_service(url: str) -> str:
+    """``url`` if its database server answers on its host and port, else skip the test.
+
+    Fails instead of skipping when COMPLAINTKIT_REQUIRE_SERVICES=1 (CI, where PostgreSQL and
+    MariaDB must be running).
+    """
+    parts = urllib.parse.urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0]
+    host, port = parts.hostname or "127.0.0.1", parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError as exc:
+        message = f"{scheme} server at {host}:{port} is not reachable ({exc})"
+        if os.environ.get("COMPLAINTKIT_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{message} but COMPLAINTKIT_REQUIRE_SERVICES=1")
+        pytest.skip(message)
+    return url
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from complaintkit import Config, PluginLoadError, hookimpl, make_host
 from complaintkit_cli.main import cli
 
-FIRST_PARTY = {"tinydb", "schemes", "reports", "notify", "calendars"}
+FIRST_PARTY = {"tinydb", "schemes", "reports", "notify", "calendars", "sql"}
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_allow_list_and_block_list() -> None:
     none = make_host(env={"COMPLAINTKIT_LOAD_PLUGINS": ""})
     assert none.plugin_info() == []
     blocked = make_host(env={"COMPLAINTKIT_DISABLE_PLUGINS": "schemes, reports, notify, calendars"})
-    assert {p["name"] for p in blocked.plugin_info()} == {"tinydb"}
+    assert {p["name"] for p in blocked.plugin_info()} == {"tinydb", "sql"}
 
 
 def test_misspelt_hook_in_local_plugin_is_caught(tmp_path: Path) -> None:
@@ -124,6 +124,8 @@ def test_broken_plugin_does_not_break_commands(fake_dist: Path, tmp_path: Path) 
 
 
 def test_unknown_store_scheme_names_what_is_installed() -> None:
-    host = make_host(Config(store="postgresql://localhost/test"), env={})
+    # Without the SQL plugin, a SQL URL says which plugin is missing.
+    env = {"COMPLAINTKIT_DISABLE_PLUGINS": "sql"}
+    host = make_host(Config(store="postgresql://localhost/test"), env=env)
     with pytest.raises(Exception, match=r"installed: tinydb://.*SQL storage plugin"):
         host.open_store()

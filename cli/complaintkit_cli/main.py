@@ -41,6 +41,8 @@ BUILTIN: dict[str, str] = {
     "plugins": "complaintkit_cli.cmd_info:plugins_command",
     "evaluate": "complaintkit_cli.cmd_info:evaluate_command",
     "calendars": "complaintkit_cli.cmd_calendars:calendars_group",
+    "migrate": "complaintkit_cli.cmd_migrate:migrate_command",
+    "db": "complaintkit_cli.cmd_db:db_group",
 }
 
 

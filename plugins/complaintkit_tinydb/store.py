@@ -339,6 +339,18 @@ class TinyDBStore:
         collector would otherwise walk all of them again and again (it makes a 100,000-complaint
         import about 1.5 times slower).
         """
+        return self._insert_many(complaints, keep_version=False)
+
+    def restore_many(self, complaints: Iterable[Complaint]) -> AddResult:
+        """Store complaints exactly as given, versions kept, with one file write.
+
+        Known and repeated references are skipped and reported, never overwritten (see
+        :class:`~complaintkit.storage.RestorableStore`); ``complaintkit migrate`` writes
+        through it.
+        """
+        return self._insert_many(complaints, keep_version=True)
+
+    def _insert_many(self, complaints: Iterable[Complaint], *, keep_version: bool) -> AddResult:
         self._docs()  # a current index, so known references are skipped without conversion
         pending: dict[str, Doc] = {}
         skipped: list[str] = []
@@ -349,7 +361,8 @@ class TinyDBStore:
                     skipped.append(reference)
                     continue
                 doc = self._document(complaint)
-                doc["version"] = 1  # cheaper than attrs.evolve, which shows at this scale
+                if not keep_version:
+                    doc["version"] = 1  # cheaper than attrs.evolve, which shows at this scale
                 pending[reference] = doc
         if not pending:
             return AddResult(0, tuple(skipped))

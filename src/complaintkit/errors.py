@@ -9,6 +9,7 @@ __all__ = [
     "ConflictError",
     "DuplicateComplaintError",
     "DuplicateNameError",
+    "MigrationError",
     "NotFoundError",
     "NotificationFailed",
     "PluginLoadError",
@@ -130,3 +131,7 @@ class CalendarRangeError(ComplaintkitError):
 
 class ApprovalError(ComplaintkitError):
     """A remedy is worth more than the offering role may approve; nothing was recorded."""
+
+
+class MigrationError(StorageError):
+    """A migration between stores was refused or did not verify; the message says which records."""

@@ -20,6 +20,7 @@ __all__ = [
     "GROUP_KEYS",
     "AddResult",
     "ComplaintFilter",
+    "RestorableStore",
     "StorageBackend",
     "Store",
     "UpdateResult",
@@ -157,6 +158,10 @@ class Store(Protocol):
       the version increased by one; otherwise it raises
       :class:`~complaintkit.errors.ConflictError` and writes nothing.
     * ``get`` raises :class:`~complaintkit.errors.NotFoundError` for an unknown reference.
+
+    Optional: a store that can also take complaints *exactly as given* (version and history
+    kept) implements ``restore_many`` (see :class:`RestorableStore`); ``complaintkit migrate``
+    needs it on the destination. Backends should implement it: TinyDB and SQL do.
     """
 
     url: str
@@ -209,6 +214,25 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release files, connections and locks."""
+        ...
+
+
+@runtime_checkable
+class RestorableStore(Store, Protocol):
+    """A :class:`Store` that can also restore complaints as they were stored elsewhere.
+
+    ``restore_many`` is ``add_many`` without the reset to version 1: each complaint is stored
+    exactly as given, ``version`` included (history, labels, times with their offsets and every
+    other field are stored as they are anyway). References already stored, or repeated in the
+    iterable, are skipped and reported in ``AddResult.skipped``, never overwritten. Like
+    ``add_many`` it consumes the iterable as a stream and writes in batches. Migration between
+    backends (:mod:`complaintkit.migrate`) writes to the destination through it, so a migrated
+    complaint compares equal to the original and its next update still needs the same version.
+    The conformance suite checks it when a store has it.
+    """
+
+    def restore_many(self, complaints: Iterable[Complaint]) -> AddResult:
+        """Store complaints as given (versions kept), skipping references already stored."""
         ...
 
 

@@ -40,7 +40,7 @@ from complaintkit.model import (
     RemedyKind,
     Status,
 )
-from complaintkit.storage import AddResult, ComplaintFilter, Store, group_value
+from complaintkit.storage import AddResult, ComplaintFilter, RestorableStore, Store, group_value
 from complaintkit.testing import make_complaint
 
 __all__ = [
@@ -627,6 +627,50 @@ class StoreConformance:
         assert filled.existing(asked) == {"S-01", "S-12"}
         assert filled.existing([]) == set()
 
+    # --- many complaints: paging ---------------------------------------------------------
+
+    def test_find_pages_through_many_complaints(self, store: Store) -> None:
+        # More complaints than any sensible page size, many sharing an instant (written with
+        # different offsets), so a backend reading in pages must carry ties across the seams.
+        base = datetime(2026, 5, 1, tzinfo=UTC)
+        complaints = [
+            make_complaint(
+                f"P-{(i * 7919) % 1234:04d}",
+                received_at=(base + timedelta(minutes=i % 97)).astimezone(CHINA if i % 2 else UTC),
+                text="多页 page test" if i % 3 else "other",
+            )
+            for i in range(1234)
+        ]
+        assert store.add_many(iter(complaints)) == AddResult(added=1234, skipped=())
+        everything = _order(complaints)
+        assert [c.reference for c in store.find()] == everything
+        assert [c.reference for c in store.find(offset=499, limit=503)] == everything[499:1002]
+        assert [c.reference for c in store.find(offset=1200)] == everything[1200:]
+        flt = ComplaintFilter(text="多页")
+        matching = _order(c for c in complaints if flt.matches(c))
+        assert [c.reference for c in store.find(flt, offset=10, limit=700)] == matching[10:710]
+        assert store.count(flt) == len(matching)
+        assert store.count_by("month", flt) == {"2026-05": len(matching)}
+
+    def test_find_keeps_going_while_the_caller_updates(self, store: Store) -> None:
+        # The classify-everything pattern: the caller writes back, in batches, complaints it
+        # is still iterating over, which then no longer match the filter. Every one must be
+        # seen exactly once (a backend paging with OFFSET would skip some).
+        store.add_many(make_complaint(f"C-{i:04d}") for i in range(1100))
+        flt = ComplaintFilter(unclassified="cause")
+        seen: list[str] = []
+        batch: list[Complaint] = []
+        for complaint in store.find(flt):
+            seen.append(complaint.reference)
+            batch.append(attrs.evolve(complaint, labels={"cause": Label("cause", "staff", 0.5)}))
+            if len(batch) == 100:
+                assert not store.update_many(batch).conflicts
+                batch = []
+        assert not store.update_many(batch).conflicts
+        assert sorted(seen) == [f"C-{i:04d}" for i in range(1100)]
+        assert store.count(flt) == 0
+        assert store.count_by("label:cause") == {"staff": 1100}
+
     # --- persistence and concurrent writers ---------------------------------------------
 
     def test_everything_persists_across_reopen(self, open_store: StoreFactory) -> None:
@@ -688,3 +732,44 @@ class StoreConformance:
         assert [c.reference for c in result.updated] == ["W-5"]
         assert a.get("W-6").assignee == "alice"
         assert a.get("W-5").assignee == "bob"
+
+    # --- restore_many (optional: RestorableStore) ---------------------------------------
+
+    @pytest.fixture
+    def restorable(self, store: Store) -> RestorableStore:
+        """The store, if it implements the optional ``restore_many``; else the test skips."""
+        if not isinstance(store, RestorableStore):
+            pytest.skip(f"{type(store).__name__} has no restore_many (optional)")
+        return store
+
+    def test_restore_many_keeps_versions_and_every_field(self, restorable: Store) -> None:
+        assert isinstance(restorable, RestorableStore)
+        rich = attrs.evolve(rich_complaint(), version=5)
+        plain = make_complaint("R-2", version=2)
+        result = restorable.restore_many(c for c in (rich, plain))  # a one-shot generator
+        assert result == AddResult(added=2, skipped=())
+        got = restorable.get(rich.reference)
+        assert got == rich and got.version == 5
+        assert got.received_at.utcoffset() == timedelta(hours=8)
+        assert [e.at.utcoffset() for e in got.history] == [e.at.utcoffset() for e in rich.history]
+        assert restorable.get("R-2").version == 2
+        # The restored version is the one the next update must be based on.
+        with pytest.raises(ConflictError):
+            restorable.update(attrs.evolve(got, version=1, assignee="x"))
+        assert restorable.update(attrs.evolve(got, assignee="x")).version == 6
+
+    def test_restore_many_skips_stored_and_repeated_references(self, restorable: Store) -> None:
+        assert isinstance(restorable, RestorableStore)
+        restorable.add(make_complaint("R-1", text="already here"))
+        result = restorable.restore_many(
+            [
+                make_complaint("R-1", text="again", version=4),
+                make_complaint("R-3", text="first copy", version=3),
+                make_complaint("R-3", text="second copy", version=9),
+            ]
+        )
+        assert result == AddResult(added=1, skipped=("R-1", "R-3"))
+        assert restorable.get("R-1").text == "already here"
+        assert restorable.get("R-1").version == 1
+        assert (restorable.get("R-3").text, restorable.get("R-3").version) == ("first copy", 3)
+        assert restorable.restore_many([]) == AddResult(added=0, skipped=())

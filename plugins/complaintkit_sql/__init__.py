@@ -1,0 +1,1 @@
+"""SQL storage for complaintkit: SQLite, PostgreSQL and MySQL/MariaDB through SQLAlchemy 2."""

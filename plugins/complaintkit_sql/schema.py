@@ -1,0 +1,241 @@
+"""The SQL schema, its version number, and the ordered steps that upgrade an older one.
+
+Why not Alembic: the schema has a handful of tables whose names we own, and every step must run
+from ``complaintkit db upgrade`` inside an installed package, on SQLite, PostgreSQL and MariaDB
+alike. Alembic would add a dependency, a script directory and an ``env.py`` to ship, and its
+autogenerate cannot be trusted for dialect variants anyway. So the store keeps its version in a
+one-row table ``ck_schema`` and this module lists the steps from one version to the next; each
+step is a function of a connection, run in its own transaction together with the version bump
+(PostgreSQL and SQLite roll a failed step back entirely; MariaDB commits DDL implicitly, so a
+step there is written to be safely re-runnable).
+
+Layout (version 2):
+
+``ck_complaints``
+    one row per complaint: the columns users filter and group on, indexed; instants as UTC
+    (``*_utc``, timezone-less, microseconds) plus the original UTC offset in seconds
+    (``*_offset``) so a complaint reads back with exactly the offset it was written with;
+    ``received_month`` is the ``YYYY-MM`` of ``received_at`` in its own offset (what
+    ``count_by("month")`` groups on); remedies, tags and custom data as JSON.
+``ck_labels``
+    one row per (complaint, scheme), indexed on (scheme, label); ``position`` keeps the order
+    of the complaint's labels.
+``ck_events``
+    the history, one row per event, numbered from 0 per complaint (``seq``).
+``ck_outbox``
+    notification messages (version 2; see :mod:`complaintkit_sql.outbox`).
+``ck_schema``
+    the schema version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "STEPS",
+    "Tables",
+    "make_tables",
+]
+
+#: The schema version this code reads and writes.
+SCHEMA_VERSION = 2
+
+#: Longest value of an indexed text column (references, departments, labels, …).
+KEY_LENGTH = 255
+
+
+def _key(length: int = KEY_LENGTH) -> sa.types.TypeEngine[str]:
+    """An indexed string compared and ordered byte by byte, as Python compares strings."""
+    return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
+
+
+def _instant() -> sa.types.TypeEngine[Any]:
+    """A UTC instant without zone, to the microsecond on every database."""
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+def _long_text() -> sa.types.TypeEngine[str]:
+    return sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
+
+
+def _json() -> sa.types.TypeEngine[Any]:
+    # ``json``, not ``jsonb``, on PostgreSQL: it keeps the keys in the order they were written,
+    # so a complaint reads back (and prints) exactly as stored. Cast to jsonb to query it.
+    return sa.JSON()
+
+
+class Tables:
+    """The tables of one store, built for the database's string collation."""
+
+    def __init__(self, metadata: sa.MetaData) -> None:
+        self.metadata = metadata
+        self.schema = metadata.tables["ck_schema"]
+        self.complaints = metadata.tables["ck_complaints"]
+        self.labels = metadata.tables["ck_labels"]
+        self.events = metadata.tables["ck_events"]
+        self.outbox = metadata.tables["ck_outbox"]
+
+
+def make_tables(mysql_collation: str = "utf8mb4_bin") -> Tables:
+    """The tables at the latest version. On MySQL/MariaDB every table uses ``mysql_collation``
+    (binary and, where the server has one, no-pad), so equality and grouping are exact."""
+    md = sa.MetaData()
+    table_kw: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": mysql_collation}
+    sa.Table(
+        "ck_schema",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("version", sa.Integer, nullable=False),
+        **table_kw,
+    )
+    sa.Table(
+        "ck_complaints",
+        md,
+        sa.Column("reference", _key(), primary_key=True),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("received_utc", _instant(), nullable=False),
+        sa.Column("received_offset", sa.Integer, nullable=False),
+        sa.Column("received_month", sa.String(16), nullable=False),
+        sa.Column("title", _long_text()),
+        sa.Column("text", _long_text(), nullable=False),
+        sa.Column("channel", sa.String(32), nullable=False),
+        sa.Column("complainant_name", _long_text()),
+        sa.Column("customer_id", _key()),
+        sa.Column("phone", _key()),
+        sa.Column("email", _key()),
+        sa.Column("product", _key()),
+        sa.Column("order_ref", _long_text()),
+        sa.Column("remedy_sought", sa.String(32)),
+        sa.Column("status", sa.String(32), nullable=False),
+        sa.Column("escalation_level", sa.Integer, nullable=False),
+        sa.Column("department", _key()),
+        sa.Column("assignee", _key()),
+        sa.Column("due_utc", _instant()),
+        sa.Column("due_offset", sa.Integer),
+        sa.Column("alert_utc", _instant()),
+        sa.Column("alert_offset", sa.Integer),
+        sa.Column("sla_policy", _key()),
+        sa.Column("solution", _long_text()),
+        sa.Column("remedies", _json(), nullable=False),
+        sa.Column("satisfaction", sa.Integer),
+        sa.Column("parent", _key()),
+        sa.Column("recomplaint_count", sa.Integer, nullable=False),
+        sa.Column("tags", _json(), nullable=False),
+        sa.Column("custom", _json(), nullable=False),
+        sa.Index("ck_complaints_order", "received_utc", "reference"),
+        sa.Index("ck_complaints_status", "status"),
+        sa.Index("ck_complaints_channel", "channel"),
+        sa.Index("ck_complaints_department", "department"),
+        sa.Index("ck_complaints_assignee", "assignee"),
+        sa.Index("ck_complaints_product", "product"),
+        sa.Index("ck_complaints_level", "escalation_level"),
+        sa.Index("ck_complaints_month", "received_month"),
+        sa.Index("ck_complaints_due", "due_utc"),
+        sa.Index("ck_complaints_alert", "alert_utc"),
+        sa.Index("ck_complaints_sla", "sla_policy"),
+        sa.Index("ck_complaints_customer", "customer_id"),
+        sa.Index("ck_complaints_phone", "phone"),
+        sa.Index("ck_complaints_email", "email"),
+        sa.Index("ck_complaints_satisfaction", "satisfaction"),
+        sa.Index("ck_complaints_parent", "parent"),
+        **table_kw,
+    )
+    sa.Table(
+        "ck_labels",
+        md,
+        sa.Column(
+            "reference",
+            _key(),
+            sa.ForeignKey("ck_complaints.reference", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("scheme", _key(), primary_key=True),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("label", _key(), nullable=False),
+        sa.Column("confidence", sa.Double, nullable=False),
+        sa.Column("evidence", _json(), nullable=False),
+        sa.Column("classifier", _key(), nullable=False),
+        sa.Index("ck_labels_scheme_label", "scheme", "label"),
+        **table_kw,
+    )
+    sa.Table(
+        "ck_events",
+        md,
+        sa.Column(
+            "reference",
+            _key(),
+            sa.ForeignKey("ck_complaints.reference", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("at_utc", _instant(), nullable=False),
+        sa.Column("at_offset", sa.Integer, nullable=False),
+        sa.Column("actor", _long_text(), nullable=False),
+        sa.Column("action", sa.String(64), nullable=False),
+        sa.Column("reason", _long_text()),
+        sa.Column("data", _json(), nullable=False),
+        sa.Index("ck_events_action", "action", "at_utc"),
+        **table_kw,
+    )
+    sa.Table(
+        "ck_outbox",
+        md,
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+        sa.Column("msg_key", _key(), nullable=False, unique=True),
+        sa.Column("channel", _key(), nullable=False),
+        sa.Column("recipient", _long_text(), nullable=False),
+        sa.Column("subject", _long_text()),
+        sa.Column("body", _long_text(), nullable=False),
+        sa.Column("event", _key(), nullable=False),
+        sa.Column("reference", _key()),
+        sa.Column("lang", sa.String(16), nullable=False),
+        sa.Column("payload", _json(), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("created_utc", _instant(), nullable=False),
+        sa.Column("created_offset", sa.Integer, nullable=False),
+        sa.Column("next_attempt_utc", _instant()),
+        sa.Column("next_attempt_offset", sa.Integer),
+        sa.Column("last_error", _long_text()),
+        sa.Column("sent_utc", _instant()),
+        sa.Column("sent_offset", sa.Integer),
+        sa.Column("lease_utc", _instant()),
+        sa.Column("lease_offset", sa.Integer),
+        sa.Column("claimed_by", _key()),
+        sa.Index("ck_outbox_due", "status", "next_attempt_utc"),
+        sa.Index("ck_outbox_order", "created_utc", "id"),
+        **table_kw,
+    )
+    return Tables(md)
+
+
+# --- upgrade steps ---------------------------------------------------------------------
+#
+# STEPS[n] takes a schema at version n - 1 (0: an empty database) to version n. A step creates
+# tables from the latest metadata only when they appeared in that version and never changed
+# since; a later change to a table gets its own step with explicit DDL.
+
+Step = Callable[[sa.Connection, Tables], None]
+
+
+def _create(*names: str) -> Step:
+    def step(conn: sa.Connection, tables: Tables) -> None:
+        chosen = [tables.metadata.tables[name] for name in names]
+        tables.metadata.create_all(conn, tables=chosen, checkfirst=True)
+
+    return step
+
+
+#: Version 1: complaints, labels and history. Version 2: the notification outbox.
+STEPS: dict[int, Step] = {
+    1: _create("ck_schema", "ck_complaints", "ck_labels", "ck_events"),
+    2: _create("ck_outbox"),
+}
+
+assert sorted(STEPS) == list(range(1, SCHEMA_VERSION + 1))

@@ -1,0 +1,1060 @@
+"""The SQL store: complaints in SQLite, PostgreSQL or MySQL/MariaDB through SQLAlchemy Core.
+
+URLs (the scheme picks the database, an optional ``+driver`` the driver):
+
+* ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` (SQLAlchemy's convention:
+  the path is what follows the third slash);
+* ``postgresql://user@host:5432/db`` (also ``postgres://``; psycopg 3 by default);
+* ``mysql://user:pw@host:3306/db`` and ``mariadb://…`` (PyMySQL by default, utf8mb4).
+
+Options, from the ``[storage]`` table of ``complaintkit.toml``: ``lock_timeout`` (seconds,
+default 30) is how long a SQLite writer waits for another one (``busy_timeout``), and on
+PostgreSQL/MariaDB how long a statement waits for a row lock.
+
+How it stays correct with many processes:
+
+* every write is one transaction; ``update`` is ``UPDATE … WHERE reference = ? AND version =
+  ?`` and zero rows touched means somebody else wrote first (:class:`ConflictError`), so no
+  update is lost and nothing is locked between a read and a write;
+* ``add_many`` writes chunks of :data:`CHUNK` complaints with ``executemany``, skipping
+  references already stored; a chunk that races another writer's insert is retried;
+* SQLite runs in WAL mode (readers never block the writer) and every write transaction starts
+  with ``BEGIN IMMEDIATE``, so two writers queue on the busy timeout instead of deadlocking.
+
+Queries are pushed down: every :class:`ComplaintFilter` field becomes SQL, ``find`` reads in
+pages by key (``received_utc, reference``) so memory stays flat however many rows match, and
+``count``/``count_by`` are ``COUNT``/``GROUP BY`` in the database.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
+from types import TracebackType
+from typing import Any
+
+import attrs
+import orjson
+import sqlalchemy as sa
+
+from complaintkit.errors import (
+    ConfigError,
+    ConflictError,
+    DuplicateComplaintError,
+    NotFoundError,
+    StorageError,
+    ValidationError,
+)
+from complaintkit.model import (
+    OPEN_STATUSES,
+    Channel,
+    Complaint,
+    EscalationLevel,
+    Event,
+    Label,
+    Party,
+    Remedy,
+    RemedyKind,
+    Status,
+)
+from complaintkit.outbox import Outbox
+from complaintkit.serialization import complaint_to_data
+from complaintkit.storage import GROUP_KEYS, AddResult, ComplaintFilter, UpdateResult, parse_url
+
+from .schema import KEY_LENGTH, SCHEMA_VERSION, STEPS, Tables, make_tables
+
+__all__ = [
+    "CHUNK",
+    "PAGE",
+    "SQLOptions",
+    "SQLStore",
+    "SchemaStatus",
+    "engine_url",
+    "open_sql",
+]
+
+#: Complaints written per ``executemany`` batch by ``add_many``.
+CHUNK = 1000
+#: Complaints read per query by ``find``.
+PAGE = 500
+#: References per ``IN (…)`` list.
+IN_CHUNK = 500
+
+_DEFAULT_DRIVERS = {
+    "sqlite": "sqlite+pysqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgres": "postgresql+psycopg",
+    "mysql": "mysql+pymysql",
+    "mariadb": "mariadb+pymysql",
+}
+_EXTRAS = {"sqlite": "sql", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
+
+
+@attrs.frozen
+class SQLOptions:
+    """The SQL store's options (the ``[storage]`` table of the configuration)."""
+
+    lock_timeout: float = 30.0
+
+    @classmethod
+    def from_mapping(cls, options: Mapping[str, Any]) -> SQLOptions:
+        """Read the options this backend knows; other keys belong to other backends."""
+        value = options.get("lock_timeout", cls().lock_timeout)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(
+                f"[storage] lock_timeout must be a non-negative number of seconds, got {value!r}"
+            )
+        return cls(lock_timeout=float(value))
+
+
+def engine_url(url: str) -> sa.URL:
+    """The SQLAlchemy URL for a store URL: default drivers filled in, SQLite paths absolute."""
+    scheme, _ = parse_url(url)
+    full_scheme = url.partition("://")[0].lower()
+    if scheme not in _DEFAULT_DRIVERS:
+        raise ConfigError(f"{url!r} is not a SQL store URL (sqlite, postgresql, mysql, mariadb)")
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise ConfigError(f"store URL {url!r} is not a valid database URL: {exc}") from None
+    if "+" not in full_scheme:
+        parsed = parsed.set(drivername=_DEFAULT_DRIVERS[scheme])
+    elif scheme == "postgres":
+        parsed = parsed.set(drivername="postgresql+" + full_scheme.partition("+")[2])
+    if scheme == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise ConfigError(
+                f"store URL {url!r} names no file; an in-memory SQLite database cannot be "
+                "shared between connections. Write e.g. sqlite:///complaints.db"
+            )
+        parsed = parsed.set(database=os.path.abspath(os.path.expanduser(parsed.database)))
+    elif scheme in ("mysql", "mariadb") and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed
+
+
+def open_sql(url: str, options: Mapping[str, Any] | None = None) -> SQLStore:
+    """Open the store a SQL URL names (the backend's ``open`` function)."""
+    return SQLStore(url, options=SQLOptions.from_mapping(options or {}))
+
+
+@attrs.frozen
+class SchemaStatus:
+    """Where a database's schema stands: its version, ours, and the steps between them."""
+
+    url: str
+    current: int
+    latest: int
+
+    @property
+    def pending(self) -> tuple[int, ...]:
+        """The upgrade steps ``complaintkit db upgrade`` would run."""
+        return tuple(range(self.current + 1, self.latest + 1))
+
+    @property
+    def state(self) -> str:
+        """``empty``, ``current``, ``outdated`` or ``newer`` (written by a newer complaintkit)."""
+        if self.current == 0:
+            return "empty"
+        if self.current == self.latest:
+            return "current"
+        return "outdated" if self.current < self.latest else "newer"
+
+
+# --- values between Python and the database ---------------------------------------------
+
+
+@cache
+def _zone(offset: int) -> timezone:
+    return UTC if offset == 0 else timezone(timedelta(seconds=offset))
+
+
+def _split(at: datetime, field: str, reference: str) -> tuple[datetime, int]:
+    """An aware datetime as (naive UTC, offset in seconds)."""
+    offset = at.utcoffset()
+    assert offset is not None  # the model refuses naive datetimes
+    if offset % timedelta(seconds=1):
+        raise ValidationError(
+            f"complaint {reference}", [f"field {field}: UTC offset {offset} is not whole seconds"]
+        )
+    return (at - offset).replace(tzinfo=None), int(offset.total_seconds())
+
+
+def _utc(at: datetime) -> datetime:
+    """A filter bound as naive UTC, the way instants are stored."""
+    return at.astimezone(UTC).replace(tzinfo=None)
+
+
+def _join(utc: datetime | None, offset: int | None) -> datetime | None:
+    if utc is None:
+        return None
+    zone = _zone(offset or 0)
+    return (utc + timedelta(seconds=offset or 0)).replace(tzinfo=zone)
+
+
+def _check_key(reference: str, field: str, value: str | None) -> None:
+    if value is not None and len(value) > KEY_LENGTH:
+        raise ValidationError(
+            f"complaint {reference}",
+            [f"field {field}: longer than {KEY_LENGTH} characters ({len(value)})"],
+        )
+
+
+_KEY_FIELDS = (
+    "reference",
+    "product",
+    "department",
+    "assignee",
+    "sla_policy",
+    "parent",
+)
+
+
+_Rows = tuple[dict[str, Any], list[Any], list[Any]]
+
+
+def _rows(complaint: Complaint, version: int) -> _Rows:
+    """The complaint row, its label rows and its event rows."""
+    reference = complaint.reference
+    try:
+        data = complaint_to_data(complaint)
+    except TypeError as exc:
+        raise ValidationError(
+            f"complaint {reference}", [f"cannot be stored as JSON: {exc}"]
+        ) from exc
+    who = complaint.complainant
+    for name in _KEY_FIELDS:
+        _check_key(reference, name, getattr(complaint, name))
+    for name in ("customer_id", "phone", "email"):
+        _check_key(reference, f"complainant.{name}", getattr(who, name))
+    received_utc, received_offset = _split(complaint.received_at, "received_at", reference)
+    due_utc, due_offset = (
+        _split(complaint.due_at, "due_at", reference) if complaint.due_at else (None, None)
+    )
+    alert_utc, alert_offset = (
+        _split(complaint.alert_at, "alert_at", reference) if complaint.alert_at else (None, None)
+    )
+    row = {
+        "reference": reference,
+        "version": version,
+        "received_utc": received_utc,
+        "received_offset": received_offset,
+        "received_month": complaint.received_at.strftime("%Y-%m"),
+        "title": complaint.title,
+        "text": complaint.text,
+        "channel": complaint.channel.value,
+        "complainant_name": who.name,
+        "customer_id": who.customer_id,
+        "phone": who.phone,
+        "email": who.email,
+        "product": complaint.product,
+        "order_ref": complaint.order,
+        "remedy_sought": data["remedy_sought"],
+        "status": complaint.status.value,
+        "escalation_level": int(complaint.escalation_level),
+        "department": complaint.department,
+        "assignee": complaint.assignee,
+        "due_utc": due_utc,
+        "due_offset": due_offset,
+        "alert_utc": alert_utc,
+        "alert_offset": alert_offset,
+        "sla_policy": complaint.sla_policy,
+        "solution": complaint.solution,
+        "remedies": data["remedies"],
+        "satisfaction": complaint.satisfaction,
+        "parent": complaint.parent,
+        "recomplaint_count": complaint.recomplaint_count,
+        "tags": data["tags"],
+        "custom": data["custom"],
+    }
+    labels = []
+    for position, (scheme, label) in enumerate(complaint.labels.items()):
+        _check_key(reference, f"labels.{scheme}", scheme)
+        _check_key(reference, f"labels.{scheme}.label", label.label)
+        _check_key(reference, f"labels.{scheme}.classifier", label.classifier)
+        labels.append(
+            {
+                "reference": reference,
+                "scheme": scheme,
+                "position": position,
+                "label": label.label,
+                "confidence": label.confidence,
+                "evidence": list(label.evidence),
+                "classifier": label.classifier,
+            }
+        )
+    events = []
+    for seq, (event, event_data) in enumerate(zip(complaint.history, data["history"], strict=True)):
+        at_utc, at_offset = _split(event.at, f"history[{seq}].at", reference)
+        events.append(
+            {
+                "reference": reference,
+                "seq": seq,
+                "at_utc": at_utc,
+                "at_offset": at_offset,
+                "actor": event.actor,
+                "action": event.action,
+                "reason": event.reason,
+                "data": event_data["data"],
+            }
+        )
+    return row, labels, events
+
+
+def _complaint(row: Any, labels: Sequence[Any], events: Sequence[Any]) -> Complaint:
+    """A complaint from its row, label rows and event rows (ordered by seq)."""
+    received = _join(row.received_utc, row.received_offset)
+    assert received is not None
+    return Complaint(
+        reference=row.reference,
+        received_at=received,
+        text=row.text,
+        title=row.title,
+        channel=Channel(row.channel),
+        complainant=Party(
+            name=row.complainant_name,
+            phone=row.phone,
+            email=row.email,
+            customer_id=row.customer_id,
+        ),
+        product=row.product,
+        order=row.order_ref,
+        remedy_sought=None if row.remedy_sought is None else RemedyKind(row.remedy_sought),
+        labels={
+            lb.scheme: Label(lb.scheme, lb.label, lb.confidence, tuple(lb.evidence), lb.classifier)
+            for lb in labels
+        },
+        status=Status(row.status),
+        escalation_level=EscalationLevel(row.escalation_level),
+        department=row.department,
+        assignee=row.assignee,
+        due_at=_join(row.due_utc, row.due_offset),
+        alert_at=_join(row.alert_utc, row.alert_offset),
+        sla_policy=row.sla_policy,
+        solution=row.solution,
+        remedies=tuple(
+            Remedy(
+                kind=RemedyKind(r["kind"]),
+                amount=r.get("amount"),
+                currency=r.get("currency"),
+                description=r.get("description"),
+                accepted=bool(r.get("accepted", False)),
+                customer_loss=r.get("customer_loss"),
+                complaint_cost=r.get("complaint_cost"),
+                offered_by=r.get("offered_by"),
+                approved_by=r.get("approved_by"),
+                offered_at=(
+                    None if r.get("offered_at") is None else datetime.fromisoformat(r["offered_at"])
+                ),
+            )
+            for r in row.remedies
+        ),
+        satisfaction=row.satisfaction,
+        parent=row.parent,
+        recomplaint_count=row.recomplaint_count,
+        tags=tuple(row.tags),
+        custom=row.custom,
+        history=tuple(
+            Event(
+                at=_join(e.at_utc, e.at_offset),  # type: ignore[arg-type]
+                actor=e.actor,
+                action=e.action,
+                reason=e.reason,
+                data=e.data,
+            )
+            for e in events
+        ),
+        version=row.version,
+    )
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+_OPEN_VALUES = sorted(status.value for status in OPEN_STATUSES)
+_SLUGS = {int(level): level.slug for level in EscalationLevel}
+
+
+class SQLStore:
+    """A :class:`~complaintkit.storage.Store` in a SQL database, safe between processes.
+
+    Opening connects and checks the schema version: an empty database gets the latest schema;
+    on an older one every operation but :meth:`schema_status` and :meth:`upgrade_schema`
+    raises :class:`StorageError` asking for ``complaintkit db upgrade``. Thread-safe in the sense of
+    SQLAlchemy's engine (a connection pool); one store per process is the usual use.
+    """
+
+    def __init__(self, url: str, *, options: SQLOptions | None = None) -> None:
+        self.options = options or SQLOptions()
+        self.url = url
+        self.sa_url = engine_url(url)
+        self.display_url = sa.make_url(url).render_as_string(hide_password=True)
+        self.dialect = self.sa_url.get_backend_name()
+        self._closed = False
+        self._ready = False
+        self.engine = self._make_engine()
+        try:
+            self.tables = self._make_tables()
+            state = self.schema_status().state
+            if state == "empty":
+                self.upgrade_schema()
+            else:
+                # An outdated or newer schema is reported by the first operation, so that
+                # ``complaintkit db status`` and ``db upgrade`` can still open the store.
+                self._ready = state == "current"
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def __repr__(self) -> str:
+        return f"SQLStore({self.display_url!r})"
+
+    # --- connections --------------------------------------------------------------------
+
+    def _make_engine(self) -> sa.Engine:
+        kwargs: dict[str, Any] = {
+            "json_serializer": _json_dumps,
+            "json_deserializer": orjson.loads,
+        }
+        timeout = self.options.lock_timeout
+        if self.dialect == "sqlite":
+            kwargs["connect_args"] = {"timeout": timeout}
+        elif self.dialect in ("mysql", "mariadb"):
+            kwargs["isolation_level"] = "READ COMMITTED"
+            kwargs["pool_pre_ping"] = True
+        else:
+            kwargs["pool_pre_ping"] = True
+        try:
+            engine = sa.create_engine(self.sa_url, **kwargs)
+        except ImportError as exc:
+            extra = _EXTRAS.get(self.dialect, "sql")
+            raise ConfigError(
+                f"the database driver for {self.display_url} is not installed ({exc}); "
+                f"install it with: pip install 'complaintkit[{extra}]'"
+            ) from None
+        except sa.exc.ArgumentError as exc:
+            raise ConfigError(f"store URL {self.display_url}: {exc}") from None
+        if self.dialect == "sqlite":
+            busy_ms = int(timeout * 1000)
+
+            @sa.event.listens_for(engine, "connect")
+            def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+                # Transactions are ours to begin (see _sqlite_begin), not the driver's.
+                dbapi_connection.isolation_level = None
+                cursor = dbapi_connection.cursor()
+                cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+                cursor.execute("PRAGMA foreign_keys=ON")
+                cursor.execute("PRAGMA synchronous=NORMAL")
+                cursor.close()
+                dbapi_connection.create_function("ck_lower", 1, _py_lower, deterministic=True)
+
+            @sa.event.listens_for(engine, "begin")
+            def _sqlite_begin(conn: sa.Connection) -> None:
+                write = conn.get_execution_options().get("ck_write", False)
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        else:
+            lock_ms = int(timeout * 1000)
+
+            @sa.event.listens_for(engine, "connect")
+            def _server_connect(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                if self.dialect == "postgresql":
+                    cursor.execute(f"SET lock_timeout = {lock_ms}")
+                else:
+                    cursor.execute(
+                        f"SET SESSION innodb_lock_wait_timeout = {max(1, lock_ms // 1000)}"
+                    )
+                cursor.close()
+                if self.dialect == "postgresql":
+                    dbapi_connection.commit()
+
+        return engine
+
+    def _make_tables(self) -> Tables:
+        if self.dialect not in ("mysql", "mariadb"):
+            return make_tables()
+        with self._connect() as conn:
+            found = conn.exec_driver_sql(
+                "SELECT collation_name FROM information_schema.collations "
+                "WHERE collation_name IN ('utf8mb4_nopad_bin', 'utf8mb4_0900_bin')"
+            ).scalars()
+            names = set(found)
+        for name in ("utf8mb4_nopad_bin", "utf8mb4_0900_bin"):
+            if name in names:
+                return make_tables(name)
+        return make_tables("utf8mb4_bin")
+
+    def _failure(self, exc: sa.exc.SQLAlchemyError) -> StorageError:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return StorageError(f"{self.display_url}: {detail}")
+
+    @contextmanager
+    def _connect(self) -> Iterator[sa.Connection]:
+        """A connection in a read transaction; database errors become StorageError."""
+        if self._closed:
+            raise StorageError(f"the store {self.display_url} is closed")
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield conn
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._failure(exc) from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[sa.Connection]:
+        """A connection in a write transaction (BEGIN IMMEDIATE on SQLite)."""
+        if self._closed:
+            raise StorageError(f"the store {self.display_url} is closed")
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(ck_write=True)
+                with conn.begin():
+                    yield conn
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._failure(exc) from exc
+
+    # --- the schema ---------------------------------------------------------------------
+
+    def _version(self, conn: sa.Connection) -> int:
+        inspector = sa.inspect(conn)
+        if not inspector.has_table("ck_schema"):
+            if inspector.has_table("ck_complaints"):
+                raise StorageError(
+                    f"{self.display_url} has complaintkit tables but no ck_schema table; "
+                    "it was not created by complaintkit or was damaged. Nothing was changed"
+                )
+            return 0
+        found = conn.execute(
+            sa.select(self.tables.schema.c.version).where(self.tables.schema.c.id == 1)
+        ).scalar()
+        return int(found or 0)
+
+    def schema_status(self) -> SchemaStatus:
+        """The database's schema version against the one this code needs."""
+        with self._connect() as conn:
+            return SchemaStatus(self.display_url, self._version(conn), SCHEMA_VERSION)
+
+    def _check_schema(self, *, create: bool) -> None:
+        status = self.schema_status()
+        if status.state == "empty" and create:
+            self.upgrade_schema()
+            status = self.schema_status()
+        if status.state == "newer":
+            raise StorageError(
+                f"{self.display_url} has schema version {status.current}, written by a newer "
+                f"complaintkit (this one knows up to version {status.latest}); upgrade complaintkit"
+            )
+        if status.state == "outdated":
+            raise StorageError(
+                f"{self.display_url} has schema version {status.current}; this complaintkit "
+                f"needs version {status.latest}. Back the database up, then run: "
+                f"complaintkit --store '{self.display_url}' db upgrade"
+            )
+        self._ready = True
+
+    def upgrade_schema(self, target: int = SCHEMA_VERSION) -> list[int]:
+        """Run the upgrade steps from the database's version to ``target``; the steps run.
+
+        Several processes may call it at once: a database-wide lock (an advisory lock on
+        PostgreSQL, ``GET_LOCK`` on MariaDB, the write lock on SQLite) lets one of them work and
+        the others find the work done.
+        """
+        if not 0 < target <= SCHEMA_VERSION:
+            raise ConfigError(f"schema version must be 1 to {SCHEMA_VERSION}, got {target}")
+        ran: list[int] = []
+        with self._schema_lock():
+            while True:
+                with self._writing() as conn:
+                    current = self._version(conn)
+                    if current > SCHEMA_VERSION:
+                        raise StorageError(
+                            f"{self.display_url} has schema version {current}, newer than this "
+                            f"complaintkit knows ({SCHEMA_VERSION}); upgrade complaintkit"
+                        )
+                    if current >= target:
+                        break
+                    step = current + 1
+                    STEPS[step](conn, self.tables)
+                    schema = self.tables.schema
+                    if current == 0:
+                        conn.execute(sa.insert(schema).values(id=1, version=step))
+                    else:
+                        conn.execute(sa.update(schema).where(schema.c.id == 1).values(version=step))
+                ran.append(step)
+        if ran and target == SCHEMA_VERSION:
+            self._ready = True
+        return ran
+
+    @contextmanager
+    def _schema_lock(self) -> Iterator[None]:
+        if self.dialect == "sqlite":
+            yield  # every step runs under BEGIN IMMEDIATE, which is the lock
+            return
+        try:
+            with self.engine.connect() as conn:
+                if self.dialect == "postgresql":
+                    conn.exec_driver_sql("SELECT pg_advisory_lock(7243101)")
+                    conn.commit()
+                    try:
+                        yield
+                    finally:
+                        conn.exec_driver_sql("SELECT pg_advisory_unlock(7243101)")
+                        conn.commit()
+                else:
+                    conn.exec_driver_sql("SELECT GET_LOCK('complaintkit_schema', 600)")
+                    try:
+                        yield
+                    finally:
+                        conn.exec_driver_sql("SELECT RELEASE_LOCK('complaintkit_schema')")
+        except sa.exc.SQLAlchemyError as exc:
+            raise self._failure(exc) from exc
+
+    def _check(self) -> None:
+        if self._closed:
+            raise StorageError(f"the store {self.display_url} is closed")
+        if not self._ready:
+            self._check_schema(create=False)
+
+    def initialize(self) -> None:
+        """Create the latest schema in an empty database; idempotent, keeps data."""
+        if self._closed:
+            raise StorageError(f"the store {self.display_url} is closed")
+        self._check_schema(create=True)
+
+    # --- writing ------------------------------------------------------------------------
+
+    def _insert(self, conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        """Insert many rows: ``COPY`` on PostgreSQL, ``executemany`` elsewhere."""
+        if not rows:
+            return
+        if self.dialect != "postgresql" or len(rows) < 50:
+            conn.execute(sa.insert(table), rows)
+            return
+        # COPY runs on the same driver connection, so inside the same transaction; it is
+        # several times faster than one INSERT per row, even pipelined.
+        names = [column.name for column in table.columns]
+        json_columns = {column.name for column in table.columns if isinstance(column.type, sa.JSON)}
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        statement = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        dbapi = conn.dialect.loaded_dbapi
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(
+                        [
+                            _json_dumps(row[name]) if name in json_columns else row[name]
+                            for name in names
+                        ]
+                    )
+        except dbapi.Error as exc:
+            # As SQLAlchemy would have wrapped it (a unique violation is an IntegrityError).
+            raise sa.exc.DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+
+    def _insert_children(self, conn: sa.Connection, labels: list[Any], events: list[Any]) -> None:
+        self._insert(conn, self.tables.labels, labels)
+        self._insert(conn, self.tables.events, events)
+
+    def add(self, complaint: Complaint) -> Complaint:
+        """Store a new complaint at version 1 (DuplicateComplaintError if the reference exists)."""
+        self._check()
+        stored = attrs.evolve(complaint, version=1)
+        row, labels, events = _rows(stored, 1)
+        c = self.tables.complaints
+        try:
+            with self._writing() as conn:
+                if conn.execute(
+                    sa.select(c.c.reference).where(c.c.reference == complaint.reference)
+                ).first():
+                    raise DuplicateComplaintError(complaint.reference)
+                conn.execute(sa.insert(c), [row])
+                self._insert_children(conn, labels, events)
+        except StorageError as exc:
+            if isinstance(exc.__cause__, sa.exc.IntegrityError) and self.existing(
+                [complaint.reference]
+            ):
+                raise DuplicateComplaintError(complaint.reference) from None
+            raise
+        return stored
+
+    def add_many(self, complaints: Iterable[Complaint]) -> AddResult:
+        """Store new complaints in chunks of :data:`CHUNK` rows with ``executemany``.
+
+        The iterable is consumed as a stream; references already stored, or repeated in the
+        stream, are skipped and reported (in stream order). Each chunk is one transaction, so
+        an interrupted import keeps every chunk written before the interruption.
+        """
+        return self._ingest(complaints, keep_version=False)
+
+    def restore_many(self, complaints: Iterable[Complaint]) -> AddResult:
+        """Store complaints exactly as given, versions kept (see ``RestorableStore``); like
+        :meth:`add_many` otherwise. ``complaintkit migrate`` writes through it."""
+        return self._ingest(complaints, keep_version=True)
+
+    def _ingest(self, complaints: Iterable[Complaint], *, keep_version: bool) -> AddResult:
+        self._check()
+        seen: set[str] = set()
+        skipped: list[str] = []
+        added = 0
+        # (reference, rows or None for a repeat within the stream)
+        batch: list[tuple[str, _Rows | None]] = []
+        for complaint in complaints:
+            reference = complaint.reference
+            if reference in seen:
+                batch.append((reference, None))
+                continue
+            seen.add(reference)
+            batch.append((reference, _rows(complaint, complaint.version if keep_version else 1)))
+            if len(batch) >= CHUNK:
+                added += self._add_chunk(batch, skipped)
+                batch = []
+        if batch:
+            added += self._add_chunk(batch, skipped)
+        return AddResult(added, tuple(skipped))
+
+    def _add_chunk(self, batch: list[tuple[str, _Rows | None]], skipped: list[str]) -> int:
+        c = self.tables.complaints
+        references = [reference for reference, rows in batch if rows is not None]
+        for attempt in range(5):
+            try:
+                with self._writing() as conn:
+                    known: set[str] = set()
+                    for start in range(0, len(references), IN_CHUNK):
+                        part = references[start : start + IN_CHUNK]
+                        known.update(
+                            conn.execute(
+                                sa.select(c.c.reference).where(c.c.reference.in_(part))
+                            ).scalars()
+                        )
+                    fresh = [rows for ref, rows in batch if rows is not None and ref not in known]
+                    if fresh:
+                        self._insert(conn, c, [rows[0] for rows in fresh])
+                        self._insert_children(
+                            conn,
+                            [lb for rows in fresh for lb in rows[1]],
+                            [ev for rows in fresh for ev in rows[2]],
+                        )
+            except StorageError as exc:
+                # Another writer inserted one of these references after we looked: look again.
+                if attempt < 4 and isinstance(
+                    exc.__cause__, sa.exc.IntegrityError | sa.exc.OperationalError
+                ):
+                    continue
+                raise
+            skipped.extend(ref for ref, rows in batch if rows is None or ref in known)
+            return len(fresh)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _apply(self, conn: sa.Connection, complaint: Complaint, row: dict[str, Any]) -> int | None:
+        """One optimistic UPDATE with ``row`` (the complaint at version + 1): None if it was
+        written, else the version found (NotFoundError if the reference is unknown)."""
+        c = self.tables.complaints
+        result = conn.execute(
+            sa.update(c)
+            .where(c.c.reference == complaint.reference, c.c.version == complaint.version)
+            .values(row)
+        )
+        if result.rowcount == 1:
+            return None
+        found = conn.execute(
+            sa.select(c.c.version).where(c.c.reference == complaint.reference)
+        ).scalar()
+        if found is None:
+            raise NotFoundError(complaint.reference)
+        return int(found)
+
+    def _replace_children(self, conn: sa.Connection, written: Mapping[str, _Rows]) -> None:
+        """Replace the labels and history of the complaints just written."""
+        references = list(written)
+        t = self.tables
+        for start in range(0, len(references), IN_CHUNK):
+            part = references[start : start + IN_CHUNK]
+            conn.execute(sa.delete(t.labels).where(t.labels.c.reference.in_(part)))
+            conn.execute(sa.delete(t.events).where(t.events.c.reference.in_(part)))
+        self._insert_children(
+            conn,
+            [lb for rows in written.values() for lb in rows[1]],
+            [ev for rows in written.values() for ev in rows[2]],
+        )
+
+    @staticmethod
+    def _prepare(complaint: Complaint) -> tuple[Complaint, _Rows]:
+        stored = attrs.evolve(complaint, version=complaint.version + 1)
+        return stored, _rows(stored, stored.version)
+
+    def update(self, complaint: Complaint) -> Complaint:
+        """Replace a complaint if its version is the stored one; return it at version + 1.
+
+        The labels and history rows are replaced with the complaint's, in the same
+        transaction as the version-checked UPDATE of its row.
+        """
+        self._check()
+        stored, rows = self._prepare(complaint)  # unstorable data is refused before any write
+        with self._writing() as conn:
+            found = self._apply(conn, complaint, rows[0])
+            if found is not None:
+                raise ConflictError(complaint.reference, complaint.version, found)
+            self._replace_children(conn, {stored.reference: rows})
+        return stored
+
+    def update_many(self, complaints: Iterable[Complaint]) -> UpdateResult:
+        """Write every complaint whose version is current, in one transaction; report the rest.
+
+        A reference given twice is applied in order, so the second copy conflicts unless it was
+        based on the first. An unknown reference raises NotFoundError and nothing is written.
+        """
+        self._check()
+        prepared = [(complaint, *self._prepare(complaint)) for complaint in complaints]
+        if not prepared:
+            return UpdateResult((), ())
+        updated: list[Complaint] = []
+        conflicts: list[str] = []
+        with self._writing() as conn:
+            written: dict[str, _Rows] = {}
+            for complaint, stored, rows in prepared:
+                if self._apply(conn, complaint, rows[0]) is None:
+                    updated.append(stored)
+                    written[stored.reference] = rows
+                else:
+                    conflicts.append(complaint.reference)
+            if written:
+                self._replace_children(conn, written)
+        return UpdateResult(tuple(updated), tuple(conflicts))
+
+    # --- reading ------------------------------------------------------------------------
+
+    def _assemble(self, conn: sa.Connection, rows: Sequence[Any]) -> list[Complaint]:
+        if not rows:
+            return []
+        t = self.tables
+        references = [row.reference for row in rows]
+        labels: dict[str, list[Any]] = {}
+        events: dict[str, list[Any]] = {}
+        for start in range(0, len(references), IN_CHUNK):
+            part = references[start : start + IN_CHUNK]
+            for lb in conn.execute(
+                sa.select(t.labels)
+                .where(t.labels.c.reference.in_(part))
+                .order_by(t.labels.c.reference, t.labels.c.position)
+            ):
+                labels.setdefault(lb.reference, []).append(lb)
+            for ev in conn.execute(
+                sa.select(t.events)
+                .where(t.events.c.reference.in_(part))
+                .order_by(t.events.c.reference, t.events.c.seq)
+            ):
+                events.setdefault(ev.reference, []).append(ev)
+        try:
+            return [
+                _complaint(row, labels.get(row.reference, ()), events.get(row.reference, ()))
+                for row in rows
+            ]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StorageError(f"{self.display_url}: a complaint cannot be read ({exc})") from exc
+
+    def get(self, reference: str) -> Complaint:
+        """The complaint with ``reference`` as currently stored (NotFoundError if none)."""
+        self._check()
+        c = self.tables.complaints
+        with self._connect() as conn:
+            rows = conn.execute(sa.select(c).where(c.c.reference == reference)).all()
+            if not rows:
+                raise NotFoundError(reference)
+            return self._assemble(conn, rows)[0]
+
+    def _where(self, flt: ComplaintFilter | None) -> list[sa.ColumnElement[bool]]:
+        """The filter as SQL conditions on the complaints table."""
+        if flt is None:
+            return []
+        t = self.tables
+        c = t.complaints.c
+        lb = t.labels
+        conds: list[sa.ColumnElement[bool]] = []
+        if flt.references:
+            conds.append(c.reference.in_(sorted(flt.references)))
+        if flt.statuses:
+            conds.append(c.status.in_(sorted(s.value for s in flt.statuses)))
+        if flt.open_only:
+            conds.append(c.status.in_(_OPEN_VALUES))
+        if flt.channels:
+            conds.append(c.channel.in_(sorted(ch.value for ch in flt.channels)))
+        for scheme, label in flt.labels:
+            conds.append(
+                sa.exists()
+                .where(lb.c.reference == c.reference, lb.c.scheme == scheme, lb.c.label == label)
+                .correlate(t.complaints)
+            )
+        if flt.unclassified is not None:
+            conds.append(
+                ~sa.exists()
+                .where(lb.c.reference == c.reference, lb.c.scheme == flt.unclassified)
+                .correlate(t.complaints)
+            )
+        for name in ("department", "assignee", "product"):
+            wanted = getattr(flt, name)
+            if wanted is not None:
+                conds.append(c[name] == wanted)
+        if flt.received_from is not None:
+            conds.append(c.received_utc >= _utc(flt.received_from))
+        if flt.received_until is not None:
+            conds.append(c.received_utc < _utc(flt.received_until))
+        if flt.min_escalation is not None:
+            conds.append(c.escalation_level >= int(flt.min_escalation))
+        if flt.due_by is not None:
+            conds.append(c.due_utc <= _utc(flt.due_by))
+        if flt.alert_by is not None:
+            conds.append(c.alert_utc <= _utc(flt.alert_by))
+        if flt.complainant is not None:
+            who = flt.complainant
+            conds.append(sa.or_(c.customer_id == who, c.phone == who, c.email == who))
+        if flt.text:
+            needle = flt.text.lower()
+            lower = sa.func.ck_lower if self.dialect == "sqlite" else sa.func.lower
+            conds.append(
+                sa.or_(
+                    lower(c.text).contains(needle, autoescape=True),
+                    lower(c.title).contains(needle, autoescape=True),
+                )
+            )
+        return conds
+
+    def find(
+        self,
+        flt: ComplaintFilter | None = None,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[Complaint]:
+        """Complaints matching ``flt``, oldest received first (ties by reference).
+
+        Read in pages of :data:`PAGE`: the first page skips ``offset`` rows, each later one
+        continues after the last key seen, so no query re-reads what came before and no
+        connection stays open while the caller works on a page.
+        """
+        if offset < 0 or (limit is not None and limit < 0):
+            raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+        self._check()
+        return self._pages(self._where(flt), limit, offset)
+
+    def _pages(
+        self, conds: list[sa.ColumnElement[bool]], limit: int | None, offset: int
+    ) -> Iterator[Complaint]:
+        c = self.tables.complaints
+        remaining = limit
+        after: tuple[datetime, str] | None = None
+        while remaining is None or remaining > 0:
+            size = PAGE if remaining is None else min(PAGE, remaining)
+            query = sa.select(c).where(*conds).order_by(c.c.received_utc, c.c.reference)
+            if after is None:
+                query = query.offset(offset) if offset else query
+            else:
+                query = query.where(
+                    sa.or_(
+                        c.c.received_utc > after[0],
+                        sa.and_(c.c.received_utc == after[0], c.c.reference > after[1]),
+                    )
+                )
+            with self._connect() as conn:
+                rows = conn.execute(query.limit(size)).all()
+                page = self._assemble(conn, rows)
+            yield from page
+            if len(rows) < size:
+                return
+            after = (rows[-1].received_utc, rows[-1].reference)
+            if remaining is not None:
+                remaining -= len(rows)
+
+    def count(self, flt: ComplaintFilter | None = None) -> int:
+        """How many complaints match ``flt`` (``SELECT COUNT(*)``)."""
+        self._check()
+        query = sa.select(sa.func.count()).select_from(self.tables.complaints)
+        with self._connect() as conn:
+            return int(conn.execute(query.where(*self._where(flt))).scalar_one())
+
+    def count_by(self, key: str, flt: ComplaintFilter | None = None) -> dict[str | None, int]:
+        """Counts of matching complaints by ``key`` (``GROUP BY`` in the database)."""
+        self._check()
+        t = self.tables
+        c = t.complaints
+        source: sa.FromClause = c
+        column: sa.ColumnElement[Any]
+        if key.startswith("label:"):
+            chosen = t.labels.alias("grouped_label")
+            source = c.outerjoin(
+                chosen,
+                sa.and_(chosen.c.reference == c.c.reference, chosen.c.scheme == key[6:]),
+            )
+            column = chosen.c.label
+        elif key == "month":
+            column = c.c.received_month
+        elif key in ("status", "channel", "escalation_level", "department", "assignee", "product"):
+            column = c.c[key]
+        else:
+            raise ValueError(f"cannot group by {key!r}; use one of {', '.join(GROUP_KEYS)}")
+        query = (
+            sa.select(column, sa.func.count())
+            .select_from(source)
+            .where(*self._where(flt))
+            .group_by(column)
+        )
+        with self._connect() as conn:
+            rows = conn.execute(query).all()
+        if key == "escalation_level":
+            return {_SLUGS[int(value)]: int(n) for value, n in rows}
+        return {value: int(n) for value, n in rows}
+
+    def existing(self, references: Iterable[str]) -> set[str]:
+        """Which of ``references`` are stored."""
+        self._check()
+        wanted = sorted(set(references))
+        c = self.tables.complaints
+        found: set[str] = set()
+        with self._connect() as conn:
+            for start in range(0, len(wanted), IN_CHUNK):
+                part = wanted[start : start + IN_CHUNK]
+                found.update(
+                    conn.execute(sa.select(c.c.reference).where(c.c.reference.in_(part))).scalars()
+                )
+        return found
+
+    def __len__(self) -> int:
+        return self.count()
+
+    # --- the outbox ---------------------------------------------------------------------
+
+    def outbox(self) -> Outbox:
+        """The notification outbox in the same database (table ``ck_outbox``)."""
+        from .outbox import SQLOutbox
+
+        self._check()
+        return SQLOutbox(self)
+
+    # --- lifetime -----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close every pooled connection. Safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self.engine.dispose()
+
+    def __enter__(self) -> SQLStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _py_lower(value: str | None) -> str | None:
+    """SQLite's LOWER() folds ASCII only; text search folds every letter, as Python does."""
+    return None if value is None else value.lower()

@@ -1,0 +1,391 @@
+"""Copy every complaint from one store to another: streaming, resumable, verified.
+
+:func:`copy_store` streams the source (one ``find()`` consumed a batch at a time, so only one
+batch is held here whatever the store's size) and writes each batch to the destination with
+``restore_many`` (see :class:`~complaintkit.storage.RestorableStore`), which keeps every field
+as it is, ``version`` and the whole history included. A re-run after a crash continues where
+the last one stopped: references already at the destination are not written again, but they
+are compared with the source first, and a destination holding a *different* record for a
+reference is refused (:class:`~complaintkit.errors.MigrationError`), never overwritten.
+
+:func:`verify_stores` then reads both sides in the stores' common order (instant received,
+then reference) and compares them record by record: counts, a SHA-256 checksum over the
+canonical JSON of every complaint (:func:`canonical_bytes`), and the first references that
+differ. :func:`migrate` does both.
+
+Pending notifications (the outbox) are not part of a store's complaints and stay behind in the
+source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+import attrs
+import orjson
+
+from .errors import ConfigError, MigrationError, StorageError
+from .model import Complaint
+from .serialization import complaint_to_data
+from .storage import ComplaintFilter, RestorableStore, Store
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "CopyResult",
+    "Difference",
+    "MigrationResult",
+    "Verification",
+    "VerificationFailed",
+    "canonical_bytes",
+    "copy_store",
+    "migrate",
+    "pages",
+    "verify_stores",
+]
+
+#: Complaints read and written per batch. Each batch is one write at the destination; a TinyDB
+#: destination rewrites its whole file per batch, so larger batches suit it better.
+DEFAULT_BATCH_SIZE = 5000
+#: How many differing references a verification keeps to report (the counts are always exact).
+SHOWN_DIFFERENCES = 10
+_KEPT = 1000
+
+Progress = Callable[[int], None]
+
+
+def _no_progress(n: int) -> None:
+    """Nothing to show."""
+
+
+def canonical_bytes(complaint: Complaint) -> bytes:
+    """The canonical JSON of a complaint: :func:`complaint_to_data`, keys sorted.
+
+    Two complaints have the same canonical bytes when every field is equal, including the
+    version, the history and the UTC offsets of their times (which ``==`` on datetimes ignores).
+    """
+    return orjson.dumps(complaint_to_data(complaint), option=orjson.OPT_SORT_KEYS)
+
+
+def pages(store: Store, size: int) -> Iterator[list[Complaint]]:
+    """Every complaint of ``store`` in its order (received, then reference), ``size`` at a time.
+
+    One ``find()`` consumed as a stream: the first-party backends build complaints as the
+    iterator is consumed (the SQL store reads by key, one page per query), so only the current
+    batch is held here, and no page costs more than the one before it, as ``OFFSET`` paging
+    would on a large table.
+    """
+    if size < 1:
+        raise ConfigError(f"the batch size must be at least 1, got {size}")
+    stream = store.find()
+    while page := list(itertools.islice(stream, size)):
+        yield page
+
+
+@attrs.frozen
+class CopyResult:
+    """What a copy did: complaints written now, and those found already at the destination."""
+
+    copied: int
+    already_there: int
+
+
+@attrs.frozen
+class Difference:
+    """One reference that does not match: ``kind`` is one of ``only in source``,
+    ``only in destination`` and ``different``."""
+
+    reference: str
+    kind: str
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.kind})"
+
+
+@attrs.frozen
+class Verification:
+    """The outcome of comparing two stores."""
+
+    source_count: int
+    destination_count: int
+    source_checksum: str
+    destination_checksum: str
+    only_in_source: int
+    only_in_destination: int
+    different: int
+    #: the first differing references (at most :data:`SHOWN_DIFFERENCES`), in store order
+    examples: tuple[Difference, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Both sides hold exactly the same complaints."""
+        return (
+            self.difference_count == 0
+            and self.source_count == self.destination_count
+            and self.source_checksum == self.destination_checksum
+        )
+
+    @property
+    def difference_count(self) -> int:
+        """How many references differ in any way."""
+        return self.only_in_source + self.only_in_destination + self.different
+
+    def describe(self) -> str:
+        """One line for people: counts, checksums and the first differences."""
+        if self.ok:
+            return (
+                f"verified: {self.source_count:,} complaints on both sides, checksum "
+                f"{self.source_checksum} on both"
+            )
+        parts = [
+            f"verification failed: the source holds {self.source_count:,} complaints, the "
+            f"destination {self.destination_count:,}",
+            f"checksums {self.source_checksum} (source) and {self.destination_checksum} "
+            "(destination)",
+        ]
+        counts = [
+            (self.different, "differs" if self.different == 1 else "differ"),
+            (self.only_in_source, "only in the source"),
+            (self.only_in_destination, "only in the destination"),
+        ]
+        found = [f"{n:,} {what}" for n, what in counts if n]
+        if found:
+            parts.append(", ".join(found))
+        if self.examples:
+            parts.append("first: " + ", ".join(str(d) for d in self.examples))
+        return "; ".join(parts)
+
+
+@attrs.frozen
+class MigrationResult:
+    """A copy followed by a verification."""
+
+    copy: CopyResult
+    verification: Verification
+
+
+def _restorable(store: Store) -> RestorableStore:
+    if not isinstance(store, RestorableStore):
+        raise StorageError(
+            f"the destination {store.url} cannot take complaints as they are: its backend has "
+            "no restore_many (the optional Store method that keeps versions and history), so "
+            "complaintkit cannot migrate into it"
+        )
+    return store
+
+
+def _check_distinct(source: Store, destination: Store) -> None:
+    if source.url == destination.url:
+        raise ConfigError(f"the source and the destination are the same store ({source.url})")
+
+
+def copy_store(
+    source: Store,
+    destination: Store,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    resume: bool = True,
+    progress: Progress = _no_progress,
+) -> CopyResult:
+    """Copy every complaint of ``source`` into ``destination`` as it is, batch by batch.
+
+    ``progress(n)`` is called after each batch with the number of source complaints it
+    covered. With ``resume`` (the default) a destination may already hold some of the
+    complaints, e.g. from an interrupted run: those equal to the source's are left alone, and
+    a different one raises :class:`MigrationError` naming it before anything of its batch is
+    written. Without ``resume`` a destination that holds any complaint is refused.
+    """
+    _check_distinct(source, destination)
+    target = _restorable(destination)
+    target.initialize()
+    if not resume:
+        held = target.count()
+        if held:
+            raise MigrationError(
+                f"the destination {target.url} already holds {held:,} complaints; migrate into "
+                "an empty store, or resume an interrupted migration (--resume)"
+            )
+    copied = already = 0
+    for batch in pages(source, batch_size):
+        there = target.existing(c.reference for c in batch) if resume else set()
+        if there:
+            _check_same(batch, there, target)
+        result = target.restore_many(c for c in batch if c.reference not in there)
+        if result.skipped:
+            # Written by someone else between existing() and restore_many(): compare them too.
+            _check_same(batch, set(result.skipped), target)
+        copied += result.added
+        already += len(there) + len(result.skipped)
+        progress(len(batch))
+    return CopyResult(copied=copied, already_there=already)
+
+
+def _check_same(batch: list[Complaint], references: set[str], destination: Store) -> None:
+    stored = {
+        c.reference: canonical_bytes(c)
+        for c in destination.find(ComplaintFilter(references=frozenset(references)))
+    }
+    differing = [
+        c.reference
+        for c in batch
+        if c.reference in references and stored.get(c.reference) != canonical_bytes(c)
+    ]
+    if differing:
+        shown = ", ".join(differing[:SHOWN_DIFFERENCES])
+        more = len(differing) - SHOWN_DIFFERENCES
+        raise MigrationError(
+            f"the destination {destination.url} already holds different records for "
+            f"{len(differing):,} of these references: {shown}"
+            + (f" and {more:,} more" if more > 0 else "")
+            + "; nothing was overwritten. Migrate into an empty store, or remove those records "
+            "from the destination first (compare both sides with --verify-only)"
+        )
+
+
+# --- verification ------------------------------------------------------------------------
+
+_Group = tuple[datetime, dict[str, bytes]]
+
+
+def _groups(store: Store, size: int, progress: Progress) -> Iterator[_Group]:
+    """The store's complaints grouped by instant received: (instant, reference → digest).
+
+    Within one instant the stores may order references by their own collation; grouping makes
+    the comparison independent of it. Only digests are kept, so a large group stays small.
+    """
+    at: datetime | None = None
+    group: dict[str, bytes] = {}
+    for page in pages(store, size):
+        for complaint in page:
+            if at is not None and complaint.received_at != at:
+                yield at, group
+                group = {}
+            at = complaint.received_at
+            group[complaint.reference] = hashlib.sha256(canonical_bytes(complaint)).digest()
+        progress(len(page))
+    if at is not None:
+        yield at, group
+
+
+class _Side:
+    """One side of the comparison: its running checksum and count."""
+
+    def __init__(self, groups: Iterator[_Group]) -> None:
+        self.groups = groups
+        self.hash = hashlib.sha256()
+        self.count = 0
+        self.current: _Group | None = next(groups, None)
+
+    def take(self) -> dict[str, bytes]:
+        assert self.current is not None
+        group = self.current[1]
+        for reference in sorted(group):
+            self.hash.update(reference.encode("utf-8") + b"\0" + group[reference])
+        self.count += len(group)
+        self.current = next(self.groups, None)
+        return group
+
+    @property
+    def checksum(self) -> str:
+        return f"sha256:{self.hash.hexdigest()[:16]}"
+
+
+def verify_stores(
+    source: Store,
+    destination: Store,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Progress = _no_progress,
+) -> Verification:
+    """Compare two stores record by record, reading each once, a batch at a time.
+
+    The checksum of a side is SHA-256 over its complaints in (instant received, reference)
+    order, each as its reference and the SHA-256 of its :func:`canonical_bytes`; equal stores
+    have equal checksums whatever their backends. ``progress(n)`` is called per page read on
+    either side.
+    """
+    _check_distinct(source, destination)
+    a = _Side(_groups(source, batch_size, progress))
+    b = _Side(_groups(destination, batch_size, progress))
+    only_a: list[str] = []
+    only_b: list[str] = []
+    different: list[str] = []
+    n_only_a = n_only_b = n_different = 0
+    while a.current is not None or b.current is not None:
+        if b.current is None or (a.current is not None and a.current[0] < b.current[0]):
+            left = sorted(a.take())
+            n_only_a += len(left)
+            only_a.extend(left[: _KEPT - len(only_a)])
+        elif a.current is None or b.current[0] < a.current[0]:
+            right = sorted(b.take())
+            n_only_b += len(right)
+            only_b.extend(right[: _KEPT - len(only_b)])
+        else:
+            left_group, right_group = a.take(), b.take()
+            for reference in sorted(left_group.keys() | right_group.keys()):
+                mine, theirs = left_group.get(reference), right_group.get(reference)
+                if mine == theirs:
+                    continue
+                if theirs is None:
+                    n_only_a += 1
+                    if len(only_a) < _KEPT:
+                        only_a.append(reference)
+                elif mine is None:
+                    n_only_b += 1
+                    if len(only_b) < _KEPT:
+                        only_b.append(reference)
+                else:
+                    n_different += 1
+                    if len(different) < _KEPT:
+                        different.append(reference)
+    # A reference on both sides under different instants received looks like one missing on
+    # each side: it is one record that differs.
+    moved = set(only_a) & set(only_b)
+    n_only_a -= len(moved)
+    n_only_b -= len(moved)
+    n_different += len(moved)
+    examples = [Difference(r, "different") for r in itertools.chain(different, sorted(moved))]
+    examples += [Difference(r, "only in source") for r in only_a if r not in moved]
+    examples += [Difference(r, "only in destination") for r in only_b if r not in moved]
+    return Verification(
+        source_count=a.count,
+        destination_count=b.count,
+        source_checksum=a.checksum,
+        destination_checksum=b.checksum,
+        only_in_source=n_only_a,
+        only_in_destination=n_only_b,
+        different=n_different,
+        examples=tuple(examples[:SHOWN_DIFFERENCES]),
+    )
+
+
+def migrate(
+    source: Store,
+    destination: Store,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    resume: bool = True,
+    progress: Progress = _no_progress,
+) -> MigrationResult:
+    """Copy ``source`` into ``destination`` (:func:`copy_store`), then verify both sides.
+
+    Raises :class:`MigrationError` when the copy is refused or the verification finds any
+    difference (the error carries the :class:`Verification` as ``verification``).
+    """
+    copied = copy_store(
+        source, destination, batch_size=batch_size, resume=resume, progress=progress
+    )
+    verification = verify_stores(source, destination, batch_size=batch_size, progress=progress)
+    if not verification.ok:
+        raise VerificationFailed(verification)
+    return MigrationResult(copy=copied, verification=verification)
+
+
+class VerificationFailed(MigrationError):
+    """The two stores do not hold the same complaints; ``verification`` says how."""
+
+    def __init__(self, verification: Verification) -> None:
+        super().__init__(verification.describe())
+        self.verification = verification

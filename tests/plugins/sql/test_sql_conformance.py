@@ -1,0 +1,36 @@
+"""The storage conformance suite on SQLite (a file), PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from complaintkit.config import Config
+from complaintkit.host import make_host
+from complaintkit.testing.conformance import StoreConformance, StoreFactory
+
+from .conftest import backend_url
+
+
+class _SQLConformance(StoreConformance):
+    backend = ""
+
+    @pytest.fixture
+    def store_factory(self, request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
+        url = backend_url(request, self.backend, tmp_path)
+        # Opened by URL through the plugin host, as the CLI does.
+        host = make_host(Config(store=url), env={})
+        return host.open_store
+
+
+class TestSQLite(_SQLConformance):
+    backend = "sqlite"
+
+
+class TestPostgreSQL(_SQLConformance):
+    backend = "postgresql"
+
+
+class TestMariaDB(_SQLConformance):
+    backend = "mysql"

@@ -1,0 +1,165 @@
+"""The SQL store's schema: versions, `complaintkit db`, URLs, and what it refuses."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from complaintkit.errors import ConfigError, StorageError, ValidationError
+from complaintkit.outbox import MessageStatus
+from complaintkit.storage import ComplaintFilter
+from complaintkit.testing import make_complaint
+from complaintkit.testing.conformance import rich_complaint
+from complaintkit_cli.main import cli
+from complaintkit_sql.schema import SCHEMA_VERSION, STEPS, make_tables
+from complaintkit_sql.store import _rows, engine_url, open_sql
+
+
+def make_version_1(url: str) -> None:
+    """A database as complaintkit with schema version 1 left it, holding one complaint."""
+    engine = sa.create_engine(engine_url(url))
+    tables = make_tables()
+    row, labels, events = _rows(rich_complaint(), 3)
+    try:
+        with engine.begin() as conn:
+            STEPS[1](conn, tables)
+            conn.execute(sa.insert(tables.schema).values(id=1, version=1))
+            conn.execute(sa.insert(tables.complaints), [row])
+            conn.execute(sa.insert(tables.labels), labels)
+            conn.execute(sa.insert(tables.events), events)
+    finally:
+        engine.dispose()
+
+
+def db(url: str, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--store", url, "db", *args])
+    return result.exit_code, result.output
+
+
+def test_an_old_schema_asks_for_db_upgrade_then_works(sql_url: str) -> None:
+    make_version_1(sql_url)
+    with open_sql(sql_url) as store:
+        with pytest.raises(StorageError, match=r"schema version 1; .*needs version 2.*db upgrade"):
+            store.count()
+        with pytest.raises(StorageError, match="db upgrade"):
+            store.add(make_complaint("X-1"))
+    code, out = db(sql_url, "status")
+    assert code == 0, out
+    assert "schema version: 1 (this complaintkit needs 2)" in out
+    assert "outdated" in out and "pending upgrade steps: 2" in out
+    code, out = db(sql_url, "upgrade")
+    assert (code, out.strip()) == (0, "upgraded schema from version 1 to 2 (steps 2)")
+    code, out = db(sql_url, "upgrade")
+    assert "already current (version 2)" in out
+    code, out = db(sql_url, "status")
+    assert "state: current" in out and "pending upgrade steps: -" in out
+    with open_sql(sql_url) as store:
+        assert store.get("CK-RICH-1") == rich_complaint(version=3)  # data kept
+        assert store.outbox().counts()[MessageStatus.PENDING] == 0  # the new table is there
+
+
+def test_a_newer_schema_is_refused(sql_url: str) -> None:
+    with open_sql(sql_url) as store:
+        store.add(make_complaint("N-1"))
+    engine = sa.create_engine(engine_url(sql_url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE ck_schema SET version = :v"), {"v": SCHEMA_VERSION + 1})
+    engine.dispose()
+    with open_sql(sql_url) as store, pytest.raises(StorageError, match="upgrade complaintkit"):
+        store.get("N-1")
+    code, out = db(sql_url, "upgrade")
+    assert code != 0 and "newer than this complaintkit" in out
+
+
+def test_db_status_in_chinese_and_on_tinydb(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'zh.db'}"
+    result = CliRunner().invoke(cli, ["--store", url, "--lang", "zh", "db", "status"])
+    assert result.exit_code == 0 and "状态: 最新" in result.output
+    code, out = db(f"tinydb:///{tmp_path / 'x.json'}", "status")
+    assert code == 2 and "no versioned database schema" in out
+
+
+def test_the_schema_has_real_columns_and_indexes(sql_url: str) -> None:
+    with open_sql(sql_url) as store:
+        store.add(rich_complaint())
+        inspector = sa.inspect(store.engine)
+        columns = {c["name"] for c in inspector.get_columns("ck_complaints")}
+        assert {"status", "department", "received_utc", "received_offset", "due_utc"} <= columns
+        indexed = {tuple(i["column_names"]) for i in inspector.get_indexes("ck_labels")}
+        assert ("scheme", "label") in indexed
+        with store.engine.connect() as conn:
+            events = conn.execute(sa.text("SELECT count(*) FROM ck_events")).scalar()
+            labels = conn.execute(sa.text("SELECT label FROM ck_labels WHERE scheme='cause'"))
+            assert (events, labels.scalar()) == (3, "logistics")
+
+
+def test_equality_and_grouping_are_exact(sql_url: str) -> None:
+    """Case and trailing spaces matter, as in Python (MariaDB collations ignore both)."""
+    with open_sql(sql_url) as store:
+        store.add_many(
+            [
+                make_complaint("E-1", department="Logistics"),
+                make_complaint("E-2", department="logistics"),
+                make_complaint("E-3", department="logistics "),
+                make_complaint("E-4", text="Größe falsch, ÄRGER", title="50% off_"),
+                make_complaint("e-1"),
+            ]
+        )
+        assert store.count(ComplaintFilter(department="logistics")) == 1
+        assert store.count_by("department") == {
+            "Logistics": 1,
+            "logistics": 1,
+            "logistics ": 1,
+            None: 2,
+        }
+        assert store.existing(["E-1", "e-1", "E-9"]) == {"E-1", "e-1"}
+        # Case-insensitive search beyond ASCII; LIKE wildcards are plain characters.
+        assert [c.reference for c in store.find(ComplaintFilter(text="ärger"))] == ["E-4"]
+        assert store.count(ComplaintFilter(text="0% OFF_")) == 1
+        assert store.count(ComplaintFilter(text="5_%")) == 0
+
+
+def test_unstorable_values_are_refused_naming_the_field(sql_url: str) -> None:
+    with open_sql(sql_url) as store:
+        with pytest.raises(ValidationError, match="field department: longer than 255"):
+            store.add(make_complaint("L-1", department="x" * 300))
+        with pytest.raises(ValidationError, match="cannot be stored as JSON"):
+            store.add(make_complaint("L-2", custom={"when": object()}))
+        assert store.count() == 0
+
+
+def test_urls_pick_default_drivers() -> None:
+    assert engine_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    assert engine_url("postgres://u@h/db").drivername == "postgresql+psycopg"
+    assert engine_url("postgresql+psycopg://u@h/db").drivername == "postgresql+psycopg"
+    mysql = engine_url("mysql://root@h/db")
+    assert (mysql.drivername, mysql.query["charset"]) == ("mysql+pymysql", "utf8mb4")
+    assert engine_url("mariadb://root@h/db").drivername == "mariadb+pymysql"
+    assert engine_url("sqlite:///rel/c.db").database == str(Path.cwd() / "rel" / "c.db")
+    with pytest.raises(ConfigError, match="in-memory"):
+        engine_url("sqlite://")
+
+
+def test_an_unreachable_server_is_a_storage_error() -> None:
+    with pytest.raises(StorageError, match=r"postgresql://ck:\*\*\*@127.0.0.1:1/nodb"):
+        open_sql("postgresql://ck:secret@127.0.0.1:1/nodb")
+
+
+def test_without_sqlalchemy_the_error_names_the_extra(tmp_path: Path) -> None:
+    script = (
+        "import sys; sys.modules['sqlalchemy'] = None\n"
+        "from complaintkit_cli.main import main\n"
+        "sys.argv = ['complaintkit', '--store', 'postgresql://u@h/db', 'list']\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert done.returncode == 2, done.stderr
+    assert "pip install 'complaintkit[postgres]'" in done.stderr
+    assert "Traceback" not in done.stderr
