@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from complaintkit.errors import NotFoundError
-from complaintkit.outbox import MessageStatus, OutboxMessage
+from complaintkit.outbox import MessageNotFound, MessageStatus, OutboxMessage
 
 from .store import _join, _utc
 
@@ -151,7 +151,7 @@ class SQLOutbox:
             .where(
                 t.c.status == MessageStatus.PENDING.value,
                 sa.or_(t.c.next_attempt_utc.is_(None), t.c.next_attempt_utc <= at),
-                sa.or_(t.c.lease_utc.is_(None), t.c.lease_utc <= at, t.c.claimed_by == worker),
+                sa.or_(t.c.lease_utc.is_(None), t.c.lease_utc <= at),
             )
             .order_by(t.c.created_utc, t.c.id)
             .limit(limit)
@@ -202,6 +202,7 @@ class SQLOutbox:
                 "sent_offset": sent_offset,
                 "lease_utc": None,
                 "lease_offset": None,
+                "claimed_by": None,
             },
         )
 
@@ -277,6 +278,7 @@ class SQLOutbox:
                 .where(t.c.msg_key == key, t.c.status == MessageStatus.DEAD.value)
                 .values(
                     status=MessageStatus.PENDING.value,
+                    attempts=0,
                     next_attempt_utc=due,
                     next_attempt_offset=due_offset,
                     lease_utc=None,
@@ -284,4 +286,9 @@ class SQLOutbox:
                     claimed_by=None,
                 )
             )
-            return result.rowcount == 1
+            if result.rowcount == 1:
+                return True
+            exists = conn.execute(sa.select(t.c.id).where(t.c.msg_key == key)).first()
+        if exists is None:
+            raise MessageNotFound(key)
+        return False

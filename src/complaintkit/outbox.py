@@ -93,9 +93,9 @@ class Outbox(Protocol):
     ) -> list[OutboxMessage]:
         """Lease up to ``limit`` pending messages due at ``now`` (oldest first) to ``worker``.
 
-        A message is due when ``next_attempt_at`` is None or not after ``now`` and no other
-        worker's lease on it runs past ``now``. Returned messages have ``claimed_by``,
-        ``lease_until`` set and ``attempts`` already increased by one.
+        A message is due when ``next_attempt_at`` is None or not after ``now`` and no lease on
+        it runs past ``now``, not even the claiming worker's own. Returned messages have
+        ``claimed_by``, ``lease_until`` set and ``attempts`` already increased by one.
         """
         ...
 
