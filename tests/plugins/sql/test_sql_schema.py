@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -163,3 +164,31 @@ def test_without_sqlalchemy_the_error_names_the_extra(tmp_path: Path) -> None:
     assert done.returncode == 2, done.stderr
     assert "pip install 'complaintkit[postgres]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+ONE_POSTGRES_TEST = "test_enqueue_is_idempotent_and_round_trips[postgresql]"
+
+
+@pytest.mark.parametrize(("required", "outcome"), [("0", "1 skipped"), ("1", "1 failed")])
+def test_an_unreachable_server_skips_or_fails_when_required(required: str, outcome: str) -> None:
+    env = {
+        **os.environ,
+        "COMPLAINTKIT_TEST_POSTGRES": "postgresql://postgres@127.0.0.1:1/test",
+        "COMPLAINTKIT_REQUIRE_SERVICES": required,
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"{Path(__file__).parent / 'test_sql_outbox.py'}::{ONE_POSTGRES_TEST}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert outcome in done.stdout, done.stdout
