@@ -389,6 +389,9 @@ class SQLStore:
         self.dialect = self.sa_url.get_backend_name()
         self._closed = False
         self._ready = False
+        if self.dialect == "sqlite" and self.sa_url.database:
+            # Like the TinyDB store, a new SQLite store may live in a folder not made yet.
+            os.makedirs(os.path.dirname(self.sa_url.database), exist_ok=True)
         self.engine = self._make_engine()
         try:
             self.tables = self._make_tables()

@@ -134,6 +134,12 @@ def test_unstorable_values_are_refused_naming_the_field(sql_url: str) -> None:
         assert store.count() == 0
 
 
+def test_a_sqlite_store_in_a_new_folder(tmp_path: Path) -> None:
+    with open_sql(f"sqlite:///{tmp_path / 'new' / 'folder' / 'c.db'}") as store:
+        store.add(make_complaint("F-1"))
+    assert (tmp_path / "new" / "folder" / "c.db").is_file()
+
+
 def test_urls_pick_default_drivers() -> None:
     assert engine_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
     assert engine_url("postgres://u@h/db").drivername == "postgresql+psycopg"
@@ -151,18 +157,29 @@ def test_an_unreachable_server_is_a_storage_error() -> None:
         open_sql("postgresql://ck:secret@127.0.0.1:1/nodb")
 
 
-def test_without_sqlalchemy_the_error_names_the_extra(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("missing", "url", "extra"),
+    [
+        ("sqlalchemy", "postgresql://u@h/db", "postgres"),
+        ("sqlalchemy", "sqlite:///c.db", "sql"),
+        ("psycopg", "postgresql://u@h/db", "postgres"),
+        ("pymysql", "mariadb://u@h/db", "mysql"),
+    ],
+)
+def test_a_missing_library_names_the_extra(
+    tmp_path: Path, missing: str, url: str, extra: str
+) -> None:
     script = (
-        "import sys; sys.modules['sqlalchemy'] = None\n"
+        f"import sys; sys.modules[{missing!r}] = None\n"
         "from complaintkit_cli.main import main\n"
-        "sys.argv = ['complaintkit', '--store', 'postgresql://u@h/db', 'list']\n"
+        f"sys.argv = ['complaintkit', '--store', {url!r}, 'list']\n"
         "main()\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
     assert done.returncode == 2, done.stderr
-    assert "pip install 'complaintkit[postgres]'" in done.stderr
+    assert f"pip install 'complaintkit[{extra}]'" in done.stderr
     assert "Traceback" not in done.stderr
 
 
