@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from complaintkit.testing import make_complaint
 from complaintkit.testing.conformance import rich_complaint
 from complaintkit_cli.main import cli
 from complaintkit_sql.schema import SCHEMA_VERSION, STEPS, make_tables
-from complaintkit_sql.store import _rows, engine_url, open_sql
+from complaintkit_sql.store import SQLStore, _rows, engine_url, open_sql
 
 
 def make_version_1(url: str) -> None:
@@ -209,3 +210,31 @@ def test_an_unreachable_server_skips_or_fails_when_required(required: str, outco
         env=env,
     )
     assert outcome in done.stdout, done.stdout
+
+
+def test_concurrent_upgrades_run_each_step_once(sql_url: str) -> None:
+    make_version_1(sql_url)
+    stores = [open_sql(sql_url) for _ in range(3)]
+    results: list[list[int]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(stores))
+
+    def upgrade(store: SQLStore) -> None:
+        try:
+            barrier.wait()
+            results.append(store.upgrade_schema())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upgrade, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for store in stores:
+        store.close()
+    assert not errors, errors
+    assert sorted(results) == [[], [], [2]]
+    with open_sql(sql_url) as store:
+        assert store.schema_status().state == "current"
+        assert store.get("CK-RICH-1").version == 3
