@@ -238,3 +238,16 @@ def test_concurrent_upgrades_run_each_step_once(sql_url: str) -> None:
     with open_sql(sql_url) as store:
         assert store.schema_status().state == "current"
         assert store.get("CK-RICH-1").version == 3
+
+
+def test_a_filter_on_very_many_references(sql_url: str) -> None:
+    """More references than a statement may have parameters (what migrate verifies by)."""
+    with open_sql(sql_url) as store:
+        store.add_many(make_complaint(f"M-{i:05d}") for i in range(0, 70_000, 7_000))
+        wanted = frozenset(f"M-{i:05d}" for i in range(70_000))
+        flt = ComplaintFilter(references=wanted, text="late")
+        expected = [f"M-{i:05d}" for i in range(0, 70_000, 7_000)]
+        assert [c.reference for c in store.find(flt)] == expected
+        assert store.count(flt) == 10
+        assert store.count_by("status", flt) == {"received": 10}
+        assert store.existing(wanted) == set(expected)
