@@ -396,6 +396,9 @@ class SQLStore:
         self.dialect = self.sa_url.get_backend_name()
         self._closed = False
         self._ready = False
+        if self.dialect == "sqlite" and self.sa_url.database:
+            # Like the TinyDB store, a new SQLite store may live in a folder not made yet.
+            os.makedirs(os.path.dirname(self.sa_url.database), exist_ok=True)
         self.engine = self._make_engine()
         try:
             self.tables = self._make_tables()
@@ -867,6 +870,19 @@ class SQLStore:
                 raise NotFoundError(reference)
             return self._assemble(conn, rows)[0]
 
+    def _one_of(self, column: sa.ColumnElement[str], values: list[str]) -> sa.ColumnElement[bool]:
+        """``column IN values``, however many values: past a few hundred they travel as one
+        parameter (an array on PostgreSQL, a JSON array on SQLite), since those drivers cap
+        the number of parameters of a statement (65,535 and 32,766)."""
+        if len(values) <= IN_CHUNK or self.dialect not in ("postgresql", "sqlite"):
+            return column.in_(values)
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(sa.String)))
+        each = sa.func.json_each(_json_dumps(values)).table_valued("value")
+        return column.in_(sa.select(each.c.value))
+
     def _where(self, flt: ComplaintFilter | None) -> list[sa.ColumnElement[bool]]:
         """The filter as SQL conditions on the complaints table."""
         if flt is None:
@@ -876,7 +892,7 @@ class SQLStore:
         lb = t.labels
         conds: list[sa.ColumnElement[bool]] = []
         if flt.references:
-            conds.append(c.reference.in_(sorted(flt.references)))
+            conds.append(self._one_of(c.reference, sorted(flt.references)))
         if flt.statuses:
             conds.append(c.status.in_(sorted(s.value for s in flt.statuses)))
         if flt.open_only:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from complaintkit.testing import make_complaint
 from complaintkit.testing.conformance import rich_complaint
 from complaintkit_cli.main import cli
 from complaintkit_sql.schema import SCHEMA_VERSION, STEPS, make_tables
-from complaintkit_sql.store import _rows, engine_url, open_sql
+from complaintkit_sql.store import SQLStore, _rows, engine_url, open_sql
 
 
 def make_version_1(url: str) -> None:
@@ -133,6 +135,12 @@ def test_unstorable_values_are_refused_naming_the_field(sql_url: str) -> None:
         assert store.count() == 0
 
 
+def test_a_sqlite_store_in_a_new_folder(tmp_path: Path) -> None:
+    with open_sql(f"sqlite:///{tmp_path / 'new' / 'folder' / 'c.db'}") as store:
+        store.add(make_complaint("F-1"))
+    assert (tmp_path / "new" / "folder" / "c.db").is_file()
+
+
 def test_urls_pick_default_drivers() -> None:
     assert engine_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
     assert engine_url("postgres://u@h/db").drivername == "postgresql+psycopg"
@@ -150,16 +158,96 @@ def test_an_unreachable_server_is_a_storage_error() -> None:
         open_sql("postgresql://ck:secret@127.0.0.1:1/nodb")
 
 
-def test_without_sqlalchemy_the_error_names_the_extra(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("missing", "url", "extra"),
+    [
+        ("sqlalchemy", "postgresql://u@h/db", "postgres"),
+        ("sqlalchemy", "sqlite:///c.db", "sql"),
+        ("psycopg", "postgresql://u@h/db", "postgres"),
+        ("pymysql", "mariadb://u@h/db", "mysql"),
+    ],
+)
+def test_a_missing_library_names_the_extra(
+    tmp_path: Path, missing: str, url: str, extra: str
+) -> None:
     script = (
-        "import sys; sys.modules['sqlalchemy'] = None\n"
+        f"import sys; sys.modules[{missing!r}] = None\n"
         "from complaintkit_cli.main import main\n"
-        "sys.argv = ['complaintkit', '--store', 'postgresql://u@h/db', 'list']\n"
+        f"sys.argv = ['complaintkit', '--store', {url!r}, 'list']\n"
         "main()\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
     assert done.returncode == 2, done.stderr
-    assert "pip install 'complaintkit[postgres]'" in done.stderr
+    assert f"pip install 'complaintkit[{extra}]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+ONE_POSTGRES_TEST = "test_enqueue_is_idempotent_and_round_trips[postgresql]"
+
+
+@pytest.mark.parametrize(("required", "outcome"), [("0", "1 skipped"), ("1", "1 failed")])
+def test_an_unreachable_server_skips_or_fails_when_required(required: str, outcome: str) -> None:
+    env = {
+        **os.environ,
+        "COMPLAINTKIT_TEST_POSTGRES": "postgresql://postgres@127.0.0.1:1/test",
+        "COMPLAINTKIT_REQUIRE_SERVICES": required,
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"{Path(__file__).parent / 'test_sql_outbox.py'}::{ONE_POSTGRES_TEST}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert outcome in done.stdout, done.stdout
+
+
+def test_concurrent_upgrades_run_each_step_once(sql_url: str) -> None:
+    make_version_1(sql_url)
+    stores = [open_sql(sql_url) for _ in range(3)]
+    results: list[list[int]] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(stores))
+
+    def upgrade(store: SQLStore) -> None:
+        try:
+            barrier.wait()
+            results.append(store.upgrade_schema())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upgrade, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for store in stores:
+        store.close()
+    assert not errors, errors
+    assert sorted(results) == [[], [], [2]]
+    with open_sql(sql_url) as store:
+        assert store.schema_status().state == "current"
+        assert store.get("CK-RICH-1").version == 3
+
+
+def test_a_filter_on_very_many_references(sql_url: str) -> None:
+    """More references than a statement may have parameters (what migrate verifies by)."""
+    with open_sql(sql_url) as store:
+        store.add_many(make_complaint(f"M-{i:05d}") for i in range(0, 70_000, 7_000))
+        wanted = frozenset(f"M-{i:05d}" for i in range(70_000))
+        flt = ComplaintFilter(references=wanted, text="late")
+        expected = [f"M-{i:05d}" for i in range(0, 70_000, 7_000)]
+        assert [c.reference for c in store.find(flt)] == expected
+        assert store.count(flt) == 10
+        assert store.count_by("status", flt) == {"received": 10}
+        assert store.existing(wanted) == set(expected)
