@@ -200,16 +200,17 @@ def copy_store(
     _check_distinct(source, destination)
     target = _restorable(destination)
     target.initialize()
-    if not resume:
-        held = target.count()
-        if held:
-            raise MigrationError(
-                f"the destination {target.url} already holds {held:,} complaints; migrate into "
-                "an empty store, or resume an interrupted migration (--resume)"
-            )
+    held = target.count()
+    if held and not resume:
+        raise MigrationError(
+            f"the destination {target.url} already holds {held:,} complaints; migrate into "
+            "an empty store, or resume an interrupted migration (--resume)"
+        )
     copied = already = 0
     for batch in pages(source, batch_size):
-        there = target.existing(c.reference for c in batch) if resume else set()
+        # An empty destination needs no look-up: a reference someone else writes meanwhile
+        # comes back in restore_many's skipped list and is compared then.
+        there = target.existing(c.reference for c in batch) if held else set()
         if there:
             _check_same(batch, there, target)
         result = target.restore_many(c for c in batch if c.reference not in there)
