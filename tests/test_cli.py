@@ -320,3 +320,14 @@ def test_rule_file_mistake_stops_the_command(ck: Run, tmp_path: Path) -> None:
     result = ck("add", "--text", "late delivery", ok=False)
     assert result.exit_code == 2
     assert "nope.toml" in result.stderr and "does not exist" in result.stderr
+
+
+def test_cli_choice_lists_match_the_model() -> None:
+    # The lists are literal so that --help never imports the model; they must not drift.
+    from complaintkit import Channel, EscalationLevel, RemedyKind, Status
+    from complaintkit_cli import options
+
+    assert [s.value for s in Status] == options.STATUS_CHOICES
+    assert [c.value for c in Channel] == options.CHANNEL_CHOICES
+    assert [level.slug for level in EscalationLevel] == options.LEVEL_CHOICES
+    assert [k.value for k in RemedyKind] == options.REMEDY_CHOICES

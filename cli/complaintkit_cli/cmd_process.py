@@ -8,21 +8,10 @@ from datetime import datetime, timedelta
 import click
 
 from .main import App
-from .options import parse_when
+from .options import REMEDY_CHOICES, parse_when
 from .progress import progress
 
 pass_app = click.make_pass_decorator(App)
-
-REMEDY_CHOICES = [
-    "refund",
-    "replacement",
-    "repair",
-    "coupon",
-    "apology",
-    "compensation",
-    "explanation",
-    "other",
-]
 
 
 def _now(app: App, value: str | None) -> datetime | None:

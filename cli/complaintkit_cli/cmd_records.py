@@ -13,6 +13,7 @@ import click
 from .main import App
 from .options import (
     CHANNEL_CHOICES,
+    REMEDY_CHOICES,
     build_filter,
     check_filter_names,
     filter_options,
@@ -24,17 +25,6 @@ if TYPE_CHECKING:
     from complaintkit import Complaint, PluginHost
 
 pass_app = click.make_pass_decorator(App)
-
-REMEDY_CHOICES = [
-    "refund",
-    "replacement",
-    "repair",
-    "coupon",
-    "apology",
-    "compensation",
-    "explanation",
-    "other",
-]
 
 
 def local_time(value: datetime | None, tz: tzinfo) -> str:

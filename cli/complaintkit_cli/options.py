@@ -40,6 +40,16 @@ CHANNEL_CHOICES = [
     "other",
 ]
 LEVEL_CHOICES = ["front_line", "department", "complaint_management", "leadership"]
+REMEDY_CHOICES = [
+    "refund",
+    "replacement",
+    "repair",
+    "coupon",
+    "apology",
+    "compensation",
+    "explanation",
+    "other",
+]
 
 
 def filter_options(func: F) -> F:

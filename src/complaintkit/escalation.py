@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from .config import check_settings
 from .errors import ConfigError
 from .matching import Match, parse_match
 from .model import EscalationLevel
@@ -71,12 +72,7 @@ def load_escalation_config(config: Config) -> EscalationConfig:
     """The ``[escalation]`` section (defaults when absent: every breach escalates)."""
     section = config.section("escalation")
     where = f"{config.where}: [escalation]"
-    unknown = sorted(set(section) - {"escalate_on", "levels", "fast_channel"})
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown setting(s) {', '.join(unknown)}; "
-            "known: escalate_on, levels, fast_channel"
-        )
+    check_settings(section, ("escalate_on", "levels", "fast_channel"), where)
     escalate_on = section.get("escalate_on", list(TARGETS))
     if not isinstance(escalate_on, list) or any(t not in TARGETS for t in escalate_on):
         raise ConfigError(f"{where}: escalate_on must list targets from {', '.join(TARGETS)}")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from .config import check_settings
 from .errors import ConfigError
 from .model import Complaint, Status
 
@@ -52,12 +53,7 @@ def load_recomplaint_config(config: Config) -> RecomplaintConfig | None:
     if not section or section.get("enabled") is False:
         return None
     where = f"{config.where}: [recomplaint]"
-    unknown = sorted(set(section) - {"window_days", "similarity", "enabled"})
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown setting(s) {', '.join(unknown)}; "
-            "known: window_days, similarity, enabled"
-        )
+    check_settings(section, ("window_days", "similarity", "enabled"), where)
     days = section.get("window_days", 30)
     if isinstance(days, bool) or not isinstance(days, int | float) or days <= 0:
         raise ConfigError(f"{where}: window_days must be a positive number of days")

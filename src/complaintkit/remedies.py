@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from .config import check_settings
 from .errors import ApprovalError, ConfigError
 from .model import Remedy
 
@@ -93,12 +94,7 @@ def load_remedies_config(config: Config) -> RemediesConfig:
     """The ``[remedies]`` section (no limits when absent)."""
     section = config.section("remedies")
     where = f"{config.where}: [remedies]"
-    unknown = sorted(set(section) - {"currency", "complaint_cost", "approval", "roles"})
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown setting(s) {', '.join(unknown)}; "
-            "known: currency, complaint_cost, approval, roles"
-        )
+    check_settings(section, ("currency", "complaint_cost", "approval", "roles"), where)
     limits: dict[str, float] = {}
     approval = section.get("approval", {})
     if not isinstance(approval, Mapping):

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from .config import check_settings
 from .errors import ConfigError
 from .matching import Match, parse_match
 from .model import Complaint
@@ -72,11 +73,7 @@ def load_routing_config(config: Config) -> RoutingConfig:
     """The ``[routing]`` section (no rules when absent)."""
     section = config.section("routing")
     where = f"{config.where}: [routing]"
-    unknown = sorted(set(section) - {"rules", "at_intake"})
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown setting(s) {', '.join(unknown)}; known: rules, at_intake"
-        )
+    check_settings(section, ("rules", "at_intake"), where)
     raw = section.get("rules", [])
     if not isinstance(raw, list):
         raise ConfigError(f"{where}: rules must be an array of tables ([[routing.rules]])")
@@ -85,12 +82,7 @@ def load_routing_config(config: Config) -> RoutingConfig:
         rwhere = f"{config.where}: [[routing.rules]] #{number}"
         if not isinstance(item, Mapping):
             raise ConfigError(f"{rwhere}: must be a table")
-        bad = sorted(set(item) - {"name", "match", "department", "assignee"})
-        if bad:
-            raise ConfigError(
-                f"{rwhere}: unknown setting(s) {', '.join(bad)}; "
-                "known: name, match, department, assignee"
-            )
+        check_settings(item, ("name", "match", "department", "assignee"), rwhere)
         department, assignee = item.get("department"), item.get("assignee")
         if department is None and assignee is None:
             raise ConfigError(f"{rwhere}: give a department, an assignee, or both")

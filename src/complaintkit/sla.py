@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .calendars import add_duration
+from .config import check_settings
 from .errors import ConfigError
 from .i18n import Names
 from .matching import Match, parse_match
@@ -203,12 +204,7 @@ def load_sla_config(config: Config) -> SlaConfig | None:
     """The ``[sla]`` section as an :class:`SlaConfig`; None when no policy is configured."""
     section = config.section("sla")
     where = f"{config.where}: [sla]"
-    unknown = sorted(set(section) - {"policies", "default", "order", "calendar", "warn_before"})
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown setting(s) {', '.join(unknown)}; "
-            "known: policies, default, order, calendar, warn_before"
-        )
+    check_settings(section, ("policies", "default", "order", "calendar", "warn_before"), where)
     raw = section.get("policies", {})
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{where}: policies must be tables, e.g. [sla.policies.standard]")
@@ -224,12 +220,7 @@ def load_sla_config(config: Config) -> SlaConfig | None:
         pwhere = f"{config.where}: [sla.policies.{name}]"
         if not isinstance(table, Mapping):
             raise ConfigError(f"{pwhere}: must be a table")
-        bad = sorted(set(table) - _POLICY_KEYS)
-        if bad:
-            raise ConfigError(
-                f"{pwhere}: unknown setting(s) {', '.join(bad)}; "
-                f"known: {', '.join(sorted(_POLICY_KEYS))}"
-            )
+        check_settings(table, sorted(_POLICY_KEYS), pwhere)
         targets = []
         for target in TARGETS:
             if target in table:
