@@ -197,7 +197,7 @@ def test_hook_register_reporters(ck_host: PluginHost, ck_desk: Desk) -> None:
         description = "how many"
 
         def run(self, store: Store, flt: ComplaintFilter, context: ReportContext) -> Report:
-            return Report(self.name, self.names, ((Names("n", "数"), store.count(flt)),))
+            return Report(self.name, self.names, ((Names("n", "数"), store.count(flt), "count"),))
 
     class Plugin:
         @hookimpl

@@ -88,7 +88,7 @@ def report_data(report: Report, lang: str) -> dict[str, Any]:
     return {
         "report": report.name,
         "title": report.names.get(lang),
-        "figures": [{"name": n.get(lang), "value": v} for n, v in report.figures],
+        "figures": [{"name": n.get(lang), "value": v} for n, v, _ in report.figures],
         "tables": [
             {
                 "key": t.key,
@@ -119,7 +119,7 @@ def render_report(report: Report, fmt: str, lang: str) -> str:
                 rows.append([t.key, row[0], *[values.get(k) for k in extra]])
         return to_csv(["table", "item", *extra], rows)
     parts = [report.names.get(lang), "=" * display_width(report.names.get(lang))]
-    for names, value in report.figures:
+    for names, value, _kind in report.figures:
         parts.append(f"{names.get(lang)}: {_cell(value)}")
     for t in report.tables:
         if not t.rows:

@@ -11,6 +11,7 @@ from typing import Any
 
 from complaintkit import (
     Channel,
+    Chart,
     Column,
     ComplaintFilter,
     EscalationLevel,
@@ -25,8 +26,8 @@ from complaintkit import (
 )
 from complaintkit.model import OPEN_STATUSES
 
-_COUNT = Column("count", Names("complaints", "投诉数"))
-_SHARE = Column("share", Names("share", "占比"))
+_COUNT = Column("count", Names("complaints", "投诉数"), "count")
+_SHARE = Column("share", Names("share", "占比"), "share")
 
 
 def _table(
@@ -44,7 +45,7 @@ def _table(
         for k in keys
         if counts.get(k)
     )
-    return Table(key, names, (first, _COUNT, _SHARE), rows)
+    return Table(key, names, (first, _COUNT, _SHARE), rows, Chart("bar", first.key, ("count",)))
 
 
 class SummaryReporter:
@@ -145,7 +146,7 @@ class SummaryReporter:
             _table(
                 "month",
                 Names("By month received", "按受理月份"),
-                Column("month", Names("month", "月份")),
+                Column("month", Names("month", "月份"), "date"),
                 months,
                 total,
                 plain,
@@ -153,8 +154,12 @@ class SummaryReporter:
             ),
         ]
         figures = (
-            (Names("complaints", "投诉总数"), total),
-            (Names("open", "处理中"), open_count),
-            (Names("at complaint management or above", "已升级至投诉管理部门及以上"), high),
+            (Names("complaints", "投诉总数"), total, "count"),
+            (Names("open", "处理中"), open_count, "count"),
+            (
+                Names("at complaint management or above", "已升级至投诉管理部门及以上"),
+                high,
+                "count",
+            ),
         )
         return Report(self.name, self.names, figures, tuple(tables))

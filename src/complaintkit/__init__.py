@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         UnknownSchemeError,
         ValidationError,
     )
+    from .facts import ComplaintFacts, FactsStore, facts_of, iter_facts
     from .host import PluginFailure, PluginHost, make_host
     from .i18n import Names, name_of
     from .importing import (
@@ -65,7 +66,16 @@ if TYPE_CHECKING:
         Status,
     )
     from .notification import DeliveryError, DeliveryResult, NotificationChannel
-    from .reporting import Column, Report, ReportContext, Reporter, Table, label_names
+    from .reporting import (
+        Chart,
+        Column,
+        Report,
+        ReportContext,
+        Reporter,
+        Section,
+        Table,
+        label_names,
+    )
     from .routing import Route
     from .sla import Clocks, TargetClock
     from .storage import (
@@ -136,7 +146,17 @@ _EXPORTS = {
     "notification": ["DeliveryError", "DeliveryResult", "NotificationChannel"],
     "routing": ["Route"],
     "sla": ["Clocks", "TargetClock"],
-    "reporting": ["Column", "Report", "ReportContext", "Reporter", "Table", "label_names"],
+    "facts": ["ComplaintFacts", "FactsStore", "facts_of", "iter_facts"],
+    "reporting": [
+        "Chart",
+        "Column",
+        "Report",
+        "ReportContext",
+        "Reporter",
+        "Section",
+        "Table",
+        "label_names",
+    ],
     "storage": [
         "AddResult",
         "ComplaintFilter",
@@ -159,11 +179,13 @@ __all__ = [
     "SweepResult",
     "TargetClock",
     "Channel",
+    "Chart",
     "Classification",
     "ClassificationScheme",
     "Column",
     "ColumnMapping",
     "Complaint",
+    "ComplaintFacts",
     "ComplaintFilter",
     "ComplaintkitError",
     "Config",
@@ -174,6 +196,7 @@ __all__ = [
     "DuplicateNameError",
     "EscalationLevel",
     "Event",
+    "FactsStore",
     "KeywordRule",
     "Label",
     "LabelDef",
@@ -198,6 +221,7 @@ __all__ = [
     "RestorableStore",
     "RuleScheme",
     "RuleSet",
+    "Section",
     "Status",
     "StorageBackend",
     "StorageError",
@@ -211,9 +235,11 @@ __all__ = [
     "count_records",
     "detect_format",
     "detect_preset",
+    "facts_of",
     "fingerprint",
     "group_value",
     "hookimpl",
+    "iter_facts",
     "label_names",
     "load_config",
     "load_rule_file",

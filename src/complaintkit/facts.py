@@ -1,0 +1,176 @@
+"""The few facts per complaint that reports need, readable without loading whole complaints.
+
+A report over 130k complaints should not build 130k :class:`~complaintkit.model.Complaint`
+objects with their histories. :class:`ComplaintFacts` is the projection reporters work from:
+the fields they group on, the instants each SLA target was met (taken from the history), what
+the sweep recorded, escalations, remedies and satisfaction.
+
+:func:`facts_of` is the reference definition, computed from a complaint. A backend that can do
+better (read raw documents, or let its database select the columns and aggregate the events)
+implements :class:`FactsStore`; :func:`iter_facts` uses it when present and otherwise falls back
+to ``facts_of`` over ``find``. The storage conformance suite checks that the two agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+import attrs
+
+from .model import Channel, Complaint, EscalationLevel, Event, Remedy, Status
+from .storage import ComplaintFilter, Store
+
+__all__ = [
+    "ACKNOWLEDGE_ACTIONS",
+    "RESOLVE_ACTIONS",
+    "RESPOND_ACTIONS",
+    "ComplaintFacts",
+    "FactsStore",
+    "facts_of",
+    "iter_facts",
+    "met_times",
+]
+
+#: History actions that end a complaint's resolve clock (as in :mod:`complaintkit.sla`).
+RESOLVE_ACTIONS = frozenset({"resolve", "close", "withdraw", "reject"})
+#: History actions that count as the first real answer.
+RESPOND_ACTIONS = RESOLVE_ACTIONS | {"respond", "propose"}
+#: History actions that acknowledge a complaint (any handling step does).
+ACKNOWLEDGE_ACTIONS = RESPOND_ACTIONS | {
+    "acknowledge",
+    "assess",
+    "investigate",
+    "accept",
+    "implement",
+}
+
+
+@attrs.frozen
+class ComplaintFacts:
+    """What reports know about one complaint.
+
+    * ``acknowledged_at`` / ``responded_at`` — the first event that met the acknowledge /
+      respond target (see :data:`ACKNOWLEDGE_ACTIONS`, :data:`RESPOND_ACTIONS`);
+    * ``resolved_at`` — the event that resolved the complaint for good: the first resolving
+      event after the last ``reopen``, and None while the complaint is open;
+    * ``reopened`` — how many times it was reopened;
+    * ``breached`` — targets for which the sweep recorded an ``sla_breach``;
+    * ``escalations`` — how many ``escalate`` events (automatic and manual);
+    * ``paused`` — whether its clocks were ever paused (waiting on the customer);
+    * ``customer`` — the complainant's customer id, else phone, else e-mail (None if unknown):
+      a key for counting affected customers.
+    """
+
+    reference: str
+    received_at: datetime
+    status: Status
+    channel: Channel
+    department: str | None
+    assignee: str | None
+    product: str | None
+    escalation_level: EscalationLevel
+    labels: Mapping[str, str]
+    sla_policy: str | None
+    due_at: datetime | None
+    satisfaction: int | None
+    parent: str | None
+    recomplaint_count: int
+    customer: str | None
+    acknowledged_at: datetime | None
+    responded_at: datetime | None
+    resolved_at: datetime | None
+    reopened: int
+    breached: frozenset[str]
+    escalations: int
+    paused: bool
+    remedies: tuple[Remedy, ...]
+
+    def label(self, scheme: str) -> str | None:
+        """The label in ``scheme``, or None."""
+        return self.labels.get(scheme)
+
+
+def met_times(
+    history: Iterable[Event],
+) -> tuple[datetime | None, datetime | None, datetime | None, int, frozenset[str], int, bool]:
+    """From a history: (acknowledged_at, responded_at, resolved_at, reopened, breached targets,
+    escalations, paused). ``resolved_at`` ignores resolutions undone by a later ``reopen``;
+    the caller clears it for a complaint that is open."""
+    acknowledged = responded = resolved = None
+    reopened = escalations = 0
+    breached: set[str] = set()
+    paused = False
+    for event in history:
+        action = event.action
+        if acknowledged is None and action in ACKNOWLEDGE_ACTIONS:
+            acknowledged = event.at
+        if responded is None and action in RESPOND_ACTIONS:
+            responded = event.at
+        if action in RESOLVE_ACTIONS:
+            if resolved is None:
+                resolved = event.at
+        elif action == "reopen":
+            reopened += 1
+            resolved = None
+        elif action == "escalate":
+            escalations += 1
+        elif action == "sla_breach":
+            target = event.data.get("target")
+            if isinstance(target, str):
+                breached.add(target)
+        elif action == "pause":
+            paused = True
+    return acknowledged, responded, resolved, reopened, frozenset(breached), escalations, paused
+
+
+def facts_of(c: Complaint) -> ComplaintFacts:
+    """The facts of a complaint: the reference definition every backend must agree with."""
+    ack, resp, resolved, reopened, breached, escalations, paused = met_times(c.history)
+    who = c.complainant
+    return ComplaintFacts(
+        reference=c.reference,
+        received_at=c.received_at,
+        status=c.status,
+        channel=c.channel,
+        department=c.department,
+        assignee=c.assignee,
+        product=c.product,
+        escalation_level=c.escalation_level,
+        labels={scheme: label.label for scheme, label in c.labels.items()},
+        sla_policy=c.sla_policy,
+        due_at=c.due_at,
+        satisfaction=c.satisfaction,
+        parent=c.parent,
+        recomplaint_count=c.recomplaint_count,
+        customer=who.customer_id or who.phone or who.email,
+        acknowledged_at=ack,
+        responded_at=resp,
+        resolved_at=None if c.is_open else resolved,
+        reopened=reopened,
+        breached=breached,
+        escalations=escalations,
+        paused=paused,
+        remedies=c.remedies,
+    )
+
+
+@runtime_checkable
+class FactsStore(Store, Protocol):
+    """A :class:`~complaintkit.storage.Store` that reads facts without whole complaints.
+
+    ``facts`` yields exactly ``facts_of(c) for c in find(flt)``, in the same order, but may get
+    there any way it likes (raw documents, SQL projections and aggregates of the event table).
+    """
+
+    def facts(self, flt: ComplaintFilter | None = None) -> Iterator[ComplaintFacts]:
+        """The facts of the complaints matching ``flt``, oldest received first."""
+        ...
+
+
+def iter_facts(store: Store, flt: ComplaintFilter | None = None) -> Iterator[ComplaintFacts]:
+    """The facts of the complaints matching ``flt``, pushed down to the store when it can."""
+    if isinstance(store, FactsStore):
+        return store.facts(flt)
+    return (facts_of(c) for c in store.find(flt))
