@@ -15,6 +15,7 @@ misspelt ``{{ complaint.titel }}`` is an error naming the file and line, never a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -125,14 +126,35 @@ class Template:
         return Rendered(subject, body.strip() + "\n", html)
 
 
+def when(value: str | None) -> str:
+    """The ``when`` filter: an ISO instant as ``2025-10-09 17:30 (UTC+08:00)``, in the offset
+    the instant carries (the configured time zone's, for deadlines the desk computed)."""
+    if not value:
+        return "-"
+    try:
+        instant = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    offset = instant.utcoffset()
+    if offset is None or not offset:
+        zone = "UTC"
+    else:
+        minutes = int(offset.total_seconds()) // 60
+        sign = "+" if minutes >= 0 else "-"
+        zone = f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return f"{instant:%Y-%m-%d %H:%M} ({zone})"
+
+
 def _environment(*, html: bool) -> SandboxedEnvironment:
-    return SandboxedEnvironment(
+    env = SandboxedEnvironment(
         undefined=jinja2.StrictUndefined,
         autoescape=html,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["when"] = when
+    return env
 
 
 class TemplateSet:

@@ -467,3 +467,18 @@ def test_the_example_configuration_loads(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.delenv("CK_SMTP_PASSWORD")
     with pytest.raises(ConfigError, match="password_env: environment variable CK_SMTP_PASSWORD"):
         make_host(config, env={}).channels()
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("2025-10-09T17:30:00+08:00", "2025-10-09 17:30 (UTC+08:00)"),
+        ("2025-10-09T09:30:00+00:00", "2025-10-09 09:30 (UTC)"),
+        ("2025-03-09T01:05:00-05:30", "2025-03-09 01:05 (UTC-05:30)"),
+        (None, "-"),
+    ],
+)
+def test_when_filter_shows_the_instant_in_its_own_offset(value: str | None, shown: str) -> None:
+    from complaintkit_notify.templates import when
+
+    assert when(value) == shown

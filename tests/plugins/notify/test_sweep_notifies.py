@@ -104,7 +104,8 @@ def test_sweep_escalates_and_the_escalated_level_gets_the_mail(
     breach = next(m for m in smtp.messages if "超时" in str(m["Subject"]))
     body = breach.get_content()
     assert "当前处理层级：领导层" in body  # the level it is handled at now
-    assert "解决时限 2025-10-09 17:30 已过" in body  # 1 working day after 17:30 on 30 Sep
+    # one working day after 17:30 on 30 Sep, in the configured time zone
+    assert "解决时限 2025-10-09 17:30 (UTC+08:00) 已过" in body
 
     # the same sweep again records nothing and the outbox sends nothing new
     out = run(config, "sweep", "--now", "2025-10-10T12:00")
