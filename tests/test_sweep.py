@@ -255,6 +255,10 @@ def test_cli_by_hand_on_the_eve_of_the_holiday(tmp_path: Path) -> None:
     assert "2025-10-11 15:00" in result.output and "pending" in result.output
     zh = runner.invoke(cli, [*base, "--lang", "zh", "clocks", "E-3", "--now", "2025-10-09T09:00"])
     assert "确认受理" in zh.output and "已超时" in zh.output
+    # the urgent policy acknowledges within 1h elapsed, answers within working hours
+    rows = {line.split()[0]: line for line in zh.output.splitlines()[3:]}
+    assert rows["确认受理"].endswith("(自然时间)  -")
+    assert rows["首次响应"].endswith("(工作时间)     -")
     dry = runner.invoke(cli, [*base, "sweep", "--now", "2025-10-09T12:00", "--dry-run"])
     assert dry.exit_code == 0 and "would record 1 warnings, 4 breaches, 1 escalations" in dry.output
     first = runner.invoke(cli, [*base, "sweep", "--now", "2025-10-09T12:00"])

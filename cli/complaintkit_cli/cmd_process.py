@@ -85,6 +85,9 @@ def clocks_command(app: App, reference: str, now_text: str | None) -> None:
     rows = []
     for clock in clocks.targets:
         left = "-" if clock.left is None else format_span(clock.left, lang)
+        if clock.left is not None:
+            kind = ("elapsed", "自然时间") if clock.elapsed else ("working", "工作时间")
+            left += f" ({kind[1] if lang == 'zh' else kind[0]})"
         rows.append(
             [
                 TARGET_NAMES[clock.target].get(lang),
@@ -95,9 +98,9 @@ def clocks_command(app: App, reference: str, now_text: str | None) -> None:
             ]
         )
     headers = (
-        ["目标", "截止时间", "状态", "剩余工作时间", "达成时间"]
+        ["目标", "截止时间", "状态", "剩余时间", "达成时间"]
         if lang == "zh"
-        else ["target", "deadline", "state", "working time left", "met at"]
+        else ["target", "deadline", "state", "time left", "met at"]
     )
     head = "策略" if lang == "zh" else "policy"
     cal = "日历" if lang == "zh" else "calendar"

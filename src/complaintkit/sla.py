@@ -139,8 +139,9 @@ class TargetClock:
     """One target's clock at one instant.
 
     ``state`` is ``met`` (on time), ``met_late``, ``breached`` (deadline passed, not met),
-    ``pending`` or ``paused``. ``left`` is working time left before the deadline (negative when
-    overdue; frozen while paused; None once met).
+    ``pending`` or ``paused``. ``left`` is the time left before the deadline (negative when
+    overdue; frozen while paused; None once met): working time on the policy's calendar, or
+    elapsed time when the target is set in elapsed time (``elapsed`` is then true).
     """
 
     target: str
@@ -153,6 +154,7 @@ class TargetClock:
     paused_since: datetime | None
     state: str
     left: timedelta | None
+    elapsed: bool = False
 
     @property
     def met(self) -> bool | None:
@@ -342,6 +344,7 @@ def _target_clock(
         paused_since=paused_since,
         state=state,
         left=left,
+        elapsed=elapsed,
     )
 
 
