@@ -72,6 +72,8 @@ PERIODS = ("day", "week")
 METHODS = ("ewma", "cusum")
 #: Dimensions a series can be counted by; ``label:<scheme>`` for any classification scheme.
 DIMENSIONS = ("channel", "product", "department", "assignee", "label:<scheme>")
+#: What is watched when ``dimensions`` is not given.
+DEFAULT_DIMENSIONS = ("label:cause", "product", "channel")
 #: The keys of ``[early_warning]``.
 SETTINGS = (
     "dimensions",
@@ -107,7 +109,7 @@ class EarlyWarningSettings:
     count (default: all but the last 7 days, or all but the last 3 weeks).
     """
 
-    dimensions: tuple[str, ...] = ("label:cause", "product", "channel")
+    dimensions: tuple[str, ...] = DEFAULT_DIMENSIONS
     period: str = "day"
     window: int = 28
     baseline: int = 21
@@ -168,7 +170,7 @@ def load_settings(table: Mapping[str, Any], where: str = "[early_warning]") -> E
     """
     check_settings(table, SETTINGS, where)
     values = {key: _parsed(value) for key, value in table.items()}
-    dimensions = values.get("dimensions", list(EarlyWarningSettings.dimensions))
+    dimensions = values.get("dimensions", list(DEFAULT_DIMENSIONS))
     if isinstance(dimensions, str):
         dimensions = [d.strip() for d in dimensions.split(",") if d.strip()]
     if not isinstance(dimensions, list | tuple) or not dimensions:
