@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 def register_reporters(register: Callable[[Reporter], None]) -> None:
     """Register the summary, early-warning and 8D reports."""
     from .early_warning import EarlyWarningReporter
+    from .eight_d import EightDReporter
     from .summary import SummaryReporter
 
     register(SummaryReporter())
     register(EarlyWarningReporter())
+    register(EightDReporter())
