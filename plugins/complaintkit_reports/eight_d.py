@@ -343,9 +343,8 @@ class EightDReporter:
             Names("D6 Implementation and validation", "D6 实施与验证"),
             (
                 t(
-                    f"Where the complaints stand: {n - open_count} of {n} finished (resolved, closed, "
-                    f"withdrawn or rejected), "
-                    f"{open_count} still open"
+                    f"Where the complaints stand: {n - open_count} of {n} finished (resolved, "
+                    f"closed, withdrawn or rejected), {open_count} still open"
                     + (f"; median time to resolve {_span(median, lang)}" if median else "")
                     + (
                         f"; satisfaction {statistics.mean(scores):.2f} from {len(scores)} scores"
