@@ -215,7 +215,7 @@ def test_min_count_keeps_tiny_series_quiet() -> None:
 
 
 @pytest.mark.slow
-def test_hook_spike_detected(base_store: Path, tmp_path: Path) -> None:
+def test_spike_detected_once_per_warning_on_real_data(base_store: Path, tmp_path: Path) -> None:
     url = _copy(base_store, tmp_path)
     spy = Spy()
     desk = _desk(url, plugins=(spy,))
@@ -257,7 +257,7 @@ def test_sweep_command_announces_new_spikes_once(base_store: Path, tmp_path: Pat
     assert "2015-02-14 Cause=Price: 69" in first.output
     second = runner.invoke(cli, ["--lang", "zh", *args])
     assert second.exit_code == 0, second.output
-    assert "预警：新发现 0 个投诉突增" in second.output
+    assert "突增预警：新发现 0 个投诉突增" in second.output
 
 
 # --- notifications -------------------------------------------------------------------------------
@@ -416,3 +416,18 @@ def test_early_warning_report(base_store: Path, tmp_path: Path, lang: str) -> No
     assert sum(
         r["total"] for r in overview if r["dimension"] == ("channel" if lang == "en" else "渠道")
     ) == desk.store.count(ComplaintFilter(received_from=FIRST, received_until=NOW))
+
+
+def test_the_example_configuration_loads(tmp_path: Path) -> None:
+    from complaintkit import load_config
+
+    example = Path(__file__).parent.parent / "examples" / "early-warning.toml"
+    config = load_config(example, store=f"tinydb://{tmp_path / 'c.json'}")
+    host = make_host(config, env={})
+    desk = Desk(host, host.open_store())  # checks [notifications], spike rule included
+    settings = desk.early_warning_settings()
+    assert settings.dimensions == ("label:cause", "product", "channel")
+    assert (settings.window, settings.baseline, settings.method) == (28, 21, "ewma")
+    context = ReportContext(host.schemes(), "zh", NOW, host.config)
+    report = host.reporter("early-warning").run(desk.store, ComplaintFilter(), context)
+    assert report.parameters["method"] == "cusum" and report.notes[0] == "没有发现突增。"

@@ -63,7 +63,7 @@ def sweep_command(app: App, now_text: str | None, dry_run: bool) -> None:
         if dry_run:
             found = app.desk.early_warning(now=now).warnings
             if app.lang == "zh":
-                click.echo(f"预警：当前窗口内有 {len(found)} 个突增（试运行，不通知）")
+                click.echo(f"突增预警：当前窗口内有 {len(found)} 个突增（试运行，不通知）")
             else:
                 click.echo(
                     f"early warning: {len(found)} spikes in the window (dry run, none announced)"
@@ -71,7 +71,7 @@ def sweep_command(app: App, now_text: str | None, dry_run: bool) -> None:
         else:
             announced = app.desk.detect_spikes(now=now)
             if app.lang == "zh":
-                click.echo(f"预警：新发现 {len(announced)} 个投诉突增")
+                click.echo(f"突增预警：新发现 {len(announced)} 个投诉突增")
             else:
                 click.echo(f"early warning: {len(announced)} new spike warnings")
             for warning in announced:
