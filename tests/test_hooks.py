@@ -480,3 +480,47 @@ def test_hook_complaint_recomplaint(tmp_path: Path) -> None:
             )
         )
     assert recorder.calls == [("recomplaint", "R-2", "R-1", None)]
+
+
+def test_hook_spike_detected(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from complaintkit import Config, make_host
+
+    class SpikeRecorder:
+        def __init__(self) -> None:
+            self.calls: list[tuple[str, str, int]] = []
+
+        @hookimpl
+        def spike_detected(self, warning: Any, complaint: Any) -> None:
+            self.calls.append((warning.id, complaint.reference, warning.observed))
+
+    recorder = SpikeRecorder()
+    now = datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
+    config = Config(
+        store=f"tinydb://{tmp_path / 'c.json'}",
+        data={"early_warning": {"dimensions": ["product"], "window": 28}},
+    )
+    host = make_host(config, env={}, plugins=(recorder,))
+    desk = Desk(host, host.open_store(), clock=lambda: now)
+    first = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    complaints = [
+        make_complaint(
+            f"K-{day:02d}-{i}",
+            received_at=first + timedelta(days=day, minutes=i),
+            product="kettle" if i % 2 else "toaster",
+        )
+        for day in range(28)
+        for i in range(8 + day % 3)
+    ]
+    spike = [
+        make_complaint(f"S-{i}", received_at=now - timedelta(hours=2, minutes=i), product="kettle")
+        for i in range(40)
+    ]
+    desk.intake_many(complaints + spike, classify=False)
+    announced = desk.detect_spikes(now=now)
+    assert [w.id for w in announced] == ["ewma:day:2026-03-28:product=kettle"]
+    oldest_that_day = "K-27-1"
+    assert recorder.calls == [("ewma:day:2026-03-28:product=kettle", oldest_that_day, 4 + 40)]
+    assert desk.get(oldest_that_day).history[-1].action == "spike_detected"
+    assert desk.detect_spikes(now=now) == [] and len(recorder.calls) == 1

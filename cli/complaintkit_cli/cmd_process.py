@@ -33,7 +33,8 @@ def format_span(span: timedelta, lang: str) -> str:
 @click.option("--dry-run", is_flag=True, help="Show what would be recorded; change nothing.")
 @pass_app
 def sweep_command(app: App, now_text: str | None, dry_run: bool) -> None:
-    """Record SLA warnings and breaches that are due, and escalate on breaches.
+    """Record SLA warnings and breaches that are due, and escalate on breaches; with
+    [early_warning] configured, also announce new complaint spikes (docs/early-warning.md).
 
     Safe to run from cron every minute and from several processes at once: what was
     already recorded is never recorded again, and a complaint is never escalated twice for
@@ -58,6 +59,33 @@ def sweep_command(app: App, now_text: str | None, dry_run: bool) -> None:
             f"{result.breaches} breaches, {result.escalations} escalations "
             f"on {len(result.changed)} complaints"
         )
+    if "early_warning" in app.config.data:
+        if dry_run:
+            found = app.desk.early_warning(now=now).warnings
+            if app.lang == "zh":
+                click.echo(f"突增预警：当前窗口内有 {len(found)} 个突增（试运行，不通知）")
+            else:
+                click.echo(
+                    f"early warning: {len(found)} spikes in the window (dry run, none announced)"
+                )
+        else:
+            announced = app.desk.detect_spikes(now=now)
+            if app.lang == "zh":
+                click.echo(f"突增预警：新发现 {len(announced)} 个投诉突增")
+            else:
+                click.echo(f"early warning: {len(announced)} new spike warnings")
+            for warning in announced:
+                click.echo(
+                    f"  {warning.period_start.isoformat()} "
+                    f"{warning.dimension_names.get(app.lang)}={warning.value_names.get(app.lang)}: "
+                    f"{warning.observed} (expected {warning.expected:.1f}, "
+                    f"limit {warning.upper:.1f}, {warning.method})"
+                    if app.lang != "zh"
+                    else f"  {warning.period_start.isoformat()} "
+                    f"{warning.dimension_names.get('zh')}={warning.value_names.get('zh')}："
+                    f"{warning.observed} 件（预期 {warning.expected:.1f}，"
+                    f"上限 {warning.upper:.1f}，{warning.method}）"
+                )
 
 
 @click.command("clocks")

@@ -52,6 +52,26 @@ def _sample(lang: str) -> Any:
     )
 
 
+def _sample_warning() -> Any:
+    from datetime import date
+
+    from complaintkit import Names
+    from complaintkit.early_warning import SpikeWarning
+
+    return SpikeWarning(
+        dimension="label:cause",
+        dimension_names=Names("cause", "投诉原因"),
+        value="product_quality",
+        value_names=Names("product quality", "产品质量"),
+        period="day",
+        period_start=date(2026, 11, 23),
+        observed=48,
+        expected=12.4,
+        upper=27.9,
+        method="ewma",
+    )
+
+
 def _sample_details(event: str, complaint: Any, host: Any, lang: str) -> dict[str, Any]:
     from .engine import complaint_data
 
@@ -121,6 +141,16 @@ def preview_command(
             f"nor a channel type ({', '.join(CHANNEL_TYPES)})"
         )
     templates = TemplateSet(settings.templates_dir if settings else None)
+    if event == "spike":
+        from .engine import spike_variables
+
+        if reference:
+            raise ConfigError("--ref: a spike is about many complaints; preview it without --ref")
+        found = templates.get(template or event, event, channel_type, lang)
+        who = Recipient(recipient, "质量部" if lang == "zh" else "Quality", "quality@example.cn")
+        rendered = found.render(spike_variables(_sample_warning().as_data(lang), who, lang))
+        _show(found.path, rendered)
+        return
     complaint = app.desk.get(reference) if reference else _sample(lang)
     details = localised(_sample_details(event, complaint, app.host, lang), lang)
     found = templates.get(template or event, event, channel_type, lang)
@@ -128,7 +158,11 @@ def preview_command(
     rendered = found.render(
         template_variables(event, complaint_data(app.host, complaint, lang), details, person, lang)
     )
-    click.echo(f"# {found.path}")
+    _show(found.path, rendered)
+
+
+def _show(path: Any, rendered: Any) -> None:
+    click.echo(f"# {path}")
     if rendered.subject is not None:
         click.echo(f"Subject: {rendered.subject}\n")
     click.echo(rendered.body, nl=False)

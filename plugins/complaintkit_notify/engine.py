@@ -31,12 +31,13 @@ from complaintkit import (
     PluginHost,
     name_of,
 )
+from complaintkit.early_warning import SpikeWarning
 from complaintkit.outbox import MessageStatus, Outbox, OutboxMessage
 
 from .settings import Rule, Settings, load_settings
 from .templates import TemplateSet
 
-__all__ = ["DrainResult", "Notifier", "drain", "occurrence"]
+__all__ = ["DrainResult", "Notifier", "drain", "occurrence", "spike_variables"]
 
 PAYLOAD_VERSION = 1
 #: Channel types whose messages carry the complaint as data (the versioned webhook payload).
@@ -51,6 +52,7 @@ EVENT_NAMES = {
     "resolved": ("Complaint resolved", "投诉已解决"),
     "closed": ("Complaint closed", "投诉已关闭"),
     "recomplaint": ("Repeat complaint", "重复投诉"),
+    "spike": ("Complaint spike", "投诉突增预警"),
 }
 TARGET_NAMES = {
     "acknowledge": ("acknowledgement", "受理确认"),
@@ -171,6 +173,21 @@ def template_variables(
         "complaint": complaint,
         "event": event,
         "event_name": _pick(EVENT_NAMES[event], lang),
+        "recipient": {
+            "kind": recipient.kind,
+            "name": recipient.name,
+            "address": recipient.address,
+        },
+        "lang": lang,
+    }
+
+
+def spike_variables(warning: Mapping[str, Any], recipient: Recipient, lang: str) -> dict[str, Any]:
+    """Everything a ``spike`` template can use: the warning, no complaint."""
+    return {
+        "warning": warning,
+        "event": "spike",
+        "event_name": _pick(EVENT_NAMES["spike"], lang),
         "recipient": {
             "kind": recipient.kind,
             "name": recipient.name,
@@ -339,6 +356,63 @@ class Notifier:
                             found.append(self._dead(message, recipient.problem))
                             continue
                         variables = template_variables(event, data, extra, recipient, lang)
+                        try:
+                            rendered = template.render(variables)
+                        except ConfigError as exc:
+                            found.append(self._dead(message, f"template failed: {exc}"))
+                            continue
+                        found.append(
+                            attrs.evolve(
+                                message,
+                                subject=rendered.subject,
+                                body=rendered.body,
+                                payload=payload
+                                if rendered.html is None
+                                else {**payload, "html": rendered.html},
+                            )
+                        )
+        return found
+
+    def spike_messages(self, warning: SpikeWarning, now: datetime) -> list[OutboxMessage]:
+        """The messages the ``spike`` rules ask for on a new early-warning spike.
+
+        Keys are ``spike:<warning id>:<rule>:<channel>:<address>``, so the same warning queued
+        again (a repeated sweep) is stored once.
+        """
+        found: list[OutboxMessage] = []
+        seen: set[str] = set()
+        for rule in self.by_event.get("spike", ()):
+            lang = rule.lang
+            data = warning.as_data(lang)
+            base = {"version": PAYLOAD_VERSION, "event": "spike", "rule": rule.name}
+            for channel in rule.channels:
+                structured = self.channel_type(channel) in STRUCTURED
+                payload = {**base, "warning": warning.as_data("en")} if structured else base
+                template = self.templates.get(
+                    rule.template, "spike", self.channel_type(channel), lang
+                )
+                for spec in rule.recipients:
+                    kind, _, named = spec.partition(":")
+                    for recipient in self._directory(kind, named, channel):
+                        address = recipient.address or f"<{spec}>"
+                        key = f"spike:{warning.id}:{rule.name}:{channel}:{address}"
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                        message = OutboxMessage(
+                            key=key,
+                            channel=channel,
+                            recipient=address,
+                            body="",
+                            created_at=now,
+                            event="spike",
+                            lang=lang,
+                            payload=payload,
+                        )
+                        if recipient.problem is not None:
+                            found.append(self._dead(message, recipient.problem))
+                            continue
+                        variables = spike_variables(data, recipient, lang)
                         try:
                             rendered = template.render(variables)
                         except ConfigError as exc:

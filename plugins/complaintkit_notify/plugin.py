@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import click
 
     from complaintkit import Complaint, Config, Desk, Event, Label, NotificationChannel, PluginHost
+    from complaintkit.early_warning import SpikeWarning
     from complaintkit.outbox import Outbox, OutboxMessage
 
     from .engine import Notifier
@@ -81,12 +82,15 @@ def _notify(desk: Desk, event: str, complaint: Complaint, **details: Any) -> Non
     found = notifier(desk.host)
     if found is None or event not in found.by_event:
         return
+    _queue(desk, found.messages(event, complaint, details, desk.clock()))
+
+
+def _queue(desk: Desk, messages: list[OutboxMessage]) -> None:
+    if not messages:
+        return
     from complaintkit.outbox import outbox_of
 
     outbox = outbox_of(desk.store)
-    messages = found.messages(event, complaint, details, desk.clock())
-    if not messages:
-        return
     if not desk.in_batch:
         outbox.enqueue(messages)
         return
@@ -206,6 +210,15 @@ def complaint_recomplaint(complaint: Complaint, previous: Complaint, desk: Desk)
         complaint,
         previous=complaint_data(desk.host, previous, desk.host.config.lang),
     )
+
+
+@hookimpl
+def spike_detected(warning: SpikeWarning, desk: Desk) -> None:
+    """Queue ``spike`` messages (keyed by the warning's stable id: queued once)."""
+    found = notifier(desk.host)
+    if found is None or "spike" not in found.by_event:
+        return
+    _queue(desk, found.spike_messages(warning, desk.clock()))
 
 
 @hookimpl

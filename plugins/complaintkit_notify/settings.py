@@ -37,7 +37,11 @@ EVENTS = (
     "resolved",
     "closed",
     "recomplaint",
+    "spike",
 )
+#: Events about no single complaint (the early warning's ``spike``): their rules name their
+#: recipients (``department:NAME``, ``level:NAME``, ``person:NAME``) and have no complaint filters.
+GROUP_EVENTS = ("spike",)
 #: Who a rule can notify; ``department:NAME``, ``level:NAME`` and ``person:NAME`` name a
 #: directory entry directly.
 RECIPIENT_KINDS = ("complainant", "assignee", "department", "level")
@@ -205,6 +209,16 @@ def _rule(where: str, index: int, table: Any, channels: Mapping[str, Any], lang:
         raise ConfigError(
             f"{at} recipients: unknown recipient {recipient!r}; use {', '.join(options)}{hint}"
         )
+    if event in GROUP_EVENTS:
+        for recipient in recipients:
+            if ":" not in recipient:
+                raise ConfigError(
+                    f"{at} recipients: a {event} is about many complaints, so {recipient!r} means "
+                    "nobody; name them: department:NAME, level:NAME or person:NAME"
+                )
+        for key in ("labels", "min_level", "complaint_channels", "targets"):
+            if key in table:
+                raise ConfigError(f"{at} {key}: a {event} rule has no complaint to filter on")
     template = table.get("template", event)
     if not isinstance(template, str) or not template or "/" in template or "." in template:
         raise ConfigError(f"{at} template must be a template name such as 'received'")

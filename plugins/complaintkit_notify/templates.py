@@ -82,8 +82,27 @@ _EXTRA: dict[str, Schema] = {
 }
 
 
+#: What a ``spike`` template knows: the warning (see ``SpikeWarning.as_data``).
+WARNING: Schema = {
+    "id": None,
+    "dimension": None,
+    "dimension_name": None,
+    "value": None,
+    "value_name": None,
+    "period": None,
+    "period_start": None,
+    "observed": None,
+    "expected": None,
+    "upper": None,
+    "method": None,
+    "method_name": None,
+}
+
+
 def event_schema(event: str) -> Schema:
     """The variables a template for ``event`` may use."""
+    if event == "spike":
+        return {**{k: v for k, v in _COMMON.items() if k != "complaint"}, "warning": WARNING}
     return {**_COMMON, **_EXTRA[event]}
 
 

@@ -13,7 +13,11 @@ if TYPE_CHECKING:
 
 @hookimpl
 def register_reporters(register: Callable[[Reporter], None]) -> None:
-    """Register the summary report."""
+    """Register the summary, early-warning and 8D reports."""
+    from .early_warning import EarlyWarningReporter
+    from .eight_d import EightDReporter
     from .summary import SummaryReporter
 
     register(SummaryReporter())
+    register(EarlyWarningReporter())
+    register(EightDReporter())

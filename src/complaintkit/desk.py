@@ -27,6 +27,7 @@ from .storage import AddResult, ComplaintFilter, Store
 if TYPE_CHECKING:
     from .calendars import BusinessCalendar
     from .classification import ClassificationScheme, SchemeSet
+    from .early_warning import EarlyWarningResult, EarlyWarningSettings, SpikeWarning
     from .host import PluginHost
     from .process import ProcessConfig
     from .reporting import Report
@@ -1091,6 +1092,109 @@ class Desk:
                 escalations.append(("complaint_escalated", {"event": raised}))
                 done["escalations"] = done.get("escalations", 0) + 1
         return _Change(new, tuple(fires + escalations))
+
+    # --- early warning ------------------------------------------------------------------
+
+    #: The history action that records an announced spike (see :meth:`detect_spikes`).
+    SPIKE_ACTION = "spike_detected"
+
+    def early_warning_settings(self) -> EarlyWarningSettings:
+        """``[early_warning]`` of the configuration, checked (schemes named must exist)."""
+        from .early_warning import check_dimension, load_settings
+
+        config = self.host.config
+        where = f"{config.where}: [early_warning]"
+        settings = load_settings(config.section("early_warning"), where)
+        for dimension in settings.dimensions:
+            check_dimension(where, dimension, self.host.schemes())
+        return settings
+
+    def early_warning(
+        self,
+        *,
+        now: datetime | None = None,
+        flt: ComplaintFilter | None = None,
+        settings: EarlyWarningSettings | None = None,
+    ) -> EarlyWarningResult:
+        """Check every series of the window ending at ``now`` for spikes (nothing is stored).
+
+        Reads only the facts of the complaints received in the window (and matching ``flt``),
+        through :func:`~complaintkit.facts.iter_facts`.
+        """
+        from .early_warning import detect, value_names, window_filter
+        from .facts import iter_facts
+
+        settings = settings or self.early_warning_settings()
+        now = now or self.clock()
+        tz = self.host.config.tzinfo
+        schemes = self.host.schemes()
+        facts = iter_facts(self.store, window_filter(now, settings, tz, flt))
+        return detect(
+            facts,
+            settings,
+            now,
+            tz,
+            names=value_names(schemes),
+            scheme_names={name: scheme.names for name, scheme in schemes.items()},
+        )
+
+    def detect_spikes(self, *, now: datetime | None = None) -> list[SpikeWarning]:
+        """Find spikes as of ``now`` and announce each new one with ``spike_detected``.
+
+        A spike is announced once, however often this runs: the warning is recorded (action
+        ``spike_detected``, data with its stable ``id``) in the history of the oldest complaint
+        of the flagged series and period, and a warning already recorded there is not announced
+        again. The record is written with the usual version check, so two sweeps at once
+        announce it once. Returns the warnings announced by this call.
+        """
+        from .early_warning import series_filter
+
+        now = now or self.clock()
+        result = self.early_warning(now=now)
+        tz = self.host.config.tzinfo
+        announced: list[SpikeWarning] = []
+        for warning in result.warnings:
+            flt = series_filter(
+                warning.dimension, warning.value, warning.period_start, warning.period, tz
+            )
+            members = list(self.store.find(flt))
+            if not members or any(self._has_spike(c, warning.id) for c in members):
+                continue
+            event = Event(
+                at=now,
+                actor=self.actor,
+                action=self.SPIKE_ACTION,
+                reason=(
+                    f"{warning.observed} complaints with {warning.dimension}={warning.value} in "
+                    f"the {warning.period} of {warning.period_start.isoformat()}; expected "
+                    f"{warning.expected:.1f}, alarm above {warning.upper:.1f} ({warning.method})"
+                ),
+                data=warning.as_data("en"),
+            )
+
+            added = [False]
+
+            def change(
+                c: Complaint, event: Event = event, wid: str = warning.id, added: list[bool] = added
+            ) -> _Change:
+                # Re-run on a lost race: whoever stored the record first announces it.
+                added[0] = not self._has_spike(c, wid)
+                if not added[0]:
+                    return _Change(c)
+                return _Change(attrs.evolve(c, history=c.history + (event,)))
+
+            stored = self._mutate(members[0].reference, change)
+            if not added[0]:
+                continue
+            self.host.fire("spike_detected", warning=warning, complaint=stored, desk=self)
+            announced.append(warning)
+        return announced
+
+    @classmethod
+    def _has_spike(cls, c: Complaint, warning_id: str) -> bool:
+        return any(
+            e.action == cls.SPIKE_ACTION and e.data.get("id") == warning_id for e in c.history
+        )
 
     # --- reports ------------------------------------------------------------------------
 

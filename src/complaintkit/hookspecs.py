@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .classification import ClassificationScheme
     from .config import Config
     from .desk import Desk
+    from .early_warning import SpikeWarning
     from .model import Complaint, Event, Label
     from .notification import NotificationChannel
     from .reporting import Reporter
@@ -299,6 +300,24 @@ def complaint_recomplaint(complaint: Complaint, previous: Complaint, desk: Desk)
     """
 
 
+@hookspec
+def spike_detected(warning: SpikeWarning, complaint: Complaint, desk: Desk) -> None:
+    """The early warning found a new spike: one series (a cause, product, channel, ...) had
+    more complaints in one period than its control chart allows (see docs/early-warning.md).
+
+    :param warning: the :class:`~complaintkit.early_warning.SpikeWarning` (dimension, value,
+        names in both languages, period start, observed and expected counts, the alarm limit,
+        the method and a stable ``id``).
+    :param complaint: the oldest complaint of the flagged series and period, as stored after
+        the warning was recorded in its history (action ``spike_detected``).
+    :param desk: the desk that found it (``complaintkit sweep`` when ``[early_warning]`` is
+        configured, or :meth:`~complaintkit.desk.Desk.detect_spikes`).
+    :returns: ignored.
+
+    Called once per warning id, however often the detection runs.
+    """
+
+
 CONTRIBUTION_HOOKS = (
     "register_classification_schemes",
     "register_storage_backends",
@@ -317,5 +336,6 @@ LIFECYCLE_HOOKS = (
     "complaint_sla_warning",
     "complaint_sla_breached",
     "complaint_recomplaint",
+    "spike_detected",
 )
 POLICY_HOOKS = ("choose_sla_policy", "route_complaint")

@@ -201,7 +201,11 @@ def test_preview_every_event_in_both_languages(tmp_path: Path) -> None:
                 ],
             )
             assert result.exit_code == 0, (lang, event, result.output)
-            assert "CK-20261123-SAMPLE01" in result.output
+            if event == "spike":  # about many complaints: a sample warning, no complaint
+                assert "ewma:day:2026-11-23:label:cause=product_quality" in result.output
+                assert ("产品质量" if lang == "zh" else "product quality") in result.output
+            else:
+                assert "CK-20261123-SAMPLE01" in result.output
 
 
 def test_preview_a_stored_complaint_with_a_user_html_template(tmp_path: Path) -> None:
