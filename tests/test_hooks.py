@@ -244,7 +244,7 @@ def test_hook_register_report_formats(ck_host: PluginHost, ck_desk: Desk) -> Non
     other = PluginHost()
     other.register(Plugin(), "first")
     other.register(Clash(), "second")
-    with pytest.raises(DuplicateNameError, match="report format 'tsv'.*'first'.*'second'"):
+    with pytest.raises(DuplicateNameError, match=r"report format 'tsv'.*'first'.*'second'"):
         other.report_formats()
 
 
