@@ -29,8 +29,8 @@ __all__ = ["PALETTE", "FLAG_COLOUR", "chart_svg", "nice_ticks"]
 PALETTE = ("#2563eb", "#f59e0b", "#10b981", "#8b5cf6", "#ec4899", "#0891b2")
 #: Flagged points of a control chart.
 FLAG_COLOUR = "#dc2626"
-#: Limit lines of a control chart: expected (grey) and the alarm limit (red).
-LIMIT_COLOURS = ("#6b7280", "#dc2626", "#f59e0b", "#10b981")
+#: Limit lines of a control chart: expected (grey) and the alarm limit (light red).
+LIMIT_COLOURS = ("#6b7280", "#f87171", "#f59e0b", "#10b981")
 _GRID = "#e5e7eb"
 _AXIS = "#9ca3af"
 _INK = "#374151"

@@ -29,7 +29,7 @@ header .meta { margin: 0; color: #6b7280; font-size: 13px; }
   gap: 12px; margin: 20px 0 8px; }
 .card { background: #fff; border-radius: 10px; padding: 14px 16px;
   box-shadow: 0 1px 2px rgba(0,0,0,.06), 0 0 0 1px rgba(0,0,0,.04);
-  border-top: 3px solid #2563eb; }
+  border-top: 3px solid #60a5fa; }
 .card .value { font-size: 26px; font-weight: 650; font-variant-numeric: tabular-nums;
   line-height: 1.2; }
 .card .label { color: #4b5563; font-size: 13px; margin-top: 2px; }
