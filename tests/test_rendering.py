@@ -313,7 +313,7 @@ def test_html_and_markdown_show_kinds_and_sections_escaped() -> None:
     assert "<title>Kinds &amp; &lt;types&gt;</title>" in page
     assert "<td>A &lt;b&gt;&amp;</td><td class=num>1,200</td><td class=num>50.0%</td>" in page
     assert "<td class=num>1.1 d</td><td class=num>1,234.50</td><td class=num>2.35</td>" in page
-    assert "<td>2025-10-01T09:00:00+08:00</td>" in page
+    assert "<td class=nw>2025-10-01T09:00:00+08:00</td>" in page
     assert "<ul><li>one</li><li>two &amp; &lt;three&gt;</li></ul>" in page
     assert "<p>plain &lt;p&gt;</p>" in page
     zh = str(_HOST.report_format("html").render(report, "zh"))
@@ -400,6 +400,17 @@ def test_pareto_chart_sorts_bars_and_ends_the_cumulative_line_at_100_percent() -
     assert ys[-1] <= top + 1e-6
     texts = [t.text for t in root.iter(f"{SVG_NS}text")]
     assert "100%" in texts and "cumulative share" in texts
+
+
+def test_pareto_keeps_a_last_other_bucket_last() -> None:
+    rows = ((("Price", 9, 0, 0, False)), ("Delivery", 5, 0, 0, False), ("(none)", 20, 0, 0, False))
+    root = ET.fromstring(chart_svg(_chart_table(Chart("pareto", "x", ("count",)), rows), "en"))
+    labels = [t.text for t in root.findall(f".//{SVG_NS}text[@class='label']")]
+    assert labels == ["Price", "Delivery", "(none)"]
+    unsorted = (("Price", 5, 0, 0, False), ("Delivery", 9, 0, 0, False), ("(none)", 1, 0, 0, False))
+    root = ET.fromstring(chart_svg(_chart_table(Chart("pareto", "x", ("count",)), unsorted), "en"))
+    labels = [t.text for t in root.findall(f".//{SVG_NS}text[@class='label']")]
+    assert labels == ["Delivery", "Price", "(none)"]
 
 
 def test_control_chart_draws_limits_and_marks_flagged_points() -> None:

@@ -3,12 +3,14 @@
 Four kinds: ``bar`` (horizontal bars per row, or vertical ones when the x column holds dates;
 one colour per y column), ``line`` (one line per y column over an ordered x), ``pareto`` (bars
 of the first y column, largest first, with the cumulative share as a line on a 0–100 % right
-axis) and ``control`` (the first y column as a line with points, the other y columns as dashed
-limit lines, flagged rows marked with red dots). Every text is escaped; nothing is fetched.
+axis; a table already largest first keeps its last row last, the place of an "other" or
+"(none)" bucket) and ``control`` (the first y column as a line with points, the other y
+columns as dashed limit lines, flagged rows marked with red dots). Every text is escaped; nothing is fetched.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from html import escape
@@ -269,11 +271,12 @@ def _xy(
                 f'<text class="tick" x="{left + plot_w + 6:.1f}" y="{y + 4:.1f}">{share:.0%}</text>'
             )
     for s_index, s in enumerate(bars):
-        width = max(1.0, (band * 0.72) / len(bars))
+        group = min(band * 0.72, 56.0 * len(bars))
+        width = max(1.0, group / len(bars))
         for i, value in enumerate(s.values):
             if value is None:
                 continue
-            x = left + i * band + band * 0.14 + s_index * width
+            x = left + i * band + (band - group) / 2 + s_index * width
             out.append(
                 f'<rect class="bar" x="{x:.1f}" y="{y_of(value):.1f}" '
                 f'width="{max(width - 1, 1):.1f}" '
@@ -412,7 +415,11 @@ def _pareto(table: Table, lang: str) -> str:
         (label, value or 0.0)
         for label, value in zip(_x_labels(table, lang), _values(table, key), strict=True)
     ]
-    pairs.sort(key=lambda p: -p[1])
+    head = [v for _, v in pairs[:-1]]
+    if any(a < b for a, b in itertools.pairwise(head)):
+        pairs.sort(key=lambda p: -p[1])
+    # else the table is largest first already, and a smaller last row stays last: the usual
+    # Pareto place of an "other" or "(none)" bucket, whatever its size.
     pairs = pairs[:MAX_BARS]
     whole = sum(v or 0.0 for v in _values(table, key)) or 1.0
     running = 0.0

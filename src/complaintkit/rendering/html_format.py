@@ -48,6 +48,8 @@ header .meta { margin: 0; color: #6b7280; font-size: 13px; }
 .chart svg .axis-title { font-size: 12px; font-weight: 600; fill: #4b5563; }
 .chart svg .value, .chart svg .note { font-size: 11px; fill: #6b7280; }
 .plain { max-width: 760px; }
+.chart.wide { max-width: 860px; margin-bottom: 12px; }
+td.nw { white-space: nowrap; }
 .scroll { overflow-x: auto; max-height: 560px; overflow-y: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { padding: 5px 10px; border-bottom: 1px solid #e5e7eb; text-align: left;
@@ -61,6 +63,8 @@ details table { width: auto; }
 @media (max-width: 860px) { .with-chart { grid-template-columns: 1fr; } }
 @media print { body { background: #fff; } .block, .doc, .card { box-shadow: none;
   border: 1px solid #e5e7eb; } .plain { max-width: 760px; }
+.chart.wide { max-width: 860px; margin-bottom: 12px; }
+td.nw { white-space: nowrap; }
 .scroll { max-height: none; overflow: visible; } }
 """
 
@@ -73,6 +77,7 @@ def _table_html(table: Table, lang: str) -> str:
     if not table.rows:
         return f'<p class="empty">{escape(_EMPTY.get(lang))}</p>'
     numeric = [c.kind in NUMERIC_KINDS for c in table.columns]
+    dated = [c.kind in ("date", "datetime") for c in table.columns]
     head = "".join(
         f'<th{" class=num" if numeric[i] else ""} scope="col">{escape(c.names.get(lang))}</th>'
         for i, c in enumerate(table.columns)
@@ -80,7 +85,7 @@ def _table_html(table: Table, lang: str) -> str:
     body = []
     for row in table.rows:
         cells = "".join(
-            f"<td{' class=num' if numeric[i] else ''}>"
+            f"<td{' class=num' if numeric[i] else ' class=nw' if dated[i] else ''}>"
             f"{escape(format_value(value, table.columns[i].kind, lang))}</td>"
             for i, value in enumerate(row)
         )
@@ -95,9 +100,12 @@ def _block(table: Table, lang: str, tag: str, css: str | None) -> str:
     svg = chart_svg(table, lang)
     title = f"<{tag}>{escape(table.names.get(lang))}</{tag}>"
     inner = _table_html(table, lang)
-    if svg:
+    narrow = len(table.columns) <= 4
+    if svg and narrow:
         inner = f'<div class="with-chart"><div class="chart">{svg}</div><div>{inner}</div></div>'
-    else:
+    elif svg:
+        inner = f'<div class="chart wide">{svg}</div>{inner}'
+    elif narrow:
         inner = f'<div class="plain">{inner}</div>'
     open_tag = f'<section class="{css}">' if css else "<div>"
     close_tag = "</section>" if css else "</div>"
