@@ -5,7 +5,8 @@ one colour per y column), ``line`` (one line per y column over an ordered x), ``
 of the first y column, largest first, with the cumulative share as a line on a 0–100 % right
 axis; a table already largest first keeps its last row last, the place of an "other" or
 "(none)" bucket) and ``control`` (the first y column as a line with points, the other y
-columns as dashed limit lines, flagged rows marked with red dots). Every text is escaped; nothing is fetched.
+columns as dashed limit lines, flagged rows marked with red dots). Every text is escaped;
+nothing is fetched.
 """
 
 from __future__ import annotations
