@@ -77,5 +77,5 @@ class MarkdownFormat:
             out += _tables(section.tables, lang, "###")
         if report.notes:
             out.append("")
-            out += [f"> {escape_markdown(note)}" for note in report.notes]
+            out.append("\n>\n".join(f"> {escape_markdown(note)}" for note in report.notes))
         return "\n".join(out)
