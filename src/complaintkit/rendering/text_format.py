@@ -17,6 +17,8 @@ __all__ = ["TableFormat", "display_width", "is_list", "plain_table"]
 
 def display_width(text: str) -> int:
     """Columns a string takes in a terminal: wide (CJK) characters count two."""
+    if text.isascii():
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 

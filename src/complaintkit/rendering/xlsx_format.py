@@ -83,74 +83,86 @@ class XlsxFormat:
     description = "an Excel workbook: figures on the first sheet, one sheet per table"
 
     def render(self, report: Report, lang: str) -> bytes:
-        """The report as the bytes of an .xlsx file."""
+        """The report as the bytes of an .xlsx file (written in openpyxl's streaming mode)."""
         from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Alignment, Font
+        from openpyxl.utils import get_column_letter
 
+        book = Workbook(write_only=True)
         bold = Font(bold=True)
-        book = Workbook()
-        first = book.active
+        right = Alignment(horizontal="right")
         taken: set[str] = set()
-        first.title = _sheet_title(_SUMMARY.get(lang), taken)
-        first.append([report.names.get(lang)])
-        first["A1"].font = Font(bold=True, size=14)
+        first = book.create_sheet(_sheet_title(_SUMMARY.get(lang), taken))
+
+        def styled(value: Any, *, font: Font | None = None, fmt: str | None = None) -> Any:
+            cell = WriteOnlyCell(first, value=value)
+            if font is not None:
+                cell.font = font
+            if fmt:
+                cell.number_format = fmt
+            return cell
+
+        first.column_dimensions["A"].width = 40
+        first.column_dimensions["B"].width = 18
+        first.append([styled(report.names.get(lang), font=Font(bold=True, size=14))])
         first.append([])
         for names, value, kind in report.figures:
             cell_value, fmt = excel_value(value, kind, lang)
-            first.append([names.get(lang), cell_value])
-            if fmt:
-                first.cell(first.max_row, 2).number_format = fmt
+            first.append([names.get(lang), styled(cell_value, fmt=fmt)])
         for section in report.sections:
             first.append([])
-            first.append([section.names.get(lang)])
-            first.cell(first.max_row, 1).font = bold
+            first.append([styled(section.names.get(lang), font=bold)])
             for paragraph in section.paragraphs:
                 for line in paragraph.splitlines():
                     first.append([line])
         if report.notes:
             first.append([])
-            first.append([_NOTES.get(lang)])
-            first.cell(first.max_row, 1).font = bold
+            first.append([styled(_NOTES.get(lang), font=bold)])
             for note in report.notes:
                 first.append([note])
         if report.parameters:
             first.append([])
-            first.append([_PARAMETERS.get(lang)])
-            first.cell(first.max_row, 1).font = bold
+            first.append([styled(_PARAMETERS.get(lang), font=bold)])
             for key, value in report.parameters.items():
                 shown = value if is_number(value) or isinstance(value, str) else str(value)
                 first.append([key, shown])
-        first.column_dimensions["A"].width = 40
-        first.column_dimensions["B"].width = 18
 
         tables: list[tuple[str, Table]] = [("", t) for t in report.tables]
         tables += [(f"{s.key} ", t) for s in report.sections for t in s.tables]
         for prefix, table in tables:
             sheet = book.create_sheet(_sheet_title(prefix + table.names.get(lang), taken))
-            sheet.append([c.names.get(lang) for c in table.columns])
-            for cell in sheet[1]:
-                cell.font = bold
+            kinds = [c.kind for c in table.columns]
+            converted = [
+                [excel_value(v, kind, lang) for v, kind in zip(row, kinds, strict=True)]
+                for row in table.rows
+            ]
             widths = [max(10, len(c.names.get(lang)) + 2) for c in table.columns]
-            for row in table.rows:
-                values = []
-                formats = []
-                for i, (value, column) in enumerate(zip(row, table.columns, strict=True)):
-                    cell_value, fmt = excel_value(value, column.kind, lang)
-                    values.append(cell_value)
-                    formats.append(fmt)
-                    if isinstance(cell_value, str):
-                        widths[i] = min(60, max(widths[i], len(cell_value) + 2))
-                sheet.append(values)
-                r = sheet.max_row
-                for i, fmt in enumerate(formats):
-                    if fmt:
-                        sheet.cell(r, i + 1).number_format = fmt
+            for row in converted:
+                for i, (value, _fmt) in enumerate(row):
+                    if isinstance(value, str) and len(value) + 2 > widths[i]:
+                        widths[i] = min(60, len(value) + 2)
             for i, width in enumerate(widths):
-                letter = sheet.cell(1, i + 1).column_letter
-                sheet.column_dimensions[letter].width = width
-                if table.columns[i].kind != "text":
-                    sheet.cell(1, i + 1).alignment = Alignment(horizontal="right")
+                sheet.column_dimensions[get_column_letter(i + 1)].width = width
             sheet.freeze_panes = "A2"
+            head = []
+            for c in table.columns:
+                cell = WriteOnlyCell(sheet, value=c.names.get(lang))
+                cell.font = bold
+                if c.kind != "text":
+                    cell.alignment = right
+                head.append(cell)
+            sheet.append(head)
+            for row in converted:
+                out: list[Any] = []
+                for value, fmt in row:
+                    if fmt is None:
+                        out.append(value)
+                    else:
+                        cell = WriteOnlyCell(sheet, value=value)
+                        cell.number_format = fmt
+                        out.append(cell)
+                sheet.append(out)
         buffer = io.BytesIO()
         book.save(buffer)
         return buffer.getvalue()
