@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                 screenshot(page, png, width=WIDTH, height=MAX_HEIGHT)
                 crop_to_page(png)
                 size = Image.open(png).size
-                print(f"{png.relative_to(REPO)}: {size[0]}x{size[1]}, {png.stat().st_size:,} bytes")
+                print(f"{png}: {size[0]}x{size[1]}, {png.stat().st_size:,} bytes")
         finally:
             desk.store.close()
     return 0
