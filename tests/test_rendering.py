@@ -67,7 +67,6 @@ def test_first_party_formats_are_registered() -> None:
 def test_every_format_renders_every_reporter(desk: Desk, name: str, fmt: str, lang: str) -> None:
     report = run(desk, name, lang)
     tables = report.all_tables()
-    assert tables, f"{name} has no table to render"
     rendered = desk.host.report_format(fmt).render(report, lang)
     title = report.names.get(lang)
     if fmt == "xlsx":

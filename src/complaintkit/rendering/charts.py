@@ -167,6 +167,10 @@ def _hbars(table: Table, lang: str) -> str:
     scale = plot_w / ticks[-1]
     out = _open("bar", WIDTH, height, table.names.get(lang))
     out += _legend([("bar", s.colour, s.name) for s in series], left, 16)
+    out.append(
+        f'<text class="axis-title" x="{left - 8:.1f}" y="{top - 8}" text-anchor="end">'
+        f"{escape(table.column(chart.x).names.get(lang))}</text>"
+    )
     for t in ticks:
         x = left + t * scale
         out.append(
