@@ -24,8 +24,8 @@ demo: $(STAMP)
 	$(BIN)/complaintkit --store $(DEMO_STORE) --lang zh report summary
 
 lint: $(STAMP)
-	$(BIN)/ruff check src plugins cli tests benchmarks docs/generate.py
-	$(BIN)/ruff format --check src plugins cli tests benchmarks docs/generate.py
+	$(BIN)/ruff check src plugins cli tests benchmarks docs/generate.py docs/screenshots.py
+	$(BIN)/ruff format --check src plugins cli tests benchmarks docs/generate.py docs/screenshots.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "images")
     args = parser.parse_args(argv)
     if chromium() is None:
-        print("chromium is not installed (apt-get install chromium fonts-noto-cjk)", file=sys.stderr)
+        print("chromium is missing: apt-get install chromium fonts-noto-cjk", file=sys.stderr)
         return 1
     tweets = datasets_dir() / "twitter_airline_sentiment" / "tweets.csv"
     if not tweets.exists():
