@@ -126,3 +126,30 @@ def test_the_browser_dom_holds_every_chart(pages: dict[tuple[str, str], Path], l
         assert "<script" not in dom
         assert (f'<html lang="{"zh-CN" if lang == "zh" else "en"}"') in dom
     assert drawn >= 9  # summary's bar charts, the control charts, the 8D bar and Pareto
+
+
+def test_a_line_chart_draws_both_lines(tmp_path: Path) -> None:
+    """No first-party reporter draws a line chart yet: a report of two daily series does."""
+    from complaintkit import Chart, Column, Names, Report, Table, make_host
+
+    rows = tuple((f"2025-03-{d:02d}", 40 + (d * 7) % 23, 30 + (d * 5) % 11) for d in range(1, 29))
+    table = Table(
+        "daily",
+        Names("Daily complaints", "每日投诉"),
+        (
+            Column("day", Names("day", "日期"), "date"),
+            Column("phone", Names("phone", "电话"), "count"),
+            Column("web", Names("web", "网站"), "count"),
+        ),
+        rows,
+        Chart("line", "day", ("phone", "web")),
+    )
+    report = Report("daily", Names("Daily", "每日"), tables=(table,))
+    page = tmp_path / "line.html"
+    page.write_text(str(make_host(env={}).report_format("html").render(report, "zh")))
+    png = screenshot(page, tmp_path / "line.png", height=900)
+    for colour in (BLUE, ORANGE):
+        count, box = _pixels(png, colour)
+        assert box is not None and count > 300, (colour, count)
+        assert box[2] - box[0] > 300  # the line runs across the chart
+    assert dump_dom(page).count('<polyline class="line"') == 2
