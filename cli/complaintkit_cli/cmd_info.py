@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .main import App
 from .options import build_filter, check_filter_names, filter_options, pop_filters
+
+if TYPE_CHECKING:
+    from complaintkit.rendering import ReportFormat
 
 pass_app = click.make_pass_decorator(App)
 
@@ -20,21 +23,22 @@ pass_app = click.make_pass_decorator(App)
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
+    metavar="FORMAT",
+    help="table, csv, json, markdown, xlsx, html, or a format a plugin adds "
+    "(default: from the --out file's ending, else table).",
 )
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, writable=True),
-    help="Write to this file instead of standard output.",
+    help="Write to this file (atomically) instead of standard output; its ending "
+    "(.csv .json .md .xlsx .html) chooses the format when --format is not given.",
 )
 @pass_app
 def report_command(
-    app: App, /, name: str, list_: bool, fmt: str, out: str | None, **opts: Any
+    app: App, /, name: str, list_: bool, fmt: str | None, out: str | None, **opts: Any
 ) -> None:
     """Run a report (default: summary) over the complaints matching the filters."""
-    from .render import render_report, text_table, to_json
+    from .render import text_table, to_json
 
     lang = app.lang
     if list_:
@@ -56,18 +60,85 @@ def report_command(
                 )
             )
         return
+    renderer = _choose_format(app, fmt, out)
     reporter = app.host.reporter(name)
     flt = build_filter(app.config.tzinfo, **pop_filters(opts))
     check_filter_names(app.host, flt)
     from complaintkit import ReportContext
 
     report = reporter.run(app.store, flt, ReportContext(app.host.schemes(), lang))
-    text = render_report(report, fmt, lang)
-    if out:
-        Path(out).write_text(text + "\n", encoding="utf-8")
-        click.echo(f"wrote {out}", err=True)
+    _emit(renderer.render(report, lang), out)
+
+
+def _choose_format(app: App, fmt: str | None, out: str | None) -> ReportFormat:
+    """The format to render with, checked before any report runs (a usage error, exit 2)."""
+    import sys
+
+    from complaintkit.errors import UnknownSchemeError
+
+    try:
+        if fmt is not None:
+            renderer = app.host.report_format(fmt)
+        elif out is not None:
+            renderer = app.host.report_format_for_path(out)
+        else:
+            renderer = app.host.report_format("table")
+    except UnknownSchemeError as exc:
+        raise click.BadParameter(str(exc), param_hint="--format" if fmt else "--out") from None
+    if renderer.binary and out is None and sys.stdout.isatty():
+        raise click.UsageError(
+            f"the {renderer.name} format is binary and is not written to a terminal: "
+            f"use --out FILE{renderer.extensions[0] if renderer.extensions else ''} "
+            "or redirect standard output"
+        )
+    return renderer
+
+
+def _emit(rendered: str | bytes, out: str | None) -> None:
+    """Write the rendered report to ``out`` atomically, or to standard output."""
+    data = rendered if isinstance(rendered, bytes) else _line(rendered).encode("utf-8")
+    if out is None:
+        if isinstance(rendered, bytes):
+            import sys
+
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            click.echo(_line(rendered), nl=False)
+        return
+    write_atomically(Path(out), data)
+    click.echo(f"wrote {out}", err=True)
+
+
+def _line(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and
+    ``os.replace``: a reader sees the old file or the new one, never half of one."""
+    import os
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.exists():
+        mode = path.stat().st_mode & 0o777
     else:
-        click.echo(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 @click.command("schemes")

@@ -9,6 +9,7 @@ from complaintkit import hookimpl
 
 if TYPE_CHECKING:
     from complaintkit import Reporter
+    from complaintkit.rendering import ReportFormat
 
 
 @hookimpl
@@ -21,3 +22,12 @@ def register_reporters(register: Callable[[Reporter], None]) -> None:
     register(SummaryReporter())
     register(EarlyWarningReporter())
     register(EightDReporter())
+
+
+@hookimpl
+def register_report_formats(register: Callable[[ReportFormat], None]) -> None:
+    """Register the terminal table, CSV, JSON, Markdown, XLSX and HTML formats."""
+    from complaintkit.rendering import first_party_formats
+
+    for fmt in first_party_formats():
+        register(fmt)
