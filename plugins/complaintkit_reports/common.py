@@ -11,7 +11,7 @@ import attrs
 
 from complaintkit import ComplaintFacts, ConfigError, Names, ReportContext
 from complaintkit.calendars import add_duration
-from complaintkit.errors import CalendarRangeError, UnknownSchemeError
+from complaintkit.errors import CalendarRangeError
 from complaintkit.sla import TARGETS, SlaConfig, load_sla_config
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def scheme_option(context: ReportContext, reporter: str, key: str, default: str)
     value = str(context.settings(reporter).get(key) or default)
     if value not in context.schemes:
         known = ", ".join(context.schemes) or "none"
-        raise UnknownSchemeError(
+        raise ConfigError(
             f"report {reporter!r}: unknown scheme {value!r} (option {key}); known: {known}"
         )
     return value

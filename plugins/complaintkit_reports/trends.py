@@ -18,12 +18,12 @@ from complaintkit import (
     Column,
     ComplaintFacts,
     ComplaintFilter,
+    ConfigError,
     Names,
     Report,
     ReportContext,
     Store,
     Table,
-    UnknownSchemeError,
     label_names,
     name_of,
 )
@@ -62,7 +62,7 @@ class TrendsReporter:
         by = str(context.settings(self.name).get("by") or "cause")
         if by not in FIELDS and by not in context.schemes:
             known = ", ".join([*FIELDS, *context.schemes])
-            raise UnknownSchemeError(f"report 'trends': cannot break down by {by!r}; use {known}")
+            raise ConfigError(f"report 'trends': cannot break down by {by!r}; use {known}")
         facts: list[tuple[datetime, datetime | None, bool, str | None]] = []
         first: datetime | None = None
         last: datetime | None = None
