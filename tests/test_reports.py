@@ -509,8 +509,11 @@ def test_remedies_report_agrees_with_pandas(desk: Desk) -> None:
             row = got[(show(value), currency)]
             assert row["offered"] == expected.offers and row["accepted"] == expected.accepted
             assert row["complaints"] == expected.complaints
-            assert _close(row["offered_amount"], expected.offered_amount, 0.01)
-            assert _close(row["cost"], expected.cost, 0.01)
+            if currency == "(no currency)":
+                assert row["offered_amount"] is None and row["cost"] is None
+            else:
+                assert _close(row["offered_amount"], expected.offered_amount, 0.01)
+                assert _close(row["cost"], expected.cost, 0.01)
 
     scheme = desk.host.schemes()["cause"]
     label_names = {lb.name: lb.names.en for lb in scheme.labels}

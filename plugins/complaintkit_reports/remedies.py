@@ -49,13 +49,14 @@ class _Money:
         self.offered = self.accepted = 0
         self.offered_amount = self.cost = 0.0
 
-    def row(self) -> tuple[object, ...]:
+    def row(self, priced: bool) -> tuple[object, ...]:
+        """The table row; without a currency (offers with no amount) the amounts are empty."""
         return (
             len(self.complaints),
             self.offered,
             self.accepted,
-            round(self.offered_amount, 2),
-            round(self.cost, 2),
+            round(self.offered_amount, 2) if priced else None,
+            round(self.cost, 2) if priced else None,
         )
 
 
@@ -137,7 +138,9 @@ class RemediesReporter:
                 groups,
                 key=lambda k: (k[1] is None, k[1] or "", -groups[k].cost, k[0] is None, k[0] or ""),
             )
-            rows = tuple((show(k[0]), currency_text(k[1]), *groups[k].row()) for k in order)
+            rows = tuple(
+                (show(k[0]), currency_text(k[1]), *groups[k].row(k[1] is not None)) for k in order
+            )
             return Table(key, names, (first, _CURRENCY, *_MONEY), rows)
 
         amounts = money_table(
