@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STORE := tinydb://demo/complaints.json
 
-.PHONY: setup demo test lint typecheck pytest bench bench-storage clean
+.PHONY: setup demo test lint typecheck pytest bench bench-storage bench-reports clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench: $(STAMP)
 # Every storage backend available here (PostgreSQL and MariaDB when their servers answer).
 bench-storage: $(STAMP)
 	$(BIN)/python benchmarks/bench_storage.py --n 20000 --repeat 1
+
+# Every reporter over the ~130k real complaints on TinyDB and SQLite, beside the iter_facts floor.
+bench-reports: $(STAMP)
+	$(BIN)/python benchmarks/bench_reports.py --n 130000
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache
