@@ -13,6 +13,7 @@ import itertools
 import json
 import random
 import secrets
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -643,3 +644,35 @@ def test_pareto_and_trends_refuse_unknown_schemes(tmp_path: Path) -> None:
     flt = ComplaintFilter(product="airline")
     assert desk.report("trends", flt, options={"by": "department"}).figure("complaints") == 0
     assert desk.report("trends", options={"by": "department"}).figure("complaints") == 2
+
+
+def test_reports_demo_store_gives_the_documented_figures(tmp_path: Path) -> None:
+    """docs/reports.md shows reports over the store examples/reports_demo.py builds."""
+    import importlib.util
+
+    script = Path(__file__).parent.parent / "examples" / "reports_demo.py"
+    spec = importlib.util.spec_from_file_location("reports_demo", script)
+    assert spec is not None and spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    assert demo.build(tmp_path / "demo") == 60
+    config = Config(
+        path=script.parent / "process.toml",
+        store=f"tinydb://{tmp_path / 'demo' / 'complaints.json'}",
+        data=tomllib.loads((script.parent / "process.toml").read_text("utf-8")),
+        timezone="Asia/Shanghai",
+    )
+    host = make_host(config, env={})
+    with host.open_store() as store:
+        desk = Desk(host, store, clock=lambda: demo.NOW)
+        pareto = desk.report("pareto")
+        assert pareto.names.en == "Pareto of cause"
+        assert pareto.figure("vital few") == "Service quality, Product quality, Price"
+        targets = _rows(desk.report("sla").table("targets"), "target")
+        assert [targets["acknowledge"][k] for k in ("met", "missed", "open_past_due")] == [51, 8, 1]
+        assert desk.report("trends", options={"period": "week"}).figure("open now") == 22
+        remedies = desk.report("remedies")
+        assert (remedies.figure("remedies offered"), remedies.figure("remedies accepted")) == (
+            39,
+            21,
+        )

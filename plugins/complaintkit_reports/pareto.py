@@ -98,7 +98,7 @@ class ParetoReporter:
         )
         return Report(
             self.name,
-            self.names,
+            Names(f"Pareto of {scheme.names.en.lower()}", f"{scheme.names.zh}帕累托分析"),
             figures,
             (table,),
             parameters={"scheme": scheme_name, "vital": VITAL},
