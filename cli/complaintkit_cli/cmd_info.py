@@ -2,18 +2,81 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from .main import App
-from .options import build_filter, check_filter_names, filter_options, pop_filters
+from .options import build_filter, check_filter_names, filter_options, parse_when, pop_filters
 
 if TYPE_CHECKING:
     from complaintkit.rendering import ReportFormat
+    from complaintkit.reporting import ReportContext, Reporter
 
 pass_app = click.make_pass_decorator(App)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def report_options(func: F) -> F:
+    """``--option KEY=VALUE`` (repeatable) and ``--now``, for ``report``."""
+    func = click.option(
+        "--now",
+        "now_text",
+        metavar="WHEN",
+        help="Make the report as of WHEN (ISO date or date-time; without a zone, in the "
+        "configured time zone). Default: now.",
+    )(func)
+    return click.option(
+        "--option",
+        "options",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="An option of the report (repeatable); `report --list` shows each report's.",
+    )(func)
+
+
+def _listed(reporter: Reporter, lang: str) -> dict[str, Any]:
+    from complaintkit.reporting import reporter_options
+
+    known = reporter_options(reporter)
+    return {
+        "name": reporter.name,
+        "title": reporter.names.get(lang),
+        "description": reporter.description,
+        "options": dict(known) if known is not None else None,
+    }
+
+
+def _options_text(reporter: Reporter) -> str:
+    from complaintkit.reporting import reporter_options
+
+    known = reporter_options(reporter)
+    if known is None:
+        return "(any)"
+    return "; ".join(f"{k}: {v}" for k, v in known.items()) or "(none)"
+
+
+def _report_context(
+    app: App, reporter: Reporter, items: tuple[str, ...], now_text: str | None
+) -> ReportContext:
+    """The report's context from ``--option`` and ``--now``; unknown options exit with 2."""
+    from complaintkit.errors import ConfigError
+    from complaintkit.reporting import check_options
+
+    options: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--option")
+        options[key.strip()] = value.strip()
+    try:
+        check_options(reporter, options)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--option") from None
+    now = parse_when(now_text, app.config.tzinfo, "--now") if now_text else None
+    return app.desk.report_context(lang=app.lang, options=options, now=now)
 
 
 @click.command("report")
@@ -33,6 +96,7 @@ pass_app = click.make_pass_decorator(App)
     help="Write to this file (atomically) instead of standard output; its ending "
     "(.csv .json .md .xlsx .html) chooses the format when --format is not given.",
 )
+@report_options
 @pass_app
 def report_command(
     app: App, /, name: str, list_: bool, fmt: str | None, out: str | None, **opts: Any
@@ -41,22 +105,19 @@ def report_command(
     from .render import text_table, to_json
 
     lang = app.lang
+    options, now_text = opts.pop("options"), opts.pop("now_text")
     if list_:
         reporters = app.host.reporters()
         if fmt == "json":
-            click.echo(
-                to_json(
-                    [
-                        {"name": r.name, "title": r.names.get(lang), "description": r.description}
-                        for r in reporters.values()
-                    ]
-                )
-            )
+            click.echo(to_json([_listed(r, lang) for r in reporters.values()]))
         else:
             click.echo(
                 text_table(
-                    ["report", "title", "description"],
-                    [[r.name, r.names.get(lang), r.description] for r in reporters.values()],
+                    ["report", "title", "description", "options"],
+                    [
+                        [r.name, r.names.get(lang), r.description, _options_text(r)]
+                        for r in reporters.values()
+                    ],
                 )
             )
         return
@@ -64,9 +125,8 @@ def report_command(
     reporter = app.host.reporter(name)
     flt = build_filter(app.config.tzinfo, **pop_filters(opts))
     check_filter_names(app.host, flt)
-    from complaintkit import ReportContext
-
-    report = reporter.run(app.store, flt, ReportContext(app.host.schemes(), lang))
+    context = _report_context(app, reporter, options, now_text)
+    report = reporter.run(app.store, flt, context)
     _emit(renderer.render(report, lang), out)
 
 

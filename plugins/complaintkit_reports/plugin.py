@@ -14,12 +14,23 @@ if TYPE_CHECKING:
 
 @hookimpl
 def register_reporters(register: Callable[[Reporter], None]) -> None:
-    """Register the summary, early-warning and 8D reports."""
+    """Register the summary, SLA, Pareto, trends, KPI, remedies, early-warning and 8D
+    reports."""
     from .early_warning import EarlyWarningReporter
     from .eight_d import EightDReporter
+    from .kpis import KpiReporter
+    from .pareto import ParetoReporter
+    from .remedies import RemediesReporter
+    from .sla import SlaReporter
     from .summary import SummaryReporter
+    from .trends import TrendsReporter
 
     register(SummaryReporter())
+    register(SlaReporter())
+    register(ParetoReporter())
+    register(TrendsReporter())
+    register(KpiReporter())
+    register(RemediesReporter())
     register(EarlyWarningReporter())
     register(EightDReporter())
 
