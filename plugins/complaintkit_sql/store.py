@@ -1079,7 +1079,7 @@ class SQLStore:
             found.update(conn.execute(self._known_query(part)).scalars())
         return found
 
-    def _known_query(self, references: Sequence[str]) -> sa.Select[tuple[str]]:
+    def _known_query(self, references: Sequence[str]) -> sa.Select[Any]:
         """The look-up of :meth:`_known`: ``= ANY(array)`` on PostgreSQL, ``IN`` elsewhere."""
         c = self.tables.complaints
         if self.dialect == "postgresql":
