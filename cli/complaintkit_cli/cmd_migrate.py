@@ -50,10 +50,11 @@ def migrate_command(
     postgresql://user@host/db and back. Complaints arrive exactly as they are (version and
     full history kept). The copy streams in batches; if it is interrupted, run the same
     command again and it continues. Ctrl-C stops it cleanly: it says how many complaints are
-    at the destination (whole batches only) and exits with status 130. A destination that holds a different complaint under the
-    same reference is refused, never overwritten. At the end both stores are read again and
-    compared: counts, a checksum of every record, and the first differing references; any
-    difference exits with status 1. Pending notifications stay in the source.
+    at the destination (whole batches only) and exits with status 130. A destination that
+    holds a different complaint under the same reference is refused, never overwritten. At
+    the end both stores are read again and compared: counts, a checksum of every record, and
+    the first differing references; any difference exits with status 1. Pending
+    notifications stay in the source.
     """
     from complaintkit.errors import MigrationError
     from complaintkit.migrate import VerificationFailed, copy_store, verify_stores
