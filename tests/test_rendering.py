@@ -144,9 +144,9 @@ def test_every_format_renders_every_reporter(desk: Desk, name: str, fmt: str, la
             if c.kind in ("count", "number", "share", "duration", "money")
         )
         for _names, value, kind in report.figures:
-            assert f'<div class="value">{format_value(value, kind, lang, empty="—")}</div>' in (
-                rendered.replace("&#x27;", "'")
-            )
+            css = "value text" if kind == "text" else "value"
+            shown = format_value(value, kind, lang, empty="—")
+            assert f'<div class="{css}">{shown}</div>' in rendered.replace("&#x27;", "'")
 
 
 @pytest.mark.slow
@@ -385,6 +385,46 @@ def test_line_chart_draws_one_line_per_y_column() -> None:
     assert len(lines) == 2
     assert all(len(line.get("points", "").split()) == len(ROWS) for line in lines)
     assert "投诉数" in [t.text for t in root.iter(f"{SVG_NS}text")]
+
+
+def test_a_long_axis_title_is_cut_to_the_plot() -> None:
+    """The trends report's "received by cause" plots up to nine series; the y axis title that
+    names them all is cut to the plot's height (the legend names each), not drawn past it."""
+    names = ["(none)", "Service quality", "Product quality", "Price", "Integrity", "Other"]
+    columns = (Column("x", Names("day", "日期"), "date"),) + tuple(
+        Column(f"s{i}", Names(name, name), "count") for i, name in enumerate(names)
+    )
+    rows = tuple((f"2015-02-{d:02d}", *range(d, d + len(names))) for d in range(17, 25))
+    keys = tuple(c.key for c in columns[1:])
+    for kind in ("line", "bar"):
+        table = Table(
+            "t", Names("Received by cause", "按原因"), columns, rows, Chart(kind, "x", keys)
+        )
+        root = ET.fromstring(chart_svg(table, "en"))
+        y_title = root.findall(f".//{SVG_NS}text[@class='axis-title']")[-1].text or ""
+        assert y_title.startswith("(none) / Service quality") and y_title.endswith("…")
+        assert len(y_title) * 7.2 <= 220  # the plot is 220 pixels high
+        legend = [t.text for t in root.iter(f"{SVG_NS}text")]
+        assert all(name in legend for name in names)
+    short = ET.fromstring(
+        chart_svg(_chart_table(Chart("line", "x", ("count", "upper")), ROWS), "en")
+    )
+    titles = [t.text for t in short.findall(f".//{SVG_NS}text[@class='axis-title']")]
+    assert titles[-1] == "complaints / alarm above"
+
+
+def test_a_text_figure_gets_a_smaller_card() -> None:
+    report = Report(
+        "pareto",
+        Names("Pareto", "帕累托"),
+        figures=(
+            (Names("vital few", "关键少数"), "Service quality, Product quality", "text"),
+            (Names("classified", "已分类"), 1261, "count"),
+        ),
+    )
+    page = str(_HOST.report_format("html").render(report, "en"))
+    assert '<div class="value text">Service quality, Product quality</div>' in page
+    assert '<div class="value">1,261</div>' in page
 
 
 def test_pareto_chart_sorts_bars_and_ends_the_cumulative_line_at_100_percent() -> None:

@@ -71,6 +71,12 @@ def _cut(text: str, width: int) -> str:
     return "".join(out) + "…"
 
 
+def _fits(length: float) -> int:
+    """How many display columns of a bold axis title fit along ``length`` pixels; a longer
+    title (the names of many series, which the legend shows one by one) is cut with "…"."""
+    return max(8, int(length / 7.2))
+
+
 def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
@@ -208,7 +214,7 @@ def _hbars(table: Table, lang: str) -> str:
     axis_title = " / ".join(s.name for s in series)
     out.append(
         f'<text class="axis-title" x="{left + plot_w / 2:.1f}" y="{top + plot_h + 36}" '
-        f'text-anchor="middle">{escape(axis_title)}</text>'
+        f'text-anchor="middle">{escape(_cut(axis_title, _fits(plot_w)))}</text>'
     )
     if total > MAX_BARS:
         note = _FIRST.get(lang).format(shown=MAX_BARS, total=total)
@@ -352,7 +358,8 @@ def _xy(
     )
     out.append(
         f'<text class="axis-title" x="14" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
-        f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">{escape(y_title)}</text>'
+        f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">'
+        f"{escape(_cut(y_title, _fits(plot_h)))}</text>"
     )
     if cumulative is not None:
         x = WIDTH - 10
