@@ -74,7 +74,7 @@ def _cut(text: str, width: int) -> str:
 def _fits(length: float) -> int:
     """How many display columns of a bold axis title fit along ``length`` pixels; a longer
     title (the names of many series, which the legend shows one by one) is cut with "…"."""
-    return max(8, int(length / 7.2))
+    return max(8, int(length / 6.8))
 
 
 def _num(value: float) -> str:
@@ -359,7 +359,7 @@ def _xy(
     out.append(
         f'<text class="axis-title" x="14" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
         f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">'
-        f"{escape(_cut(y_title, _fits(plot_h)))}</text>"
+        f"{escape(_cut(y_title, _fits(plot_h + 2 * min(top, bottom))))}</text>"
     )
     if cumulative is not None:
         x = WIDTH - 10
