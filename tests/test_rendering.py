@@ -414,6 +414,39 @@ def test_a_long_axis_title_is_cut_to_the_plot() -> None:
     assert titles[-1] == "complaints / alarm above"
 
 
+def test_wide_tick_labels_do_not_reach_the_axis_title() -> None:
+    """Over 130,000 complaints the backlog axis reads 150,000: the plot moves right so the
+    tick labels end before the rotated axis title (drawn at x=14, about 8 pixels each side)."""
+    rows = tuple((f"2025-{m:02d}", m * 12_000, 1.0, 2.0, False) for m in range(1, 13))
+    for big in (False, True):
+        table = _chart_table(Chart("line", "x", ("count",)), rows if big else ROWS, "date")
+        root = ET.fromstring(chart_svg(table, "en"))
+        ticks = root.findall(f".//{SVG_NS}text[@class='tick']")
+        widest = max(len(t.text or "") for t in ticks)
+        assert widest == (7 if big else 2)  # "150,000", "30"
+        right_edge = float(ticks[0].get("x", 0))
+        assert right_edge - widest * 6.6 >= 14 + 8
+
+
+def test_the_category_axis_title_fits_beside_short_labels() -> None:
+    """By department over unassigned complaints has the one label "(none)": the title
+    "department" above the labels must still start inside the drawing."""
+    table = Table(
+        "t",
+        Names("By department", "按部门"),
+        (
+            Column("d", Names("department", "部门")),
+            Column("n", Names("complaints", "投诉数"), "count"),
+        ),
+        (("(none)", 132_232),),
+        Chart("bar", "d", ("n",)),
+    )
+    root = ET.fromstring(chart_svg(table, "en"))
+    title = root.findall(f".//{SVG_NS}text[@class='axis-title']")[0]
+    assert title.text == "department"
+    assert float(title.get("x", 0)) - len("department") * 7.2 >= 0
+
+
 def test_a_text_figure_gets_a_smaller_card() -> None:
     report = Report(
         "pareto",
