@@ -22,6 +22,7 @@ demo: $(STAMP)
 	$(BIN)/complaintkit --store $(DEMO_STORE) list --limit 10
 	$(BIN)/complaintkit --store $(DEMO_STORE) report summary
 	$(BIN)/complaintkit --store $(DEMO_STORE) --lang zh report summary
+	$(BIN)/complaintkit --store $(DEMO_STORE) report summary --out demo/summary.html
 
 lint: $(STAMP)
 	$(BIN)/ruff check src plugins cli tests benchmarks docs/generate.py docs/screenshots.py
