@@ -588,6 +588,24 @@ def test_report_context_and_now(tmp_path: Path) -> None:
     assert earlier.parameters["now"] == (NOW - timedelta(hours=27)).isoformat()
 
 
+def test_sla_report_says_when_no_calendar_was_given(tmp_path: Path) -> None:
+    """A context built by hand without calendars cannot compute deadlines: the SLA and KPI
+    reports say so instead of silently counting late targets as met."""
+    import attrs
+
+    desk = _small_desk(tmp_path)
+    assert desk.report("sla", now=NOW).notes == ()
+    bare = attrs.evolve(desk.report_context(now=NOW), calendar=None)
+    for name in ("sla", "kpis"):
+        report = desk.host.reporter(name).run(desk.store, ComplaintFilter(), bare)
+        assert any("No business calendars" in note for note in report.notes), name
+    zh = attrs.evolve(bare, lang="zh")
+    assert any(
+        "未提供工作日历" in n
+        for n in desk.host.reporter("sla").run(desk.store, ComplaintFilter(), zh).notes
+    )
+
+
 def _ck(tmp_path: Path, *args: str) -> Any:
     config = tmp_path / "ck.toml"
     if not config.exists():

@@ -164,6 +164,26 @@ class SlaJudge:
                     )
         return cls(config, calendars, now_of(context))
 
+    def notes(self, lang: str) -> list[str]:
+        """What the reader must know about how targets were judged: no policies at all, or
+        policies whose calendars were not given (a context built without ``calendar``), in
+        which case no deadline is known and only recorded breaches count as missed."""
+        zh = lang == "zh"
+        if self.config is None:
+            return [
+                "未配置 SLA 策略：仅显示用时。"
+                if zh
+                else "No SLA policies are configured: only the times are shown."
+            ]
+        if self.config.policies and all(c is None for c in self.calendar.values()):
+            return [
+                "未提供工作日历，无法计算期限：仅以巡检记录的超时判定未达成。"
+                if zh
+                else "No business calendars were given, so no deadline could be computed: only "
+                "the breaches the sweep recorded count as missed."
+            ]
+        return []
+
     def targets(self, f: ComplaintFacts) -> list[tuple[str, str]]:
         """``(target, outcome)`` for each target the complaint's policy sets."""
         if self.config is None or f.sla_policy is None:

@@ -147,5 +147,6 @@ class KpiReporter:
                     handlers,
                 ),
             ),
+            notes=tuple(judge.notes(lang)),
             parameters={"now": judge.now.isoformat()},
         )

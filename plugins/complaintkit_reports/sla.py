@@ -152,13 +152,7 @@ class SlaReporter:
                     "share",
                 )
             )
-        notes = []
-        if judge.config is None:
-            notes.append(
-                "No SLA policies are configured: only the times are shown."
-                if lang != "zh"
-                else "未配置 SLA 策略：仅显示用时。"
-            )
+        notes = judge.notes(lang)
         return Report(
             self.name,
             self.names,
