@@ -54,7 +54,7 @@ from complaintkit.errors import (
     StorageError,
     ValidationError,
 )
-from complaintkit.facts import ComplaintFacts, scan_history
+from complaintkit.facts import HISTORY_ACTIONS, ComplaintFacts, scan_history
 from complaintkit.model import (
     OPEN_STATUSES,
     Channel,
@@ -74,6 +74,7 @@ __all__ = [
     "LargeStoreWarning",
     "TinyDBOptions",
     "TinyDBStore",
+    "document_facts",
     "document_group_value",
     "document_grouper",
     "document_matcher",
@@ -501,7 +502,7 @@ class TinyDBStore:
         for start in range(0, len(docs), _CHUNK):
             with gc_paused():
                 try:
-                    chunk = [_document_facts(doc) for doc in docs[start : start + _CHUNK]]
+                    chunk = [document_facts(doc) for doc in docs[start : start + _CHUNK]]
                 except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
                     raise StorageError(
                         f"{self.path}: a complaint cannot be read ({exc}); "
@@ -696,10 +697,14 @@ def _instant(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value)
 
 
-def _document_facts(doc: Doc) -> ComplaintFacts:
+def document_facts(doc: Doc) -> ComplaintFacts:
     """:func:`~complaintkit.facts.facts_of` of the complaint a stored document holds, with the
     model's defaults for keys a hand-edited document may lack."""
-    found = scan_history((e["action"], e["at"], e.get("data")) for e in doc.get("history", ()))
+    found = scan_history(
+        (action, e["at"], e.get("data"))
+        for e in doc.get("history", ())
+        if (action := e["action"]) in HISTORY_ACTIONS  # the others change nothing
+    )
     status = _STATUSES[doc.get("status", "received")]
     who = doc.get("complainant") or {}
     labels = doc.get("labels")

@@ -27,6 +27,7 @@ __all__ = [
     "RESOLVE_ACTIONS",
     "RESPOND_ACTIONS",
     "ComplaintFacts",
+    "HISTORY_ACTIONS",
     "FactsStore",
     "HistoryFacts",
     "facts_of",
@@ -49,6 +50,10 @@ ACKNOWLEDGE_ACTIONS = RESPOND_ACTIONS | {
     "accept",
     "implement",
 }
+
+
+#: Every action :func:`scan_history` looks at; a reader may skip other events unseen.
+HISTORY_ACTIONS = ACKNOWLEDGE_ACTIONS | {"reopen", "escalate", "sla_breach", "pause"}
 
 
 @attrs.frozen
