@@ -1189,10 +1189,14 @@ class SQLStore:
             )
         ).all():
             labels.setdefault(reference, {})[scheme] = label
+        # Events are found by reference (the primary key), never through the action index: a
+        # page's events are few, the whole table's reopens or breaches many. ``action || ''``
+        # keeps a planner without statistics (SQLite) from choosing that index.
+        action = e.c.action.concat("")
         # The last reopen of each complaint: resolutions before it do not count.
         reopens = (
             sa.select(e.c.reference, sa.func.max(e.c.seq).label("last"))
-            .where(e.c.action == "reopen", self._one_of(e.c.reference, references))
+            .where(action == "reopen", self._one_of(e.c.reference, references))
             .group_by(e.c.reference)
             .subquery("reopens")
         )
@@ -1248,7 +1252,7 @@ class SQLStore:
         breached: dict[str, set[str]] = {}
         for reference, target in conn.execute(
             sa.select(e.c.reference, e.c.data["target"]).where(
-                e.c.action == "sla_breach", self._one_of(e.c.reference, references)
+                action == "sla_breach", self._one_of(e.c.reference, references)
             )
         ).all():
             if isinstance(target, str):

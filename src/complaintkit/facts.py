@@ -9,6 +9,10 @@ the sweep recorded, escalations, remedies and satisfaction.
 better (read raw documents, or let its database select the columns and aggregate the events)
 implements :class:`FactsStore`; :func:`iter_facts` uses it when present and otherwise falls back
 to ``facts_of`` over ``find``. The storage conformance suite checks that the two agree.
+
+What a history says is defined once, by :func:`scan_history` over ``(action, at, data)``
+triples: ``facts_of`` feeds it events, the TinyDB store the raw event dicts. The SQL store
+computes the same aggregates in the database from the same action sets.
 """
 
 from __future__ import annotations
@@ -106,8 +110,8 @@ class HistoryFacts(Generic[T]):
     """What one pass over a history finds (see :func:`scan_history`).
 
     The instants are whatever the caller passed as each event's time: datetimes for a
-    complaint's history, the stored strings for a raw document (parsed only for the few events
-    chosen) or event numbers for a backend that joins the instants back itself.
+    complaint's history, or the stored strings of a raw document, so that only the few events
+    chosen need parsing.
     """
 
     acknowledged: T | None
