@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STORE := tinydb://demo/complaints.json
 
-.PHONY: setup demo test lint typecheck pytest bench bench-storage clean
+.PHONY: setup demo test lint typecheck pytest bench bench-storage bench-reports docs-images clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,8 @@ demo: $(STAMP)
 	$(BIN)/complaintkit --store $(DEMO_STORE) --lang zh report summary
 
 lint: $(STAMP)
-	$(BIN)/ruff check src plugins cli tests benchmarks docs/generate.py
-	$(BIN)/ruff format --check src plugins cli tests benchmarks docs/generate.py
+	$(BIN)/ruff check src plugins cli tests benchmarks docs/generate.py docs/screenshots.py
+	$(BIN)/ruff format --check src plugins cli tests benchmarks docs/generate.py docs/screenshots.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -41,6 +41,14 @@ bench: $(STAMP)
 # Every storage backend available here (PostgreSQL and MariaDB when their servers answer).
 bench-storage: $(STAMP)
 	$(BIN)/python benchmarks/bench_storage.py --n 20000 --repeat 1
+
+# Screenshots of every report's HTML page (needs chromium and ../shared/datasets).
+docs-images: $(STAMP)
+	$(BIN)/python docs/screenshots.py
+
+# Every reporter over the ~130k real complaints on TinyDB and SQLite, beside the iter_facts floor.
+bench-reports: $(STAMP)
+	$(BIN)/python benchmarks/bench_reports.py --n 130000
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

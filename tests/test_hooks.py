@@ -211,6 +211,43 @@ def test_hook_register_reporters(ck_host: PluginHost, ck_desk: Desk) -> None:
     assert "summary" in ck_host.reporters()
 
 
+def test_hook_register_report_formats(ck_host: PluginHost, ck_desk: Desk) -> None:
+    class Tsv:
+        name = "tsv"
+        names = Names("Tab-separated", "制表符分隔")
+        extensions = (".tsv",)
+        binary = False
+        description = "figures as name<TAB>value"
+
+        def render(self, report: Report, lang: str) -> str:
+            return "\n".join(f"{n.get(lang)}\t{v}" for n, v, _ in report.figures)
+
+    class Plugin:
+        @hookimpl
+        def register_report_formats(self, register: Any) -> None:
+            register(Tsv())
+
+    ck_host.register(Plugin(), "tsv-plugin")
+    formats = ck_host.report_formats()
+    assert list(formats)[:6] == ["table", "csv", "json", "markdown", "xlsx", "html"]
+    assert ck_host.report_format_for_path("out/figures.TSV").name == "tsv"
+    assert ck_host.owner("register_report_formats", "tsv") == "tsv-plugin"
+    ck_desk.intake(make_complaint("F-1"), classify=False)
+    rendered = formats["tsv"].render(ck_desk.report("summary"), "zh")
+    assert rendered.splitlines()[0] == "投诉总数\t1"
+
+    class Clash:
+        @hookimpl
+        def register_report_formats(self, register: Any) -> None:
+            register(Tsv())
+
+    other = PluginHost()
+    other.register(Plugin(), "first")
+    other.register(Clash(), "second")
+    with pytest.raises(DuplicateNameError, match=r"report format 'tsv'.*'first'.*'second'"):
+        other.report_formats()
+
+
 def test_hook_register_commands(ck_store_url: str, local_plugins: Path) -> None:
     runner = CliRunner()
     base = ["--store", ck_store_url, "--plugins-dir", str(local_plugins)]

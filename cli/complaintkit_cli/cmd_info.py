@@ -2,15 +2,81 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from .main import App
-from .options import build_filter, check_filter_names, filter_options, pop_filters
+from .options import build_filter, check_filter_names, filter_options, parse_when, pop_filters
+
+if TYPE_CHECKING:
+    from complaintkit.rendering import ReportFormat
+    from complaintkit.reporting import ReportContext, Reporter
 
 pass_app = click.make_pass_decorator(App)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def report_options(func: F) -> F:
+    """``--option KEY=VALUE`` (repeatable) and ``--now``, for ``report``."""
+    func = click.option(
+        "--now",
+        "now_text",
+        metavar="WHEN",
+        help="Make the report as of WHEN (ISO date or date-time; without a zone, in the "
+        "configured time zone). Default: now.",
+    )(func)
+    return click.option(
+        "--option",
+        "options",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="An option of the report (repeatable); `report --list` shows each report's.",
+    )(func)
+
+
+def _listed(reporter: Reporter, lang: str) -> dict[str, Any]:
+    from complaintkit.reporting import reporter_options
+
+    known = reporter_options(reporter)
+    return {
+        "name": reporter.name,
+        "title": reporter.names.get(lang),
+        "description": reporter.description,
+        "options": dict(known) if known is not None else None,
+    }
+
+
+def _options_text(reporter: Reporter) -> str:
+    from complaintkit.reporting import reporter_options
+
+    known = reporter_options(reporter)
+    if known is None:
+        return "(any)"
+    return "; ".join(f"{k}: {v}" for k, v in known.items()) or "(none)"
+
+
+def _report_context(
+    app: App, reporter: Reporter, items: tuple[str, ...], now_text: str | None
+) -> ReportContext:
+    """The report's context from ``--option`` and ``--now``; unknown options exit with 2."""
+    from complaintkit.errors import ConfigError
+    from complaintkit.reporting import check_options
+
+    options: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--option")
+        options[key.strip()] = value.strip()
+    try:
+        check_options(reporter, options)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc), param_hint="--option") from None
+    now = parse_when(now_text, app.config.tzinfo, "--now") if now_text else None
+    return app.desk.report_context(lang=app.lang, options=options, now=now)
 
 
 @click.command("report")
@@ -20,54 +86,119 @@ pass_app = click.make_pass_decorator(App)
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
+    metavar="FORMAT",
+    help="table, csv, json, markdown, xlsx, html, or a format a plugin adds "
+    "(default: from the --out file's ending, else table).",
 )
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, writable=True),
-    help="Write to this file instead of standard output.",
+    help="Write to this file (atomically) instead of standard output; its ending "
+    "(.csv .json .md .xlsx .html) chooses the format when --format is not given.",
 )
+@report_options
 @pass_app
 def report_command(
-    app: App, /, name: str, list_: bool, fmt: str, out: str | None, **opts: Any
+    app: App, /, name: str, list_: bool, fmt: str | None, out: str | None, **opts: Any
 ) -> None:
     """Run a report (default: summary) over the complaints matching the filters."""
-    from .render import render_report, text_table, to_json
+    from .render import text_table, to_json
 
     lang = app.lang
+    options, now_text = opts.pop("options"), opts.pop("now_text")
     if list_:
         reporters = app.host.reporters()
         if fmt == "json":
-            click.echo(
-                to_json(
-                    [
-                        {"name": r.name, "title": r.names.get(lang), "description": r.description}
-                        for r in reporters.values()
-                    ]
-                )
-            )
+            click.echo(to_json([_listed(r, lang) for r in reporters.values()]))
         else:
             click.echo(
                 text_table(
-                    ["report", "title", "description"],
-                    [[r.name, r.names.get(lang), r.description] for r in reporters.values()],
+                    ["report", "title", "description", "options"],
+                    [
+                        [r.name, r.names.get(lang), r.description, _options_text(r)]
+                        for r in reporters.values()
+                    ],
                 )
             )
         return
+    renderer = _choose_format(app, fmt, out)
     reporter = app.host.reporter(name)
     flt = build_filter(app.config.tzinfo, **pop_filters(opts))
     check_filter_names(app.host, flt)
-    from complaintkit import ReportContext
+    context = _report_context(app, reporter, options, now_text)
+    report = reporter.run(app.store, flt, context)
+    _emit(renderer.render(report, lang), out)
 
-    report = reporter.run(app.store, flt, ReportContext(app.host.schemes(), lang))
-    text = render_report(report, fmt, lang)
-    if out:
-        Path(out).write_text(text + "\n", encoding="utf-8")
-        click.echo(f"wrote {out}", err=True)
+
+def _choose_format(app: App, fmt: str | None, out: str | None) -> ReportFormat:
+    """The format to render with, checked before any report runs (a usage error, exit 2)."""
+    import sys
+
+    from complaintkit.errors import UnknownSchemeError
+
+    try:
+        if fmt is not None:
+            renderer = app.host.report_format(fmt)
+        elif out is not None:
+            renderer = app.host.report_format_for_path(out)
+        else:
+            renderer = app.host.report_format("table")
+    except UnknownSchemeError as exc:
+        raise click.BadParameter(str(exc), param_hint="--format" if fmt else "--out") from None
+    if renderer.binary and out is None and sys.stdout.isatty():
+        raise click.UsageError(
+            f"the {renderer.name} format is binary and is not written to a terminal: "
+            f"use --out FILE{renderer.extensions[0] if renderer.extensions else ''} "
+            "or redirect standard output"
+        )
+    return renderer
+
+
+def _emit(rendered: str | bytes, out: str | None) -> None:
+    """Write the rendered report to ``out`` atomically, or to standard output."""
+    data = rendered if isinstance(rendered, bytes) else _line(rendered).encode("utf-8")
+    if out is None:
+        if isinstance(rendered, bytes):
+            import sys
+
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        else:
+            click.echo(_line(rendered), nl=False)
+        return
+    write_atomically(Path(out), data)
+    click.echo(f"wrote {out}", err=True)
+
+
+def _line(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and
+    ``os.replace``: a reader sees the old file or the new one, never half of one."""
+    import os
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.exists():
+        mode = path.stat().st_mode & 0o777
     else:
-        click.echo(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 @click.command("schemes")

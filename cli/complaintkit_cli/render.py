@@ -83,48 +83,14 @@ def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return buffer.getvalue()
 
 
-def report_data(report: Report, lang: str) -> dict[str, Any]:
-    """A report as plain data (the JSON format)."""
-    return {
-        "report": report.name,
-        "title": report.names.get(lang),
-        "figures": [{"name": n.get(lang), "value": v} for n, v, _ in report.figures],
-        "tables": [
-            {
-                "key": t.key,
-                "title": t.names.get(lang),
-                "columns": [c.names.get(lang) for c in t.columns],
-                "rows": [list(row) for row in t.rows],
-            }
-            for t in report.tables
-        ],
-    }
-
-
 def render_report(report: Report, fmt: str, lang: str) -> str:
-    """A report as ``table``, ``json`` or ``csv`` text."""
-    if fmt == "json":
-        return to_json(report_data(report, lang))
-    if fmt == "csv":
-        extra: list[str] = []
-        for t in report.tables:
-            for c in t.columns[1:]:
-                if c.key not in extra:
-                    extra.append(c.key)
-        rows = []
-        for t in report.tables:
-            keys = [c.key for c in t.columns]
-            for row in t.rows:
-                values = dict(zip(keys[1:], row[1:], strict=True))
-                rows.append([t.key, row[0], *[values.get(k) for k in extra]])
-        return to_csv(["table", "item", *extra], rows)
-    parts = [report.names.get(lang), "=" * display_width(report.names.get(lang))]
-    for names, value, _kind in report.figures:
-        parts.append(f"{names.get(lang)}: {_cell(value)}")
-    for t in report.tables:
-        if not t.rows:
-            continue
-        parts.append("")
-        parts.append(t.names.get(lang))
-        parts.append(text_table([c.names.get(lang) for c in t.columns], t.rows))
-    return "\n".join(parts)
+    """A report as ``table``, ``json`` or ``csv`` text (the first-party text formats of
+    :mod:`complaintkit.rendering`; the CLI itself goes through the registered formats)."""
+    from complaintkit.rendering import first_party_formats
+
+    for candidate in first_party_formats():
+        if candidate.name == fmt and not candidate.binary:
+            rendered = candidate.render(report, lang)
+            assert isinstance(rendered, str)
+            return rendered
+    raise ValueError(f"unknown text format {fmt!r}")

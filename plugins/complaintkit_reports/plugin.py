@@ -9,15 +9,36 @@ from complaintkit import hookimpl
 
 if TYPE_CHECKING:
     from complaintkit import Reporter
+    from complaintkit.rendering import ReportFormat
 
 
 @hookimpl
 def register_reporters(register: Callable[[Reporter], None]) -> None:
-    """Register the summary, early-warning and 8D reports."""
+    """Register the summary, SLA, Pareto, trends, KPI, remedies, early-warning and 8D
+    reports."""
     from .early_warning import EarlyWarningReporter
     from .eight_d import EightDReporter
+    from .kpis import KpiReporter
+    from .pareto import ParetoReporter
+    from .remedies import RemediesReporter
+    from .sla import SlaReporter
     from .summary import SummaryReporter
+    from .trends import TrendsReporter
 
     register(SummaryReporter())
+    register(SlaReporter())
+    register(ParetoReporter())
+    register(TrendsReporter())
+    register(KpiReporter())
+    register(RemediesReporter())
     register(EarlyWarningReporter())
     register(EightDReporter())
+
+
+@hookimpl
+def register_report_formats(register: Callable[[ReportFormat], None]) -> None:
+    """Register the terminal table, CSV, JSON, Markdown, XLSX and HTML formats."""
+    from complaintkit.rendering import first_party_formats
+
+    for fmt in first_party_formats():
+        register(fmt)

@@ -1,13 +1,16 @@
 """The summary report: how many complaints, where they stand, what they are about.
 
 Everything is computed with ``Store.count`` and ``Store.count_by``, so a backend that pushes
-counting down to its database never loads the complaints themselves.
+counting down to its database never loads the complaints themselves — except the table by week
+(option ``period=week``), which reads each complaint's receipt time from
+:func:`complaintkit.facts.iter_facts`.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from complaintkit import (
     Channel,
@@ -24,7 +27,10 @@ from complaintkit import (
     label_names,
     name_of,
 )
+from complaintkit.facts import iter_facts
 from complaintkit.model import OPEN_STATUSES
+
+from .common import choice, period_of, tz_of
 
 _COUNT = Column("count", Names("complaints", "投诉数"), "count")
 _SHARE = Column("share", Names("share", "占比"), "share")
@@ -49,18 +55,23 @@ def _table(
 
 
 class SummaryReporter:
-    """Counts by status, channel, escalation level, department, month and every label scheme."""
+    """Counts by status, channel, escalation level, label scheme, department, product and
+    month (or week)."""
 
     name = "summary"
     names = Names("Complaint summary", "投诉汇总")
     description = (
         "totals, open and escalated complaints, and counts by status, channel, level, "
-        "department, month and each classification scheme"
+        "each classification scheme, department, product and month (or week)"
     )
+    options: ClassVar[dict[str, str]] = {
+        "period": "month or week: the table of complaints received per period"
+    }
 
     def run(self, store: Store, flt: ComplaintFilter, context: ReportContext) -> Report:
         """Compute the summary over the complaints matching ``flt``."""
         lang = context.lang
+        period = choice(context, self.name, "period", ("month", "week")) or "month"
         total = store.count(flt)
         by_status = store.count_by("status", flt)
         open_count = sum(n for k, n in by_status.items() if k and Status(k) in OPEN_STATUSES)
@@ -133,7 +144,13 @@ class SummaryReporter:
                     order=order,
                 )
             )
-        months = store.count_by("month", flt)
+        if period == "month":
+            periods: dict[str | None, int] = dict(store.count_by("month", flt))
+        else:
+            tz = tz_of(context)
+            periods = dict(
+                Counter(period_of(f.received_at, "week", tz) for f in iter_facts(store, flt))
+            )
         tables += [
             _table(
                 "department",
@@ -144,13 +161,23 @@ class SummaryReporter:
                 plain,
             ),
             _table(
-                "month",
-                Names("By month received", "按受理月份"),
-                Column("month", Names("month", "月份"), "date"),
-                months,
+                "product",
+                Names("By product", "按产品"),
+                Column("product", Names("product", "产品")),
+                store.count_by("product", flt),
                 total,
                 plain,
-                order=sorted(months, key=lambda k: k or ""),
+            ),
+            _table(
+                period,
+                Names("By month received", "按受理月份")
+                if period == "month"
+                else Names("By week received (from Monday)", "按受理周（自周一起）"),
+                Column(period, Names(period, "月份" if period == "month" else "周"), "date"),
+                periods,
+                total,
+                plain,
+                order=sorted(periods, key=lambda k: k or ""),
             ),
         ]
         figures = (

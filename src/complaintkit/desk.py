@@ -12,7 +12,7 @@ import functools
 import logging
 import secrets
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from .early_warning import EarlyWarningResult, EarlyWarningSettings, SpikeWarning
     from .host import PluginHost
     from .process import ProcessConfig
-    from .reporting import Report
+    from .reporting import Report, ReportContext
     from .routing import Route
 
 __all__ = ["Desk", "SLAWarning", "SweepResult", "new_reference", "utcnow"]
@@ -1198,14 +1198,44 @@ class Desk:
 
     # --- reports ------------------------------------------------------------------------
 
-    def report(self, name: str, flt: ComplaintFilter | None = None, *, lang: str = "en") -> Report:
-        """Run a registered reporter over the complaints matching ``flt``."""
+    def report_context(
+        self,
+        *,
+        lang: str = "en",
+        options: Mapping[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> ReportContext:
+        """The context reporters run in: the schemes, ``lang``, ``now`` (default: the desk's
+        clock), the configuration, ``options`` and the business calendars."""
         from .reporting import ReportContext
 
-        reporter = self.host.reporter(name)
-        return reporter.run(
-            self.store, flt or ComplaintFilter(), ReportContext(self.host.schemes(), lang)
+        return ReportContext(
+            self.host.schemes(),
+            lang,
+            now or self.clock(),
+            self.host.config,
+            dict(options or {}),
+            self.calendar,
         )
+
+    def report(
+        self,
+        name: str,
+        flt: ComplaintFilter | None = None,
+        *,
+        lang: str = "en",
+        options: Mapping[str, str] | None = None,
+        now: datetime | None = None,
+    ) -> Report:
+        """Run a registered reporter over the complaints matching ``flt``, as of ``now``
+        (default: the desk's clock), with its ``options`` (refused with
+        :class:`~complaintkit.errors.ConfigError` when the reporter does not declare them)."""
+        from .reporting import check_options
+
+        reporter = self.host.reporter(name)
+        check_options(reporter, options or {})
+        context = self.report_context(lang=lang, options=options, now=now)
+        return reporter.run(self.store, flt or ComplaintFilter(), context)
 
     # --- plumbing -----------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from .early_warning import SpikeWarning
     from .model import Complaint, Event, Label
     from .notification import NotificationChannel
+    from .rendering import ReportFormat
     from .reporting import Reporter
     from .routing import Route
     from .storage import StorageBackend
@@ -124,6 +125,22 @@ def register_reporters(register: Callable[[Reporter], None]) -> None:
     :returns: nothing; every implementation is called.
 
     Called the first time reports are listed or run, once per host.
+    """
+
+
+@hookspec
+def register_report_formats(register: Callable[[ReportFormat], None]) -> None:
+    """Register report formats: ways to render any report (terminal table, CSV, HTML, ...).
+
+    :param register: call with an object implementing
+        :class:`~complaintkit.rendering.ReportFormat` (``name``, ``names``, ``extensions``,
+        ``binary``, ``description`` and ``render(report, lang)``); names must be unique. A
+        format reads only the :class:`~complaintkit.reporting.Report` data, so it serves every
+        reporter. ``render`` returns ``str`` for a text format and ``bytes`` for a binary one.
+    :returns: nothing; every implementation is called.
+
+    Called the first time formats are listed or a report is rendered, once per host. A file
+    extension claimed by two formats belongs to the one registered first.
     """
 
 
@@ -323,6 +340,7 @@ CONTRIBUTION_HOOKS = (
     "register_storage_backends",
     "register_notification_channels",
     "register_reporters",
+    "register_report_formats",
     "register_business_calendars",
     "register_commands",
     "configure_converter",

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from .calendars import BusinessCalendar
     from .classification import ClassificationScheme
     from .notification import NotificationChannel
+    from .rendering import ReportFormat
     from .reporting import Reporter
     from .storage import StorageBackend, Store
 
@@ -331,6 +332,34 @@ class PluginHost:
             known = ", ".join(sorted(reporters)) or "none"
             raise UnknownSchemeError(f"unknown report {name!r}; available: {known}")
         return reporters[name]
+
+    def report_formats(self) -> dict[str, ReportFormat]:
+        """Every registered report format by name, in registration order."""
+        return self._cached(
+            "report_formats",
+            lambda: self._collect("register_report_formats", "report format", lambda f: [f.name]),
+        )
+
+    def report_format(self, name: str) -> ReportFormat:
+        """One report format by name; an unknown name lists the known ones."""
+        formats = self.report_formats()
+        if name not in formats:
+            known = ", ".join(formats) or "none (is the reports plugin installed?)"
+            raise UnknownSchemeError(f"unknown report format {name!r}; available: {known}")
+        return formats[name]
+
+    def report_format_for_path(self, path: str | Path) -> ReportFormat:
+        """The report format whose extensions include the file name's ending (``.html``,
+        ``.xlsx``, ...; case does not matter); the first registered wins a shared ending."""
+        suffix = Path(path).suffix.lower()
+        for fmt in self.report_formats().values():
+            if suffix and suffix in (e.lower() for e in fmt.extensions):
+                return fmt
+        known = ", ".join(e for f in self.report_formats().values() for e in f.extensions)
+        raise UnknownSchemeError(
+            f"cannot tell the report format from {str(path)!r}: "
+            f"use one of the endings {known or 'none'} or give --format"
+        )
 
     def calendars(self) -> dict[str, BusinessCalendar]:
         """Every registered business calendar by name."""

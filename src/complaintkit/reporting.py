@@ -12,17 +12,19 @@ through :func:`complaintkit.facts.iter_facts`, which a backend can push down to 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
 from .classification import ClassificationScheme
+from .errors import ConfigError
 from .i18n import Names
 from .storage import ComplaintFilter, Store
 
 if TYPE_CHECKING:
+    from .calendars import BusinessCalendar
     from .config import Config
 
 __all__ = [
@@ -35,7 +37,9 @@ __all__ = [
     "Reporter",
     "Section",
     "Table",
+    "check_options",
     "label_names",
+    "reporter_options",
 ]
 
 #: What a column holds, which decides how renderers show it:
@@ -188,13 +192,15 @@ class ReportContext:
     """What a reporter may need besides the store: the schemes (for label names), the
     language, the instant the report is made at (``now``; reports over open complaints depend
     on it), the loaded configuration (``[reports.NAME]`` tables, SLA policies), and the
-    reporter's own options from the command line (``--option key=value``)."""
+    reporter's own options from the command line (``--option key=value``), and the business
+    calendars by name (``None``: the default one), for reporters that compute SLA deadlines."""
 
     schemes: Mapping[str, ClassificationScheme]
     lang: str = "en"
     now: datetime | None = None
     config: Config | None = None
     options: Mapping[str, str] = attrs.field(factory=dict)
+    calendar: Callable[[str | None], BusinessCalendar] | None = None
 
     def settings(self, name: str) -> Mapping[str, Any]:
         """The ``[reports.NAME]`` table of the configuration, with ``options`` laid over it."""
@@ -209,7 +215,14 @@ class ReportContext:
 
 @runtime_checkable
 class Reporter(Protocol):
-    """What a reporting plugin registers. ``run`` must not change the store."""
+    """What a reporting plugin registers. ``run`` must not change the store.
+
+    A reporter may also declare ``options``: a mapping of option name to a one-line
+    description. The command line (``report --option KEY=VALUE``) and
+    :meth:`Desk.report <complaintkit.desk.Desk.report>` then refuse any other option before
+    running it (see :func:`check_options`); a reporter without ``options`` gets whatever it is
+    given and checks it itself.
+    """
 
     name: str
     names: Names
@@ -229,3 +242,24 @@ def label_names(scheme: ClassificationScheme | None, label: str | None) -> Names
             if item.name == label:
                 return item.names
     return Names(label, label)
+
+
+def reporter_options(reporter: Reporter) -> Mapping[str, str] | None:
+    """The options a reporter declares (name → description), or None when it declares none."""
+    options = getattr(reporter, "options", None)
+    return options if isinstance(options, Mapping) else None
+
+
+def check_options(reporter: Reporter, options: Mapping[str, str]) -> None:
+    """Refuse options the reporter does not declare, listing the ones it knows
+    (:class:`~complaintkit.errors.ConfigError`); a reporter without ``options`` accepts any."""
+    known = reporter_options(reporter)
+    if known is None:
+        return
+    unknown = sorted(k for k in options if k not in known)
+    if unknown:
+        listed = ", ".join(known) if known else "none"
+        raise ConfigError(
+            f"report {reporter.name!r} has no option {', '.join(map(repr, unknown))}; "
+            f"known options: {listed}"
+        )

@@ -1,0 +1,208 @@
+"""Helpers the first-party reporters share: percentiles, periods, options and SLA judging."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+import attrs
+
+from complaintkit import ComplaintFacts, ConfigError, Names, ReportContext
+from complaintkit.calendars import add_duration
+from complaintkit.errors import CalendarRangeError
+from complaintkit.sla import TARGETS, SlaConfig, load_sla_config
+
+if TYPE_CHECKING:
+    from complaintkit.calendars import BusinessCalendar
+
+NONE = Names("(none)", "（无）")
+PERIODS = ("day", "week", "month")
+#: Names of the time measures (from receipt to the first event that met each target).
+TIME_NAMES = {
+    "acknowledge": Names("time to acknowledge", "确认受理用时"),
+    "respond": Names("time to first response", "首次响应用时"),
+    "resolve": Names("time to resolve", "解决用时"),
+}
+#: How a target stands for one complaint (see :class:`SlaJudge`).
+OUTCOMES = ("met", "missed", "open_within", "open_past_due")
+
+
+def quantile(values: list[float], q: float) -> float | None:
+    """The ``q`` quantile of ``values`` with linear interpolation between the closest ranks
+    (pandas' and numpy's default); None for no values. Sorts ``values`` in place."""
+    if not values:
+        return None
+    values.sort()
+    position = q * (len(values) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(values) - 1)
+    value = values[low] + (values[high] - values[low]) * (position - low)
+    return round(value, 1)
+
+
+def mean(values: list[float]) -> float | None:
+    """The arithmetic mean rounded to 2 decimals; None for no values."""
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def share(part: int, whole: int) -> float | None:
+    """``part / whole`` rounded to 4 decimals; None when ``whole`` is 0."""
+    return round(part / whole, 4) if whole else None
+
+
+def tz_of(context: ReportContext) -> tzinfo:
+    """The configured time zone (UTC without a configuration)."""
+    return context.config.tzinfo if context.config is not None else UTC
+
+
+def now_of(context: ReportContext) -> datetime:
+    """The instant the report is made at: ``context.now``, else now in UTC."""
+    return context.now or datetime.now(UTC)
+
+
+def choice(context: ReportContext, reporter: str, key: str, allowed: Iterable[str]) -> str | None:
+    """The option ``key`` (from ``[reports.NAME]`` or ``--option``), checked against
+    ``allowed``; None when not given."""
+    value = context.settings(reporter).get(key)
+    if value is None or value == "":
+        return None
+    allowed = tuple(allowed)
+    if str(value) not in allowed:
+        raise ConfigError(
+            f"report {reporter!r}: option {key}={value!r}; use one of {', '.join(allowed)}"
+        )
+    return str(value)
+
+
+def scheme_option(context: ReportContext, reporter: str, key: str, default: str) -> str:
+    """A scheme name from option ``key`` (default ``default``), which must be registered."""
+    value = str(context.settings(reporter).get(key) or default)
+    if value not in context.schemes:
+        known = ", ".join(context.schemes) or "none"
+        raise ConfigError(
+            f"report {reporter!r}: unknown scheme {value!r} (option {key}); known: {known}"
+        )
+    return value
+
+
+def period_of(at: datetime, period: str, tz: tzinfo) -> str:
+    """The period ``at`` falls in, in ``tz``: ``2025-10-07`` (day), the Monday starting its
+    ISO week (week) or ``2025-10`` (month)."""
+    day = at.astimezone(tz).date()
+    if period == "day":
+        return day.isoformat()
+    if period == "week":
+        return (day - timedelta(days=day.weekday())).isoformat()
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def default_period(first: datetime | None, last: datetime | None) -> str:
+    """``day`` for up to 62 days of data, ``week`` for up to 2 years, else ``month``."""
+    if first is None or last is None:
+        return "month"
+    span = last - first
+    if span <= timedelta(days=62):
+        return "day"
+    if span <= timedelta(days=731):
+        return "week"
+    return "month"
+
+
+def periods_between(first: str, last: str, period: str) -> list[str]:
+    """Every period from ``first`` to ``last`` (as :func:`period_of` names them), gaps filled."""
+    found = [first]
+    if period == "month":
+        year, month = int(first[:4]), int(first[5:7])
+        while found[-1] < last:
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+            found.append(f"{year:04d}-{month:02d}")
+        return found
+    step = timedelta(days=1 if period == "day" else 7)
+    day = date.fromisoformat(first)
+    while found[-1] < last:
+        day += step
+        found.append(day.isoformat())
+    return found
+
+
+@attrs.frozen
+class SlaJudge:
+    """Decides how each SLA target stands for a complaint, from its facts.
+
+    For a complaint whose policy (``sla_policy``) sets a target, the target's deadline is the
+    policy's amount added to ``received_at`` on the policy's calendar. Then the target is
+
+    * **met** when its instant (``acknowledged_at``, ``responded_at``, ``resolved_at``) is at or
+      before the deadline and the sweep recorded no ``sla_breach`` for it;
+    * **missed** when it was reached after the deadline, or the sweep recorded an
+      ``sla_breach`` for it (then it was late even if reached since);
+    * **open, past due** when not reached and the deadline has passed at ``now`` or a breach
+      is recorded;
+    * **open, within due** otherwise.
+
+    Where the nominal deadline is not the real one — the clocks were paused (the paused time
+    moves deadlines), a reopening restarted the resolve clock, or the calendar does not cover
+    the dates — only the sweep's ``sla_breach`` records decide between met and missed.
+    """
+
+    config: SlaConfig | None
+    calendar: Mapping[str | None, BusinessCalendar | None]
+    now: datetime
+
+    @classmethod
+    def of(cls, context: ReportContext) -> SlaJudge:
+        """The judge for a report: the configured policies and their calendars."""
+        config = load_sla_config(context.config) if context.config is not None else None
+        calendars: dict[str | None, BusinessCalendar | None] = {}
+        if config is not None:
+            for policy in config.policies.values():
+                if policy.calendar not in calendars:
+                    calendars[policy.calendar] = (
+                        context.calendar(policy.calendar) if context.calendar else None
+                    )
+        return cls(config, calendars, now_of(context))
+
+    def targets(self, f: ComplaintFacts) -> list[tuple[str, str]]:
+        """``(target, outcome)`` for each target the complaint's policy sets."""
+        if self.config is None or f.sla_policy is None:
+            return []
+        policy = self.config.policies.get(f.sla_policy)
+        if policy is None:
+            return []
+        calendar = self.calendar.get(policy.calendar)
+        found = []
+        for target in policy.targets:
+            name = target.name
+            reached = (
+                f.acknowledged_at
+                if name == "acknowledge"
+                else f.responded_at
+                if name == "respond"
+                else f.resolved_at
+            )
+            deadline = None
+            if calendar is not None and not f.paused and not (name == "resolve" and f.reopened):
+                try:
+                    deadline = add_duration(calendar, f.received_at, target.amount, target.unit)
+                except CalendarRangeError:
+                    deadline = None
+            breached = name in f.breached
+            if reached is not None:
+                late = breached or (deadline is not None and reached > deadline)
+                found.append((name, "missed" if late else "met"))
+            elif breached or (deadline is not None and self.now >= deadline):
+                found.append((name, "open_past_due"))
+            else:
+                found.append((name, "open_within"))
+        return found
+
+
+def reached_seconds(f: ComplaintFacts) -> dict[str, float]:
+    """Seconds from receipt to the first acknowledgement, response and resolution reached."""
+    found = {}
+    for target, at in zip(TARGETS, (f.acknowledged_at, f.responded_at, f.resolved_at), strict=True):
+        if at is not None:
+            found[target] = (at - f.received_at).total_seconds()
+    return found

@@ -1,0 +1,169 @@
+"""The SLA compliance report: how often each target (acknowledge, respond, resolve) was met,
+missed or is still open, and how long each took, overall, by policy and by department.
+
+One pass over :func:`complaintkit.facts.iter_facts`; met and missed are decided by
+:class:`~complaintkit_reports.common.SlaJudge` (deadline from the policy, and the sweep's
+``sla_breach`` records). Times run from receipt to the first event that met each target
+(median and 90th percentile, in seconds).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any, ClassVar
+
+from complaintkit import (
+    Column,
+    ComplaintFacts,
+    ComplaintFilter,
+    Names,
+    Report,
+    ReportContext,
+    Store,
+    Table,
+)
+from complaintkit.facts import iter_facts
+from complaintkit.sla import TARGET_NAMES, TARGETS
+
+from .common import NONE, TIME_NAMES, SlaJudge, quantile, reached_seconds, share
+
+_OUTCOME_COLUMNS = (
+    Column("with_target", Names("with target", "设有目标"), "count"),
+    Column("met", Names("met", "达成"), "count"),
+    Column("missed", Names("missed", "未达成"), "count"),
+    Column("open_within", Names("open, within due", "处理中·未超时"), "count"),
+    Column("open_past_due", Names("open, past due", "处理中·已超时"), "count"),
+    Column("share_met", Names("share met", "达成率"), "share"),
+)
+_TIME_COLUMNS = (
+    Column("measured", Names("measured", "已计时"), "count"),
+    Column("median", Names("median", "中位数"), "duration"),
+    Column("p90", Names("90th percentile", "90 分位"), "duration"),
+)
+_TARGET = Column("target", Names("target", "目标"))
+
+
+class _Group:
+    """Outcome counts and reached times per target for one group of complaints."""
+
+    def __init__(self) -> None:
+        self.outcomes: dict[str, Counter[str]] = {t: Counter() for t in TARGETS}
+        self.times: dict[str, list[float]] = {t: [] for t in TARGETS}
+
+    def add(self, outcomes: list[tuple[str, str]], times: dict[str, float]) -> None:
+        for target, outcome in outcomes:
+            self.outcomes[target][outcome] += 1
+        for target, seconds in times.items():
+            self.times[target].append(seconds)
+
+    def row(self, target: str) -> tuple[object, ...]:
+        o = self.outcomes[target]
+        times = self.times[target]
+        return (
+            o.total(),
+            o["met"],
+            o["missed"],
+            o["open_within"],
+            o["open_past_due"],
+            share(o["met"], o["met"] + o["missed"]),
+            len(times),
+            quantile(times, 0.5),
+            quantile(times, 0.9),
+        )
+
+
+class SlaReporter:
+    """SLA targets met and missed, and times to acknowledge, respond and resolve."""
+
+    name = "sla"
+    names = Names("SLA compliance", "SLA 达成情况")
+    description = (
+        "per SLA target (acknowledge, respond, resolve): met, missed, open within and past "
+        "due, share met, and median / 90th-percentile times, overall, by policy and department"
+    )
+    options: ClassVar[dict[str, str]] = {}
+
+    def run(self, store: Store, flt: ComplaintFilter, context: ReportContext) -> Report:
+        """Judge every target of every complaint matching ``flt`` as of ``context.now``."""
+        lang = context.lang
+        judge = SlaJudge.of(context)
+        overall = _Group()
+        by_policy: dict[str | None, _Group] = defaultdict(_Group)
+        by_department: dict[str | None, _Group] = defaultdict(_Group)
+        total = 0
+        f: ComplaintFacts
+        for f in iter_facts(store, flt):
+            total += 1
+            outcomes = judge.targets(f)
+            times = reached_seconds(f)
+            overall.add(outcomes, times)
+            by_policy[f.sla_policy].add(outcomes, times)
+            by_department[f.department].add(outcomes, times)
+
+        def target_name(target: str) -> str:
+            return TARGET_NAMES[target].get(lang)
+
+        def grouped(
+            key: str, names: Names, first: Column, groups: dict[str | None, _Group]
+        ) -> Table:
+            order = sorted(groups, key=lambda k: (k is None, k or ""))
+            rows = tuple(
+                (k if k is not None else NONE.get(lang), target_name(t), *groups[k].row(t))
+                for k in order
+                for t in TARGETS
+            )
+            return Table(key, names, (first, _TARGET, *_OUTCOME_COLUMNS, *_TIME_COLUMNS), rows)
+
+        targets = Table(
+            "targets",
+            Names("Targets met and missed", "各目标达成情况"),
+            (_TARGET, *_OUTCOME_COLUMNS),
+            tuple((target_name(t), *overall.row(t)[:6]) for t in TARGETS),
+        )
+        time_table = Table(
+            "times",
+            Names("Time to acknowledge, respond and resolve", "确认、响应与解决用时"),
+            (Column("measure", Names("measure", "指标")), *_TIME_COLUMNS),
+            tuple((TIME_NAMES[t].get(lang), *overall.row(t)[6:]) for t in TARGETS),
+        )
+        tables = (
+            targets,
+            time_table,
+            grouped(
+                "by_policy",
+                Names("By SLA policy", "按 SLA 策略"),
+                Column("policy", Names("policy", "策略")),
+                by_policy,
+            ),
+            grouped(
+                "by_department",
+                Names("By department", "按部门"),
+                Column("department", Names("department", "部门")),
+                by_department,
+            ),
+        )
+        figures: list[tuple[Names, Any, str]] = [(Names("complaints", "投诉总数"), total, "count")]
+        for t in TARGETS:
+            o = overall.outcomes[t]
+            figures.append(
+                (
+                    Names(f"share met: {TARGET_NAMES[t].en}", f"达成率：{TARGET_NAMES[t].zh}"),
+                    share(o["met"], o["met"] + o["missed"]),
+                    "share",
+                )
+            )
+        notes = []
+        if judge.config is None:
+            notes.append(
+                "No SLA policies are configured: only the times are shown."
+                if lang != "zh"
+                else "未配置 SLA 策略：仅显示用时。"
+            )
+        return Report(
+            self.name,
+            self.names,
+            tuple(figures),
+            tables,
+            notes=tuple(notes),
+            parameters={"now": judge.now.isoformat()},
+        )

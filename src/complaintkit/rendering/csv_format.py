@@ -1,0 +1,54 @@
+"""The CSV format: every table of the report in one long CSV, values raw."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from ..i18n import Names
+
+if TYPE_CHECKING:
+    from ..reporting import Report, Table
+
+__all__ = ["CsvFormat"]
+
+
+def _raw(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
+
+
+class CsvFormat:
+    """One CSV for all tables: ``table`` (its key; ``SECTION/key`` inside a section), ``item``
+    (the table's first column) and one column per other column key met, in order of
+    appearance. Values are raw: a share is ``0.25``, a duration is seconds."""
+
+    name = "csv"
+    names = Names("CSV", "CSV")
+    extensions: tuple[str, ...] = (".csv",)
+    binary = False
+    description = "every table in one CSV (table, item, then one column per value key)"
+
+    def render(self, report: Report, lang: str) -> str:
+        """The report's tables as CSV text."""
+        tables: list[tuple[str, Table]] = [(t.key, t) for t in report.tables]
+        tables += [(f"{s.key}/{t.key}", t) for s in report.sections for t in s.tables]
+        extra: list[str] = []
+        for _, t in tables:
+            for c in t.columns[1:]:
+                if c.key not in extra:
+                    extra.append(c.key)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["table", "item", *extra])
+        for key, t in tables:
+            keys = [c.key for c in t.columns]
+            for row in t.rows:
+                values = dict(zip(keys[1:], row[1:], strict=True))
+                writer.writerow([key, _raw(row[0]), *[_raw(values.get(k)) for k in extra]])
+        return buffer.getvalue()

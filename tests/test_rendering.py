@@ -1,0 +1,427 @@
+"""Every registered format renders every registered reporter over real complaints (tweets to US
+airlines), in English and Chinese; values are formatted by column kind, text is escaped, each
+chart kind draws its SVG elements, and the XLSX workbook holds real numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from complaintkit import Chart, Column, Desk, Names, Report, Section, Table, make_host
+from complaintkit.rendering import first_party_formats, format_duration, format_value
+from complaintkit.rendering.charts import PALETTE, chart_svg, nice_ticks
+from complaintkit.rendering.markdown_format import escape_markdown
+from complaintkit.rendering.xlsx_format import excel_value
+from complaintkit.reporting import ReportContext
+from complaintkit.storage import ComplaintFilter
+from conftest import require_dataset
+from rendering_support import NASTY_TITLE, NOW, build_store
+
+_HOST = make_host(env={})
+REPORTERS = sorted(_HOST.reporters())
+FORMATS = list(_HOST.report_formats())
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    tweets = require_dataset("twitter_airline_sentiment/tweets.csv")
+    return build_store(tweets, tmp_path_factory.mktemp("render") / "tweets.json")
+
+
+def run(desk: Desk, name: str, lang: str) -> Report:
+    context = ReportContext(desk.host.schemes(), lang, NOW, desk.host.config, {})
+    return desk.host.reporter(name).run(desk.store, ComplaintFilter(), context)
+
+
+def svgs(page: str) -> list[ET.Element]:
+    """Every inline SVG of an HTML page, parsed as XML (so each must be well-formed)."""
+    return [ET.fromstring(m) for m in re.findall(r"<svg\b.*?</svg>", page, flags=re.S)]
+
+
+def raw(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def test_first_party_formats_are_registered() -> None:
+    assert FORMATS[:6] == ["table", "csv", "json", "markdown", "xlsx", "html"]
+    assert {f.name for f in first_party_formats()} <= set(FORMATS)
+    assert _HOST.owner("register_report_formats", "html") == "reports"
+    assert [f.name for f in _HOST.report_formats().values() if f.binary] == ["xlsx"]
+    assert {"summary", "early-warning", "8d"} <= set(REPORTERS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", REPORTERS)
+def test_every_format_renders_every_reporter(desk: Desk, name: str, fmt: str, lang: str) -> None:
+    report = run(desk, name, lang)
+    tables = report.all_tables()
+    rendered = desk.host.report_format(fmt).render(report, lang)
+    title = report.names.get(lang)
+    if fmt == "xlsx":
+        assert isinstance(rendered, bytes)
+        book = openpyxl.load_workbook(io.BytesIO(rendered))
+        assert len(book.worksheets) == 1 + len(tables)
+        assert book.worksheets[0]["A1"].value == title
+        for sheet, table in zip(book.worksheets[1:], tables, strict=True):
+            assert [c.value for c in sheet[1]] == [c.names.get(lang) for c in table.columns]
+            assert sheet.max_row == 1 + len(table.rows)
+            for r, row in enumerate(table.rows, start=2):
+                for i, (value, column) in enumerate(zip(row, table.columns, strict=True)):
+                    cell = sheet.cell(r, i + 1)
+                    if column.kind in ("count", "number", "share", "money") and value is not None:
+                        assert isinstance(cell.value, (int, float)) and cell.value == value
+        return
+    assert isinstance(rendered, str)
+    if fmt == "table":
+        assert rendered.splitlines()[0] == title
+        for names, _, _ in report.figures:
+            assert f"{names.get(lang)}: " in rendered
+        for t in tables:
+            if t.rows:
+                assert t.names.get(lang) in rendered
+    elif fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(rendered)))
+        assert len(rows) == sum(len(t.rows) for t in tables)
+        first = tables[0]
+        if first.rows:
+            keys = [c.key for c in first.columns]
+            expected = {k: raw(v) for k, v in zip(keys[1:], first.rows[0][1:], strict=True)}
+            got = rows[0]
+            assert got["item"] == str(raw(first.rows[0][0]))
+            for k, v in expected.items():
+                assert got[k] == ("" if v is None else str(v))
+    elif fmt == "json":
+        data = json.loads(rendered)
+        assert data["report"] == name and data["title"] == title and data["lang"] == lang
+        assert [f["value"] for f in data["figures"]] == [raw(v) for _, v, _ in report.figures]
+        shown = data["tables"] + [t for s in data["sections"] for t in s["tables"]]
+        assert [t["key"] for t in shown] == [t.key for t in tables]
+        for got, table in zip(shown, tables, strict=True):
+            assert got["columns"] == [
+                {"key": c.key, "name": c.names.get(lang), "kind": c.kind} for c in table.columns
+            ]
+            assert got["rows"] == [[raw(v) for v in row] for row in table.rows]
+            assert (got["chart"] is None) == (table.chart is None)
+    elif fmt == "markdown":
+        assert rendered.startswith(f"# {escape_markdown(title)}\n")
+        for t in tables:
+            assert escape_markdown(t.names.get(lang)) in rendered
+        table_rows = [line for line in rendered.splitlines() if line.startswith("| ")]
+        assert len(table_rows) == sum(len(t.rows) + 2 for t in tables if t.rows)
+        for s in report.sections:
+            assert f"## {escape_markdown(s.names.get(lang))}" in rendered
+    elif fmt == "html":
+        assert rendered.startswith("<!DOCTYPE html>")
+        assert f'lang="{"zh-CN" if lang == "zh" else "en"}"' in rendered
+        assert "<script" not in rendered.lower()
+        assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", rendered)
+        charts = [t for t in tables if t.chart is not None and t.rows]
+        drawn = svgs(rendered)
+        assert len(drawn) == len(charts)
+        for element, table in zip(drawn, charts, strict=True):
+            assert table.chart is not None
+            assert f"ck-{table.chart.kind}" in element.get("class", "")
+            assert element.findall(f".//{SVG_NS}rect[@class='bar']") or element.findall(
+                f".//{SVG_NS}polyline"
+            )
+        assert rendered.count("<td class=num>") == sum(
+            1
+            for t in tables
+            for row in t.rows
+            for c in t.columns
+            if c.kind in ("count", "number", "share", "duration", "money")
+        )
+        for _names, value, kind in report.figures:
+            assert f'<div class="value">{format_value(value, kind, lang, empty="—")}</div>' in (
+                rendered.replace("&#x27;", "'")
+            )
+
+
+@pytest.mark.slow
+def test_control_charts_mark_the_flagged_days(desk: Desk) -> None:
+    report = run(desk, "early-warning", "en")
+    series = [t for t in report.tables if t.chart is not None]
+    assert series, "the weekend surge of 22-23 February should flag some series"
+    page = desk.host.report_format("html").render(report, "en")
+    assert isinstance(page, str)
+    for element, table in zip(svgs(page), series, strict=True):
+        flags = element.findall(f".//{SVG_NS}circle[@class='flag']")
+        assert len(flags) == sum(1 for v in table.values("flagged") if v) > 0
+        assert len(element.findall(f".//{SVG_NS}polyline[@class='limit']")) == 2
+
+
+@pytest.mark.slow
+def test_markup_in_a_complaint_title_is_shown_not_run(desk: Desk) -> None:
+    report = run(desk, "8d", "en")
+    examples = report.sections[2].paragraphs
+    assert any(NASTY_TITLE in p for p in examples)
+    page = desk.host.report_format("html").render(report, "en")
+    assert isinstance(page, str)
+    assert (
+        "NASTY-1: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Lost bag &amp; broken "
+        "&lt;b&gt;seat&lt;/b&gt;"
+    ) in page
+    assert "<script" not in page and "<b>seat" not in page
+    markdown = desk.host.report_format("markdown").render(report, "en")
+    assert isinstance(markdown, str)
+    assert r'\<script\>alert("x")\</script\> Lost bag \& broken \<b\>seat\</b\>' in markdown
+    assert re.search(r"(?<!\\)[<>]", markdown) is None  # every angle bracket escaped
+    text = desk.host.report_format("table").render(report, "en")
+    assert f"- NASTY-1: {NASTY_TITLE}" in str(text)
+    data = json.loads(str(desk.host.report_format("json").render(report, "en")))
+    assert any(NASTY_TITLE in p for p in data["sections"][2]["paragraphs"])
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "lang", "shown"),
+    [
+        (None, "count", "en", ""),
+        (12345, "count", "en", "12,345"),
+        (0.25, "share", "en", "25.0%"),
+        (0.3333, "share", "zh", "33.3%"),
+        (1.0, "share", "en", "100.0%"),
+        (93600, "duration", "en", "1.1 d"),
+        (93600, "duration", "zh", "1.1 天"),
+        (5400, "duration", "en", "1.5 h"),
+        (5400, "duration", "zh", "1.5 小时"),
+        (1800, "duration", "en", "30 min"),
+        (1234.5, "money", "en", "1,234.50"),
+        (3, "money", "en", "3.00"),
+        (16.456, "number", "en", "16.46"),
+        ("2025-10", "date", "en", "2025-10"),
+        (
+            datetime(2025, 10, 1, 10, 20, tzinfo=timezone(timedelta(hours=8))),
+            "datetime",
+            "en",
+            "2025-10-01T10:20:00+08:00",
+        ),
+        (True, "text", "en", "yes"),
+        (False, "text", "zh", "否"),
+        ("价格", "text", "zh", "价格"),
+    ],
+)
+def test_values_are_shown_by_column_kind(value: Any, kind: str, lang: str, shown: str) -> None:
+    assert format_value(value, kind, lang) == shown
+
+
+def test_durations_round_at_the_unit_boundaries() -> None:
+    assert format_duration(3599) == "60 min"
+    assert format_duration(3600) == "1.0 h"
+    assert format_duration(86399) == "24.0 h"
+    assert format_duration(86400) == "1.0 d"
+    assert format_duration(-7200) == "-2.0 h"
+
+
+def test_nice_ticks_cover_the_maximum_with_round_steps() -> None:
+    assert nice_ticks(7) == [0, 2, 4, 6, 8]
+    assert nice_ticks(100) == [0, 20, 40, 60, 80, 100]
+    assert nice_ticks(0.93) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert nice_ticks(0) == [0.0, 1.0]
+
+
+def _kinds_report() -> Report:
+    """A report with one column of every kind and a chart of every kind."""
+    shanghai = timezone(timedelta(hours=8))
+    columns = (
+        Column("name", Names("name", "名称")),
+        Column("count", Names("complaints", "投诉数"), "count"),
+        Column("share", Names("share", "占比"), "share"),
+        Column("hours", Names("time to resolve", "解决时长"), "duration"),
+        Column("amount", Names("amount", "金额"), "money"),
+        Column("mean", Names("mean", "均值"), "number"),
+        Column("month", Names("month", "月份"), "date"),
+        Column("at", Names("received", "受理时间"), "datetime"),
+    )
+    rows = (
+        (
+            "A <b>&",
+            1200,
+            0.5,
+            93600.0,
+            1234.5,
+            2.345,
+            "2025-10",
+            datetime(2025, 10, 1, 9, tzinfo=shanghai),
+        ),
+        ("B", 3, 0.0025, 5400, 0.0, 1.0, "2025-11-03", None),
+    )
+    table = Table("kinds", Names("Every kind", "各种类型"), columns, rows)
+    return Report(
+        "kinds",
+        Names("Kinds & <types>", "类型"),
+        ((Names("n", "数"), 2, "count"),),
+        (table,),
+        sections=(
+            Section("S1", Names("S1 Section", "S1 部分"), ("- one\n- two & <three>", "plain <p>")),
+        ),
+    )
+
+
+def test_xlsx_writes_numbers_with_number_formats(tmp_path: Path) -> None:
+    report = _kinds_report()
+    data = _HOST.report_format("xlsx").render(report, "en")
+    assert isinstance(data, bytes)
+    path = tmp_path / "kinds.xlsx"
+    path.write_bytes(data)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Report", "Every kind"]
+    sheet = book["Every kind"]
+    a = [c for c in sheet[2]]
+    assert a[0].value == "A <b>&"
+    assert a[1].value == 1200 and a[1].number_format == "#,##0"
+    assert a[2].value == 0.5 and a[2].number_format == "0.0%"
+    # A duration is a number of days shown as hours:minutes, which openpyxl reads back as time.
+    assert a[3].value == timedelta(seconds=93600) and a[3].number_format == "[h]:mm"
+    import zipfile
+
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet2.xml").decode()
+    cell = re.search(r'<c r="D2"([^>]*)><v>([^<]*)</v>', xml)
+    assert cell is not None and 't="n"' in cell.group(1)  # a number cell in the file
+    assert float(cell.group(2)) == pytest.approx(93600 / 86400)
+    assert a[4].value == 1234.5 and a[4].number_format == "#,##0.00"
+    assert a[5].value == 2.345 and a[5].number_format == "#,##0.00"
+    assert a[6].value == datetime(2025, 10, 1) and a[6].number_format == "yyyy-mm"
+    assert a[7].value == "2025-10-01T09:00:00+08:00"
+    b = [c.value for c in sheet[3]]
+    assert b[6] == datetime(2025, 11, 3) and b[7] is None
+    first = book["Report"]
+    assert first["A1"].value == "Kinds & <types>" and first["B3"].value == 2
+    assert excel_value(True, "text", "zh") == ("是", None)
+    zh = openpyxl.load_workbook(io.BytesIO(bytes(_HOST.report_format("xlsx").render(report, "zh"))))
+    assert zh.sheetnames == ["报告", "各种类型"]
+
+
+def test_html_and_markdown_show_kinds_and_sections_escaped() -> None:
+    report = _kinds_report()
+    page = str(_HOST.report_format("html").render(report, "en"))
+    assert "<title>Kinds &amp; &lt;types&gt;</title>" in page
+    assert "<td>A &lt;b&gt;&amp;</td><td class=num>1,200</td><td class=num>50.0%</td>" in page
+    assert "<td class=num>1.1 d</td><td class=num>1,234.50</td><td class=num>2.35</td>" in page
+    assert "<td class=nw>2025-10-01T09:00:00+08:00</td>" in page
+    assert "<ul><li>one</li><li>two &amp; &lt;three&gt;</li></ul>" in page
+    assert "<p>plain &lt;p&gt;</p>" in page
+    zh = str(_HOST.report_format("html").render(report, "zh"))
+    assert "<td class=num>1.1 天</td>" in zh and "<h2>S1 部分</h2>" in zh
+    md = str(_HOST.report_format("markdown").render(report, "en"))
+    assert (
+        "| name | complaints | share | time to resolve | amount | mean | month | received |" in md
+    )
+    assert "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |" in md
+    assert r"| A \<b\>\& | 1,200 | 50.0% | 1.1 d | 1,234.50 | 2.35 | 2025-10 |" in md
+    assert "- one\n- two \\& \\<three\\>" in md
+    text = str(_HOST.report_format("table").render(report, "en"))
+    assert "1,200  50.0%" in text and "—" in text
+
+
+# --- charts ----------------------------------------------------------------------------------
+
+
+def _chart_table(chart: Chart, rows: tuple[tuple[Any, ...], ...], x_kind: str = "text") -> Table:
+    return Table(
+        "t",
+        Names("Chart <&>", "图表"),
+        (
+            Column("x", Names("x <axis>", "横轴"), x_kind),
+            Column("count", Names("complaints", "投诉数"), "count"),
+            Column("expected", Names("expected", "预期"), "number"),
+            Column("upper", Names("alarm above", "报警上限"), "number"),
+            Column("flagged", Names("flagged", "报警")),
+        ),
+        rows,
+        chart,
+    )
+
+
+ROWS = tuple(
+    (f"day {i} & <n>", c, 10.0, 18.0, c > 18) for i, c in enumerate([9, 12, 8, 25, 11, 30, 10])
+)
+
+
+def test_bar_chart_draws_one_bar_per_row_and_value() -> None:
+    svg = chart_svg(_chart_table(Chart("bar", "x", ("count", "expected")), ROWS), "en")
+    root = ET.fromstring(svg)
+    bars = root.findall(f".//{SVG_NS}rect[@class='bar']")
+    assert len(bars) == 2 * len(ROWS)
+    assert {b.get("fill") for b in bars} == {PALETTE[0], PALETTE[1]}
+    widths = [float(b.get("width", 0)) for b in bars if b.get("fill") == PALETTE[0]]
+    assert widths.index(max(widths)) == 5  # 30 is the longest bar
+    labels = [t.text for t in root.findall(f".//{SVG_NS}text[@class='label']")]
+    assert labels[0] == "day 0 & <n>"  # escaped in the source, the same text once parsed
+    assert "complaints" in [t.text for t in root.iter(f"{SVG_NS}text")]  # legend
+    assert "&lt;n&gt;" in svg and "<n>" not in svg
+
+
+def test_bar_chart_over_dates_has_vertical_bars_and_axis_titles() -> None:
+    rows = tuple((f"2025-{m:02d}", m * 3, 1.0, 2.0, False) for m in range(1, 13))
+    root = ET.fromstring(chart_svg(_chart_table(Chart("bar", "x", ("count",)), rows, "date"), "en"))
+    bars = root.findall(f".//{SVG_NS}rect[@class='bar']")
+    assert len(bars) == 12
+    heights = [float(b.get("height", 0)) for b in bars]
+    assert heights == sorted(heights) and heights[0] > 0
+    titles = [t.text for t in root.findall(f".//{SVG_NS}text[@class='axis-title']")]
+    assert titles == ["x <axis>", "complaints"]
+
+
+def test_line_chart_draws_one_line_per_y_column() -> None:
+    root = ET.fromstring(
+        chart_svg(_chart_table(Chart("line", "x", ("count", "upper")), ROWS), "zh")
+    )
+    lines = root.findall(f".//{SVG_NS}polyline[@class='line']")
+    assert len(lines) == 2
+    assert all(len(line.get("points", "").split()) == len(ROWS) for line in lines)
+    assert "投诉数" in [t.text for t in root.iter(f"{SVG_NS}text")]
+
+
+def test_pareto_chart_sorts_bars_and_ends_the_cumulative_line_at_100_percent() -> None:
+    root = ET.fromstring(chart_svg(_chart_table(Chart("pareto", "x", ("count",)), ROWS), "en"))
+    bars = root.findall(f".//{SVG_NS}rect[@class='bar']")
+    heights = [float(b.get("height", 0)) for b in bars]
+    assert len(bars) == len(ROWS) and heights == sorted(heights, reverse=True)
+    (line,) = root.findall(f".//{SVG_NS}polyline[@class='cumulative']")
+    ys = [float(p.split(",")[1]) for p in line.get("points", "").split()]
+    assert ys == sorted(ys, reverse=True)  # rising (SVG y grows downwards)
+    top = min(float(b.get("y", 0)) for b in bars)  # the tallest bar reaches the axis top or less
+    assert ys[-1] <= top + 1e-6
+    texts = [t.text for t in root.iter(f"{SVG_NS}text")]
+    assert "100%" in texts and "cumulative share" in texts
+
+
+def test_pareto_keeps_a_last_other_bucket_last() -> None:
+    rows = ((("Price", 9, 0, 0, False)), ("Delivery", 5, 0, 0, False), ("(none)", 20, 0, 0, False))
+    root = ET.fromstring(chart_svg(_chart_table(Chart("pareto", "x", ("count",)), rows), "en"))
+    labels = [t.text for t in root.findall(f".//{SVG_NS}text[@class='label']")]
+    assert labels == ["Price", "Delivery", "(none)"]
+    unsorted = (("Price", 5, 0, 0, False), ("Delivery", 9, 0, 0, False), ("(none)", 1, 0, 0, False))
+    root = ET.fromstring(chart_svg(_chart_table(Chart("pareto", "x", ("count",)), unsorted), "en"))
+    labels = [t.text for t in root.findall(f".//{SVG_NS}text[@class='label']")]
+    assert labels == ["Delivery", "Price", "(none)"]
+
+
+def test_control_chart_draws_limits_and_marks_flagged_points() -> None:
+    chart = Chart("control", "x", ("count", "expected", "upper"), flag="flagged")
+    root = ET.fromstring(chart_svg(_chart_table(chart, ROWS), "en"))
+    assert len(root.findall(f".//{SVG_NS}polyline[@class='limit']")) == 2
+    assert len(root.findall(f".//{SVG_NS}polyline[@class='line']")) == 1
+    flags = root.findall(f".//{SVG_NS}circle[@class='flag']")
+    assert len(flags) == sum(1 for r in ROWS if r[4]) == 2
+    legend = [t.text for t in root.findall(f".//{SVG_NS}g[@class='legend']/{SVG_NS}text")]
+    assert legend == ["complaints", "expected", "alarm above", "flagged"]
+
+
+def test_no_chart_without_rows() -> None:
+    assert chart_svg(_chart_table(Chart("bar", "x", ("count",)), ()), "en") == ""
