@@ -23,7 +23,9 @@ How it stays correct with many processes:
 
 Queries are pushed down: every :class:`ComplaintFilter` field becomes SQL, ``find`` reads in
 pages by key (``received_utc, reference``) so memory stays flat however many rows match, and
-``count``/``count_by`` are ``COUNT``/``GROUP BY`` in the database.
+``count``/``count_by`` are ``COUNT``/``GROUP BY`` in the database; ``facts`` (what reports read,
+see :mod:`complaintkit.facts`) selects a few columns and aggregates the events table per page,
+building no complaint.
 """
 
 from __future__ import annotations

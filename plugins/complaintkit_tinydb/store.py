@@ -24,7 +24,8 @@ How it stays safe and fast (see :mod:`complaintkit_tinydb.storage` for the file 
 * the parsed file is cached and only re-parsed when it changed on disk, so a command costs one
   parse plus one write however many reads it makes;
 * queries filter and group the raw JSON documents and only turn the selected ones into
-  :class:`~complaintkit.model.Complaint` objects.
+  :class:`~complaintkit.model.Complaint` objects; ``facts`` (what reports read) is computed from
+  the raw documents without building any.
 """
 
 from __future__ import annotations
