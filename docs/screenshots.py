@@ -2,9 +2,10 @@
 
 For each reporter the host knows (so a reporter added later is covered without a change here),
 the report is run over real complaints (tweets to US airlines from ../shared/datasets, imported
-into a temporary store as the rendering tests do), rendered as HTML and photographed by
-headless Chromium into docs/images/report-<name>.png: 1200 pixels wide, cut below the end of
-the page, with a 256-colour palette to keep the files small.
+into a temporary store as the rendering tests do; the ``sla`` report over the handled example
+complaints of examples/reports_demo.py, which have SLA policies), rendered as HTML and
+photographed by headless Chromium into docs/images/report-<name>.png: 1200 pixels wide, cut
+below the end of the page, with a 256-colour palette to keep the files small.
 
     make docs-images              # or: .venv/bin/python docs/screenshots.py [--lang zh]
 """
@@ -12,9 +13,13 @@ the page, with a 256-colour palette to keep the files small.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import tempfile
+import tomllib
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
@@ -22,14 +27,37 @@ sys.path.insert(0, str(REPO / "tests"))
 from PIL import Image, ImageChops  # noqa: E402
 
 from browser_support import chromium, screenshot  # noqa: E402
-from complaintkit.reporting import ReportContext  # noqa: E402
+from complaintkit import Config, Desk, make_host  # noqa: E402
 from complaintkit.storage import ComplaintFilter  # noqa: E402
 from conftest import datasets_dir  # noqa: E402
 from rendering_support import NOW, build_store  # noqa: E402
 
+EXAMPLES = REPO / "examples"
+#: Reports photographed over the demo store of examples/reports_demo.py (the tweets have no
+#: SLA policies), as of the instant that store is swept.
+DEMO_REPORTS = frozenset({"sla"})
+DEMO_NOW = datetime(2026, 11, 6, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 WIDTH = 1200
 #: The tallest page photographed; longer pages are cut here.
 MAX_HEIGHT = 9000
+
+
+def demo_desk(folder: Path) -> Desk:
+    """The handled example complaints of examples/reports_demo.py, with their SLA policies."""
+    spec = importlib.util.spec_from_file_location("reports_demo", EXAMPLES / "reports_demo.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.build(folder)
+    path = EXAMPLES / "process.toml"
+    config = Config(
+        path=path,
+        store=f"tinydb://{folder / 'complaints.json'}",
+        data=tomllib.loads(path.read_text(encoding="utf-8")),
+        timezone="Asia/Shanghai",
+    )
+    host = make_host(config, env={})
+    return Desk(host, host.open_store())
 
 
 def crop_to_page(png: Path) -> None:
@@ -58,10 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ck-screenshots-") as folder:
         desk = build_store(tweets, Path(folder) / "tweets.json")
         html = desk.host.report_format("html")
-        context = ReportContext(desk.host.schemes(), args.lang, NOW, desk.host.config, {})
+        context = desk.report_context(lang=args.lang, now=NOW)
+        demo = demo_desk(Path(folder) / "demo")
         try:
             for name, reporter in desk.host.reporters().items():
-                report = reporter.run(desk.store, ComplaintFilter(), context)
+                if name in DEMO_REPORTS:
+                    demo_context = demo.report_context(lang=args.lang, now=DEMO_NOW)
+                    report = reporter.run(demo.store, ComplaintFilter(), demo_context)
+                else:
+                    report = reporter.run(desk.store, ComplaintFilter(), context)
                 page = Path(folder) / f"{name}.html"
                 page.write_text(str(html.render(report, args.lang)), encoding="utf-8")
                 png = args.out / f"report-{name}{suffix}.png"
@@ -71,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{png}: {size[0]}x{size[1]}, {png.stat().st_size:,} bytes")
         finally:
             desk.store.close()
+            demo.store.close()
     return 0
 
 

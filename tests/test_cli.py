@@ -331,3 +331,14 @@ def test_cli_choice_lists_match_the_model() -> None:
     assert [c.value for c in Channel] == options.CHANNEL_CHOICES
     assert [level.slug for level in EscalationLevel] == options.LEVEL_CHOICES
     assert [k.value for k in RemedyKind] == options.REMEDY_CHOICES
+
+
+def test_list_counts_with_thousands_separators(ck: Run, tmp_path: Path) -> None:
+    """Over a real-sized store the footer reads "3 of 1,200 complaints", like the reports."""
+    csv = tmp_path / "many.csv"
+    rows = [f"M-{i:04d},2025-10-{1 + i % 28:02d} 09:00,包裹丢了 {i},phone" for i in range(1200)]
+    csv.write_text("reference,received_at,text,channel\n" + "\n".join(rows) + "\n", "utf-8")
+    ck("import", str(csv), "--no-classify")
+    assert ck("list", "--limit", "3").stdout.splitlines()[-1] == "3 of 1,200 complaints"
+    zh = ck("--lang", "zh", "list", "--limit", "3").stdout.splitlines()[-1]
+    assert zh == "显示 3 / 共 1,200 条投诉"

@@ -113,9 +113,11 @@ def test_8d_report_agrees_with_pandas(desk: Desk, lang: str) -> None:
 
     d2 = report.sections[2]
     if lang == "en":
-        assert f"{len(frame)} complaints from {customers} distinct customers" in d2.paragraphs[0]
+        assert (
+            f"{len(frame):,} complaints from {customers:,} distinct customers" in d2.paragraphs[0]
+        )
     else:
-        assert f"共 {len(frame)} 件投诉，涉及 {customers} 位不同客户" in d2.paragraphs[0]
+        assert f"共 {len(frame):,} 件投诉，涉及 {customers:,} 位不同客户" in d2.paragraphs[0]
     examples = [line for p in d2.paragraphs for line in p.splitlines() if line.startswith("- ")]
     assert len(examples) == 5 and all(
         line[2:].split(":")[0] in set(frame.reference) for line in examples

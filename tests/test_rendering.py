@@ -144,9 +144,9 @@ def test_every_format_renders_every_reporter(desk: Desk, name: str, fmt: str, la
             if c.kind in ("count", "number", "share", "duration", "money")
         )
         for _names, value, kind in report.figures:
-            assert f'<div class="value">{format_value(value, kind, lang, empty="—")}</div>' in (
-                rendered.replace("&#x27;", "'")
-            )
+            css = "value text" if kind == "text" else "value"
+            shown = format_value(value, kind, lang, empty="—")
+            assert f'<div class="{css}">{shown}</div>' in rendered.replace("&#x27;", "'")
 
 
 @pytest.mark.slow
@@ -385,6 +385,80 @@ def test_line_chart_draws_one_line_per_y_column() -> None:
     assert len(lines) == 2
     assert all(len(line.get("points", "").split()) == len(ROWS) for line in lines)
     assert "投诉数" in [t.text for t in root.iter(f"{SVG_NS}text")]
+
+
+def test_a_long_axis_title_is_cut_to_the_plot() -> None:
+    """The trends report's "received by cause" plots up to nine series; the y axis title that
+    names them all is cut to the plot's height (the legend names each), not drawn past it."""
+    names = ["(none)", "Service quality", "Product quality", "Price", "Integrity", "Other"]
+    columns = (Column("x", Names("day", "日期"), "date"),) + tuple(
+        Column(f"s{i}", Names(name, name), "count") for i, name in enumerate(names)
+    )
+    rows = tuple((f"2015-02-{d:02d}", *range(d, d + len(names))) for d in range(17, 25))
+    keys = tuple(c.key for c in columns[1:])
+    for kind in ("line", "bar"):
+        table = Table(
+            "t", Names("Received by cause", "按原因"), columns, rows, Chart(kind, "x", keys)
+        )
+        root = ET.fromstring(chart_svg(table, "en"))
+        y_title = root.findall(f".//{SVG_NS}text[@class='axis-title']")[-1].text or ""
+        assert y_title.startswith("(none) / Service quality") and y_title.endswith("…")
+        room = float(root.get("height", 0))
+        assert len(y_title) > 20 and len(y_title) * 6.8 <= room  # within the drawing
+        legend = [t.text for t in root.iter(f"{SVG_NS}text")]
+        assert all(name in legend for name in names)
+    short = ET.fromstring(
+        chart_svg(_chart_table(Chart("line", "x", ("count", "upper")), ROWS), "en")
+    )
+    titles = [t.text for t in short.findall(f".//{SVG_NS}text[@class='axis-title']")]
+    assert titles[-1] == "complaints / alarm above"
+
+
+def test_wide_tick_labels_do_not_reach_the_axis_title() -> None:
+    """Over 130,000 complaints the backlog axis reads 150,000: the plot moves right so the
+    tick labels end before the rotated axis title (drawn at x=14, about 8 pixels each side)."""
+    rows = tuple((f"2025-{m:02d}", m * 12_000, 1.0, 2.0, False) for m in range(1, 13))
+    for big in (False, True):
+        table = _chart_table(Chart("line", "x", ("count",)), rows if big else ROWS, "date")
+        root = ET.fromstring(chart_svg(table, "en"))
+        ticks = root.findall(f".//{SVG_NS}text[@class='tick']")
+        widest = max(len(t.text or "") for t in ticks)
+        assert widest == (7 if big else 2)  # "150,000", "30"
+        right_edge = float(ticks[0].get("x", 0))
+        assert right_edge - widest * 6.6 >= 14 + 8
+
+
+def test_the_category_axis_title_fits_beside_short_labels() -> None:
+    """By department over unassigned complaints has the one label "(none)": the title
+    "department" above the labels must still start inside the drawing."""
+    table = Table(
+        "t",
+        Names("By department", "按部门"),
+        (
+            Column("d", Names("department", "部门")),
+            Column("n", Names("complaints", "投诉数"), "count"),
+        ),
+        (("(none)", 132_232),),
+        Chart("bar", "d", ("n",)),
+    )
+    root = ET.fromstring(chart_svg(table, "en"))
+    title = root.findall(f".//{SVG_NS}text[@class='axis-title']")[0]
+    assert title.text == "department"
+    assert float(title.get("x", 0)) - len("department") * 7.2 >= 0
+
+
+def test_a_text_figure_gets_a_smaller_card() -> None:
+    report = Report(
+        "pareto",
+        Names("Pareto", "帕累托"),
+        figures=(
+            (Names("vital few", "关键少数"), "Service quality, Product quality", "text"),
+            (Names("classified", "已分类"), 1261, "count"),
+        ),
+    )
+    page = str(_HOST.report_format("html").render(report, "en"))
+    assert '<div class="value text">Service quality, Product quality</div>' in page
+    assert '<div class="value">1,261</div>' in page
 
 
 def test_pareto_chart_sorts_bars_and_ends_the_cumulative_line_at_100_percent() -> None:

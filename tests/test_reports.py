@@ -13,6 +13,7 @@ import itertools
 import json
 import random
 import secrets
+import shlex
 import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -676,3 +677,68 @@ def test_reports_demo_store_gives_the_documented_figures(tmp_path: Path) -> None
             39,
             21,
         )
+
+
+def _documented_runs(page: str) -> list[tuple[list[str], list[str]]]:
+    """The ``$ ck report …`` commands quoted in ``page`` and the output lines shown under each
+    (up to the next ``$`` line or the end of the block)."""
+    runs: list[tuple[list[str], list[str]]] = []
+    for block in page.split("```console\n")[1:]:
+        current: list[str] | None = None
+        for line in block.split("\n```", 1)[0].splitlines():
+            if line.startswith("$ "):
+                current = None
+                if line.startswith("$ ck report"):
+                    current = []
+                    runs.append((shlex.split(line)[2:], current))
+            elif current is not None:
+                current.append(line)
+    return runs
+
+
+def _shown_in(shown: list[str], output: list[str]) -> bool:
+    """Whether the quoted lines are the output, where a line "…" stands for lines left out:
+    the first run of lines starts the output, and each run follows the previous one."""
+    runs: list[list[str]] = [[]]
+    for line in shown:
+        if line == "…":
+            runs.append([])
+        else:
+            runs[-1].append(line)
+    at = 0
+    for i, run in enumerate(runs):
+        if not run:
+            continue
+        starts = [at] if i == 0 else range(at, len(output) - len(run) + 1)
+        found = next((s for s in starts if output[s : s + len(run)] == run), None)
+        if found is None:
+            return False
+        at = found + len(run)
+    return runs[-1] == [] or at == len(output)
+
+
+def test_docs_reports_page_shows_what_the_commands_print(tmp_path: Path) -> None:
+    """Every ``ck report`` output quoted in docs/reports.md is what the command prints today
+    over the store of examples/reports_demo.py (the page's alias ``ck``)."""
+    import importlib.util
+
+    root = Path(__file__).parent.parent
+    script = root / "examples" / "reports_demo.py"
+    spec = importlib.util.spec_from_file_location("reports_demo", script)
+    assert spec is not None and spec.loader is not None
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    demo.build(tmp_path / "demo")
+    store = f"tinydb://{tmp_path / 'demo' / 'complaints.json'}"
+    runs = _documented_runs((root / "docs" / "reports.md").read_text(encoding="utf-8"))
+    assert len(runs) >= 8
+    assert _shown_in(["a", "…", "c"], ["a", "b", "c"]) and not _shown_in(["b"], ["a", "b"])
+    assert _shown_in(["a", "…"], ["a", "b"]) and not _shown_in(["a"], ["a", "b"])
+    for args, shown in runs:
+        result = CliRunner().invoke(
+            cli,
+            ["--store", store, "--config", str(root / "examples" / "process.toml"), *args],
+            prog_name="complaintkit",
+        )
+        output = result.output.rstrip("\n").splitlines()
+        assert _shown_in(shown, output), f"ck {' '.join(args)}:\n{result.output}"

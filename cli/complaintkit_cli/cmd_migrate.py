@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import shlex
+import signal
+import sys
+from typing import TYPE_CHECKING, NoReturn
+
 import click
 
 from .main import App
 from .progress import progress
+
+if TYPE_CHECKING:
+    from complaintkit.storage import Store
 
 pass_app = click.make_pass_decorator(App)
 
@@ -41,10 +49,12 @@ def migrate_command(
     Works between any two backends, e.g. tinydb://complaints.json to
     postgresql://user@host/db and back. Complaints arrive exactly as they are (version and
     full history kept). The copy streams in batches; if it is interrupted, run the same
-    command again and it continues. A destination that holds a different complaint under the
-    same reference is refused, never overwritten. At the end both stores are read again and
-    compared: counts, a checksum of every record, and the first differing references; any
-    difference exits with status 1. Pending notifications stay in the source.
+    command again and it continues. Ctrl-C stops it cleanly: it says how many complaints are
+    at the destination (whole batches only) and exits with status 130. A destination that
+    holds a different complaint under the same reference is refused, never overwritten. At
+    the end both stores are read again and compared: counts, a checksum of every record, and
+    the first differing references; any difference exits with status 1. Pending
+    notifications stay in the source.
     """
     from complaintkit.errors import MigrationError
     from complaintkit.migrate import VerificationFailed, copy_store, verify_stores
@@ -60,28 +70,33 @@ def migrate_command(
                     f"the source {source.url} holds no complaints: nothing to migrate (is the "
                     "URL right? a TinyDB file that does not exist is an empty store)"
                 )
-            if not verify_only:
-                with progress("copying", total) as bar:
-                    done = copy_store(
-                        source,
-                        destination,
-                        batch_size=batch_size,
-                        resume=resume,
-                        progress=bar.update,
+            copying = not verify_only
+            try:
+                if copying:
+                    with progress("copying", total) as bar:
+                        done = copy_store(
+                            source,
+                            destination,
+                            batch_size=batch_size,
+                            resume=resume,
+                            progress=bar.update,
+                        )
+                    copying = False
+                    if zh:
+                        line = f"已复制 {done.copied:,} 条投诉到 {destination.url}"
+                        if done.already_there:
+                            line += f"（{done.already_there:,} 条已在目标库中，与源一致）"
+                    else:
+                        line = f"copied {done.copied:,} complaints to {destination.url}"
+                        if done.already_there:
+                            line += f" ({done.already_there:,} already there and equal)"
+                    click.echo(line)
+                with progress("verifying", total + destination.count()) as bar:
+                    result = verify_stores(
+                        source, destination, batch_size=batch_size, progress=bar.update
                     )
-                if zh:
-                    line = f"已复制 {done.copied:,} 条投诉到 {destination.url}"
-                    if done.already_there:
-                        line += f"（{done.already_there:,} 条已在目标库中，与源一致）"
-                else:
-                    line = f"copied {done.copied:,} complaints to {destination.url}"
-                    if done.already_there:
-                        line += f" ({done.already_there:,} already there and equal)"
-                click.echo(line)
-            with progress("verifying", total + destination.count()) as bar:
-                result = verify_stores(
-                    source, destination, batch_size=batch_size, progress=bar.update
-                )
+            except KeyboardInterrupt:
+                _interrupted(app, destination, total, copying=copying)
         finally:
             destination.close()
     finally:
@@ -94,3 +109,55 @@ def migrate_command(
         )
     else:
         click.echo(result.describe())
+
+
+#: The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+
+
+def _interrupted(app: App, destination: Store, total: int, *, copying: bool) -> NoReturn:
+    """Ctrl-C: say what the destination holds and how to go on, then exit with status 130.
+
+    Every batch is one transaction (or one atomic file write) at the destination, so the
+    batch being written when Ctrl-C came is either wholly there or not at all; running the
+    same command again resumes after the last complete batch.
+    """
+    # A second Ctrl-C while the destination is counted would only lose this message.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        held: int | None = destination.count()
+    except Exception:  # noqa: BLE001 - the message matters more than why counting failed
+        held = None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    again = " ".join(shlex.quote(arg) for arg in ["complaintkit", *sys.argv[1:]])
+    zh = app.lang == "zh"
+    if copying:
+        if zh:
+            where = (
+                "（未能读取目标库条数）"
+                if held is None
+                else f"目标库现有 {held:,} / {total:,} 条投诉"
+            )
+            message = (
+                f"已中断：{where}；已写入的每一批都是完整的。再次运行同一命令即可从中断处继续："
+            )
+        else:
+            where = (
+                "the destination could not be counted"
+                if held is None
+                else f"{held:,} of {total:,} complaints are at the destination"
+            )
+            message = (
+                f"interrupted: {where} (every batch written is complete, none half-written). "
+                "Run the same command again to resume where it stopped:"
+            )
+    elif zh:
+        message = "校验时已中断：复制已完成。再次运行同一命令即可重新校验（不会重复复制）："
+    else:
+        message = (
+            "interrupted while verifying: the copy is complete. Run the same command again "
+            "to verify (nothing is copied twice):"
+        )
+    click.echo(f"{message}\n  {again}", err=True)
+    sys.exit(INTERRUPTED)

@@ -59,6 +59,14 @@ def sweep_command(app: App, now_text: str | None, dry_run: bool) -> None:
             f"{result.breaches} breaches, {result.escalations} escalations "
             f"on {len(result.changed)} complaints"
         )
+    if result.redecided:
+        if app.lang == "zh":
+            click.echo(f"另有 {result.redecided} 件已被其他进程同时处理，已重新读取并判断")
+        else:
+            click.echo(
+                f"{result.redecided} complaints were changed meanwhile by another process "
+                "(another sweep): read again and decided again, nothing recorded twice"
+            )
     if "early_warning" in app.config.data:
         if dry_run:
             found = app.desk.early_warning(now=now).warnings

@@ -252,7 +252,9 @@ def list_command(app: App, /, limit: int | None, offset: int, fmt: str, **opts: 
         total = store.count(flt)
         if rows:
             click.echo(text_table(LIST_HEADERS[lang], rows))
-        shown = f"{len(rows)} of {total}" if lang == "en" else f"显示 {len(rows)} / 共 {total}"
+        shown = (
+            f"{len(rows):,} of {total:,}" if lang == "en" else f"显示 {len(rows):,} / 共 {total:,}"
+        )
         click.echo(shown + (" complaints" if lang == "en" else " 条投诉"))
         return
     if fmt == "csv":

@@ -101,18 +101,18 @@ class EightDReporter:
             Names("D0 Plan and emergency response", "D0 准备与紧急响应"),
             (
                 t(
-                    f"Problem: {title}. {n} complaints chosen by the filter, received from "
+                    f"Problem: {title}. {n:,} complaints chosen by the filter, received from "
                     f"{day(first)} to {day(last)}; report made on {day(now)}.",
-                    f"问题：{title}。按筛选条件选出 {n} 件投诉，受理日期 {day(first)} 至 "
+                    f"问题：{title}。按筛选条件选出 {n:,} 件投诉，受理日期 {day(first)} 至 "
                     f"{day(last)}；报告生成于 {day(now)}。",
                 ),
                 t(
-                    f"- Serious complaints: {serious}\n"
-                    f"- At complaint management or leadership now: {high}\n"
-                    f"- Escalated at least once: {escalated}",
-                    f"- 严重投诉：{serious} 件\n"
-                    f"- 当前在投诉管理部门或领导层处理：{high} 件\n"
-                    f"- 至少升级过一次：{escalated} 件",
+                    f"- Serious complaints: {serious:,}\n"
+                    f"- At complaint management or leadership now: {high:,}\n"
+                    f"- Escalated at least once: {escalated:,}",
+                    f"- 严重投诉：{serious:,} 件\n"
+                    f"- 当前在投诉管理部门或领导层处理：{high:,} 件\n"
+                    f"- 至少升级过一次：{escalated:,} 件",
                 ),
                 t(
                     f"Emergency response actions taken and whether an 8D is warranted: {todo}.",
@@ -176,17 +176,17 @@ class EightDReporter:
         example_lines = "\n".join(f"- {c.reference}: {c.title or _short(c.text)}" for c in examples)
         d2_paragraphs = [
             t(
-                f"{n} complaints from {len(customers)} distinct customers"
+                f"{n:,} complaints from {len(customers):,} distinct customers"
                 + (
-                    f" (and {unknown_customers} complaints whose customer is not identified)"
+                    f" (and {unknown_customers:,} complaints whose customer is not identified)"
                     if unknown_customers
                     else ""
                 )
                 + f", received from {day(first)} to {day(last)}, about "
                 f"{len({p for p in products if p})} product(s) through "
                 f"{len({f.channel for f in facts})} channel(s).",
-                f"共 {n} 件投诉，涉及 {len(customers)} 位不同客户"
-                + (f"（另有 {unknown_customers} 件无法识别客户）" if unknown_customers else "")
+                f"共 {n:,} 件投诉，涉及 {len(customers):,} 位不同客户"
+                + (f"（另有 {unknown_customers:,} 件无法识别客户）" if unknown_customers else "")
                 + f"，受理日期 {day(first)} 至 {day(last)}，涉及 "
                 f"{len({p for p in products if p})} 种产品、"
                 f"{len({f.channel for f in facts})} 个渠道。",
@@ -242,9 +242,11 @@ class EightDReporter:
             Names("D3 Containment actions", "D3 临时遏制措施"),
             (
                 t(
-                    f"Remedies were offered on {with_remedy} of the {n} complaints and accepted on "
-                    f"{accepted_any}; the table shows them by kind (amounts per currency).",
-                    f"{n} 件投诉中有 {with_remedy} 件提供了补救，{accepted_any} 件已被客户接受；"
+                    f"Remedies were offered on {with_remedy:,} of the {n:,} complaints and "
+                    f"accepted on {accepted_any:,}; the table shows them by kind "
+                    "(amounts per currency).",
+                    f"{n:,} 件投诉中有 {with_remedy:,} 件提供了补救，"
+                    f"{accepted_any:,} 件已被客户接受；"
                     "下表按补救类型（按币种汇总金额）列出。",
                 ),
                 t(
@@ -290,13 +292,13 @@ class EightDReporter:
                     "下表的投诉原因来自分类结果，只是分析的起点，并非经过验证的根本原因。",
                 ),
                 t(
-                    f"- Repeat complaints among them: {recomplaints}; complaints repeated "
-                    f"later: {repeated}\n"
-                    f"- Reopened after a resolution: {reopened}\n"
+                    f"- Repeat complaints among them: {recomplaints:,}; complaints repeated "
+                    f"later: {repeated:,}\n"
+                    f"- Reopened after a resolution: {reopened:,}\n"
                     f"- SLA targets missed: "
                     + (", ".join(f"{k} {v}" for k, v in sorted(breaches.items())) or "none"),
-                    f"- 其中复投诉：{recomplaints} 件；之后被再次投诉：{repeated} 件\n"
-                    f"- 解决后又重新打开：{reopened} 件\n"
+                    f"- 其中复投诉：{recomplaints:,} 件；之后被再次投诉：{repeated:,} 件\n"
+                    f"- 解决后又重新打开：{reopened:,} 件\n"
                     f"- 超时（SLA 目标未达成）："
                     + (
                         "，".join(f"{_TARGETS[k].zh} {v} 件" for k, v in sorted(breaches.items()))
@@ -343,8 +345,8 @@ class EightDReporter:
             Names("D6 Implementation and validation", "D6 实施与验证"),
             (
                 t(
-                    f"Where the complaints stand: {n - open_count} of {n} finished (resolved, "
-                    f"closed, withdrawn or rejected), {open_count} still open"
+                    f"Where the complaints stand: {n - open_count:,} of {n:,} finished (resolved, "
+                    f"closed, withdrawn or rejected), {open_count:,} still open"
                     + (f"; median time to resolve {_span(median, lang)}" if median else "")
                     + (
                         f"; satisfaction {statistics.mean(scores):.2f} from {len(scores)} scores"
@@ -352,8 +354,8 @@ class EightDReporter:
                         else ""
                     )
                     + ".",
-                    f"处理进展：{n} 件中已办结（解决、关闭、撤回或驳回）{n - open_count} 件，"
-                    f"仍在处理 {open_count} 件"
+                    f"处理进展：{n:,} 件中已办结（解决、关闭、撤回或驳回）{n - open_count:,} 件，"
+                    f"仍在处理 {open_count:,} 件"
                     + (f"；解决时间中位数 {_span(median, lang)}" if median else "")
                     + (
                         f"；满意度 {statistics.mean(scores):.2f}（{len(scores)} 个评分）"
@@ -405,9 +407,9 @@ class EightDReporter:
             Names("D8 Recognition and closure", "D8 表彰与结案"),
             (
                 t(
-                    f"{open_count} complaints are still open; close the 8D once they are closed "
+                    f"{open_count:,} complaints are still open; close the 8D once they are closed "
                     f"and D6 shows the problem no longer occurs.",
-                    f"仍有 {open_count} 件投诉未结案；"
+                    f"仍有 {open_count:,} 件投诉未结案；"
                     "待其全部关闭且 D6 证明问题不再发生后方可结案。",
                 ),
                 t(

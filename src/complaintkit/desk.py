@@ -90,6 +90,9 @@ class SweepResult:
     escalations: int = 0
     changed: tuple[str, ...] = ()
     dry_run: bool = False
+    #: complaints another process (another sweep) changed between this sweep's read and its
+    #: write: each was read again and decided again, so what it did is recorded once
+    redecided: int = 0
 
 
 class Desk:
@@ -1002,7 +1005,7 @@ class Desk:
         now = now or self.clock()
         flt = ComplaintFilter(alert_by=now, open_only=True)
         found = list(self.store.find(flt))
-        totals = {"warnings": 0, "breaches": 0, "escalations": 0}
+        totals = {"warnings": 0, "breaches": 0, "escalations": 0, "redecided": 0}
         changed: list[str] = []
         batch: list[tuple[_Change, dict[str, int]]] = []
 
@@ -1025,6 +1028,7 @@ class Desk:
                     self._fire_all(stored[reference], change.fire)
                     count(reference, done)
             for reference in result.conflicts:
+                totals["redecided"] += 1
                 redone: dict[str, int] = {}
                 self._mutate(reference, functools.partial(self._sweep_one, now=now, done=redone))
                 count(reference, redone)
@@ -1051,6 +1055,7 @@ class Desk:
             escalations=totals["escalations"],
             changed=tuple(changed),
             dry_run=dry_run,
+            redecided=totals["redecided"],
         )
 
     def _sweep_one(self, c: Complaint, now: datetime, done: dict[str, int]) -> _Change:

@@ -71,6 +71,12 @@ def _cut(text: str, width: int) -> str:
     return "".join(out) + "…"
 
 
+def _fits(length: float) -> int:
+    """How many display columns of a bold axis title fit along ``length`` pixels; a longer
+    title (the names of many series, which the legend shows one by one) is cut with "…"."""
+    return max(8, int(length / 6.8))
+
+
 def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
@@ -156,7 +162,10 @@ def _hbars(table: Table, lang: str) -> str:
         for i, k in enumerate(chart.y)
     ]
     y_kind = table.column(chart.y[0]).kind
-    label_w = min(200, max(_text_width(_cut(s, 30)) for s in labels) + 12)
+    x_title = _cut(table.column(chart.x).names.get(lang), 30)
+    # Room for the longest label, and for the (bold) axis title above the labels.
+    widest = max(max(_text_width(_cut(s, 30)) for s in labels), display_width(x_title) * 7.2)
+    label_w = min(200, widest + 12)
     left, right, top = label_w + 8, 56, 34
     band = max(18, 8 + 14 * len(series))
     plot_h = band * len(labels)
@@ -169,7 +178,7 @@ def _hbars(table: Table, lang: str) -> str:
     out += _legend([("bar", s.colour, s.name) for s in series], left, 16)
     out.append(
         f'<text class="axis-title" x="{left - 8:.1f}" y="{top - 8}" text-anchor="end">'
-        f"{escape(table.column(chart.x).names.get(lang))}</text>"
+        f"{escape(x_title)}</text>"
     )
     for t in ticks:
         x = left + t * scale
@@ -208,7 +217,7 @@ def _hbars(table: Table, lang: str) -> str:
     axis_title = " / ".join(s.name for s in series)
     out.append(
         f'<text class="axis-title" x="{left + plot_w / 2:.1f}" y="{top + plot_h + 36}" '
-        f'text-anchor="middle">{escape(axis_title)}</text>'
+        f'text-anchor="middle">{escape(_cut(axis_title, _fits(plot_w)))}</text>'
     )
     if total > MAX_BARS:
         note = _FIRST.get(lang).format(shown=MAX_BARS, total=total)
@@ -240,7 +249,11 @@ def _xy(
     label_room = (
         min(110.0, max(_text_width(_cut(s, 18)) for s in labels) * 0.6 + 10) if rotate else 18.0
     )
-    left, right, top = 64, (60 if cumulative else 24), 34
+    values = [v for s in [*bars, *lines] for v in s.values if v is not None]
+    ticks = nice_ticks(max(values, default=0.0))
+    # Room on the left for the widest tick label ("150,000") beside the rotated axis title.
+    tick_room = max(_text_width(_tick_label(t, y_kind, lang)) for t in ticks)
+    left, right, top = max(64, math.ceil(34 + tick_room)), (60 if cumulative else 24), 34
     bottom = int(label_room + 42)
     plot_h = 220
     height = top + plot_h + bottom
@@ -249,8 +262,6 @@ def _xy(
     every = (
         1 if rotate else max(1, math.ceil(max(_text_width(s) for s in labels) / max(band - 6, 1)))
     )
-    values = [v for s in [*bars, *lines] for v in s.values if v is not None]
-    ticks = nice_ticks(max(values, default=0.0))
     scale = plot_h / ticks[-1]
     base = top + plot_h
 
@@ -352,7 +363,8 @@ def _xy(
     )
     out.append(
         f'<text class="axis-title" x="14" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
-        f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">{escape(y_title)}</text>'
+        f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">'
+        f"{escape(_cut(y_title, _fits(plot_h + 2 * min(top, bottom))))}</text>"
     )
     if cumulative is not None:
         x = WIDTH - 10

@@ -32,6 +32,7 @@ header .meta { margin: 0; color: #6b7280; font-size: 13px; }
   border-top: 3px solid #60a5fa; }
 .card .value { font-size: 26px; font-weight: 650; font-variant-numeric: tabular-nums;
   line-height: 1.2; }
+.card .value.text { font-size: 17px; font-weight: 600; }
 .card .label { color: #4b5563; font-size: 13px; margin-top: 2px; }
 .notes { background: #fffbeb; border: 1px solid #fde68a; border-radius: 8px;
   padding: 8px 14px; margin: 16px 0; color: #78350f; }
@@ -149,7 +150,7 @@ class HtmlFormat:
         ]
         if report.figures:
             cards = "".join(
-                f'<div class="card"><div class="value">'
+                f'<div class="card"><div class="value{" text" if kind == "text" else ""}">'
                 f"{escape(format_value(value, kind, lang, empty='—'))}</div>"
                 f'<div class="label">{escape(names.get(lang))}</div></div>'
                 for names, value, kind in report.figures
