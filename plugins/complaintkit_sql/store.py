@@ -23,18 +23,20 @@ How it stays correct with many processes:
 
 Queries are pushed down: every :class:`ComplaintFilter` field becomes SQL, ``find`` reads in
 pages by key (``received_utc, reference``) so memory stays flat however many rows match, and
-``count``/``count_by`` are ``COUNT``/``GROUP BY`` in the database.
+``count``/``count_by`` are ``COUNT``/``GROUP BY`` in the database; ``facts`` (what reports read,
+see :mod:`complaintkit.facts`) selects a few columns and aggregates the events table per page,
+building no complaint.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import orjson
@@ -47,6 +49,12 @@ from complaintkit.errors import (
     NotFoundError,
     StorageError,
     ValidationError,
+)
+from complaintkit.facts import (
+    ACKNOWLEDGE_ACTIONS,
+    RESOLVE_ACTIONS,
+    RESPOND_ACTIONS,
+    ComplaintFacts,
 )
 from complaintkit.model import (
     OPEN_STATUSES,
@@ -68,6 +76,7 @@ from .schema import KEY_LENGTH, SCHEMA_VERSION, STEPS, Tables, make_tables
 
 __all__ = [
     "CHUNK",
+    "FACTS_PAGE",
     "PAGE",
     "SQLOptions",
     "SQLStore",
@@ -80,8 +89,12 @@ __all__ = [
 CHUNK = 1000
 #: Complaints read per query by ``find``.
 PAGE = 500
+#: Complaints whose facts are read per round of queries by ``facts``.
+FACTS_PAGE = 2000
 #: References per ``IN (…)`` list.
 IN_CHUNK = 500
+
+T = TypeVar("T")
 
 _DEFAULT_DRIVERS = {
     "sqlite": "sqlite+pysqlite",
@@ -304,6 +317,27 @@ def _rows(complaint: Complaint, version: int) -> _Rows:
     return row, labels, events
 
 
+def _remedies(data: Sequence[Mapping[str, Any]]) -> tuple[Remedy, ...]:
+    """The remedies from the JSON of the ``remedies`` column."""
+    return tuple(
+        Remedy(
+            kind=RemedyKind(r["kind"]),
+            amount=r.get("amount"),
+            currency=r.get("currency"),
+            description=r.get("description"),
+            accepted=bool(r.get("accepted", False)),
+            customer_loss=r.get("customer_loss"),
+            complaint_cost=r.get("complaint_cost"),
+            offered_by=r.get("offered_by"),
+            approved_by=r.get("approved_by"),
+            offered_at=(
+                None if r.get("offered_at") is None else datetime.fromisoformat(r["offered_at"])
+            ),
+        )
+        for r in data
+    )
+
+
 def _complaint(row: Any, labels: Sequence[Any], events: Sequence[Any]) -> Complaint:
     """A complaint from its row, label rows and event rows (ordered by seq)."""
     received = _join(row.received_utc, row.received_offset)
@@ -335,23 +369,7 @@ def _complaint(row: Any, labels: Sequence[Any], events: Sequence[Any]) -> Compla
         alert_at=_join(row.alert_utc, row.alert_offset),
         sla_policy=row.sla_policy,
         solution=row.solution,
-        remedies=tuple(
-            Remedy(
-                kind=RemedyKind(r["kind"]),
-                amount=r.get("amount"),
-                currency=r.get("currency"),
-                description=r.get("description"),
-                accepted=bool(r.get("accepted", False)),
-                customer_loss=r.get("customer_loss"),
-                complaint_cost=r.get("complaint_cost"),
-                offered_by=r.get("offered_by"),
-                approved_by=r.get("approved_by"),
-                offered_at=(
-                    None if r.get("offered_at") is None else datetime.fromisoformat(r["offered_at"])
-                ),
-            )
-            for r in row.remedies
-        ),
+        remedies=_remedies(row.remedies),
         satisfaction=row.satisfaction,
         parent=row.parent,
         recomplaint_count=row.recomplaint_count,
@@ -369,6 +387,117 @@ def _complaint(row: Any, labels: Sequence[Any], events: Sequence[Any]) -> Compla
         ),
         version=row.version,
     )
+
+
+#: The complaint columns :meth:`SQLStore.facts` reads.
+_FACT_COLUMNS = (
+    "reference",
+    "received_utc",
+    "received_offset",
+    "status",
+    "channel",
+    "department",
+    "assignee",
+    "product",
+    "escalation_level",
+    "sla_policy",
+    "due_utc",
+    "due_offset",
+    "satisfaction",
+    "parent",
+    "recomplaint_count",
+    "customer_id",
+    "phone",
+    "email",
+    "remedies",
+)
+_STATUSES = {status.value: status for status in Status}
+_CHANNELS = {channel.value: channel for channel in Channel}
+_LEVELS = {int(level): level for level in EscalationLevel}
+_OPEN = frozenset(OPEN_STATUSES)
+
+
+def _facts(
+    row: Sequence[Any],
+    instant: Callable[[Any], datetime | None],
+    labels: dict[str, str],
+    history: Sequence[Any] | None,
+    breached: set[str] | None,
+) -> ComplaintFacts:
+    """The facts from a row of :data:`_FACT_COLUMNS` (instants as ``instant`` reads them,
+    remedies as JSON text), its labels, its event aggregates (None when it has no history:
+    reopens, escalations, pauses, then the instant and offset of the acknowledging,
+    responding and resolving events) and its breached targets."""
+    (
+        reference,
+        received_utc,
+        received_offset,
+        status_value,
+        channel,
+        department,
+        assignee,
+        product,
+        level,
+        sla_policy,
+        due_utc,
+        due_offset,
+        satisfaction,
+        parent,
+        recomplaint_count,
+        customer_id,
+        phone,
+        email,
+        remedies,
+    ) = row
+    received = _join(instant(received_utc), received_offset)
+    assert received is not None
+    status = _STATUSES[status_value]
+    if history is None:
+        acknowledged = responded = resolved = None
+        reopened = escalations = 0
+        paused = False
+    else:
+        reopened, escalations, pauses, ack_utc, ack_offset, resp_utc, resp_offset = history[:7]
+        acknowledged = _join(instant(ack_utc), ack_offset)
+        responded = _join(instant(resp_utc), resp_offset)
+        resolved = _join(instant(history[7]), history[8])
+        reopened, escalations, paused = int(reopened), int(escalations), int(pauses) > 0
+    # Only a complaint with remedies pays for decoding them (most have none: "[]").
+    found = orjson.loads(remedies) if remedies != "[]" else None
+    return ComplaintFacts(
+        reference=reference,
+        received_at=received,
+        status=status,
+        channel=_CHANNELS[channel],
+        department=department,
+        assignee=assignee,
+        product=product,
+        escalation_level=_LEVELS[level],
+        labels=labels,
+        sla_policy=sla_policy,
+        due_at=_join(instant(due_utc), due_offset),
+        satisfaction=satisfaction,
+        parent=parent,
+        recomplaint_count=recomplaint_count,
+        customer=customer_id or phone or email,
+        acknowledged_at=acknowledged,
+        responded_at=responded,
+        resolved_at=None if status in _OPEN else resolved,
+        reopened=reopened,
+        breached=frozenset(breached) if breached else frozenset(),
+        escalations=escalations,
+        paused=paused,
+        remedies=_remedies(found) if found else (),
+    )
+
+
+def _naive_utc(value: str | None) -> datetime | None:
+    """An instant as SQLite stores it (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC) as a datetime."""
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def _as_is(value: datetime | None) -> datetime | None:
+    return value
 
 
 def _json_dumps(value: Any) -> str:
@@ -876,6 +1005,30 @@ class SQLStore:
         each = sa.func.json_each(_json_dumps(values)).table_valued("value")
         return column.in_(sa.select(each.c.value))
 
+    def _of_page(
+        self, table: sa.FromClause, references: list[str]
+    ) -> tuple[sa.FromClause, list[sa.ColumnElement[bool]]]:
+        """``table`` (labels or events) narrowed to the rows of ``references``: a source to
+        select from and conditions. On PostgreSQL and SQLite the references are a table joined
+        on the primary key (``unnest`` of one array, ``json_each`` of one JSON array), so the
+        database walks the key from each reference instead of scanning the table, even when a
+        large import has left it without statistics; elsewhere ``reference IN (…)``, which
+        MariaDB and MySQL look up reference by reference."""
+        column = table.c.reference
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            page = (
+                sa.func.unnest(sa.bindparam(None, references, type_=ARRAY(sa.String)))
+                .table_valued("reference")
+                .render_derived(name="page")
+            )
+            return page.join(table, column == page.c.reference), []
+        if self.dialect == "sqlite":
+            listed = sa.func.json_each(_json_dumps(references)).table_valued("value").alias("page")
+            return listed.join(table, column == listed.c.value), []
+        return table, [column.in_(references)]
+
     def _where(self, flt: ComplaintFilter | None) -> list[sa.ColumnElement[bool]]:
         """The filter as SQL conditions on the complaints table."""
         if flt is None:
@@ -948,23 +1101,39 @@ class SQLStore:
         if offset < 0 or (limit is not None and limit < 0):
             raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
         self._check()
-        return self._pages(self._where(flt), limit, offset)
+        return self._pages(sa.select(self.tables.complaints), self._where(flt), limit, offset)
 
     def _pages(
-        self, conds: list[sa.ColumnElement[bool]], limit: int | None, offset: int
-    ) -> Iterator[Complaint]:
+        self,
+        select: sa.Select[Any],
+        conds: list[sa.ColumnElement[bool]],
+        limit: int | None,
+        offset: int,
+        *,
+        size: int = PAGE,
+        build: Callable[[sa.Connection, Sequence[Any]], Sequence[T]] | None = None,
+        key: Callable[[Any], tuple[datetime, str]] | None = None,
+    ) -> Iterator[T]:
+        """The rows of ``select`` (on the complaints table) matching ``conds`` in ``find``
+        order, read in pages of ``size`` by key and turned into results page by page by
+        ``build`` (complaints by default). ``key`` gives a row's ``(received_utc, reference)``
+        (by default its attributes of those names)."""
+        assemble = build or self._assemble
         remaining = limit
         after: tuple[datetime, str] | None = None
         while remaining is None or remaining > 0:
-            size = PAGE if remaining is None else min(PAGE, remaining)
-            query = self._page_query(conds, after, offset if after is None else 0, size)
+            step = size if remaining is None else min(size, remaining)
+            query = self._page_query(
+                conds, after, offset if after is None else 0, step, select=select
+            )
             with self._connect() as conn:
                 rows = conn.execute(query).all()
-                page = self._assemble(conn, rows)
-            yield from page
-            if len(rows) < size:
+                page = assemble(conn, rows)
+            yield from page  # type: ignore[misc]
+            if len(rows) < step:
                 return
-            after = (rows[-1].received_utc, rows[-1].reference)
+            last = rows[-1]
+            after = key(last) if key else (last.received_utc, last.reference)
             if remaining is not None:
                 remaining -= len(rows)
 
@@ -974,11 +1143,15 @@ class SQLStore:
         after: tuple[datetime, str] | None,
         offset: int,
         size: int,
+        *,
+        select: sa.Select[Any] | None = None,
     ) -> sa.Select[Any]:
         """One page of ``find``: the first ``size`` rows after the key ``after`` (or after
-        ``offset`` rows, on the first page only), in (received, reference) order."""
+        ``offset`` rows, on the first page only), in (received, reference) order. ``select``
+        chooses the columns (every column of the complaints table by default)."""
         c = self.tables.complaints
-        query = sa.select(c).where(*conds).order_by(c.c.received_utc, c.c.reference)
+        chosen = sa.select(c) if select is None else select
+        query = chosen.where(*conds).order_by(c.c.received_utc, c.c.reference)
         if after is not None:
             query = query.where(self._after(*after))
             if not conds:
@@ -1012,6 +1185,167 @@ class SQLStore:
             c.received_utc > received_utc,
             sa.and_(c.received_utc == received_utc, c.reference > reference),
         )
+
+    # --- facts --------------------------------------------------------------------------
+
+    def facts(self, flt: ComplaintFilter | None = None) -> Iterator[ComplaintFacts]:
+        """The facts of the complaints matching ``flt``, in ``find`` order, without building
+        complaints: the filter is SQL as in ``find``; per page of :data:`FACTS_PAGE` complaints
+        one query selects their columns, one their labels, one aggregates their events
+        (``GROUP BY`` reference with conditional ``MIN``/``COUNT``, the met events then joined
+        back for their instants) and one reads the targets of their ``sla_breach`` events.
+        Only the remedies of complaints that have some are decoded from JSON.
+        """
+        self._check()
+        c = self.tables.complaints.c
+        select = sa.select(
+            *(
+                self._raw_instant(c[name])
+                if name in ("received_utc", "due_utc")
+                else self._json_text(c[name])
+                if name == "remedies"
+                else c[name]
+                for name in _FACT_COLUMNS
+            )
+        )
+        instant = self._instant_reader()
+
+        def key(row: Any) -> tuple[datetime, str]:
+            received = instant(row[1])
+            assert received is not None  # received_utc is NOT NULL
+            return received, row[0]
+
+        return self._pages(
+            select,
+            self._where(flt),
+            None,
+            0,
+            size=FACTS_PAGE,
+            build=self._facts,
+            key=key,
+        )
+
+    def _raw_instant(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+        """An instant column read without SQLAlchemy's conversion where that is slow: on SQLite
+        the stored text (parsed by :meth:`_instant_reader`, several times faster)."""
+        if self.dialect == "sqlite":
+            return sa.type_coerce(column, sa.String).label(column.key)
+        return column
+
+    def _instant_reader(self) -> Callable[[Any], datetime | None]:
+        """What turns a :meth:`_raw_instant` value into a naive UTC datetime."""
+        return _naive_utc if self.dialect == "sqlite" else _as_is
+
+    def _json_text(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
+        """A JSON column as its text, so the caller decides what to decode."""
+        if self.dialect == "postgresql":
+            return sa.cast(column, sa.Text).label(column.key)
+        return sa.type_coerce(column, sa.String).label(column.key)
+
+    def _facts(self, conn: sa.Connection, rows: Sequence[Any]) -> list[ComplaintFacts]:
+        if not rows:
+            return []
+        t = self.tables
+        e = t.events
+        references = [row[0] for row in rows]
+        if self.dialect == "postgresql":
+            # Looking 2,000 references up by primary key beats scanning the events table, but
+            # PostgreSQL's default cost of a random page (4, for spinning disks) makes it scan
+            # the whole table once per page, which grows with the square of the store. The
+            # usual value for SSDs and cached data, for this read transaction only.
+            conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
+        labels: dict[str, dict[str, str]] = {}
+        labelled, conds = self._of_page(t.labels, references)
+        for reference, scheme, label in conn.execute(
+            sa.select(t.labels.c.reference, t.labels.c.scheme, t.labels.c.label)
+            .select_from(labelled)
+            .where(*conds)
+        ).all():
+            labels.setdefault(reference, {})[scheme] = label
+        # Events are found by reference (the primary key), never through the action index: a
+        # page's events are few, the whole table's reopens or breaches many. ``action || ''``
+        # keeps a planner without statistics (SQLite) from choosing that index.
+        action = e.c.action.concat("")
+        # The last reopen of each complaint: resolutions before it do not count.
+        events, conds = self._of_page(e, references)
+        reopens = (
+            sa.select(e.c.reference, sa.func.max(e.c.seq).label("last"))
+            .select_from(events)
+            .where(action == "reopen", *conds)
+            .group_by(e.c.reference)
+            .subquery("reopens")
+        )
+        after_reopen = e.c.seq > sa.func.coalesce(reopens.c.last, -1)
+
+        def first(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+            return sa.func.min(sa.case((condition, e.c.seq)))
+
+        def how_many(action: str) -> sa.ColumnElement[Any]:
+            return sa.func.count(sa.case((e.c.action == action, 1)))
+
+        aggregates = (
+            sa.select(
+                e.c.reference,
+                how_many("reopen").label("reopened"),
+                how_many("escalate").label("escalations"),
+                how_many("pause").label("pauses"),
+                first(e.c.action.in_(sorted(ACKNOWLEDGE_ACTIONS))).label("ack"),
+                first(e.c.action.in_(sorted(RESPOND_ACTIONS))).label("resp"),
+                first(sa.and_(e.c.action.in_(sorted(RESOLVE_ACTIONS)), after_reopen)).label("res"),
+            )
+            .select_from(events.outerjoin(reopens, reopens.c.reference == e.c.reference))
+            .where(*conds)
+            .group_by(e.c.reference)
+            .subquery("aggregates")
+        )
+        met = [e.alias(f"met_{name}") for name in ("ack", "resp", "res")]
+        source: sa.FromClause = aggregates
+        for name, alias in zip(("ack", "resp", "res"), met, strict=True):
+            source = source.outerjoin(
+                alias,
+                sa.and_(
+                    alias.c.reference == aggregates.c.reference,
+                    alias.c.seq == aggregates.c[name],
+                ),
+            )
+        history: dict[str, Sequence[Any]] = {
+            found[0]: found[1:]
+            for found in conn.execute(
+                sa.select(
+                    aggregates.c.reference,
+                    aggregates.c.reopened,
+                    aggregates.c.escalations,
+                    aggregates.c.pauses,
+                    *(
+                        column
+                        for alias in met
+                        for column in (self._raw_instant(alias.c.at_utc), alias.c.at_offset)
+                    ),
+                ).select_from(source)
+            ).all()
+        }
+        breached: dict[str, set[str]] = {}
+        for reference, target in conn.execute(
+            sa.select(e.c.reference, e.c.data["target"])
+            .select_from(events)
+            .where(action == "sla_breach", *conds)
+        ).all():
+            if isinstance(target, str):
+                breached.setdefault(reference, set()).add(target)
+        instant = self._instant_reader()
+        try:
+            return [
+                _facts(
+                    row,
+                    instant,
+                    labels.get(row[0], {}),
+                    history.get(row[0]),
+                    breached.get(row[0]),
+                )
+                for row in rows
+            ]
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StorageError(f"{self.display_url}: a complaint cannot be read ({exc})") from exc
 
     def count(self, flt: ComplaintFilter | None = None) -> int:
         """How many complaints match ``flt`` (``SELECT COUNT(*)``)."""

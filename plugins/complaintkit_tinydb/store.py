@@ -24,7 +24,8 @@ How it stays safe and fast (see :mod:`complaintkit_tinydb.storage` for the file 
 * the parsed file is cached and only re-parsed when it changed on disk, so a command costs one
   parse plus one write however many reads it makes;
 * queries filter and group the raw JSON documents and only turn the selected ones into
-  :class:`~complaintkit.model.Complaint` objects.
+  :class:`~complaintkit.model.Complaint` objects; ``facts`` (what reports read) is computed from
+  the raw documents without building any.
 """
 
 from __future__ import annotations
@@ -54,7 +55,15 @@ from complaintkit.errors import (
     StorageError,
     ValidationError,
 )
-from complaintkit.model import OPEN_STATUSES, Complaint, EscalationLevel
+from complaintkit.facts import HISTORY_ACTIONS, ComplaintFacts, scan_history
+from complaintkit.model import (
+    OPEN_STATUSES,
+    Channel,
+    Complaint,
+    EscalationLevel,
+    Remedy,
+    Status,
+)
 from complaintkit.serialization import complaint_to_data, make_converter
 from complaintkit.storage import GROUP_KEYS, AddResult, ComplaintFilter, UpdateResult, parse_url
 
@@ -66,6 +75,7 @@ __all__ = [
     "LargeStoreWarning",
     "TinyDBOptions",
     "TinyDBStore",
+    "document_facts",
     "document_group_value",
     "document_grouper",
     "document_matcher",
@@ -468,11 +478,38 @@ class TinyDBStore:
         """
         if offset < 0 or (limit is not None and limit < 0):
             raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+        selected = self._ordered(flt)
+        end = None if limit is None else offset + limit
+        return self._structure_all(selected[offset:end])
+
+    def _ordered(self, flt: ComplaintFilter | None) -> list[Doc]:
+        """The documents matching ``flt`` in ``find`` order."""
         selected = self._selected(flt)
         with gc_paused():  # 100,000 sort keys would set off full collections of the cache
             selected.sort(key=_order_key)
-        end = None if limit is None else offset + limit
-        return self._structure_all(selected[offset:end])
+        return selected
+
+    def facts(self, flt: ComplaintFilter | None = None) -> Iterator[ComplaintFacts]:
+        """The facts of the complaints matching ``flt``, in ``find`` order, read from the raw
+        documents: no :class:`~complaintkit.model.Complaint` is built and the history is never
+        structured (only the few instants chosen are parsed). The same
+        :func:`~complaintkit.facts.scan_history` as :func:`~complaintkit.facts.facts_of`.
+
+        Selection and ordering happen now; facts are computed as the iterator is consumed.
+        """
+        return self._facts_all(self._ordered(flt))
+
+    def _facts_all(self, docs: list[Doc]) -> Iterator[ComplaintFacts]:
+        for start in range(0, len(docs), _CHUNK):
+            with gc_paused():
+                try:
+                    chunk = [document_facts(doc) for doc in docs[start : start + _CHUNK]]
+                except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+                    raise StorageError(
+                        f"{self.path}: a complaint cannot be read ({exc}); "
+                        "the file was not modified"
+                    ) from exc
+            yield from chunk
 
     def count(self, flt: ComplaintFilter | None = None) -> int:
         """How many complaints match ``flt``."""
@@ -649,6 +686,56 @@ def document_matcher(flt: ComplaintFilter) -> Callable[[Doc], bool]:
         return all(check(doc) for check in checks)
 
     return matches
+
+
+_STATUSES = {status.value: status for status in Status}
+_CHANNELS = {channel.value: channel for channel in Channel}
+_LEVELS = {int(level): level for level in EscalationLevel}
+_REMEDIES = tuple[Remedy, ...]
+
+
+def _instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def document_facts(doc: Doc) -> ComplaintFacts:
+    """:func:`~complaintkit.facts.facts_of` of the complaint a stored document holds, with the
+    model's defaults for keys a hand-edited document may lack."""
+    found = scan_history(
+        (action, e["at"], e.get("data"))
+        for e in doc.get("history", ())
+        if (action := e["action"]) in HISTORY_ACTIONS  # the others change nothing
+    )
+    status = _STATUSES[doc.get("status", "received")]
+    who = doc.get("complainant") or {}
+    labels = doc.get("labels")
+    remedies = doc.get("remedies")
+    return ComplaintFacts(
+        reference=doc["reference"],
+        received_at=datetime.fromisoformat(doc["received_at"]),
+        status=status,
+        channel=_CHANNELS[doc.get("channel", "other")],
+        department=doc.get("department"),
+        assignee=doc.get("assignee"),
+        product=doc.get("product"),
+        escalation_level=_LEVELS[doc.get("escalation_level", 0)],
+        labels={scheme: label["label"] for scheme, label in labels.items()} if labels else {},
+        sla_policy=doc.get("sla_policy"),
+        due_at=_instant(doc.get("due_at")),
+        satisfaction=doc.get("satisfaction"),
+        parent=doc.get("parent"),
+        recomplaint_count=doc.get("recomplaint_count", 0),
+        customer=who.get("customer_id") or who.get("phone") or who.get("email"),
+        acknowledged_at=_instant(found.acknowledged),
+        responded_at=_instant(found.responded),
+        resolved_at=None if status in OPEN_STATUSES else _instant(found.resolved),
+        reopened=found.reopened,
+        breached=found.breached,
+        escalations=found.escalations,
+        paused=found.paused,
+        # Structured only when there are any (most complaints have none).
+        remedies=_converter().structure(remedies, _REMEDIES) if remedies else (),
+    )
 
 
 def _month(doc: Doc) -> str:

@@ -9,13 +9,17 @@ the sweep recorded, escalations, remedies and satisfaction.
 better (read raw documents, or let its database select the columns and aggregate the events)
 implements :class:`FactsStore`; :func:`iter_facts` uses it when present and otherwise falls back
 to ``facts_of`` over ``find``. The storage conformance suite checks that the two agree.
+
+What a history says is defined once, by :func:`scan_history` over ``(action, at, data)``
+triples: ``facts_of`` feeds it events, the TinyDB store the raw event dicts. The SQL store
+computes the same aggregates in the database from the same action sets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -27,11 +31,16 @@ __all__ = [
     "RESOLVE_ACTIONS",
     "RESPOND_ACTIONS",
     "ComplaintFacts",
+    "HISTORY_ACTIONS",
     "FactsStore",
+    "HistoryFacts",
     "facts_of",
     "iter_facts",
     "met_times",
+    "scan_history",
 ]
+
+T = TypeVar("T")
 
 #: History actions that end a complaint's resolve clock (as in :mod:`complaintkit.sla`).
 RESOLVE_ACTIONS = frozenset({"resolve", "close", "withdraw", "reject"})
@@ -45,6 +54,10 @@ ACKNOWLEDGE_ACTIONS = RESPOND_ACTIONS | {
     "accept",
     "implement",
 }
+
+
+#: Every action :func:`scan_history` looks at; a reader may skip other events unseen.
+HISTORY_ACTIONS = ACKNOWLEDGE_ACTIONS | {"reopen", "escalate", "sla_breach", "pause"}
 
 
 @attrs.frozen
@@ -92,37 +105,76 @@ class ComplaintFacts:
         return self.labels.get(scheme)
 
 
-def met_times(
-    history: Iterable[Event],
-) -> tuple[datetime | None, datetime | None, datetime | None, int, frozenset[str], int, bool]:
-    """From a history: (acknowledged_at, responded_at, resolved_at, reopened, breached targets,
-    escalations, paused). ``resolved_at`` ignores resolutions undone by a later ``reopen``;
-    the caller clears it for a complaint that is open."""
+@attrs.frozen
+class HistoryFacts(Generic[T]):
+    """What one pass over a history finds (see :func:`scan_history`).
+
+    The instants are whatever the caller passed as each event's time: datetimes for a
+    complaint's history, or the stored strings of a raw document, so that only the few events
+    chosen need parsing.
+    """
+
+    acknowledged: T | None
+    responded: T | None
+    resolved: T | None
+    reopened: int
+    breached: frozenset[str]
+    escalations: int
+    paused: bool
+
+
+def scan_history(events: Iterable[tuple[str, T, Mapping[str, Any] | None]]) -> HistoryFacts[T]:
+    """One pass over a history given as ``(action, at, data)`` in history order: the single
+    definition of the met instants, reopen and escalation counts, breached targets and pause.
+
+    ``resolved`` is the first resolving event after the last ``reopen`` (None if a ``reopen``
+    came after every resolution); the caller clears it for a complaint that is open.
+    """
     acknowledged = responded = resolved = None
     reopened = escalations = 0
     breached: set[str] = set()
     paused = False
-    for event in history:
-        action = event.action
+    for action, at, data in events:
         if acknowledged is None and action in ACKNOWLEDGE_ACTIONS:
-            acknowledged = event.at
+            acknowledged = at
         if responded is None and action in RESPOND_ACTIONS:
-            responded = event.at
+            responded = at
         if action in RESOLVE_ACTIONS:
             if resolved is None:
-                resolved = event.at
+                resolved = at
         elif action == "reopen":
             reopened += 1
             resolved = None
         elif action == "escalate":
             escalations += 1
         elif action == "sla_breach":
-            target = event.data.get("target")
+            target = data.get("target") if data else None
             if isinstance(target, str):
                 breached.add(target)
         elif action == "pause":
             paused = True
-    return acknowledged, responded, resolved, reopened, frozenset(breached), escalations, paused
+    return HistoryFacts(
+        acknowledged, responded, resolved, reopened, frozenset(breached), escalations, paused
+    )
+
+
+def met_times(
+    history: Iterable[Event],
+) -> tuple[datetime | None, datetime | None, datetime | None, int, frozenset[str], int, bool]:
+    """From a history: (acknowledged_at, responded_at, resolved_at, reopened, breached targets,
+    escalations, paused), as :func:`scan_history` finds them. ``resolved_at`` ignores
+    resolutions undone by a later ``reopen``; the caller clears it for a complaint that is
+    open."""
+    found = scan_history((event.action, event.at, event.data) for event in history)
+    return (
+        found.acknowledged,
+        found.responded,
+        found.resolved,
+        found.reopened,
+        found.breached,
+        found.escalations,
+        found.paused,
+    )
 
 
 def facts_of(c: Complaint) -> ComplaintFacts:

@@ -29,6 +29,7 @@ import attrs
 import pytest
 
 from complaintkit.errors import ConflictError, DuplicateComplaintError, NotFoundError
+from complaintkit.facts import ComplaintFacts, FactsStore, facts_of, iter_facts
 from complaintkit.model import (
     Channel,
     Complaint,
@@ -49,6 +50,7 @@ __all__ = [
     "SAMPLE_GROUP_KEYS",
     "StoreConformance",
     "StoreFactory",
+    "history_complaints",
     "rich_complaint",
     "sample_complaints",
 ]
@@ -293,6 +295,215 @@ def sample_complaints() -> list[Complaint]:
             department="logistics",
             product="P-3",
             escalation_level=EscalationLevel.DEPARTMENT,
+        ),
+    ]
+
+
+def _events(start: datetime, *steps: tuple[float, str, dict[str, Any]]) -> tuple[Event, ...]:
+    """Events at ``start`` plus the given hours, by the clerk unless the sweep records it."""
+    return tuple(
+        Event(
+            start + timedelta(hours=hours),
+            "sla-sweep" if action in ("sla_breach", "escalate") else "clerk",
+            action,
+            None,
+            data,
+        )
+        for hours, action, data in steps
+    )
+
+
+def history_complaints() -> list[Complaint]:
+    """Eight complaints with rich histories, for checking what a backend derives from them
+    (:class:`~complaintkit.facts.ComplaintFacts`): acknowledgement, responses, proposals,
+    resolutions undone by reopening and made again, closing, ``sla_breach`` events with and
+    without a usable ``target``, pauses, escalations, remedies offered and accepted,
+    satisfaction, re-complaints, customers known by id, phone or e-mail only, labels, open
+    ones, one without any history, one whose history is not in time order and events written
+    with different offsets. They share fields with :func:`sample_complaints` so that the
+    :data:`SAMPLE_FILTERS` select some of them.
+    """
+    sev_high, sev_low = _label("severity", "high"), _label("severity", "low")
+    logistics, staff = _label("cause", "logistics"), _label("cause", "staff")
+    h1 = _at("2026-01-10", "08:00")
+    h2 = _at("2026-01-16", "12:00", UTC)
+    h3 = _at("2026-02-02", "09:30")
+    h5 = _at("2026-02-20", "18:00", timezone(timedelta(hours=-5)))
+    h6 = _at("2026-03-02", "10:00")
+    h7 = _at("2026-03-05", "16:00")
+    h8 = _at("2026-03-25", "11:00")
+    return [
+        # Resolved, reopened, resolved again and closed; breached twice on one target.
+        make_complaint(
+            "H-01",
+            received_at=h1,
+            title="Refund still missing",
+            text="退款延误 twice; the parcel was broken.",
+            channel=Channel.EMAIL,
+            complainant=Party(name="Li", phone="+86 139 0000 0001", customer_id="C-7"),
+            labels=dict([sev_high, logistics]),
+            status=Status.CLOSED,
+            department="logistics",
+            assignee="alice",
+            product="P-1",
+            escalation_level=EscalationLevel.COMPLAINT_MANAGEMENT,
+            due_at=h1 + timedelta(days=3),
+            alert_at=h1 + timedelta(days=2),
+            sla_policy="standard",
+            remedies=(
+                Remedy(RemedyKind.REFUND, 120.5, "CNY", "refund", accepted=True, offered_by="bo"),
+                Remedy(RemedyKind.COUPON, 20.0, "CNY", customer_loss=5.0, complaint_cost=2.5),
+            ),
+            satisfaction=4,
+            parent="S-03",
+            recomplaint_count=1,
+            history=_events(
+                h1,
+                (0, "received", {"channel": "email"}),
+                (0.5, "classify", {"scheme": "severity", "to": "high"}),
+                (2, "acknowledge", {}),
+                (5, "pause", {"reason": "waiting for photos"}),
+                (7, "resume", {}),
+                (25, "sla_breach", {"target": "respond"}),
+                (25, "escalate", {"from": 0, "to": 1}),
+                (26, "respond", {}),
+                (30, "propose", {"remedy": "refund"}),
+                (31, "resolve", {}),
+                (40, "reopen", {}),
+                (49, "sla_breach", {"target": "respond"}),
+                (50, "sla_breach", {"target": "resolve"}),
+                (50, "escalate", {"from": 1, "to": 2}),
+                (60, "resolve", {}),
+                (61, "resolve", {"again": True}),
+                (70, "close", {}),
+            ),
+        ),
+        # Reopened and still open: its resolution no longer counts.
+        make_complaint(
+            "H-02",
+            received_at=h2,
+            text="快递延误，客服不回复。",
+            channel=Channel.PHONE,
+            complainant=Party(phone="+86 138 0000 0007"),
+            labels=dict([sev_low]),
+            status=Status.REOPENED,
+            department="service",
+            assignee="alice",
+            product="P-2",
+            due_at=h2 + timedelta(days=5),
+            history=_events(
+                h2,
+                (0, "received", {}),
+                (1, "investigate", {}),
+                (3, "resolve", {}),
+                (9, "reopen", {"why": "still broken"}),
+            ),
+        ),
+        # A backdated acknowledgement: first in history order is not the earliest instant.
+        make_complaint(
+            "H-03",
+            received_at=h3,
+            text="Nobody called back about the refund.",
+            channel=Channel.WECHAT,
+            complainant=Party(email="h3@example.com"),
+            status=Status.INVESTIGATING,
+            department="service",
+            escalation_level=EscalationLevel.DEPARTMENT,
+            history=_events(
+                h3,
+                (0, "received", {}),
+                (6, "assess", {}),
+                (1, "acknowledge", {"backdated": True}),
+                (30, "sla_breach", {"target": 3}),
+                (31, "sla_breach", {}),
+                (32, "sla_breach", {"target": "acknowledge", "late_by_hours": 5}),
+                (32, "escalate", {}),
+            ),
+        ),
+        # Nothing happened yet, and nobody is known.
+        make_complaint(
+            "H-04",
+            received_at=_at("2026-02-12", "07:00"),
+            text="Wrong size delivered.",
+            channel=Channel.WEB,
+            labels=dict([staff]),
+        ),
+        # Marked resolved, but the last event is a reopen: no resolution stands.
+        make_complaint(
+            "H-05",
+            received_at=h5,
+            text="Technician did not come.",
+            channel=Channel.LETTER,
+            complainant=Party(customer_id="C-55", email="c55@example.com"),
+            labels=dict([sev_low, staff]),
+            status=Status.RESOLVED,
+            department="logistics",
+            product="P-3",
+            history=(
+                Event(h5, "clerk", "received"),
+                Event(h5.astimezone(UTC) + timedelta(hours=2), "bob", "respond"),
+                Event(h5.astimezone(CHINA) + timedelta(hours=3), "bob", "resolve"),
+                Event(h5 + timedelta(hours=4), "bob", "reopen"),
+            ),
+        ),
+        # Withdrawn at once: acknowledged, responded and resolved by the same event.
+        make_complaint(
+            "H-06",
+            received_at=h6,
+            text="Never mind, it arrived.",
+            channel=Channel.SOCIAL_MEDIA,
+            labels=dict([sev_high]),
+            status=Status.WITHDRAWN,
+            history=_events(h6, (0, "received", {}), (0.25, "withdraw", {})),
+        ),
+        # Rejected; a remedy offered and refused; the customer id is empty.
+        make_complaint(
+            "H-07",
+            received_at=h7,
+            text="I want compensation for the delay.",
+            channel=Channel.IN_PERSON,
+            complainant=Party(customer_id="", phone="+86 137 0000 0077"),
+            labels=dict([sev_low, logistics]),
+            status=Status.REJECTED,
+            department="finance",
+            assignee="carol",
+            escalation_level=EscalationLevel.LEADERSHIP,
+            remedies=(Remedy(RemedyKind.COMPENSATION, 300.0, "CNY", accepted=False),),
+            satisfaction=1,
+            parent="H-02",
+            history=_events(
+                h7,
+                (0, "received", {}),
+                (1, "escalate", {"manual": True}),
+                (2, "escalate", {"manual": True}),
+                (4, "reject", {"reason": "out of warranty"}),
+            ),
+        ),
+        # Closed after a proposal was accepted and implemented; paused and never resumed.
+        make_complaint(
+            "H-08",
+            received_at=h8,
+            text="Coupon expired before I could use it.",
+            channel=Channel.OTHER,
+            complainant=Party(customer_id="C-88"),
+            labels=dict([sev_high, staff]),
+            status=Status.CLOSED,
+            department="logistics",
+            assignee="bob",
+            product="P-1",
+            sla_policy="vip",
+            due_at=h8 + timedelta(days=1),
+            satisfaction=5,
+            remedies=(Remedy(RemedyKind.COUPON, 50.0, "CNY", accepted=True, offered_at=h8),),
+            history=_events(
+                h8,
+                (0, "received", {}),
+                (0.5, "pause", {}),
+                (2, "propose", {}),
+                (3, "accept", {}),
+                (4, "implement", {}),
+                (5, "close", {}),
+            ),
         ),
     ]
 
@@ -670,6 +881,102 @@ class StoreConformance:
         assert sorted(seen) == [f"C-{i:04d}" for i in range(1100)]
         assert store.count(flt) == 0
         assert store.count_by("label:cause") == {"staff": 1100}
+
+    # --- facts (pushed down when the store implements FactsStore) -------------------------
+
+    @pytest.mark.parametrize("name", ["everything", *sorted(SAMPLE_FILTERS)])
+    def test_facts_agree_with_facts_of(self, store: Store, name: str) -> None:
+        complaints = [*sample_complaints(), *history_complaints()]
+        store.add_many(complaints)
+        flt = None if name == "everything" else SAMPLE_FILTERS[name]
+        got = list(iter_facts(store, flt))
+        # The reference definition over what find returns, in the same order...
+        assert got == [facts_of(c) for c in store.find(flt)]
+        if isinstance(store, FactsStore):
+            assert list(store.facts(flt)) == got
+        # ...and over the complaints as given, so find cannot hide a shared mistake.
+        by_reference = {c.reference: c for c in complaints}
+        expected = _order(c for c in complaints if flt is None or flt.matches(c))
+        assert [f.reference for f in got] == expected
+        assert got == [facts_of(by_reference[reference]) for reference in expected]
+        for facts in got:
+            assert (
+                facts.received_at.utcoffset()
+                == by_reference[facts.reference].received_at.utcoffset()
+            )
+        if flt is None:
+            self._check_history_facts({f.reference: f for f in got})
+
+    @staticmethod
+    def _check_history_facts(facts: dict[str, ComplaintFacts]) -> None:
+        """What :func:`history_complaints` were built to show, spelled out."""
+        h1, h2, h3 = facts["H-01"], facts["H-02"], facts["H-03"]
+        start = _at("2026-01-10", "08:00")
+        assert h1.acknowledged_at == start + timedelta(hours=2)
+        assert h1.responded_at == start + timedelta(hours=26)
+        assert h1.resolved_at == start + timedelta(hours=60)  # the first after the reopen
+        assert (h1.reopened, h1.escalations, h1.paused) == (1, 2, True)
+        assert h1.breached == frozenset({"respond", "resolve"})
+        assert h1.customer == "C-7" and h1.labels == {"severity": "high", "cause": "logistics"}
+        assert [(r.kind, r.amount, r.accepted) for r in h1.remedies] == [
+            (RemedyKind.REFUND, 120.5, True),
+            (RemedyKind.COUPON, 20.0, False),
+        ]
+        assert (h1.satisfaction, h1.parent, h1.recomplaint_count) == (4, "S-03", 1)
+        assert h2.resolved_at is None and h2.reopened == 1 and h2.customer == "+86 138 0000 0007"
+        assert h2.acknowledged_at == datetime(2026, 1, 16, 13, 0, tzinfo=UTC)
+        assert h3.acknowledged_at == _at("2026-02-02", "15:30")  # history order, not earliest
+        assert h3.breached == frozenset({"acknowledge"}) and h3.escalations == 1
+        assert h3.customer == "h3@example.com" and h3.responded_at is None
+        h4 = facts["H-04"]
+        assert (h4.acknowledged_at, h4.customer, h4.labels, h4.remedies) == (
+            None,
+            None,
+            {"cause": "staff"},
+            (),
+        )
+        assert facts["H-05"].resolved_at is None and facts["H-05"].responded_at is not None
+        h6 = facts["H-06"]
+        assert h6.acknowledged_at == h6.responded_at == h6.resolved_at is not None
+        assert facts["H-07"].customer == "+86 137 0000 0077"
+        assert facts["H-07"].escalations == 2
+        assert facts["H-08"].paused and facts["H-08"].responded_at == _at("2026-03-25", "13:00")
+        assert facts["H-08"].resolved_at == _at("2026-03-25", "16:00")
+
+    def test_facts_pages_through_many_complaints(self, store: Store) -> None:
+        # More complaints than a backend's page of facts is likely to hold, many sharing an
+        # instant (written with different offsets), each with a short history.
+        base = datetime(2026, 6, 1, tzinfo=UTC)
+        complaints = []
+        for i in range(2345):
+            received = (base + timedelta(minutes=i % 89)).astimezone(CHINA if i % 2 else UTC)
+            steps: list[tuple[float, str, dict[str, Any]]] = [(0, "received", {})]
+            if i % 3:
+                steps.append((1, "acknowledge", {}))
+            if i % 5 == 0:
+                steps += [(2, "resolve", {}), (3, "reopen", {}), (4, "close", {})]
+            if i % 7 == 0:
+                steps.append((5, "sla_breach", {"target": "resolve"}))
+            complaints.append(
+                make_complaint(
+                    f"F-{(i * 7919) % 2345:04d}",
+                    received_at=received,
+                    text="分页 facts" if i % 4 else "other",
+                    status=Status.CLOSED if i % 5 == 0 else Status.ACKNOWLEDGED,
+                    labels=dict([_label("severity", "high" if i % 2 else "low")]),
+                    history=_events(received, *steps),
+                )
+            )
+        assert store.add_many(complaints).added == len(complaints)
+        for flt in (None, ComplaintFilter(text="分页")):
+            matching = [c for c in complaints if flt is None or flt.matches(c)]
+            by_reference = {c.reference: c for c in matching}
+            got = list(iter_facts(store, flt))
+            assert [f.reference for f in got] == _order(matching)
+            assert got == [facts_of(by_reference[f.reference]) for f in got]
+        assert sum(f.reopened for f in got) == sum(
+            1 for c in matching if "reopen" in [e.action for e in c.history]
+        )
 
     # --- persistence and concurrent writers ---------------------------------------------
 

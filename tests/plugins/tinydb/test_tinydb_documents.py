@@ -17,12 +17,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from complaintkit.facts import facts_of
 from complaintkit.model import Channel, Complaint, EscalationLevel, Label, Party, Status
 from complaintkit.serialization import make_converter
 from complaintkit.storage import ComplaintFilter, group_value
 from complaintkit.testing import make_complaint
-from complaintkit.testing.conformance import SAMPLE_GROUP_KEYS
-from complaintkit_tinydb.store import document_group_value, document_matcher, open_tinydb
+from complaintkit.testing.conformance import (
+    SAMPLE_GROUP_KEYS,
+    history_complaints,
+    sample_complaints,
+)
+from complaintkit_tinydb.store import (
+    document_facts,
+    document_group_value,
+    document_matcher,
+    open_tinydb,
+)
 
 CONVERTER = make_converter(checking=False)
 SCHEMES = ["severity", "cause"]
@@ -142,6 +152,37 @@ def test_document_group_values_agree_with_group_value(complaint: Complaint, drop
     loaded = CONVERTER.structure(doc, Complaint)
     for key in SAMPLE_GROUP_KEYS:
         assert document_group_value(doc, key) == group_value(loaded, key), key
+
+
+# Keys facts are read from that a hand-edited document may also lack.
+FACT_KEYS = [
+    *OPTIONAL_KEYS,
+    "complainant",
+    "history",
+    "remedies",
+    "satisfaction",
+    "parent",
+    "recomplaint_count",
+    "sla_policy",
+]
+
+
+@settings(max_examples=300)
+@given(
+    st.sampled_from([*sample_complaints(), *history_complaints()]),
+    st.sets(st.sampled_from(FACT_KEYS)),
+)
+def test_document_facts_agree_with_facts_of(complaint: Complaint, drop: set[str]) -> None:
+    doc = stored_document(complaint, drop)
+    loaded = CONVERTER.structure(doc, Complaint)
+    assert document_facts(doc) == facts_of(loaded)
+
+
+@settings(max_examples=200)
+@given(complaints(), st.sets(st.sampled_from(FACT_KEYS)))
+def test_document_facts_of_generated_complaints(complaint: Complaint, drop: set[str]) -> None:
+    doc = stored_document(complaint, drop)
+    assert document_facts(doc) == facts_of(CONVERTER.structure(doc, Complaint))
 
 
 def test_unknown_group_key_is_refused_like_group_value() -> None:
