@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from typing import Any, ClassVar
 
 from complaintkit import (
+    Chart,
     Column,
     ComplaintFacts,
     ComplaintFilter,
@@ -119,12 +120,14 @@ class SlaReporter:
             Names("Targets met and missed", "各目标达成情况"),
             (_TARGET, *_OUTCOME_COLUMNS),
             tuple((target_name(t), *overall.row(t)[:6]) for t in TARGETS),
+            Chart("bar", "target", ("met", "missed", "open_within", "open_past_due")),
         )
         time_table = Table(
             "times",
             Names("Time to acknowledge, respond and resolve", "确认、响应与解决用时"),
             (Column("measure", Names("measure", "指标")), *_TIME_COLUMNS),
             tuple((TIME_NAMES[t].get(lang), *overall.row(t)[6:]) for t in TARGETS),
+            Chart("bar", "measure", ("median", "p90")),
         )
         tables = (
             targets,
