@@ -387,9 +387,10 @@ def test_line_chart_draws_one_line_per_y_column() -> None:
     assert "投诉数" in [t.text for t in root.iter(f"{SVG_NS}text")]
 
 
-def test_a_long_axis_title_is_cut_to_the_plot() -> None:
-    """The trends report's "received by cause" plots up to nine series; the y axis title that
-    names them all is cut to the plot's height (the legend names each), not drawn past it."""
+def test_many_series_share_an_axis_titled_by_what_they_measure() -> None:
+    """The trends report's "received by cause" plots up to nine series: the y axis says what
+    they measure (complaints) and the legend names each; one or two series name the axis,
+    cut to the plot's height when too long rather than drawn past it."""
     names = ["(none)", "Service quality", "Product quality", "Price", "Integrity", "Other"]
     columns = (Column("x", Names("day", "日期"), "date"),) + tuple(
         Column(f"s{i}", Names(name, name), "count") for i, name in enumerate(names)
@@ -400,13 +401,25 @@ def test_a_long_axis_title_is_cut_to_the_plot() -> None:
         table = Table(
             "t", Names("Received by cause", "按原因"), columns, rows, Chart(kind, "x", keys)
         )
-        root = ET.fromstring(chart_svg(table, "en"))
-        y_title = root.findall(f".//{SVG_NS}text[@class='axis-title']")[-1].text or ""
-        assert y_title.startswith("(none) / Service quality") and y_title.endswith("…")
-        room = float(root.get("height", 0))
-        assert len(y_title) > 20 and len(y_title) * 6.8 <= room  # within the drawing
-        legend = [t.text for t in root.iter(f"{SVG_NS}text")]
-        assert all(name in legend for name in names)
+        for lang, expected in (("en", "complaints"), ("zh", "投诉数")):
+            root = ET.fromstring(chart_svg(table, lang))
+            y_title = root.findall(f".//{SVG_NS}text[@class='axis-title']")[-1].text or ""
+            assert y_title == expected
+            legend = [t.text for t in root.iter(f"{SVG_NS}text")]
+            assert all(name in legend for name in names)
+    long = ("s" + "x" * 120, "t" + "y" * 120)
+    wide = (columns[0],) + tuple(Column(k, Names(k, k), "count") for k in long)
+    table = Table(
+        "t",
+        Names("Two long", "两个长名"),
+        wide,
+        tuple((f"2015-02-{d:02d}", d, d + 1) for d in range(17, 25)),
+        Chart("line", "x", long),
+    )
+    root = ET.fromstring(chart_svg(table, "en"))
+    y_title = root.findall(f".//{SVG_NS}text[@class='axis-title']")[-1].text or ""
+    assert y_title.startswith("sxxx") and y_title.endswith("…")
+    assert len(y_title) * 6.8 <= float(root.get("height", 0))  # within the drawing
     short = ET.fromstring(
         chart_svg(_chart_table(Chart("line", "x", ("count", "upper")), ROWS), "en")
     )

@@ -81,6 +81,24 @@ def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+#: What the value axis measures, by column kind, when too many series share it to name them all.
+_KIND_TITLES = {
+    "count": ("complaints", "投诉数"),
+    "duration": ("time", "用时"),
+    "share": ("share", "占比"),
+    "money": ("amount", "金额"),
+}
+
+
+def _value_title(names: Sequence[str], kind: str, lang: str) -> str:
+    """The value axis's title: the series' names when there are one or two, else what they
+    measure (the legend names each series)."""
+    if len(names) <= 2:
+        return " / ".join(names)
+    en, zh = _KIND_TITLES.get(kind, ("value", "数值"))
+    return zh if lang == "zh" else en
+
+
 def _tick_label(value: float, kind: str, lang: str) -> str:
     if kind == "share":
         return f"{value:.0%}"
@@ -214,7 +232,7 @@ def _hbars(table: Table, lang: str) -> str:
                 f"{escape(_tick_label(value, y_kind, lang))}</text>"
             )
     out.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="{_AXIS}"/>')
-    axis_title = " / ".join(s.name for s in series)
+    axis_title = _value_title([s.name for s in series], y_kind, lang)
     out.append(
         f'<text class="axis-title" x="{left + plot_w / 2:.1f}" y="{top + plot_h + 36}" '
         f'text-anchor="middle">{escape(_cut(axis_title, _fits(plot_w)))}</text>'
@@ -398,7 +416,7 @@ def _columns(table: Table, lang: str) -> str:
         bars,
         [],
         y_kind=table.column(chart.y[0]).kind,
-        y_title=" / ".join(s.name for s in bars),
+        y_title=_value_title([s.name for s in bars], table.column(chart.y[0]).kind, lang),
         legend=[("bar", s.colour, s.name) for s in bars],
     )
 
@@ -418,7 +436,7 @@ def _lines(table: Table, lang: str) -> str:
         [],
         lines,
         y_kind=table.column(chart.y[0]).kind,
-        y_title=" / ".join(s.name for s in lines),
+        y_title=_value_title([s.name for s in lines], table.column(chart.y[0]).kind, lang),
         legend=[("line", s.colour, s.name) for s in lines],
     )
 
