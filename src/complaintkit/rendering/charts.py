@@ -402,42 +402,32 @@ def _x_labels(table: Table, lang: str) -> list[str]:
 
 def _columns(table: Table, lang: str) -> str:
     """Vertical bars over dates (a bar chart whose x column holds dates)."""
-    chart = table.chart
-    assert chart is not None
-    bars = [
-        _Series(table.column(k).names.get(lang), _values(table, k), PALETTE[i % 6], css="bar")
-        for i, k in enumerate(chart.y)
-    ]
-    return _xy(
-        "bar",
-        table,
-        lang,
-        _x_labels(table, lang),
-        bars,
-        [],
-        y_kind=table.column(chart.y[0]).kind,
-        y_title=_value_title([s.name for s in bars], table.column(chart.y[0]).kind, lang),
-        legend=[("bar", s.colour, s.name) for s in bars],
-    )
+    return _series_chart(table, lang, "bar")
 
 
 def _lines(table: Table, lang: str) -> str:
+    return _series_chart(table, lang, "line")
+
+
+def _series_chart(table: Table, lang: str, kind: str) -> str:
+    """One series per y column over an ordered x axis, drawn as vertical bars or lines."""
     chart = table.chart
     assert chart is not None
-    lines = [
-        _Series(table.column(k).names.get(lang), _values(table, k), PALETTE[i % 6])
+    series = [
+        _Series(table.column(k).names.get(lang), _values(table, k), PALETTE[i % 6], css=kind)
         for i, k in enumerate(chart.y)
     ]
+    y_kind = table.column(chart.y[0]).kind
     return _xy(
-        "line",
+        kind,
         table,
         lang,
         _x_labels(table, lang),
-        [],
-        lines,
-        y_kind=table.column(chart.y[0]).kind,
-        y_title=_value_title([s.name for s in lines], table.column(chart.y[0]).kind, lang),
-        legend=[("line", s.colour, s.name) for s in lines],
+        series if kind == "bar" else [],
+        series if kind == "line" else [],
+        y_kind=y_kind,
+        y_title=_value_title([s.name for s in series], y_kind, lang),
+        legend=[(kind, s.colour, s.name) for s in series],
     )
 
 
