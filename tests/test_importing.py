@@ -317,6 +317,10 @@ def test_small_real_files_import_whole(relative: str, preset: str, count: int) -
     # The tweet export repeats some tweets verbatim: those, and only those, are refused.
     assert all(r.field == "reference" and "duplicate of line" in r.reason for r in rejects)
     assert len({c.reference for c in complaints}) == len(complaints)
+    if preset == "airline-tweets":
+        # the Twitter handle names the customer too, so reports can count affected customers
+        assert all(c.complainant.customer_id == c.complainant.name for c in complaints)
+        assert len({c.complainant.customer_id for c in complaints}) == 6670
 
 
 # --- rejected rows -----------------------------------------------------------------------------
