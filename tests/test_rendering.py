@@ -95,6 +95,11 @@ def test_every_format_renders_every_reporter(desk: Desk, name: str, fmt: str, la
                 refs = [f.text or "" for f in chart.iter(f"{C_NS}f")]
                 assert refs and all(r.startswith(quote_sheetname(sheet.title) + "!") for r in refs)
                 assert _title(chart.find(f"{C_NS}chart/{C_NS}title")) == table.names.get(lang)
+                if table.chart is not None and table.chart.flag is not None:
+                    main = chart.find(f".//{C_NS}lineChart/{C_NS}ser")
+                    assert main is not None
+                    flagged = sum(1 for v in table.values(table.chart.flag) if v)
+                    assert len(main.findall(f"{C_NS}dPt")) == flagged
         return
     assert isinstance(rendered, str)
     if fmt == "table":

@@ -152,7 +152,7 @@ def excel_chart(sheet: WriteOnlyWorksheet, table: Table, lang: str) -> ChartBase
             # First row at the top, as in the table; the value axis stays at the bottom.
             bars.x_axis.scaling.orientation = "maxMin"
             bars.y_axis.crosses = "max"
-            bars.height = max(9.0, 2.5 + 0.6 * (last - 1) * len(chart.y) ** 0.5)
+            bars.height = min(24.0, max(9.0, 2.5 + 0.5 * (last - 1) * len(chart.y) ** 0.5))
         result = bars
     elif chart.kind == "line":
         lines = LineChart()
@@ -202,7 +202,7 @@ def excel_chart(sheet: WriteOnlyWorksheet, table: Table, lang: str) -> ChartBase
         if chart.flag is not None:
             red = GraphicalProperties(solidFill=FLAG_COLOUR[1:])
             for i, flagged in enumerate(table.values(chart.flag)):
-                if flagged is True:
+                if flagged:
                     marker = Marker(symbol="circle", size=9, spPr=red)
                     main.dPt.append(DataPoint(idx=i, marker=marker))
         axes(lines, table.column(chart.y[0]).names.get(lang))
