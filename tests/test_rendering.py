@@ -7,14 +7,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import posixpath
 import re
 import xml.etree.ElementTree as ET
+import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
+from openpyxl.utils import quote_sheetname
 
 from complaintkit import Chart, Column, Desk, Names, Report, Section, Table, make_host
 from complaintkit.rendering import first_party_formats, format_duration, format_value
@@ -82,6 +85,21 @@ def test_every_format_renders_every_reporter(desk: Desk, name: str, fmt: str, la
                     cell = sheet.cell(r, i + 1)
                     if column.kind in ("count", "number", "share", "money") and value is not None:
                         assert isinstance(cell.value, (int, float)) and cell.value == value
+        # A native chart beside each charted table, drawn from that sheet's cells only.
+        charts = excel_charts(rendered)
+        assert charts[book.worksheets[0].title] == []
+        for sheet, table in zip(book.worksheets[1:], tables, strict=True):
+            drawn = charts[sheet.title]
+            assert len(drawn) == (1 if table.chart is not None and table.rows else 0)
+            for chart in drawn:
+                refs = [f.text or "" for f in chart.iter(f"{C_NS}f")]
+                assert refs and all(r.startswith(quote_sheetname(sheet.title) + "!") for r in refs)
+                assert _title(chart.find(f"{C_NS}chart/{C_NS}title")) == table.names.get(lang)
+                if table.chart is not None and table.chart.flag is not None:
+                    main = chart.find(f".//{C_NS}lineChart/{C_NS}ser")
+                    assert main is not None
+                    flagged = sum(1 for v in table.values(table.chart.flag) if v)
+                    assert len(main.findall(f"{C_NS}dPt")) == flagged
         return
     assert isinstance(rendered, str)
     if fmt == "table":
@@ -512,3 +530,207 @@ def test_control_chart_draws_limits_and_marks_flagged_points() -> None:
 
 def test_no_chart_without_rows() -> None:
     assert chart_svg(_chart_table(Chart("bar", "x", ("count",)), ()), "en") == ""
+
+
+# --- native Excel charts ---------------------------------------------------------------------
+
+C_NS = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+
+
+def _rels(book: zipfile.ZipFile, part: str) -> dict[str, str]:
+    """The relationships of a package part: id → target part name (without a leading /)."""
+    folder, name = posixpath.split(part)
+    rels = posixpath.join(folder, "_rels", name + ".rels")
+    if rels not in book.namelist():
+        return {}
+    out = {}
+    for rel in ET.fromstring(book.read(rels)).iter(f"{_REL_NS}Relationship"):
+        target = rel.get("Target", "")
+        target = target[1:] if target.startswith("/") else posixpath.join(folder, target)
+        out[rel.get("Id", "")] = posixpath.normpath(target)
+    return out
+
+
+def excel_charts(data: bytes) -> dict[str, list[ET.Element]]:
+    """Each sheet's charts (parsed ``xl/charts/chartN.xml``), found the way Excel does: workbook
+    → sheet part → its drawing (``xl/worksheets/_rels``) → the drawing's charts."""
+    book = zipfile.ZipFile(io.BytesIO(data))
+    sheets = _rels(book, "xl/workbook.xml")
+    out: dict[str, list[ET.Element]] = {}
+    for sheet in ET.fromstring(book.read("xl/workbook.xml")).iter(f"{_MAIN_NS}sheet"):
+        part = sheets[sheet.get(_R_ID, "")]
+        charts = []
+        for drawing in _rels(book, part).values():
+            assert drawing.startswith("xl/drawings/drawing")
+            for chart in _rels(book, drawing).values():
+                assert re.fullmatch(r"xl/charts/chart\d+\.xml", chart)
+                charts.append(ET.fromstring(book.read(chart)))
+        out[sheet.get("name", "")] = charts
+    return out
+
+
+def _formulas(series: ET.Element) -> tuple[str, str, str]:
+    """A series' title, category and value references (``c:f`` formulas)."""
+    title = series.find(f"{C_NS}tx/{C_NS}strRef/{C_NS}f")
+    cat = series.find(f"{C_NS}cat//{C_NS}f")
+    val = series.find(f"{C_NS}val//{C_NS}f")
+    assert title is not None and cat is not None and val is not None
+    return title.text or "", cat.text or "", val.text or ""
+
+
+def _title(element: ET.Element | None) -> str:
+    assert element is not None
+    return "".join(t.text or "" for t in element.iter(f"{A_NS}t"))
+
+
+A_NS = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+
+
+def _one_chart(table: Table, lang: str = "en") -> tuple[ET.Element, bytes]:
+    report = Report("c", Names("Charts", "图表"), tables=(table,))
+    data = _HOST.report_format("xlsx").render(report, lang)
+    assert isinstance(data, bytes)
+    charts = excel_charts(data)
+    name = table.names.get(lang)
+    summary = Names("Report", "报告").get(lang)
+    assert {n: len(c) for n, c in charts.items()} == {summary: 0, name: 1}
+    return charts[name][0], data
+
+
+def test_xlsx_bar_chart_references_the_table_cells() -> None:
+    table = _chart_table(Chart("bar", "x", ("count", "expected")), ROWS)
+    chart, _ = _one_chart(table)
+    plot = chart.find(f"{C_NS}chart/{C_NS}plotArea")
+    assert plot is not None
+    (bar,) = plot.findall(f"{C_NS}barChart")
+    assert plot.find(f"{C_NS}lineChart") is None
+    direction = bar.find(f"{C_NS}barDir")
+    assert direction is not None and direction.get("val") == "bar"  # horizontal: categories
+    series = [_formulas(s) for s in bar.findall(f"{C_NS}ser")]
+    assert series == [
+        ("'Chart <&>'!B1", "'Chart <&>'!$A$2:$A$8", "'Chart <&>'!$B$2:$B$8"),
+        ("'Chart <&>'!C1", "'Chart <&>'!$A$2:$A$8", "'Chart <&>'!$C$2:$C$8"),
+    ]
+    assert _title(chart.find(f"{C_NS}chart/{C_NS}title")) == "Chart <&>"
+    assert _title(plot.find(f"{C_NS}catAx/{C_NS}title")) == "x <axis>"
+    assert _title(plot.find(f"{C_NS}valAx/{C_NS}title")) == "complaints / expected"
+
+
+def test_xlsx_bar_chart_over_dates_has_columns_and_caps_the_rows() -> None:
+    rows = tuple(
+        (f"2025-{m:02d}", m, 1.0, 2.0, False) for m in range(1, 13) for _ in range(3)
+    )  # 36 rows, more than the 30 bars a chart shows
+    chart, _ = _one_chart(_chart_table(Chart("bar", "x", ("count",)), rows, "date"), "zh")
+    bar = chart.find(f"{C_NS}chart/{C_NS}plotArea/{C_NS}barChart")
+    assert bar is not None
+    direction = bar.find(f"{C_NS}barDir")
+    assert direction is not None and direction.get("val") == "col"
+    ((title, cat, val),) = [_formulas(s) for s in bar.findall(f"{C_NS}ser")]
+    assert (title, cat, val) == ("'图表'!B1", "'图表'!$A$2:$A$31", "'图表'!$B$2:$B$31")
+    assert _title(chart.find(f"{C_NS}chart/{C_NS}title")) == "图表"
+    plot = chart.find(f"{C_NS}chart/{C_NS}plotArea")
+    assert plot is not None
+    assert _title(plot.find(f"{C_NS}catAx/{C_NS}title")) == "横轴"
+    assert _title(plot.find(f"{C_NS}valAx/{C_NS}title")) == "投诉数"
+
+
+def test_xlsx_line_chart_has_one_series_per_y_column_over_every_row() -> None:
+    rows = tuple((f"2025-01-{d:02d}", d, 1.0, 2.0, False) for d in range(1, 32))
+    table = _chart_table(Chart("line", "x", ("count", "expected", "upper")), rows, "date")
+    chart, _ = _one_chart(table)
+    plot = chart.find(f"{C_NS}chart/{C_NS}plotArea")
+    assert plot is not None and plot.find(f"{C_NS}barChart") is None
+    (line,) = plot.findall(f"{C_NS}lineChart")
+    series = [_formulas(s) for s in line.findall(f"{C_NS}ser")]
+    assert [v for _, _, v in series] == [
+        "'Chart <&>'!$B$2:$B$32",
+        "'Chart <&>'!$C$2:$C$32",
+        "'Chart <&>'!$D$2:$D$32",
+    ]
+    assert {c for _, c, _ in series} == {"'Chart <&>'!$A$2:$A$32"}
+    # Three series share the axis: it is titled by what they measure, as in the SVG chart.
+    assert _title(plot.find(f"{C_NS}valAx/{C_NS}title")) == "complaints"
+
+
+def test_xlsx_pareto_computes_a_cumulative_helper_column_on_a_secondary_axis() -> None:
+    table = _chart_table(Chart("pareto", "x", ("count",)), ROWS)
+    chart, data = _one_chart(table)
+    plot = chart.find(f"{C_NS}chart/{C_NS}plotArea")
+    assert plot is not None
+    (bar,) = plot.findall(f"{C_NS}barChart")
+    (line,) = plot.findall(f"{C_NS}lineChart")
+    assert [_formulas(s)[2] for s in bar.findall(f"{C_NS}ser")] == ["'Chart <&>'!$B$2:$B$8"]
+    assert [_formulas(s)[2] for s in line.findall(f"{C_NS}ser")] == ["'Chart <&>'!$F$2:$F$8"]
+    # The line sits on its own value axis, on the right, from 0 to 100 %.
+    axis_ids = [a.get("val") for a in line.findall(f"{C_NS}axId")]
+    (secondary,) = [
+        a for a in plot.findall(f"{C_NS}valAx") if a.find(f"{C_NS}axId").get("val") == axis_ids[1]
+    ]
+    scaling = secondary.find(f"{C_NS}scaling")
+    assert scaling is not None
+    assert scaling.find(f"{C_NS}min").get("val") == "0"
+    assert scaling.find(f"{C_NS}max").get("val") == "1"
+    assert secondary.find(f"{C_NS}crosses").get("val") == "max"
+    assert _title(secondary.find(f"{C_NS}title")) == "cumulative share"
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["Chart <&>"]
+    assert sheet["F1"].value == "cumulative share" and sheet["F1"].font.bold
+    shares = [sheet.cell(r, 6).value for r in range(2, 9)]
+    total = sum(r[1] for r in ROWS)
+    assert shares == pytest.approx([sum(r[1] for r in ROWS[: i + 1]) / total for i in range(7)])
+    assert shares[-1] == pytest.approx(1.0) and sheet["F2"].number_format == "0.0%"
+
+
+def test_xlsx_pareto_uses_the_tables_own_cumulative_column() -> None:
+    table = Table(
+        "pareto",
+        Names("Pareto", "帕累托"),
+        (
+            Column("cause", Names("cause", "原因")),
+            Column("count", Names("complaints", "投诉数"), "count"),
+            Column("cumulative", Names("cumulative share", "累计占比"), "share"),
+        ),
+        (("Price", 6, 0.6), ("Delivery", 3, 0.9), ("(none)", 1, 1.0)),
+        Chart("pareto", "cause", ("count",)),
+    )
+    chart, data = _one_chart(table)
+    line = chart.find(f"{C_NS}chart/{C_NS}plotArea/{C_NS}lineChart")
+    assert line is not None
+    assert [_formulas(s) for s in line.findall(f"{C_NS}ser")] == [
+        ("'Pareto'!C1", "'Pareto'!$A$2:$A$4", "'Pareto'!$C$2:$C$4")
+    ]
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["Pareto"]
+    assert sheet.max_column == 3  # no helper column
+
+
+def test_xlsx_control_chart_has_limit_lines_and_red_flagged_points() -> None:
+    chart_def = Chart("control", "x", ("count", "expected", "upper"), flag="flagged")
+    chart, _ = _one_chart(_chart_table(chart_def, ROWS))
+    plot = chart.find(f"{C_NS}chart/{C_NS}plotArea")
+    assert plot is not None and plot.find(f"{C_NS}barChart") is None
+    (line,) = plot.findall(f"{C_NS}lineChart")
+    main, *limits = line.findall(f"{C_NS}ser")
+    assert _formulas(main) == ("'Chart <&>'!B1", "'Chart <&>'!$A$2:$A$8", "'Chart <&>'!$B$2:$B$8")
+    assert [_formulas(s)[2] for s in limits] == ["'Chart <&>'!$C$2:$C$8", "'Chart <&>'!$D$2:$D$8"]
+    for limit in limits:
+        dash = limit.find(f"{C_NS}spPr/{A_NS}ln/{A_NS}prstDash")
+        assert dash is not None and dash.get("val") == "dash"
+    flagged = [i for i, r in enumerate(ROWS) if r[4]]
+    points = main.findall(f"{C_NS}dPt")
+    assert [p.find(f"{C_NS}idx").get("val") for p in points] == [str(i) for i in flagged]
+    for p in points:
+        fill = p.find(f"{C_NS}marker/{C_NS}spPr/{A_NS}solidFill/{A_NS}srgbClr")
+        assert fill is not None and fill.get("val") == "dc2626"
+    assert _title(plot.find(f"{C_NS}valAx/{C_NS}title")) == "complaints"
+
+
+def test_xlsx_tables_without_a_chart_or_rows_get_no_drawing() -> None:
+    empty = _chart_table(Chart("bar", "x", ("count",)), ())
+    plain = Table("p", Names("Plain", "普通"), (Column("a", Names("a", "a")),), (("x",),))
+    report = Report("c", Names("C", "C"), tables=(empty, plain))
+    data = _HOST.report_format("xlsx").render(report, "en")
+    assert isinstance(data, bytes)
+    assert all(not c for c in excel_charts(data).values())
+    assert not [n for n in zipfile.ZipFile(io.BytesIO(data)).namelist() if "chart" in n]

@@ -1,5 +1,14 @@
 """The XLSX format: an Excel workbook with the figures (and section texts) on a first sheet and
-one sheet per table, numbers written as numbers with a number format per column kind."""
+one sheet per table, numbers written as numbers with a number format per column kind, and a
+native Excel chart beside each table that has a :class:`~complaintkit.reporting.Chart`.
+
+The charts reference the table's cells, so they follow edits in Excel: ``bar`` (horizontal bars
+per row, vertical columns when the x column holds dates; the first :data:`MAX_BARS` rows),
+``line`` (one line per y column), ``pareto`` (bars of the first y column in the table's row
+order, the cumulative share as a line on a secondary 0–100 % axis, read from the table's
+cumulative column or, without one, from a helper column written after the table's columns) and
+``control`` (the first y column as a line, the other y columns as dashed limit lines, flagged
+rows marked by large red points)."""
 
 from __future__ import annotations
 
@@ -9,12 +18,16 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..i18n import Names
+from .charts import _CUMULATIVE, FLAG_COLOUR, LIMIT_COLOURS, MAX_BARS, PALETTE, _value_title
 from .values import is_number
 
 if TYPE_CHECKING:
+    from openpyxl.chart._chart import ChartBase
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
     from ..reporting import Report, Table
 
-__all__ = ["NUMBER_FORMATS", "XlsxFormat", "excel_value"]
+__all__ = ["NUMBER_FORMATS", "XlsxFormat", "excel_chart", "excel_value", "pareto_cumulative"]
 
 #: The Excel number format of each column kind (text and datetime are written as text).
 NUMBER_FORMATS = {
@@ -61,6 +74,140 @@ def excel_value(value: Any, kind: str, lang: str) -> tuple[Any, str | None]:
     if isinstance(value, date):
         return value, "yyyy-mm-dd"
     return str(value), None
+
+
+def pareto_cumulative(table: Table) -> str | None:
+    """The key of the column holding a Pareto table's cumulative share: the second y column
+    when it is a share, else a share column keyed ``cumulative``; None when there is none (the
+    XLSX format then writes a helper column)."""
+    chart = table.chart
+    if chart is None:
+        return None
+    if len(chart.y) > 1 and table.column(chart.y[1]).kind == "share":
+        return chart.y[1]
+    for c in table.columns:
+        if c.key == "cumulative" and c.kind == "share":
+            return c.key
+    return None
+
+
+def _helper_cumulative(table: Table) -> list[float]:
+    """The running share of the total of the first y column, in row order."""
+    assert table.chart is not None
+    values = [v if is_number(v) else 0 for v in table.values(table.chart.y[0])]
+    whole = sum(values) or 1
+    out, running = [], 0.0
+    for v in values:
+        running += v
+        out.append(running / whole)
+    return out
+
+
+def excel_chart(sheet: WriteOnlyWorksheet, table: Table, lang: str) -> ChartBase | None:
+    """A native Excel chart of ``table`` drawn from its cells on ``sheet`` (header in row 1,
+    rows from row 2, a Pareto helper column, if any, right after the table's columns), or
+    None when the table has no chart or no rows."""
+    from openpyxl.chart import BarChart, LineChart, Reference
+    from openpyxl.chart.marker import DataPoint, Marker
+    from openpyxl.chart.shapes import GraphicalProperties
+
+    chart = table.chart
+    if chart is None or not table.rows:
+        return None
+    keys = [c.key for c in table.columns]
+    n = len(table.rows)
+    x = table.column(chart.x)
+    dated = x.kind in ("date", "datetime")
+    capped = chart.kind in ("bar", "pareto")
+    last = 1 + (min(n, MAX_BARS) if capped else n)
+
+    def data(col: int) -> Reference:
+        return Reference(sheet, min_col=col, min_row=1, max_row=last)  # header: series title
+
+    def col(key: str) -> int:
+        return keys.index(key) + 1
+
+    def axes(c: ChartBase, y_title: str) -> None:
+        c.title = table.names.get(lang)
+        c.x_axis.title = x.names.get(lang)
+        c.y_axis.title = y_title
+        c.x_axis.delete = False
+        c.y_axis.delete = False
+        c.set_categories(Reference(sheet, min_col=col(chart.x), min_row=2, max_row=last))
+        c.width = 18
+        c.height = 9
+
+    y_kind = table.column(chart.y[0]).kind
+    result: ChartBase
+    if chart.kind == "bar":
+        bars = BarChart()
+        bars.type = "col" if dated else "bar"
+        bars.grouping = "clustered"
+        for i, key in enumerate(chart.y):
+            bars.add_data(data(col(key)), titles_from_data=True)
+            bars.series[i].graphicalProperties.solidFill = PALETTE[i % len(PALETTE)][1:]
+        names = [table.column(k).names.get(lang) for k in chart.y]
+        axes(bars, _value_title(names, y_kind, lang))
+        if not dated:
+            # First row at the top, as in the table; the value axis stays at the bottom.
+            bars.x_axis.scaling.orientation = "maxMin"
+            bars.y_axis.crosses = "max"
+            bars.height = min(24.0, max(9.0, 2.5 + 0.5 * (last - 1) * len(chart.y) ** 0.5))
+        result = bars
+    elif chart.kind == "line":
+        lines = LineChart()
+        for i, key in enumerate(chart.y):
+            lines.add_data(data(col(key)), titles_from_data=True)
+            lines.series[i].graphicalProperties.line.solidFill = PALETTE[i % len(PALETTE)][1:]
+            lines.series[i].smooth = False
+        names = [table.column(k).names.get(lang) for k in chart.y]
+        axes(lines, _value_title(names, y_kind, lang))
+        result = lines
+    elif chart.kind == "pareto":
+        bars = BarChart()
+        bars.type = "col"
+        bars.add_data(data(col(chart.y[0])), titles_from_data=True)
+        bars.series[0].graphicalProperties.solidFill = PALETTE[0][1:]
+        axes(bars, table.column(chart.y[0]).names.get(lang))
+        share = pareto_cumulative(table)
+        share_col = col(share) if share is not None else len(keys) + 1
+        cumulative = LineChart()
+        cumulative.add_data(data(share_col), titles_from_data=True)
+        cumulative.set_categories(Reference(sheet, min_col=col(chart.x), min_row=2, max_row=last))
+        cumulative.series[0].graphicalProperties.line.solidFill = PALETTE[1][1:]
+        cumulative.series[0].smooth = False
+        cumulative.y_axis.axId = 200
+        cumulative.y_axis.title = _CUMULATIVE.get(lang)
+        cumulative.y_axis.scaling.min = 0
+        cumulative.y_axis.scaling.max = 1
+        cumulative.y_axis.number_format = "0%"
+        cumulative.y_axis.majorGridlines = None
+        cumulative.y_axis.crosses = "max"
+        cumulative.y_axis.delete = False
+        bars += cumulative
+        result = bars
+    else:  # control
+        lines = LineChart()
+        lines.add_data(data(col(chart.y[0])), titles_from_data=True)
+        main = lines.series[0]
+        main.graphicalProperties.line.solidFill = PALETTE[0][1:]
+        main.smooth = False
+        for i, key in enumerate(chart.y[1:]):
+            lines.add_data(data(col(key)), titles_from_data=True)
+            limit = lines.series[-1]
+            limit.graphicalProperties.line.solidFill = LIMIT_COLOURS[i % len(LIMIT_COLOURS)][1:]
+            limit.graphicalProperties.line.dashStyle = "dash"
+            limit.marker = Marker(symbol="none")
+            limit.smooth = False
+        if chart.flag is not None:
+            red = GraphicalProperties(solidFill=FLAG_COLOUR[1:])
+            for i, flagged in enumerate(table.values(chart.flag)):
+                if flagged:
+                    marker = Marker(symbol="circle", size=9, spPr=red)
+                    main.dPt.append(DataPoint(idx=i, marker=marker))
+        axes(lines, table.column(chart.y[0]).names.get(lang))
+        result = lines
+    return result
 
 
 def _sheet_title(text: str, taken: set[str]) -> str:
@@ -137,7 +284,17 @@ class XlsxFormat:
                 [excel_value(v, kind, lang) for v, kind in zip(row, kinds, strict=True)]
                 for row in table.rows
             ]
+            helper: list[float] | None = None
+            if (
+                table.chart is not None
+                and table.chart.kind == "pareto"
+                and table.rows
+                and pareto_cumulative(table) is None
+            ):
+                helper = _helper_cumulative(table)
             widths = [max(10, len(c.names.get(lang)) + 2) for c in table.columns]
+            if helper is not None:
+                widths.append(max(10, len(_CUMULATIVE.get(lang)) + 2))
             for row in converted:
                 for i, (value, _fmt) in enumerate(row):
                     if isinstance(value, str) and len(value) + 2 > widths[i]:
@@ -152,8 +309,13 @@ class XlsxFormat:
                 if c.kind != "text":
                     cell.alignment = right
                 head.append(cell)
+            if helper is not None:
+                cell = WriteOnlyCell(sheet, value=_CUMULATIVE.get(lang))
+                cell.font = bold
+                cell.alignment = right
+                head.append(cell)
             sheet.append(head)
-            for row in converted:
+            for r, row in enumerate(converted):
                 out: list[Any] = []
                 for value, fmt in row:
                     if fmt is None:
@@ -162,7 +324,14 @@ class XlsxFormat:
                         cell = WriteOnlyCell(sheet, value=value)
                         cell.number_format = fmt
                         out.append(cell)
+                if helper is not None:
+                    cell = WriteOnlyCell(sheet, value=helper[r])
+                    cell.number_format = NUMBER_FORMATS["share"]
+                    out.append(cell)
                 sheet.append(out)
+            drawn = excel_chart(sheet, table, lang)
+            if drawn is not None:
+                sheet.add_chart(drawn, f"{get_column_letter(len(widths) + 2)}2")
         buffer = io.BytesIO()
         book.save(buffer)
         return buffer.getvalue()
