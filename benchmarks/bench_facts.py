@@ -42,9 +42,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_storage import Database, available, load, opened
-
-BACKENDS = ("tinydb", "sqlite", "postgresql", "mariadb")
+from bench_storage import BACKENDS, Database, available, load, opened
+from bench_storage import best_with_result as best
 
 
 def handled(complaints: list[Any]) -> list[Any]:
@@ -90,18 +89,6 @@ def handled(complaints: list[Any]) -> list[Any]:
             )
         )
     return out
-
-
-def best(repeat: int, run: Callable[[], object]) -> tuple[float, Any]:
-    """The best wall-clock time of ``repeat`` runs, and the last result."""
-    times = []
-    result = None
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def sql_floor(db: Database, flt: Any) -> Callable[[], object]:

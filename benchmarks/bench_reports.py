@@ -21,10 +21,8 @@ in seven. They are stored once in a TinyDB store and once in a SQLite store. The
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +32,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_storage import best_with_result as best
 from bench_storage import load
 
 REPORTERS = ("summary", "sla", "pareto", "trends", "kpis", "remedies")
@@ -46,18 +45,6 @@ CONFIG: dict[str, Any] = {
 }
 DEPARTMENTS = ("customer_service", "quality", "product", "complaint_management")
 HANDLERS = ("li.lei", "han.meimei", "wang.fang", "zhang.wei", "liu.yang", "sun.li")
-
-
-def best(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
-    """The best wall-clock time of ``repeat`` runs, and the last result."""
-    times = []
-    result = None
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - start)
-    return min(times), result
 
 
 def handled(complaints: list[Any]) -> list[Any]:

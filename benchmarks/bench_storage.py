@@ -220,6 +220,19 @@ def best(repeat: int, run: Callable[[], object], before: Callable[[], None] | No
     return min(times)
 
 
+def best_with_result(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
+    """The best wall-clock time of ``repeat`` runs (collector emptied before each), and the
+    last run's result, for benchmarks that also check what was computed."""
+    times = []
+    result = None
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
 def durable_write(path: Path, data: bytes) -> None:
     with path.open("wb") as f:
         f.write(data)
