@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import itertools
 import tomllib
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-
-import attrs
 
 from complaintkit import Complaint, Config, Desk, Party, RemedyKind, make_host
 from complaintkit.importing import read_complaints
@@ -43,12 +42,8 @@ def build_store(tweets: Path, target: Path, *, every: int = 4) -> Desk:
     host = make_host(config_for(f"tinydb://{target}"), env={})
     desk = Desk(host, host.open_store(), actor="tester", clock=lambda: NOW)
     with read_complaints(tweets, tz=UTC, on_reject=lambda row: None) as reader:
-        found = [
-            attrs.evolve(
-                c, complainant=Party(name=c.complainant.name, customer_id=c.complainant.name)
-            )
-            for c in itertools.islice(reader, 0, None, every)
-        ]
+        # the airline-tweets preset takes the Twitter handle as the customer id
+        found = list(itertools.islice(reader, 0, None, every))
     first = min(c.received_at for c in found)
     found.append(
         Complaint(
@@ -61,14 +56,26 @@ def build_store(tweets: Path, target: Path, *, every: int = 4) -> Desk:
         )
     )
     desk.intake_many(found)
-    united = [c.reference for c in desk.find(ComplaintFilter(product="United"))][:90]
-    for i, ref in enumerate(united):
+    handle(desk, [c.reference for c in desk.find(ComplaintFilter(product="United"))][:90])
+    return desk
+
+
+def handle(
+    desk: Desk, references: Sequence[str], *, apologies: bool = False, withdrawals: bool = False
+) -> None:
+    """Handle real complaints the same deterministic way: the i-th is assigned round-robin to
+    a department and a handler; every 3rd is offered a refund, every 4th a coupon it accepts,
+    every 6th is closed after the whole process with a score; with ``apologies`` every 5th is
+    also offered an apology, with ``withdrawals`` every 7th not closed is withdrawn."""
+    for i, ref in enumerate(references):
         desk.assign(ref, department=DEPARTMENTS[i % 3], assignee=HANDLERS[i % 4])
         if i % 3 == 0:
             desk.offer_remedy(ref, RemedyKind.REFUND, amount=50.0 + i, currency="USD")
         if i % 4 == 0:
             desk.offer_remedy(ref, RemedyKind.COUPON, amount=20.0, currency="USD")
             desk.accept_remedy(ref)
+        if apologies and i % 5 == 0:
+            desk.offer_remedy(ref, RemedyKind.APOLOGY)
         if i % 6 == 0:
             desk.transition(ref, "assess")
             desk.transition(ref, "propose", solution="Refund of the bag fee")
@@ -76,4 +83,5 @@ def build_store(tweets: Path, target: Path, *, every: int = 4) -> Desk:
             desk.transition(ref, "implement")
             desk.transition(ref, "resolve")
             desk.transition(ref, "close", satisfaction=1 + i % 5)
-    return desk
+        elif withdrawals and i % 7 == 0:
+            desk.transition(ref, "withdraw", reason="sorted out on the phone")

@@ -9,20 +9,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pandas as pd
 import pytest
 
-from complaintkit import Config, ConfigError, Desk, Party, RemedyKind, make_host
+from complaintkit import Config, ConfigError, Desk, RemedyKind, make_host
 from complaintkit.importing import read_complaints
 from complaintkit.reporting import Report, ReportContext
 from complaintkit.storage import ComplaintFilter
 from conftest import require_dataset
+from rendering_support import HANDLERS, handle
 
 NOW = datetime(2015, 3, 1, 12, 0, tzinfo=UTC)
 AIRLINE = "United"
-DEPARTMENTS = ("customer_service", "baggage", "flight_ops")
-HANDLERS = ("li.na", "wang.qiang", "zhao.min", "chen.jie")
 
 
 @pytest.fixture(scope="module")
@@ -33,33 +31,10 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
     host = make_host(Config(store=f"tinydb://{target}", timezone="UTC"), env={})
     desk = Desk(host, host.open_store(), actor="tester", clock=lambda: NOW)
     with read_complaints(path, tz=UTC, on_reject=lambda row: None) as reader:
-        found = [
-            attrs.evolve(
-                c, complainant=Party(name=c.complainant.name, customer_id=c.complainant.name)
-            )
-            for c in itertools.islice(reader, 1500)
-        ]
-    desk.intake_many(found)
+        desk.intake_many(itertools.islice(reader, 1500))  # handle = customer id (the preset)
     united = [c.reference for c in desk.find(ComplaintFilter(product=AIRLINE))]
     assert len(united) > 200
-    for i, ref in enumerate(united[:120]):
-        desk.assign(ref, department=DEPARTMENTS[i % 3], assignee=HANDLERS[i % 4])
-        if i % 3 == 0:
-            desk.offer_remedy(ref, RemedyKind.REFUND, amount=50.0 + i, currency="USD")
-        if i % 4 == 0:
-            desk.offer_remedy(ref, RemedyKind.COUPON, amount=20.0, currency="USD")
-            desk.accept_remedy(ref)
-        if i % 5 == 0:
-            desk.offer_remedy(ref, RemedyKind.APOLOGY)
-        if i % 6 == 0:
-            desk.transition(ref, "assess")
-            desk.transition(ref, "propose", solution="Refund of the bag fee")
-            desk.transition(ref, "accept")
-            desk.transition(ref, "implement")
-            desk.transition(ref, "resolve")
-            desk.transition(ref, "close", satisfaction=1 + i % 5)
-        elif i % 7 == 0:
-            desk.transition(ref, "withdraw", reason="sorted out on the phone")
+    handle(desk, united[:120], apologies=True, withdrawals=True)
     return desk
 
 
