@@ -8,9 +8,6 @@ changes nothing.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from complaintkit.desk import Desk
 from complaintkit.testing import make_complaint
 from complaintkit_cli.main import cli
 from process_support import EXAMPLE, Clock, make_desk, sh
+from together import run_together, start
 
 TIMEOUT = 180
 
@@ -194,22 +192,9 @@ def test_two_processes_sweeping_at_once_escalate_each_complaint_once(tmp_path: P
         for n in range(0, 60, 3):  # every third one was answered at once
             desk.respond(f"C-{n:03d}", "已处理")
     now = "2025-10-14T09:30+08:00"
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(SWEEPER), str(EXAMPLE), url, now],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    outputs = [proc.communicate(timeout=TIMEOUT) for proc in procs]
-    assert [proc.returncode for proc in procs] == [0, 0], outputs
+    procs = [start(SWEEPER, str(EXAMPLE), url, now) for _ in range(2)]
+    outputs = run_together(procs, TIMEOUT)
+    assert [code for code, _, _ in outputs] == [0, 0], outputs
     desk, store = make_desk(url)
     with store:
         complaints = list(desk.find())
@@ -230,7 +215,7 @@ def test_two_processes_sweeping_at_once_escalate_each_complaint_once(tmp_path: P
     total = sum(len(v) for v in escalations.values())
     assert total == 40
     # what the two processes say they did adds up to what the store holds
-    reported = [out.split(", ") for out, _ in outputs]
+    reported = [out.split(", ") for _, out, _ in outputs]
     said = sum(
         int(part.split()[0]) for parts in reported for part in parts if "escalations" in part
     )

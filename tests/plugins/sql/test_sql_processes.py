@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-
 import pytest
 
 from complaintkit.testing import make_complaint
 from complaintkit_sql.store import open_sql
+from together import run_together, start
 
 TIMEOUT = 300  # seconds; only a hang would come near it
 
@@ -49,24 +46,10 @@ def test_processes_appending_to_one_complaint_lose_nothing(sql_url: str, process
     times = 40
     with open_sql(sql_url) as store:
         store.add(make_complaint("H-1"))
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(HAMMER), sql_url, f"w{n}", str(times)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(processes)
-    ]
-    for worker in workers:
-        assert worker.stdin is not None
-        worker.stdin.write("go\n")
-        worker.stdin.flush()
+    workers = [start(HAMMER, sql_url, f"w{n}", str(times)) for n in range(processes)]
     conflicts = 0
-    for worker in workers:
-        out, err = worker.communicate(timeout=TIMEOUT)
-        assert worker.returncode == 0, err
+    for code, out, err in run_together(workers, TIMEOUT):
+        assert code == 0, err
         conflicts += int(out.strip())
     with open_sql(sql_url) as store:
         final = store.get("H-1")
@@ -98,24 +81,10 @@ IMPORT = """
 def test_processes_importing_overlapping_batches_store_each_once(sql_url: str) -> None:
     open_sql(sql_url).close()  # the schema, created once
     starts = (0, 1500, 2500)  # 3000 each, overlapping: 5500 distinct references
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-c", textwrap.dedent(IMPORT), sql_url, str(start)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for start in starts
-    ]
-    for worker in workers:
-        assert worker.stdin is not None
-        worker.stdin.write("go\n")
-        worker.stdin.flush()
+    workers = [start(IMPORT, sql_url, str(first)) for first in starts]
     added = skipped = 0
-    for worker in workers:
-        out, err = worker.communicate(timeout=TIMEOUT)
-        assert worker.returncode == 0, err
+    for code, out, err in run_together(workers, TIMEOUT):
+        assert code == 0, err
         a, s = map(int, out.split())
         added, skipped = added + a, skipped + s
     assert (added, skipped) == (5500, 3 * 3000 - 5500)

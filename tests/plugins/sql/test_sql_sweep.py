@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 from complaintkit.testing import make_complaint
 from complaintkit_sql.store import engine_url
 from process_support import EXAMPLE, Clock, make_desk, sh
+from together import run_together, start
 
 from .conftest import backend_url
 
@@ -73,35 +73,10 @@ def _counts(keys: list[object]) -> dict[object, int]:
 
 def _sweep_processes(url: str) -> list[tuple[int, str, str]]:
     procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                textwrap.dedent(SWEEPER),
-                "--config",
-                str(EXAMPLE),
-                "--store",
-                url,
-                "sweep",
-                "--now",
-                NOW,
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        start(SWEEPER, "--config", str(EXAMPLE), "--store", url, "sweep", "--now", NOW)
         for _ in range(WORKERS)
     ]
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    results = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=TIMEOUT)
-        results.append((proc.returncode, out, err))
-    return results
+    return run_together(procs, TIMEOUT)
 
 
 def _said(out: str, what: str) -> int:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,24 +12,9 @@ import pytest
 from complaintkit.errors import StoreLockedError
 from complaintkit.testing import make_complaint
 from complaintkit_tinydb.store import TinyDBStore, open_tinydb
+from together import finish, run_together, start
 
 TIMEOUT = 120  # seconds; only a hang would come near it
-
-
-def start(script: str, *args: str) -> subprocess.Popen[str]:
-    """Run ``script`` in a fresh interpreter (the one running the tests, so the same venv)."""
-    return subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(script), *args],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
-    out, err = process.communicate(timeout=TIMEOUT)
-    return process.returncode, out, err
 
 
 @pytest.fixture
@@ -74,11 +56,7 @@ def test_two_processes_incrementing_lose_no_update(path: Path, store: TinyDBStor
     store.add(make_complaint("C-1", custom={"counter": 0}))
     times = 50
     workers = [start(INCREMENT, f"tinydb://{path}", str(times)) for _ in range(2)]
-    for worker in workers:
-        assert worker.stdin is not None
-        worker.stdin.write("go\n")
-        worker.stdin.flush()
-    results = [finish(worker) for worker in workers]
+    results = run_together(workers, TIMEOUT)
     for code, _, err in results:
         assert code == 0, err
     final = store.get("C-1")
@@ -105,13 +83,8 @@ def test_two_processes_adding_overlapping_batches(path: Path, store: TinyDBStore
         start(ADD_MANY, f"tinydb://{path}", "0", "300"),
         start(ADD_MANY, f"tinydb://{path}", "200", "500"),
     ]
-    for worker in workers:
-        assert worker.stdin is not None
-        worker.stdin.write("go\n")
-        worker.stdin.flush()
     totals = [0, 0]
-    for worker in workers:
-        code, out, err = finish(worker)
+    for code, out, err in run_together(workers, TIMEOUT):
         assert code == 0, err
         added, skipped = map(int, out.split())
         totals[0] += added
@@ -154,7 +127,7 @@ def test_a_crash_mid_write_leaves_the_previous_file(
 ) -> None:
     store.add_many([make_complaint("K-1", text="original"), make_complaint("K-2")])
     before = path.read_bytes()
-    code, out, err = finish(start(CRASH, f"tinydb://{path}", how))
+    code, out, err = finish(start(CRASH, f"tinydb://{path}", how), TIMEOUT)
     assert code in (1, -signal.SIGKILL), err
     assert "survived" not in out
     assert path.read_bytes() == before
@@ -201,7 +174,7 @@ def test_a_held_lock_times_out_with_store_locked_error(path: Path, store: TinyDB
     finally:
         holder.stdin.write("\n")
         holder.stdin.flush()
-    code, out, err = finish(holder)
+    code, out, err = finish(holder, TIMEOUT)
     assert code == 0, err
     assert "released" in out
     # Once released, writing works again, and the timed-out writes left no trace.
@@ -234,8 +207,8 @@ def test_a_writer_waits_for_the_lock_instead_of_failing(path: Path, store: TinyD
     assert writer.stdout.readline().strip() == "blocked"
     holder.stdin.write("\n")
     holder.stdin.flush()
-    assert finish(holder)[0] == 0
-    code, out, err = finish(writer)
+    assert finish(holder, TIMEOUT)[0] == 0
+    code, out, err = finish(writer, TIMEOUT)
     assert code == 0, err
     assert out.strip() == "2"
     assert store.get("Q-1").assignee == "patient"
