@@ -7,7 +7,6 @@ key=value`` laid over them, so a report can try other parameters than the sweep 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from complaintkit import (
@@ -31,6 +30,8 @@ from complaintkit.early_warning import (
     window_filter,
 )
 from complaintkit.facts import iter_facts
+
+from .common import now_of, tz_of
 
 _PERIOD = Column("period", Names("period", "周期"), "date")
 _COUNT = Column("count", Names("complaints", "投诉数"), "count")
@@ -62,8 +63,8 @@ class EarlyWarningReporter:
         settings = load_settings(table, where)
         for dimension in settings.dimensions:
             check_dimension(where, dimension, context.schemes)
-        now = context.now or datetime.now(UTC)
-        tz = config.tzinfo if config is not None else UTC
+        now = now_of(context)
+        tz = tz_of(context)
         scheme_names = {name: scheme.names for name, scheme in context.schemes.items()}
         result = detect(
             iter_facts(store, window_filter(now, settings, tz, flt)),

@@ -21,7 +21,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from complaintkit import (
@@ -43,6 +43,8 @@ from complaintkit import (
 from complaintkit.config import check_settings
 from complaintkit.facts import iter_facts
 from complaintkit.model import OPEN_STATUSES, Channel, RemedyKind
+
+from .common import now_of, tz_of
 
 #: How many example complaints D2 lists.
 EXAMPLES = 5
@@ -74,8 +76,8 @@ class EightDReporter:
             return zh if lang == "zh" else en
 
         facts = list(iter_facts(store, flt))
-        now = context.now or datetime.now(UTC)
-        tz = context.config.tzinfo if context.config is not None else UTC
+        now = now_of(context)
+        tz = tz_of(context)
         title = str(options.get("title") or t("Complaints", "投诉问题"))
         owner = options.get("owner")
         owner_text = str(owner) if owner else t("(to be named)", "（待指定）")
