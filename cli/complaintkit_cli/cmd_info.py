@@ -177,27 +177,24 @@ def _line(text: str) -> str:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and
-    ``os.replace``: a reader sees the old file or the new one, never half of one."""
+    ``os.replace``: a reader sees the old file or the new one, never half of one. A new file
+    gets the usual mode (0o666 less the umask); a replaced one keeps its mode."""
     import os
-    import tempfile
+    import secrets
+    from contextlib import suppress
 
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.exists():
-        mode = path.stat().st_mode & 0o777
-    else:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
+            with suppress(FileNotFoundError):
+                os.fchmod(handle.fileno(), path.stat().st_mode & 0o7777)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
 
 
