@@ -43,6 +43,7 @@ from complaintkit import (
 from complaintkit.config import check_settings
 from complaintkit.facts import iter_facts
 from complaintkit.model import OPEN_STATUSES, Channel, RemedyKind
+from complaintkit.rendering.values import format_duration
 
 from .common import now_of, tz_of
 
@@ -349,7 +350,11 @@ class EightDReporter:
                 t(
                     f"Where the complaints stand: {n - open_count:,} of {n:,} finished (resolved, "
                     f"closed, withdrawn or rejected), {open_count:,} still open"
-                    + (f"; median time to resolve {_span(median, lang)}" if median else "")
+                    + (
+                        f"; median time to resolve {format_duration(median, lang)}"
+                        if median
+                        else ""
+                    )
                     + (
                         f"; satisfaction {statistics.mean(scores):.2f} from {len(scores)} scores"
                         if scores
@@ -358,7 +363,7 @@ class EightDReporter:
                     + ".",
                     f"处理进展：{n:,} 件中已办结（解决、关闭、撤回或驳回）{n - open_count:,} 件，"
                     f"仍在处理 {open_count:,} 件"
-                    + (f"；解决时间中位数 {_span(median, lang)}" if median else "")
+                    + (f"；解决时间中位数 {format_duration(median, lang)}" if median else "")
                     + (
                         f"；满意度 {statistics.mean(scores):.2f}（{len(scores)} 个评分）"
                         if scores
@@ -457,15 +462,6 @@ def _share(part: int, whole: int) -> float:
 def _short(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= 80 else line[:79] + "…"
-
-
-def _span(seconds: float | None, lang: str) -> str:
-    if seconds is None:
-        return "—"
-    hours = seconds / 3600
-    if hours >= 48:
-        return f"{hours / 24:.1f} 天" if lang == "zh" else f"{hours / 24:.1f} days"
-    return f"{hours:.1f} 小时" if lang == "zh" else f"{hours:.1f} hours"
 
 
 def _counted(
