@@ -229,7 +229,7 @@ def test_hook_register_report_formats(ck_host: PluginHost, ck_desk: Desk) -> Non
 
     ck_host.register(Plugin(), "tsv-plugin")
     formats = ck_host.report_formats()
-    assert list(formats)[:6] == ["table", "csv", "json", "markdown", "xlsx", "html"]
+    assert list(formats)[:7] == ["table", "csv", "csv-raw", "json", "markdown", "xlsx", "html"]
     assert ck_host.report_format_for_path("out/figures.TSV").name == "tsv"
     assert ck_host.owner("register_report_formats", "tsv") == "tsv-plugin"
     ck_desk.intake(make_complaint("F-1"), classify=False)

@@ -56,7 +56,7 @@ def raw(value: Any) -> Any:
 
 
 def test_first_party_formats_are_registered() -> None:
-    assert FORMATS[:6] == ["table", "csv", "json", "markdown", "xlsx", "html"]
+    assert FORMATS[:7] == ["table", "csv", "csv-raw", "json", "markdown", "xlsx", "html"]
     assert {f.name for f in first_party_formats()} <= set(FORMATS)
     assert _HOST.owner("register_report_formats", "html") == "reports"
     assert [f.name for f in _HOST.report_formats().values() if f.binary] == ["xlsx"]
@@ -109,7 +109,7 @@ def test_every_format_renders_every_reporter(desk: Desk, name: str, fmt: str, la
         for t in tables:
             if t.rows:
                 assert t.names.get(lang) in rendered
-    elif fmt == "csv":
+    elif fmt in ("csv", "csv-raw"):
         rows = list(csv.DictReader(io.StringIO(rendered)))
         assert len(rows) == sum(len(t.rows) for t in tables)
         first = tables[0]

@@ -15,6 +15,7 @@ from .options import (
     pop_filters,
 )
 from .progress import progress
+from .render import echo
 
 pass_app = click.make_pass_decorator(App)
 
@@ -52,7 +53,7 @@ def classify_command(
     if references:
         for reference in references:
             complaint = app.desk.classify(reference, schemes=chosen, force=force)
-            click.echo(f"{complaint.reference}  {label_display(app.host, complaint, app.lang)}")
+            echo(f"{complaint.reference}  {label_display(app.host, complaint, app.lang)}")
         return
     if not all_:
         raise click.UsageError("name complaints to classify, or use --all (with filters)")
@@ -63,7 +64,7 @@ def classify_command(
         examined, changed = app.desk.classify_many(
             flt, schemes=chosen, force=force, progress=bar.update
         )
-    click.echo(f"examined {examined}, labels changed on {changed}")
+    echo(f"examined {examined}, labels changed on {changed}")
 
 
 @click.command("label")
@@ -80,7 +81,7 @@ def label_command(app: App, reference: str, scheme: str, label: str, reason: str
     from .cmd_records import label_display
 
     complaint = app.desk.label(reference, scheme, label, reason=reason)
-    click.echo(f"{complaint.reference}  {label_display(app.host, complaint, app.lang)}")
+    echo(f"{complaint.reference}  {label_display(app.host, complaint, app.lang)}")
 
 
 class _TransitionCommand(click.Command):
@@ -128,7 +129,7 @@ def transition_command(
         reference, action, reason=reason, solution=solution, satisfaction=satisfaction
     )
     level = name_of(complaint.escalation_level, app.lang)
-    click.echo(f"{complaint.reference}  {name_of(complaint.status, app.lang)}  ({level})")
+    echo(f"{complaint.reference}  {name_of(complaint.status, app.lang)}  ({level})")
 
 
 @click.command("assign")
@@ -143,7 +144,7 @@ def assign_command(
     """Give a complaint to a department and/or a person."""
     complaint = app.desk.assign(reference, department=department, assignee=assignee, reason=reason)
     who = " / ".join(v for v in (complaint.department, complaint.assignee) if v)
-    click.echo(f"{complaint.reference}  → {who}")
+    echo(f"{complaint.reference}  → {who}")
 
 
 @click.command("escalate")
@@ -157,4 +158,4 @@ def escalate_command(app: App, reference: str, to: str | None, reason: str) -> N
 
     level = EscalationLevel[to.upper()] if to else None
     complaint = app.desk.escalate(reference, to=level, reason=reason)
-    click.echo(f"{complaint.reference}  → {name_of(complaint.escalation_level, app.lang)}")
+    echo(f"{complaint.reference}  → {name_of(complaint.escalation_level, app.lang)}")

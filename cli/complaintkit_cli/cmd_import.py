@@ -150,8 +150,10 @@ def import_command(
         # The rejects file always describes the last import of this file, never an older one.
         reject_file.unlink()
 
+    from .render import echo
+
     for row in rejects:
-        click.echo(f"rejected: {row}", err=True)
+        echo(f"rejected: {row}", err=True)  # the row's values come from the file: made inert
     if writer.count > len(rejects):
         click.echo(f"… and {writer.count - len(rejects)} more rejected rows", err=True)
     records = read + writer.count

@@ -122,6 +122,8 @@ def report_command(
             )
         return
     renderer = _choose_format(app, fmt, out)
+    if out is not None:
+        _check_destination(Path(out))
     reporter = app.host.reporter(name)
     flt = build_filter(app.config.tzinfo, **pop_filters(opts))
     check_filter_names(app.host, flt)
@@ -154,20 +156,49 @@ def _choose_format(app: App, fmt: str | None, out: str | None) -> ReportFormat:
     return renderer
 
 
+def _check_destination(path: Path) -> None:
+    """Refuse an ``--out`` file that cannot be written before the report is computed: its
+    folder must exist and be writable (a usage error, exit status 2)."""
+    import os
+
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise click.BadParameter(
+            f"cannot write {path}: the folder {folder}{os.sep} {what} (create it first)",
+            param_hint="--out",
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise click.BadParameter(
+            f"cannot write {path}: the folder {folder}{os.sep} is not writable",
+            param_hint="--out",
+        )
+
+
 def _emit(rendered: str | bytes, out: str | None) -> None:
-    """Write the rendered report to ``out`` atomically, or to standard output."""
-    data = rendered if isinstance(rendered, bytes) else _line(rendered).encode("utf-8")
+    """Write the rendered report to ``out`` atomically, or to standard output (text on a
+    terminal without control sequences)."""
+    import sys
+
     if out is None:
         if isinstance(rendered, bytes):
-            import sys
-
             sys.stdout.flush()
-            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.write(rendered)
             sys.stdout.buffer.flush()
+        elif sys.stdout.isatty():
+            from .render import echo
+
+            echo(_line(rendered), nl=False)
         else:
             click.echo(_line(rendered), nl=False)
         return
-    write_atomically(Path(out), data)
+    data = rendered if isinstance(rendered, bytes) else _line(rendered).encode("utf-8")
+    try:
+        write_atomically(Path(out), data)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write {out}: {exc.strerror or exc} (a file already there is left as it was)"
+        ) from None
     click.echo(f"wrote {out}", err=True)
 
 

@@ -58,6 +58,7 @@ def migrate_command(
     """
     from complaintkit.errors import MigrationError
     from complaintkit.migrate import VerificationFailed, copy_store, verify_stores
+    from complaintkit.redact import redact_url
 
     zh = app.lang == "zh"
     source = app.host.open_store(source_url)
@@ -67,8 +68,8 @@ def migrate_command(
             total = source.count()
             if total == 0 and not verify_only:
                 raise MigrationError(
-                    f"the source {source.url} holds no complaints: nothing to migrate (is the "
-                    "URL right? a TinyDB file that does not exist is an empty store)"
+                    f"the source {redact_url(source.url)} holds no complaints: nothing to migrate "
+                    "(is the URL right? a TinyDB file that does not exist is an empty store)"
                 )
             copying = not verify_only
             try:
@@ -83,11 +84,11 @@ def migrate_command(
                         )
                     copying = False
                     if zh:
-                        line = f"已复制 {done.copied:,} 条投诉到 {destination.url}"
+                        line = f"已复制 {done.copied:,} 条投诉到 {redact_url(destination.url)}"
                         if done.already_there:
                             line += f"（{done.already_there:,} 条已在目标库中，与源一致）"
                     else:
-                        line = f"copied {done.copied:,} complaints to {destination.url}"
+                        line = f"copied {done.copied:,} complaints to {redact_url(destination.url)}"
                         if done.already_there:
                             line += f" ({done.already_there:,} already there and equal)"
                     click.echo(line)

@@ -10,6 +10,7 @@ import click
 from .main import App
 from .options import REMEDY_CHOICES, parse_when
 from .progress import progress
+from .render import echo
 
 pass_app = click.make_pass_decorator(App)
 
@@ -48,22 +49,22 @@ def sweep_command(app: App, now_text: str | None, dry_run: bool) -> None:
         result = app.desk.sweep(now=now, dry_run=dry_run, progress=bar.update)
     verb = "would record" if dry_run else "recorded"
     if app.lang == "zh":
-        click.echo(
+        echo(
             f"检查 {result.examined} 件，{'将' if dry_run else '已'}记录预警 {result.warnings} 条、"
             f"超时 {result.breaches} 条、升级 {result.escalations} 次，"
             f"涉及 {len(result.changed)} 件"
         )
     else:
-        click.echo(
+        echo(
             f"examined {result.examined}, {verb} {result.warnings} warnings, "
             f"{result.breaches} breaches, {result.escalations} escalations "
             f"on {len(result.changed)} complaints"
         )
     if result.redecided:
         if app.lang == "zh":
-            click.echo(f"另有 {result.redecided} 件已被其他进程同时处理，已重新读取并判断")
+            echo(f"另有 {result.redecided} 件已被其他进程同时处理，已重新读取并判断")
         else:
-            click.echo(
+            echo(
                 f"{result.redecided} complaints were changed meanwhile by another process "
                 "(another sweep): read again and decided again, nothing recorded twice"
             )
@@ -71,19 +72,17 @@ def sweep_command(app: App, now_text: str | None, dry_run: bool) -> None:
         if dry_run:
             found = app.desk.early_warning(now=now).warnings
             if app.lang == "zh":
-                click.echo(f"突增预警：当前窗口内有 {len(found)} 个突增（试运行，不通知）")
+                echo(f"突增预警：当前窗口内有 {len(found)} 个突增（试运行，不通知）")
             else:
-                click.echo(
-                    f"early warning: {len(found)} spikes in the window (dry run, none announced)"
-                )
+                echo(f"early warning: {len(found)} spikes in the window (dry run, none announced)")
         else:
             announced = app.desk.detect_spikes(now=now)
             if app.lang == "zh":
-                click.echo(f"突增预警：新发现 {len(announced)} 个投诉突增")
+                echo(f"突增预警：新发现 {len(announced)} 个投诉突增")
             else:
-                click.echo(f"early warning: {len(announced)} new spike warnings")
+                echo(f"early warning: {len(announced)} new spike warnings")
             for warning in announced:
-                click.echo(
+                echo(
                     f"  {warning.period_start.isoformat()} "
                     f"{warning.dimension_names.get(app.lang)}={warning.value_names.get(app.lang)}: "
                     f"{warning.observed} (expected {warning.expected:.1f}, "
@@ -140,8 +139,8 @@ def clocks_command(app: App, reference: str, now_text: str | None) -> None:
     )
     head = "策略" if lang == "zh" else "policy"
     cal = "日历" if lang == "zh" else "calendar"
-    click.echo(f"{complaint.reference}  {head}: {clocks.policy}  {cal}: {clocks.calendar}")
-    click.echo(text_table(headers, rows))
+    echo(f"{complaint.reference}  {head}: {clocks.policy}  {cal}: {clocks.calendar}")
+    echo(text_table(headers, rows))
 
 
 @click.command("route")
@@ -151,7 +150,7 @@ def route_command(app: App, reference: str) -> None:
     """Route a complaint by the routing rules (or a routing plugin) now."""
     complaint, route = app.desk.route(reference)
     who = " / ".join(v for v in (complaint.department, complaint.assignee) if v)
-    click.echo(f"{complaint.reference}  → {who}  ({route.reason or route.rule or 'plugin'})")
+    echo(f"{complaint.reference}  → {who}  ({route.reason or route.rule or 'plugin'})")
 
 
 @click.command("pause")
@@ -161,7 +160,7 @@ def route_command(app: App, reference: str) -> None:
 def pause_command(app: App, reference: str, reason: str) -> None:
     """Stop a complaint's SLA clocks while waiting on the customer."""
     complaint = app.desk.pause(reference, reason=reason)
-    click.echo(f"{complaint.reference}  {'已暂停计时' if app.lang == 'zh' else 'clocks paused'}")
+    echo(f"{complaint.reference}  {'已暂停计时' if app.lang == 'zh' else 'clocks paused'}")
 
 
 @click.command("resume")
@@ -177,7 +176,7 @@ def resume_command(app: App, reference: str, reason: str | None) -> None:
         else "-"
     )
     label = "恢复计时，下一截止" if app.lang == "zh" else "clocks running, next deadline"
-    click.echo(f"{complaint.reference}  {label} {due}")
+    echo(f"{complaint.reference}  {label} {due}")
 
 
 @click.command("respond")
@@ -187,9 +186,7 @@ def resume_command(app: App, reference: str, reason: str | None) -> None:
 def respond_command(app: App, reference: str, message: str) -> None:
     """Record the first (or a further) response given to the complainant."""
     complaint = app.desk.respond(reference, message)
-    click.echo(
-        f"{complaint.reference}  {'已记录回复' if app.lang == 'zh' else 'response recorded'}"
-    )
+    echo(f"{complaint.reference}  {'已记录回复' if app.lang == 'zh' else 'response recorded'}")
 
 
 @click.command("remedy")
@@ -236,7 +233,7 @@ def remedy_command(
             raise click.BadParameter("remedies are numbered from 1", param_hint="--accept")
         complaint = app.desk.accept_remedy(reference, accept - 1)
         remedy = complaint.remedies[accept - 1]
-        click.echo(f"{complaint.reference}  #{accept} {name_of(remedy.kind, app.lang)} accepted")
+        echo(f"{complaint.reference}  #{accept} {name_of(remedy.kind, app.lang)} accepted")
         return
     if kind is None:
         raise click.UsageError("name the remedy KIND to offer, or --accept N")
@@ -255,9 +252,9 @@ def remedy_command(
         f" {remedy.amount:g} {remedy.currency or ''}".rstrip() if remedy.amount is not None else ""
     )
     number = len(complaint.remedies)
-    click.echo(f"{complaint.reference}  #{number} {name_of(remedy.kind, app.lang)}{value} offered")
+    echo(f"{complaint.reference}  #{number} {name_of(remedy.kind, app.lang)}{value} offered")
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
 
 
 @click.command("satisfaction")
@@ -269,4 +266,4 @@ def satisfaction_command(app: App, reference: str, score: int) -> None:
     from complaintkit import name_of
 
     complaint = app.desk.record_satisfaction(reference, score)
-    click.echo(f"{complaint.reference}  {name_of(complaint.status, app.lang)}  {score}/5")
+    echo(f"{complaint.reference}  {name_of(complaint.status, app.lang)}  {score}/5")

@@ -71,9 +71,11 @@ def init_command(app: App, write_config: bool, tz_name: str | None) -> None:
         lines.append(f'timezone = "{tz_name or app.config.timezone}"')
         target.write_text("\n".join(lines) + "\n", encoding="utf-8")
         click.echo(f"wrote {target}")
+    from complaintkit.redact import redact_url
+
     store = app.store
     store.initialize()
-    click.echo(f"store ready: {store.url} ({store.count()} complaints)")
+    click.echo(f"store ready: {redact_url(store.url)} ({store.count()} complaints)")
 
 
 @click.command("add")
@@ -127,13 +129,13 @@ def add_command(app: App, /, **opts: Any) -> None:
         tags=tuple(opts["tags"]),
         custom=custom,
     )
+    from .render import echo, to_json
+
     stored = app.desk.intake(complaint, classify=not opts["no_classify"])
     if opts["fmt"] == "json":
-        from .render import to_json
-
         click.echo(to_json(app.host.converter().unstructure(stored)))
         return
-    click.echo(f"{stored.reference}  {label_display(app.host, stored, app.lang)}")
+    echo(f"{stored.reference}  {label_display(app.host, stored, app.lang)}")
 
 
 def _list_rows(app: App, complaints: Iterable[Complaint], lang: str) -> Iterable[list[Any]]:
@@ -231,13 +233,17 @@ CSV_HEADERS = [
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    type=click.Choice(["table", "json", "jsonl", "csv", "csv-raw"]),
     default="table",
     show_default=True,
+    help="csv writes a text that a spreadsheet would run as a formula (=, +, -, @…) with a "
+    "leading apostrophe; csv-raw writes every text exactly as stored.",
 )
 @pass_app
 def list_command(app: App, /, limit: int | None, offset: int, fmt: str, **opts: Any) -> None:
     """List complaints, oldest first, with filters."""
+    from .render import echo, text_table, to_json, to_json_line, write_csv
+
     flt = build_filter(app.config.tzinfo, **pop_filters(opts))
     check_filter_names(app.host, flt)
     if limit is None:
@@ -246,8 +252,6 @@ def list_command(app: App, /, limit: int | None, offset: int, fmt: str, **opts: 
     found = store.find(flt, limit=limit or None, offset=offset)
     lang = app.lang
     if fmt == "table":
-        from .render import text_table
-
         rows = list(_list_rows(app, found, lang))
         total = store.count(flt)
         if rows:
@@ -255,26 +259,22 @@ def list_command(app: App, /, limit: int | None, offset: int, fmt: str, **opts: 
         shown = (
             f"{len(rows):,} of {total:,}" if lang == "en" else f"显示 {len(rows):,} / 共 {total:,}"
         )
-        click.echo(shown + (" complaints" if lang == "en" else " 条投诉"))
+        echo(shown + (" complaints" if lang == "en" else " 条投诉"))
         return
-    if fmt == "csv":
-        import csv
-
+    if fmt in ("csv", "csv-raw"):
         schemes = list(app.host.schemes())
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(CSV_HEADERS + [f"label:{s}" for s in schemes])
-        for c in found:
-            writer.writerow(["" if v is None else v for v in flat_record(c, schemes)])
+        write_csv(
+            sys.stdout,
+            CSV_HEADERS + [f"label:{s}" for s in schemes],
+            (flat_record(c, schemes) for c in found),
+            raw=fmt == "csv-raw",
+        )
         return
-    import json
-
     converter = app.host.converter()
     if fmt == "jsonl":
         for c in found:
-            click.echo(json.dumps(converter.unstructure(c), ensure_ascii=False))
+            click.echo(to_json_line(converter.unstructure(c)))
         return
-    from .render import to_json
-
     click.echo(to_json([converter.unstructure(c) for c in found]))
 
 
@@ -286,8 +286,9 @@ def show_command(app: App, reference: str, fmt: str) -> None:
     """Show one complaint with its labels and full history."""
     from complaintkit import label_names, name_of
     from complaintkit.lifecycle import allowed_actions
+    from complaintkit.rendering.terminal import terminal_safe
 
-    from .render import display_width, text_table, to_json
+    from .render import display_width, echo, text_table, to_json
 
     c = app.store.get(reference)
     if fmt == "json":
@@ -336,14 +337,15 @@ def show_command(app: App, reference: str, fmt: str) -> None:
         ("版本" if zh else "version", str(c.version)),
     ]
     rows += [(k, v) for k, v in optional if v]
-    rows += [(str(k), str(v)) for k, v in c.custom.items()]
+    # A custom key comes from an imported file's header: on one line, or the column breaks.
+    rows += [(terminal_safe(str(k), multiline=False), str(v)) for k, v in c.custom.items()]
     width = max(display_width(k) for k, _ in rows)
     for key, value in rows:
-        click.echo(f"{key}{' ' * (width - display_width(key))}  {value}")
+        echo(f"{key}{' ' * (width - display_width(key))}  {value}")
     click.echo()
     if c.title and not c.text.startswith(c.title):
-        click.echo(c.title)
-    click.echo(c.text)
+        echo(c.title)
+    echo(c.text)
     if c.labels:
         click.echo()
         schemes = app.host.schemes()
@@ -379,7 +381,7 @@ def show_command(app: App, reference: str, fmt: str) -> None:
     actions = allowed_actions(c)
     click.echo()
     heading = "可执行操作" if zh else "next actions"
-    click.echo(f"{heading}: {', '.join(actions) if actions else '-'}")
+    echo(f"{heading}: {', '.join(actions) if actions else '-'}")
 
 
 def _event_detail(data: dict[str, Any]) -> str:

@@ -113,7 +113,7 @@ class App:
         if host is None:
             return
         for failure in host.failures:
-            click.echo(f"warning: {failure}", err=True)
+            say(f"warning: {failure}")
         self.failures_seen += host.failures
         host.failures.clear()
 
@@ -179,7 +179,7 @@ class ComplaintkitGroup(click.Group):
             try:
                 app.host.add_commands(scratch)
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break --help
-                click.echo(f"warning: plugin commands unavailable: {exc}", err=True)
+                say(f"warning: plugin commands unavailable: {exc}")
             app.report_failures()
             for name in BUILTIN:
                 scratch.commands.pop(name, None)
@@ -188,23 +188,37 @@ class ComplaintkitGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; complaintkit errors become a clean message and an exit code."""
+        import sys
         import warnings
 
         from complaintkit.errors import ComplaintkitError
 
         warnings.showwarning = _show_warning
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            # Output still buffered fails here, inside click (a clean message), not at exit.
+            sys.stdout.flush()
+            return result
         except ComplaintkitError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            say(f"Error: {exc}")
             ctx.exit(exc.exit_code)
         finally:
             app = ctx.find_object(App)
             if app is not None:
                 app.close()
             for text in _PENDING_WARNINGS:
-                click.echo(text, err=True)
+                say(text)
             _PENDING_WARNINGS.clear()
+
+
+def say(text: str) -> None:
+    """Print an error or a warning on standard error: values quoted in it (a complaint
+    reference, a line of an imported file, a URL) lose any control sequence, and every URL
+    its password and tokens."""
+    from complaintkit.redact import redact_urls
+    from complaintkit.rendering.terminal import terminal_safe
+
+    click.echo(terminal_safe(redact_urls(text)), err=True)
 
 
 def _show_warning(
@@ -281,6 +295,9 @@ def cli(
 
 def main() -> None:
     """Console-script entry point."""
+    from .output import guard_stdout
+
+    guard_stdout()
     cli(prog_name="complaintkit")
 
 

@@ -1,21 +1,53 @@
-"""Output for people and for programs: aligned terminal tables (CJK-aware), JSON, CSV."""
+"""Output for people and for programs: aligned terminal tables (CJK-aware), JSON, CSV.
+
+Complaint texts, names and departments are untrusted: what is printed for people goes through
+:func:`echo` (no control sequence reaches the terminal), JSON escapes the characters a terminal
+could act on, and CSV neutralises texts a spreadsheet would run as formulas.
+
+Command modules import :func:`echo` at their top, and ``--help`` imports every command module:
+so complaintkit itself is imported here only inside the functions.
+"""
 
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TextIO
 
-from complaintkit.rendering.text_format import display_width, plain_table
+import click
 
-__all__ = ["display_width", "text_table", "to_csv", "to_json", "truncate"]
+__all__ = [
+    "display_width",
+    "echo",
+    "text_table",
+    "to_json",
+    "to_json_line",
+    "truncate",
+    "write_csv",
+]
+
+
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print ``text`` for people (standard output, or standard error with ``err``), without
+    any control sequence: complaint texts, names and references pass through here."""
+    from complaintkit.rendering.terminal import terminal_safe
+
+    click.echo(terminal_safe(text), err=err, nl=nl)
+
+
+def display_width(text: str) -> int:
+    """Columns a string takes in a terminal: wide (CJK) characters count two."""
+    from complaintkit.rendering.text_format import display_width as width
+
+    return width(text)
 
 
 def truncate(text: str, width: int) -> str:
     """Cut ``text`` to at most ``width`` terminal columns, marking the cut with an ellipsis."""
-    text = " ".join(text.split())
+    from complaintkit.rendering.terminal import terminal_safe
+
+    text = " ".join(terminal_safe(text).split())
     if display_width(text) <= width:
         return text
     out, used = [], 0
@@ -37,7 +69,9 @@ def _cell(value: Any) -> str:
 
 
 def text_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """An aligned plain-text table; numbers are right-aligned."""
+    """An aligned plain-text table; numbers are right-aligned, texts are made inert."""
+    from complaintkit.rendering.text_format import plain_table
+
     raw = [list(row) for row in rows]
     cells = [[_cell(v) for v in row] for row in raw]
     numeric = [
@@ -49,15 +83,40 @@ def text_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def to_json(data: Any) -> str:
-    """Pretty JSON keeping Chinese characters readable."""
-    return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    """Pretty JSON keeping Chinese characters readable (control characters escaped)."""
+    from complaintkit.rendering.terminal import escape_json_controls
+
+    return escape_json_controls(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """CSV text with a header row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+def to_json_line(data: Any) -> str:
+    """One line of JSON (for JSON Lines), Chinese readable, control characters escaped."""
+    from complaintkit.rendering.terminal import escape_json_controls
+
+    return escape_json_controls(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def write_csv(
+    out: TextIO,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    raw: bool = False,
+) -> None:
+    """Write a header row and ``rows`` as CSV to ``out``, row by row.
+
+    A text that a spreadsheet would read as a formula (``=…``, ``+…``, ``-…``, ``@…``) gets a
+    leading apostrophe unless ``raw``; numbers stay numbers. On a terminal, texts also lose
+    their control sequences.
+    """
+    from complaintkit.rendering.spreadsheet import csv_cell
+    from complaintkit.rendering.terminal import terminal_safe
+
+    on_terminal = out.isatty()
+    writer = csv.writer(out, lineterminator="\n")
     writer.writerow(headers)
     for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    return buffer.getvalue()
+        cells = [csv_cell(v, raw=raw) for v in row]
+        if on_terminal:
+            cells = [terminal_safe(c) if isinstance(c, str) else c for c in cells]
+        writer.writerow(cells)

@@ -27,6 +27,8 @@ from typing import Any, TextIO
 
 from complaintkit import Config, ConfigError, DeliveryError, DeliveryResult
 from complaintkit.outbox import OutboxMessage
+from complaintkit.redact import redact_url, redact_urls
+from complaintkit.rendering.terminal import terminal_safe
 
 from .settings import _unknown_keys, secret
 
@@ -74,7 +76,8 @@ def _timeout(where: str, table: Mapping[str, Any]) -> float:
 def _url(where: str, table: Mapping[str, Any]) -> str:
     url = table.get("url")
     if not isinstance(url, str) or urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise ConfigError(f"{where} url must be an http:// or https:// URL, got {url!r}")
+        shown = repr(redact_url(url)) if isinstance(url, str) else repr(url)
+        raise ConfigError(f"{where} url must be an http:// or https:// URL, got {shown}")
     return url
 
 
@@ -93,7 +96,8 @@ class ConsoleChannel:
         head = f"[{message.channel}] to {message.recipient}"
         if message.subject:
             head += f": {message.subject}"
-        stream.write(f"{head}\n{message.body}\n")
+        # The message quotes the complaint: printed without anything a terminal would act on.
+        stream.write(terminal_safe(f"{head}\n{message.body}\n"))
         stream.flush()
         return DeliveryResult("printed")
 
@@ -264,6 +268,11 @@ class EmailChannel:
         return DeliveryResult(f"accepted by {self.host}:{self.port} as {mail['Message-ID']}")
 
 
+def _host(url: str) -> str:
+    """The host (and port) of ``url``, without the user name and password it may carry."""
+    return urllib.parse.urlsplit(url).netloc.rpartition("@")[2]
+
+
 def _http(request: urllib.request.Request, timeout: float, what: str) -> tuple[int, bytes]:
     """Send; 4xx (but 408/429) is permanent, 5xx, timeouts and refused connections are not."""
     try:
@@ -272,12 +281,16 @@ def _http(request: urllib.request.Request, timeout: float, what: str) -> tuple[i
     except urllib.error.HTTPError as exc:
         body = exc.read()[:200].decode(errors="replace")
         permanent = 400 <= exc.code < 500 and exc.code not in (408, 425, 429)
+        # A gateway may echo the request URL, token and all: the stored reason must not keep it.
         raise DeliveryError(
-            f"{what} answered HTTP {exc.code}: {body}", permanent=permanent
+            f"{what} answered HTTP {exc.code}: {redact_urls(body)}", permanent=permanent
         ) from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise DeliveryError(f"{what}: {type(reason).__name__}: {reason}", permanent=False) from None
+        reason_text = redact_urls(str(reason))
+        raise DeliveryError(
+            f"{what}: {type(reason).__name__}: {reason_text}", permanent=False
+        ) from None
 
 
 def header_key(key: str) -> str:
@@ -339,7 +352,7 @@ class WebhookChannel:
             raise ConfigError(f"{where} headers must be a table of strings")
         self.headers = dict(headers)
         self.clock = clock
-        self.description = f"signed JSON POST to {urllib.parse.urlsplit(self.url).netloc}"
+        self.description = f"signed JSON POST to {_host(self.url)}"
 
     def send(self, message: OutboxMessage) -> DeliveryResult:
         body = webhook_body(message)
@@ -419,7 +432,7 @@ class SmsChannel:
         self.timeout = _timeout(where, table)
         self.success_field = _opt(where, table, "success_field", str, None)
         self.success_value = table.get("success_value")
-        self.description = f"SMS gateway {urllib.parse.urlsplit(self.url).netloc}"
+        self.description = f"SMS gateway {_host(self.url)}"
 
     def send(self, message: OutboxMessage) -> DeliveryResult:
         fields = _SmsFields(

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from complaintkit import ConfigError
+from complaintkit.rendering.terminal import escape_json_controls, terminal_safe
 
 from .settings import CHANNEL_TYPES, EVENTS
 
@@ -162,12 +163,13 @@ def preview_command(
 
 
 def _show(path: Any, rendered: Any) -> None:
+    # A rendered message quotes the complaint: nothing in it may act on the terminal.
     click.echo(f"# {path}")
     if rendered.subject is not None:
-        click.echo(f"Subject: {rendered.subject}\n")
-    click.echo(rendered.body, nl=False)
+        click.echo(terminal_safe(f"Subject: {rendered.subject}\n"))
+    click.echo(terminal_safe(rendered.body), nl=False)
     if rendered.html is not None:
-        click.echo("\n# HTML part\n" + rendered.html)
+        click.echo(terminal_safe("\n# HTML part\n" + rendered.html))
 
 
 @click.group("outbox")
@@ -204,23 +206,25 @@ def list_command(app: Any, status: str | None, limit: int, fmt: str) -> None:
     if fmt == "json":
         for m in messages:
             click.echo(
-                json.dumps(
-                    {
-                        "key": m.key,
-                        "status": m.status.value,
-                        "channel": m.channel,
-                        "recipient": m.recipient,
-                        "event": m.event,
-                        "reference": m.reference,
-                        "subject": m.subject,
-                        "attempts": m.attempts,
-                        "next_attempt_at": m.next_attempt_at.isoformat()
-                        if m.next_attempt_at
-                        else None,
-                        "sent_at": m.sent_at.isoformat() if m.sent_at else None,
-                        "last_error": m.last_error,
-                    },
-                    ensure_ascii=False,
+                escape_json_controls(
+                    json.dumps(
+                        {
+                            "key": m.key,
+                            "status": m.status.value,
+                            "channel": m.channel,
+                            "recipient": m.recipient,
+                            "event": m.event,
+                            "reference": m.reference,
+                            "subject": m.subject,
+                            "attempts": m.attempts,
+                            "next_attempt_at": m.next_attempt_at.isoformat()
+                            if m.next_attempt_at
+                            else None,
+                            "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+                            "last_error": m.last_error,
+                        },
+                        ensure_ascii=False,
+                    )
                 )
             )
         return
@@ -231,8 +235,8 @@ def list_command(app: Any, status: str | None, limit: int, fmt: str) -> None:
         line = f"{m.status.value:<8} {m.attempts:>2}x {when:<19}  {m.channel:<10} {m.recipient}"
         line += f"  {m.key}"
         if m.last_error:
-            line += f"\n{'':14}last error: {m.last_error}"
-        click.echo(line)
+            line += f"\n{'':14}last error: {terminal_safe(m.last_error, multiline=False)}"
+        click.echo(terminal_safe(line))
 
 
 @outbox_group.command("drain")
@@ -262,7 +266,8 @@ def drain_command(app: Any, limit: int | None, worker_id: str, quiet: bool) -> N
 
     def show(message: Any, outcome: str) -> None:
         if not quiet:
-            click.echo(f"{outcome:<8.200} {message.channel} {message.recipient}  {message.key}")
+            line = f"{outcome:<8.200} {message.channel} {message.recipient}  {message.key}"
+            click.echo(terminal_safe(line, multiline=False))
 
     result = drain(
         _outbox(app), found.channels, found.settings, worker=worker_id, limit=limit, progress=show
@@ -289,6 +294,7 @@ def retry_command(app: Any, keys: tuple[str, ...], all_dead: bool) -> None:
     now = datetime.now(UTC) - timedelta(seconds=1)
     for key in keys:
         if outbox.retry(key, at=now):
-            click.echo(f"pending again: {key}")
+            click.echo(terminal_safe(f"pending again: {key}"))
         else:
-            click.echo(f"not dead ({outbox.get(key).status.value}), left alone: {key}")
+            status = outbox.get(key).status.value
+            click.echo(terminal_safe(f"not dead ({status}), left alone: {key}"))

@@ -69,6 +69,7 @@ from complaintkit.model import (
     Status,
 )
 from complaintkit.outbox import Outbox
+from complaintkit.redact import redact_url
 from complaintkit.serialization import complaint_to_data
 from complaintkit.storage import GROUP_KEYS, AddResult, ComplaintFilter, UpdateResult, parse_url
 
@@ -127,12 +128,13 @@ def engine_url(url: str) -> sa.URL:
     """The SQLAlchemy URL for a store URL: default drivers filled in, SQLite paths absolute."""
     scheme, _ = parse_url(url)
     full_scheme = url.partition("://")[0].lower()
+    shown = redact_url(url)
     if scheme not in _DEFAULT_DRIVERS:
-        raise ConfigError(f"{url!r} is not a SQL store URL (sqlite, postgresql, mysql, mariadb)")
+        raise ConfigError(f"{shown!r} is not a SQL store URL (sqlite, postgresql, mysql, mariadb)")
     try:
         parsed = sa.make_url(url)
-    except sa.exc.ArgumentError as exc:
-        raise ConfigError(f"store URL {url!r} is not a valid database URL: {exc}") from None
+    except (sa.exc.ArgumentError, ValueError) as exc:  # ValueError: a port that is no number
+        raise ConfigError(f"store URL {shown!r} is not a valid database URL: {exc}") from None
     if "+" not in full_scheme:
         parsed = parsed.set(drivername=_DEFAULT_DRIVERS[scheme])
     elif scheme == "postgres":
@@ -140,7 +142,7 @@ def engine_url(url: str) -> sa.URL:
     if scheme == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
             raise ConfigError(
-                f"store URL {url!r} names no file; an in-memory SQLite database cannot be "
+                f"store URL {shown!r} names no file; an in-memory SQLite database cannot be "
                 "shared between connections. Write e.g. sqlite:///complaints.db"
             )
         parsed = parsed.set(database=os.path.abspath(os.path.expanduser(parsed.database)))

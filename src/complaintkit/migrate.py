@@ -29,6 +29,7 @@ import orjson
 
 from .errors import ConfigError, MigrationError, StorageError
 from .model import Complaint
+from .redact import redact_url
 from .serialization import complaint_to_data
 from .storage import ComplaintFilter, RestorableStore, Store
 
@@ -169,16 +170,18 @@ class MigrationResult:
 def _restorable(store: Store) -> RestorableStore:
     if not isinstance(store, RestorableStore):
         raise StorageError(
-            f"the destination {store.url} cannot take complaints as they are: its backend has "
-            "no restore_many (the optional Store method that keeps versions and history), so "
-            "complaintkit cannot migrate into it"
+            f"the destination {redact_url(store.url)} cannot take complaints as they are: its "
+            "backend has no restore_many (the optional Store method that keeps versions and "
+            "history), so complaintkit cannot migrate into it"
         )
     return store
 
 
 def _check_distinct(source: Store, destination: Store) -> None:
     if source.url == destination.url:
-        raise ConfigError(f"the source and the destination are the same store ({source.url})")
+        raise ConfigError(
+            f"the source and the destination are the same store ({redact_url(source.url)})"
+        )
 
 
 def copy_store(
@@ -203,8 +206,8 @@ def copy_store(
     held = target.count()
     if held and not resume:
         raise MigrationError(
-            f"the destination {target.url} already holds {held:,} complaints; migrate into "
-            "an empty store, or resume an interrupted migration (--resume)"
+            f"the destination {redact_url(target.url)} already holds {held:,} complaints; "
+            "migrate into an empty store, or resume an interrupted migration (--resume)"
         )
     copied = already = 0
     for batch in pages(source, batch_size):
@@ -237,7 +240,7 @@ def _check_same(batch: list[Complaint], references: set[str], destination: Store
         shown = ", ".join(differing[:SHOWN_DIFFERENCES])
         more = len(differing) - SHOWN_DIFFERENCES
         raise MigrationError(
-            f"the destination {destination.url} already holds different records for "
+            f"the destination {redact_url(destination.url)} already holds different records for "
             f"{len(differing):,} of these references: {shown}"
             + (f" and {more:,} more" if more > 0 else "")
             + "; nothing was overwritten. Migrate into an empty store, or remove those records "

@@ -255,9 +255,10 @@ def parse_url(url: str) -> tuple[str, str]:
     scheme, sep, rest = url.partition("://")
     if not sep or not scheme:
         from .errors import ConfigError
+        from .redact import redact_url
 
         raise ConfigError(
-            f"store {url!r} is not a URL; write e.g. tinydb:///path/to/complaints.json "
+            f"store {redact_url(url)!r} is not a URL; write e.g. tinydb:///path/to/complaints.json "
             "(three slashes for an absolute path, two for a relative one)"
         )
     return scheme.split("+", 1)[0].lower(), rest

@@ -60,11 +60,12 @@ class ReportFormat(Protocol):
 
 
 #: The names of the formats the ``reports`` plugin registers, in the order it registers them.
-FIRST_PARTY_FORMATS = ("table", "csv", "json", "markdown", "xlsx", "html")
+FIRST_PARTY_FORMATS = ("table", "csv", "csv-raw", "json", "markdown", "xlsx", "html")
 
 
 def first_party_formats() -> list[ReportFormat]:
-    """The first-party formats (terminal table, CSV, JSON, Markdown, XLSX, HTML)."""
+    """The first-party formats (terminal table, CSV with formulas neutralised, CSV with texts as
+    they are, JSON, Markdown, XLSX, HTML)."""
     from .csv_format import CsvFormat
     from .html_format import HtmlFormat
     from .json_format import JsonFormat
@@ -72,4 +73,12 @@ def first_party_formats() -> list[ReportFormat]:
     from .text_format import TableFormat
     from .xlsx_format import XlsxFormat
 
-    return [TableFormat(), CsvFormat(), JsonFormat(), MarkdownFormat(), XlsxFormat(), HtmlFormat()]
+    return [
+        TableFormat(),
+        CsvFormat(),
+        CsvFormat(raw=True),
+        JsonFormat(),
+        MarkdownFormat(),
+        XlsxFormat(),
+        HtmlFormat(),
+    ]

@@ -1,4 +1,5 @@
-"""The CSV format: every table of the report in one long CSV, values raw."""
+"""The CSV format: every table of the report in one long CSV, values raw, texts that a
+spreadsheet would read as a formula neutralised (``csv``) or left as they are (``csv-raw``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..i18n import Names
+from .spreadsheet import csv_cell
 
 if TYPE_CHECKING:
     from ..reporting import Report, Table
@@ -15,24 +17,37 @@ if TYPE_CHECKING:
 __all__ = ["CsvFormat"]
 
 
-def _raw(value: Any) -> Any:
-    if value is None:
-        return ""
+def _raw(value: Any, raw: bool) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    return value
+    return csv_cell(value, raw=raw)
 
 
 class CsvFormat:
     """One CSV for all tables: ``table`` (its key; ``SECTION/key`` inside a section), ``item``
     (the table's first column) and one column per other column key met, in order of
-    appearance. Values are raw: a share is ``0.25``, a duration is seconds."""
+    appearance. Values are raw: a share is ``0.25``, a duration is seconds. A text that
+    starts like a formula (``=``, ``+``, ``-``, ``@``…) gets a leading apostrophe so that a
+    spreadsheet shows it instead of running it; ``CsvFormat(raw=True)``, registered as
+    ``csv-raw``, writes texts exactly as they are, for programs that read the file."""
 
     name = "csv"
     names = Names("CSV", "CSV")
     extensions: tuple[str, ...] = (".csv",)
     binary = False
     description = "every table in one CSV (table, item, then one column per value key)"
+
+    def __init__(self, *, raw: bool = False) -> None:
+        self.raw = raw
+        if raw:
+            # Never chosen by a file ending: a .csv file gets the safe format.
+            self.name = "csv-raw"
+            self.names = Names("CSV (raw text)", "CSV（原始文本）")
+            self.extensions = ()
+            self.description = (
+                "as csv, but texts starting with = + - @ are written as they are "
+                "(for programs, not spreadsheets)"
+            )
 
     def render(self, report: Report, lang: str) -> str:
         """The report's tables as CSV text."""
@@ -50,5 +65,7 @@ class CsvFormat:
             keys = [c.key for c in t.columns]
             for row in t.rows:
                 values = dict(zip(keys[1:], row[1:], strict=True))
-                writer.writerow([key, _raw(row[0]), *[_raw(values.get(k)) for k in extra]])
+                writer.writerow(
+                    [key, _raw(row[0], self.raw), *[_raw(values.get(k), self.raw) for k in extra]]
+                )
         return buffer.getvalue()

@@ -1,4 +1,5 @@
-"""The terminal format: aligned plain-text tables (CJK-aware), numbers right-aligned."""
+"""The terminal format: aligned plain-text tables (CJK-aware), numbers right-aligned, every
+text made inert for a terminal (:func:`~complaintkit.rendering.terminal.terminal_safe`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..i18n import Names
+from .terminal import terminal_safe
 from .values import NUMERIC_KINDS, format_value
 
 if TYPE_CHECKING:
@@ -36,7 +38,10 @@ def is_list(paragraph: str) -> bool:
 def plain_table(
     headers: Sequence[str], cells: Sequence[Sequence[str]], right: Sequence[bool]
 ) -> str:
-    """An aligned plain-text table of already formatted cells."""
+    """An aligned plain-text table of already formatted cells, each on one line and without
+    control sequences (a table is for a terminal)."""
+    headers = [terminal_safe(h, multiline=False) for h in headers]
+    cells = [[terminal_safe(v, multiline=False) for v in row] for row in cells]
     widths = [display_width(h) for h in headers]
     for row in cells:
         for i, value in enumerate(row):
@@ -77,7 +82,7 @@ class TableFormat:
     description = "aligned plain-text tables for a terminal (the default)"
 
     def render(self, report: Report, lang: str) -> str:
-        """The report as aligned text."""
+        """The report as aligned text, without control sequences."""
         parts = _heading(report.names.get(lang), "=")
         for names, value, kind in report.figures:
             parts.append(f"{names.get(lang)}: {format_value(value, kind, lang, empty='—')}")
@@ -95,4 +100,4 @@ class TableFormat:
         if report.notes:
             parts.append("")
             parts += list(report.notes)
-        return "\n".join(parts)
+        return terminal_safe("\n".join(parts))

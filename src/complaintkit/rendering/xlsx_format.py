@@ -19,10 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..i18n import Names
 from .charts import _CUMULATIVE, FLAG_COLOUR, LIMIT_COLOURS, MAX_BARS, PALETTE, _value_title
+from .spreadsheet import formula_like
 from .values import is_number
 
 if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
     from openpyxl.chart._chart import ChartBase
+    from openpyxl.styles import Alignment, Font
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
     from ..reporting import Report, Table
@@ -220,8 +223,41 @@ def _sheet_title(text: str, taken: set[str]) -> str:
     return title
 
 
+def _cell(
+    sheet: WriteOnlyWorksheet,
+    value: Any,
+    *,
+    fmt: str | None = None,
+    font: Font | None = None,
+    alignment: Alignment | None = None,
+) -> Cell:
+    """One cell for ``sheet``. A text is always a string cell: openpyxl would otherwise store
+    ``=HYPERLINK(...)`` from an imported product name as a live formula and ``#N/A`` as an
+    error value. A text that starts like a formula also gets Excel's quote prefix, so that it
+    stays text when someone edits the cell. Characters XML cannot hold (C0 controls) are
+    dropped."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+        if formula_like(value):
+            cell.quotePrefix = True
+    if fmt:
+        cell.number_format = fmt
+    if font is not None:
+        cell.font = font
+    if alignment is not None:
+        cell.alignment = alignment
+    return cell
+
+
 class XlsxFormat:
-    """An Excel workbook (openpyxl)."""
+    """An Excel workbook (openpyxl). Every text is written as a string cell, never as a
+    formula (see :func:`_cell`)."""
 
     name = "xlsx"
     names = Names("Excel workbook", "Excel 工作簿")
@@ -232,7 +268,6 @@ class XlsxFormat:
     def render(self, report: Report, lang: str) -> bytes:
         """The report as the bytes of an .xlsx file (written in openpyxl's streaming mode)."""
         from openpyxl import Workbook
-        from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Alignment, Font
         from openpyxl.utils import get_column_letter
 
@@ -242,38 +277,36 @@ class XlsxFormat:
         taken: set[str] = set()
         first = book.create_sheet(_sheet_title(_SUMMARY.get(lang), taken))
 
-        def styled(value: Any, *, font: Font | None = None, fmt: str | None = None) -> Any:
-            cell = WriteOnlyCell(first, value=value)
-            if font is not None:
-                cell.font = font
-            if fmt:
-                cell.number_format = fmt
-            return cell
+        def line(*values: Any, font: Font | None = None, fmt: str | None = None) -> None:
+            """One row of the first sheet; ``font`` and ``fmt`` apply to its last cell."""
+            cells = [_cell(first, v) for v in values[:-1]]
+            if values:
+                cells.append(_cell(first, values[-1], font=font, fmt=fmt))
+            first.append(cells)
 
         first.column_dimensions["A"].width = 40
         first.column_dimensions["B"].width = 18
-        first.append([styled(report.names.get(lang), font=Font(bold=True, size=14))])
-        first.append([])
+        line(report.names.get(lang), font=Font(bold=True, size=14))
+        line()
         for names, value, kind in report.figures:
             cell_value, fmt = excel_value(value, kind, lang)
-            first.append([names.get(lang), styled(cell_value, fmt=fmt)])
+            line(names.get(lang), cell_value, fmt=fmt)
         for section in report.sections:
-            first.append([])
-            first.append([styled(section.names.get(lang), font=bold)])
+            line()
+            line(section.names.get(lang), font=bold)
             for paragraph in section.paragraphs:
-                for line in paragraph.splitlines():
-                    first.append([line])
+                for text in paragraph.splitlines():
+                    line(text)
         if report.notes:
-            first.append([])
-            first.append([styled(_NOTES.get(lang), font=bold)])
+            line()
+            line(_NOTES.get(lang), font=bold)
             for note in report.notes:
-                first.append([note])
+                line(note)
         if report.parameters:
-            first.append([])
-            first.append([styled(_PARAMETERS.get(lang), font=bold)])
+            line()
+            line(_PARAMETERS.get(lang), font=bold)
             for key, value in report.parameters.items():
-                shown = value if is_number(value) or isinstance(value, str) else str(value)
-                first.append([key, shown])
+                line(key, value if is_number(value) or isinstance(value, str) else str(value))
 
         tables: list[tuple[str, Table]] = [("", t) for t in report.tables]
         tables += [(f"{s.key} ", t) for s in report.sections for t in s.tables]
@@ -302,32 +335,22 @@ class XlsxFormat:
             for i, width in enumerate(widths):
                 sheet.column_dimensions[get_column_letter(i + 1)].width = width
             sheet.freeze_panes = "A2"
-            head = []
-            for c in table.columns:
-                cell = WriteOnlyCell(sheet, value=c.names.get(lang))
-                cell.font = bold
-                if c.kind != "text":
-                    cell.alignment = right
-                head.append(cell)
+            head = [
+                _cell(
+                    sheet,
+                    c.names.get(lang),
+                    font=bold,
+                    alignment=None if c.kind == "text" else right,
+                )
+                for c in table.columns
+            ]
             if helper is not None:
-                cell = WriteOnlyCell(sheet, value=_CUMULATIVE.get(lang))
-                cell.font = bold
-                cell.alignment = right
-                head.append(cell)
+                head.append(_cell(sheet, _CUMULATIVE.get(lang), font=bold, alignment=right))
             sheet.append(head)
             for r, row in enumerate(converted):
-                out: list[Any] = []
-                for value, fmt in row:
-                    if fmt is None:
-                        out.append(value)
-                    else:
-                        cell = WriteOnlyCell(sheet, value=value)
-                        cell.number_format = fmt
-                        out.append(cell)
+                out = [_cell(sheet, value, fmt=fmt) for value, fmt in row]
                 if helper is not None:
-                    cell = WriteOnlyCell(sheet, value=helper[r])
-                    cell.number_format = NUMBER_FORMATS["share"]
-                    out.append(cell)
+                    out.append(_cell(sheet, helper[r], fmt=NUMBER_FORMATS["share"]))
                 sheet.append(out)
             drawn = excel_chart(sheet, table, lang)
             if drawn is not None:
