@@ -202,6 +202,11 @@ class ComplaintkitGroup(click.Group):
         except ComplaintkitError as exc:
             say(f"Error: {exc}")
             ctx.exit(exc.exit_code)
+        except click.ClickException as exc:
+            # click prints these itself (usage and hint included); the message may quote a
+            # value from the store. click types the attribute Final but reads it when showing.
+            exc.message = inert(exc.message)  # type: ignore[misc]
+            raise
         finally:
             app = ctx.find_object(App)
             if app is not None:
@@ -211,14 +216,19 @@ class ComplaintkitGroup(click.Group):
             _PENDING_WARNINGS.clear()
 
 
-def say(text: str) -> None:
-    """Print an error or a warning on standard error: values quoted in it (a complaint
+def inert(text: str) -> str:
+    """An error or a warning as it may be printed: values quoted in it (a complaint
     reference, a line of an imported file, a URL) lose any control sequence, and every URL
     its password and tokens."""
     from complaintkit.redact import redact_urls
     from complaintkit.rendering.terminal import terminal_safe
 
-    click.echo(terminal_safe(redact_urls(text)), err=True)
+    return terminal_safe(redact_urls(text))
+
+
+def say(text: str) -> None:
+    """Print an error or a warning on standard error, made :func:`inert`."""
+    click.echo(inert(text), err=True)
 
 
 def _show_warning(

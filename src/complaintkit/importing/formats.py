@@ -407,6 +407,13 @@ def _open_json(ctx: _Context, encoding: str) -> _Opened:
     return _Opened(header, records(), lambda: None)
 
 
+def _xlsx_damage(exc: Exception) -> str:
+    """What a failure while reading a worksheet means: openpyxl parses the sheet's XML as it
+    goes, so damage shows up as an XML ParseError, a zip CRC or zlib error, an EOFError (a
+    truncated member) or a ValueError from a malformed cell."""
+    return f"the worksheet is damaged ({type(exc).__name__}: {exc})"
+
+
 def _open_xlsx(ctx: _Context) -> _Opened:
     try:
         from openpyxl import load_workbook
@@ -421,13 +428,22 @@ def _open_xlsx(ctx: _Context) -> _Opened:
     except Exception as exc:  # noqa: BLE001 - openpyxl raises zipfile, KeyError, ValueError …
         raise ConfigError(f"{ctx.source} is not a readable .xlsx file: {exc}") from None
     try:
+        if not workbook.worksheets:
+            raise ConfigError(f"{ctx.source} is not a readable .xlsx file: it has no worksheet")
         sheet = workbook.worksheets[0]
         rows = enumerate(sheet.iter_rows(values_only=True), 1)
         header_row: tuple[Any, ...] | None = None
-        for _number, candidate in rows:
-            if any(_text(cell) for cell in candidate):
-                header_row = candidate
-                break
+        header_number = 0
+        try:
+            for number, candidate in rows:
+                if any(_text(cell) for cell in candidate):
+                    header_row, header_number = candidate, number
+                    break
+        except Exception as exc:  # noqa: BLE001 - see _xlsx_damage
+            raise ConfigError(
+                f"{ctx.source} is not a readable .xlsx file: {_xlsx_damage(exc)} "
+                f"(before the header row)"
+            ) from None
         if header_row is None:
             raise ConfigError(f"{ctx.source}: the first worksheet is empty (no header row)")
         # Trailing empty header cells are formatting, not columns.
@@ -442,7 +458,24 @@ def _open_xlsx(ctx: _Context) -> _Opened:
     width = len(header)
 
     def records() -> Iterator[_Record]:
-        for number, row in rows:
+        last = header_number
+        while True:
+            # The sheet is parsed while it is read: a damaged part ends the reading there.
+            # The rows before it are kept, the rest is reported as one rejected row.
+            try:
+                number, row = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:  # noqa: BLE001 - see _xlsx_damage
+                ctx.reject(
+                    last + 1,
+                    None,
+                    f"{_xlsx_damage(exc)}: reading stopped here; this row and the rows after "
+                    "it are not imported (the rows before it are)",
+                    {},
+                )
+                return
+            last = number
             values = list(row)
             if len(values) < width:
                 values.extend([None] * (width - len(values)))  # read-only mode trims rows
