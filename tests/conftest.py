@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import urllib.parse
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,40 @@ def require_service(url: str) -> str:
 def local_plugins() -> Path:
     """The folder of local plugins the suite loads through --plugins-dir."""
     return LOCAL_PLUGINS
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a real, full file system: a small tmpfs mounted for the test and filled up,
+    so every write into it fails with ENOSPC. Skipped where mounting is not allowed (not
+    root, or a container without the capability); fails instead under
+    COMPLAINTKIT_REQUIRE_SERVICES=1, like a missing database server."""
+    import shutil
+    import subprocess
+
+    folder = tmp_path / "full-disk"
+    folder.mkdir()
+    mount = shutil.which("mount")
+    done = mount is not None and (
+        subprocess.run(
+            [mount, "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+            capture_output=True,
+            check=False,
+        ).returncode
+        == 0
+    )
+    if not done:
+        message = "cannot mount a small tmpfs here (needs root or CAP_SYS_ADMIN)"
+        if os.environ.get("COMPLAINTKIT_REQUIRE_SERVICES") == "1":
+            pytest.fail(f"{message} but COMPLAINTKIT_REQUIRE_SERVICES=1")
+        pytest.skip(message)
+    try:
+        with (folder / "filler").open("wb", buffering=0) as filler:
+            try:
+                while True:
+                    filler.write(b"\0" * 4096)
+            except OSError:
+                pass  # full
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)

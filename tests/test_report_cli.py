@@ -8,10 +8,6 @@ import csv
 import io
 import json
 import os
-import pty
-import select
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -19,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from complaintkit_cli.main import cli
+from terminal_support import on_a_terminal
 
 REPO = Path(__file__).parent.parent
 EXAMPLES = REPO / "examples" / "complaints.csv"
@@ -167,7 +164,7 @@ def test_chinese_html(store: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "pdf"], "unknown report format 'pdf'; available: table, csv, json"),
+        (["--format", "pdf"], "unknown report format 'pdf'; available: table, csv, csv-raw, json"),
         (["--out", "spy.pdf"], "cannot tell the report format from 'spy.pdf'"),
         (["--out", "no-ending"], "cannot tell the report format from 'no-ending'"),
     ],
@@ -188,7 +185,7 @@ def test_a_plugin_format_is_listed_and_chosen_by_its_ending(
     store: Path, tmp_path: Path, plugins: Path
 ) -> None:
     bad = ck(store, tmp_path, "--plugins-dir", str(plugins), "report", "--format", "nope", code=2)
-    assert "available: table, csv, json, markdown, xlsx, html, broken" in bad.stderr
+    assert "available: table, csv, csv-raw, json, markdown, xlsx, html, broken" in bad.stderr
     result = ck(
         store, tmp_path, "--plugins-dir", str(plugins), "report", "--out", "x.broken", code=1
     )
@@ -228,41 +225,13 @@ def test_out_into_a_missing_folder_fails_cleanly(store: Path, tmp_path: Path) ->
     assert not (tmp_path / "no").exists()
 
 
-def _on_a_terminal(args: list[str], cwd: Path) -> tuple[int, str, str]:
-    """Run the real command with standard output on a pseudo-terminal."""
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "complaintkit"), *args],
-        stdout=follower,
-        stderr=subprocess.PIPE,
-        cwd=cwd,
-        env={**os.environ, "COMPLAINTKIT_LANG": "en"},
-    )
-    os.close(follower)
-    seen = b""
-    while True:
-        ready, _, _ = select.select([leader], [], [], 30)
-        if not ready:
-            break
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    _, err = process.communicate(timeout=60)
-    os.close(leader)
-    return process.returncode, seen.decode("utf-8", "replace"), err.decode()
-
-
-def test_binary_format_is_refused_on_a_terminal(store: Path, tmp_path: Path, plugins: Path) -> None:
+def test_binary_format_is_refusedon_a_terminal(store: Path, tmp_path: Path, plugins: Path) -> None:
     base = ["--store", f"tinydb://{store}", "--plugins-dir", str(plugins), "report", "spy"]
-    code, out, err = _on_a_terminal([*base, "--format", "xlsx"], tmp_path)
+    code, out, err = on_a_terminal([*base, "--format", "xlsx"], tmp_path)
     assert code == 2, err
     assert "the xlsx format is binary and is not written to a terminal" in err
     assert "PK" not in out and not (tmp_path / "ran").exists()
-    code, out, err = _on_a_terminal([*base, "--format", "table"], tmp_path)
+    code, out, err = on_a_terminal([*base, "--format", "table"], tmp_path)
     assert code == 0, err
     assert "Spy" in out and (tmp_path / "ran").exists()
 

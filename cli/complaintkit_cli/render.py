@@ -10,7 +10,6 @@ so complaintkit itself is imported here only inside the functions.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
@@ -109,14 +108,18 @@ def write_csv(
     leading apostrophe unless ``raw``; numbers stay numbers. On a terminal, texts also lose
     their control sequences.
     """
-    from complaintkit.rendering.spreadsheet import csv_cell
+    from complaintkit.rendering.spreadsheet import csv_cell, csv_lines
     from complaintkit.rendering.terminal import terminal_safe
 
     on_terminal = out.isatty()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(headers)
-    for row in rows:
-        cells = [csv_cell(v, raw=raw) for v in row]
-        if on_terminal:
-            cells = [terminal_safe(c) if isinstance(c, str) else c for c in cells]
-        writer.writerow(cells)
+
+    def cells() -> Iterable[list[Any]]:
+        yield list(headers)
+        for row in rows:
+            values = [csv_cell(v, raw=raw) for v in row]
+            if on_terminal:
+                values = [terminal_safe(c) if isinstance(c, str) else c for c in values]
+            yield values
+
+    for line in csv_lines(cells()):
+        out.write(line)

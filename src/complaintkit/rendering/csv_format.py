@@ -3,13 +3,12 @@ spreadsheet would read as a formula neutralised (``csv``) or left as they are (`
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..i18n import Names
-from .spreadsheet import csv_cell
+from .spreadsheet import csv_cell, csv_lines
 
 if TYPE_CHECKING:
     from ..reporting import Report, Table
@@ -58,14 +57,17 @@ class CsvFormat:
             for c in t.columns[1:]:
                 if c.key not in extra:
                     extra.append(c.key)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["table", "item", *extra])
-        for key, t in tables:
-            keys = [c.key for c in t.columns]
-            for row in t.rows:
-                values = dict(zip(keys[1:], row[1:], strict=True))
-                writer.writerow(
-                    [key, _raw(row[0], self.raw), *[_raw(values.get(k), self.raw) for k in extra]]
-                )
-        return buffer.getvalue()
+
+        def rows() -> Iterator[list[Any]]:
+            yield ["table", "item", *extra]
+            for key, t in tables:
+                keys = [c.key for c in t.columns]
+                for row in t.rows:
+                    values = dict(zip(keys[1:], row[1:], strict=True))
+                    yield [
+                        key,
+                        _raw(row[0], self.raw),
+                        *[_raw(values.get(k), self.raw) for k in extra],
+                    ]
+
+        return "".join(csv_lines(rows()))

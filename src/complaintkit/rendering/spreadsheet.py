@@ -15,10 +15,13 @@ spreadsheet reads it as that number, not as a formula.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["FORMULA_STARTS", "csv_cell", "formula_like"]
+__all__ = ["FORMULA_STARTS", "csv_cell", "csv_lines", "formula_like"]
 
 #: First characters that make a spreadsheet read a cell as a formula: OWASP's ``= + - @``, tab
 #: and carriage return; line feed too; and the full-width ``＝ ＋ － ＠``, which Excel with a
@@ -45,3 +48,18 @@ def csv_cell(value: Any, *, raw: bool = False) -> Any:
     if not raw and isinstance(value, str) and formula_like(value):
         return "'" + value
     return value
+
+
+def csv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """Each row as one CSV record ending in ``\n``, values as given (see :func:`csv_cell`).
+
+    A value holding a carriage return is quoted like one holding a line feed: the csv module
+    quotes only the characters of its line terminator, so with ``\n`` alone a complaint text
+    with a bare ``\r`` would come out unquoted and split the record for every reader."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        yield buffer.getvalue()[:-2] + "\n"
