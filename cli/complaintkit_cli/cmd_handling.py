@@ -64,7 +64,7 @@ def classify_command(
         examined, changed = app.desk.classify_many(
             flt, schemes=chosen, force=force, progress=bar.update
         )
-    echo(f"examined {examined}, labels changed on {changed}")
+    click.echo(f"examined {examined}, labels changed on {changed}")
 
 
 @click.command("label")

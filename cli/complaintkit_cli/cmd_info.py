@@ -330,7 +330,7 @@ def evaluate_command(
 
     from complaintkit.evaluation import DATASET_PRESETS, evaluate, read_labelled
 
-    from .render import to_json
+    from .render import echo, to_json
 
     if preset:
         if preset not in DATASET_PRESETS:
@@ -359,7 +359,7 @@ def evaluate_command(
     if result.unknown_gold:
         unknown = sorted(result.unknown_gold)
         values = ", ".join(unknown[:5]) + ("…" if len(unknown) > 5 else "")
-        click.echo(
+        echo(  # the gold values come from the labelled file
             f"warning: gold values that are not labels of {scheme!r} ({values}); "
             "translate them with --map GOLD=LABEL",
             err=True,
@@ -367,4 +367,4 @@ def evaluate_command(
     if fmt == "json":
         click.echo(to_json(result.to_dict()))
     else:
-        click.echo(result.render())
+        echo(result.render())

@@ -49,22 +49,22 @@ def sweep_command(app: App, now_text: str | None, dry_run: bool) -> None:
         result = app.desk.sweep(now=now, dry_run=dry_run, progress=bar.update)
     verb = "would record" if dry_run else "recorded"
     if app.lang == "zh":
-        echo(
+        click.echo(
             f"检查 {result.examined} 件，{'将' if dry_run else '已'}记录预警 {result.warnings} 条、"
             f"超时 {result.breaches} 条、升级 {result.escalations} 次，"
             f"涉及 {len(result.changed)} 件"
         )
     else:
-        echo(
+        click.echo(
             f"examined {result.examined}, {verb} {result.warnings} warnings, "
             f"{result.breaches} breaches, {result.escalations} escalations "
             f"on {len(result.changed)} complaints"
         )
     if result.redecided:
         if app.lang == "zh":
-            echo(f"另有 {result.redecided} 件已被其他进程同时处理，已重新读取并判断")
+            click.echo(f"另有 {result.redecided} 件已被其他进程同时处理，已重新读取并判断")
         else:
-            echo(
+            click.echo(
                 f"{result.redecided} complaints were changed meanwhile by another process "
                 "(another sweep): read again and decided again, nothing recorded twice"
             )
@@ -72,15 +72,17 @@ def sweep_command(app: App, now_text: str | None, dry_run: bool) -> None:
         if dry_run:
             found = app.desk.early_warning(now=now).warnings
             if app.lang == "zh":
-                echo(f"突增预警：当前窗口内有 {len(found)} 个突增（试运行，不通知）")
+                click.echo(f"突增预警：当前窗口内有 {len(found)} 个突增（试运行，不通知）")
             else:
-                echo(f"early warning: {len(found)} spikes in the window (dry run, none announced)")
+                click.echo(
+                    f"early warning: {len(found)} spikes in the window (dry run, none announced)"
+                )
         else:
             announced = app.desk.detect_spikes(now=now)
             if app.lang == "zh":
-                echo(f"突增预警：新发现 {len(announced)} 个投诉突增")
+                click.echo(f"突增预警：新发现 {len(announced)} 个投诉突增")
             else:
-                echo(f"early warning: {len(announced)} new spike warnings")
+                click.echo(f"early warning: {len(announced)} new spike warnings")
             for warning in announced:
                 echo(
                     f"  {warning.period_start.isoformat()} "
