@@ -331,15 +331,16 @@ def _workbook(path: Path, rows: int) -> None:
     book.save(path)
 
 
-def _damage_sheet(path: Path, change: Callable[[bytes], bytes]) -> None:
-    """Rewrite the first worksheet's XML inside the .xlsx with ``change(xml) -> xml``."""
+def _damage_sheet(path: Path, change: Callable[[bytes], bytes | None]) -> None:
+    """Rewrite the first worksheet's XML inside the .xlsx with ``change(xml)``; None drops
+    the worksheet from the file."""
     with zipfile.ZipFile(path) as book:
         members = [(item, book.read(item.filename)) for item in book.infolist()]
     with zipfile.ZipFile(path, "w") as book:
         for item, data in members:
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = change(data)
-            book.writestr(item, data)
+            changed = change(data) if item.filename == "xl/worksheets/sheet1.xml" else data
+            if changed is not None:
+                book.writestr(item, changed)
 
 
 def test_xlsx_damaged_mid_sheet_keeps_the_rows_before_and_rejects_the_rest(
@@ -377,12 +378,7 @@ def test_xlsx_damaged_before_its_header_is_a_clean_error(tmp_path: Path) -> None
 def test_xlsx_without_its_worksheet_is_a_clean_error(tmp_path: Path) -> None:
     source = tmp_path / "empty.xlsx"
     _workbook(source, 3)
-    with zipfile.ZipFile(source) as book:
-        members = [(i, book.read(i.filename)) for i in book.infolist()]
-    with zipfile.ZipFile(source, "w") as book:
-        for item, data in members:
-            if item.filename != "xl/worksheets/sheet1.xml":
-                book.writestr(item, data)
+    _damage_sheet(source, lambda xml: None)
     result = invoke(tmp_path / "s.json", "import", str(source), code=2)
     assert "empty.xlsx is not a readable .xlsx file: it has no worksheet" in result.stderr
 
