@@ -287,3 +287,17 @@ def test_a_filter_on_very_many_references(sql_url: str) -> None:
         assert store.count(flt) == 10
         assert store.count_by("status", flt) == {"received": 10}
         assert store.existing(wanted) == set(expected)
+
+
+def test_only_init_makes_a_store_of_an_empty_database(sql_url: str) -> None:
+    refused = CliRunner().invoke(cli, ["--store", sql_url, "list"])
+    assert refused.exit_code == 2
+    assert "does not exist; create it with: complaintkit --store" in refused.output
+    with open_sql(sql_url) as store:
+        assert not store.exists()
+    made = CliRunner().invoke(cli, ["--store", sql_url, "init"])
+    assert made.exit_code == 0 and "(0 complaints, created now)" in made.output
+    with open_sql(sql_url) as store:
+        assert store.exists() and store.schema_status().state == "current"
+    listed = CliRunner().invoke(cli, ["--store", sql_url, "list"])
+    assert listed.exit_code == 0 and listed.output == "0 of 0 complaints\n"
