@@ -317,14 +317,21 @@ def test_a_complaint_swept_by_someone_else_meanwhile_is_redecided(tmp_path: Path
         assert complaint.escalation_level is EscalationLevel.DEPARTMENT
 
 
+def clocks_of_one(tmp_path: Path, received_at: str, now: str, *options: str) -> str:
+    """`clocks` of one complaint received at ``received_at``, imported with the example."""
+    csv = tmp_path / "one.csv"
+    csv.write_text(f"reference,received_at,text,channel\nO-1,{received_at},发票开错了,web\n")
+    base = ["--config", str(EXAMPLE), "--store", f"tinydb://{tmp_path / 'c.json'}", *options]
+    runner = CliRunner()
+    runner.invoke(cli, [*base, "--create", "import", str(csv)])
+    result = runner.invoke(cli, [*base, "clocks", "O-1", "--now", now])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 def test_clocks_say_how_long_ago_a_deadline_passed_in_years_and_days(tmp_path: Path) -> None:
     """Was `-125675h 38m`: in working hours, and unreadable."""
-    csv = tmp_path / "old.csv"
-    csv.write_text("reference,received_at,text,channel\nO-1,2012-02-01 10:00,发票开错了,web\n")
-    base = ["--config", str(EXAMPLE), "--store", f"tinydb://{tmp_path / 'c.json'}"]
-    runner = CliRunner()
-    assert runner.invoke(cli, [*base, "--create", "import", str(csv)]).exit_code == 0
-    en = runner.invoke(cli, [*base, "clocks", "O-1", "--now", "2026-06-01T10:00"]).output
+    en = clocks_of_one(tmp_path, "2012-02-01 10:00", "2026-06-01T10:00")
     acknowledge = next(line for line in en.splitlines() if line.startswith("acknowledge"))
     # due 2012-02-01 15:30: 14 years and 123 days before 2026-06-01 10:00
     assert acknowledge.split("  ", 1)[1].split() == [
@@ -339,17 +346,12 @@ def test_clocks_say_how_long_ago_a_deadline_passed_in_years_and_days(tmp_path: P
         "d",
         "-",
     ]
-    zh = runner.invoke(cli, [*base, "--lang", "zh", "clocks", "O-1", "--now", "2026-06-01T10:00"])
-    assert "已超时  超时 14年123天  -" in zh.output
+    zh = clocks_of_one(tmp_path, "2012-02-01 10:00", "2026-06-01T10:00", "--lang", "zh")
+    assert "已超时  超时 14年123天  -" in zh
 
 
 def test_clocks_show_time_left_in_the_clocks_own_time(tmp_path: Path) -> None:
-    csv = tmp_path / "new.csv"
-    csv.write_text("reference,received_at,text,channel\nN-1,2025-10-09 09:00,发票开错了,web\n")
-    base = ["--config", str(EXAMPLE), "--store", f"tinydb://{tmp_path / 'c.json'}"]
-    runner = CliRunner()
-    assert runner.invoke(cli, [*base, "--create", "import", str(csv)]).exit_code == 0
-    out = runner.invoke(cli, [*base, "clocks", "N-1", "--now", "2025-10-09T10:00"]).output
+    out = clocks_of_one(tmp_path, "2025-10-09 09:00", "2025-10-09T10:00")
     acknowledge = next(line for line in out.splitlines() if line.startswith("acknowledge"))
     # due 14:30 (lunch break in between): 3 working hours left at 10:00
     assert "2025-10-09 14:30  pending  3 h 00 min (working)" in acknowledge
