@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,3 +94,48 @@ def full_disk(tmp_path: Path) -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+#: Folders tools write into the repository on their own (git ignores them).
+_TOOL_FOLDERS = {"__pycache__", ".pytest_cache", ".hypothesis", ".mypy_cache", ".ruff_cache"}
+
+
+def _working_tree_changes() -> set[str] | None:
+    """What ``git status`` reports (untracked files one by one) plus the files git ignores,
+    as a set of lines; None outside a git checkout."""
+    lines: set[str] = set()
+    for command in (
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        ["git", "ls-files", "--others", "--ignored", "--exclude-standard", "--directory"],
+    ):
+        try:
+            done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if done.returncode != 0:
+            return None
+        lines.update(done.stdout.splitlines())
+    return {line for line in lines if not _TOOL_FOLDERS & set(line.replace("/", " ").split())}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tests_leave_the_working_tree_alone() -> Iterator[None]:
+    """Fail the run when a test wrote into the repository instead of its ``tmp_path``.
+
+    A test store once landed at the repository root (``complaints.json``, written by a
+    command run in the current folder without a store of its own) and was committed. New
+    files are caught whether git would track them or ignore them (a ``*.rejects.jsonl``);
+    only the caches tools keep (``__pycache__``, ``.pytest_cache``, ``.hypothesis``…) are not.
+    """
+    before = _working_tree_changes()
+    yield
+    after = _working_tree_changes()
+    if before is None or after is None:
+        return
+    new = sorted(after - before)
+    if new:
+        pytest.fail(
+            "tests wrote into the working tree (write into tmp_path instead): "
+            + ", ".join(line.removeprefix("?? ") for line in new),
+            pytrace=False,
+        )

@@ -251,6 +251,7 @@ def test_hook_register_report_formats(ck_host: PluginHost, ck_desk: Desk) -> Non
 def test_hook_register_commands(ck_store_url: str, local_plugins: Path) -> None:
     runner = CliRunner()
     base = ["--store", ck_store_url, "--plugins-dir", str(local_plugins)]
+    assert runner.invoke(cli, [*base, "init"]).exit_code == 0
     added = runner.invoke(cli, [*base, "add", "--text", "As a VIP member I expect a call back"])
     assert added.exit_code == 0, added.output
     result = runner.invoke(cli, [*base, "vip-count"])
@@ -269,6 +270,7 @@ def test_hook_register_commands_clash_is_reported(ck_store_url: str, tmp_path: P
         encoding="utf-8",
     )
     base = ["--store", ck_store_url, "--plugins-dir", str(tmp_path)]
+    CliRunner().invoke(cli, [*base, "init"])
     listed = CliRunner().invoke(cli, [*base, "list"])
     assert listed.exit_code == 0
     assert "hijacked" not in listed.output
@@ -384,6 +386,7 @@ def test_local_plugin_observes_lifecycle_through_the_cli(
         result = runner.invoke(cli, [*base, *args])
         assert result.exit_code == 0, result.output
 
+    run("init")
     run("add", "--reference", "L-1", "--text", "Platinum member: the courier was rude")
     run("transition", "L-1", "acknowledge")
     run("escalate", "L-1", "--reason", "VIP")

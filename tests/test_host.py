@@ -116,6 +116,7 @@ def test_broken_plugin_does_not_break_commands(fake_dist: Path, tmp_path: Path) 
     runner = CliRunner()
     store = ["--store", f"tinydb://{tmp_path}/s.json"]
     assert runner.invoke(cli, ["--help"]).exit_code == 0
+    assert runner.invoke(cli, [*store, "init"]).exit_code == 0
     added = runner.invoke(cli, [*store, "add", "--text", "快递三天没到，客服不回复"])
     assert added.exit_code == 0, added.output
     listed = runner.invoke(cli, [*store, "list"])

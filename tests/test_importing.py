@@ -310,12 +310,17 @@ def test_chinese_reviews_real_file_imports_with_no_rejects() -> None:
 def test_small_real_files_import_whole(relative: str, preset: str, count: int) -> None:
     path = require_dataset(relative)
     rejects = Rejects()
-    reader = read_complaints(path, tz=SHANGHAI, on_reject=rejects.append)
+    repeats: list[tuple[int, int]] = []
+    reader = read_complaints(
+        path, tz=SHANGHAI, on_reject=rejects.append, on_duplicate=lambda *r: repeats.append(r)
+    )
     assert reader.mapping.name == preset
     complaints = list(reader)
-    assert len(complaints) + len(rejects) == count
-    # The tweet export repeats some tweets verbatim: those, and only those, are refused.
+    assert len(complaints) + len(rejects) + len(repeats) == count
+    # The tweet export repeats some tweets: verbatim ones are skipped, those whose other
+    # columns differ (a re-annotated tweet) are refused, naming the first line.
     assert all(r.field == "reference" and "duplicate of line" in r.reason for r in rejects)
+    assert all(first < line for line, first in repeats)
     assert len({c.reference for c in complaints}) == len(complaints)
     if preset == "airline-tweets":
         # the Twitter handle names the customer too, so reports can count affected customers
@@ -509,17 +514,33 @@ def test_fingerprint_is_stable_and_tells_rows_apart(tmp_path: Path) -> None:
     assert references[0] == "IMP-3E18C47955DB0380"
 
 
-def test_same_content_twice_in_one_file_is_a_duplicate(tmp_path: Path) -> None:
+def test_the_same_row_twice_in_one_file_is_one_complaint(tmp_path: Path) -> None:
     path = write_csv(
         tmp_path / "twice.csv",
         [["received_at", "text"], ["2026-11-23", "Late"], ["2026-11-23", "Late"]],
     )
+    repeats: list[tuple[int, int]] = []
+    complaints, rejects = read(path, on_duplicate=lambda *r: repeats.append(r))
+    assert len(complaints) == 1 and len(rejects) == 0
+    assert repeats == [(3, 2)]
+
+
+def test_the_same_content_with_other_columns_is_a_duplicate_to_look_at(tmp_path: Path) -> None:
+    # The fingerprint leaves the product out; the rows differ there, so neither is dropped.
+    path = write_csv(
+        tmp_path / "twice.csv",
+        [
+            ["received_at", "text", "product"],
+            ["2026-11-23", "Late", "A"],
+            ["2026-11-23", "Late", "B"],
+        ],
+    )
     complaints, rejects = read(path)
     assert len(complaints) == 1
-    assert (
-        rejects[0].line == 3
-        and "duplicate of line 2 (both have the same content" in rejects[0].reason
+    assert rejects[0].line == 3 and (
+        "duplicate of line 2 (both have the same content, fingerprint" in rejects[0].reason
     )
+    assert rejects[0].raw["product"] == "B"
 
 
 # --- mappings ------------------------------------------------------------------------------------
@@ -737,7 +758,8 @@ def test_examples_import_cleanly_and_cover_every_channel() -> None:
 
 
 def test_bad_rows_example_shows_each_kind_of_reject() -> None:
-    complaints, rejects = read(EXAMPLES / "bad_rows.csv")
+    repeats: list[tuple[int, int]] = []
+    complaints, rejects = read(EXAMPLES / "bad_rows.csv", on_duplicate=lambda *r: repeats.append(r))
     assert len(complaints) == 4
     assert [(r.line, r.field) for r in rejects] == [
         (3, "text"),
@@ -747,9 +769,9 @@ def test_bad_rows_example_shows_each_kind_of_reject() -> None:
         (11, "complainant_email"),
         (12, "received_at"),
         (13, "remedy_sought"),
-        (14, "reference"),
         (16, None),
     ]
+    assert repeats == [(14, 2)]  # the same row again: skipped, not an error
 
 
 def test_fields_constant_lists_native_columns() -> None:

@@ -289,13 +289,34 @@ def test_verify_only_names_the_differing_references_and_exits_1(
     assert result.exit_code == 1 and "EXTRA-1 (only in destination)" in result.output
 
 
-def test_an_empty_source_is_refused_by_the_cli(tmp_path: Path) -> None:
+def test_a_missing_source_is_refused_by_the_cli(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         cli, ["migrate", f"tinydb://{tmp_path / 'typo.json'}", f"tinydb://{tmp_path / 'd.json'}"]
     )
     assert result.exit_code == 1
+    assert f"the source tinydb://{tmp_path / 'typo.json'} does not exist" in result.output
+    assert not (tmp_path / "typo.json").exists() and not (tmp_path / "d.json").exists()
+
+
+def test_an_empty_source_is_refused_by_the_cli(tmp_path: Path) -> None:
+    source = f"tinydb://{tmp_path / 'empty.json'}"
+    assert CliRunner().invoke(cli, ["--store", source, "init"]).exit_code == 0
+    result = CliRunner().invoke(cli, ["migrate", source, f"tinydb://{tmp_path / 'd.json'}"])
+    assert result.exit_code == 1
     assert "holds no complaints: nothing to migrate" in result.output
     assert not (tmp_path / "d.json").exists()
+
+
+def test_migrate_creates_its_destination_by_a_relative_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_store: Callable[..., Store]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    open_store(f"tinydb://{tmp_path / 'a.json'}").add(make_complaint("R-1"))
+    result = CliRunner().invoke(cli, ["migrate", "tinydb://a.json", "sqlite://out/b.db"])
+    assert result.exit_code == 0, result.output
+    # both ends named by their absolute paths, the SQLite one like the TinyDB one
+    assert f"copied 1 complaints to sqlite://{tmp_path / 'out' / 'b.db'}" in result.output
+    assert (tmp_path / "out" / "b.db").is_file()
 
 
 def test_verification_failure_carries_the_details(

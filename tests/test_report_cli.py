@@ -60,7 +60,9 @@ def register_report_formats(register):
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The project's example complaints, imported once."""
     path = tmp_path_factory.mktemp("store") / "store.json"
-    result = CliRunner().invoke(cli, ["--store", f"tinydb://{path}", "import", str(EXAMPLES)])
+    result = CliRunner().invoke(
+        cli, ["--store", f"tinydb://{path}", "--create", "import", str(EXAMPLES)]
+    )
     assert result.exit_code == 0, result.output
     return path
 

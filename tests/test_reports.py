@@ -626,7 +626,7 @@ def test_cli_report_options_and_now(tmp_path: Path) -> None:
         "C-2,2025-10-09 11:00,客服态度差,web\n",
         encoding="utf-8",
     )
-    assert _ck(tmp_path, "import", str(csv)).exit_code == 0
+    assert _ck(tmp_path, "--create", "import", str(csv)).exit_code == 0
 
     bad = _ck(tmp_path, "report", "pareto", "--option", "colour=red")
     assert bad.exit_code == 2

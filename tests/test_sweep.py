@@ -233,7 +233,7 @@ def test_cli_by_hand_on_the_eve_of_the_holiday(tmp_path: Path) -> None:
     )
     base = ["--config", str(EXAMPLE), "--store", f"tinydb://{tmp_path / 'c.json'}"]
     runner = CliRunner()
-    result = runner.invoke(cli, [*base, "import", str(csv)])
+    result = runner.invoke(cli, [*base, "--create", "import", str(csv)])
     assert result.exit_code == 0, result.output
     result = runner.invoke(cli, [*base, "clocks", "E-1", "--now", "2025-10-09T09:00"])
     assert result.exit_code == 0, result.output
@@ -242,8 +242,9 @@ def test_cli_by_hand_on_the_eve_of_the_holiday(tmp_path: Path) -> None:
     assert "确认受理" in zh.output and "已超时" in zh.output
     # the urgent policy acknowledges within 1h elapsed, answers within working hours
     rows = {line.split()[0]: line for line in zh.output.splitlines()[3:]}
-    assert rows["确认受理"].endswith("(自然时间)  -")
-    assert rows["首次响应"].endswith("(工作时间)     -")
+    # overdue: the real time since the deadline (2025-09-30 18:50), whatever the clock's kind
+    assert rows["确认受理"].split("已超时")[1].split() == ["超时", "8天14小时", "-"]
+    assert rows["首次响应"].split("进行中")[1].split() == ["3小时50分", "(工作时间)", "-"]
     dry = runner.invoke(cli, [*base, "sweep", "--now", "2025-10-09T12:00", "--dry-run"])
     assert dry.exit_code == 0 and "would record 1 warnings, 4 breaches, 1 escalations" in dry.output
     first = runner.invoke(cli, [*base, "sweep", "--now", "2025-10-09T12:00"])
@@ -273,6 +274,7 @@ def test_cli_process_commands(tmp_path: Path, lang: str) -> None:
         assert result.exit_code == code, result.output
         return result.output
 
+    run("init")
     run("add", "--reference", "K-1", "--text", "The invoice total is wrong", "--order", "O-1")
     assert "customer_service" in run("route", "K-1")
     run("pause", "K-1", "--reason", "waiting for the receipt")
@@ -313,3 +315,91 @@ def test_a_complaint_swept_by_someone_else_meanwhile_is_redecided(tmp_path: Path
     for complaint in stored.values():
         assert [e.action for e in complaint.history].count("escalate") == 1
         assert complaint.escalation_level is EscalationLevel.DEPARTMENT
+
+
+def clocks_of_one(tmp_path: Path, received_at: str, now: str, *options: str) -> str:
+    """`clocks` of one complaint received at ``received_at``, imported with the example."""
+    csv = tmp_path / "one.csv"
+    csv.write_text(f"reference,received_at,text,channel\nO-1,{received_at},发票开错了,web\n")
+    base = ["--config", str(EXAMPLE), "--store", f"tinydb://{tmp_path / 'c.json'}", *options]
+    runner = CliRunner()
+    runner.invoke(cli, [*base, "--create", "import", str(csv)])
+    result = runner.invoke(cli, [*base, "clocks", "O-1", "--now", now])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_clocks_say_how_long_ago_a_deadline_passed_in_years_and_days(tmp_path: Path) -> None:
+    """Was `-125675h 38m`: in working hours, and unreadable."""
+    en = clocks_of_one(tmp_path, "2012-02-01 10:00", "2026-06-01T10:00")
+    acknowledge = next(line for line in en.splitlines() if line.startswith("acknowledge"))
+    # due 2012-02-01 15:30: 14 years and 123 days before 2026-06-01 10:00
+    assert acknowledge.split("  ", 1)[1].split() == [
+        "2012-02-01",
+        "15:30",
+        "breached",
+        "overdue",
+        "by",
+        "14",
+        "y",
+        "123",
+        "d",
+        "-",
+    ]
+    zh = clocks_of_one(tmp_path, "2012-02-01 10:00", "2026-06-01T10:00", "--lang", "zh")
+    assert "已超时  超时 14年123天  -" in zh
+
+
+def test_clocks_show_time_left_in_the_clocks_own_time(tmp_path: Path) -> None:
+    out = clocks_of_one(tmp_path, "2025-10-09 09:00", "2025-10-09T10:00")
+    acknowledge = next(line for line in out.splitlines() if line.startswith("acknowledge"))
+    # due 14:30 (lunch break in between): 3 working hours left at 10:00
+    assert "2025-10-09 14:30  pending  3 h 00 min (working)" in acknowledge
+
+
+def test_sweep_refuses_a_now_in_the_future_unless_asked(tmp_path: Path) -> None:
+    """`sweep --now` wrote future-dated breaches and escalations into the real store."""
+    base = ["--store", f"tinydb://{tmp_path / 'c.json'}"]
+    runner = CliRunner()
+    assert runner.invoke(cli, [*base, "init"]).exit_code == 0
+    before = (tmp_path / "c.json").read_bytes()
+    refused = runner.invoke(cli, [*base, "sweep", "--now", "2099-01-01"])
+    assert refused.exit_code == 2
+    assert "--now 2099-01-01 is later than the real time" in refused.output
+    assert "Look with --dry-run, or add --allow-future" in refused.output
+    looked = runner.invoke(cli, [*base, "sweep", "--now", "2099-01-01", "--dry-run"])
+    assert looked.exit_code == 0 and "would record" in looked.output
+    assert (tmp_path / "c.json").read_bytes() == before
+    asked = runner.invoke(cli, [*base, "sweep", "--now", "2099-01-01", "--allow-future"])
+    assert asked.exit_code == 0 and "recorded 0 warnings" in asked.output
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_remedies_are_numbered_alike_in_remedy_show_and_the_history(
+    tmp_path: Path, lang: str
+) -> None:
+    base = ["--config", str(EXAMPLE), "--store", f"tinydb://{tmp_path / 'c.json'}"]
+    base += ["--lang", lang, "--actor", "li.lei"]
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> str:
+        result = runner.invoke(cli, [*base, *args])
+        assert result.exit_code == code, result.output
+        return result.output
+
+    run("init")
+    run("add", "--reference", "K-1", "--text", "The invoice total is wrong")
+    assert "K-1  #1 " in run("remedy", "K-1", "refund", "--amount", "20", "--loss", "10")
+    assert "K-1  #2 " in run("remedy", "K-1", "apology", "--description", "a letter")
+    assert "K-1  #2 " in run("remedy", "K-1", "--accept", "2")
+    missing = run("remedy", "K-1", "--accept", "5", code=1)
+    assert "has 2 remedies (#1 to #2); there is no remedy #5" in missing
+    shown = run("show", "K-1")
+    lines = shown.splitlines()
+    first = next(line for line in lines if line.startswith("#1 "))
+    second = next(line for line in lines if line.startswith("#2 "))
+    assert "20 CNY" in first and first.split()[-1] == ("否" if lang == "zh" else "no")
+    assert "a letter" in second and second.split()[-1] == ("是" if lang == "zh" else "yes")
+    history = shown.split("remedy_offered", 1)[1]
+    assert "remedy #1 kind=refund" in history and "remedy #2 kind=apology" in history
+    assert "index=" not in shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 import click
@@ -12,10 +13,12 @@ pass_app = click.make_pass_decorator(App)
 
 
 def _schema_store(app: App) -> Any:
-    """The configured store, if it has a versioned schema (SQL stores do)."""
+    """The configured store as it is (nothing created), if it has a versioned schema (SQL
+    stores do)."""
     from complaintkit import ConfigError
 
-    store = app.store
+    store = app.open_store(create=None)
+    app.use_store(store)
     if not callable(getattr(store, "schema_status", None)) or not callable(
         getattr(store, "upgrade_schema", None)
     ):
@@ -39,8 +42,12 @@ def status_command(app: App) -> None:
     an upgrade would run."""
     status = _schema_store(app).schema_status()
     zh = app.lang == "zh"
+    init = shlex.join(["complaintkit", "--store", status.url, "init"])
     states = {
-        "empty": ("empty (no tables yet)", "空（尚无表）"),
+        "empty": (
+            f"empty: no complaintkit tables yet (create them with: {init})",
+            f"空：尚无 complaintkit 表（创建：{init}）",
+        ),
         "current": ("current", "最新"),
         "outdated": (
             "outdated: run complaintkit db upgrade",
@@ -72,8 +79,16 @@ def upgrade_command(app: App) -> None:
 
     Safe to run from several machines at once: one runs the steps, the others find them done.
     """
+    from complaintkit.errors import StoreNotFoundError
+
     store = _schema_store(app)
     before = store.schema_status()
+    if before.state == "empty":
+        # Creating the store is init's job: an upgrade of a mistyped database would make one.
+        raise StoreNotFoundError(
+            before.url,
+            "create it with: " + shlex.join(["complaintkit", "--store", before.url, "init"]),
+        )
     ran = store.upgrade_schema()
     zh = app.lang == "zh"
     if not ran:

@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from .main import App
 from .progress import progress
+from .stopping import INTERRUPTED, quietly, same_command
 
 if TYPE_CHECKING:
     from complaintkit.importing import RejectedRow
     from complaintkit.model import Complaint
+    from complaintkit.storage import Store
 
 pass_app = click.make_pass_decorator(App)
 SHOWN_REJECTS = 10
@@ -73,9 +76,13 @@ def import_command(
     """Import complaints from CSV, TSV, JSON, JSON Lines or Excel (.xlsx).
 
     Bad rows are reported with their line number, field and reason, and written with their
-    original content to a rejects file; good rows are kept. Importing the same file again adds
-    nothing twice. Exits with status 1 when any row was rejected.
+    original content to a rejects file; good rows are kept. A row that repeats an earlier row
+    of the file exactly is skipped (and counted), not rejected. Importing the same file again
+    adds nothing twice, so an import stopped half-way (Ctrl-C, a full disk) continues when the
+    same command is run again; it says how many complaints it stored. Exits with status 1 when
+    any row was rejected or a write failed, 130 after Ctrl-C.
     """
+    from complaintkit.errors import StorageError
     from complaintkit.importing import (
         ColumnMapping,
         count_records,
@@ -102,7 +109,12 @@ def import_command(
             column_mapping = _detected_mapping(source, fmt, tz, encoding)
         column_mapping = column_mapping.with_overrides(overrides)
 
+    # The store first: a store that does not exist is refused before the file is read.
+    store = app.store
+    before = None if dry_run else store.count()
     rejects: list[RejectedRow] = []
+    repeats: list[tuple[int, int]] = []
+    repeated = 0
     reject_file = (
         Path(rejects_path) if rejects_path else Path.cwd() / f"{source.name}.rejects.jsonl"
     )
@@ -113,8 +125,20 @@ def import_command(
             rejects.append(row)
         writer.write(row)
 
+    def on_duplicate(line: int, first: int) -> None:
+        nonlocal repeated
+        repeated += 1
+        if len(repeats) < SHOWN_REJECTS:
+            repeats.append((line, first))
+
     complaints = read_complaints(
-        source, mapping=column_mapping, fmt=fmt, tz=tz, on_reject=on_reject, encoding=encoding
+        source,
+        mapping=column_mapping,
+        fmt=fmt,
+        tz=tz,
+        on_reject=on_reject,
+        on_duplicate=on_duplicate,
+        encoding=encoding,
     )
     if not complaints.mapping.is_native:
         click.echo(f"using column mapping {complaints.mapping.name}", err=True)
@@ -125,27 +149,31 @@ def import_command(
         nonlocal read
         for complaint in items:
             read += 1
-            if read % 500 == 0:
-                bar.update(500)
+            bar.update(1)
             yield complaint
         # The line count is an estimate (quoted fields may span lines): end the bar at 100%.
-        bar.update(max(read % 500, (total or 0) - read + read % 500))
+        bar.update(max((total or 0) - read, 0))
 
     added = 0
     skipped: tuple[str, ...] = ()
     try:
-        with complaints, progress("importing", total) as bar:
-            stream = counted(complaints, bar)
-            if dry_run:
-                references = [complaint.reference for complaint in stream]
-                skipped = tuple(app.store.existing(references))
-                added = len(references) - len(skipped)
-            else:
-                chosen = list(schemes) or None
-                result = app.desk.intake_many(stream, classify=not no_classify, schemes=chosen)
-                added, skipped = result.added, result.skipped
-    finally:
-        writer.close()
+        try:
+            with complaints, progress("importing", total) as bar:
+                stream = counted(complaints, bar)
+                if dry_run:
+                    references = [complaint.reference for complaint in stream]
+                    skipped = tuple(store.existing(references))
+                    added = len(references) - len(skipped)
+                else:
+                    chosen = list(schemes) or None
+                    result = app.desk.intake_many(stream, classify=not no_classify, schemes=chosen)
+                    added, skipped = result.added, result.skipped
+        finally:
+            writer.close()
+    except KeyboardInterrupt:
+        _stopped(app, store, source, before, writer, None)
+    except (StorageError, OSError) as exc:
+        _stopped(app, store, source, before, writer, exc)
     if writer.count == 0 and reject_file.exists():
         # The rejects file always describes the last import of this file, never an older one.
         reject_file.unlink()
@@ -156,7 +184,12 @@ def import_command(
         echo(f"rejected: {row}", err=True)  # the row's values come from the file: made inert
     if writer.count > len(rejects):
         click.echo(f"… and {writer.count - len(rejects)} more rejected rows", err=True)
-    records = read + writer.count
+    unit = {"json": "item", "xlsx": "row"}.get(complaints.fmt, "line")
+    for line, first in repeats:
+        click.echo(f"skipped: {source}, {unit} {line}: the same as {unit} {first}", err=True)
+    if repeated > len(repeats):
+        click.echo(f"… and {repeated - len(repeats)} more repeated rows skipped", err=True)
+    records = read + writer.count + repeated
     parts = [f"read {records} record{'' if records == 1 else 's'} from {source.name}"]
     if dry_run:
         parts.append(f"{added} would be imported (dry run: nothing stored)")
@@ -166,11 +199,81 @@ def import_command(
         parts.append(f"imported {added}")
         if skipped:
             parts.append(f"skipped {len(skipped)} already in the store")
+    if repeated:
+        parts.append(f"skipped {repeated} repeating an earlier {unit} of the file")
     if writer.count:
         parts.append(f"rejected {writer.count} (kept in {reject_file})")
     click.echo(", ".join(parts))
     if writer.count:
         sys.exit(1)
+
+
+def _stopped(
+    app: App,
+    store: Store,
+    source: Path,
+    before: int | None,
+    writer: _RejectWriter,
+    error: BaseException | None,
+) -> NoReturn:
+    """The import stopped half-way: Ctrl-C (``error`` None) or a write that failed (a full
+    disk). Say how many complaints this run stored and that running it again continues;
+    exit with 130 after Ctrl-C, else 1.
+
+    Every batch the store writes is whole (one transaction, or one atomic file write), and
+    running the same import again skips what is stored, so nothing is lost or doubled.
+    """
+    from complaintkit.errors import StorageError
+
+    after = None if before is None else quietly(store.count)
+    zh = app.lang == "zh"
+    if before is None:
+        stored = "试运行：未存储任何投诉" if zh else "dry run: nothing was stored"
+    elif after is None:
+        stored = "未能读取存储中的条数" if zh else "the store could not be counted"
+    elif zh:
+        stored = f"本次已存储 {after - before:,} 条投诉（{source.name}），每一批都是完整的"
+    else:
+        stored = (
+            f"{after - before:,} complaints from {source.name} were stored by this run "
+            "(whole batches only)"
+        )
+    kept = ""
+    if writer.count and writer.path.exists():
+        kept = (
+            f"；已拒绝的 {writer.count:,} 行在 {writer.path}"
+            if zh
+            else f"; the {writer.count:,} rows rejected so far are in {writer.path}"
+        )
+    again = same_command()
+    if error is None:
+        head = "已中断" if zh else "interrupted"
+    else:
+        reason = str(error) if isinstance(error, StorageError) else _os_reason(error)
+        head = f"错误：导入已停止：{reason}" if zh else f"Error: import stopped: {reason}"
+    if zh:
+        fix = "腾出空间（或排除故障）后，" if error is not None else ""
+        click.echo(
+            f"{head}。{stored}{kept}。{fix}再次运行同一命令即可继续（已存储的投诉会跳过）：\n"
+            f"  {again}",
+            err=True,
+        )
+    else:
+        fix = "Free some space (or fix the cause), then run" if error is not None else "Run"
+        click.echo(
+            f"{head}. {stored}{kept}. {fix} the same command again to continue (complaints "
+            f"already stored are skipped):\n  {again}",
+            err=True,
+        )
+    sys.exit(INTERRUPTED if error is None else 1)
+
+
+def _os_reason(error: BaseException) -> str:
+    """An OSError as one line: what failed, on which file (no traceback)."""
+    if isinstance(error, OSError) and error.strerror:
+        where = f" ({error.filename})" if error.filename else ""
+        return f"{error.strerror}{where}"
+    return str(error)
 
 
 def _detected_mapping(source: Path, fmt: str, tz: Any, encoding: str) -> Any:
@@ -189,7 +292,11 @@ def _detected_mapping(source: Path, fmt: str, tz: Any, encoding: str) -> Any:
 
 
 class _RejectWriter:
-    """Appends rejected rows to a JSON Lines file, created only if a row is rejected."""
+    """Appends rejected rows to a JSON Lines file, created only if a row is rejected.
+
+    A write that fails (a full disk) removes the file, so no empty or cut-off rejects file is
+    left behind, and raises: the import stops rather than lose track of a rejected row.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -197,8 +304,6 @@ class _RejectWriter:
         self._handle: Any = None
 
     def write(self, row: RejectedRow) -> None:
-        if self._handle is None:
-            self._handle = self.path.open("w", encoding="utf-8")
         record = {
             "source": row.source,
             "line": row.line,
@@ -206,9 +311,35 @@ class _RejectWriter:
             "reason": row.reason,
             "raw": row.raw,
         }
-        self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        try:
+            if self._handle is None:
+                self._handle = self.path.open("w", encoding="utf-8")
+            self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        except OSError as exc:
+            self._discard()
+            raise OSError(
+                exc.errno, f"cannot write the rejects file: {exc.strerror}", str(self.path)
+            ) from exc
         self.count += 1
 
     def close(self) -> None:
-        if self._handle is not None:
+        """Write out what is buffered; a failure removes the file and raises."""
+        if self._handle is None:
+            return
+        try:
             self._handle.close()
+        except OSError as exc:
+            self._discard()
+            raise OSError(
+                exc.errno, f"cannot write the rejects file: {exc.strerror}", str(self.path)
+            ) from exc
+        self._handle = None
+
+    def _discard(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            with suppress(OSError):
+                handle.close()
+        with suppress(OSError):
+            self.path.unlink()
+        self.count = 0

@@ -10,6 +10,7 @@ import click
 
 from .main import App
 from .options import build_filter, check_filter_names, filter_options, parse_when, pop_filters
+from .progress import counting_store, progress
 
 if TYPE_CHECKING:
     from complaintkit.rendering import ReportFormat
@@ -128,7 +129,9 @@ def report_command(
     flt = build_filter(app.config.tzinfo, **pop_filters(opts))
     check_filter_names(app.host, flt)
     context = _report_context(app, reporter, options, now_text)
-    report = reporter.run(app.store, flt, context)
+    # A report over many complaints takes seconds: on a terminal, count what it has read.
+    with progress(f"report {name}", None, delay=1.0) as bar:
+        report = reporter.run(counting_store(app.store, bar), flt, context)
     _emit(renderer.render(report, lang), out)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-import signal
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
@@ -11,6 +9,7 @@ import click
 
 from .main import App
 from .progress import progress
+from .stopping import INTERRUPTED, quietly, same_command
 
 if TYPE_CHECKING:
     from complaintkit.storage import Store
@@ -47,7 +46,8 @@ def migrate_command(
     """Copy every complaint from SOURCE_URL to DEST_URL and verify both sides.
 
     Works between any two backends, e.g. tinydb://complaints.json to
-    postgresql://user@host/db and back. Complaints arrive exactly as they are (version and
+    postgresql://user@host/db and back. The source must exist; the destination is created
+    when it does not. Complaints arrive exactly as they are (version and
     full history kept). The copy streams in batches; if it is interrupted, run the same
     command again and it continues. Ctrl-C stops it cleanly: it says how many complaints are
     at the destination (whole batches only) and exits with status 130. A destination that
@@ -56,21 +56,29 @@ def migrate_command(
     the first differing references; any difference exits with status 1. Pending
     notifications stay in the source.
     """
-    from complaintkit.errors import MigrationError
+    from complaintkit.errors import MigrationError, StoreNotFoundError
     from complaintkit.migrate import VerificationFailed, copy_store, verify_stores
     from complaintkit.redact import redact_url
+    from complaintkit.storage import resolve_url
 
     zh = app.lang == "zh"
-    source = app.host.open_store(source_url)
     try:
-        destination = app.host.open_store(dest_url)
+        source = app.host.open_store(resolve_url(source_url), create=False)
+    except StoreNotFoundError as exc:
+        raise MigrationError(
+            f"the source {redact_url(exc.url)} does not exist: nothing to migrate "
+            "(is the URL right?)"
+        ) from None
+    try:
+        total = source.count()
+        if total == 0 and not verify_only:
+            raise MigrationError(
+                f"the source {redact_url(source.url)} holds no complaints: nothing to migrate "
+                "(is the URL right?)"
+            )
+        # The destination is what migrate makes: created if missing (verify-only creates none).
+        destination = app.host.open_store(resolve_url(dest_url), create=not verify_only)
         try:
-            total = source.count()
-            if total == 0 and not verify_only:
-                raise MigrationError(
-                    f"the source {redact_url(source.url)} holds no complaints: nothing to migrate "
-                    "(is the URL right? a TinyDB file that does not exist is an empty store)"
-                )
             copying = not verify_only
             try:
                 if copying:
@@ -112,10 +120,6 @@ def migrate_command(
         click.echo(result.describe())
 
 
-#: The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
-INTERRUPTED = 130
-
-
 def _interrupted(app: App, destination: Store, total: int, *, copying: bool) -> NoReturn:
     """Ctrl-C: say what the destination holds and how to go on, then exit with status 130.
 
@@ -123,15 +127,8 @@ def _interrupted(app: App, destination: Store, total: int, *, copying: bool) -> 
     batch being written when Ctrl-C came is either wholly there or not at all; running the
     same command again resumes after the last complete batch.
     """
-    # A second Ctrl-C while the destination is counted would only lose this message.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        held: int | None = destination.count()
-    except Exception:  # noqa: BLE001 - the message matters more than why counting failed
-        held = None
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    again = " ".join(shlex.quote(arg) for arg in ["complaintkit", *sys.argv[1:]])
+    held = quietly(destination.count)
+    again = same_command()
     zh = app.lang == "zh"
     if copying:
         if zh:

@@ -4,13 +4,18 @@ satisfaction (see docs/process.md)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
+from .durations import format_span
 from .main import App
 from .options import REMEDY_CHOICES, parse_when
 from .progress import progress
 from .render import echo
+
+if TYPE_CHECKING:
+    from complaintkit.sla import TargetClock
 
 pass_app = click.make_pass_decorator(App)
 
@@ -19,31 +24,51 @@ def _now(app: App, value: str | None) -> datetime | None:
     return parse_when(value, app.config.tzinfo, "--now") if value else None
 
 
-def format_span(span: timedelta, lang: str) -> str:
-    """A duration such as ``2h 30m`` (``2小时30分``); negative spans get a minus sign."""
-    sign = "-" if span < timedelta(0) else ""
-    minutes = int(abs(span).total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    if lang == "zh":
-        return f"{sign}{hours}小时{minutes:02d}分" if hours else f"{sign}{minutes}分"
-    return f"{sign}{hours}h {minutes:02d}m" if hours else f"{sign}{minutes}m"
+def time_left(clock: TargetClock, now: datetime, lang: str) -> str:
+    """What ``clocks`` shows as the time left: ``2 h 30 min (working)`` before the deadline, in
+    the clock's own time (working or elapsed); once it has passed, the real time since, as
+    ``overdue by 14 y 123 d`` (``超时 14年123天``): working time is no measure of "how long ago"."""
+    if clock.left is None:
+        return "-"
+    if clock.left < timedelta(0) and clock.deadline is not None:
+        since = format_span(now - clock.deadline, lang)
+        return f"超时 {since}" if lang == "zh" else f"overdue by {since}"
+    kind = ("elapsed", "自然时间") if clock.elapsed else ("working", "工作时间")
+    return f"{format_span(clock.left, lang)} ({kind[1] if lang == 'zh' else kind[0]})"
 
 
 @click.command("sweep")
 @click.option("--now", "now_text", metavar="WHEN", help="Pretend it is WHEN (for testing).")
 @click.option("--dry-run", is_flag=True, help="Show what would be recorded; change nothing.")
+@click.option(
+    "--allow-future",
+    is_flag=True,
+    help="Let --now be later than the real time without --dry-run: record warnings, breaches "
+    "and escalations dated in the future (a test store, a rehearsal).",
+)
 @pass_app
-def sweep_command(app: App, now_text: str | None, dry_run: bool) -> None:
+def sweep_command(app: App, now_text: str | None, dry_run: bool, allow_future: bool) -> None:
     """Record SLA warnings and breaches that are due, and escalate on breaches; with
     [early_warning] configured, also announce new complaint spikes (docs/early-warning.md).
 
     Safe to run from cron every minute and from several processes at once: what was
     already recorded is never recorded again, and a complaint is never escalated twice for
-    the same missed deadline.
+    the same missed deadline. A --now later than the real time is refused unless with
+    --dry-run (look only) or --allow-future: it would write events dated in the future into
+    the store and notify people now about breaches that have not happened.
     """
     from complaintkit import ComplaintFilter
 
-    now = _now(app, now_text) or app.desk.clock()
+    real_now = app.desk.clock()
+    now = _now(app, now_text) or real_now
+    if now > real_now and not (dry_run or allow_future):
+        raise click.UsageError(
+            f"--now {now_text} is later than the real time "
+            f"({real_now.astimezone(now.tzinfo):%Y-%m-%d %H:%M}): the "
+            "sweep would store warnings, breaches and escalations dated in the future and "
+            "notify people about deadlines that have not passed. Look with --dry-run, or add "
+            "--allow-future to record them anyway (a test store)"
+        )
     total = app.store.count(ComplaintFilter(alert_by=now, open_only=True))
     with progress("sweeping", total) as bar:
         result = app.desk.sweep(now=now, dry_run=dry_run, progress=bar.update)
@@ -109,7 +134,8 @@ def clocks_command(app: App, reference: str, now_text: str | None) -> None:
 
     lang = app.lang
     complaint = app.desk.get(reference)
-    clocks = app.desk.clocks(complaint, now=_now(app, now_text))
+    now = _now(app, now_text) or app.desk.clock()
+    clocks = app.desk.clocks(complaint, now=now)
     if clocks is None:
         raise click.ClickException(
             f"complaint {reference} has no SLA policy; configure [sla] (see docs/process.md)"
@@ -121,16 +147,12 @@ def clocks_command(app: App, reference: str, now_text: str | None) -> None:
 
     rows = []
     for clock in clocks.targets:
-        left = "-" if clock.left is None else format_span(clock.left, lang)
-        if clock.left is not None:
-            kind = ("elapsed", "自然时间") if clock.elapsed else ("working", "工作时间")
-            left += f" ({kind[1] if lang == 'zh' else kind[0]})"
         rows.append(
             [
                 TARGET_NAMES[clock.target].get(lang),
                 when(clock.deadline),
                 STATE_NAMES[clock.state].get(lang),
-                left,
+                time_left(clock, now, lang),
                 when(clock.met_at),
             ]
         )

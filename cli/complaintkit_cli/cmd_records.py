@@ -57,8 +57,13 @@ def label_display(host: PluginHost, complaint: Complaint, lang: str) -> str:
 )
 @pass_app
 def init_command(app: App, write_config: bool, tz_name: str | None) -> None:
-    """Create the store (if missing) and, optionally, a configuration file."""
+    """Create the store (if missing) and, optionally, a configuration file.
+
+    The only command that creates a store (besides --create): every other one refuses a store
+    that does not exist, so a mistyped URL never silently becomes a new, empty store.
+    """
     from complaintkit import ConfigError
+    from complaintkit.errors import StoreNotFoundError
 
     if write_config:
         target = Path("complaintkit.toml")
@@ -73,9 +78,18 @@ def init_command(app: App, write_config: bool, tz_name: str | None) -> None:
         click.echo(f"wrote {target}")
     from complaintkit.redact import redact_url
 
-    store = app.store
+    try:
+        store = app.store
+        how = "existed already"
+    except StoreNotFoundError:
+        app.create = True
+        store = app.store
+        how = "created now"
+    # Idempotent; it also creates a store of a backend that cannot tell whether it exists.
     store.initialize()
-    click.echo(f"store ready: {redact_url(store.url)} ({store.count()} complaints)")
+    count = store.count()
+    plural = "" if count == 1 else "s"
+    click.echo(f"store ready: {redact_url(store.url)} ({count} complaint{plural}, {how})")
 
 
 @click.command("add")
@@ -367,9 +381,12 @@ def show_command(app: App, reference: str, fmt: str) -> None:
             else ["scheme", "label", "confidence", "evidence", "by"]
         )
         click.echo(text_table(headers, label_rows))
+    if c.remedies:
+        click.echo()
+        click.echo(text_table(*_remedy_table(c, lang, tz)))
     click.echo()
     history = [
-        [local_time(e.at, tz), e.actor, e.action, e.reason or "", _event_detail(e.data)]
+        [local_time(e.at, tz), e.actor, e.action, e.reason or "", _event_detail(e.action, e.data)]
         for e in c.history
     ]
     headers = (
@@ -384,9 +401,44 @@ def show_command(app: App, reference: str, fmt: str) -> None:
     echo(f"{heading}: {', '.join(actions) if actions else '-'}")
 
 
-def _event_detail(data: dict[str, Any]) -> str:
+def _remedy_table(c: Complaint, lang: str, tz: tzinfo) -> tuple[list[str], list[list[str]]]:
+    """The remedies offered, numbered from 1 as ``remedy --accept N`` takes them."""
+    from complaintkit import name_of
+
+    zh = lang == "zh"
+    headers = (
+        ["补救", "方式", "金额", "说明", "提出", "已接受"]
+        if zh
+        else ["remedy", "kind", "amount", "description", "offered", "accepted"]
+    )
+    rows = []
+    for number, remedy in enumerate(c.remedies, start=1):
+        amount = "" if remedy.amount is None else f"{remedy.amount:g} {remedy.currency or ''}"
+        offered = " ".join(v for v in (local_time(remedy.offered_at, tz), remedy.offered_by) if v)
+        rows.append(
+            [
+                f"#{number}",
+                name_of(remedy.kind, lang),
+                amount.strip(),
+                remedy.description or "",
+                offered,
+                ("是" if remedy.accepted else "否") if zh else ("yes" if remedy.accepted else "no"),
+            ]
+        )
+    return headers, rows
+
+
+#: History events that name a remedy by its position (0-based in the data).
+_REMEDY_EVENTS = ("remedy_offered", "remedy_accepted")
+
+
+def _event_detail(action: str, data: dict[str, Any]) -> str:
     parts = []
     for key, value in data.items():
+        if key == "index" and action in _REMEDY_EVENTS and isinstance(value, int):
+            # Shown as the number `remedy --accept N` takes and `show` lists (#1 = first).
+            parts.append(f"remedy #{value + 1}")
+            continue
         if key == "evidence":
             if value:
                 parts.append(f"evidence={'|'.join(value)}")

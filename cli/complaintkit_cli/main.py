@@ -57,8 +57,11 @@ class App:
         plugins_dirs: tuple[str, ...],
         lang: str | None,
         actor: str | None,
+        create: bool = False,
     ) -> None:
         self.store_url = store
+        #: Whether opening the store may create it (``--create``; ``init`` sets it).
+        self.create = create
         self.config_path = config_path
         self.plugins_dirs = plugins_dirs
         self.lang_option = lang
@@ -79,6 +82,7 @@ class App:
             plugins_dirs=tuple(params.get("plugins_dirs") or ()),
             lang=params.get("lang"),
             actor=params.get("actor"),
+            create=bool(params.get("create")),
         )
 
     @property
@@ -119,11 +123,38 @@ class App:
 
     @property
     def store(self) -> Store:
-        """The store, opened on first use and closed when the command ends."""
+        """The store, opened on first use and closed when the command ends.
+
+        A store that does not exist is refused, with the command that creates it, unless
+        :attr:`create` is set (``--create``, ``init``).
+        """
         if self._store is None:
-            self._store = self.host.open_store()
+            self._store = self.open_store(create=self.create)
             self.report_failures()
         return self._store
+
+    def use_store(self, store: Store) -> None:
+        """Make ``store`` the command's store (closed when the command ends)."""
+        self.close()
+        self._store = store
+
+    def open_store(self, url: str | None = None, *, create: bool | None) -> Store:
+        """Open ``url`` (default: the configured store); a missing one is created only with
+        ``create``, refused with the ``init`` command line that would create it without, and
+        opened as it is with ``create=None`` (see :meth:`PluginHost.open_store`)."""
+        import shlex
+
+        from complaintkit.errors import StoreNotFoundError
+
+        try:
+            return self.host.open_store(url, create=create)
+        except StoreNotFoundError as exc:
+            init = shlex.join(["complaintkit", "--store", exc.url, "init"])
+            raise StoreNotFoundError(
+                exc.url,
+                f"create it with: {init} (or add --create to this command); "
+                "if it should exist, check the store URL",
+            ) from None
 
     @property
     def desk(self) -> Desk:
@@ -168,8 +199,8 @@ class ComplaintkitGroup(click.Group):
         # not exist yet: build it from the parsed group options.
         app = ctx.find_object(App)
         if app is None:
-            if not ctx.params:
-                return None
+            # Possibly before all options are parsed (`complaintkit --help` stops at --help):
+            # whatever the environment and complaintkit.toml say then.
             app = ctx.obj = App.from_params(ctx.params)
         if app.plugin_commands is None:
             # A scratch group per invocation: plugin commands never leak between invocations,
@@ -253,7 +284,8 @@ _PENDING_WARNINGS: list[str] = []
     "--store",
     envvar="COMPLAINTKIT_STORE",
     metavar="URL",
-    help="Store URL, e.g. tinydb://complaints.json (default: from complaintkit.toml).",
+    help="Store URL: tinydb://complaints.json (relative), tinydb:///abs/path.json, "
+    "sqlite://c.db, postgresql://user@host/db (default: from complaintkit.toml).",
     is_eager=True,
 )
 @click.option(
@@ -281,6 +313,12 @@ _PENDING_WARNINGS: list[str] = []
     is_eager=True,
 )
 @click.option("--actor", envvar="COMPLAINTKIT_ACTOR", help="Who is acting, for the history.")
+@click.option(
+    "--create",
+    is_flag=True,
+    help="Create the store if it does not exist yet (as `init` does); without it every "
+    "command but init refuses a store that does not exist.",
+)
 @click.version_option(package_name="complaintkit")
 @click.pass_context
 def cli(
@@ -290,12 +328,14 @@ def cli(
     plugins_dirs: tuple[str, ...],
     lang: str | None,
     actor: str | None,
+    create: bool,
 ) -> None:
     """complaintkit — customer-complaint management (客户投诉管理).
 
     Import, classify, handle and report on complaints in a store of your choice.
     Start with `complaintkit init`, then `complaintkit import FILE` and
-    `complaintkit report summary`.
+    `complaintkit report summary`. Store URLs: tinydb:///abs/path.json, tinydb://rel.json,
+    sqlite:///abs/path.db, sqlite://rel.db, postgresql://user@host/db (docs/storage.md).
     """
     # get_command may already have built the App from these same options (see
     # ComplaintkitGroup._plugin_commands); otherwise build it now.

@@ -2,8 +2,9 @@
 
 URLs (the scheme picks the database, an optional ``+driver`` the driver):
 
-* ``sqlite:///relative/path.db``, ``sqlite:////absolute/path.db`` (SQLAlchemy's convention:
-  the path is what follows the third slash);
+* ``sqlite:///absolute/path.db``, ``sqlite://relative/path.db`` (complaintkit's convention for
+  every file store, :func:`complaintkit.storage.store_path`: what follows ``sqlite://`` is the
+  path; SQLAlchemy's ``sqlite:////absolute/path.db`` means the same absolute path);
 * ``postgresql://user@host:5432/db`` (also ``postgres://``; psycopg 3 by default);
 * ``mysql://user:pw@host:3306/db`` and ``mariadb://…`` (PyMySQL by default, utf8mb4).
 
@@ -71,7 +72,14 @@ from complaintkit.model import (
 from complaintkit.outbox import Outbox
 from complaintkit.redact import redact_url
 from complaintkit.serialization import complaint_to_data
-from complaintkit.storage import GROUP_KEYS, AddResult, ComplaintFilter, UpdateResult, parse_url
+from complaintkit.storage import (
+    GROUP_KEYS,
+    AddResult,
+    ComplaintFilter,
+    UpdateResult,
+    parse_url,
+    store_path,
+)
 
 from .schema import KEY_LENGTH, SCHEMA_VERSION, STEPS, Tables, make_tables
 
@@ -125,14 +133,32 @@ class SQLOptions:
 
 
 def engine_url(url: str) -> sa.URL:
-    """The SQLAlchemy URL for a store URL: default drivers filled in, SQLite paths absolute."""
-    scheme, _ = parse_url(url)
+    """The SQLAlchemy URL for a store URL: default drivers filled in, SQLite paths absolute.
+
+    A SQLite path follows complaintkit's convention (:func:`complaintkit.storage.store_path`),
+    not SQLAlchemy's: ``sqlite:///var/c.db`` is ``/var/c.db`` and ``sqlite://c.db`` is
+    ``c.db`` in the working directory.
+    """
+    scheme, rest = parse_url(url)
     full_scheme = url.partition("://")[0].lower()
     shown = redact_url(url)
     if scheme not in _DEFAULT_DRIVERS:
         raise ConfigError(f"{shown!r} is not a SQL store URL (sqlite, postgresql, mysql, mariadb)")
+    if scheme == "sqlite":
+        path_text, _, query = rest.partition("?")
+        if path_text.strip("/") in ("", ":memory:"):
+            raise ConfigError(
+                f"store URL {shown!r} names no file; an in-memory SQLite database cannot be "
+                "shared between connections. Write e.g. sqlite://complaints.db (in the current "
+                "folder) or sqlite:///var/lib/complaints.db"
+            )
     try:
-        parsed = sa.make_url(url)
+        # For SQLite, SQLAlchemy parses only the options; the path is ours (see the docstring).
+        parsed = sa.make_url(
+            f"{full_scheme}:///placeholder" + (f"?{query}" if query else "")
+            if scheme == "sqlite"
+            else url
+        )
     except (sa.exc.ArgumentError, ValueError) as exc:  # ValueError: a port that is no number
         raise ConfigError(f"store URL {shown!r} is not a valid database URL: {exc}") from None
     if "+" not in full_scheme:
@@ -140,12 +166,7 @@ def engine_url(url: str) -> sa.URL:
     elif scheme == "postgres":
         parsed = parsed.set(drivername="postgresql+" + full_scheme.partition("+")[2])
     if scheme == "sqlite":
-        if not parsed.database or parsed.database == ":memory:":
-            raise ConfigError(
-                f"store URL {shown!r} names no file; an in-memory SQLite database cannot be "
-                "shared between connections. Write e.g. sqlite:///complaints.db"
-            )
-        parsed = parsed.set(database=os.path.abspath(os.path.expanduser(parsed.database)))
+        parsed = parsed.set(database=str(store_path(f"sqlite://{path_text}")))
     elif scheme in ("mysql", "mariadb") and "charset" not in parsed.query:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     return parsed
@@ -513,33 +534,37 @@ _SLUGS = {int(level): level.slug for level in EscalationLevel}
 class SQLStore:
     """A :class:`~complaintkit.storage.Store` in a SQL database, safe between processes.
 
-    Opening connects and checks the schema version: an empty database gets the latest schema;
-    on an older one every operation but :meth:`schema_status` and :meth:`upgrade_schema`
-    raises :class:`StorageError` asking for ``complaintkit db upgrade``. Thread-safe in the sense of
-    SQLAlchemy's engine (a connection pool); one store per process is the usual use.
+    Opening connects and checks the schema version, and creates nothing (a SQLite file that
+    does not exist is not even connected to): a database without our tables is a store that
+    does not exist yet (:meth:`exists` is False), created by :meth:`initialize` or by the first
+    operation that needs the tables. On an older schema every operation but
+    :meth:`schema_status` and :meth:`upgrade_schema` raises :class:`StorageError` asking for
+    ``complaintkit db upgrade``. Thread-safe in the sense of SQLAlchemy's engine (a connection
+    pool); one store per process is the usual use.
     """
 
     def __init__(self, url: str, *, options: SQLOptions | None = None) -> None:
         self.options = options or SQLOptions()
-        self.url = url
         self.sa_url = engine_url(url)
-        self.display_url = sa.make_url(url).render_as_string(hide_password=True)
         self.dialect = self.sa_url.get_backend_name()
+        if self.dialect == "sqlite":
+            # The path as complaintkit reads it, absolute, in every message.
+            scheme = url.partition("://")[0]
+            query = url.partition("?")[2]
+            self.url = f"{scheme}://{self.sa_url.database}" + (f"?{query}" if query else "")
+            self.display_url = self.url
+        else:
+            self.url = url
+            self.display_url = sa.make_url(url).render_as_string(hide_password=True)
         self._closed = False
         self._ready = False
-        if self.dialect == "sqlite" and self.sa_url.database:
-            # Like the TinyDB store, a new SQLite store may live in a folder not made yet.
-            os.makedirs(os.path.dirname(self.sa_url.database), exist_ok=True)
         self.engine = self._make_engine()
         try:
             self.tables = self._make_tables()
-            state = self.schema_status().state
-            if state == "empty":
-                self.upgrade_schema()
-            else:
+            if not self._file_missing():
                 # An outdated or newer schema is reported by the first operation, so that
                 # ``complaintkit db status`` and ``db upgrade`` can still open the store.
-                self._ready = state == "current"
+                self._ready = self.schema_status().state == "current"
         except BaseException:
             self.engine.dispose()
             raise
@@ -668,8 +693,20 @@ class SQLStore:
         ).scalar()
         return int(found or 0)
 
+    def _file_missing(self) -> bool:
+        """A SQLite store whose file does not exist (connecting would create it)."""
+        return self.dialect == "sqlite" and not os.path.exists(str(self.sa_url.database))
+
+    def exists(self) -> bool:
+        """Whether the database holds complaintkit's tables (a missing SQLite file does not)."""
+        if self._closed:
+            raise StorageError(f"the store {self.display_url} is closed")
+        return not self._file_missing() and self.schema_status().current > 0
+
     def schema_status(self) -> SchemaStatus:
-        """The database's schema version against the one this code needs."""
+        """The database's schema version against the one this code needs (reads only)."""
+        if self._file_missing():
+            return SchemaStatus(self.display_url, 0, SCHEMA_VERSION)
         with self._connect() as conn:
             return SchemaStatus(self.display_url, self._version(conn), SCHEMA_VERSION)
 
@@ -700,6 +737,12 @@ class SQLStore:
         """
         if not 0 < target <= SCHEMA_VERSION:
             raise ConfigError(f"schema version must be 1 to {SCHEMA_VERSION}, got {target}")
+        if self._file_missing():
+            # Like the TinyDB store, a new SQLite store may live in a folder not made yet.
+            try:
+                os.makedirs(os.path.dirname(str(self.sa_url.database)), exist_ok=True)
+            except OSError as exc:
+                raise StorageError(f"cannot create {self.display_url}: {exc}") from exc
         ran: list[int] = []
         with self._schema_lock():
             while True:
@@ -752,7 +795,9 @@ class SQLStore:
         if self._closed:
             raise StorageError(f"the store {self.display_url} is closed")
         if not self._ready:
-            self._check_schema(create=False)
+            # A store nobody created yet is created by its first use, as TinyDB's by its first
+            # write; the plugin host refuses to open it at all unless asked to create it.
+            self._check_schema(create=True)
 
     def initialize(self) -> None:
         """Create the latest schema in an empty database; idempotent, keeps data."""

@@ -1,7 +1,9 @@
 """The embedded default store: complaints in one TinyDB JSON file.
 
 URL: ``tinydb:///absolute/path.json`` or ``tinydb://relative/path.json`` (relative to the working
-directory). Options, from the ``[storage]`` table of ``complaintkit.toml``:
+directory), complaintkit's convention for every file store
+(:func:`complaintkit.storage.store_path`).
+Options, from the ``[storage]`` table of ``complaintkit.toml``:
 
 ``lock_timeout`` (seconds, default 30)
     how long a write waits for another process's write before raising
@@ -65,7 +67,14 @@ from complaintkit.model import (
     Status,
 )
 from complaintkit.serialization import complaint_to_data, make_converter
-from complaintkit.storage import GROUP_KEYS, AddResult, ComplaintFilter, UpdateResult, parse_url
+from complaintkit.storage import (
+    GROUP_KEYS,
+    AddResult,
+    ComplaintFilter,
+    UpdateResult,
+    parse_url,
+    store_path,
+)
 
 from .outbox import SQLiteOutbox, outbox_path
 from .storage import SafeJSONStorage, gc_paused
@@ -146,28 +155,26 @@ class TinyDBOptions:
 
 def path_from_url(url: str) -> Path:
     """The file a ``tinydb://`` URL names, made absolute against the working directory."""
-    scheme, rest = parse_url(url)
+    scheme, _ = parse_url(url)
     if scheme != "tinydb":
         raise ConfigError(f"{url!r} is not a tinydb:// URL")
-    if not rest:
-        raise ConfigError(
-            f"store URL {url!r} names no file; write e.g. tinydb:///path/to/complaints.json"
-        )
-    return Path(os.path.abspath(Path(rest).expanduser()))
+    return store_path(url)
 
 
 def open_tinydb(url: str, options: Mapping[str, Any] | None = None) -> TinyDBStore:
     """Open the store a ``tinydb://`` URL names (the backend's ``open`` function)."""
     opts = TinyDBOptions.from_mapping(options or {})
-    return TinyDBStore(path_from_url(url), options=opts, url=url)
+    return TinyDBStore(path_from_url(url), options=opts)
 
 
 class TinyDBStore:
     """A :class:`~complaintkit.storage.Store` in one JSON file, safe between processes.
 
-    Opening parses the file (a corrupt file raises :class:`StorageError` at once). A missing file
-    is an empty store; it is created, with its folder, on the first write. Not thread-safe: open
-    one store per thread (they coordinate through the file lock like separate processes).
+    Opening parses the file (a corrupt file raises :class:`StorageError` at once) and creates
+    nothing. A missing file is a store that does not exist yet (:meth:`exists` is False): it
+    reads as empty, and :meth:`initialize` or the first write creates it with its folder.
+    ``url`` is ``tinydb://`` and the absolute path. Not thread-safe: open one store per thread
+    (they coordinate through the file lock like separate processes).
     """
 
     def __init__(
@@ -318,6 +325,10 @@ class TinyDBStore:
         except BaseException:
             self.storage.invalidate()
             raise
+
+    def exists(self) -> bool:
+        """Whether the file exists (a store nobody created reads as empty)."""
+        return self.path.exists()
 
     def initialize(self) -> None:
         """Create the file (and its folder) holding an empty store, unless it exists already."""

@@ -1,8 +1,11 @@
 """Configuration: ``complaintkit.toml`` plus environment variables, resolved once per command.
 
 Precedence for the store URL: ``--store`` > ``COMPLAINTKIT_STORE`` > ``store`` in the config
-file > ``tinydb://complaints.json`` in the working directory. A relative path inside the config
-file is relative to the file, so a project folder can be moved as a whole.
+file > ``tinydb://complaints.json`` in the working directory. A file store's relative path
+(``tinydb://c.json``, ``sqlite://c.db``; see :func:`complaintkit.storage.resolve_url`) inside the
+config file is relative to the file, so a project folder can be moved as a whole; given with
+``--store`` or the environment it is relative to the working directory. Either way
+:attr:`Config.store` holds the absolute path.
 """
 
 from __future__ import annotations
@@ -98,15 +101,6 @@ class Config:
             ) from None
 
 
-def _resolve_store(url: str, base: Path) -> str:
-    scheme, sep, rest = url.partition("://")
-    if sep and scheme == "tinydb" and rest.startswith("~"):
-        return f"tinydb://{Path(rest).expanduser()}"
-    if sep and scheme == "tinydb" and rest and not rest.startswith("/"):
-        return f"tinydb://{(base / rest).resolve()}"
-    return url
-
-
 def load_config(
     path: str | Path | None = None,
     *,
@@ -116,6 +110,8 @@ def load_config(
     cwd: Path | None = None,
 ) -> Config:
     """Find, read and check the configuration; explicit arguments override the file."""
+    from .storage import resolve_url  # the model behind it is not needed to read a file
+
     env = os.environ if env is None else env
     cwd = cwd or Path.cwd()
     chosen = path or env.get("COMPLAINTKIT_CONFIG")
@@ -145,13 +141,13 @@ def load_config(
     if file_store is not None and not isinstance(file_store, str):
         raise ConfigError(f"{config_path}: store must be a URL string")
     if store:
-        chosen_store = _resolve_store(store, cwd)
+        chosen_store = resolve_url(store, cwd)
     elif env.get("COMPLAINTKIT_STORE"):
-        chosen_store = _resolve_store(env["COMPLAINTKIT_STORE"], cwd)
+        chosen_store = resolve_url(env["COMPLAINTKIT_STORE"], cwd)
     elif file_store:
-        chosen_store = _resolve_store(file_store, base)
+        chosen_store = resolve_url(file_store, base)
     else:
-        chosen_store = _resolve_store(DEFAULT_STORE, cwd)
+        chosen_store = resolve_url(DEFAULT_STORE, cwd)
     chosen_lang = lang or env.get("COMPLAINTKIT_LANG") or str(data.get("lang", "en"))
     if chosen_lang not in ("en", "zh"):
         where = (

@@ -940,8 +940,12 @@ class Desk:
             try:
                 remedy = c.remedies[index]
             except IndexError:
+                # People number remedies from 1 (`remedy --accept N`, `show`); index is 0-based.
+                count = len(c.remedies)
+                which = f"#{index + 1}" if index >= 0 else f"at position {index}"
                 raise TransitionRejected(
-                    f"complaint {c.reference} has {len(c.remedies)} remedies; no number {index}"
+                    f"complaint {c.reference} has {count} remed{'y' if count == 1 else 'ies'} "
+                    f"(#1 to #{count}); there is no remedy {which}"
                 ) from None
             position = index % len(c.remedies)
             if remedy.accepted:

@@ -15,6 +15,7 @@ __all__ = [
     "PluginLoadError",
     "StorageError",
     "StoreLockedError",
+    "StoreNotFoundError",
     "TransitionRejected",
     "UnknownSchemeError",
     "ValidationError",
@@ -67,6 +68,21 @@ class StorageError(ComplaintkitError):
 
 class StoreLockedError(StorageError):
     """Another process holds the store's write lock for longer than we are willing to wait."""
+
+
+class StoreNotFoundError(StorageError):
+    """The store a URL names has not been created; nothing was created either.
+
+    ``url`` is the store's URL with its path made absolute; ``how`` (may be empty) says how to
+    create it, e.g. the ``complaintkit init`` command line.
+    """
+
+    exit_code = 2
+
+    def __init__(self, url: str, how: str = "") -> None:
+        super().__init__(f"store {url} does not exist" + (f"; {how}" if how else ""))
+        self.url = url
+        self.how = how
 
 
 class ConflictError(StorageError):

@@ -287,9 +287,19 @@ class PluginHost:
             ),
         )
 
-    def open_store(self, url: str | None = None) -> Store:
-        """Open the store named by ``url`` (default: the configured one)."""
-        from .storage import parse_url
+    def open_store(self, url: str | None = None, *, create: bool | None = True) -> Store:
+        """Open the store named by ``url`` (default: the configured one).
+
+        With ``create`` (the default for programs) a store that does not exist yet is created
+        now; with ``create=False`` it is refused with
+        :class:`~complaintkit.errors.StoreNotFoundError` and nothing is created, which is what
+        every command but ``complaintkit init`` does; ``create=None`` opens it as it is, neither
+        creating nor refusing (``complaintkit db status`` reads a database that way). Stores
+        that cannot tell whether they exist (no :class:`~complaintkit.storage.ExistsStore`) are
+        opened either way.
+        """
+        from .errors import StoreNotFoundError
+        from .storage import ExistsStore, parse_url
 
         url = url or self.config.store
         scheme, _ = parse_url(url)
@@ -304,7 +314,16 @@ class PluginHost:
             raise UnknownSchemeError(
                 f"no storage backend serves {scheme}:// URLs (installed: {known}){hint}"
             )
-        return backends[scheme].open(url, self.config.section("storage"))
+        store = backends[scheme].open(url, self.config.section("storage"))
+        try:
+            if create is not None and isinstance(store, ExistsStore) and not store.exists():
+                if not create:
+                    raise StoreNotFoundError(store.url)
+                store.initialize()
+        except BaseException:
+            store.close()
+            raise
+        return store
 
     def channels(self) -> dict[str, NotificationChannel]:
         """Every registered notification channel by name."""

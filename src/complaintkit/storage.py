@@ -4,12 +4,20 @@ A backend registers a :class:`StorageBackend` (URL schemes plus an ``open`` func
 the ``register_storage_backends`` hook; the host picks one by the URL's scheme, e.g.
 ``tinydb:///var/lib/complaints.json``. Every backend must pass the conformance suite in
 :mod:`complaintkit.testing.conformance`.
+
+Store URLs that name a file (``tinydb://``, ``sqlite://``: :data:`FILE_SCHEMES`) follow one
+convention, :func:`store_path`: what follows ``scheme://`` is a path, absolute when it starts
+with ``/`` (``tinydb:///var/lib/c.json``, ``sqlite:///var/lib/c.db``), otherwise relative
+(``tinydb://c.json``, ``sqlite://data/c.db``). :func:`resolve_url` makes the path absolute and
+refuses the one spelling whose meaning differs from SQLAlchemy's when it looks meant that way.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import attrs
@@ -18,15 +26,22 @@ from .model import Channel, Complaint, EscalationLevel, Status
 
 __all__ = [
     "GROUP_KEYS",
+    "FILE_SCHEMES",
     "AddResult",
     "ComplaintFilter",
+    "ExistsStore",
     "RestorableStore",
     "StorageBackend",
     "Store",
     "UpdateResult",
     "group_value",
     "parse_url",
+    "resolve_url",
+    "store_path",
 ]
+
+#: URL schemes whose stores are one file: the rest of their URL is a path (see store_path).
+FILE_SCHEMES = ("tinydb", "sqlite")
 
 GROUP_KEYS = (
     "status",
@@ -162,6 +177,10 @@ class Store(Protocol):
     Optional: a store that can also take complaints *exactly as given* (version and history
     kept) implements ``restore_many`` (see :class:`RestorableStore`); ``complaintkit migrate``
     needs it on the destination. Backends should implement it: TinyDB and SQL do.
+
+    Opening a store never creates anything: ``initialize`` does. A store that can tell whether
+    it has been created implements ``exists`` (see :class:`ExistsStore`), so that a mistyped
+    URL is refused instead of silently becoming a new, empty store.
     """
 
     url: str
@@ -236,6 +255,22 @@ class RestorableStore(Store, Protocol):
         ...
 
 
+@runtime_checkable
+class ExistsStore(Store, Protocol):
+    """A :class:`Store` that can tell whether it has been created, without creating it.
+
+    ``exists`` is False for a store nobody created yet (no file; a database without the
+    backend's tables) and True once ``initialize`` (or a first write) created it. The plugin
+    host refuses to open a store that does not exist unless asked to create it
+    (:meth:`~complaintkit.host.PluginHost.open_store`), which is how every command but
+    ``complaintkit init`` refuses a mistyped store. TinyDB and SQL stores implement it.
+    """
+
+    def exists(self) -> bool:
+        """Whether the store has been created (reads only; creates nothing)."""
+        ...
+
+
 @attrs.frozen
 class StorageBackend:
     """A storage plugin's registration: the URL schemes it serves and how to open a store.
@@ -262,3 +297,83 @@ def parse_url(url: str) -> tuple[str, str]:
             "(three slashes for an absolute path, two for a relative one)"
         )
     return scheme.split("+", 1)[0].lower(), rest
+
+
+def store_path(url: str, base: str | os.PathLike[str] | None = None) -> Path:
+    """The file a file store's URL names (``tinydb://``, ``sqlite://``), as an absolute path.
+
+    complaintkit's one convention for every backend that keeps a file: what follows
+    ``scheme://`` (up to a ``?``, which starts options) is a path. It is absolute when it
+    starts with a slash, so three slashes in all (``tinydb:///var/lib/c.json``,
+    ``sqlite:///var/lib/c.db``); more slashes are the same absolute path (SQLAlchemy's
+    ``sqlite:////var/lib/c.db`` keeps working). Otherwise it is relative to ``base`` (default:
+    the current folder): ``tinydb://c.json``, ``sqlite://data/c.db``. ``~`` is the home folder.
+    """
+    scheme, rest = parse_url(url)
+    text = rest.partition("?")[0]
+    if not text.strip("/"):
+        from .errors import ConfigError
+
+        raise ConfigError(
+            f"store URL {url!r} names no file; write e.g. {scheme}:///path/to/complaints"
+            f"{'.db' if scheme == 'sqlite' else '.json'} (three slashes for an absolute path, "
+            "two for a relative one)"
+        )
+    if text.startswith("/"):
+        text = "/" + text.lstrip("/")
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = Path(base if base is not None else os.getcwd()) / path
+    return Path(os.path.normpath(path))
+
+
+def resolve_url(url: str, base: str | os.PathLike[str] | None = None) -> str:
+    """A store URL as it will be opened: a file store's path made absolute, against ``base``.
+
+    ``tinydb://data/c.json`` becomes ``tinydb:///project/data/c.json``; other URLs (servers,
+    schemes of other plugins) and text that is no URL at all are returned unchanged (opening
+    says what is wrong with them). This is where a URL the user typed enters: the command
+    line, ``COMPLAINTKIT_STORE``, ``complaintkit.toml``, the arguments of ``migrate``.
+
+    One spelling is refused: ``sqlite:///name.db`` means ``/name.db`` here but ``name.db``
+    relative to the current folder for SQLAlchemy. When ``/name.db`` does not exist and the
+    URL looks meant the SQLAlchemy way (``name.db`` exists here, or ``/name.db`` would sit in
+    the root folder or in a top-level folder that does not exist), it raises
+    :class:`~complaintkit.errors.ConfigError` naming both spellings.
+    """
+    scheme, sep, rest = url.partition("://")
+    base_scheme = scheme.split("+", 1)[0].lower()
+    if not sep or base_scheme not in FILE_SCHEMES:
+        return url
+    text, question, query = rest.partition("?")
+    if base_scheme == "sqlite":
+        _refuse_sqlalchemy_relative(url, scheme, text, base)
+    return f"{scheme}://{store_path(url, base)}{question}{query}"
+
+
+def _refuse_sqlalchemy_relative(
+    url: str, scheme: str, text: str, base: str | os.PathLike[str] | None
+) -> None:
+    if not text.startswith("/") or text.startswith("//") or len(text) < 2:
+        return
+    absolute = Path(os.path.normpath(text))
+    relative = Path(os.path.normpath(Path(base if base is not None else os.getcwd()) / text[1:]))
+    if absolute.exists() or relative == absolute:
+        return
+    top = Path("/", absolute.parts[1])
+    if relative.exists():
+        why = f"{relative} does"
+    elif absolute.parent == Path("/"):
+        why = "it would be a file in the root folder"
+    elif not top.exists():
+        why = f"neither does {top}"
+    else:
+        return
+    from .errors import ConfigError
+
+    raise ConfigError(
+        f"store URL {url} names {absolute}, which does not exist ({why}). In complaintkit "
+        "three slashes start an absolute path, for every backend; SQLAlchemy reads the same "
+        f"URL as {text[1:]} relative to the current folder. For that file write "
+        f"{scheme}://{text[1:]}; for {absolute} write {scheme}:////{text[1:]}"
+    )

@@ -4,7 +4,8 @@ and :func:`count_records`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Sequence
 from datetime import tzinfo
 from pathlib import Path
 from types import TracebackType
@@ -113,9 +114,15 @@ def read_complaints(
     fmt: str | None = None,
     tz: tzinfo,
     on_reject: Callable[[RejectedRow], None],
+    on_duplicate: Callable[[int, int], None] | None = None,
     encoding: str = "utf-8-sig",
 ) -> ComplaintReader:
     """Stream the complaints in ``path``; every bad record goes to ``on_reject``.
+
+    A record that repeats an earlier one of the file exactly (every column equal) is the same
+    complaint twice: it is skipped, and ``on_duplicate(line, first_line)`` is told, if given.
+    A record that repeats an earlier one's reference with different content is rejected,
+    naming the line of the first.
 
     ``mapping`` None means: our native layout if the header fits, else the preset
     :func:`detect_preset` recognises, else ConfigError listing the columns found and the fields
@@ -145,11 +152,29 @@ def read_complaints(
     else:
         opened = _open_xlsx(ctx)
     assert ctx.chosen is not None  # set by the first builder
-    return ComplaintReader(opened, _complaints(opened, reject), ctx.chosen, chosen_format)
+    return ComplaintReader(
+        opened,
+        _complaints(opened, reject, on_duplicate or (lambda line, first: None)),
+        ctx.chosen,
+        chosen_format,
+    )
 
 
-def _complaints(opened: _Opened, reject: _Reject) -> Iterator[Complaint]:
-    seen: dict[str, int] = {}
+def _digest(row: Sequence[Any], record: dict[str, Any] | None) -> int:
+    """A hash of a record as read, to tell an exact repeat from a clash of references."""
+    if record is not None:
+        return hash(json.dumps(record, sort_keys=True, ensure_ascii=False, default=str))
+    try:
+        return hash(tuple(row))
+    except TypeError:
+        return hash(repr(row))
+
+
+def _complaints(
+    opened: _Opened, reject: _Reject, repeated: Callable[[int, int], None]
+) -> Iterator[Complaint]:
+    # reference -> (line, digest of the record) of its first record
+    seen: dict[str, tuple[int, int]] = {}
     try:
         for line, builder, row, record in opened.records:
             built = (
@@ -158,14 +183,22 @@ def _complaints(opened: _Opened, reject: _Reject) -> Iterator[Complaint]:
                 else builder.build(row)
             )
             if isinstance(built, Complaint):
-                first = seen.setdefault(built.reference, line)
+                digest = _digest(row, record)
+                first, first_digest = seen.setdefault(built.reference, (line, digest))
                 if first == line:
                     yield built
+                    continue
+                if first_digest == digest:
+                    repeated(line, first)
                     continue
                 has_id = bool(builder.reference and _pick(row, builder.reference))
                 what = "reference" if has_id else "the same content, fingerprint"
                 problems: list[tuple[str | None, str]] = [
-                    ("reference", f"duplicate of line {first} (both have {what} {built.reference})")
+                    (
+                        "reference",
+                        f"duplicate of line {first} (both have {what} {built.reference}; "
+                        "other columns differ)",
+                    )
                 ]
             else:
                 problems = built

@@ -70,6 +70,7 @@ def write_project(folder: Path, smtp_port: int, url: str, n: int) -> Path:
                     f"c{i}@example.cn",
                 ]
             )
+    run(config, "init")
     return config
 
 
@@ -216,7 +217,12 @@ def test_preview_a_stored_complaint_with_a_user_html_template(tmp_path: Path) ->
         encoding="utf-8",
     )
     config = tmp_path / "complaintkit.toml"
-    config.write_text('[notifications]\ntemplates = "tpl"\n', encoding="utf-8")
+    # The store beside the configuration: without `store`, it would be the current folder's.
+    config.write_text(
+        'store = "tinydb://complaints.json"\n[notifications]\ntemplates = "tpl"\n',
+        encoding="utf-8",
+    )
+    run(config, "init")
     run(config, "add", "--text", "<script>alert(1)</script> & late", "--reference", "X-1")
     code, out = run(config, "--lang", "en", "notify", "preview", "received", "--ref", "X-1")
     assert code == 0, out

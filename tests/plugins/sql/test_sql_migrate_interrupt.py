@@ -16,6 +16,7 @@ import pytest
 
 from complaintkit import Config, make_host
 from complaintkit.migrate import verify_stores
+from complaintkit.storage import resolve_url
 from complaintkit.testing import FIXED_TIME, make_complaint
 
 from .conftest import backend_url
@@ -90,8 +91,10 @@ def test_ctrl_c_then_the_same_command_resumes(
 
     again = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
+    # the destination as opened: a SQLite path absolute, as complaintkit spells it
+    shown = resolve_url(dest_url)
     assert (
-        f"copied {TOTAL - held:,} complaints to {dest_url} ({held:,} already there and equal)"
+        f"copied {TOTAL - held:,} complaints to {shown} ({held:,} already there and equal)"
         in again.stdout
     ), again.stdout
     assert "verified: 4,000 complaints on both sides" in again.stdout, again.stdout

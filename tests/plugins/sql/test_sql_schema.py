@@ -79,11 +79,41 @@ def test_a_newer_schema_is_refused(sql_url: str) -> None:
 
 
 def test_db_status_in_chinese_and_on_tinydb(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'zh.db'}"
+    url = f"sqlite://{tmp_path / 'zh.db'}"
+    CliRunner().invoke(cli, ["--store", url, "init"])
     result = CliRunner().invoke(cli, ["--store", url, "--lang", "zh", "db", "status"])
     assert result.exit_code == 0 and "状态: 最新" in result.output
-    code, out = db(f"tinydb:///{tmp_path / 'x.json'}", "status")
+    code, out = db(f"tinydb://{tmp_path / 'x.json'}", "status")
     assert code == 2 and "no versioned database schema" in out
+
+
+def test_db_status_reads_and_never_creates_tables(sql_url: str) -> None:
+    code, out = db(sql_url, "status")
+    assert code == 0, out
+    assert "schema version: 0 (this complaintkit needs 2)" in out
+    assert "state: empty: no complaintkit tables yet (create them with: complaintkit" in out
+    engine = sa.create_engine(engine_url(sql_url))
+    try:
+        with engine.connect() as conn:
+            assert sa.inspect(conn).get_table_names() == []
+    finally:
+        engine.dispose()
+
+
+def test_db_status_of_a_missing_sqlite_file_creates_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "typo" / "c.db"
+    code, out = db(f"sqlite://{path}", "status")
+    assert code == 0, out
+    assert f"store: sqlite://{path}\n" in out and "state: empty" in out
+    assert not (tmp_path / "typo").exists()
+
+
+def test_db_upgrade_of_an_empty_database_asks_for_init(sql_url: str) -> None:
+    code, out = db(sql_url, "upgrade")
+    assert code == 2, out
+    assert "does not exist; create it with: complaintkit --store" in out and " init" in out
+    with open_sql(sql_url) as store:
+        assert not store.exists()
 
 
 def test_the_schema_has_real_columns_and_indexes(sql_url: str) -> None:
@@ -148,9 +178,15 @@ def test_urls_pick_default_drivers() -> None:
     mysql = engine_url("mysql://root@h/db")
     assert (mysql.drivername, mysql.query["charset"]) == ("mysql+pymysql", "utf8mb4")
     assert engine_url("mariadb://root@h/db").drivername == "mariadb+pymysql"
-    assert engine_url("sqlite:///rel/c.db").database == str(Path.cwd() / "rel" / "c.db")
+    # complaintkit's convention for file stores, not SQLAlchemy's (see docs/storage.md)
+    assert engine_url("sqlite://rel/c.db").database == str(Path.cwd() / "rel" / "c.db")
+    assert engine_url("sqlite:///var/lib/c.db").database == "/var/lib/c.db"
+    assert engine_url("sqlite:////var/lib/c.db").database == "/var/lib/c.db"
+    assert engine_url("sqlite:///var/lib/c.db?timeout=5").query == {"timeout": "5"}
     with pytest.raises(ConfigError, match="in-memory"):
         engine_url("sqlite://")
+    with pytest.raises(ConfigError, match="in-memory"):
+        engine_url("sqlite:///:memory:")
 
 
 def test_an_unreachable_server_is_a_storage_error() -> None:
@@ -162,7 +198,7 @@ def test_an_unreachable_server_is_a_storage_error() -> None:
     ("missing", "url", "extra"),
     [
         ("sqlalchemy", "postgresql://u@h/db", "postgres"),
-        ("sqlalchemy", "sqlite:///c.db", "sql"),
+        ("sqlalchemy", "sqlite://c.db", "sql"),
         ("psycopg", "postgresql://u@h/db", "postgres"),
         ("pymysql", "mariadb://u@h/db", "mysql"),
     ],
@@ -251,3 +287,17 @@ def test_a_filter_on_very_many_references(sql_url: str) -> None:
         assert store.count(flt) == 10
         assert store.count_by("status", flt) == {"received": 10}
         assert store.existing(wanted) == set(expected)
+
+
+def test_only_init_makes_a_store_of_an_empty_database(sql_url: str) -> None:
+    refused = CliRunner().invoke(cli, ["--store", sql_url, "list"])
+    assert refused.exit_code == 2
+    assert "does not exist; create it with: complaintkit --store" in refused.output
+    with open_sql(sql_url) as store:
+        assert not store.exists()
+    made = CliRunner().invoke(cli, ["--store", sql_url, "init"])
+    assert made.exit_code == 0 and "(0 complaints, created now)" in made.output
+    with open_sql(sql_url) as store:
+        assert store.exists() and store.schema_status().state == "current"
+    listed = CliRunner().invoke(cli, ["--store", sql_url, "list"])
+    assert listed.exit_code == 0 and listed.output == "0 of 0 complaints\n"

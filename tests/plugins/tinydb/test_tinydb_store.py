@@ -94,9 +94,12 @@ def test_absolute_and_relative_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.chdir(tmp_path)
     with open_tinydb("tinydb://data/rel.json") as relative:
         assert relative.path == tmp_path / "data" / "rel.json"
-        assert relative.url == "tinydb://data/rel.json"
+        # messages name the store by its absolute path, whatever folder they are read in
+        assert relative.url == f"tinydb://{tmp_path}/data/rel.json"
     with open_tinydb(f"tinydb://{tmp_path}/abs.json") as absolute:
         assert absolute.path == tmp_path / "abs.json"
+    with open_tinydb(f"tinydb:///{tmp_path}/abs.json") as four_slashes:
+        assert four_slashes.path == tmp_path / "abs.json"
 
 
 @pytest.mark.parametrize("url", ["tinydb://", "sqlite:///x.db", "complaints.json"])
