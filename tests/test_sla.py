@@ -65,22 +65,23 @@ def test_deadlines_start_at_receipt() -> None:
     assert clocks["resolve"].deadline == T0 + timedelta(hours=72)
     assert clocks["acknowledge"].warn_at == T0 + timedelta(hours=2)
     assert clocks["acknowledge"].left == timedelta(hours=3)
-    assert {t.state for t in clocks.values()} == {"pending"}
+    assert {t.outcome for t in clocks.values()} == {"open_within"}
 
 
 def test_each_target_is_met_by_its_own_events() -> None:
     c = complaint(ev(1, "acknowledge"), ev(30, "respond"), ev(50, "assess"))
     clocks = clocks_at(c, 60)
-    assert (clocks["acknowledge"].state, clocks["acknowledge"].met_by) == ("met", "acknowledge")
+    assert clocks["acknowledge"].outcome == "met"
+    assert clocks["acknowledge"].met_at == T0 + timedelta(hours=1)
     # assessing is internal work: it does not answer the complainant
     assert clocks["respond"].met_at == T0 + timedelta(hours=30)
-    assert clocks["respond"].state == "met_late" and clocks["respond"].met is False
-    assert clocks["resolve"].state == "pending" and clocks["resolve"].met is None
+    assert clocks["respond"].outcome == "missed" and clocks["respond"].met is False
+    assert clocks["resolve"].outcome == "open_within" and clocks["resolve"].met is None
 
 
-def test_overdue_target_is_breached_with_negative_time_left() -> None:
+def test_overdue_target_is_open_past_due_with_negative_time_left() -> None:
     clocks = clocks_at(complaint(), 6)
-    assert clocks["acknowledge"].state == "breached"
+    assert clocks["acknowledge"].outcome == "open_past_due"
     assert clocks["acknowledge"].left == -timedelta(hours=2)
     assert clocks["acknowledge"].met is False
 
@@ -99,7 +100,8 @@ def test_while_paused_the_time_left_is_frozen_and_nothing_is_due() -> None:
     c = complaint(ev(1, "acknowledge"), ev(20, "pause"))
     for hours in (21, 100):
         clocks = clocks_at(c, hours)
-        assert clocks["respond"].state == "paused"
+        assert clocks["respond"].outcome == "open_within"
+        assert clocks["respond"].paused_since == T0 + timedelta(hours=20)
         assert clocks["respond"].left == timedelta(hours=4)
         assert clocks["respond"].deadline is None
     assert schedule(c, compute_clocks(c, policy(), always_open(), T0)) == (None, None)
@@ -107,7 +109,7 @@ def test_while_paused_the_time_left_is_frozen_and_nothing_is_due() -> None:
 
 def test_a_pause_after_the_deadline_does_not_undo_the_breach() -> None:
     c = complaint(ev(1, "acknowledge"), ev(30, "pause"), ev(40, "resume"))
-    assert clocks_at(c, 41)["respond"].state == "breached"
+    assert clocks_at(c, 41)["respond"].outcome == "open_past_due"
     assert clocks_at(c, 41)["respond"].deadline == T0 + timedelta(hours=24)
 
 
@@ -117,7 +119,7 @@ def test_reopening_restarts_the_resolve_clock() -> None:
     clocks = clocks_at(c, 101)
     assert clocks["resolve"].started_at == T0 + timedelta(hours=100)
     assert clocks["resolve"].deadline == T0 + timedelta(hours=172)
-    assert clocks["resolve"].state == "pending"
+    assert clocks["resolve"].outcome == "open_within"
 
 
 def test_replay_is_deterministic_and_follows_the_policy() -> None:

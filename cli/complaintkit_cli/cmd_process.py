@@ -4,12 +4,16 @@ satisfaction (see docs/process.md)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 
 from .main import App
 from .options import REMEDY_CHOICES, parse_when
 from .progress import progress
+
+if TYPE_CHECKING:
+    from complaintkit.sla import TargetClock
 
 pass_app = click.make_pass_decorator(App)
 
@@ -102,7 +106,7 @@ def sweep_command(app: App, now_text: str | None, dry_run: bool) -> None:
 @pass_app
 def clocks_command(app: App, reference: str, now_text: str | None) -> None:
     """Show a complaint's SLA deadlines, time left and whether each target was met."""
-    from complaintkit.sla import STATE_NAMES, TARGET_NAMES
+    from complaintkit.sla import TARGET_NAMES
 
     from .render import text_table
 
@@ -128,7 +132,7 @@ def clocks_command(app: App, reference: str, now_text: str | None) -> None:
             [
                 TARGET_NAMES[clock.target].get(lang),
                 when(clock.deadline),
-                STATE_NAMES[clock.state].get(lang),
+                _state(clock, lang),
                 left,
                 when(clock.met_at),
             ]
@@ -142,6 +146,18 @@ def clocks_command(app: App, reference: str, now_text: str | None) -> None:
     cal = "日历" if lang == "zh" else "calendar"
     click.echo(f"{complaint.reference}  {head}: {clocks.policy}  {cal}: {clocks.calendar}")
     click.echo(text_table(headers, rows))
+    for gap in dict.fromkeys(clock.gap for clock in clocks.targets if clock.gap is not None):
+        click.echo(f"{'无法计算期限' if lang == 'zh' else 'no deadline'}: {gap}")
+
+
+def _state(clock: TargetClock, lang: str) -> str:
+    """The clock's verdict as the reports name it, marked while paused."""
+    from complaintkit.sla import OUTCOME_NAMES
+
+    text = OUTCOME_NAMES[clock.outcome].get(lang)
+    if clock.paused_since is not None:
+        text += "（已暂停）" if lang == "zh" else " (paused)"
+    return text
 
 
 @click.command("route")
