@@ -452,7 +452,7 @@ def test_trends_report_agrees_with_pandas(desk: Desk, period: str) -> None:
         assert row["resolved"] == resolved.get(row["period"], 0)
         backlog += row["received"] - row["resolved"]
         assert row["backlog"] == backlog
-    assert backlog == frame.status.isin(OPEN).sum() == report.figure("open now")
+    assert backlog == frame.status.isin(OPEN).sum() == report.figure("open at the end")
     # per department: each series is that department's complaints per period
     by = report.table("by")
     per_department = (
@@ -615,9 +615,10 @@ def test_report_context_and_now(tmp_path: Path) -> None:
     report = desk.report("sla", now=NOW)
     row = _rows(report.table("targets"), "target")["acknowledge"]
     assert (row["open_past_due"], row["open_within"]) == (1, 1)
+    # 27 h earlier R-1's target was not yet due, and R-2 had not been received
     earlier = desk.report("sla", now=NOW - timedelta(hours=27))
     row = _rows(earlier.table("targets"), "target")["acknowledge"]
-    assert (row["open_past_due"], row["open_within"]) == (0, 2)
+    assert (row["with_target"], row["open_past_due"], row["open_within"]) == (1, 0, 1)
     assert earlier.parameters["now"] == (NOW - timedelta(hours=27)).isoformat()
 
 
@@ -722,7 +723,7 @@ def test_reports_demo_store_gives_the_documented_figures(tmp_path: Path) -> None
         assert pareto.figure("vital few") == "Service quality, Product quality, Price"
         targets = _rows(desk.report("sla").table("targets"), "target")
         assert [targets["acknowledge"][k] for k in ("met", "missed", "open_past_due")] == [51, 8, 1]
-        assert desk.report("trends", options={"period": "week"}).figure("open now") == 22
+        assert desk.report("trends", options={"period": "week"}).figure("open at the end") == 22
         remedies = desk.report("remedies")
         assert (remedies.figure("remedies offered"), remedies.figure("remedies accepted")) == (
             39,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from complaintkit import ComplaintFacts, ConfigError, Names, ReportContext
+from complaintkit import ComplaintFacts, ComplaintFilter, ConfigError, Names, ReportContext
 from complaintkit.sla import TARGETS, SlaConfig, clocks_of, load_sla_config
 
 if TYPE_CHECKING:
@@ -56,6 +56,19 @@ def tz_of(context: ReportContext) -> tzinfo:
 def now_of(context: ReportContext) -> datetime:
     """The instant the report is made at: ``context.now``, else now in UTC."""
     return context.now or datetime.now(UTC)
+
+
+#: The smallest step of time: ``until - TICK`` is the last instant before ``until``.
+TICK = timedelta(microseconds=1)
+
+
+def in_window(flt: ComplaintFilter, context: ReportContext) -> ComplaintFilter:
+    """The complaints a report made as of :func:`now_of` counts: those matching ``flt`` (whose
+    ``--since`` / ``--until`` bound the time received) that were received by then. A complaint
+    received after ``--now`` did not exist yet at the instant the report is made at."""
+    end = now_of(context) + TICK
+    until = flt.received_until
+    return attrs.evolve(flt, received_until=end if until is None else min(until, end))
 
 
 def choice(context: ReportContext, reporter: str, key: str, allowed: Iterable[str]) -> str | None:

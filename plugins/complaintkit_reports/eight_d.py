@@ -45,7 +45,7 @@ from complaintkit.facts import iter_facts
 from complaintkit.model import OPEN_STATUSES, Channel, RemedyKind
 from complaintkit.rendering.values import format_duration
 
-from .common import SlaJudge, now_of, tz_of
+from .common import SlaJudge, in_window, now_of, tz_of
 
 #: How many example complaints D2 lists.
 EXAMPLES = 5
@@ -69,6 +69,7 @@ class EightDReporter:
 
     def run(self, store: Store, flt: ComplaintFilter, context: ReportContext) -> Report:
         """Build D0–D8 over the complaints matching ``flt``."""
+        flt = in_window(flt, context)
         lang = context.lang
         options = context.settings(self.name)
         check_settings(options, OPTIONS, "[reports.8d] / --option")

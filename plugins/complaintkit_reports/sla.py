@@ -27,7 +27,15 @@ from complaintkit import (
 from complaintkit.facts import iter_facts
 from complaintkit.sla import OUTCOME_NAMES, OUTCOMES, TARGET_NAMES, TARGETS
 
-from .common import NONE, TIME_NAMES, SlaJudge, quantile, reached_seconds, share
+from .common import (
+    NONE,
+    TIME_NAMES,
+    SlaJudge,
+    in_window,
+    quantile,
+    reached_seconds,
+    share,
+)
 
 _OUTCOME_COLUMNS = (
     Column("with_target", Names("with target", "设有目标"), "count"),
@@ -82,6 +90,7 @@ class SlaReporter:
 
     def run(self, store: Store, flt: ComplaintFilter, context: ReportContext) -> Report:
         """Judge every target of every complaint matching ``flt`` as of ``context.now``."""
+        flt = in_window(flt, context)
         lang = context.lang
         judge = SlaJudge.of(context)
         overall = _Group()
