@@ -323,3 +323,104 @@ def test_a_complaint_beyond_the_calendar_is_kept_without_deadlines(tmp_path: Pat
         # touching it again does not pile up notes
         again = desk.assign("LATE-1", department="finance")
         assert [e.action for e in again.history].count("sla_unavailable") == 1
+
+
+# --- the verdict: one definition for clocks and reports -------------------------------------
+
+
+def test_a_recorded_breach_is_a_miss_even_when_the_deadline_moved() -> None:
+    # breached under an urgent policy, answered within the standard one's 24 h
+    c = complaint(ev(3, BREACH, target="respond"), ev(10, "respond"))
+    respond = clocks_at(c, 30)["respond"]
+    assert respond.met_at is not None and respond.met_at < respond.deadline  # type: ignore[operator]
+    assert (respond.outcome, respond.breach_recorded, respond.met) == ("missed", True, False)
+
+
+def test_a_recorded_breach_makes_an_unreached_target_past_due_before_its_deadline() -> None:
+    c = complaint(ev(3, BREACH, target="acknowledge"))
+    assert clocks_at(c, 3.5)["acknowledge"].outcome == "open_past_due"
+
+
+def test_a_reopening_forgets_the_breaches_of_the_resolve_clock_it_restarts() -> None:
+    c = complaint(
+        ev(1, "acknowledge"),
+        ev(2, "respond"),
+        ev(80, BREACH, target="resolve"),
+        ev(90, "resolve"),
+        ev(100, "reopen"),
+        ev(120, "resolve"),
+    )
+    c = attrs.evolve(c, status="resolved")
+    resolve = clocks_at(c, 130)["resolve"]
+    assert resolve.started_at == T0 + timedelta(hours=100)
+    assert (resolve.outcome, resolve.breach_recorded) == ("met", False)
+
+
+def test_a_target_reached_while_paused_is_judged_on_the_moved_deadline() -> None:
+    # respond due at 24 h; paused from 20 h to 30 h moves it to 34 h: answered at 33 h, met
+    c = complaint(ev(1, "acknowledge"), ev(20, "pause"), ev(30, "resume"), ev(33, "respond"))
+    respond = clocks_at(c, 40)["respond"]
+    assert (respond.deadline, respond.outcome) == (T0 + timedelta(hours=34), "met")
+    late = complaint(ev(1, "acknowledge"), ev(20, "pause"), ev(30, "resume"), ev(35, "respond"))
+    assert clocks_at(late, 40)["respond"].outcome == "missed"
+
+
+def test_dates_outside_the_calendar_give_no_deadline_and_say_why() -> None:
+    from datetime import date
+
+    from complaintkit.calendars import WorkingCalendar
+
+    short = WorkingCalendar("short", covered=(date(2026, 1, 1), date(2026, 1, 6)))
+    c = complaint(ev(1, "acknowledge"), ev(30, "respond"))
+    config = {
+        "sla": {"policies": {"p": {"acknowledge": "2 working hours", "resolve": "5 working days"}}}
+    }
+    found = compute_clocks(c, policy("p", config), short, T0 + timedelta(hours=40))
+    ack, resolve = found.targets
+    assert (ack.outcome, ack.deadline) == ("met", T0 + timedelta(hours=2))
+    assert (resolve.outcome, resolve.deadline, resolve.met) == ("no_deadline", None, None)
+    assert resolve.gap is not None and "2026-01-07" in resolve.gap
+
+
+SHORT_CALENDAR = """\
+from datetime import date
+
+from complaintkit import hookimpl
+from complaintkit.calendars import WorkingCalendar
+
+
+@hookimpl
+def register_business_calendars(register):
+    register(WorkingCalendar("short", covered=(date(2026, 1, 1), date(2026, 1, 6))))
+"""
+
+
+def test_the_clocks_command_shows_the_verdict_and_why_there_is_no_deadline(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from complaintkit_cli.main import cli
+
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "short_calendar.py").write_text(SHORT_CALENDAR, encoding="utf-8")
+    config = tmp_path / "ck.toml"
+    config.write_text(
+        'timezone = "UTC"\n[sla]\ndefault = "p"\ncalendar = "short"\n'
+        '[sla.policies.p]\nacknowledge = "2 working hours"\nresolve = "5 working days"\n',
+        encoding="utf-8",
+    )
+    base = ["--config", str(config), "--store", f"tinydb://{tmp_path / 'c.json'}"]
+    base += ["--plugins-dir", str(plugins)]
+    runner = CliRunner()
+    assert runner.invoke(cli, [*base, "init"]).exit_code == 0
+    add = [*base, "add", "--text", "发票开错了", "--reference", "Y-1"]
+    added = runner.invoke(cli, [*add, "--received-at", "2026-01-05T09:00"])
+    assert added.exit_code == 0, added.output
+    shown = runner.invoke(cli, [*base, "clocks", "Y-1", "--now", "2026-01-05T12:00"])
+    assert shown.exit_code == 0, shown.output
+    rows = {line.split()[0]: line for line in shown.output.splitlines()[3:5]}
+    assert "open, past due" in rows["acknowledge"]  # due at 11:00
+    assert "no deadline" in rows["resolve"]
+    assert "no deadline: calendar 'short' covers only 2026" in shown.output
