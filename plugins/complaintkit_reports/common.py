@@ -195,7 +195,8 @@ class SlaJudge:
 def reached_seconds(f: ComplaintFacts) -> dict[str, float]:
     """Seconds from receipt to the first acknowledgement, response and resolution reached."""
     found = {}
-    for target, at in zip(TARGETS, (f.acknowledged_at, f.responded_at, f.resolved_at), strict=True):
+    for target in TARGETS:
+        at = f.reached(target)
         if at is not None:
             found[target] = (at - f.received_at).total_seconds()
     return found
