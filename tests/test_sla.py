@@ -65,22 +65,23 @@ def test_deadlines_start_at_receipt() -> None:
     assert clocks["resolve"].deadline == T0 + timedelta(hours=72)
     assert clocks["acknowledge"].warn_at == T0 + timedelta(hours=2)
     assert clocks["acknowledge"].left == timedelta(hours=3)
-    assert {t.state for t in clocks.values()} == {"pending"}
+    assert {t.outcome for t in clocks.values()} == {"open_within"}
 
 
 def test_each_target_is_met_by_its_own_events() -> None:
     c = complaint(ev(1, "acknowledge"), ev(30, "respond"), ev(50, "assess"))
     clocks = clocks_at(c, 60)
-    assert (clocks["acknowledge"].state, clocks["acknowledge"].met_by) == ("met", "acknowledge")
+    assert clocks["acknowledge"].outcome == "met"
+    assert clocks["acknowledge"].met_at == T0 + timedelta(hours=1)
     # assessing is internal work: it does not answer the complainant
     assert clocks["respond"].met_at == T0 + timedelta(hours=30)
-    assert clocks["respond"].state == "met_late" and clocks["respond"].met is False
-    assert clocks["resolve"].state == "pending" and clocks["resolve"].met is None
+    assert clocks["respond"].outcome == "missed" and clocks["respond"].met is False
+    assert clocks["resolve"].outcome == "open_within" and clocks["resolve"].met is None
 
 
-def test_overdue_target_is_breached_with_negative_time_left() -> None:
+def test_overdue_target_is_open_past_due_with_negative_time_left() -> None:
     clocks = clocks_at(complaint(), 6)
-    assert clocks["acknowledge"].state == "breached"
+    assert clocks["acknowledge"].outcome == "open_past_due"
     assert clocks["acknowledge"].left == -timedelta(hours=2)
     assert clocks["acknowledge"].met is False
 
@@ -99,7 +100,8 @@ def test_while_paused_the_time_left_is_frozen_and_nothing_is_due() -> None:
     c = complaint(ev(1, "acknowledge"), ev(20, "pause"))
     for hours in (21, 100):
         clocks = clocks_at(c, hours)
-        assert clocks["respond"].state == "paused"
+        assert clocks["respond"].outcome == "open_within"
+        assert clocks["respond"].paused_since == T0 + timedelta(hours=20)
         assert clocks["respond"].left == timedelta(hours=4)
         assert clocks["respond"].deadline is None
     assert schedule(c, compute_clocks(c, policy(), always_open(), T0)) == (None, None)
@@ -107,7 +109,7 @@ def test_while_paused_the_time_left_is_frozen_and_nothing_is_due() -> None:
 
 def test_a_pause_after_the_deadline_does_not_undo_the_breach() -> None:
     c = complaint(ev(1, "acknowledge"), ev(30, "pause"), ev(40, "resume"))
-    assert clocks_at(c, 41)["respond"].state == "breached"
+    assert clocks_at(c, 41)["respond"].outcome == "open_past_due"
     assert clocks_at(c, 41)["respond"].deadline == T0 + timedelta(hours=24)
 
 
@@ -117,7 +119,7 @@ def test_reopening_restarts_the_resolve_clock() -> None:
     clocks = clocks_at(c, 101)
     assert clocks["resolve"].started_at == T0 + timedelta(hours=100)
     assert clocks["resolve"].deadline == T0 + timedelta(hours=172)
-    assert clocks["resolve"].state == "pending"
+    assert clocks["resolve"].outcome == "open_within"
 
 
 def test_replay_is_deterministic_and_follows_the_policy() -> None:
@@ -321,3 +323,104 @@ def test_a_complaint_beyond_the_calendar_is_kept_without_deadlines(tmp_path: Pat
         # touching it again does not pile up notes
         again = desk.assign("LATE-1", department="finance")
         assert [e.action for e in again.history].count("sla_unavailable") == 1
+
+
+# --- the verdict: one definition for clocks and reports -------------------------------------
+
+
+def test_a_recorded_breach_is_a_miss_even_when_the_deadline_moved() -> None:
+    # breached under an urgent policy, answered within the standard one's 24 h
+    c = complaint(ev(3, BREACH, target="respond"), ev(10, "respond"))
+    respond = clocks_at(c, 30)["respond"]
+    assert respond.met_at is not None and respond.met_at < respond.deadline  # type: ignore[operator]
+    assert (respond.outcome, respond.breach_recorded, respond.met) == ("missed", True, False)
+
+
+def test_a_recorded_breach_makes_an_unreached_target_past_due_before_its_deadline() -> None:
+    c = complaint(ev(3, BREACH, target="acknowledge"))
+    assert clocks_at(c, 3.5)["acknowledge"].outcome == "open_past_due"
+
+
+def test_a_reopening_forgets_the_breaches_of_the_resolve_clock_it_restarts() -> None:
+    c = complaint(
+        ev(1, "acknowledge"),
+        ev(2, "respond"),
+        ev(80, BREACH, target="resolve"),
+        ev(90, "resolve"),
+        ev(100, "reopen"),
+        ev(120, "resolve"),
+    )
+    c = attrs.evolve(c, status="resolved")
+    resolve = clocks_at(c, 130)["resolve"]
+    assert resolve.started_at == T0 + timedelta(hours=100)
+    assert (resolve.outcome, resolve.breach_recorded) == ("met", False)
+
+
+def test_a_target_reached_while_paused_is_judged_on_the_moved_deadline() -> None:
+    # respond due at 24 h; paused from 20 h to 30 h moves it to 34 h: answered at 33 h, met
+    c = complaint(ev(1, "acknowledge"), ev(20, "pause"), ev(30, "resume"), ev(33, "respond"))
+    respond = clocks_at(c, 40)["respond"]
+    assert (respond.deadline, respond.outcome) == (T0 + timedelta(hours=34), "met")
+    late = complaint(ev(1, "acknowledge"), ev(20, "pause"), ev(30, "resume"), ev(35, "respond"))
+    assert clocks_at(late, 40)["respond"].outcome == "missed"
+
+
+def test_dates_outside_the_calendar_give_no_deadline_and_say_why() -> None:
+    from datetime import date
+
+    from complaintkit.calendars import WorkingCalendar
+
+    short = WorkingCalendar("short", covered=(date(2026, 1, 1), date(2026, 1, 6)))
+    c = complaint(ev(1, "acknowledge"), ev(30, "respond"))
+    config = {
+        "sla": {"policies": {"p": {"acknowledge": "2 working hours", "resolve": "5 working days"}}}
+    }
+    found = compute_clocks(c, policy("p", config), short, T0 + timedelta(hours=40))
+    ack, resolve = found.targets
+    assert (ack.outcome, ack.deadline) == ("met", T0 + timedelta(hours=2))
+    assert (resolve.outcome, resolve.deadline, resolve.met) == ("no_deadline", None, None)
+    assert resolve.gap is not None and "2026-01-07" in resolve.gap
+
+
+SHORT_CALENDAR = """\
+from datetime import date
+
+from complaintkit import hookimpl
+from complaintkit.calendars import WorkingCalendar
+
+
+@hookimpl
+def register_business_calendars(register):
+    register(WorkingCalendar("short", covered=(date(2026, 1, 1), date(2026, 1, 6))))
+"""
+
+
+def test_the_clocks_command_shows_the_verdict_and_why_there_is_no_deadline(
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from complaintkit_cli.main import cli
+
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "short_calendar.py").write_text(SHORT_CALENDAR, encoding="utf-8")
+    config = tmp_path / "ck.toml"
+    config.write_text(
+        'timezone = "UTC"\n[sla]\ndefault = "p"\ncalendar = "short"\n'
+        '[sla.policies.p]\nacknowledge = "2 working hours"\nresolve = "5 working days"\n',
+        encoding="utf-8",
+    )
+    base = ["--config", str(config), "--store", f"tinydb://{tmp_path / 'c.json'}"]
+    base += ["--plugins-dir", str(plugins)]
+    runner = CliRunner()
+    assert runner.invoke(cli, [*base, "init"]).exit_code == 0
+    add = [*base, "add", "--text", "发票开错了", "--reference", "Y-1"]
+    added = runner.invoke(cli, [*add, "--received-at", "2026-01-05T09:00"])
+    assert added.exit_code == 0, added.output
+    shown = runner.invoke(cli, [*base, "clocks", "Y-1", "--now", "2026-01-05T12:00"])
+    assert shown.exit_code == 0, shown.output
+    rows = {line.split()[0]: line for line in shown.output.splitlines()[3:5]}
+    assert "open, past due" in rows["acknowledge"]  # due at 11:00
+    assert "no deadline" in rows["resolve"]
+    assert "no deadline: calendar 'short' covers only 2026" in shown.output

@@ -128,7 +128,7 @@ def sweep_command(app: App, now_text: str | None, dry_run: bool, allow_future: b
 @pass_app
 def clocks_command(app: App, reference: str, now_text: str | None) -> None:
     """Show a complaint's SLA deadlines, time left and whether each target was met."""
-    from complaintkit.sla import STATE_NAMES, TARGET_NAMES
+    from complaintkit.sla import TARGET_NAMES
 
     from .render import text_table
 
@@ -151,7 +151,7 @@ def clocks_command(app: App, reference: str, now_text: str | None) -> None:
             [
                 TARGET_NAMES[clock.target].get(lang),
                 when(clock.deadline),
-                STATE_NAMES[clock.state].get(lang),
+                _state(clock, lang),
                 time_left(clock, now, lang),
                 when(clock.met_at),
             ]
@@ -165,6 +165,18 @@ def clocks_command(app: App, reference: str, now_text: str | None) -> None:
     cal = "日历" if lang == "zh" else "calendar"
     echo(f"{complaint.reference}  {head}: {clocks.policy}  {cal}: {clocks.calendar}")
     echo(text_table(headers, rows))
+    for gap in dict.fromkeys(clock.gap for clock in clocks.targets if clock.gap is not None):
+        echo(f"{'无法计算期限' if lang == 'zh' else 'no deadline'}: {gap}")
+
+
+def _state(clock: TargetClock, lang: str) -> str:
+    """The clock's verdict as the reports name it, marked while paused."""
+    from complaintkit.sla import OUTCOME_NAMES
+
+    text = OUTCOME_NAMES[clock.outcome].get(lang)
+    if clock.paused_since is not None:
+        text += "（已暂停）" if lang == "zh" else " (paused)"
+    return text
 
 
 @click.command("route")

@@ -9,10 +9,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from complaintkit import ComplaintFacts, ConfigError, Names, ReportContext
-from complaintkit.calendars import add_duration
-from complaintkit.errors import CalendarRangeError
-from complaintkit.sla import TARGETS, SlaConfig, load_sla_config
+from complaintkit import ComplaintFacts, ComplaintFilter, ConfigError, Names, ReportContext
+from complaintkit.sla import TARGETS, SlaConfig, clocks_of, load_sla_config
 
 if TYPE_CHECKING:
     from complaintkit.calendars import BusinessCalendar
@@ -25,8 +23,6 @@ TIME_NAMES = {
     "respond": Names("time to first response", "首次响应用时"),
     "resolve": Names("time to resolve", "解决用时"),
 }
-#: How a target stands for one complaint (see :class:`SlaJudge`).
-OUTCOMES = ("met", "missed", "open_within", "open_past_due")
 
 
 def quantile(values: list[float], q: float) -> float | None:
@@ -60,6 +56,19 @@ def tz_of(context: ReportContext) -> tzinfo:
 def now_of(context: ReportContext) -> datetime:
     """The instant the report is made at: ``context.now``, else now in UTC."""
     return context.now or datetime.now(UTC)
+
+
+#: The smallest step of time: ``until - TICK`` is the last instant before ``until``.
+TICK = timedelta(microseconds=1)
+
+
+def in_window(flt: ComplaintFilter, context: ReportContext) -> ComplaintFilter:
+    """The complaints a report made as of :func:`now_of` counts: those matching ``flt`` (whose
+    ``--since`` / ``--until`` bound the time received) that were received by then. A complaint
+    received after ``--now`` did not exist yet at the instant the report is made at."""
+    end = now_of(context) + TICK
+    until = flt.received_until
+    return attrs.evolve(flt, received_until=end if until is None else min(until, end))
 
 
 def choice(context: ReportContext, reporter: str, key: str, allowed: Iterable[str]) -> str | None:
@@ -129,22 +138,10 @@ def periods_between(first: str, last: str, period: str) -> list[str]:
 
 @attrs.frozen
 class SlaJudge:
-    """Decides how each SLA target stands for a complaint, from its facts.
-
-    For a complaint whose policy (``sla_policy``) sets a target, the target's deadline is the
-    policy's amount added to ``received_at`` on the policy's calendar. Then the target is
-
-    * **met** when its instant (``acknowledged_at``, ``responded_at``, ``resolved_at``) is at or
-      before the deadline and the sweep recorded no ``sla_breach`` for it;
-    * **missed** when it was reached after the deadline, or the sweep recorded an
-      ``sla_breach`` for it (then it was late even if reached since);
-    * **open, past due** when not reached and the deadline has passed at ``now`` or a breach
-      is recorded;
-    * **open, within due** otherwise.
-
-    Where the nominal deadline is not the real one — the clocks were paused (the paused time
-    moves deadlines), a reopening restarted the resolve clock, or the calendar does not cover
-    the dates — only the sweep's ``sla_breach`` records decide between met and missed.
+    """Judges each SLA target of a complaint from its facts, with
+    :func:`complaintkit.sla.clocks_of`: the verdict ``complaintkit clocks`` shows (one of
+    :data:`complaintkit.sla.OUTCOMES`), under the complaint's stored policy
+    (``sla_policy``) on that policy's calendar, as of ``now``.
     """
 
     config: SlaConfig | None
@@ -167,7 +164,7 @@ class SlaJudge:
     def notes(self, lang: str) -> list[str]:
         """What the reader must know about how targets were judged: no policies at all, or
         policies whose calendars were not given (a context built without ``calendar``), in
-        which case no deadline is known and only recorded breaches count as missed."""
+        which case no deadline is known and only recorded breaches decide."""
         zh = lang == "zh"
         if self.config is None:
             return [
@@ -177,10 +174,10 @@ class SlaJudge:
             ]
         if self.config.policies and all(c is None for c in self.calendar.values()):
             return [
-                "未提供工作日历，无法计算期限：仅以巡检记录的超时判定未达成。"
+                "未提供工作日历，无法计算期限：仅以记录的超时判定未达成。"
                 if zh
                 else "No business calendars were given, so no deadline could be computed: only "
-                "the breaches the sweep recorded count as missed."
+                "the recorded breaches count as missed."
             ]
         return []
 
@@ -191,38 +188,15 @@ class SlaJudge:
         policy = self.config.policies.get(f.sla_policy)
         if policy is None:
             return []
-        calendar = self.calendar.get(policy.calendar)
-        found = []
-        for target in policy.targets:
-            name = target.name
-            reached = (
-                f.acknowledged_at
-                if name == "acknowledge"
-                else f.responded_at
-                if name == "respond"
-                else f.resolved_at
-            )
-            deadline = None
-            if calendar is not None and not f.paused and not (name == "resolve" and f.reopened):
-                try:
-                    deadline = add_duration(calendar, f.received_at, target.amount, target.unit)
-                except CalendarRangeError:
-                    deadline = None
-            breached = name in f.breached
-            if reached is not None:
-                late = breached or (deadline is not None and reached > deadline)
-                found.append((name, "missed" if late else "met"))
-            elif breached or (deadline is not None and self.now >= deadline):
-                found.append((name, "open_past_due"))
-            else:
-                found.append((name, "open_within"))
-        return found
+        clocks = clocks_of(f, policy, self.calendar.get(policy.calendar), self.now, with_left=False)
+        return [(clock.target, clock.outcome) for clock in clocks.targets]
 
 
 def reached_seconds(f: ComplaintFacts) -> dict[str, float]:
     """Seconds from receipt to the first acknowledgement, response and resolution reached."""
     found = {}
-    for target, at in zip(TARGETS, (f.acknowledged_at, f.responded_at, f.resolved_at), strict=True):
+    for target in TARGETS:
+        at = f.reached(target)
         if at is not None:
             found[target] = (at - f.received_at).total_seconds()
     return found

@@ -31,7 +31,7 @@ from complaintkit.early_warning import (
 )
 from complaintkit.facts import iter_facts
 
-from .common import now_of, tz_of
+from .common import TICK, now_of, tz_of
 
 _PERIOD = Column("period", Names("period", "周期"), "date")
 _COUNT = Column("count", Names("complaints", "投诉数"), "count")
@@ -54,7 +54,8 @@ class EarlyWarningReporter:
     )
 
     def run(self, store: Store, flt: ComplaintFilter, context: ReportContext) -> Report:
-        """Check every series of the window ending at ``context.now`` (default: now)."""
+        """Check every series of the window ending at ``context.now`` (default: now), or just
+        before ``--until`` when that is earlier; ``--since`` leaves out earlier complaints."""
         lang = context.lang
         config = context.config
         table: dict[str, Any] = dict(config.section("early_warning")) if config else {}
@@ -63,13 +64,15 @@ class EarlyWarningReporter:
         settings = load_settings(table, where)
         for dimension in settings.dimensions:
             check_dimension(where, dimension, context.schemes)
+        # The window ends at --now, or before --until when that comes first.
         now = now_of(context)
+        end = now if flt.received_until is None else min(now, flt.received_until - TICK)
         tz = tz_of(context)
         scheme_names = {name: scheme.names for name, scheme in context.schemes.items()}
         result = detect(
-            iter_facts(store, window_filter(now, settings, tz, flt)),
+            iter_facts(store, window_filter(end, settings, tz, flt)),
             settings,
-            now,
+            end,
             tz,
             names=value_names(context.schemes),
             scheme_names=scheme_names,
@@ -144,6 +147,15 @@ class EarlyWarningReporter:
         start = result.periods[0].isoformat()
         method = METHOD_NAMES[settings.method]
         notes = []
+        since = flt.received_from
+        if since is not None and since.astimezone(tz).date() > result.periods[0]:
+            day = since.astimezone(tz).date().isoformat()
+            notes.append(
+                f"--since {day} 晚于窗口起始 {start}：此前的周期不计任何投诉，基线因而偏低。"
+                if lang == "zh"
+                else f"--since {day} is after the window's start ({start}): the periods before "
+                "it count no complaints, which lowers the baseline."
+            )
         if not result.warnings:
             notes.append("没有发现突增。" if lang == "zh" else "No spike was found in the window.")
         notes.append(
@@ -167,6 +179,7 @@ class EarlyWarningReporter:
         )
         parameters = {
             "now": now.isoformat(),
+            "until": flt.received_until.isoformat() if flt.received_until else None,
             "dimensions": list(settings.dimensions),
             "period": settings.period,
             "window": settings.window,

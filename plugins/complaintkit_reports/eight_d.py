@@ -45,7 +45,7 @@ from complaintkit.facts import iter_facts
 from complaintkit.model import OPEN_STATUSES, Channel, RemedyKind
 from complaintkit.rendering.values import format_duration
 
-from .common import now_of, tz_of
+from .common import SlaJudge, in_window, now_of, tz_of
 
 #: How many example complaints D2 lists.
 EXAMPLES = 5
@@ -69,6 +69,7 @@ class EightDReporter:
 
     def run(self, store: Store, flt: ComplaintFilter, context: ReportContext) -> Report:
         """Build D0–D8 over the complaints matching ``flt``."""
+        flt = in_window(flt, context)
         lang = context.lang
         options = context.settings(self.name)
         check_settings(options, OPTIONS, "[reports.8d] / --option")
@@ -284,7 +285,14 @@ class EightDReporter:
         recomplaints = sum(1 for f in facts if f.parent is not None)
         repeated = sum(1 for f in facts if f.recomplaint_count > 0)
         reopened = sum(1 for f in facts if f.reopened)
-        breaches = Counter(target for f in facts for target in f.breached)
+        judge = SlaJudge.of(context)
+        # Missed as the sla report and ``clocks`` judge them: reached late, or past due.
+        breaches = Counter(
+            target
+            for f in facts
+            for target, outcome in judge.targets(f)
+            if outcome in ("missed", "open_past_due")
+        )
         d4 = Section(
             "D4",
             Names("D4 Root cause", "D4 根本原因分析"),

@@ -33,7 +33,7 @@ from complaintkit import (
 from complaintkit.facts import iter_facts
 from complaintkit.model import OPEN_STATUSES
 
-from .common import NONE, SlaJudge, mean, quantile, share
+from .common import NONE, SlaJudge, in_window, mean, quantile, share
 
 _COLUMNS = (
     Column("volume", Names("complaints", "投诉数"), "count"),
@@ -108,6 +108,7 @@ class KpiReporter:
 
     def run(self, store: Store, flt: ComplaintFilter, context: ReportContext) -> Report:
         """Compute the KPIs over the complaints matching ``flt`` as of ``context.now``."""
+        flt = in_window(flt, context)
         lang = context.lang
         judge = SlaJudge.of(context)
         overall = _Kpi()

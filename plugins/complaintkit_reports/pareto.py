@@ -21,7 +21,7 @@ from complaintkit import (
     label_names,
 )
 
-from .common import scheme_option
+from .common import in_window, scheme_option
 
 #: The cumulative share the vital few reach.
 VITAL = 0.8
@@ -43,6 +43,7 @@ class ParetoReporter:
 
     def run(self, store: Store, flt: ComplaintFilter, context: ReportContext) -> Report:
         """Rank the labels of the chosen scheme over the complaints matching ``flt``."""
+        flt = in_window(flt, context)
         lang = context.lang
         scheme_name = scheme_option(context, self.name, "scheme", "cause")
         scheme = context.schemes[scheme_name]

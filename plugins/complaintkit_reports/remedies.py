@@ -28,7 +28,7 @@ from complaintkit import (
 )
 from complaintkit.facts import iter_facts
 
-from .common import NONE, scheme_option, share
+from .common import NONE, in_window, scheme_option, share
 
 _NO_CURRENCY = Names("(no currency)", "（无币种）")
 _CURRENCY = Column("currency", Names("currency", "币种"))
@@ -75,6 +75,7 @@ class RemediesReporter:
 
     def run(self, store: Store, flt: ComplaintFilter, context: ReportContext) -> Report:
         """Add up the remedies of the complaints matching ``flt``."""
+        flt = in_window(flt, context)
         lang = context.lang
         scheme_name = scheme_option(context, self.name, "scheme", "cause")
         scheme = context.schemes[scheme_name]

@@ -1,10 +1,11 @@
 """The SLA compliance report: how often each target (acknowledge, respond, resolve) was met,
 missed or is still open, and how long each took, overall, by policy and by department.
 
-One pass over :func:`complaintkit.facts.iter_facts`; met and missed are decided by
-:class:`~complaintkit_reports.common.SlaJudge` (deadline from the policy, and the sweep's
-``sla_breach`` records). Times run from receipt to the first event that met each target
-(median and 90th percentile, in seconds).
+One pass over :func:`complaintkit.facts.iter_facts`; each target is judged by
+:class:`~complaintkit_reports.common.SlaJudge`, which calls :func:`complaintkit.sla.clocks_of`:
+the verdict ``complaintkit clocks`` shows (met, missed, open within or past due, no deadline).
+Times run from receipt to the first event that met each target (median and 90th percentile,
+in seconds).
 """
 
 from __future__ import annotations
@@ -24,16 +25,21 @@ from complaintkit import (
     Table,
 )
 from complaintkit.facts import iter_facts
-from complaintkit.sla import TARGET_NAMES, TARGETS
+from complaintkit.sla import OUTCOME_NAMES, OUTCOMES, TARGET_NAMES, TARGETS
 
-from .common import NONE, TIME_NAMES, SlaJudge, quantile, reached_seconds, share
+from .common import (
+    NONE,
+    TIME_NAMES,
+    SlaJudge,
+    in_window,
+    quantile,
+    reached_seconds,
+    share,
+)
 
 _OUTCOME_COLUMNS = (
     Column("with_target", Names("with target", "设有目标"), "count"),
-    Column("met", Names("met", "达成"), "count"),
-    Column("missed", Names("missed", "未达成"), "count"),
-    Column("open_within", Names("open, within due", "处理中·未超时"), "count"),
-    Column("open_past_due", Names("open, past due", "处理中·已超时"), "count"),
+    *(Column(outcome, OUTCOME_NAMES[outcome], "count") for outcome in OUTCOMES),
     Column("share_met", Names("share met", "达成率"), "share"),
 )
 _TIME_COLUMNS = (
@@ -62,10 +68,7 @@ class _Group:
         times = self.times[target]
         return (
             o.total(),
-            o["met"],
-            o["missed"],
-            o["open_within"],
-            o["open_past_due"],
+            *(o[outcome] for outcome in OUTCOMES),
             share(o["met"], o["met"] + o["missed"]),
             len(times),
             quantile(times, 0.5),
@@ -80,12 +83,14 @@ class SlaReporter:
     names = Names("SLA compliance", "SLA 达成情况")
     description = (
         "per SLA target (acknowledge, respond, resolve): met, missed, open within and past "
-        "due, share met, and median / 90th-percentile times, overall, by policy and department"
+        "due, no deadline, share met, and median / 90th-percentile times, overall, by policy "
+        "and department"
     )
     options: ClassVar[dict[str, str]] = {}
 
     def run(self, store: Store, flt: ComplaintFilter, context: ReportContext) -> Report:
         """Judge every target of every complaint matching ``flt`` as of ``context.now``."""
+        flt = in_window(flt, context)
         lang = context.lang
         judge = SlaJudge.of(context)
         overall = _Group()
@@ -119,14 +124,16 @@ class SlaReporter:
             "targets",
             Names("Targets met and missed", "各目标达成情况"),
             (_TARGET, *_OUTCOME_COLUMNS),
-            tuple((target_name(t), *overall.row(t)[:6]) for t in TARGETS),
-            Chart("bar", "target", ("met", "missed", "open_within", "open_past_due")),
+            tuple((target_name(t), *overall.row(t)[: len(_OUTCOME_COLUMNS)]) for t in TARGETS),
+            Chart("bar", "target", OUTCOMES),
         )
         time_table = Table(
             "times",
             Names("Time to acknowledge, respond and resolve", "确认、响应与解决用时"),
             (Column("measure", Names("measure", "指标")), *_TIME_COLUMNS),
-            tuple((TIME_NAMES[t].get(lang), *overall.row(t)[6:]) for t in TARGETS),
+            tuple(
+                (TIME_NAMES[t].get(lang), *overall.row(t)[len(_OUTCOME_COLUMNS) :]) for t in TARGETS
+            ),
             Chart("bar", "measure", ("median", "p90")),
         )
         tables = (

@@ -30,7 +30,7 @@ from complaintkit import (
 from complaintkit.facts import iter_facts
 from complaintkit.model import OPEN_STATUSES
 
-from .common import choice, period_of, tz_of
+from .common import choice, in_window, period_of, tz_of
 
 _COUNT = Column("count", Names("complaints", "投诉数"), "count")
 _SHARE = Column("share", Names("share", "占比"), "share")
@@ -70,6 +70,7 @@ class SummaryReporter:
 
     def run(self, store: Store, flt: ComplaintFilter, context: ReportContext) -> Report:
         """Compute the summary over the complaints matching ``flt``."""
+        flt = in_window(flt, context)
         lang = context.lang
         period = choice(context, self.name, "period", ("month", "week")) or "month"
         total = store.count(flt)

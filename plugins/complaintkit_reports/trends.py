@@ -3,7 +3,10 @@ at the end of each period, and the complaints received per period for each value
 dimension (a classification scheme, the channel, the product or the department).
 
 One pass over :func:`complaintkit.facts.iter_facts`. Periods are in the configured time zone;
-weeks start on Monday and are named by that Monday's date.
+weeks start on Monday and are named by that Monday's date. The periods shown are those of the
+window: from ``--since`` (else the first complaint received) to ``--until`` (else the last
+receipt or resolution), never past ``--now``; resolutions after the window are not counted, so
+the backlog of the last period is what was open at the window's end.
 """
 
 from __future__ import annotations
@@ -30,7 +33,18 @@ from complaintkit import (
 from complaintkit.facts import iter_facts
 from complaintkit.model import OPEN_STATUSES
 
-from .common import NONE, PERIODS, choice, default_period, period_of, periods_between, tz_of
+from .common import (
+    NONE,
+    PERIODS,
+    TICK,
+    choice,
+    default_period,
+    in_window,
+    now_of,
+    period_of,
+    periods_between,
+    tz_of,
+)
 
 #: Dimensions ``by`` may name besides a classification scheme.
 FIELDS = ("channel", "product", "department")
@@ -63,11 +77,15 @@ class TrendsReporter:
         if by not in FIELDS and by not in context.schemes:
             known = ", ".join([*FIELDS, *context.schemes])
             raise ConfigError(f"report 'trends': cannot break down by {by!r}; use {known}")
+        since, until = flt.received_from, flt.received_until
+        now = now_of(context)
+        # The last instant the report sees: before --until, and not after --now.
+        limit = now if until is None else min(until - TICK, now)
         facts: list[tuple[datetime, datetime | None, bool, str | None]] = []
-        first: datetime | None = None
-        last: datetime | None = None
+        first: datetime | None = since
+        last: datetime | None = limit if until is not None else None
         f: ComplaintFacts
-        for f in iter_facts(store, flt):
+        for f in iter_facts(store, in_window(flt, context)):
             # Closed without a recorded resolution (imported closed): never in the backlog.
             gone = f.resolved_at is None and f.status not in OPEN_STATUSES
             value = (
@@ -79,10 +97,17 @@ class TrendsReporter:
                 if by == "department"
                 else f.label(by)
             )
-            facts.append((f.received_at, f.resolved_at, gone, value))
-            latest = f.resolved_at or f.received_at
-            first = f.received_at if first is None or f.received_at < first else first
-            last = latest if last is None or latest > last else last
+            # A resolution after the window is not in it (the complaint is in the backlog at
+            # the end); one recorded before the complaint was received counts at receipt.
+            done = f.resolved_at
+            if done is not None:
+                done = None if done > limit else max(done, f.received_at)
+            facts.append((f.received_at, done, gone, value))
+            if since is None:
+                first = f.received_at if first is None or f.received_at < first else first
+            if until is None:
+                latest = done or f.received_at
+                last = latest if last is None or latest > last else last
         period = period or default_period(first, last)
         received: Counter[str] = Counter()
         resolved: Counter[str] = Counter()
@@ -96,7 +121,11 @@ class TrendsReporter:
                 resolved[period_of(done, period, tz)] += 1
             elif gone:
                 left[key] += 1
-        names = periods_between(min(received), max([*received, *resolved]), period) if facts else []
+        names = (
+            periods_between(period_of(first, period, tz), period_of(last, period, tz), period)
+            if first is not None and last is not None and first <= last
+            else []
+        )
         rows = []
         backlog = 0
         for key in names:
@@ -164,7 +193,7 @@ class TrendsReporter:
         figures = (
             (Names("complaints", "投诉总数"), len(facts), "count"),
             (Names("periods", "期数"), len(names), "count"),
-            (Names("open now", "当前积压"), backlog, "count"),
+            (Names("open at the end", "期末积压"), backlog, "count"),
         )
         return Report(
             self.name,

@@ -53,9 +53,11 @@ from complaintkit.errors import (
 )
 from complaintkit.facts import (
     ACKNOWLEDGE_ACTIONS,
+    CLOCK_ACTIONS,
     RESOLVE_ACTIONS,
     RESPOND_ACTIONS,
     ComplaintFacts,
+    scan_history,
 )
 from complaintkit.model import (
     OPEN_STATUSES,
@@ -445,12 +447,14 @@ def _facts(
     instant: Callable[[Any], datetime | None],
     labels: dict[str, str],
     history: Sequence[Any] | None,
-    breached: set[str] | None,
+    clock: Sequence[tuple[str, datetime, Mapping[str, Any]]],
 ) -> ComplaintFacts:
     """The facts from a row of :data:`_FACT_COLUMNS` (instants as ``instant`` reads them,
     remedies as JSON text), its labels, its event aggregates (None when it has no history:
-    reopens, escalations, pauses, then the instant and offset of the acknowledging,
-    responding and resolving events) and its breached targets."""
+    escalations, then the instant and offset of the acknowledging, responding and resolving
+    events) and its :data:`~complaintkit.facts.CLOCK_ACTIONS` events in history order, as
+    ``(action, at, data)`` for :func:`~complaintkit.facts.scan_history` (pauses, reopenings,
+    breached targets)."""
     (
         reference,
         received_utc,
@@ -477,14 +481,14 @@ def _facts(
     status = _STATUSES[status_value]
     if history is None:
         acknowledged = responded = resolved = None
-        reopened = escalations = 0
-        paused = False
+        escalations = 0
     else:
-        reopened, escalations, pauses, ack_utc, ack_offset, resp_utc, resp_offset = history[:7]
+        escalations, ack_utc, ack_offset, resp_utc, resp_offset, res_utc, res_offset = history
         acknowledged = _join(instant(ack_utc), ack_offset)
         responded = _join(instant(resp_utc), resp_offset)
-        resolved = _join(instant(history[7]), history[8])
-        reopened, escalations, paused = int(reopened), int(escalations), int(pauses) > 0
+        resolved = _join(instant(res_utc), res_offset)
+        escalations = int(escalations)
+    clocked = scan_history(clock)
     # Only a complaint with remedies pays for decoding them (most have none: "[]").
     found = orjson.loads(remedies) if remedies != "[]" else None
     return ComplaintFacts(
@@ -506,10 +510,11 @@ def _facts(
         acknowledged_at=acknowledged,
         responded_at=responded,
         resolved_at=None if status in _OPEN else resolved,
-        reopened=reopened,
-        breached=frozenset(breached) if breached else frozenset(),
+        reopened=clocked.reopened,
+        reopened_at=clocked.reopened_at,
+        breached=clocked.breached,
         escalations=escalations,
-        paused=paused,
+        pauses=clocked.pauses,
         remedies=_remedies(found) if found else (),
     )
 
@@ -1240,7 +1245,9 @@ class SQLStore:
         complaints: the filter is SQL as in ``find``; per page of :data:`FACTS_PAGE` complaints
         one query selects their columns, one their labels, one aggregates their events
         (``GROUP BY`` reference with conditional ``MIN``/``COUNT``, the met events then joined
-        back for their instants) and one reads the targets of their ``sla_breach`` events.
+        back for their instants) and one reads the few events that shape the SLA clocks
+        (pause, resume, reopen, ``sla_breach``: their order matters, so they go through
+        :func:`~complaintkit.facts.scan_history` as in ``facts_of``).
         Only the remedies of complaints that have some are decoded from JSON.
         """
         self._check()
@@ -1333,9 +1340,7 @@ class SQLStore:
         aggregates = (
             sa.select(
                 e.c.reference,
-                how_many("reopen").label("reopened"),
                 how_many("escalate").label("escalations"),
-                how_many("pause").label("pauses"),
                 first(e.c.action.in_(sorted(ACKNOWLEDGE_ACTIONS))).label("ack"),
                 first(e.c.action.in_(sorted(RESPOND_ACTIONS))).label("resp"),
                 first(sa.and_(e.c.action.in_(sorted(RESOLVE_ACTIONS)), after_reopen)).label("res"),
@@ -1360,9 +1365,7 @@ class SQLStore:
             for found in conn.execute(
                 sa.select(
                     aggregates.c.reference,
-                    aggregates.c.reopened,
                     aggregates.c.escalations,
-                    aggregates.c.pauses,
                     *(
                         column
                         for alias in met
@@ -1371,15 +1374,23 @@ class SQLStore:
                 ).select_from(source)
             ).all()
         }
-        breached: dict[str, set[str]] = {}
-        for reference, target in conn.execute(
-            sa.select(e.c.reference, e.c.data["target"])
-            .select_from(events)
-            .where(action == "sla_breach", *conds)
-        ).all():
-            if isinstance(target, str):
-                breached.setdefault(reference, set()).add(target)
         instant = self._instant_reader()
+        clock: dict[str, list[tuple[str, datetime, Mapping[str, Any]]]] = {}
+        for reference, kind, at_utc, at_offset, target in conn.execute(
+            sa.select(
+                e.c.reference,
+                e.c.action,
+                self._raw_instant(e.c.at_utc),
+                e.c.at_offset,
+                e.c.data["target"],
+            )
+            .select_from(events)
+            .where(action.in_(sorted(CLOCK_ACTIONS)), *conds)
+            .order_by(e.c.reference, e.c.seq)
+        ).all():
+            at = _join(instant(at_utc), at_offset)
+            assert at is not None  # at_utc is NOT NULL
+            clock.setdefault(reference, []).append((kind, at, {"target": target}))
         try:
             return [
                 _facts(
@@ -1387,7 +1398,7 @@ class SQLStore:
                     instant,
                     labels.get(row[0], {}),
                     history.get(row[0]),
-                    breached.get(row[0]),
+                    clock.get(row[0], ()),
                 )
                 for row in rows
             ]

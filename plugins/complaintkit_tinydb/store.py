@@ -741,9 +741,10 @@ def document_facts(doc: Doc) -> ComplaintFacts:
         responded_at=_instant(found.responded),
         resolved_at=None if status in OPEN_STATUSES else _instant(found.resolved),
         reopened=found.reopened,
+        reopened_at=_instant(found.reopened_at),
         breached=found.breached,
         escalations=found.escalations,
-        paused=found.paused,
+        pauses=tuple((datetime.fromisoformat(begin), _instant(end)) for begin, end in found.pauses),
         # Structured only when there are any (most complaints have none).
         remedies=_converter().structure(remedies, _REMEDIES) if remedies else (),
     )

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 import attrs
 
 from . import lifecycle, sla
-from .errors import CalendarRangeError, ConfigError, ConflictError, TransitionRejected
+from .errors import ConfigError, ConflictError, TransitionRejected
 from .model import Complaint, EscalationLevel, Event, Label, Party, Remedy, RemedyKind, Status
 from .storage import AddResult, ComplaintFilter, Store
 
@@ -602,12 +602,12 @@ class Desk:
                 return c
             return attrs.evolve(c, sla_policy=None, due_at=None, alert_at=None)
         policy = config.policies[name]
-        try:
-            clocks = sla.compute_clocks(
-                c, policy, self.calendar(policy.calendar), c.received_at, with_left=False
-            )
-        except CalendarRangeError as exc:
-            return self._without_deadlines(c, name, exc)
+        clocks = sla.compute_clocks(
+            c, policy, self.calendar(policy.calendar), c.received_at, with_left=False
+        )
+        gap = next((t.gap for t in clocks.targets if t.gap is not None), None)
+        if gap is not None:
+            return self._without_deadlines(c, name, gap)
         due, alert = sla.schedule(c, clocks)
         if (name, due, alert) == (c.sla_policy, c.due_at, c.alert_at):
             return c
@@ -624,14 +624,13 @@ class Desk:
             )
         return attrs.evolve(c, sla_policy=name, due_at=due, alert_at=alert, history=history)
 
-    def _without_deadlines(self, c: Complaint, policy: str, exc: CalendarRangeError) -> Complaint:
+    def _without_deadlines(self, c: Complaint, policy: str, reason: str) -> Complaint:
         """The complaint stored without deadlines when its calendar lacks the dates.
 
         Losing the complaint (or a whole import) over a calendar's range would be worse than
         storing it without a clock; the history says why, and a warning tells the admin to
         extend the calendar (e.g. ``covered_until`` for ``cn``) and touch the complaint again.
         """
-        reason = str(exc)
         warnings.warn(f"complaint {c.reference} has no SLA deadlines: {reason}", SLAWarning, 2)
         noted = any(e.action == "sla_unavailable" and e.reason == reason for e in c.history)
         history = c.history

@@ -12,7 +12,10 @@ to ``facts_of`` over ``find``. The storage conformance suite checks that the two
 
 What a history says is defined once, by :func:`scan_history` over ``(action, at, data)``
 triples: ``facts_of`` feeds it events, the TinyDB store the raw event dicts. The SQL store
-computes the same aggregates in the database from the same action sets.
+computes the met instants and counts in the database from the same action sets, and feeds the
+few events that shape the SLA clocks (pauses, resumptions, reopenings, breaches) to
+``scan_history`` too. The SLA clocks themselves are computed from these facts
+(:func:`complaintkit.sla.clocks_of`), so ``clocks`` and the reports give one verdict.
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
-from .model import Channel, Complaint, EscalationLevel, Event, Remedy, Status
+from .model import Channel, Complaint, EscalationLevel, Remedy, Status
 from .storage import ComplaintFilter, Store
 
 __all__ = [
     "ACKNOWLEDGE_ACTIONS",
+    "CLOCK_ACTIONS",
     "RESOLVE_ACTIONS",
     "RESPOND_ACTIONS",
     "ComplaintFacts",
@@ -36,7 +40,6 @@ __all__ = [
     "HistoryFacts",
     "facts_of",
     "iter_facts",
-    "met_times",
     "scan_history",
 ]
 
@@ -56,8 +59,11 @@ ACKNOWLEDGE_ACTIONS = RESPOND_ACTIONS | {
 }
 
 
+#: The actions that shape the SLA clocks besides the met instants: pauses (waiting on the
+#: customer), reopenings (the resolve clock restarts) and the sweep's recorded breaches.
+CLOCK_ACTIONS = frozenset({"pause", "resume", "reopen", "sla_breach"})
 #: Every action :func:`scan_history` looks at; a reader may skip other events unseen.
-HISTORY_ACTIONS = ACKNOWLEDGE_ACTIONS | {"reopen", "escalate", "sla_breach", "pause"}
+HISTORY_ACTIONS = ACKNOWLEDGE_ACTIONS | CLOCK_ACTIONS | {"escalate"}
 
 
 @attrs.frozen
@@ -68,10 +74,14 @@ class ComplaintFacts:
       respond target (see :data:`ACKNOWLEDGE_ACTIONS`, :data:`RESPOND_ACTIONS`);
     * ``resolved_at`` — the event that resolved the complaint for good: the first resolving
       event after the last ``reopen``, and None while the complaint is open;
-    * ``reopened`` — how many times it was reopened;
-    * ``breached`` — targets for which the sweep recorded an ``sla_breach``;
+    * ``reopened`` — how many times it was reopened; ``reopened_at`` — the last reopening,
+      where the resolve clock restarted (None if never reopened);
+    * ``breached`` — targets whose clock has an ``sla_breach`` recorded (by the sweep, or
+      imported): for resolve, only breaches after the last reopening count, as the clock
+      restarted there;
     * ``escalations`` — how many ``escalate`` events (automatic and manual);
-    * ``paused`` — whether its clocks were ever paused (waiting on the customer);
+    * ``pauses`` — the intervals its clocks were paused (waiting on the customer), from a
+      ``pause`` to the next ``resume`` (None: still paused), in history order;
     * ``customer`` — the complainant's customer id, else phone, else e-mail (None if unknown):
       a key for counting affected customers.
     """
@@ -95,10 +105,26 @@ class ComplaintFacts:
     responded_at: datetime | None
     resolved_at: datetime | None
     reopened: int
+    reopened_at: datetime | None
     breached: frozenset[str]
     escalations: int
-    paused: bool
+    pauses: tuple[tuple[datetime, datetime | None], ...]
     remedies: tuple[Remedy, ...]
+
+    @property
+    def paused(self) -> bool:
+        """Whether its clocks were ever paused."""
+        return bool(self.pauses)
+
+    def reached(self, target: str) -> datetime | None:
+        """The instant SLA ``target`` (acknowledge, respond, resolve) was met, or None."""
+        if target == "acknowledge":
+            return self.acknowledged_at
+        if target == "respond":
+            return self.responded_at
+        if target == "resolve":
+            return self.resolved_at
+        raise ValueError(f"unknown SLA target {target!r}")
 
     def label(self, scheme: str) -> str | None:
         """The label in ``scheme``, or None."""
@@ -118,22 +144,27 @@ class HistoryFacts(Generic[T]):
     responded: T | None
     resolved: T | None
     reopened: int
+    reopened_at: T | None
     breached: frozenset[str]
     escalations: int
-    paused: bool
+    pauses: tuple[tuple[T, T | None], ...]
 
 
 def scan_history(events: Iterable[tuple[str, T, Mapping[str, Any] | None]]) -> HistoryFacts[T]:
     """One pass over a history given as ``(action, at, data)`` in history order: the single
-    definition of the met instants, reopen and escalation counts, breached targets and pause.
+    definition of the met instants, reopen and escalation counts, breached targets and pauses.
 
     ``resolved`` is the first resolving event after the last ``reopen`` (None if a ``reopen``
-    came after every resolution); the caller clears it for a complaint that is open.
+    came after every resolution); the caller clears it for a complaint that is open. A
+    ``reopen`` also forgets the resolve breaches recorded before it (the resolve clock restarts
+    there; the acknowledge and respond clocks never restart). A ``pause`` while paused and a
+    ``resume`` while running change nothing.
     """
-    acknowledged = responded = resolved = None
+    acknowledged = responded = resolved = reopened_at = None
     reopened = escalations = 0
     breached: set[str] = set()
-    paused = False
+    pauses: list[tuple[T, T | None]] = []
+    paused_at: T | None = None
     for action, at, data in events:
         if acknowledged is None and action in ACKNOWLEDGE_ACTIONS:
             acknowledged = at
@@ -145,6 +176,8 @@ def scan_history(events: Iterable[tuple[str, T, Mapping[str, Any] | None]]) -> H
         elif action == "reopen":
             reopened += 1
             resolved = None
+            reopened_at = at
+            breached.discard("resolve")
         elif action == "escalate":
             escalations += 1
         elif action == "sla_breach":
@@ -152,34 +185,28 @@ def scan_history(events: Iterable[tuple[str, T, Mapping[str, Any] | None]]) -> H
             if isinstance(target, str):
                 breached.add(target)
         elif action == "pause":
-            paused = True
+            if paused_at is None:
+                paused_at = at
+        elif action == "resume" and paused_at is not None:
+            pauses.append((paused_at, at))
+            paused_at = None
+    if paused_at is not None:
+        pauses.append((paused_at, None))
     return HistoryFacts(
-        acknowledged, responded, resolved, reopened, frozenset(breached), escalations, paused
-    )
-
-
-def met_times(
-    history: Iterable[Event],
-) -> tuple[datetime | None, datetime | None, datetime | None, int, frozenset[str], int, bool]:
-    """From a history: (acknowledged_at, responded_at, resolved_at, reopened, breached targets,
-    escalations, paused), as :func:`scan_history` finds them. ``resolved_at`` ignores
-    resolutions undone by a later ``reopen``; the caller clears it for a complaint that is
-    open."""
-    found = scan_history((event.action, event.at, event.data) for event in history)
-    return (
-        found.acknowledged,
-        found.responded,
-        found.resolved,
-        found.reopened,
-        found.breached,
-        found.escalations,
-        found.paused,
+        acknowledged,
+        responded,
+        resolved,
+        reopened,
+        reopened_at,
+        frozenset(breached),
+        escalations,
+        tuple(pauses),
     )
 
 
 def facts_of(c: Complaint) -> ComplaintFacts:
     """The facts of a complaint: the reference definition every backend must agree with."""
-    ack, resp, resolved, reopened, breached, escalations, paused = met_times(c.history)
+    found = scan_history((event.action, event.at, event.data) for event in c.history)
     who = c.complainant
     return ComplaintFacts(
         reference=c.reference,
@@ -197,13 +224,14 @@ def facts_of(c: Complaint) -> ComplaintFacts:
         parent=c.parent,
         recomplaint_count=c.recomplaint_count,
         customer=who.customer_id or who.phone or who.email,
-        acknowledged_at=ack,
-        responded_at=resp,
-        resolved_at=None if c.is_open else resolved,
-        reopened=reopened,
-        breached=breached,
-        escalations=escalations,
-        paused=paused,
+        acknowledged_at=found.acknowledged,
+        responded_at=found.responded,
+        resolved_at=None if c.is_open else found.resolved,
+        reopened=found.reopened,
+        reopened_at=found.reopened_at,
+        breached=found.breached,
+        escalations=found.escalations,
+        pauses=found.pauses,
         remedies=c.remedies,
     )
 

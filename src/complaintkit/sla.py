@@ -21,6 +21,22 @@ each deadline not yet met. Because deadlines come only from the history, the pol
 calendar, a change of policy (re-classification) or of calendar replays deterministically: the
 clocks are simply computed again.
 
+**One verdict.** The clocks are computed from a complaint's
+:class:`~complaintkit.facts.ComplaintFacts` by :func:`clocks_of`, the only place a target is
+judged: ``complaintkit clocks``, the sweep and the reports (``sla``, ``kpis``, ``8d``) all call
+it. Each target gets one of :data:`OUTCOMES`:
+
+* ``met`` — reached at or before its deadline, and no breach recorded;
+* ``missed`` — reached after its deadline, or an ``sla_breach`` is recorded for its clock (by
+  the sweep, or imported as history): a recorded breach stays a miss even if a later change of
+  policy or calendar moved the deadline;
+* ``open_past_due`` — not reached, and the deadline has passed at ``now`` or a breach is
+  recorded;
+* ``open_within`` — not reached and not yet due (a paused clock is never due);
+* ``no_deadline`` — no breach recorded, and no deadline could be computed because the calendar
+  does not cover the dates (:class:`~complaintkit.errors.CalendarRangeError`): neither met nor
+  missed can be said.
+
 ``warn_before`` (per policy, or for every policy in ``[sla]``) is wall-clock time before a
 deadline at which the sweep records a warning.
 """
@@ -35,7 +51,8 @@ import attrs
 
 from .calendars import add_duration
 from .config import check_settings
-from .errors import ConfigError
+from .errors import CalendarRangeError, ConfigError
+from .facts import ACKNOWLEDGE_ACTIONS, RESOLVE_ACTIONS, RESPOND_ACTIONS, ComplaintFacts, facts_of
 from .i18n import Names
 from .matching import Match, parse_match
 from .model import Complaint, Event
@@ -47,10 +64,11 @@ if TYPE_CHECKING:
 __all__ = [
     "BREACH",
     "MEETS",
+    "OUTCOMES",
+    "OUTCOME_NAMES",
     "PAUSE",
     "RESPOND",
     "RESUME",
-    "STATE_NAMES",
     "TARGETS",
     "TARGET_NAMES",
     "WARNING",
@@ -59,11 +77,13 @@ __all__ = [
     "SlaPolicy",
     "Target",
     "TargetClock",
+    "clocks_of",
     "compute_clocks",
     "load_sla_config",
     "pending_alerts",
     "recorded",
     "schedule",
+    "verdict",
 ]
 
 TARGETS = ("acknowledge", "respond", "resolve")
@@ -78,20 +98,23 @@ TARGET_NAMES = {
     "respond": Names("first response", "首次响应"),
     "resolve": Names("resolve", "解决"),
 }
-STATE_NAMES = {
+#: How a target stands (see the module's documentation): the one vocabulary of ``clocks``
+#: and the reports.
+OUTCOMES = ("met", "missed", "open_within", "open_past_due", "no_deadline")
+#: Display names of :data:`OUTCOMES`.
+OUTCOME_NAMES = {
     "met": Names("met", "已达成"),
-    "met_late": Names("met late", "超时达成"),
-    "breached": Names("breached", "已超时"),
-    "pending": Names("pending", "进行中"),
-    "paused": Names("paused", "已暂停"),
+    "missed": Names("missed", "未达成"),
+    "open_within": Names("open, within due", "处理中·未超时"),
+    "open_past_due": Names("open, past due", "处理中·已超时"),
+    "no_deadline": Names("no deadline", "无法计算期限"),
 }
-_STOPS = frozenset({"resolve", "close", "withdraw", "reject"})
-#: Which history actions meet each target (the first one after the clock started counts).
+#: Which history actions meet each target (the first one after the clock started counts);
+#: defined with the report facts (:mod:`complaintkit.facts`), which record those instants.
 MEETS: dict[str, frozenset[str]] = {
-    "acknowledge": _STOPS
-    | {"acknowledge", "assess", "investigate", RESPOND, "propose", "accept", "implement"},
-    "respond": _STOPS | {RESPOND, "propose"},
-    "resolve": _STOPS,
+    "acknowledge": ACKNOWLEDGE_ACTIONS,
+    "respond": RESPOND_ACTIONS,
+    "resolve": RESOLVE_ACTIONS,
 }
 
 
@@ -138,10 +161,12 @@ class SlaConfig:
 class TargetClock:
     """One target's clock at one instant.
 
-    ``state`` is ``met`` (on time), ``met_late``, ``breached`` (deadline passed, not met),
-    ``pending`` or ``paused``. ``left`` is the time left before the deadline (negative when
-    overdue; frozen while paused; None once met): working time on the policy's calendar, or
-    elapsed time when the target is set in elapsed time (``elapsed`` is then true).
+    ``outcome`` is the verdict, one of :data:`OUTCOMES`. ``deadline`` is None while paused
+    (the pause's length is not known yet) and when no deadline can be computed (``gap`` then
+    says why). ``left`` is the time left before the deadline (negative when overdue; frozen
+    while paused; None once met or without a deadline): working time on the policy's calendar,
+    or elapsed time when the target is set in elapsed time (``elapsed`` is then true).
+    ``breach_recorded`` is true when an ``sla_breach`` is recorded for this clock.
     """
 
     target: str
@@ -149,19 +174,21 @@ class TargetClock:
     deadline: datetime | None
     warn_at: datetime | None
     met_at: datetime | None
-    met_by: str | None
     paused: timedelta
     paused_since: datetime | None
-    state: str
+    outcome: str
     left: timedelta | None
     elapsed: bool = False
+    breach_recorded: bool = False
+    gap: str | None = None
 
     @property
     def met(self) -> bool | None:
-        """True if met in time, False if missed (late or overdue), None while undecided."""
-        if self.state == "met":
+        """True if met in time, False if missed or already overdue, None while undecided
+        (open within due, or no deadline)."""
+        if self.outcome == "met":
             return True
-        if self.state in ("met_late", "breached"):
+        if self.outcome in ("missed", "open_past_due"):
             return False
         return None
 
@@ -259,79 +286,108 @@ def load_sla_config(config: Config) -> SlaConfig | None:
     return SlaConfig(policies=policies, order=tuple(order), default=default)
 
 
-def _pauses(history: Iterable[Event]) -> list[tuple[datetime, datetime | None]]:
-    intervals: list[tuple[datetime, datetime | None]] = []
-    open_at: datetime | None = None
-    for event in history:
-        if event.action == PAUSE and open_at is None:
-            open_at = event.at
-        elif event.action == RESUME and open_at is not None:
-            intervals.append((open_at, event.at))
-            open_at = None
-    if open_at is not None:
-        intervals.append((open_at, None))
-    return intervals
+def verdict(
+    deadline: datetime | None,
+    reached_at: datetime | None,
+    *,
+    breach_recorded: bool,
+    paused: bool,
+    now: datetime,
+) -> str:
+    """The outcome of one target (one of :data:`OUTCOMES`): ``deadline`` as the clock computed
+    it (None: unknown), ``reached_at`` the event that met the target (None: not yet),
+    ``paused`` whether the clock is paused at ``now``."""
+    if reached_at is not None:
+        if breach_recorded:
+            return "missed"
+        if deadline is None:
+            return "no_deadline"
+        return "met" if reached_at <= deadline else "missed"
+    if breach_recorded:
+        return "open_past_due"
+    if paused:
+        return "open_within"
+    if deadline is None:
+        return "no_deadline"
+    return "open_past_due" if now >= deadline else "open_within"
 
 
 def _target_clock(
-    complaint: Complaint,
+    facts: ComplaintFacts,
     target: Target,
     warn_before: timedelta | None,
-    calendar: BusinessCalendar,
-    pauses: list[tuple[datetime, datetime | None]],
+    calendar: BusinessCalendar | None,
     now: datetime,
     with_left: bool,
 ) -> TargetClock:
-    history = complaint.history
-    start_index = 0
-    start = complaint.received_at
-    if target.name == "resolve":
-        for index, event in enumerate(history):
-            if event.action == "reopen":
-                start_index, start = index + 1, event.at
-    met_at: datetime | None = None
-    met_by: str | None = None
-    meets = MEETS[target.name]
-    for event in history[start_index:]:
-        if event.action in meets:
-            met_at, met_by = event.at, event.action
-            break
+    start = facts.received_at
+    if target.name == "resolve" and facts.reopened_at is not None:
+        start = facts.reopened_at
+    met_at = facts.reached(target.name)
+    breached = target.name in facts.breached
     elapsed = target.unit == "elapsed"
 
     def span(a: datetime, b: datetime) -> timedelta:
         if elapsed:
             return max(b - a, timedelta(0))
+        assert calendar is not None
         return calendar.between(a, b)
 
-    deadline = add_duration(calendar, start, target.amount, target.unit)
+    def undecided(gap: str) -> TargetClock:
+        outcome = verdict(None, met_at, breach_recorded=breached, paused=False, now=now)
+        return TargetClock(
+            target=target.name,
+            started_at=start,
+            deadline=None,
+            warn_at=None,
+            met_at=met_at,
+            paused=timedelta(0),
+            paused_since=None,
+            outcome=outcome,
+            left=None,
+            elapsed=elapsed,
+            breach_recorded=breached,
+            gap=gap,
+        )
+
+    if calendar is None:
+        return undecided("no business calendar was given")
     paused = timedelta(0)
     paused_since: datetime | None = None
     frozen_left: timedelta | None = None
-    for begin, end in pauses:
-        if end is not None and end <= start:
-            continue
-        begin = max(begin, start)
-        if begin >= deadline or (met_at is not None and begin >= met_at):
-            break
-        if end is None and met_at is not None:
-            end = met_at
-        if end is None:
-            paused_since = begin
-            frozen_left = span(begin, deadline)
-            break
-        spent = span(begin, end)
-        if spent > timedelta(0):
-            paused += spent
-            deadline = add_duration(calendar, deadline, spent, "elapsed" if elapsed else "hours")
-    if met_at is not None:
-        state = "met" if met_at <= deadline else "met_late"
-        left = None
-    elif paused_since is not None:
-        state, left = "paused", frozen_left
-    elif now >= deadline:
-        state, left = "breached", -span(deadline, now) if with_left else None
-    else:
-        state, left = "pending", span(now, deadline) if with_left else None
+    try:
+        deadline = add_duration(calendar, start, target.amount, target.unit)
+        for begin, end in facts.pauses:
+            if end is not None and end <= start:
+                continue
+            begin = max(begin, start)
+            if begin >= deadline or (met_at is not None and begin >= met_at):
+                break
+            if end is None and met_at is not None:
+                end = met_at
+            if end is None:
+                paused_since = begin
+                frozen_left = span(begin, deadline)
+                break
+            spent = span(begin, end)
+            if spent > timedelta(0):
+                paused += spent
+                deadline = add_duration(
+                    calendar, deadline, spent, "elapsed" if elapsed else "hours"
+                )
+    except CalendarRangeError as exc:
+        return undecided(str(exc))
+    outcome = verdict(
+        deadline, met_at, breach_recorded=breached, paused=paused_since is not None, now=now
+    )
+    left: timedelta | None = None
+    if paused_since is not None:
+        left = frozen_left
+    elif met_at is None and with_left:
+        try:
+            left = -span(deadline, now) if now >= deadline else span(now, deadline)
+        except CalendarRangeError:
+            left = None  # ``now`` is outside the calendar; the verdict does not need it
     shown = None if paused_since is not None else deadline
     return TargetClock(
         target=target.name,
@@ -339,12 +395,35 @@ def _target_clock(
         deadline=shown,
         warn_at=shown - warn_before if shown is not None and warn_before else None,
         met_at=met_at,
-        met_by=met_by,
         paused=paused,
         paused_since=paused_since,
-        state=state,
+        outcome=outcome,
         left=left,
         elapsed=elapsed,
+        breach_recorded=breached,
+    )
+
+
+def clocks_of(
+    facts: ComplaintFacts,
+    policy: SlaPolicy,
+    calendar: BusinessCalendar | None,
+    now: datetime,
+    *,
+    with_left: bool = True,
+) -> Clocks:
+    """The clocks of the complaint whose facts are ``facts``, under ``policy`` on ``calendar``
+    (None: not known, so no deadline) as seen at ``now``: the single definition of the SLA
+    verdict (``with_left=False`` skips computing the time left, for the sweep's bookkeeping).
+    """
+    return Clocks(
+        policy=policy.name,
+        calendar=calendar.name if calendar is not None else "",
+        now=now,
+        targets=tuple(
+            _target_clock(facts, t, policy.warn_before, calendar, now, with_left)
+            for t in policy.targets
+        ),
     )
 
 
@@ -356,18 +435,10 @@ def compute_clocks(
     *,
     with_left: bool = True,
 ) -> Clocks:
-    """The clocks of ``complaint`` under ``policy`` on ``calendar`` as seen at ``now``
-    (``with_left=False`` skips computing the time left, for the sweep's bookkeeping)."""
-    pauses = _pauses(complaint.history)
-    return Clocks(
-        policy=policy.name,
-        calendar=calendar.name,
-        now=now,
-        targets=tuple(
-            _target_clock(complaint, t, policy.warn_before, calendar, pauses, now, with_left)
-            for t in policy.targets
-        ),
-    )
+    """The clocks of ``complaint`` under ``policy`` on ``calendar`` as seen at ``now``:
+    :func:`clocks_of` its :func:`~complaintkit.facts.facts_of`. A target whose deadline the
+    calendar cannot give has outcome ``no_deadline`` and its ``gap`` says why."""
+    return clocks_of(facts_of(complaint), policy, calendar, now, with_left=with_left)
 
 
 def recorded(history: Iterable[Event], action: str) -> set[tuple[str, datetime]]:

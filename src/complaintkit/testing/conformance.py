@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import attrs
 import pytest
 
+from complaintkit.calendars import WorkingCalendar
 from complaintkit.errors import ConflictError, DuplicateComplaintError, NotFoundError
 from complaintkit.facts import ComplaintFacts, FactsStore, facts_of, iter_facts
 from complaintkit.model import (
@@ -41,6 +42,7 @@ from complaintkit.model import (
     RemedyKind,
     Status,
 )
+from complaintkit.sla import OUTCOMES, SlaPolicy, Target, clocks_of, compute_clocks
 from complaintkit.storage import AddResult, ComplaintFilter, RestorableStore, Store, group_value
 from complaintkit.testing import make_complaint
 
@@ -395,6 +397,7 @@ def history_complaints() -> list[Complaint]:
                 h2,
                 (0, "received", {}),
                 (1, "investigate", {}),
+                (2, "sla_breach", {"target": "resolve"}),  # of the clock the reopen restarts
                 (3, "resolve", {}),
                 (9, "reopen", {"why": "still broken"}),
             ),
@@ -412,8 +415,13 @@ def history_complaints() -> list[Complaint]:
             history=_events(
                 h3,
                 (0, "received", {}),
+                (0.5, "resume", {}),  # not paused: changes nothing
                 (6, "assess", {}),
                 (1, "acknowledge", {"backdated": True}),
+                (10, "pause", {}),
+                (12, "pause", {"again": True}),  # already paused: changes nothing
+                (14, "resume", {}),
+                (15, "resume", {}),
                 (30, "sla_breach", {"target": 3}),
                 (31, "sla_breach", {}),
                 (32, "sla_breach", {"target": "acknowledge", "late_by_hours": 5}),
@@ -916,7 +924,9 @@ class StoreConformance:
         assert h1.responded_at == start + timedelta(hours=26)
         assert h1.resolved_at == start + timedelta(hours=60)  # the first after the reopen
         assert (h1.reopened, h1.escalations, h1.paused) == (1, 2, True)
-        assert h1.breached == frozenset({"respond", "resolve"})
+        assert h1.reopened_at == start + timedelta(hours=40)
+        assert h1.pauses == ((start + timedelta(hours=5), start + timedelta(hours=7)),)
+        assert h1.breached == frozenset({"respond", "resolve"})  # resolve: after the reopen
         assert h1.customer == "C-7" and h1.labels == {"severity": "high", "cause": "logistics"}
         assert [(r.kind, r.amount, r.accepted) for r in h1.remedies] == [
             (RemedyKind.REFUND, 120.5, True),
@@ -924,9 +934,13 @@ class StoreConformance:
         ]
         assert (h1.satisfaction, h1.parent, h1.recomplaint_count) == (4, "S-03", 1)
         assert h2.resolved_at is None and h2.reopened == 1 and h2.customer == "+86 138 0000 0007"
+        assert h2.breached == frozenset()  # the reopen restarted the breached resolve clock
+        assert h2.reopened_at == datetime(2026, 1, 16, 21, 0, tzinfo=UTC) and not h2.paused
         assert h2.acknowledged_at == datetime(2026, 1, 16, 13, 0, tzinfo=UTC)
         assert h3.acknowledged_at == _at("2026-02-02", "15:30")  # history order, not earliest
         assert h3.breached == frozenset({"acknowledge"}) and h3.escalations == 1
+        h3_at = _at("2026-02-02", "09:30")
+        assert h3.pauses == ((h3_at + timedelta(hours=10), h3_at + timedelta(hours=14)),)
         assert h3.customer == "h3@example.com" and h3.responded_at is None
         h4 = facts["H-04"]
         assert (h4.acknowledged_at, h4.customer, h4.labels, h4.remedies) == (
@@ -941,7 +955,36 @@ class StoreConformance:
         assert facts["H-07"].customer == "+86 137 0000 0077"
         assert facts["H-07"].escalations == 2
         assert facts["H-08"].paused and facts["H-08"].responded_at == _at("2026-03-25", "13:00")
+        assert facts["H-08"].pauses == ((_at("2026-03-25", "11:30"), None),)  # never resumed
         assert facts["H-08"].resolved_at == _at("2026-03-25", "16:00")
+
+    def test_clocks_from_facts_are_the_clocks_of_each_complaint(self, store: Store) -> None:
+        # The reports judge SLA targets with clocks_of over the store's facts; ``clocks`` and
+        # the sweep over the whole complaint. Both must give every target the same deadline,
+        # pause and outcome, on a calendar that does not know every date (no deadline there).
+        complaints = [*sample_complaints(), *history_complaints()]
+        store.add_many(complaints)
+        calendar = WorkingCalendar(
+            "conformance", timezone="Asia/Shanghai", covered=(date(2026, 1, 1), date(2026, 3, 10))
+        )
+        policy = SlaPolicy(
+            "conformance",
+            (
+                Target("acknowledge", timedelta(hours=2), "elapsed", "2h"),
+                Target("respond", timedelta(hours=8), "hours", "8 working hours"),
+                Target("resolve", timedelta(days=3), "days", "3 working days"),
+            ),
+            calendar="conformance",
+            warn_before=timedelta(hours=1),
+        )
+        facts = {f.reference: f for f in iter_facts(store)}
+        outcomes: Counter[str] = Counter()
+        for now in (_at("2026-01-16", "12:00"), _at("2026-02-20"), _at("2026-06-01")):
+            for complaint in store.find():
+                expected = compute_clocks(complaint, policy, calendar, now)
+                assert clocks_of(facts[complaint.reference], policy, calendar, now) == expected
+                outcomes.update(clock.outcome for clock in expected.targets)
+        assert set(outcomes) == set(OUTCOMES), outcomes  # every verdict was compared
 
     def test_facts_pages_through_many_complaints(self, store: Store) -> None:
         # More complaints than a backend's page of facts is likely to hold, many sharing an
