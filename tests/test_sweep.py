@@ -243,8 +243,8 @@ def test_cli_by_hand_on_the_eve_of_the_holiday(tmp_path: Path) -> None:
     # the urgent policy acknowledges within 1h elapsed, answers within working hours
     rows = {line.split()[0]: line for line in zh.output.splitlines()[3:]}
     # overdue: the real time since the deadline (2025-09-30 18:50), whatever the clock's kind
-    assert rows["确认受理"].split("已超时")[1].split() == ["超时", "8天14小时", "-"]
-    assert rows["首次响应"].split("进行中")[1].split() == ["3小时50分", "(工作时间)", "-"]
+    assert rows["确认受理"].split("处理中·已超时")[1].split() == ["超时", "8天14小时", "-"]
+    assert rows["首次响应"].split("处理中·未超时")[1].split() == ["3小时50分", "(工作时间)", "-"]
     dry = runner.invoke(cli, [*base, "sweep", "--now", "2025-10-09T12:00", "--dry-run"])
     assert dry.exit_code == 0 and "would record 1 warnings, 4 breaches, 1 escalations" in dry.output
     first = runner.invoke(cli, [*base, "sweep", "--now", "2025-10-09T12:00"])
@@ -337,7 +337,9 @@ def test_clocks_say_how_long_ago_a_deadline_passed_in_years_and_days(tmp_path: P
     assert acknowledge.split("  ", 1)[1].split() == [
         "2012-02-01",
         "15:30",
-        "breached",
+        "open,",
+        "past",
+        "due",
         "overdue",
         "by",
         "14",
@@ -347,14 +349,14 @@ def test_clocks_say_how_long_ago_a_deadline_passed_in_years_and_days(tmp_path: P
         "-",
     ]
     zh = clocks_of_one(tmp_path, "2012-02-01 10:00", "2026-06-01T10:00", "--lang", "zh")
-    assert "已超时  超时 14年123天  -" in zh
+    assert "处理中·已超时  超时 14年123天  -" in zh
 
 
 def test_clocks_show_time_left_in_the_clocks_own_time(tmp_path: Path) -> None:
     out = clocks_of_one(tmp_path, "2025-10-09 09:00", "2025-10-09T10:00")
     acknowledge = next(line for line in out.splitlines() if line.startswith("acknowledge"))
     # due 14:30 (lunch break in between): 3 working hours left at 10:00
-    assert "2025-10-09 14:30  pending  3 h 00 min (working)" in acknowledge
+    assert "2025-10-09 14:30  open, within due  3 h 00 min (working)" in acknowledge
 
 
 def test_sweep_refuses_a_now_in_the_future_unless_asked(tmp_path: Path) -> None:
