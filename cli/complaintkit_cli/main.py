@@ -39,7 +39,6 @@ BUILTIN: dict[str, str] = {
     "report": "complaintkit_cli.cmd_info:report_command",
     "schemes": "complaintkit_cli.cmd_info:schemes_command",
     "plugins": "complaintkit_cli.cmd_info:plugins_command",
-    "evaluate": "complaintkit_cli.cmd_info:evaluate_command",
     "calendars": "complaintkit_cli.cmd_calendars:calendars_group",
     "migrate": "complaintkit_cli.cmd_migrate:migrate_command",
     "db": "complaintkit_cli.cmd_db:db_group",

@@ -49,6 +49,7 @@ from collections.abc import Callable, Mapping
 from importlib import resources
 
 import attrs
+import click
 
 from complaintkit import hookimpl
 from complaintkit.classification import (
@@ -67,6 +68,7 @@ __all__ = [
     "builtin_rule_set",
     "configured_rule_sets",
     "register_classification_schemes",
+    "register_commands",
 ]
 
 #: The built-in schemes, in the order they are registered.
@@ -206,3 +208,11 @@ def register_classification_schemes(
     ]
     for scheme in schemes:
         register(scheme)
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    """``complaintkit evaluate``: score a scheme against a labelled file."""
+    from .cli import evaluate_command
+
+    cli.add_command(evaluate_command)

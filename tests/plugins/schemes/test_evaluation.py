@@ -12,7 +12,8 @@ import pytest
 from complaintkit.classification import Classification, LabelDef, Names
 from complaintkit.config import Config
 from complaintkit.errors import ConfigError
-from complaintkit.evaluation import (
+from complaintkit.host import PluginHost, make_host
+from complaintkit_schemes.evaluation import (
     DATASET_PRESETS,
     NONE,
     EvaluationResult,
@@ -20,7 +21,6 @@ from complaintkit.evaluation import (
     evaluate,
     read_labelled,
 )
-from complaintkit.host import PluginHost, make_host
 from conftest import require_dataset
 
 
@@ -264,3 +264,33 @@ def test_chezhiwang_product_quality_is_precise(host: PluginHost) -> None:
     result = evaluate(host.scheme("cause"), preset.read(require_dataset(preset.path)))
     assert result.per_label["product_quality"].precision >= 0.95
     assert result.per_label["integrity"].recall >= 0.5
+
+
+def test_the_evaluate_command_comes_from_the_schemes_plugin(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from complaintkit_cli.main import cli
+
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_text(
+        "body,gold\n"
+        "The price doubled and the fee is hidden,money\n"
+        "The staff were rude and the service was slow,staff\n"
+        "The screen cracked after two days,broken\n"
+        "Nobody knows,\x1b]0;pwned\x07\n",
+        encoding="utf-8",
+    )
+    args = ["evaluate", str(labelled), "--scheme", "cause", "--text-column", "body"]
+    args += ["--label-column", "gold", "--format", "json"]
+    maps = ["--map", "money=price", "--map", "staff=service_quality"]
+    maps += ["--map", "broken=product_quality"]
+    result = CliRunner().invoke(cli, [*args, *maps])
+    assert result.exit_code == 0, result.output
+    scored = json.loads(result.stdout)
+    assert scored["n"] == 3 and scored["accuracy"] == 1.0
+    unmapped = CliRunner().invoke(cli, args)
+    assert unmapped.exit_code == 0
+    assert "gold values that are not labels of 'cause'" in unmapped.stderr
+    assert "\x1b" not in unmapped.stderr and "\x07" not in unmapped.stderr
+    unknown = CliRunner().invoke(cli, ["evaluate", str(labelled), "--preset", "nope"])
+    assert unknown.exit_code == 2 and "unknown preset 'nope'" in unknown.output

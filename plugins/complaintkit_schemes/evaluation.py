@@ -32,8 +32,8 @@ from typing import Any
 
 import attrs
 
-from .classification import ClassificationScheme
-from .errors import ConfigError
+from complaintkit.classification import ClassificationScheme
+from complaintkit.errors import ConfigError
 
 __all__ = [
     "DATASET_PRESETS",

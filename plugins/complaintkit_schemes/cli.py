@@ -1,0 +1,97 @@
+"""``complaintkit evaluate``: score a classification scheme against a labelled file."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from complaintkit.rendering.terminal import escape_json_controls, terminal_safe
+
+__all__ = ["evaluate_command"]
+
+
+@click.command("evaluate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--scheme", help="The scheme to score (default: the preset's).")
+@click.option("--preset", help="A known labelled data-set layout: airline, asap, chezhiwang, cfpb.")
+@click.option(
+    "--text-column",
+    "text_columns",
+    multiple=True,
+    help="Column holding the text (repeatable: joined by a newline).",
+)
+@click.option("--label-column", help="Column holding the gold label.")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="GOLD=LABEL",
+    help="Translate a gold value to one of the scheme's labels (repeatable); "
+    "values not listed are skipped when any --map is given.",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Use only the first N usable rows.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.pass_obj
+def evaluate_command(
+    app: Any,
+    path: str,
+    scheme: str | None,
+    preset: str | None,
+    text_columns: tuple[str, ...],
+    label_column: str | None,
+    maps: tuple[str, ...],
+    limit: int | None,
+    fmt: str,
+) -> None:
+    """Score a classification scheme against a labelled file.
+
+    Prints accuracy, coverage, per-label precision/recall/F1, macro-F1, the majority-class
+    baseline and the confusion matrix. Use --preset for a known data set, or --text-column,
+    --label-column and --map for your own file.
+    """
+    import itertools
+
+    from .evaluation import DATASET_PRESETS, evaluate, read_labelled
+
+    if preset:
+        if preset not in DATASET_PRESETS:
+            known = ", ".join(sorted(DATASET_PRESETS))
+            raise click.BadParameter(
+                f"unknown preset {preset!r}; known: {known}", param_hint="--preset"
+            )
+        chosen = DATASET_PRESETS[preset]
+        scheme = scheme or chosen.scheme
+        rows = chosen.read(path)
+    else:
+        if not scheme or not text_columns or not label_column:
+            raise click.UsageError(
+                "give --preset, or --scheme with --text-column and --label-column"
+            )
+        mapping: dict[str, str] = {}
+        for item in maps:
+            gold, sep, label = item.partition("=")
+            if not sep or not gold:
+                raise click.BadParameter(f"{item!r} is not GOLD=LABEL", param_hint="--map")
+            mapping[gold.strip()] = label.strip()
+        rows = read_labelled(path, text_columns, label_column, mapping or None)
+    assert scheme is not None
+    items = itertools.islice(rows, limit) if limit else rows
+    result = evaluate(app.host.scheme(scheme), items)
+    if result.unknown_gold:
+        unknown = sorted(result.unknown_gold)
+        values = ", ".join(unknown[:5]) + ("…" if len(unknown) > 5 else "")
+        click.echo(  # the gold values come from the labelled file
+            terminal_safe(
+                f"warning: gold values that are not labels of {scheme!r} ({values}); "
+                "translate them with --map GOLD=LABEL"
+            ),
+            err=True,
+        )
+    if fmt == "json":
+        click.echo(escape_json_controls(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))
+    else:
+        click.echo(terminal_safe(result.render()))
