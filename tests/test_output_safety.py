@@ -22,9 +22,8 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
+from complaintkit.display import csv_cell, escape_json_controls, formula_like, terminal_safe
 from complaintkit.redact import redact_url, redact_urls
-from complaintkit.rendering.spreadsheet import csv_cell, formula_like
-from complaintkit.rendering.terminal import escape_json_controls, terminal_safe
 from complaintkit_cli.main import cli
 from terminal_support import on_a_terminal
 

@@ -13,8 +13,7 @@ from .options import build_filter, check_filter_names, filter_options, parse_whe
 from .progress import counting_store, progress
 
 if TYPE_CHECKING:
-    from complaintkit.rendering import ReportFormat
-    from complaintkit.reporting import ReportContext, Reporter
+    from complaintkit.reporting import ReportContext, Reporter, ReportFormat
 
 pass_app = click.make_pass_decorator(App)
 F = TypeVar("F", bound=Callable[..., Any])

@@ -299,8 +299,8 @@ def list_command(app: App, /, limit: int | None, offset: int, fmt: str, **opts: 
 def show_command(app: App, reference: str, fmt: str) -> None:
     """Show one complaint with its labels and full history."""
     from complaintkit import label_names, name_of
+    from complaintkit.display import terminal_safe
     from complaintkit.lifecycle import allowed_actions
-    from complaintkit.rendering.terminal import terminal_safe
 
     from .render import display_width, echo, text_table, to_json
 

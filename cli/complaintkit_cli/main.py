@@ -250,8 +250,8 @@ def inert(text: str) -> str:
     """An error or a warning as it may be printed: values quoted in it (a complaint
     reference, a line of an imported file, a URL) lose any control sequence, and every URL
     its password and tokens."""
+    from complaintkit.display import terminal_safe
     from complaintkit.redact import redact_urls
-    from complaintkit.rendering.terminal import terminal_safe
 
     return terminal_safe(redact_urls(text))
 

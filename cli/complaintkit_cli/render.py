@@ -30,21 +30,21 @@ __all__ = [
 def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
     """Print ``text`` for people (standard output, or standard error with ``err``), without
     any control sequence: complaint texts, names and references pass through here."""
-    from complaintkit.rendering.terminal import terminal_safe
+    from complaintkit.display import terminal_safe
 
     click.echo(terminal_safe(text), err=err, nl=nl)
 
 
 def display_width(text: str) -> int:
     """Columns a string takes in a terminal: wide (CJK) characters count two."""
-    from complaintkit.rendering.text_format import display_width as width
+    from complaintkit.display import display_width as width
 
     return width(text)
 
 
 def truncate(text: str, width: int) -> str:
     """Cut ``text`` to at most ``width`` terminal columns, marking the cut with an ellipsis."""
-    from complaintkit.rendering.terminal import terminal_safe
+    from complaintkit.display import terminal_safe
 
     text = " ".join(terminal_safe(text).split())
     if display_width(text) <= width:
@@ -69,7 +69,7 @@ def _cell(value: Any) -> str:
 
 def text_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """An aligned plain-text table; numbers are right-aligned, texts are made inert."""
-    from complaintkit.rendering.text_format import plain_table
+    from complaintkit.display import plain_table
 
     raw = [list(row) for row in rows]
     cells = [[_cell(v) for v in row] for row in raw]
@@ -83,14 +83,14 @@ def text_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def to_json(data: Any) -> str:
     """Pretty JSON keeping Chinese characters readable (control characters escaped)."""
-    from complaintkit.rendering.terminal import escape_json_controls
+    from complaintkit.display import escape_json_controls
 
     return escape_json_controls(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 def to_json_line(data: Any) -> str:
     """One line of JSON (for JSON Lines), Chinese readable, control characters escaped."""
-    from complaintkit.rendering.terminal import escape_json_controls
+    from complaintkit.display import escape_json_controls
 
     return escape_json_controls(json.dumps(data, ensure_ascii=False, default=str))
 
@@ -108,8 +108,7 @@ def write_csv(
     leading apostrophe unless ``raw``; numbers stay numbers. On a terminal, texts also lose
     their control sequences.
     """
-    from complaintkit.rendering.spreadsheet import csv_cell, csv_lines
-    from complaintkit.rendering.terminal import terminal_safe
+    from complaintkit.display import csv_cell, csv_lines, terminal_safe
 
     on_terminal = out.isatty()
 

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from complaintkit import Config, ConfigError, DeliveryError, DeliveryResult
+from complaintkit.display import terminal_safe
 from complaintkit.outbox import OutboxMessage
 from complaintkit.redact import redact_url, redact_urls
-from complaintkit.rendering.terminal import terminal_safe
 
 from .settings import _unknown_keys, secret
 

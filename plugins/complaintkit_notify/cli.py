@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from complaintkit import ConfigError
-from complaintkit.rendering.terminal import escape_json_controls, terminal_safe
+from complaintkit.display import escape_json_controls, terminal_safe
 
 from .settings import CHANNEL_TYPES, EVENTS
 

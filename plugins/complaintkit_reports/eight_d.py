@@ -43,9 +43,9 @@ from complaintkit import (
 from complaintkit.config import check_settings
 from complaintkit.facts import iter_facts
 from complaintkit.model import OPEN_STATUSES, Channel, RemedyKind
-from complaintkit.rendering.values import format_duration
 
 from .common import SlaJudge, in_window, now_of, tz_of
+from .formats.values import format_duration
 
 #: How many example complaints D2 lists.
 EXAMPLES = 5

@@ -9,7 +9,7 @@ from complaintkit import hookimpl
 
 if TYPE_CHECKING:
     from complaintkit import Reporter
-    from complaintkit.rendering import ReportFormat
+    from complaintkit.reporting import ReportFormat
 
 
 @hookimpl
@@ -38,7 +38,7 @@ def register_reporters(register: Callable[[Reporter], None]) -> None:
 @hookimpl
 def register_report_formats(register: Callable[[ReportFormat], None]) -> None:
     """Register the terminal table, CSV, JSON, Markdown, XLSX and HTML formats."""
-    from complaintkit.rendering import first_party_formats
+    from .formats import first_party_formats
 
     for fmt in first_party_formats():
         register(fmt)

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from complaintkit.rendering.terminal import escape_json_controls, terminal_safe
+from complaintkit.display import escape_json_controls, terminal_safe
 
 __all__ = ["evaluate_command"]
 

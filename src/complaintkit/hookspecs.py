@@ -53,8 +53,7 @@ if TYPE_CHECKING:
     from .early_warning import SpikeWarning
     from .model import Complaint, Event, Label
     from .notification import NotificationChannel
-    from .rendering import ReportFormat
-    from .reporting import Reporter
+    from .reporting import Reporter, ReportFormat
     from .routing import Route
     from .storage import StorageBackend
 
@@ -144,7 +143,7 @@ def register_report_formats(register: Callable[[ReportFormat], None]) -> None:
     """Register report formats: ways to render any report (terminal table, CSV, HTML, ...).
 
     :param register: call with an object implementing
-        :class:`~complaintkit.rendering.ReportFormat` (``name``, ``names``, ``extensions``,
+        :class:`~complaintkit.reporting.ReportFormat` (``name``, ``names``, ``extensions``,
         ``binary``, ``description`` and ``render(report, lang)``); names must be unique. A
         format reads only the :class:`~complaintkit.reporting.Report` data, so it serves every
         reporter. ``render`` returns ``str`` for a text format and ``bytes`` for a binary one.

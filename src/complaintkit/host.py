@@ -56,8 +56,7 @@ if TYPE_CHECKING:
     from .calendars import BusinessCalendar
     from .classification import ClassificationScheme
     from .notification import NotificationChannel
-    from .rendering import ReportFormat
-    from .reporting import Reporter
+    from .reporting import Reporter, ReportFormat
     from .storage import StorageBackend, Store
 
 __all__ = ["ENTRY_POINT_GROUP", "PluginFailure", "PluginHost", "make_host"]

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .config import Config
 
 __all__ = [
+    "ReportFormat",
     "CHART_KINDS",
     "COLUMN_KINDS",
     "Chart",
@@ -211,6 +212,26 @@ class ReportContext:
                 table.update(reports[name])
         table.update(self.options)
         return table
+
+
+@runtime_checkable
+class ReportFormat(Protocol):
+    """What a format plugin registers.
+
+    ``name`` is what ``--format`` takes; ``extensions`` (with the dot, lower case) are the file
+    name endings ``--out`` recognises; ``binary`` formats return bytes from ``render`` and are
+    never written to a terminal, text formats return a string (written as UTF-8).
+    """
+
+    name: str
+    names: Names
+    extensions: tuple[str, ...]
+    binary: bool
+    description: str
+
+    def render(self, report: Report, lang: str) -> str | bytes:
+        """The report in this format, in the language ``lang`` (``en`` or ``zh``)."""
+        ...
 
 
 @runtime_checkable

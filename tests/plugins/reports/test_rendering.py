@@ -20,12 +20,12 @@ import pytest
 from openpyxl.utils import quote_sheetname
 
 from complaintkit import Chart, Column, Desk, Names, Report, Section, Table, make_host
-from complaintkit.rendering import first_party_formats, format_duration, format_value
-from complaintkit.rendering.charts import PALETTE, chart_svg, nice_ticks
-from complaintkit.rendering.markdown_format import escape_markdown
-from complaintkit.rendering.xlsx_format import excel_value
 from complaintkit.reporting import ReportContext
 from complaintkit.storage import ComplaintFilter
+from complaintkit_reports.formats import first_party_formats, format_duration, format_value
+from complaintkit_reports.formats.charts import PALETTE, chart_svg, nice_ticks
+from complaintkit_reports.formats.markdown_format import escape_markdown
+from complaintkit_reports.formats.xlsx_format import excel_value
 from conftest import require_dataset
 from rendering_support import NASTY_TITLE, NOW, build_store
 

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ..i18n import Names
-from .text_format import display_width
+from complaintkit.display import display_width
+from complaintkit.i18n import Names
+
 from .values import format_value, is_number
 
 if TYPE_CHECKING:
-    from ..reporting import Table
+    from complaintkit.reporting import Table
 
 __all__ = ["PALETTE", "FLAG_COLOUR", "chart_svg", "nice_ticks"]
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from ..i18n import Names
+from complaintkit.i18n import Names
+
 from .charts import chart_svg
 from .text_format import is_list
 from .values import NUMERIC_KINDS, format_value
 
 if TYPE_CHECKING:
-    from ..reporting import Report, Table
+    from complaintkit.reporting import Report, Table
 
 __all__ = ["CSS", "HtmlFormat"]
 

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..i18n import Names
-from .spreadsheet import csv_cell, csv_lines
+from complaintkit.display import csv_cell, csv_lines
+from complaintkit.i18n import Names
 
 if TYPE_CHECKING:
-    from ..reporting import Report, Table
+    from complaintkit.reporting import Report, Table
 
 __all__ = ["CsvFormat"]
 

@@ -17,9 +17,9 @@ from PIL import Image
 
 from browser_support import chromium, dump_dom, screenshot
 from complaintkit import Desk
-from complaintkit.rendering.charts import FLAG_COLOUR, PALETTE
 from complaintkit.reporting import ReportContext
 from complaintkit.storage import ComplaintFilter
+from complaintkit_reports.formats.charts import FLAG_COLOUR, PALETTE
 from conftest import require_dataset
 from rendering_support import NOW, build_store
 

@@ -6,10 +6,10 @@ import json
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..i18n import Names
+from complaintkit.i18n import Names
 
 if TYPE_CHECKING:
-    from ..reporting import Report, Table
+    from complaintkit.reporting import Report, Table
 
 __all__ = ["JsonFormat", "report_data", "table_data"]
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ..i18n import Names
+from complaintkit.i18n import Names
+
 from .text_format import is_list
 from .values import NUMERIC_KINDS, format_value
 
 if TYPE_CHECKING:
-    from ..reporting import Report, Table
+    from complaintkit.reporting import Report, Table
 
 __all__ = ["MarkdownFormat", "escape_markdown"]
 

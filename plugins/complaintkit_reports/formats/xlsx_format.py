@@ -17,9 +17,10 @@ import re
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..i18n import Names
+from complaintkit.display import formula_like
+from complaintkit.i18n import Names
+
 from .charts import _CUMULATIVE, FLAG_COLOUR, LIMIT_COLOURS, MAX_BARS, PALETTE, _value_title
-from .spreadsheet import formula_like
 from .values import is_number
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from openpyxl.styles import Alignment, Font
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-    from ..reporting import Report, Table
+    from complaintkit.reporting import Report, Table
 
 __all__ = ["NUMBER_FORMATS", "XlsxFormat", "excel_chart", "excel_value", "pareto_cumulative"]
 

@@ -5,7 +5,7 @@ Every renderer reads only the report's data (figures, tables with their column k
 charts, sections, notes, parameters), so each format serves every reporter. Formats are
 contributed through the ``register_report_formats`` hook; the first-party ones below are
 registered by the ``reports`` plugin. A format is any object with the attributes of
-:class:`ReportFormat`::
+:class:`complaintkit.reporting.ReportFormat`::
 
     class Yaml:
         name = "yaml"
@@ -20,43 +20,21 @@ registered by the ``reports`` plugin. A format is any object with the attributes
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
-from ..i18n import Names
 from .values import NUMERIC_KINDS, format_duration, format_value, is_number
 
 if TYPE_CHECKING:
-    from ..reporting import Report
+    from complaintkit.reporting import ReportFormat
 
 __all__ = [
     "FIRST_PARTY_FORMATS",
     "NUMERIC_KINDS",
-    "ReportFormat",
     "first_party_formats",
     "format_duration",
     "format_value",
     "is_number",
 ]
-
-
-@runtime_checkable
-class ReportFormat(Protocol):
-    """What a format plugin registers.
-
-    ``name`` is what ``--format`` takes; ``extensions`` (with the dot, lower case) are the file
-    name endings ``--out`` recognises; ``binary`` formats return bytes from ``render`` and are
-    never written to a terminal, text formats return a string (written as UTF-8).
-    """
-
-    name: str
-    names: Names
-    extensions: tuple[str, ...]
-    binary: bool
-    description: str
-
-    def render(self, report: Report, lang: str) -> str | bytes:
-        """The report in this format, in the language ``lang`` (``en`` or ``zh``)."""
-        ...
 
 
 #: The names of the formats the ``reports`` plugin registers, in the order it registers them.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from ..i18n import Names
+from complaintkit.i18n import Names
 
 __all__ = ["NUMERIC_KINDS", "format_duration", "format_value", "is_number"]
 

@@ -1,0 +1,159 @@
+"""Putting untrusted text in front of people: inert on a terminal, inert in a spreadsheet,
+aligned in columns.
+
+Complaint texts, names and departments arrive from imported files, web forms and e-mails. A
+terminal acts on control sequences inside them: an OSC sets the window title, writes the
+clipboard (OSC 52) or hides a link (OSC 8); a DCS talks to the terminal itself; a CSI moves the
+cursor or repaints lines; a carriage return overwrites what was printed. Every place that
+prints such text for people goes through :func:`terminal_safe`, which removes them all and
+leaves the text itself (Chinese included) untouched. :func:`escape_json_controls` does the
+lossless equivalent for JSON, whose own escaping already covers the C0 controls.
+
+Excel, LibreOffice and Google Sheets read a CSV cell (or a typed-in cell) that starts with
+``=``, ``+``, ``-`` or ``@`` as a formula: ``=HYPERLINK(...)`` sends a click somewhere,
+``=cmd|' /C calc'!A0`` asks to run a program (DDE). Following OWASP's guidance on CSV
+injection, such a text is written with a leading apostrophe (:func:`csv_cell`), which
+spreadsheets take as "this is text". The reports plugin's XLSX format writes every text as a
+string cell instead, so nothing there is ever a formula. Only text is neutralised: numbers
+complaintkit writes itself stay numbers, and a text that is a plain number (``-12.5``, ``+3``)
+is left alone, because a spreadsheet reads it as that number, not as a formula.
+
+Plugins that print (a command, a channel that logs) use these too; they are part of the
+contract.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+__all__ = [
+    "FORMULA_STARTS",
+    "csv_cell",
+    "csv_lines",
+    "display_width",
+    "escape_json_controls",
+    "formula_like",
+    "plain_table",
+    "terminal_safe",
+]
+
+
+# Strings that carry a payload up to a terminator: OSC (ESC ] or U+009D), ended by BEL or ST
+# (ESC \ or U+009C); DCS, SOS, PM and APC (ESC P/X/^/_ or U+0090/0098/009E/009F), ended by ST
+# (xterm accepts BEL too). They are removed with their payload: a terminal never shows it.
+_STRING = r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"
+# CSI (ESC [ or U+009B): parameters, intermediates, one final byte.
+_CSI = r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+# Any other escape sequence: ESC, intermediates, a final byte (ESC c resets the terminal).
+_ESCAPE = r"\x1b[ -/]*[0-~]"
+# What is left: lone C0 controls but tab and newline, DEL, C1 controls, and the bidi embedding,
+# override and isolate controls, which reorder what a line shows ("Trojan Source") - a
+# reference or an amount could read differently from what is stored. Right-to-left text keeps
+# its implicit direction; only the explicit overrides go.
+_LONE = r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+_SEQUENCES = re.compile(f"{_STRING}|{_CSI}|{_ESCAPE}|{_LONE}")
+_LINE_BREAK = re.compile(r"\r\n?")
+_WHITESPACE = re.compile(r"[\t\n]")
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def terminal_safe(text: str, *, multiline: bool = True) -> str:
+    """``text`` without any control sequence or control character a terminal would act on.
+
+    Removed: CSI, OSC (ended by BEL or ST), DCS, SOS, PM and APC strings with their payload,
+    other escape sequences, C0 and C1 controls, DEL, and the bidi embedding, override and
+    isolate characters. A carriage return becomes a line break (so it cannot overwrite the
+    line). With ``multiline`` tabs and line breaks stay; without, each becomes a space.
+    An unterminated OSC or DCS loses only its introducer: the rest stays visible, as text.
+
+    >>> terminal_safe("退款\\x1b]0;pwned\\x07 please\\x1b[2J")
+    '退款 please'
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    text = _SEQUENCES.sub("", _LINE_BREAK.sub("\n", text))
+    return text if multiline else _WHITESPACE.sub(" ", text)
+
+
+def escape_json_controls(text: str) -> str:
+    """JSON text with DEL, the C1 controls, the bidi controls and the Unicode line separators
+    written as ``\\uXXXX`` escapes: the same data, inert on a terminal. (``json.dumps``
+    escapes the C0 controls itself; these characters can only occur inside JSON strings.)"""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+#: First characters that make a spreadsheet read a cell as a formula: OWASP's ``= + - @``, tab
+#: and carriage return; line feed too; and the full-width ``＝ ＋ － ＠``, which Excel with a
+#: Chinese or Japanese input method turns into their ASCII forms when a cell is typed or
+#: edited. Guarding one of these where it was not needed costs an apostrophe; missing one runs
+#: a formula.
+FORMULA_STARTS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def formula_like(text: str) -> bool:
+    """True when a spreadsheet could read ``text`` as a formula: it starts with one of
+    :data:`FORMULA_STARTS` (after any spaces, which an import may trim) and is not simply a
+    number."""
+    head = text.lstrip(" \u3000")
+    return bool(head) and head[0] in FORMULA_STARTS and not _PLAIN_NUMBER.fullmatch(head)
+
+
+def csv_cell(value: Any, *, raw: bool = False) -> Any:
+    """``value`` as a CSV writer should get it: None as an empty cell, a formula-like text
+    with a leading apostrophe (unless ``raw``), anything else as it is."""
+    if value is None:
+        return ""
+    if not raw and isinstance(value, str) and formula_like(value):
+        return "'" + value
+    return value
+
+
+def csv_lines(rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    """Each row as one CSV record ending in ``\n``, values as given (see :func:`csv_cell`).
+
+    A value holding a carriage return is quoted like one holding a line feed: the csv module
+    quotes only the characters of its line terminator, so with ``\n`` alone a complaint text
+    with a bare ``\r`` would come out unquoted and split the record for every reader."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        yield buffer.getvalue()[:-2] + "\n"
+
+
+def display_width(text: str) -> int:
+    """Columns a string takes in a terminal: wide (CJK) characters count two."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    gap = " " * max(0, width - display_width(text))
+    return gap + text if right else text + gap
+
+
+def plain_table(
+    headers: Sequence[str], cells: Sequence[Sequence[str]], right: Sequence[bool]
+) -> str:
+    """An aligned plain-text table of already formatted cells, each on one line and without
+    control sequences (a table is for a terminal)."""
+    headers = [terminal_safe(h, multiline=False) for h in headers]
+    cells = [[terminal_safe(v, multiline=False) for v in row] for row in cells]
+    widths = [display_width(h) for h in headers]
+    for row in cells:
+        for i, value in enumerate(row):
+            widths[i] = max(widths[i], display_width(value))
+    lines = ["  ".join(_pad(h, widths[i], right[i]) for i, h in enumerate(headers)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in cells:
+        lines.append("  ".join(_pad(v, widths[i], right[i]) for i, v in enumerate(row)).rstrip())
+    return "\n".join(lines)
