@@ -52,8 +52,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from complaintkit import ComplaintFilter, Config, Desk, make_host
-    from complaintkit.early_warning import load_settings, window_periods
     from complaintkit.reporting import ReportContext
+    from complaintkit_reports.spike_detection import load_settings, window_periods
 
     complaints = load(args.n)
     # The newest CFPB complaint: the Chinese reviews carry no date (they are received at import).

@@ -34,6 +34,7 @@ def hooks_page() -> str:
         ("Contribution hooks", hookspecs.CONTRIBUTION_HOOKS),
         ("Policy hooks (first result wins)", hookspecs.POLICY_HOOKS),
         ("Lifecycle hooks", hookspecs.LIFECYCLE_HOOKS),
+        ("Task hooks", hookspecs.TASK_HOOKS),
     ]
     for title, names in families:
         lines += [f"## {title}", ""]

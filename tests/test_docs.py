@@ -12,7 +12,12 @@ import pytest
 from complaintkit import hookspecs
 
 REPO = Path(__file__).parents[1]
-HOOKS = hookspecs.CONTRIBUTION_HOOKS + hookspecs.POLICY_HOOKS + hookspecs.LIFECYCLE_HOOKS
+HOOKS = (
+    hookspecs.CONTRIBUTION_HOOKS
+    + hookspecs.POLICY_HOOKS
+    + hookspecs.LIFECYCLE_HOOKS
+    + hookspecs.TASK_HOOKS
+)
 
 
 def _generator() -> ModuleType:

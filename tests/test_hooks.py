@@ -558,9 +558,54 @@ def test_hook_spike_detected(tmp_path: Path) -> None:
         for i in range(40)
     ]
     desk.intake_many(complaints + spike, classify=False)
-    announced = desk.detect_spikes(now=now)
-    assert [w.id for w in announced] == ["ewma:day:2026-03-28:product=kettle"]
+    looked = desk.sweep(now=now, dry_run=True)  # the reports plugin's early warning, at sweep
+    assert [n.en for n in looked.notes] == [
+        "early warning: 1 spikes in the window (dry run, none announced)"
+    ]
+    assert recorder.calls == []
+    swept = desk.sweep(now=now)
+    assert swept.notes[0] == Names(
+        "early warning: 1 new spike warnings", "突增预警：新发现 1 个投诉突增"
+    )
+    assert "product=kettle: 44 (expected" in swept.notes[1].en
     oldest_that_day = "K-27-1"
     assert recorder.calls == [("ewma:day:2026-03-28:product=kettle", oldest_that_day, 4 + 40)]
     assert desk.get(oldest_that_day).history[-1].action == "spike_detected"
-    assert desk.detect_spikes(now=now) == [] and len(recorder.calls) == 1
+    again = desk.sweep(now=now)
+    assert again.notes[0].en == "early warning: 0 new spike warnings" and len(recorder.calls) == 1
+
+
+# --- task hooks -------------------------------------------------------------------------
+
+
+def test_hook_sweep_finished(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from complaintkit import Config, make_host
+
+    class Nightly:
+        def __init__(self) -> None:
+            self.calls: list[tuple[datetime, bool]] = []
+
+        @hookimpl
+        def sweep_finished(self, desk: Desk, now: datetime, dry_run: bool) -> list[Names]:
+            self.calls.append((now, dry_run))
+            return [Names(f"archived {desk.store.count()} complaints", "已归档")]
+
+    class Failing:
+        @hookimpl
+        def sweep_finished(self) -> None:
+            raise RuntimeError("archive disk full")
+
+    nightly = Nightly()
+    now = datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
+    host = make_host(
+        Config(store=f"tinydb://{tmp_path / 'c.json'}"), env={}, plugins=(nightly, Failing())
+    )
+    desk = Desk(host, host.open_store(), clock=lambda: now)
+    desk.intake(make_complaint("T-1"), classify=False)
+    result = desk.sweep(dry_run=True)
+    assert nightly.calls == [(now, True)]
+    assert result.notes == (Names("archived 1 complaints", "已归档"),)
+    assert [(f.plugin, f.stage) for f in host.hook_errors][-1][1] == "sweep_finished"
+    assert "archive disk full" in host.hook_errors[-1].error

@@ -93,33 +93,8 @@ def sweep_command(app: App, now_text: str | None, dry_run: bool, allow_future: b
                 f"{result.redecided} complaints were changed meanwhile by another process "
                 "(another sweep): read again and decided again, nothing recorded twice"
             )
-    if "early_warning" in app.config.data:
-        if dry_run:
-            found = app.desk.early_warning(now=now).warnings
-            if app.lang == "zh":
-                click.echo(f"突增预警：当前窗口内有 {len(found)} 个突增（试运行，不通知）")
-            else:
-                click.echo(
-                    f"early warning: {len(found)} spikes in the window (dry run, none announced)"
-                )
-        else:
-            announced = app.desk.detect_spikes(now=now)
-            if app.lang == "zh":
-                click.echo(f"突增预警：新发现 {len(announced)} 个投诉突增")
-            else:
-                click.echo(f"early warning: {len(announced)} new spike warnings")
-            for warning in announced:
-                echo(
-                    f"  {warning.period_start.isoformat()} "
-                    f"{warning.dimension_names.get(app.lang)}={warning.value_names.get(app.lang)}: "
-                    f"{warning.observed} (expected {warning.expected:.1f}, "
-                    f"limit {warning.upper:.1f}, {warning.method})"
-                    if app.lang != "zh"
-                    else f"  {warning.period_start.isoformat()} "
-                    f"{warning.dimension_names.get('zh')}={warning.value_names.get('zh')}："
-                    f"{warning.observed} 件（预期 {warning.expected:.1f}，"
-                    f"上限 {warning.upper:.1f}，{warning.method}）"
-                )
+    for note in result.notes:
+        echo(note.get(app.lang))
 
 
 @click.command("clocks")

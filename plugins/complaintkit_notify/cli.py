@@ -57,7 +57,7 @@ def _sample_warning() -> Any:
     from datetime import date
 
     from complaintkit import Names
-    from complaintkit.early_warning import SpikeWarning
+    from complaintkit.spikes import SpikeWarning
 
     return SpikeWarning(
         dimension="label:cause",

@@ -31,8 +31,8 @@ from complaintkit import (
     PluginHost,
     name_of,
 )
-from complaintkit.early_warning import SpikeWarning
 from complaintkit.outbox import MessageStatus, Outbox, OutboxMessage
+from complaintkit.spikes import SpikeWarning
 
 from .settings import Rule, Settings, load_settings
 from .templates import TemplateSet

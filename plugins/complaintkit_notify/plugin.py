@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     import click
 
     from complaintkit import Complaint, Config, Desk, Event, Label, NotificationChannel, PluginHost
-    from complaintkit.early_warning import SpikeWarning
     from complaintkit.outbox import Outbox, OutboxMessage
+    from complaintkit.spikes import SpikeWarning
 
     from .engine import Notifier
 

@@ -1,5 +1,6 @@
 """The early-warning report: spikes found by the EWMA or CUSUM control chart, with a control
-chart per flagged series (see :mod:`complaintkit.early_warning` and docs/early-warning.md).
+chart per flagged series (see :mod:`complaintkit_reports.spike_detection` and
+docs/early-warning.md).
 
 Settings come from ``[early_warning]`` with ``[reports.early-warning]`` and ``--option
 key=value`` laid over them, so a report can try other parameters than the sweep uses.
@@ -19,7 +20,10 @@ from complaintkit import (
     Store,
     Table,
 )
-from complaintkit.early_warning import (
+from complaintkit.facts import iter_facts
+
+from .common import TICK, now_of, tz_of
+from .spike_detection import (
     METHOD_NAMES,
     Series,
     check_dimension,
@@ -29,9 +33,6 @@ from complaintkit.early_warning import (
     value_names,
     window_filter,
 )
-from complaintkit.facts import iter_facts
-
-from .common import TICK, now_of, tz_of
 
 _PERIOD = Column("period", Names("period", "周期"), "date")
 _COUNT = Column("count", Names("complaints", "投诉数"), "count")

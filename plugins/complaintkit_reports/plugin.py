@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from complaintkit import hookimpl
 
 if TYPE_CHECKING:
-    from complaintkit import Reporter
+    from complaintkit import Desk, Names, Reporter
     from complaintkit.reporting import ReportFormat
 
 
@@ -42,3 +43,13 @@ def register_report_formats(register: Callable[[ReportFormat], None]) -> None:
 
     for fmt in first_party_formats():
         register(fmt)
+
+
+@hookimpl
+def sweep_finished(desk: Desk, now: datetime, dry_run: bool) -> list[Names] | None:
+    """With ``[early_warning]`` configured, announce the new complaint spikes (each once)."""
+    if "early_warning" not in desk.host.config.data:
+        return None
+    from .spike_detection import sweep_lines
+
+    return sweep_lines(desk, now, dry_run)

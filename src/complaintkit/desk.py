@@ -21,13 +21,14 @@ import attrs
 
 from . import lifecycle, sla
 from .errors import ConfigError, ConflictError, TransitionRejected
+from .i18n import Names
 from .model import Complaint, EscalationLevel, Event, Label, Party, Remedy, RemedyKind, Status
+from .spikes import SPIKE_ACTION, SpikeWarning
 from .storage import AddResult, ComplaintFilter, Store
 
 if TYPE_CHECKING:
     from .calendars import BusinessCalendar
     from .classification import ClassificationScheme, SchemeSet
-    from .early_warning import EarlyWarningResult, EarlyWarningSettings, SpikeWarning
     from .host import PluginHost
     from .process import ProcessConfig
     from .reporting import Report, ReportContext
@@ -93,6 +94,9 @@ class SweepResult:
     #: complaints another process (another sweep) changed between this sweep's read and its
     #: write: each was read again and decided again, so what it did is recorded once
     redecided: int = 0
+    #: what plugins did at the end of the sweep (``sweep_finished``: the early warning's
+    #: spikes), as lines for people in both languages
+    notes: tuple[Names, ...] = ()
 
 
 class Desk:
@@ -1000,10 +1004,11 @@ class Desk:
     ) -> SweepResult:
         """Record due SLA warnings and breaches and escalate on breaches, as of ``now``.
 
-        Looks only at open complaints whose ``alert_at`` has come. Idempotent: whether a
-        warning or breach for (target, deadline) is already recorded is read from the history,
-        and every change is written with a version check (a complaint changed by a concurrent
-        sweep is re-read and re-decided), so two sweeps at once never escalate twice.
+        Looks only at open complaints whose ``alert_at`` has come; then runs the plugins'
+        ``sweep_finished`` work (early warning), whose lines end up in ``notes``. Idempotent:
+        whether a warning or breach for (target, deadline) is already recorded is read from the
+        history, and every change is written with a version check (a complaint changed by a
+        concurrent sweep is re-read and re-decided), so two sweeps at once never escalate twice.
         """
         now = now or self.clock()
         flt = ComplaintFilter(alert_by=now, open_only=True)
@@ -1051,6 +1056,7 @@ class Desk:
             if progress is not None:
                 progress(1)
         flush()
+        notes = self.host.collect("sweep_finished", desk=self, now=now, dry_run=dry_run)
         return SweepResult(
             examined=len(found),
             warnings=totals["warnings"],
@@ -1059,6 +1065,7 @@ class Desk:
             changed=tuple(changed),
             dry_run=dry_run,
             redecided=totals["redecided"],
+            notes=tuple(line for lines in notes for line in lines),
         )
 
     def _sweep_one(self, c: Complaint, now: datetime, done: dict[str, int]) -> _Change:
@@ -1101,108 +1108,51 @@ class Desk:
                 done["escalations"] = done.get("escalations", 0) + 1
         return _Change(new, tuple(fires + escalations))
 
-    # --- early warning ------------------------------------------------------------------
+    # --- spikes ---------------------------------------------------------------------------
 
-    #: The history action that records an announced spike (see :meth:`detect_spikes`).
-    SPIKE_ACTION = "spike_detected"
+    def announce_spike(
+        self, warning: SpikeWarning, members: ComplaintFilter, *, now: datetime | None = None
+    ) -> bool:
+        """Record ``warning`` on the oldest complaint matching ``members`` and announce it
+        with ``spike_detected``; False (nothing done) when it was announced before.
 
-    def early_warning_settings(self) -> EarlyWarningSettings:
-        """``[early_warning]`` of the configuration, checked (schemes named must exist)."""
-        from .early_warning import check_dimension, load_settings
-
-        config = self.host.config
-        where = f"{config.where}: [early_warning]"
-        settings = load_settings(config.section("early_warning"), where)
-        for dimension in settings.dimensions:
-            check_dimension(where, dimension, self.host.schemes())
-        return settings
-
-    def early_warning(
-        self,
-        *,
-        now: datetime | None = None,
-        flt: ComplaintFilter | None = None,
-        settings: EarlyWarningSettings | None = None,
-    ) -> EarlyWarningResult:
-        """Check every series of the window ending at ``now`` for spikes (nothing is stored).
-
-        Reads only the facts of the complaints received in the window (and matching ``flt``),
-        through :func:`~complaintkit.facts.iter_facts`.
+        The warning is recorded (action ``spike_detected``, data with its stable ``id``) in
+        the history of the oldest complaint of the flagged series and period, and a warning
+        already recorded on any member is not announced again. The record is written with the
+        usual version check, so two sweeps at once announce it once.
         """
-        from .early_warning import detect, value_names, window_filter
-        from .facts import iter_facts
-
-        settings = settings or self.early_warning_settings()
         now = now or self.clock()
-        tz = self.host.config.tzinfo
-        schemes = self.host.schemes()
-        facts = iter_facts(self.store, window_filter(now, settings, tz, flt))
-        return detect(
-            facts,
-            settings,
-            now,
-            tz,
-            names=value_names(schemes),
-            scheme_names={name: scheme.names for name, scheme in schemes.items()},
+        found = list(self.store.find(members))
+        if not found or any(self._has_spike(c, warning.id) for c in found):
+            return False
+        event = Event(
+            at=now,
+            actor=self.actor,
+            action=SPIKE_ACTION,
+            reason=(
+                f"{warning.observed} complaints with {warning.dimension}={warning.value} in "
+                f"the {warning.period} of {warning.period_start.isoformat()}; expected "
+                f"{warning.expected:.1f}, alarm above {warning.upper:.1f} ({warning.method})"
+            ),
+            data=warning.as_data("en"),
         )
+        added = [False]
 
-    def detect_spikes(self, *, now: datetime | None = None) -> list[SpikeWarning]:
-        """Find spikes as of ``now`` and announce each new one with ``spike_detected``.
-
-        A spike is announced once, however often this runs: the warning is recorded (action
-        ``spike_detected``, data with its stable ``id``) in the history of the oldest complaint
-        of the flagged series and period, and a warning already recorded there is not announced
-        again. The record is written with the usual version check, so two sweeps at once
-        announce it once. Returns the warnings announced by this call.
-        """
-        from .early_warning import series_filter
-
-        now = now or self.clock()
-        result = self.early_warning(now=now)
-        tz = self.host.config.tzinfo
-        announced: list[SpikeWarning] = []
-        for warning in result.warnings:
-            flt = series_filter(
-                warning.dimension, warning.value, warning.period_start, warning.period, tz
-            )
-            members = list(self.store.find(flt))
-            if not members or any(self._has_spike(c, warning.id) for c in members):
-                continue
-            event = Event(
-                at=now,
-                actor=self.actor,
-                action=self.SPIKE_ACTION,
-                reason=(
-                    f"{warning.observed} complaints with {warning.dimension}={warning.value} in "
-                    f"the {warning.period} of {warning.period_start.isoformat()}; expected "
-                    f"{warning.expected:.1f}, alarm above {warning.upper:.1f} ({warning.method})"
-                ),
-                data=warning.as_data("en"),
-            )
-
-            added = [False]
-
-            def change(
-                c: Complaint, event: Event = event, wid: str = warning.id, added: list[bool] = added
-            ) -> _Change:
-                # Re-run on a lost race: whoever stored the record first announces it.
-                added[0] = not self._has_spike(c, wid)
-                if not added[0]:
-                    return _Change(c)
-                return _Change(attrs.evolve(c, history=c.history + (event,)))
-
-            stored = self._mutate(members[0].reference, change)
+        def change(c: Complaint) -> _Change:
+            # Re-run on a lost race: whoever stored the record first announces it.
+            added[0] = not self._has_spike(c, warning.id)
             if not added[0]:
-                continue
-            self.host.fire("spike_detected", warning=warning, complaint=stored, desk=self)
-            announced.append(warning)
-        return announced
+                return _Change(c)
+            return _Change(attrs.evolve(c, history=c.history + (event,)))
 
-    @classmethod
-    def _has_spike(cls, c: Complaint, warning_id: str) -> bool:
-        return any(
-            e.action == cls.SPIKE_ACTION and e.data.get("id") == warning_id for e in c.history
-        )
+        stored = self._mutate(found[0].reference, change)
+        if added[0]:
+            self.host.fire("spike_detected", warning=warning, complaint=stored, desk=self)
+        return added[0]
+
+    @staticmethod
+    def _has_spike(c: Complaint, warning_id: str) -> bool:
+        return any(e.action == SPIKE_ACTION and e.data.get("id") == warning_id for e in c.history)
 
     # --- reports ------------------------------------------------------------------------
 

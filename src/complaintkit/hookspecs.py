@@ -18,6 +18,9 @@ Two families:
   values are ignored; an exception in one implementation is logged with the plugin's name and
   does not stop the other implementations or undo the change.
 
+* **Task hooks** let a plugin do periodic work: ``sweep_finished`` runs at the end of every
+  sweep and returns lines for its output; a failing implementation is logged like a lifecycle
+  hook's.
 * **Policy hooks** decide something (a route, an SLA policy): the first implementation that
   returns a value wins, and an exception reaches the caller, since a complaint must not be routed
   as if the failing plugin had not been there.
@@ -50,11 +53,12 @@ if TYPE_CHECKING:
     from .classification import ClassificationScheme
     from .config import Config
     from .desk import Desk
-    from .early_warning import SpikeWarning
+    from .i18n import Names
     from .model import Complaint, Event, Label
     from .notification import NotificationChannel
     from .reporting import Reporter, ReportFormat
     from .routing import Route
+    from .spikes import SpikeWarning
     from .storage import StorageBackend
 
 __all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
@@ -332,16 +336,38 @@ def spike_detected(warning: SpikeWarning, complaint: Complaint, desk: Desk) -> N
     """The early warning found a new spike: one series (a cause, product, channel, ...) had
     more complaints in one period than its control chart allows (see docs/early-warning.md).
 
-    :param warning: the :class:`~complaintkit.early_warning.SpikeWarning` (dimension, value,
+    :param warning: the :class:`~complaintkit.spikes.SpikeWarning` (dimension, value,
         names in both languages, period start, observed and expected counts, the alarm limit,
         the method and a stable ``id``).
     :param complaint: the oldest complaint of the flagged series and period, as stored after
         the warning was recorded in its history (action ``spike_detected``).
-    :param desk: the desk that found it (``complaintkit sweep`` when ``[early_warning]`` is
-        configured, or :meth:`~complaintkit.desk.Desk.detect_spikes`).
+    :param desk: the desk that announced it (:meth:`~complaintkit.desk.Desk.announce_spike`;
+        the reports plugin does at every sweep when ``[early_warning]`` is configured).
     :returns: ignored.
 
     Called once per warning id, however often the detection runs.
+    """
+
+
+# --- task hooks ---------------------------------------------------------------------------
+
+
+@hookspec
+def sweep_finished(desk: Desk, now: datetime, dry_run: bool) -> list[Names] | None:
+    """Periodic work at the end of every sweep (``complaintkit sweep``, :meth:`Desk.sweep
+    <complaintkit.desk.Desk.sweep>`), after due deadlines were recorded and escalated: the
+    reports plugin announces complaint spikes here when ``[early_warning]`` is configured.
+
+    :param desk: the desk that swept (its store, host, clock and actor).
+    :param now: the sweep's instant (``--now``); work as of this time.
+    :param dry_run: True for ``sweep --dry-run``: look, store nothing, notify no one.
+    :returns: lines for the sweep's output in both languages (:class:`~complaintkit.i18n.Names`),
+        or None. They are collected into :attr:`SweepResult.notes
+        <complaintkit.desk.SweepResult.notes>`.
+
+    Every implementation runs; one that raises is logged with its plugin's name and does not
+    stop the others or undo the sweep. Must be safe to run from several processes at once, as
+    the sweep is (announce through the store, with its version check).
     """
 
 
@@ -367,3 +393,4 @@ LIFECYCLE_HOOKS = (
     "spike_detected",
 )
 POLICY_HOOKS = ("choose_sla_policy", "route_complaint")
+TASK_HOOKS = ("sweep_finished",)

@@ -526,6 +526,23 @@ class PluginHost:
         with _isolating(each):
             getattr(self.pm.hook, hook_name)(**kwargs)
 
+    def collect(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call every implementation of a task hook and return their results (None left out),
+        isolating failures as :meth:`fire` does."""
+
+        @contextmanager
+        def each(plugin_name: str) -> Iterator[None]:
+            try:
+                yield
+            except Exception as exc:  # noqa: BLE001 - one plugin's task must not stop the rest
+                failure = PluginFailure(plugin_name, hook_name, _describe(exc))
+                self.hook_errors.append(failure)
+                log.warning("%s", failure)
+
+        with _isolating(each):
+            results: list[Any] = getattr(self.pm.hook, hook_name)(**kwargs)
+        return results
+
     # --- tracing ------------------------------------------------------------------------
 
     def trace_hooks(self, out: TextIO) -> Callable[[], None]:

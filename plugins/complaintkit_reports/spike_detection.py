@@ -24,9 +24,11 @@ for EWMA ``(UCL_t - (1 - lambda) z_(t-1)) / lambda``, for CUSUM ``mu + sigma (h 
 So a period is flagged exactly when its count exceeds ``upper`` (and reaches ``min_count``), and a
 chart of counts against ``expected`` and ``upper`` shows what was decided.
 
-Everything here is pure: :func:`detect` takes :class:`~complaintkit.facts.ComplaintFacts` and an
-instant; the desk (:meth:`complaintkit.desk.Desk.detect_spikes`) and the ``early-warning`` report
-read them from the store.
+:func:`detect` is pure: it takes :class:`~complaintkit.facts.ComplaintFacts` and an instant.
+:func:`check` reads them from a desk's store, :func:`announce_spikes` announces what it finds
+(each warning once, through :meth:`complaintkit.desk.Desk.announce_spike`), and the plugin runs
+that at the end of every sweep (the ``sweep_finished`` hook) when ``[early_warning]`` is
+configured; the ``early-warning`` report shows the same charts.
 """
 
 from __future__ import annotations
@@ -34,15 +36,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .config import check_settings
-from .errors import ConfigError
-from .facts import ComplaintFacts
-from .i18n import Names
-from .storage import ComplaintFilter
+from complaintkit.config import check_settings
+from complaintkit.errors import ConfigError
+from complaintkit.facts import ComplaintFacts
+from complaintkit.i18n import Names
+from complaintkit.spikes import SpikeWarning
+from complaintkit.storage import ComplaintFilter
+
+if TYPE_CHECKING:
+    from complaintkit.desk import Desk
 
 __all__ = [
     "DIMENSIONS",
@@ -54,6 +60,8 @@ __all__ = [
     "EarlyWarningSettings",
     "Series",
     "SpikeWarning",
+    "announce_spikes",
+    "check",
     "count_series",
     "cusum_chart",
     "detect",
@@ -62,6 +70,8 @@ __all__ = [
     "ewma_chart",
     "load_settings",
     "period_start",
+    "settings_of",
+    "sweep_lines",
     "series_filter",
     "value_names",
     "window_filter",
@@ -276,7 +286,7 @@ def series_filter(
     dimension: str, value: str, start: date, period: str, tz: tzinfo
 ) -> ComplaintFilter:
     """The complaints of one series in one period (to read them back, e.g. as examples)."""
-    from .model import Channel
+    from complaintkit.model import Channel
 
     base = ComplaintFilter(
         received_from=_midnight(start, tz),
@@ -411,50 +421,6 @@ def chart(counts: Sequence[int], settings: EarlyWarningSettings) -> list[ChartPo
 
 
 @attrs.frozen
-class SpikeWarning:
-    """A flagged period of one series.
-
-    ``id`` is stable: the same spike found by a later run (another sweep) has the same id, so
-    it is announced once; it is built from the method, the period and the series.
-    """
-
-    dimension: str
-    dimension_names: Names
-    value: str
-    value_names: Names
-    period: str
-    period_start: date
-    observed: int
-    expected: float
-    upper: float
-    method: str
-
-    @property
-    def id(self) -> str:
-        """``METHOD:PERIOD:START:DIMENSION=VALUE``, e.g. ``ewma:day:2015-02-20:product=United``."""
-        return f"{self.method}:{self.period}:{self.period_start.isoformat()}:" + (
-            f"{self.dimension}={self.value}"
-        )
-
-    def as_data(self, lang: str = "en") -> dict[str, Any]:
-        """JSON-compatible data (template variables, webhook payloads)."""
-        return {
-            "id": self.id,
-            "dimension": self.dimension,
-            "dimension_name": self.dimension_names.get(lang),
-            "value": self.value,
-            "value_name": self.value_names.get(lang),
-            "period": self.period,
-            "period_start": self.period_start.isoformat(),
-            "observed": self.observed,
-            "expected": round(self.expected, 2),
-            "upper": round(self.upper, 2),
-            "method": self.method,
-            "method_name": METHOD_NAMES[self.method].get(lang),
-        }
-
-
-@attrs.frozen
 class Series:
     """One value's counts over the window and its chart."""
 
@@ -528,6 +494,7 @@ def detect(
                             expected=point.expected,
                             upper=point.upper,
                             method=settings.method,
+                            method_names=METHOD_NAMES[settings.method],
                         )
                     )
     warnings.sort(key=lambda w: (w.period_start, w.observed), reverse=True)
@@ -537,14 +504,14 @@ def detect(
 def value_names(schemes: Mapping[str, Any]) -> Callable[[str, str], Names]:
     """``names(dimension, value)`` for :func:`detect`: label names from the schemes, channel
     names from the model, anything else as it is."""
-    from .model import Channel
-    from .reporting import label_names
+    from complaintkit.model import Channel
+    from complaintkit.reporting import label_names
 
     def names(dimension: str, value: str) -> Names:
         if dimension.startswith("label:"):
             return label_names(schemes.get(dimension[len("label:") :]), value)
         if dimension == "channel":
-            from .i18n import name_of
+            from complaintkit.i18n import name_of
 
             try:
                 member = Channel(value)
@@ -554,3 +521,95 @@ def value_names(schemes: Mapping[str, Any]) -> Callable[[str, str], Names]:
         return Names(value, value)
 
     return names
+
+
+# --- on a desk ------------------------------------------------------------------------------
+
+
+def settings_of(desk: Desk) -> EarlyWarningSettings:
+    """``[early_warning]`` of the desk's configuration, checked (schemes named must exist)."""
+    config = desk.host.config
+    where = f"{config.where}: [early_warning]"
+    settings = load_settings(config.section("early_warning"), where)
+    for dimension in settings.dimensions:
+        check_dimension(where, dimension, desk.host.schemes())
+    return settings
+
+
+def check(
+    desk: Desk,
+    *,
+    now: datetime | None = None,
+    flt: ComplaintFilter | None = None,
+    settings: EarlyWarningSettings | None = None,
+) -> EarlyWarningResult:
+    """Check every series of the window ending at ``now`` for spikes (nothing is stored).
+
+    Reads only the facts of the complaints received in the window (and matching ``flt``),
+    through :func:`~complaintkit.facts.iter_facts`.
+    """
+    from complaintkit.facts import iter_facts
+
+    settings = settings or settings_of(desk)
+    now = now or desk.clock()
+    tz = desk.host.config.tzinfo
+    schemes = desk.host.schemes()
+    facts = iter_facts(desk.store, window_filter(now, settings, tz, flt))
+    return detect(
+        facts,
+        settings,
+        now,
+        tz,
+        names=value_names(schemes),
+        scheme_names={name: scheme.names for name, scheme in schemes.items()},
+    )
+
+
+def announce_spikes(desk: Desk, *, now: datetime | None = None) -> list[SpikeWarning]:
+    """Find spikes as of ``now`` and announce each new one (``spike_detected``).
+
+    A spike is announced once, however often this runs and from how many processes: see
+    :meth:`complaintkit.desk.Desk.announce_spike`. Returns the warnings announced by this call.
+    """
+    now = now or desk.clock()
+    tz = desk.host.config.tzinfo
+    announced: list[SpikeWarning] = []
+    for warning in check(desk, now=now).warnings:
+        members = series_filter(
+            warning.dimension, warning.value, warning.period_start, warning.period, tz
+        )
+        if desk.announce_spike(warning, members, now=now):
+            announced.append(warning)
+    return announced
+
+
+def sweep_lines(desk: Desk, now: datetime, dry_run: bool) -> list[Names]:
+    """What the sweep does for early warning, as lines for its output in both languages."""
+    if dry_run:
+        found = check(desk, now=now).warnings
+        return [
+            Names(
+                f"early warning: {len(found)} spikes in the window (dry run, none announced)",
+                f"突增预警：当前窗口内有 {len(found)} 个突增（试运行，不通知）",
+            )
+        ]
+    announced = announce_spikes(desk, now=now)
+    lines = [
+        Names(
+            f"early warning: {len(announced)} new spike warnings",
+            f"突增预警：新发现 {len(announced)} 个投诉突增",
+        )
+    ]
+    for w in announced:
+        start = w.period_start.isoformat()
+        en = f"{w.dimension_names.get('en')}={w.value_names.get('en')}"
+        zh = f"{w.dimension_names.get('zh')}={w.value_names.get('zh')}"
+        lines.append(
+            Names(
+                f"  {start} {en}: {w.observed} (expected {w.expected:.1f}, "
+                f"limit {w.upper:.1f}, {w.method})",
+                f"  {start} {zh}：{w.observed} 件（预期 {w.expected:.1f}，"
+                f"上限 {w.upper:.1f}，{w.method}）",
+            )
+        )
+    return lines

@@ -18,19 +18,22 @@ import pytest
 from click.testing import CliRunner
 
 from complaintkit import Complaint, Config, ConfigError, Desk, hookimpl, make_host
-from complaintkit.early_warning import (
-    EarlyWarningSettings,
-    SpikeWarning,
-    baseline_stats,
-    cusum_chart,
-    ewma_chart,
-    load_settings,
-)
 from complaintkit.importing import read_complaints
 from complaintkit.outbox import outbox_of
 from complaintkit.reporting import ReportContext
+from complaintkit.spikes import SpikeWarning
 from complaintkit.storage import ComplaintFilter
 from complaintkit_cli.main import cli
+from complaintkit_reports.spike_detection import (
+    EarlyWarningSettings,
+    announce_spikes,
+    baseline_stats,
+    check,
+    cusum_chart,
+    ewma_chart,
+    load_settings,
+    settings_of,
+)
 from conftest import require_dataset
 
 #: The window checked: 28 days of CFPB complaints ending on Saturday 2015-02-14.
@@ -136,14 +139,14 @@ def test_real_data_has_no_price_warning_and_an_injected_spike_is_flagged(
     base_store: Path, tmp_path: Path, method: str
 ) -> None:
     desk = _desk(_copy(base_store, tmp_path), method=method)
-    before = desk.early_warning(now=NOW)
+    before = check(desk, now=NOW)
     assert len(before.periods) == 28 and before.periods[0] == FIRST.date()
     assert not [w for w in before.warnings if w.dimension == "label:cause" and w.value == "price"]
     price = next(s for s in before.series if s.dimension == "label:cause" and s.value == "price")
     assert [p.count for p in price.points] == _price_counts(desk)
 
     _inject(desk)
-    after = desk.early_warning(now=NOW)
+    after = check(desk, now=NOW)
     flagged = [w for w in after.warnings if w.dimension == "label:cause" and w.value == "price"]
     assert [(w.period_start, w.method) for w in flagged] == [(SPIKE_DAY, method)]
     (warning,) = flagged
@@ -220,9 +223,9 @@ def test_spike_detected_once_per_warning_on_real_data(base_store: Path, tmp_path
     spy = Spy()
     desk = _desk(url, plugins=(spy,))
     injected = _inject(desk)
-    found = desk.early_warning(now=NOW).warnings
+    found = check(desk, now=NOW).warnings
     assert found
-    announced = desk.detect_spikes(now=NOW)
+    announced = announce_spikes(desk, now=NOW)
     assert announced == list(found)
     assert [w for w, _ in spy.calls] == list(found)
     assert len({w.id for w, _ in spy.calls}) == len(spy.calls)
@@ -236,7 +239,7 @@ def test_spike_detected_once_per_warning_on_real_data(base_store: Path, tmp_path
     # A second sweep, by another desk on the same store, announces nothing.
     again = Spy()
     second = _desk(url, plugins=(again,))
-    assert second.detect_spikes(now=NOW) == [] and again.calls == []
+    assert announce_spikes(second, now=NOW) == [] and again.calls == []
     assert len(spy.calls) == len(found)
 
 
@@ -301,7 +304,7 @@ def test_a_spike_rule_queues_one_message_per_warning_in_en_and_zh(
     url = _copy(base_store, tmp_path)
     desk = _desk(url, extra=NOTIFY)
     _inject(desk)
-    announced = desk.detect_spikes(now=NOW)
+    announced = announce_spikes(desk, now=NOW)
     assert announced
     outbox = outbox_of(desk.store)
     messages = [m for m in outbox.messages() if m.event == "spike"]
@@ -323,7 +326,7 @@ def test_a_spike_rule_queues_one_message_per_warning_in_en_and_zh(
     # Sweeping again queues nothing more, also when the record in the history is ignored:
     # the outbox key is the warning's id.
     again = _desk(url, extra=NOTIFY)
-    assert again.detect_spikes(now=NOW) == []
+    assert announce_spikes(again, now=NOW) == []
     from complaintkit_notify.plugin import notifier
 
     found = notifier(again.host)
@@ -387,7 +390,7 @@ def test_unknown_scheme_is_named(tmp_path: Path) -> None:
         env={},
     )
     with pytest.raises(ConfigError, match="no classification scheme 'colour'"):
-        Desk(host, desk.store).early_warning(now=NOW)
+        check(Desk(host, desk.store), now=NOW)
 
 
 # --- the report ------------------------------------------------------------------------------
@@ -421,11 +424,11 @@ def test_early_warning_report(base_store: Path, tmp_path: Path, lang: str) -> No
 def test_the_example_configuration_loads(tmp_path: Path) -> None:
     from complaintkit import load_config
 
-    example = Path(__file__).parent.parent / "examples" / "early-warning.toml"
+    example = Path(__file__).parents[3] / "examples" / "early-warning.toml"
     config = load_config(example, store=f"tinydb://{tmp_path / 'c.json'}")
     host = make_host(config, env={})
     desk = Desk(host, host.open_store())  # checks [notifications], spike rule included
-    settings = desk.early_warning_settings()
+    settings = settings_of(desk)
     assert settings.dimensions == ("label:cause", "product", "channel")
     assert (settings.window, settings.baseline, settings.method) == (28, 21, "ewma")
     context = ReportContext(host.schemes(), "zh", NOW, host.config)
