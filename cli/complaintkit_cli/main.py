@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from complaintkit import Config, Desk, PluginHost, Store
+    from complaintkit import CommandContext, Config, Desk, PluginHost, Store
 
 __all__ = ["App", "cli", "main"]
 
@@ -41,7 +41,6 @@ BUILTIN: dict[str, str] = {
     "plugins": "complaintkit_cli.cmd_info:plugins_command",
     "calendars": "complaintkit_cli.cmd_calendars:calendars_group",
     "migrate": "complaintkit_cli.cmd_migrate:migrate_command",
-    "db": "complaintkit_cli.cmd_db:db_group",
 }
 
 
@@ -352,3 +351,9 @@ def main() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+if TYPE_CHECKING:
+
+    def _app_is_a_command_context(app: App) -> CommandContext:
+        return app  # mypy checks that App offers what plugin commands are promised

@@ -9,13 +9,16 @@ reporting that nobody serves the scheme.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from complaintkit import hookimpl
 from complaintkit.errors import ConfigError
 from complaintkit.storage import StorageBackend, Store, parse_url
 
-__all__ = ["SCHEMES", "open_store", "register_storage_backends"]
+if TYPE_CHECKING:
+    import click
+
+__all__ = ["SCHEMES", "open_store", "register_commands", "register_storage_backends"]
 
 #: URL schemes served (``postgres`` is an alias of ``postgresql``; ``mariadb`` of ``mysql``).
 SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb")
@@ -53,3 +56,11 @@ def register_storage_backends(register: Callable[[StorageBackend], None]) -> Non
             ),
         )
     )
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    """``complaintkit db status|upgrade``: the schema of a SQL store."""
+    from .cli import db_group
+
+    cli.add_command(db_group)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         load_rule_file,
         rule_set_from_dict,
     )
+    from .commands import CommandContext
     from .config import Config, load_config
     from .desk import Desk, SweepResult, new_reference, utcnow
     from .errors import (
@@ -103,6 +104,7 @@ _EXPORTS = {
         "load_rule_file",
         "rule_set_from_dict",
     ],
+    "commands": ["CommandContext"],
     "config": ["Config", "load_config"],
     "desk": ["Desk", "SweepResult", "new_reference", "utcnow"],
     "errors": [
@@ -188,6 +190,7 @@ __all__ = [
     "ClassificationScheme",
     "Column",
     "ColumnMapping",
+    "CommandContext",
     "Complaint",
     "ComplaintFacts",
     "ComplaintFilter",

@@ -7,12 +7,12 @@ from typing import Any
 
 import click
 
-from .main import App
+from complaintkit.commands import CommandContext
 
-pass_app = click.make_pass_decorator(App)
+__all__ = ["db_group"]
 
 
-def _schema_store(app: App) -> Any:
+def _schema_store(app: CommandContext) -> Any:
     """The configured store as it is (nothing created), if it has a versioned schema (SQL
     stores do)."""
     from complaintkit import ConfigError
@@ -36,8 +36,8 @@ def db_group() -> None:
 
 
 @db_group.command("status")
-@pass_app
-def status_command(app: App) -> None:
+@click.pass_obj
+def status_command(app: CommandContext) -> None:
     """Show the store's schema version, the version this complaintkit needs, and the steps
     an upgrade would run."""
     status = _schema_store(app).schema_status()
@@ -73,8 +73,8 @@ def status_command(app: App) -> None:
 
 
 @db_group.command("upgrade")
-@pass_app
-def upgrade_command(app: App) -> None:
+@click.pass_obj
+def upgrade_command(app: CommandContext) -> None:
     """Upgrade the store's schema to the version this complaintkit needs (back it up first).
 
     Safe to run from several machines at once: one runs the steps, the others find them done.
