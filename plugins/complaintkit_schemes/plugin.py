@@ -13,8 +13,8 @@ Registered schemes (label keys in brackets; the default is given when no rule ma
   default] · accusation 控告性 [``accusation``]
 
 The rules are data: ``rules/<scheme>.toml`` in this package, in the shape documented by
-:func:`complaintkit.classification.rule_set_from_dict`, scored by
-:class:`complaintkit.classification.RuleScheme`.
+:func:`complaintkit_schemes.rules.rule_set_from_dict`, scored by
+:class:`complaintkit_schemes.rules.RuleScheme`.
 
 Configuration, in ``complaintkit.toml``::
 
@@ -52,15 +52,11 @@ import attrs
 import click
 
 from complaintkit import hookimpl
-from complaintkit.classification import (
-    ClassificationScheme,
-    RuleScheme,
-    RuleSet,
-    load_rule_file,
-    rule_set_from_dict,
-)
+from complaintkit.classification import ClassificationScheme
 from complaintkit.config import Config
 from complaintkit.errors import ConfigError
+
+from .rules import RuleScheme, RuleSet, load_rule_file, rule_set_from_dict
 
 __all__ = [
     "BUILTIN_SCHEMES",

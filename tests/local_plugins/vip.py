@@ -12,16 +12,8 @@ from typing import Any
 
 import click
 
-from complaintkit import (
-    ComplaintFilter,
-    KeywordRule,
-    LabelDef,
-    LabelRules,
-    Names,
-    RuleScheme,
-    RuleSet,
-    hookimpl,
-)
+from complaintkit import ComplaintFilter, LabelDef, Names, hookimpl
+from complaintkit_schemes.rules import KeywordRule, LabelRules, RuleScheme, RuleSet
 
 VIP_RULES = RuleSet(
     name="vip",

@@ -276,7 +276,8 @@ def test_severity_needs_more_than_one_weak_hint(text: str, expected: str) -> Non
 
 
 def test_min_score_is_read_from_rule_files_and_checked() -> None:
-    from complaintkit import ConfigError, RuleScheme, rule_set_from_dict
+    from complaintkit import ConfigError
+    from complaintkit_schemes.rules import RuleScheme, rule_set_from_dict
 
     data = {
         "name": "x",
@@ -297,7 +298,7 @@ def test_min_score_is_read_from_rule_files_and_checked() -> None:
 
 
 def test_extension_thresholds_are_not_ignored() -> None:
-    from complaintkit import rule_set_from_dict
+    from complaintkit_schemes.rules import rule_set_from_dict
 
     base = rule_set_from_dict(
         {"name": "x", "labels": [{"name": "a", "en": "A", "zh": "甲", "keywords": ["k"]}]}, "b"
@@ -306,3 +307,48 @@ def test_extension_thresholds_are_not_ignored() -> None:
     merged = base.merged(extension)
     assert (merged.min_score, merged.default_confidence) == (3.0, 0.5)
     assert base.merged(rule_set_from_dict({"name": "x"}, "e")).min_score == base.min_score
+
+
+def test_a_scheme_set_asks_combinable_schemes_together_and_gives_each_ones_verdict(
+    ck_host: PluginHost,
+) -> None:
+    from collections.abc import Callable, Sequence
+
+    from complaintkit import LabelDef, Names, SchemeSet
+
+    class Length:
+        """Not combinable: asked alone."""
+
+        name = "length"
+        names = Names("Length", "长度")
+        labels = (LabelDef("long", Names("long", "长")), LabelDef("short", Names("short", "短")))
+
+        def classify(self, text: str) -> Classification | None:
+            return Classification("long" if len(text) > 40 else "short", 1.0)
+
+    combined: list[list[str]] = []
+
+    class Shouting:
+        """Combinable: one call classifies by every scheme of this kind."""
+
+        labels = (LabelDef("yes", Names("yes", "是")), LabelDef("no", Names("no", "否")))
+
+        def __init__(self, name: str, marks: str) -> None:
+            self.name, self.names, self.marks = name, Names(name, name), marks
+
+        def classify(self, text: str) -> Classification | None:
+            found = [m for m in self.marks if m in text]
+            return Classification("yes", 0.9, tuple(found)) if found else None
+
+        def combine(
+            self, schemes: Sequence[ClassificationScheme]
+        ) -> Callable[[str], list[Classification | None]]:
+            combined.append([s.name for s in schemes])
+            return lambda text: [s.classify(text) for s in schemes]
+
+    builtin = [ck_host.scheme("cause"), ck_host.scheme("severity")]
+    schemes = [Shouting("bang", "!"), builtin[0], Length(), Shouting("caps", "ABC"), builtin[1]]
+    together = SchemeSet(schemes)
+    assert combined == [["bang", "caps"]]
+    for text in ("The fee doubled!!! ABC", "冰箱送货延误三天，客服电话打不通", "ok"):
+        assert together.classify(text) == [s.classify(text) for s in schemes]
