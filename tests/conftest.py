@@ -1,4 +1,11 @@
-"""Shared test helpers: where the real data sets live, and the local plugin folder."""
+"""Shared test helpers: where the real data sets live, and the local plugin folder.
+
+``COMPLAINTKIT_QUICK=1`` (``make check``) is the fast loop: tests that need a database server,
+a browser, a real data set or a small file system mounted for them are left out (deselected
+where that is known before they run, skipped where they find out), as are those marked
+``slow`` (a data set), ``browser`` or ``heavy`` (seconds each: many processes, many generated
+examples). ``make test`` runs them all.
+"""
 
 from __future__ import annotations
 
@@ -23,12 +30,47 @@ def datasets_dir() -> Path:
 
 def require_dataset(relative: str) -> Path:
     """The path of a data-set file, or skip (fail in CI, where it must be present)."""
+    skip_if_quick(f"data set {relative}")
     path = datasets_dir() / relative
     if not path.exists():
         if os.environ.get("COMPLAINTKIT_REQUIRE_DATASETS") == "1":
             pytest.fail(f"data set {path} is missing but COMPLAINTKIT_REQUIRE_DATASETS=1")
         pytest.skip(f"data set {path} not available")
     return path
+
+
+#: ``make check``: leave out what needs services, browsers, data sets or mounts.
+QUICK = os.environ.get("COMPLAINTKIT_QUICK") == "1"
+_QUICK_REASON = "left to make test (COMPLAINTKIT_QUICK=1)"
+
+
+def skip_if_quick(what: str) -> None:
+    """Skip the test in the fast loop (``make check``), saying what it needed."""
+    if QUICK:
+        pytest.skip(f"{what}: {_QUICK_REASON}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In the fast loop, deselect what is known to need more than this machine's CPU."""
+    if not QUICK:
+        return
+    kept: list[pytest.Item] = []
+    left: list[pytest.Item] = []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        backend = params.params.get("sql_url") if params is not None else None
+        needs = (
+            any(item.get_closest_marker(m) is not None for m in ("slow", "browser", "heavy"))
+            or (
+                params is not None
+                and any(p in ("postgresql", "mysql") for p in params.id.split("-"))
+            )
+            or backend in ("postgresql", "mysql")
+        )
+        (left if needs else kept).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
 
 
 _DEFAULT_PORTS = {"postgresql": 5432, "postgres": 5432, "mysql": 3306, "mariadb": 3306}
@@ -42,6 +84,7 @@ def require_service(url: str) -> str:
     """
     parts = urllib.parse.urlsplit(url)
     scheme = parts.scheme.split("+", 1)[0]
+    skip_if_quick(f"{scheme} server")
     host, port = parts.hostname or "127.0.0.1", parts.port or _DEFAULT_PORTS.get(scheme, 0)
     try:
         socket.create_connection((host, port), timeout=2).close()
@@ -68,6 +111,7 @@ def full_disk(tmp_path: Path) -> Iterator[Path]:
     import shutil
     import subprocess
 
+    skip_if_quick("a full file system mounted for the test")
     folder = tmp_path / "full-disk"
     folder.mkdir()
     mount = shutil.which("mount")

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from complaintkit_cli.main import cli
+from conftest import skip_if_quick
 
 COMPLAINTKIT = str(Path(sys.executable).parent / "complaintkit")
 
@@ -130,6 +131,7 @@ def test_a_reference_repeated_with_other_content_is_still_rejected(
     # SQL writes a transaction per 1,000 complaints; TinyDB writes its file once, at the end
     [("sqlite", "c.db", 2000), ("tinydb", "c.json", 0)],
 )
+@pytest.mark.heavy
 def test_ctrl_c_says_what_was_stored_and_the_same_command_continues(
     tmp_path: Path, scheme: str, name: str, kept: int
 ) -> None:
@@ -165,6 +167,7 @@ def test_ctrl_c_says_what_was_stored_and_the_same_command_continues(
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 1 MB file system (tmpfs); skipped where mounting one is not permitted."""
+    skip_if_quick("a full file system mounted for the test")
     mount = tmp_path / "disk"
     mount.mkdir()
     try:

@@ -86,6 +86,7 @@ def test_every_model_class_round_trips(cls: type) -> None:
     tags=st.lists(st.text(), max_size=3).map(tuple),
     offset=st.integers(-12 * 60, 14 * 60),
 )
+@pytest.mark.heavy
 def test_round_trip_property(
     text: str, satisfaction: int | None, tags: tuple[str, ...], offset: int
 ) -> None:
@@ -158,6 +159,7 @@ def test_fast_path_equals_converter_on_a_rich_complaint() -> None:
     level=st.sampled_from(list(EscalationLevel)),
     status=st.sampled_from(list(Status)),
 )
+@pytest.mark.heavy
 def test_fast_path_equals_converter(
     custom: dict[str, object], remedy: RemedyKind | None, level: EscalationLevel, status: Status
 ) -> None:

@@ -699,6 +699,7 @@ def test_pareto_and_trends_refuse_unknown_schemes(tmp_path: Path) -> None:
     assert desk.report("trends", options={"by": "department"}).figure("complaints") == 2
 
 
+@pytest.mark.heavy
 def test_reports_demo_store_gives_the_documented_figures(tmp_path: Path) -> None:
     """docs/reports.md shows reports over the store examples/reports_demo.py builds."""
     import importlib.util
@@ -769,6 +770,7 @@ def _shown_in(shown: list[str], output: list[str]) -> bool:
     return runs[-1] == [] or at == len(output)
 
 
+@pytest.mark.heavy
 def test_docs_reports_page_shows_what_the_commands_print(tmp_path: Path) -> None:
     """Every ``ck report`` output quoted in docs/reports.md is what the command prints today
     over the store of examples/reports_demo.py (the page's alias ``ck``)."""

@@ -180,6 +180,7 @@ def check(backend: str, generated: list[Any], now_hours: float) -> None:
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(generated=complaints, now_hours=st.floats(min_value=-10, max_value=400, allow_nan=False))
+@pytest.mark.heavy
 def test_report_counts_are_the_sum_of_the_clocks_verdicts(
     backend: str, generated: list[Any], now_hours: float
 ) -> None:

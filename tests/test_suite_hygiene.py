@@ -9,6 +9,8 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
+
 from conftest import REPO, TESTS
 
 
@@ -36,6 +38,7 @@ def run_suite(folder: Path, body: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.heavy
 def test_a_test_writing_into_the_repository_fails_the_run_naming_the_file(
     tmp_path: Path,
 ) -> None:
@@ -51,6 +54,7 @@ def test_a_test_writing_into_the_repository_fails_the_run_naming_the_file(
     ), done.stdout
 
 
+@pytest.mark.heavy
 def test_a_test_writing_into_its_tmp_path_passes(tmp_path: Path) -> None:
     done = run_suite(
         tmp_path, "def test_keeps_to_itself(tmp_path):\n    (tmp_path / 'c.json').write_text('x')\n"

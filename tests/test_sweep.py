@@ -180,6 +180,7 @@ SWEEPER = """
 """
 
 
+@pytest.mark.heavy
 def test_two_processes_sweeping_at_once_escalate_each_complaint_once(tmp_path: Path) -> None:
     url = f"tinydb://{tmp_path / 'c.json'}"
     clock = Clock(sh("2025-10-13 09:00"))

@@ -126,6 +126,7 @@ def test_failing_channel_does_not_block_the_others_or_the_transition(
     assert "last error: gave up after 2 attempts: webhook ops answered HTTP 503" in out
 
 
+@pytest.mark.heavy
 def test_two_drain_processes_never_send_a_message_twice(
     tmp_path: Path, smtp: SmtpServer, http: HttpServer
 ) -> None:

@@ -23,7 +23,7 @@ from complaintkit_reports.formats.charts import FLAG_COLOUR, PALETTE
 from conftest import require_dataset
 from rendering_support import NOW, build_store
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from conftest import skip_if_quick
+
 PG_ADMIN = os.environ.get("COMPLAINTKIT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_ADMIN = os.environ.get("COMPLAINTKIT_TEST_MYSQL", "mysql://root@127.0.0.1:3306/test")
 
@@ -27,6 +29,7 @@ BACKENDS = ("sqlite", "postgresql", "mysql")
 
 
 def _unavailable(what: str, exc: BaseException) -> None:
+    skip_if_quick(what)
     message = f"{what} is not reachable ({str(exc).splitlines()[0]})"
     if os.environ.get("COMPLAINTKIT_REQUIRE_SERVICES") == "1":
         pytest.fail(f"{message} but COMPLAINTKIT_REQUIRE_SERVICES=1")
@@ -41,6 +44,7 @@ def _admin_engine(url: str) -> sa.Engine:
 
 def _server_database(admin_url: str, what: str) -> Iterator[str]:
     """Create ``ck_test_<random>`` on the server, yield its store URL, drop it afterwards."""
+    skip_if_quick(what)
     name = f"ck_test_{secrets.token_hex(6)}"
     try:
         engine = _admin_engine(admin_url)

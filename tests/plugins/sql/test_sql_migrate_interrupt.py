@@ -35,6 +35,7 @@ def _count(url: str) -> int:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.heavy
 def test_ctrl_c_then_the_same_command_resumes(
     request: pytest.FixtureRequest, tmp_path: Path, backend: str
 ) -> None:

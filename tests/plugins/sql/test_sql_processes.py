@@ -42,6 +42,7 @@ HAMMER = """
 
 
 @pytest.mark.parametrize("processes", [3])
+@pytest.mark.heavy
 def test_processes_appending_to_one_complaint_lose_nothing(sql_url: str, processes: int) -> None:
     times = 40
     with open_sql(sql_url) as store:
@@ -79,6 +80,7 @@ IMPORT = """
 
 
 @pytest.mark.parametrize("created", [True, False], ids=["schema-made", "empty-database"])
+@pytest.mark.heavy
 def test_processes_importing_overlapping_batches_store_each_once(
     sql_url: str, created: bool
 ) -> None:

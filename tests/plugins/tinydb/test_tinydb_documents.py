@@ -136,6 +136,7 @@ def stored_document(complaint: Complaint, drop: set[str]) -> dict[str, Any]:
 
 @settings(max_examples=400)
 @given(complaints(), filters(), st.sets(st.sampled_from(OPTIONAL_KEYS)))
+@pytest.mark.heavy
 def test_document_matcher_agrees_with_the_filter(
     complaint: Complaint, flt: ComplaintFilter, drop: set[str]
 ) -> None:
@@ -147,6 +148,7 @@ def test_document_matcher_agrees_with_the_filter(
 
 @settings(max_examples=300)
 @given(complaints(), st.sets(st.sampled_from(OPTIONAL_KEYS)))
+@pytest.mark.heavy
 def test_document_group_values_agree_with_group_value(complaint: Complaint, drop: set[str]) -> None:
     doc = stored_document(complaint, drop)
     loaded = CONVERTER.structure(doc, Complaint)
@@ -180,6 +182,7 @@ def test_document_facts_agree_with_facts_of(complaint: Complaint, drop: set[str]
 
 @settings(max_examples=200)
 @given(complaints(), st.sets(st.sampled_from(FACT_KEYS)))
+@pytest.mark.heavy
 def test_document_facts_of_generated_complaints(complaint: Complaint, drop: set[str]) -> None:
     doc = stored_document(complaint, drop)
     assert document_facts(doc) == facts_of(CONVERTER.structure(doc, Complaint))
