@@ -28,6 +28,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src plugins cli tests benchmarks docs/generate.py docs/screenshots.py
 	$(BIN)/ruff format --check src plugins cli tests benchmarks docs/generate.py docs/screenshots.py
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

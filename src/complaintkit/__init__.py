@@ -11,95 +11,140 @@ from typing import TYPE_CHECKING, Any
 
 from .hookspecs import hookimpl
 
-if TYPE_CHECKING:
+# isort: off
+if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     from .classification import (
-        Classification,
-        ClassificationScheme,
-        CombinableScheme,
-        LabelDef,
-        SchemeSet,
+        Classification as Classification,
+        ClassificationScheme as ClassificationScheme,
+        CombinableScheme as CombinableScheme,
+        LabelDef as LabelDef,
+        SchemeSet as SchemeSet,
     )
-    from .commands import CommandContext
-    from .config import Config, load_config
-    from .desk import Desk, SweepResult, new_reference, utcnow
+    from .commands import (
+        CommandContext as CommandContext,
+    )
+    from .config import (
+        Config as Config,
+        load_config as load_config,
+    )
+    from .desk import (
+        Desk as Desk,
+        SweepResult as SweepResult,
+        new_reference as new_reference,
+        utcnow as utcnow,
+    )
     from .errors import (
-        ApprovalError,
-        ComplaintkitError,
-        ConfigError,
-        ConflictError,
-        DuplicateComplaintError,
-        DuplicateNameError,
-        NotFoundError,
-        NotificationFailed,
-        PluginLoadError,
-        StorageError,
-        StoreLockedError,
-        StoreNotFoundError,
-        TransitionRejected,
-        UnknownSchemeError,
-        ValidationError,
+        ApprovalError as ApprovalError,
+        ComplaintkitError as ComplaintkitError,
+        ConfigError as ConfigError,
+        ConflictError as ConflictError,
+        DuplicateComplaintError as DuplicateComplaintError,
+        DuplicateNameError as DuplicateNameError,
+        MigrationError as MigrationError,
+        NotFoundError as NotFoundError,
+        NotificationFailed as NotificationFailed,
+        PluginLoadError as PluginLoadError,
+        StorageError as StorageError,
+        StoreLockedError as StoreLockedError,
+        StoreNotFoundError as StoreNotFoundError,
+        TransitionRejected as TransitionRejected,
+        UnknownSchemeError as UnknownSchemeError,
+        ValidationError as ValidationError,
     )
-    from .facts import ComplaintFacts, FactsStore, facts_of, iter_facts
-    from .host import PluginFailure, PluginHost, make_host
-    from .i18n import Names, name_of
+    from .facts import (
+        ComplaintFacts as ComplaintFacts,
+        FactsStore as FactsStore,
+        facts_of as facts_of,
+        iter_facts as iter_facts,
+    )
+    from .host import (
+        PluginFailure as PluginFailure,
+        PluginHost as PluginHost,
+        make_host as make_host,
+    )
+    from .i18n import (
+        Names as Names,
+        name_of as name_of,
+    )
     from .importing import (
-        PRESETS,
-        ColumnMapping,
-        RejectedRow,
-        count_records,
-        detect_format,
-        detect_preset,
-        fingerprint,
-        read_complaints,
+        PRESETS as PRESETS,
+        ColumnMapping as ColumnMapping,
+        RejectedRow as RejectedRow,
+        count_records as count_records,
+        detect_format as detect_format,
+        detect_preset as detect_preset,
+        fingerprint as fingerprint,
+        read_complaints as read_complaints,
     )
     from .model import (
-        Channel,
-        Complaint,
-        EscalationLevel,
-        Event,
-        Label,
-        Party,
-        Remedy,
-        RemedyKind,
-        Status,
+        Channel as Channel,
+        Complaint as Complaint,
+        EscalationLevel as EscalationLevel,
+        Event as Event,
+        Label as Label,
+        Party as Party,
+        Remedy as Remedy,
+        RemedyKind as RemedyKind,
+        Status as Status,
     )
-    from .notification import DeliveryError, DeliveryResult, NotificationChannel
+    from .notification import (
+        DeliveryError as DeliveryError,
+        DeliveryResult as DeliveryResult,
+        NotificationChannel as NotificationChannel,
+    )
     from .reporting import (
-        Chart,
-        Column,
-        Report,
-        ReportContext,
-        Reporter,
-        Section,
-        Table,
-        label_names,
+        Chart as Chart,
+        Column as Column,
+        Report as Report,
+        ReportContext as ReportContext,
+        Reporter as Reporter,
+        Section as Section,
+        Table as Table,
+        label_names as label_names,
     )
-    from .routing import Route
-    from .sla import Clocks, TargetClock
+    from .routing import (
+        Route as Route,
+    )
+    from .sla import (
+        Clocks as Clocks,
+        TargetClock as TargetClock,
+    )
     from .storage import (
-        AddResult,
-        ComplaintFilter,
-        ExistsStore,
-        RestorableStore,
-        StorageBackend,
-        Store,
-        UpdateResult,
-        group_value,
-        parse_url,
+        AddResult as AddResult,
+        ComplaintFilter as ComplaintFilter,
+        ExistsStore as ExistsStore,
+        RestorableStore as RestorableStore,
+        StorageBackend as StorageBackend,
+        Store as Store,
+        UpdateResult as UpdateResult,
+        group_value as group_value,
+        parse_url as parse_url,
     )
+# isort: on
 
-_EXPORTS = {
-    "classification": [
+#: The public API: every name, under the module that defines it. ``__all__`` and the lazy
+#: loading below are made from it, and tests/test_public_api.py checks that the imports above
+#: (which give type checkers the same names) list exactly these.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "classification": (
         "Classification",
         "ClassificationScheme",
         "CombinableScheme",
         "LabelDef",
         "SchemeSet",
-    ],
-    "commands": ["CommandContext"],
-    "config": ["Config", "load_config"],
-    "desk": ["Desk", "SweepResult", "new_reference", "utcnow"],
-    "errors": [
+    ),
+    "commands": ("CommandContext",),
+    "config": (
+        "Config",
+        "load_config",
+    ),
+    "desk": (
+        "Desk",
+        "new_reference",
+        "SweepResult",
+        "utcnow",
+    ),
+    "errors": (
         "ApprovalError",
         "ComplaintkitError",
         "ConfigError",
@@ -116,20 +161,27 @@ _EXPORTS = {
         "TransitionRejected",
         "UnknownSchemeError",
         "ValidationError",
-    ],
-    "host": ["PluginFailure", "PluginHost", "make_host"],
-    "i18n": ["Names", "name_of"],
-    "importing": [
+    ),
+    "host": (
+        "make_host",
+        "PluginFailure",
+        "PluginHost",
+    ),
+    "i18n": (
+        "name_of",
+        "Names",
+    ),
+    "importing": (
         "ColumnMapping",
-        "RejectedRow",
-        "read_complaints",
-        "detect_preset",
-        "detect_format",
         "count_records",
+        "detect_format",
+        "detect_preset",
         "fingerprint",
         "PRESETS",
-    ],
-    "model": [
+        "read_complaints",
+        "RejectedRow",
+    ),
+    "model": (
         "Channel",
         "Complaint",
         "EscalationLevel",
@@ -139,115 +191,48 @@ _EXPORTS = {
         "Remedy",
         "RemedyKind",
         "Status",
-    ],
-    "notification": ["DeliveryError", "DeliveryResult", "NotificationChannel"],
-    "routing": ["Route"],
-    "sla": ["Clocks", "TargetClock"],
-    "facts": ["ComplaintFacts", "FactsStore", "facts_of", "iter_facts"],
-    "reporting": [
+    ),
+    "notification": (
+        "DeliveryError",
+        "DeliveryResult",
+        "NotificationChannel",
+    ),
+    "routing": ("Route",),
+    "sla": (
+        "Clocks",
+        "TargetClock",
+    ),
+    "facts": (
+        "ComplaintFacts",
+        "facts_of",
+        "FactsStore",
+        "iter_facts",
+    ),
+    "reporting": (
         "Chart",
         "Column",
+        "label_names",
         "Report",
         "ReportContext",
         "Reporter",
         "Section",
         "Table",
-        "label_names",
-    ],
-    "storage": [
+    ),
+    "storage": (
         "AddResult",
         "ComplaintFilter",
         "ExistsStore",
+        "group_value",
+        "parse_url",
         "RestorableStore",
         "StorageBackend",
         "Store",
         "UpdateResult",
-        "group_value",
-        "parse_url",
-    ],
+    ),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = [
-    "PRESETS",
-    "AddResult",
-    "ApprovalError",
-    "Clocks",
-    "Route",
-    "SweepResult",
-    "TargetClock",
-    "Channel",
-    "Chart",
-    "Classification",
-    "ClassificationScheme",
-    "Column",
-    "CombinableScheme",
-    "ColumnMapping",
-    "CommandContext",
-    "Complaint",
-    "ComplaintFacts",
-    "ComplaintFilter",
-    "ComplaintkitError",
-    "Config",
-    "ConfigError",
-    "ConflictError",
-    "Desk",
-    "DuplicateComplaintError",
-    "DuplicateNameError",
-    "EscalationLevel",
-    "Event",
-    "ExistsStore",
-    "FactsStore",
-    "Label",
-    "LabelDef",
-    "MigrationError",
-    "Names",
-    "NotFoundError",
-    "DeliveryError",
-    "DeliveryResult",
-    "NotificationChannel",
-    "NotificationFailed",
-    "Party",
-    "PluginFailure",
-    "PluginHost",
-    "PluginLoadError",
-    "RejectedRow",
-    "Remedy",
-    "RemedyKind",
-    "Report",
-    "ReportContext",
-    "Reporter",
-    "RestorableStore",
-    "SchemeSet",
-    "Section",
-    "Status",
-    "StorageBackend",
-    "StorageError",
-    "Store",
-    "StoreLockedError",
-    "StoreNotFoundError",
-    "Table",
-    "TransitionRejected",
-    "UnknownSchemeError",
-    "UpdateResult",
-    "ValidationError",
-    "count_records",
-    "detect_format",
-    "detect_preset",
-    "facts_of",
-    "fingerprint",
-    "group_value",
-    "hookimpl",
-    "iter_facts",
-    "label_names",
-    "load_config",
-    "make_host",
-    "name_of",
-    "new_reference",
-    "parse_url",
-    "read_complaints",
-    "utcnow",
-]
+__all__ = ["hookimpl", *_WHERE]
 __version__ = "0.1.0"
 
 
