@@ -125,8 +125,11 @@ def test_broken_plugin_does_not_break_commands(fake_dist: Path, tmp_path: Path) 
 
 
 def test_unknown_store_scheme_names_what_is_installed() -> None:
-    # Without the SQL plugin, a SQL URL says which plugin is missing.
+    # Without the SQL plugin, a SQL URL says what serves URLs and which plugins were left out.
     env = {"COMPLAINTKIT_DISABLE_PLUGINS": "sql"}
     host = make_host(Config(store="postgresql://localhost/test"), env=env)
-    with pytest.raises(Exception, match=r"installed: tinydb://.*SQL storage plugin"):
+    with pytest.raises(Exception, match=r"installed: tinydb://\).*not loaded .*: sql$"):
         host.open_store()
+    everything = make_host(Config(store="redis://localhost/0"), env={})
+    with pytest.raises(Exception, match=r"serves redis:// installed\?$"):
+        everything.open_store()

@@ -120,9 +120,10 @@ class Desk:
         self.clock = clock
         self.retries = retries
         self._scheme_sets: dict[tuple[int, ...], tuple[SchemeSet, tuple[str, ...]]] = {}
-        if "notifications" in host.config.data:
-            # Notification channels, rules and templates are checked now, so a mistake in
-            # them stops the work before any change instead of silently losing a message.
+        if host.has_implementations("register_notification_channels"):
+            # Notification channels (and whatever their plugin checks with them: rules,
+            # templates) are built now, so a mistake in them stops the work before any change
+            # instead of silently losing a message.
             host.channels()
         self._process: ProcessConfig | None = None
         self._batch_depth = 0

@@ -95,6 +95,8 @@ class PluginHost:
             self.trace_hooks(trace)
         self.failures: list[PluginFailure] = []
         self.hook_errors: list[PluginFailure] = []
+        #: installed plugins left out by COMPLAINTKIT_LOAD_PLUGINS / COMPLAINTKIT_DISABLE_PLUGINS
+        self.left_out: list[str] = []
         self._versions: dict[str, str | None] = {}
         self._origins: dict[str, str] = {}
         self._command_owners: dict[str, str] = {}
@@ -162,9 +164,8 @@ class PluginHost:
         allow = _split_env(env.get("COMPLAINTKIT_LOAD_PLUGINS"))
         deny = set(_split_env(env.get("COMPLAINTKIT_DISABLE_PLUGINS")) or [])
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            if allow is not None and ep.name not in allow:
-                continue
-            if ep.name in deny:
+            if (allow is not None and ep.name not in allow) or ep.name in deny:
+                self.left_out.append(ep.name)
                 continue
             dist = getattr(ep, "dist", None)
             origin = f"{ep.name} ({dist.name if dist else ep.value})"
@@ -340,11 +341,12 @@ class PluginHost:
         backends = self.storage_backends()
         if scheme not in backends:
             known = ", ".join(f"{s}://" for s in sorted(backends)) or "none"
-            hint = ""
-            if scheme in ("sqlite", "postgresql", "postgres", "mysql", "mariadb"):
-                hint = "; SQL databases need the SQL storage plugin, which is not installed"
-            elif not backends and os.environ.get("COMPLAINTKIT_LOAD_PLUGINS") is not None:
-                hint = "; COMPLAINTKIT_LOAD_PLUGINS is set and excludes every storage plugin"
+            hint = f"; is the plugin that serves {scheme}:// installed?"
+            if self.left_out:
+                hint += (
+                    f" Installed but not loaded (COMPLAINTKIT_LOAD_PLUGINS or "
+                    f"COMPLAINTKIT_DISABLE_PLUGINS): {', '.join(self.left_out)}"
+                )
             raise UnknownSchemeError(
                 f"no storage backend serves {scheme}:// URLs (installed: {known}){hint}"
             )
