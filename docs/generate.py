@@ -61,7 +61,8 @@ def _command_help(ctx: click.Context, command: click.Command, path: str) -> list
 
 
 def cli_page() -> str:
-    """The CLI reference: the help of the group and of every built-in command."""
+    """The CLI reference: the help of the group and of every command, the first-party plugins'
+    included (with their subcommands)."""
     from complaintkit_cli.main import BUILTIN, cli
 
     lines = [
@@ -72,6 +73,33 @@ def cli_page() -> str:
         "Every command accepts the global options shown for `complaintkit` before its name,",
         "e.g. `complaintkit --store tinydb://c.json --lang zh report`.",
         "",
+        "## Output formats",
+        "",
+        "Every command that prints records or results takes `--format`, with the same names",
+        "everywhere: `table` (for people, the default), `json`, `jsonl` (one object a line),",
+        "`csv` (a text a spreadsheet would run as a formula gets a leading apostrophe) and",
+        "`csv-raw` (texts exactly as stored), each where it makes sense. A command that changes",
+        "one complaint (`transition`, `assign`, `pause`, …) prints one line, or with",
+        "`--format json` the complaint as stored, in the shape `show --format json` prints.",
+        "`import --format` names the input file's format and `report --format` a report format.",
+        "",
+        "## Shell completion",
+        "",
+        "complaintkit completes commands (plugins' included), options, fixed choices, and the",
+        "names only the installed plugins know: report names, classification schemes,",
+        "`--label SCHEME=LABEL` pairs and calendars. Turn it on once per shell:",
+        "",
+        "```sh",
+        "# bash (~/.bashrc)",
+        'eval "$(_COMPLAINTKIT_COMPLETE=bash_source complaintkit)"',
+        "# zsh (~/.zshrc)",
+        'eval "$(_COMPLAINTKIT_COMPLETE=zsh_source complaintkit)"',
+        "# fish (~/.config/fish/completions/complaintkit.fish)",
+        "_COMPLAINTKIT_COMPLETE=fish_source complaintkit | source",
+        "```",
+        "",
+        "Commands added by plugins are marked *(plugin: name)*.",
+        "",
     ]
     root = click.Context(
         cli,
@@ -81,14 +109,39 @@ def cli_page() -> str:
         **cli.context_settings,
     )
     lines += _command_help(root, cli, "complaintkit")
-    for name in sorted(BUILTIN):
+    for name in cli.list_commands(root):
         command = cli.get_command(root, name)
         assert command is not None
-        ctx = click.Context(
-            command, parent=root, info_name=name, terminal_width=100, max_content_width=100
-        )
-        lines += _command_help(ctx, command, f"complaintkit {name}")
+        owner = "" if name in BUILTIN else _plugin_of(root, name)
+        lines += _commands_help(root, command, f"complaintkit {name}", owner)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _plugin_of(root: click.Context, name: str) -> str:
+    from complaintkit_cli.main import App
+
+    app = root.find_object(App)
+    owner = (app.host.command_owner(name) if app is not None else None) or "?"
+    return f" *(plugin: {owner})*"
+
+
+def _commands_help(
+    parent: click.Context, command: click.Command, path: str, owner: str = ""
+) -> list[str]:
+    ctx = click.Context(
+        command,
+        parent=parent,
+        info_name=path.rsplit(" ", 1)[-1],
+        terminal_width=100,
+        max_content_width=100,
+    )
+    lines = _command_help(ctx, command, path)
+    if owner:
+        lines[0] += owner
+    if isinstance(command, click.Group):
+        for sub in command.list_commands(ctx):
+            lines += _commands_help(ctx, command.commands[sub], f"{path} {sub}")
+    return lines
 
 
 PAGES = {"hooks.md": hooks_page, "cli.md": cli_page}

@@ -101,7 +101,15 @@ def test_hosts_are_independent() -> None:
 
 def test_plugins_command_prints_json(fake_dist: Path, tmp_path: Path) -> None:
     runner = CliRunner()
-    result = runner.invoke(cli, ["--store", f"tinydb://{tmp_path}/s.json", "plugins"])
+    store = ["--store", f"tinydb://{tmp_path}/s.json"]
+    table = runner.invoke(cli, [*store, "plugins"])
+    assert table.exit_code == 0, table.output
+    lines = table.stdout.splitlines()
+    assert lines[0].split() == ["plugin", "version", "hooks", "error"]
+    tinydb = next(line for line in lines if line.startswith("tinydb "))
+    assert "0.1.0" in tinydb and "register_storage_backends" in tinydb
+    assert any(line.startswith("extra_broken ") and "needs libfoo" in line for line in lines)
+    result = runner.invoke(cli, [*store, "plugins", "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     by_name = {p["name"]: p for p in data}

@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from complaintkit.commands import output_option
+
+from .completion import complete_calendars
 from .main import App
 
 if TYPE_CHECKING:
@@ -55,9 +58,7 @@ def calendars_group(ctx: click.Context) -> None:
 
 
 @calendars_group.command("list")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@output_option("table", "json")
 @pass_app
 def list_calendars(app: App, fmt: str = "table") -> None:
     """Every calendar: name, time zone, covered years and description."""
@@ -119,7 +120,7 @@ def _parse_from(value: str | None, zone: ZoneInfo) -> datetime:
 
 
 @calendars_group.command("add-time")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_calendars)
 @click.option(
     "--from",
     "start",
@@ -172,12 +173,10 @@ def add_time_command(
 
 
 @calendars_group.command("days")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_calendars)
 @click.option("--from", "first", required=True, metavar="DATE", help="First day, YYYY-MM-DD.")
 @click.option("--to", "last", required=True, metavar="DATE", help="Last day, YYYY-MM-DD.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@output_option("table", "json")
 @pass_app
 def days_command(app: App, name: str, first: str, last: str, fmt: str) -> None:
     """Each day from --from to --to: worked or not, and why (weekend, holiday name, 调休)."""

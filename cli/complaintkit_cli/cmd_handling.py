@@ -6,6 +6,9 @@ from typing import Any
 
 import click
 
+from complaintkit.commands import output_option
+
+from .completion import complete_schemes
 from .main import App
 from .options import (
     LEVEL_CHOICES,
@@ -15,7 +18,7 @@ from .options import (
     pop_filters,
 )
 from .progress import progress
-from .render import echo
+from .render import echo, echo_complaint
 
 pass_app = click.make_pass_decorator(App)
 
@@ -23,7 +26,13 @@ pass_app = click.make_pass_decorator(App)
 @click.command("classify")
 @click.argument("references", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Classify every complaint matching the filters.")
-@click.option("--scheme", "schemes", multiple=True, help="Only this scheme (repeatable).")
+@click.option(
+    "--scheme",
+    "schemes",
+    multiple=True,
+    shell_complete=complete_schemes,
+    help="Only this scheme (repeatable).",
+)
 @click.option("--force", is_flag=True, help="Also replace labels that were set by hand.")
 @filter_options
 @pass_app
@@ -72,8 +81,11 @@ def classify_command(
 @click.argument("scheme")
 @click.argument("label")
 @click.option("--reason", help="Why the label is set by hand.")
+@output_option("table", "json", "jsonl")
 @pass_app
-def label_command(app: App, reference: str, scheme: str, label: str, reason: str | None) -> None:
+def label_command(
+    app: App, reference: str, scheme: str, label: str, reason: str | None, fmt: str
+) -> None:
     """Set a label by hand; automatic re-classification keeps it.
 
     Example: complaintkit label CK-1 severity serious --reason "injury reported"
@@ -81,7 +93,12 @@ def label_command(app: App, reference: str, scheme: str, label: str, reason: str
     from .cmd_records import label_display
 
     complaint = app.desk.label(reference, scheme, label, reason=reason)
-    echo(f"{complaint.reference}  {label_display(app.host, complaint, app.lang)}")
+    echo_complaint(
+        app,
+        fmt,
+        complaint,
+        f"{complaint.reference}  {label_display(app.host, complaint, app.lang)}",
+    )
 
 
 class _TransitionCommand(click.Command):
@@ -110,6 +127,7 @@ class _TransitionCommand(click.Command):
 @click.option(
     "--satisfaction", type=click.IntRange(1, 5), help="Customer satisfaction 1-5 (close)."
 )
+@output_option("table", "json", "jsonl")
 @pass_app
 def transition_command(
     app: App,
@@ -118,6 +136,7 @@ def transition_command(
     reason: str | None,
     solution: str | None,
     satisfaction: int | None,
+    fmt: str,
 ) -> None:
     """Move a complaint through the handling process (see Actions).
 
@@ -129,7 +148,12 @@ def transition_command(
         reference, action, reason=reason, solution=solution, satisfaction=satisfaction
     )
     level = name_of(complaint.escalation_level, app.lang)
-    echo(f"{complaint.reference}  {name_of(complaint.status, app.lang)}  ({level})")
+    echo_complaint(
+        app,
+        fmt,
+        complaint,
+        f"{complaint.reference}  {name_of(complaint.status, app.lang)}  ({level})",
+    )
 
 
 @click.command("assign")
@@ -137,25 +161,37 @@ def transition_command(
 @click.option("--department", help="Responsible department.")
 @click.option("--assignee", help="Responsible person.")
 @click.option("--reason", help="Why.")
+@output_option("table", "json", "jsonl")
 @pass_app
 def assign_command(
-    app: App, reference: str, department: str | None, assignee: str | None, reason: str | None
+    app: App,
+    reference: str,
+    department: str | None,
+    assignee: str | None,
+    reason: str | None,
+    fmt: str,
 ) -> None:
     """Give a complaint to a department and/or a person."""
     complaint = app.desk.assign(reference, department=department, assignee=assignee, reason=reason)
     who = " / ".join(v for v in (complaint.department, complaint.assignee) if v)
-    echo(f"{complaint.reference}  → {who}")
+    echo_complaint(app, fmt, complaint, f"{complaint.reference}  → {who}")
 
 
 @click.command("escalate")
 @click.argument("reference")
 @click.option("--to", "to", type=click.Choice(LEVEL_CHOICES), help="Target level (default: next).")
 @click.option("--reason", required=True, help="Why it is escalated.")
+@output_option("table", "json", "jsonl")
 @pass_app
-def escalate_command(app: App, reference: str, to: str | None, reason: str) -> None:
+def escalate_command(app: App, reference: str, to: str | None, reason: str, fmt: str) -> None:
     """Raise a complaint to a higher level of management."""
     from complaintkit import EscalationLevel, name_of
 
     level = EscalationLevel[to.upper()] if to else None
     complaint = app.desk.escalate(reference, to=level, reason=reason)
-    echo(f"{complaint.reference}  → {name_of(complaint.escalation_level, app.lang)}")
+    echo_complaint(
+        app,
+        fmt,
+        complaint,
+        f"{complaint.reference}  → {name_of(complaint.escalation_level, app.lang)}",
+    )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from .completion import complete_schemes
 from .main import App
 from .progress import progress
 from .stopping import INTERRUPTED, quietly, same_command
@@ -46,7 +47,13 @@ SHOWN_REJECTS = 10
     help="Take FIELD from COLUMN, on top of the mapping (repeatable).",
 )
 @click.option("--no-classify", is_flag=True, help="Store without classifying.")
-@click.option("--scheme", "schemes", multiple=True, help="Classify only by this scheme.")
+@click.option(
+    "--scheme",
+    "schemes",
+    multiple=True,
+    shell_complete=complete_schemes,
+    help="Classify only by this scheme.",
+)
 @click.option(
     "--rejects",
     "rejects_path",

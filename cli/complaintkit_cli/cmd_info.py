@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from complaintkit.commands import output_option
+
+from .completion import complete_reports
 from .main import App
 from .options import build_filter, check_filter_names, filter_options, parse_when, pop_filters
 from .progress import counting_store, progress
@@ -80,7 +83,7 @@ def _report_context(
 
 
 @click.command("report")
-@click.argument("name", required=False, default="summary")
+@click.argument("name", required=False, default="summary", shell_complete=complete_reports)
 @click.option("--list", "list_", is_flag=True, help="List the available reports.")
 @filter_options
 @click.option(
@@ -232,9 +235,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 @click.command("schemes")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@output_option("table", "json")
 @pass_app
 def schemes_command(app: App, fmt: str) -> None:
     """List classification schemes and their labels in English and Chinese."""
@@ -274,14 +275,23 @@ def schemes_command(app: App, fmt: str) -> None:
 
 
 @click.command("plugins")
+@output_option("table", "json", "jsonl")
 @pass_app
-def plugins_command(app: App) -> None:
-    """Installed plugins as JSON: name, version, hooks; a broken plugin shows its error."""
-    from .render import to_json
+def plugins_command(app: App, fmt: str) -> None:
+    """Installed plugins: name, version, hooks, and what each contributes; a broken plugin
+    shows its error."""
+    import sys
+
+    from complaintkit.display import write_records
 
     info: list[dict[str, Any]] = app.host.plugin_info()
+    for item in info:
+        item["error"] = None
     info += [
         {"name": f.plugin, "version": None, "hooks": [], "error": f"{f.stage}: {f.error}"}
         for f in app.failures_seen
     ]
-    click.echo(to_json(info))
+    columns = [("name", "plugin"), ("version", "version"), ("hooks", "hooks"), ("error", "error")]
+    if app.lang == "zh":
+        columns = [("name", "插件"), ("version", "版本"), ("hooks", "钩子"), ("error", "错误")]
+    write_records(sys.stdout, fmt, columns, info)

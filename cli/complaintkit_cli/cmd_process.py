@@ -3,16 +3,20 @@ satisfaction (see docs/process.md)."""
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+import attrs
 import click
+
+from complaintkit.commands import output_option
 
 from .durations import format_span
 from .main import App
 from .options import REMEDY_CHOICES, parse_when
 from .progress import progress
-from .render import echo
+from .render import echo, echo_complaint
 
 if TYPE_CHECKING:
     from complaintkit.sla import TargetClock
@@ -46,8 +50,11 @@ def time_left(clock: TargetClock, now: datetime, lang: str) -> str:
     help="Let --now be later than the real time without --dry-run: record warnings, breaches "
     "and escalations dated in the future (a test store, a rehearsal).",
 )
+@output_option("table", "json")
 @pass_app
-def sweep_command(app: App, now_text: str | None, dry_run: bool, allow_future: bool) -> None:
+def sweep_command(
+    app: App, now_text: str | None, dry_run: bool, allow_future: bool, fmt: str
+) -> None:
     """Record SLA warnings and breaches that are due, and escalate on breaches; with
     [early_warning] configured, also announce new complaint spikes (docs/early-warning.md).
 
@@ -72,6 +79,14 @@ def sweep_command(app: App, now_text: str | None, dry_run: bool, allow_future: b
     total = app.store.count(ComplaintFilter(alert_by=now, open_only=True))
     with progress("sweeping", total) as bar:
         result = app.desk.sweep(now=now, dry_run=dry_run, progress=bar.update)
+    if fmt == "json":
+        from complaintkit.display import json_text
+
+        data = attrs.asdict(result, recurse=False)
+        data["changed"] = list(result.changed)
+        data["notes"] = [note.get(app.lang) for note in result.notes]
+        click.echo(json_text(data))
+        return
     verb = "would record" if dry_run else "recorded"
     if app.lang == "zh":
         click.echo(
@@ -100,9 +115,11 @@ def sweep_command(app: App, now_text: str | None, dry_run: bool, allow_future: b
 @click.command("clocks")
 @click.argument("reference")
 @click.option("--now", "now_text", metavar="WHEN", help="Show the clocks as of WHEN.")
+@output_option()
 @pass_app
-def clocks_command(app: App, reference: str, now_text: str | None) -> None:
+def clocks_command(app: App, reference: str, now_text: str | None, fmt: str) -> None:
     """Show a complaint's SLA deadlines, time left and whether each target was met."""
+    from complaintkit.display import write_records
     from complaintkit.sla import TARGET_NAMES
 
     from .render import text_table
@@ -120,22 +137,39 @@ def clocks_command(app: App, reference: str, now_text: str | None) -> None:
     def when(at: datetime | None) -> str:
         return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else "-"
 
-    rows = []
-    for clock in clocks.targets:
-        rows.append(
-            [
-                TARGET_NAMES[clock.target].get(lang),
-                when(clock.deadline),
-                _state(clock, lang),
-                time_left(clock, now, lang),
-                when(clock.met_at),
-            ]
-        )
+    records = [
+        {
+            "reference": complaint.reference,
+            "policy": clocks.policy,
+            "calendar": clocks.calendar,
+            "target": clock.target,
+            "deadline": clock.deadline,
+            "outcome": clock.outcome,
+            "paused": clock.paused_since is not None,
+            "left_seconds": None if clock.left is None else int(clock.left.total_seconds()),
+            "met_at": clock.met_at,
+            "gap": clock.gap,
+        }
+        for clock in clocks.targets
+    ]
+    if fmt != "table":
+        write_records(sys.stdout, fmt, [(k, k) for k in records[0]] if records else [], records)
+        return
     headers = (
         ["目标", "截止时间", "状态", "剩余时间", "达成时间"]
         if lang == "zh"
         else ["target", "deadline", "state", "time left", "met at"]
     )
+    rows = [
+        [
+            TARGET_NAMES[clock.target].get(lang),
+            when(clock.deadline),
+            _state(clock, lang),
+            time_left(clock, now, lang),
+            when(clock.met_at),
+        ]
+        for clock in clocks.targets
+    ]
     head = "策略" if lang == "zh" else "policy"
     cal = "日历" if lang == "zh" else "calendar"
     echo(f"{complaint.reference}  {head}: {clocks.policy}  {cal}: {clocks.calendar}")
@@ -156,29 +190,42 @@ def _state(clock: TargetClock, lang: str) -> str:
 
 @click.command("route")
 @click.argument("reference")
+@output_option("table", "json", "jsonl")
 @pass_app
-def route_command(app: App, reference: str) -> None:
+def route_command(app: App, reference: str, fmt: str) -> None:
     """Route a complaint by the routing rules (or a routing plugin) now."""
     complaint, route = app.desk.route(reference)
     who = " / ".join(v for v in (complaint.department, complaint.assignee) if v)
-    echo(f"{complaint.reference}  → {who}  ({route.reason or route.rule or 'plugin'})")
+    echo_complaint(
+        app,
+        fmt,
+        complaint,
+        f"{complaint.reference}  → {who}  ({route.reason or route.rule or 'plugin'})",
+    )
 
 
 @click.command("pause")
 @click.argument("reference")
 @click.option("--reason", required=True, help="What we are waiting for from the customer.")
+@output_option("table", "json", "jsonl")
 @pass_app
-def pause_command(app: App, reference: str, reason: str) -> None:
+def pause_command(app: App, reference: str, reason: str, fmt: str) -> None:
     """Stop a complaint's SLA clocks while waiting on the customer."""
     complaint = app.desk.pause(reference, reason=reason)
-    echo(f"{complaint.reference}  {'已暂停计时' if app.lang == 'zh' else 'clocks paused'}")
+    echo_complaint(
+        app,
+        fmt,
+        complaint,
+        f"{complaint.reference}  {'已暂停计时' if app.lang == 'zh' else 'clocks paused'}",
+    )
 
 
 @click.command("resume")
 @click.argument("reference")
 @click.option("--reason", help="Why the clocks run again.")
+@output_option("table", "json", "jsonl")
 @pass_app
-def resume_command(app: App, reference: str, reason: str | None) -> None:
+def resume_command(app: App, reference: str, reason: str | None, fmt: str) -> None:
     """Restart a complaint's SLA clocks; the paused time moves its deadlines."""
     complaint = app.desk.resume(reference, reason=reason)
     due = (
@@ -187,17 +234,23 @@ def resume_command(app: App, reference: str, reason: str | None) -> None:
         else "-"
     )
     label = "恢复计时，下一截止" if app.lang == "zh" else "clocks running, next deadline"
-    echo(f"{complaint.reference}  {label} {due}")
+    echo_complaint(app, fmt, complaint, f"{complaint.reference}  {label} {due}")
 
 
 @click.command("respond")
 @click.argument("reference")
 @click.argument("message")
+@output_option("table", "json", "jsonl")
 @pass_app
-def respond_command(app: App, reference: str, message: str) -> None:
+def respond_command(app: App, reference: str, message: str, fmt: str) -> None:
     """Record the first (or a further) response given to the complainant."""
     complaint = app.desk.respond(reference, message)
-    echo(f"{complaint.reference}  {'已记录回复' if app.lang == 'zh' else 'response recorded'}")
+    echo_complaint(
+        app,
+        fmt,
+        complaint,
+        f"{complaint.reference}  {'已记录回复' if app.lang == 'zh' else 'response recorded'}",
+    )
 
 
 @click.command("remedy")
@@ -271,10 +324,16 @@ def remedy_command(
 @click.command("satisfaction")
 @click.argument("reference")
 @click.argument("score", type=click.IntRange(1, 5))
+@output_option("table", "json", "jsonl")
 @pass_app
-def satisfaction_command(app: App, reference: str, score: int) -> None:
+def satisfaction_command(app: App, reference: str, score: int, fmt: str) -> None:
     """Record customer satisfaction 1-5 (closes a resolved complaint)."""
     from complaintkit import name_of
 
     complaint = app.desk.record_satisfaction(reference, score)
-    echo(f"{complaint.reference}  {name_of(complaint.status, app.lang)}  {score}/5")
+    echo_complaint(
+        app,
+        fmt,
+        complaint,
+        f"{complaint.reference}  {name_of(complaint.status, app.lang)}  {score}/5",
+    )

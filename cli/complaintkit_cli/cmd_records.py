@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from complaintkit.commands import output_option
+
 from .main import App
 from .options import (
     CHANNEL_CHOICES,
@@ -110,7 +112,7 @@ def init_command(app: App, write_config: bool, tz_name: str | None) -> None:
     "--field", "fields", multiple=True, metavar="KEY=VALUE", help="A custom field (repeatable)."
 )
 @click.option("--no-classify", is_flag=True, help="Store without classifying.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@output_option("table", "json", "jsonl")
 @pass_app
 def add_command(app: App, /, **opts: Any) -> None:
     """Register one complaint (登记) and classify it."""
@@ -143,13 +145,12 @@ def add_command(app: App, /, **opts: Any) -> None:
         tags=tuple(opts["tags"]),
         custom=custom,
     )
-    from .render import echo, to_json
+    from .render import echo_complaint
 
     stored = app.desk.intake(complaint, classify=not opts["no_classify"])
-    if opts["fmt"] == "json":
-        click.echo(to_json(app.host.converter().unstructure(stored)))
-        return
-    echo(f"{stored.reference}  {label_display(app.host, stored, app.lang)}")
+    echo_complaint(
+        app, opts["fmt"], stored, f"{stored.reference}  {label_display(app.host, stored, app.lang)}"
+    )
 
 
 def _list_rows(app: App, complaints: Iterable[Complaint], lang: str) -> Iterable[list[Any]]:
@@ -244,15 +245,7 @@ CSV_HEADERS = [
     help="At most this many (default 50 for tables, all otherwise; 0 = all).",
 )
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many first.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "jsonl", "csv", "csv-raw"]),
-    default="table",
-    show_default=True,
-    help="csv writes a text that a spreadsheet would run as a formula (=, +, -, @…) with a "
-    "leading apostrophe; csv-raw writes every text exactly as stored.",
-)
+@output_option()
 @pass_app
 def list_command(app: App, /, limit: int | None, offset: int, fmt: str, **opts: Any) -> None:
     """List complaints, oldest first, with filters."""
@@ -294,7 +287,7 @@ def list_command(app: App, /, limit: int | None, offset: int, fmt: str, **opts: 
 
 @click.command("show")
 @click.argument("reference")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@output_option("table", "json", "jsonl")
 @pass_app
 def show_command(app: App, reference: str, fmt: str) -> None:
     """Show one complaint with its labels and full history."""
@@ -302,11 +295,11 @@ def show_command(app: App, reference: str, fmt: str) -> None:
     from complaintkit.display import terminal_safe
     from complaintkit.lifecycle import allowed_actions
 
-    from .render import display_width, echo, text_table, to_json
+    from .render import display_width, echo, echo_complaint, text_table
 
     c = app.store.get(reference)
-    if fmt == "json":
-        click.echo(to_json(app.host.converter().unstructure(c)))
+    if fmt != "table":
+        echo_complaint(app, fmt, c, "")
         return
     lang = app.lang
     tz = app.config.tzinfo

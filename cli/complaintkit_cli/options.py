@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from .completion import complete_labels, complete_schemes
+
 if TYPE_CHECKING:
     from complaintkit import ComplaintFilter, PluginHost
 
@@ -74,10 +76,14 @@ def filter_options(func: F) -> F:
             "labels",
             multiple=True,
             metavar="SCHEME=LABEL",
+            shell_complete=complete_labels,
             help="Only complaints with this label, e.g. cause=price (repeatable).",
         ),
         click.option(
-            "--unclassified", metavar="SCHEME", help="Only complaints with no label yet in SCHEME."
+            "--unclassified",
+            metavar="SCHEME",
+            shell_complete=complete_schemes,
+            help="Only complaints with no label yet in SCHEME.",
         ),
         click.option("--department", help="Only complaints assigned to this department."),
         click.option("--assignee", help="Only complaints assigned to this person."),

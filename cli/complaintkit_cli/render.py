@@ -19,6 +19,7 @@ import click
 __all__ = [
     "display_width",
     "echo",
+    "echo_complaint",
     "text_table",
     "to_json",
     "to_json_line",
@@ -33,6 +34,19 @@ def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
     from complaintkit.display import terminal_safe
 
     click.echo(terminal_safe(text), err=err, nl=nl)
+
+
+def echo_complaint(app: Any, fmt: str, complaint: Any, line: str) -> None:
+    """What a command that changed one complaint prints: ``line`` for people (``table``), or
+    the complaint as stored, as JSON (``json``, ``jsonl``: the shape ``show --format json``
+    prints), for scripts that go on with it."""
+    from complaintkit.display import json_text
+
+    if fmt in ("json", "jsonl"):
+        data = app.host.converter().unstructure(complaint)
+        click.echo(json_text(data, lines=fmt == "jsonl"))
+    else:
+        echo(line)
 
 
 def display_width(text: str) -> int:

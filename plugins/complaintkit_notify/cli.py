@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from complaintkit import ConfigError
+from complaintkit.commands import output_option
 from complaintkit.display import escape_json_controls, terminal_safe
 
 from .settings import CHANNEL_TYPES, EVENTS
@@ -192,7 +193,7 @@ def _when(value: datetime | None) -> str:
     "--status", type=click.Choice(["pending", "sent", "dead"]), help="Only messages in this status."
 )
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@output_option("table", "json")
 @click.pass_obj
 def list_command(app: Any, status: str | None, limit: int, fmt: str) -> None:
     """List queued, sent and dead messages (with the reason of the last failure)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from complaintkit.commands import output_option
 from complaintkit.display import escape_json_controls, terminal_safe
 
 __all__ = ["evaluate_command"]
@@ -32,9 +33,7 @@ __all__ = ["evaluate_command"]
     "values not listed are skipped when any --map is given.",
 )
 @click.option("--limit", type=click.IntRange(min=1), help="Use only the first N usable rows.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@output_option("table", "json")
 @click.pass_obj
 def evaluate_command(
     app: Any,

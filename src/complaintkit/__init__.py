@@ -133,7 +133,10 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "LabelDef",
         "SchemeSet",
     ),
-    "commands": ("CommandContext",),
+    "commands": (
+        "CommandContext",
+        "output_option",
+    ),
     "config": (
         "Config",
         "load_config",

@@ -23,7 +23,8 @@ Everything is opened on first use and closed when the command ends.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from .config import Config
@@ -31,7 +32,43 @@ if TYPE_CHECKING:
     from .host import PluginHost
     from .storage import Store
 
-__all__ = ["CommandContext"]
+__all__ = ["OUTPUT_FORMATS", "CommandContext", "output_option"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The output formats commands share, with the same names everywhere (see
+#: :func:`complaintkit.display.write_records`): ``table`` for people, ``json``, ``jsonl``,
+#: ``csv`` (formula-like texts neutralised) and ``csv-raw``.
+OUTPUT_FORMATS = ("table", "json", "jsonl", "csv", "csv-raw")
+
+_HELP = {
+    "table": "aligned columns for people",
+    "json": "JSON",
+    "jsonl": "one JSON object a line",
+    "csv": "CSV, a text a spreadsheet would run as a formula written with a leading apostrophe",
+    "csv-raw": "CSV with every text exactly as stored",
+}
+
+
+def output_option(*formats: str, default: str = "table") -> Callable[[F], F]:
+    """The ``--format`` option of a command that prints records or results, passed to the
+    command as ``fmt``: ``formats`` (default: all of :data:`OUTPUT_FORMATS`) under the names
+    every command uses. Shell completion offers them."""
+    import click
+
+    chosen = formats or OUTPUT_FORMATS
+    unknown = [f for f in chosen if f not in OUTPUT_FORMATS]
+    if unknown:
+        raise ValueError(f"unknown output formats {unknown}; known: {OUTPUT_FORMATS}")
+    help_text = "; ".join(f"{f}: {_HELP[f]}" for f in chosen) + "."
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(chosen),
+        default=default,
+        show_default=True,
+        help=help_text,
+    )
 
 
 class CommandContext(Protocol):

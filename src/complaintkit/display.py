@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, TextIO
 
 __all__ = [
     "FORMULA_STARTS",
@@ -38,8 +40,11 @@ __all__ = [
     "display_width",
     "escape_json_controls",
     "formula_like",
+    "json_text",
     "plain_table",
     "terminal_safe",
+    "write_record",
+    "write_records",
 ]
 
 
@@ -157,3 +162,108 @@ def plain_table(
     for row in cells:
         lines.append("  ".join(_pad(v, widths[i], right[i]) for i, v in enumerate(row)).rstrip())
     return "\n".join(lines)
+
+
+# --- records in the output formats every command shares -------------------------------------
+
+
+def json_text(data: Any, *, lines: bool = False) -> str:
+    """``data`` as JSON for people and programs: Chinese readable, control characters escaped;
+    one line with ``lines`` (JSON Lines), indented otherwise."""
+    text = json.dumps(data, ensure_ascii=False, indent=None if lines else 2, default=_jsonable)
+    return escape_json_controls(text)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_shown(v) for v in value)
+    return str(value)
+
+
+def write_records(
+    out: TextIO,
+    fmt: str,
+    columns: Sequence[tuple[str, str]],
+    records: Iterable[Mapping[str, Any]],
+    *,
+    table: Callable[[Mapping[str, Any]], Sequence[Any]] | None = None,
+) -> int:
+    """Write ``records`` to ``out`` in one of the formats every command shares; the count.
+
+    * ``table``: aligned columns titled by ``columns`` (key, title), for people; ``table`` (a
+      function of a record) gives a row's cells in the display language when they differ from
+      the data (names instead of keys);
+    * ``json``: one JSON array of the records; ``jsonl``: one record a line;
+    * ``csv``: a header of the column keys, then a row per record, a formula-like text with a
+      leading apostrophe (:func:`csv_cell`); ``csv-raw``: texts exactly as they are.
+
+    Text for people (``table``, and CSV on a terminal) is made inert with :func:`terminal_safe`.
+    """
+    count = 0
+    if fmt == "json":
+        items = list(records)
+        out.write(json_text(items) + "\n")
+        return len(items)
+    if fmt == "jsonl":
+        for record in records:
+            out.write(json_text(record, lines=True) + "\n")
+            count += 1
+        return count
+    keys = [key for key, _ in columns]
+    if fmt in ("csv", "csv-raw"):
+        on_terminal = out.isatty()
+        written = [0]
+
+        def rows() -> Iterator[list[Any]]:
+            yield list(keys)
+            for record in records:
+                values = [csv_cell(_csv_value(record.get(k)), raw=fmt == "csv-raw") for k in keys]
+                if on_terminal:
+                    values = [terminal_safe(v) if isinstance(v, str) else v for v in values]
+                written[0] += 1
+                yield values
+
+        for line in csv_lines(rows()):
+            out.write(line)
+        return written[0]
+    if fmt != "table":
+        raise ValueError(f"unknown output format {fmt!r}")
+    raw_rows = [list(table(r)) if table else [r.get(k) for k in keys] for r in records]
+    numeric = [
+        bool(raw_rows)
+        and all(
+            isinstance(row[i], (int, float)) and not isinstance(row[i], bool) for row in raw_rows
+        )
+        for i in range(len(keys))
+    ]
+    if raw_rows:
+        cells = [[_shown(v) for v in row] for row in raw_rows]
+        out.write(plain_table([title for _, title in columns], cells, numeric) + "\n")
+    return len(raw_rows)
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ";".join(str(v) for v in value)
+    return value
+
+
+def write_record(out: TextIO, fmt: str, record: Mapping[str, Any], text: str) -> None:
+    """One result: ``text`` for people (``table``, made inert), or ``record`` as JSON
+    (``json`` indented, ``jsonl`` on one line)."""
+    if fmt in ("json", "jsonl"):
+        out.write(json_text(record, lines=fmt == "jsonl") + "\n")
+    else:
+        out.write(terminal_safe(text) + "\n")

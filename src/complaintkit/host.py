@@ -497,6 +497,10 @@ class PluginHost:
         with _isolating(each):
             self.pm.hook.register_commands(cli=cli)
 
+    def command_owner(self, name: str) -> str | None:
+        """Which plugin added the CLI command ``name`` (after :meth:`add_commands`)."""
+        return self._command_owners.get(name)
+
     # --- policy hooks -------------------------------------------------------------------
 
     def first_result(self, hook_name: str, **kwargs: Any) -> Any:
