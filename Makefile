@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STORE := tinydb://demo/complaints.json
 
-.PHONY: setup demo test check lint typecheck pytest bench bench-storage bench-reports bench-migrate docs-images clean
+.PHONY: setup demo test check lint typecheck pytest bench bench-help bench-storage bench-reports bench-migrate docs-images clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ check: lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py --n 10000 --n 100000
+
+# How light `complaintkit --help` is, against `python -c "import click"` (target: under 2x).
+bench-help: $(STAMP)
+	$(BIN)/python benchmarks/bench_help.py --repeat 21
 
 # Every storage backend available here (PostgreSQL and MariaDB when their servers answer).
 bench-storage: $(STAMP)

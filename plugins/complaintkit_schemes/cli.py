@@ -8,7 +8,6 @@ from typing import Any
 import click
 
 from complaintkit.commands import output_option
-from complaintkit.display import escape_json_controls, terminal_safe
 
 __all__ = ["evaluate_command"]
 
@@ -53,6 +52,8 @@ def evaluate_command(
     --label-column and --map for your own file.
     """
     import itertools
+
+    from complaintkit.display import escape_json_controls, terminal_safe
 
     from .evaluation import DATASET_PRESETS, evaluate, read_labelled
 

@@ -47,6 +47,7 @@ import functools
 import tomllib
 from collections.abc import Callable, Mapping
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import attrs
 import click
@@ -56,7 +57,8 @@ from complaintkit.classification import ClassificationScheme
 from complaintkit.config import Config
 from complaintkit.errors import ConfigError
 
-from .rules import RuleScheme, RuleSet, load_rule_file, rule_set_from_dict
+if TYPE_CHECKING:  # the engine is imported when schemes are built, not by --help
+    from .rules import RuleScheme, RuleSet
 
 __all__ = [
     "BUILTIN_SCHEMES",
@@ -77,6 +79,8 @@ _RULE_KEYS = {"file", "mode"}
 @functools.cache
 def builtin_rule_set(name: str) -> RuleSet:
     """The rule set of one built-in scheme, read once from this package's ``rules`` folder."""
+    from .rules import rule_set_from_dict
+
     if name not in BUILTIN_SCHEMES:
         raise ConfigError(
             f"unknown built-in classification scheme {name!r}; "
@@ -109,6 +113,8 @@ def _check_names(rule_set: RuleSet, where: str) -> None:
 
 
 def _built(rule_set: RuleSet, where: str) -> RuleScheme:
+    from .rules import RuleScheme
+
     _check_names(rule_set, where)
     try:
         return RuleScheme(rule_set)
@@ -122,6 +128,8 @@ def configured_rule_sets(config: Config) -> list[tuple[RuleSet, str]]:
     Applies ``[classification] schemes`` and every ``[[classification.rules]]`` entry (see the
     module docstring); raises :class:`ConfigError` naming the configuration and rule files.
     """
+    from .rules import load_rule_file
+
     section = config.section("classification")
     where = f"{config.where} [classification]"
     unknown_section_keys = sorted(set(section) - {"schemes", "rules"})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
 import click
@@ -42,6 +41,8 @@ def status_command(app: CommandContext) -> None:
     an upgrade would run."""
     status = _schema_store(app).schema_status()
     zh = app.lang == "zh"
+    import shlex
+
     init = shlex.join(["complaintkit", "--store", status.url, "init"])
     states = {
         "empty": (
@@ -79,6 +80,8 @@ def upgrade_command(app: CommandContext) -> None:
 
     Safe to run from several machines at once: one runs the steps, the others find them done.
     """
+    import shlex
+
     from complaintkit.errors import StoreNotFoundError
 
     store = _schema_store(app)
