@@ -531,3 +531,31 @@ def test_a_webhook_description_shows_the_host_only() -> None:
     table = {"type": "webhook", "url": "https://u:PASSWORD@hooks.cn:8443/h"}
     hook = WebhookChannel("ops", "[notifications.channels.ops]", table)
     assert hook.description == "signed JSON POST to hooks.cn:8443"
+
+
+def test_the_shared_record_writer_keeps_hostile_text_inert_in_every_format() -> None:
+    from complaintkit.display import write_records
+
+    columns = [("reference", "reference"), ("product", "product"), ("count", "count")]
+    records = [
+        {"reference": "R-1", "product": "=cmd|' /C calc'!A0", "count": 3},
+        {"reference": "R-2", "product": "kettle\x1b]0;pwned\x07", "count": -12},
+    ]
+    csv_out = io.StringIO()
+    assert write_records(csv_out, "csv", columns, records) == 2
+    rows = list(csv.reader(io.StringIO(csv_out.getvalue())))
+    assert rows[0] == ["reference", "product", "count"]
+    assert rows[1] == ["R-1", "'=cmd|' /C calc'!A0", "3"]  # text neutralised, number kept
+    assert rows[2][2] == "-12"
+    raw = io.StringIO()
+    write_records(raw, "csv-raw", columns, records)
+    assert list(csv.reader(io.StringIO(raw.getvalue())))[1][1] == "=cmd|' /C calc'!A0"
+    table = io.StringIO()
+    write_records(table, "table", columns, records)
+    assert not TERMINAL_ACTS_ON.search(table.getvalue()) and "kettle" in table.getvalue()
+    lines = io.StringIO()
+    write_records(lines, "jsonl", columns, records)
+    first, second = (json.loads(line) for line in lines.getvalue().splitlines())
+    assert first["count"] == 3
+    assert second["product"] == "kettle\x1b]0;pwned\x07"  # lossless, yet escaped on the wire
+    assert "\x1b" not in lines.getvalue() and "\x07" not in lines.getvalue()
