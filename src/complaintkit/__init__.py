@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     )
     from .commands import (
         CommandContext as CommandContext,
+        output_option as output_option,
     )
     from .config import (
         Config as Config,
