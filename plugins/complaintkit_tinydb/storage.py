@@ -11,7 +11,9 @@ interleave their writes. :class:`SafeJSONStorage` keeps TinyDB's document format
 * writes atomically: a temporary file in the same folder, flushed and fsynced, then
   :func:`os.replace` and an fsync of the folder. A reader, which takes no lock, always sees a
   whole file, and a crash at any point leaves either the old or the new file;
-* serialises writers with an exclusive :func:`fcntl.flock` on a sidecar ``<file>.lock``;
+* serialises writers with an exclusive lock on a sidecar ``<file>.lock``, taken through the
+  maintained, cross-platform ``filelock`` library (``flock`` on Linux and macOS, ``msvcrt``
+  locking on Windows);
 * groups writes: inside :meth:`~SafeJSONStorage.transaction` (lock held, data fresh from disk)
   every TinyDB write only updates the cache, and the file is written once when it ends.
 
@@ -33,7 +35,6 @@ from __future__ import annotations
 
 import codecs
 import errno
-import fcntl
 import gc
 import json
 import os
@@ -59,6 +60,12 @@ __all__ = [
     "UnserialisableError",
     "gc_paused",
 ]
+
+#: Opens files as bytes on Windows (no newline translation); 0 elsewhere.
+_BINARY = getattr(os, "O_BINARY", 0)
+#: Whether the file last read is held open (see the module docstring); Windows refuses to
+#: replace a file that is open, so there the change check relies on size, time and index.
+_PIN = os.name != "nt"
 
 #: What identifies one version of the file: (st_mtime_ns, st_size, st_ino, st_dev).
 Signature = tuple[int, int, int, int]
@@ -119,18 +126,19 @@ def gc_paused() -> Iterator[None]:
 
 
 class FileLock:
-    """An exclusive, re-entrant ``flock`` on a lock file, waiting up to ``timeout`` seconds.
+    """An exclusive, re-entrant lock on a lock file, waiting up to ``timeout`` seconds.
 
     ``subject`` is the file the lock protects; it is named in :class:`StoreLockedError`. The lock
     file is created on first use and never deleted (deleting a lock file lets two processes each
-    lock a different inode).
+    lock a different inode). The operating system's lock comes from :mod:`filelock`, so the
+    default store works wherever Python does.
     """
 
     def __init__(self, path: Path, *, timeout: float, subject: Path) -> None:
         self.path = path
         self.timeout = timeout
         self.subject = subject
-        self._fd: int | None = None
+        self._lock: Any = None
         self._depth = 0
 
     @property
@@ -140,22 +148,27 @@ class FileLock:
 
     def acquire(self) -> None:
         """Take the lock, polling until ``timeout``; raise :class:`StoreLockedError` after it."""
+        import filelock
+
         if self._depth:
             self._depth += 1
             return
-        if self._fd is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self._lock is None:
             try:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StorageError(f"cannot open lock file {self.path}: {exc}") from exc
+            # Our own nesting count and our own polling: one OS lock per object, kept file.
+            self._lock = filelock.FileLock(
+                self.path, thread_local=False, preserve_lock_file=True, fallback_to_soft=False
+            )
         deadline = time.monotonic() + self.timeout
         pause = 0.001
         while True:
             try:
-                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self._lock.acquire(timeout=0)
                 break
-            except BlockingIOError:
+            except filelock.Timeout:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise StoreLockedError(
@@ -166,6 +179,8 @@ class FileLock:
                 # Short polls first (most writes take milliseconds), then back off.
                 time.sleep(min(pause, remaining))
                 pause = min(pause * 2, 0.05)
+            except OSError as exc:
+                raise StorageError(f"cannot open lock file {self.path}: {exc}") from exc
         self._depth = 1
 
     def release(self) -> None:
@@ -173,15 +188,14 @@ class FileLock:
         if not self._depth:
             return
         self._depth -= 1
-        if not self._depth and self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        if not self._depth and self._lock is not None:
+            self._lock.release()
 
     def close(self) -> None:
-        """Drop the lock (whatever the nesting) and close the lock file."""
+        """Drop the lock (whatever the nesting)."""
         self._depth = 0
-        if self._fd is not None:
-            os.close(self._fd)  # closing the descriptor releases the flock too
-            self._fd = None
+        if self._lock is not None:
+            self._lock.release(force=True)
 
     def __enter__(self) -> FileLock:
         self.acquire()
@@ -392,7 +406,7 @@ class SafeJSONStorage(Storage):
 
     def _load(self) -> None:
         try:
-            fd = os.open(self.path, os.O_RDONLY)
+            fd = os.open(self.path, os.O_RDONLY | _BINARY)
         except FileNotFoundError:
             # Replaced-and-removed between stat and open; treat as empty this time.
             self._unpin()
@@ -467,6 +481,9 @@ class SafeJSONStorage(Storage):
 
     def _pin(self, fd: int) -> None:
         self._unpin()
+        if not _PIN:
+            os.close(fd)  # Windows cannot replace a file that is held open
+            return
         self._pinned = fd
 
     def _unpin(self) -> None:
@@ -512,9 +529,10 @@ class SafeJSONStorage(Storage):
             if self.create_dirs:
                 directory.mkdir(parents=True, exist_ok=True)
             # 0o666 minus the umask, like any new file; an existing file's mode is kept below.
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            with suppress(FileNotFoundError):
-                os.fchmod(fd, os.stat(self.path).st_mode & 0o7777)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666)
+            if hasattr(os, "fchmod"):  # POSIX: keep the file's mode; Windows has no modes
+                with suppress(FileNotFoundError):
+                    os.fchmod(fd, os.stat(self.path).st_mode & 0o7777)
             view = memoryview(payload)
             while view:
                 view = view[os.write(fd, view) :]
@@ -549,6 +567,8 @@ class SafeJSONStorage(Storage):
     @staticmethod
     def _fsync_directory(directory: Path) -> None:
         # Makes the rename itself durable; some file systems cannot fsync a directory.
+        if not hasattr(os, "O_DIRECTORY"):
+            return  # Windows: a rename is made durable by the file system, no folder handle
         try:
             dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
         except OSError:

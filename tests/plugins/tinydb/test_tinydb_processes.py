@@ -212,3 +212,22 @@ def test_a_writer_waits_for_the_lock_instead_of_failing(path: Path, store: TinyD
     assert code == 0, err
     assert out.strip() == "2"
     assert store.get("Q-1").assignee == "patient"
+
+
+def test_the_lock_reenters_excludes_another_holder_and_keeps_its_file(tmp_path: Path) -> None:
+    from complaintkit_tinydb.storage import FileLock
+
+    path = tmp_path / "c.json.lock"
+    mine = FileLock(path, timeout=5, subject=tmp_path / "c.json")
+    theirs = FileLock(path, timeout=0.05, subject=tmp_path / "c.json")
+    with mine:
+        with mine:  # re-entrant: a transaction inside a transaction
+            assert mine.held
+        assert mine.held
+        with pytest.raises(StoreLockedError, match=r"c\.json is locked by another process"):
+            theirs.acquire()
+    assert not mine.held and path.exists()  # released, the file kept (never a second inode)
+    with theirs:
+        assert theirs.held
+    mine.close()
+    theirs.close()
