@@ -119,12 +119,13 @@ from .builder import detect_preset, fingerprint
 from .formats import FORMATS, detect_format
 from .mapping import FIELDS, PRESETS, ColumnMapping, Source
 from .mapping import Spec as Spec  # a type alias, not in __all__ (as before)
-from .reader import ComplaintReader, RejectedRow, count_records, read_complaints
+from .reader import CleanedRow, ComplaintReader, RejectedRow, count_records, read_complaints
 
 __all__ = [
     "FIELDS",
     "FORMATS",
     "PRESETS",
+    "CleanedRow",
     "ColumnMapping",
     "ComplaintReader",
     "RejectedRow",
