@@ -427,6 +427,10 @@ class Desk:
 
         ``complaints`` is consumed lazily, so a large import never holds the input in memory.
         Lifecycle hooks fire after the batch is written, and only if a plugin observes them.
+        Each complaint gets the checks of :meth:`prepare`; one that fails them raises
+        :class:`~complaintkit.errors.ValidationError` and stops the stream (the store keeps the
+        batches written before it), so a caller that wants to skip bad complaints filters them
+        with :func:`complaintkit.intake.complaint_problems` first, as ``read_complaints`` does.
         """
         chosen = self._schemes(schemes) if classify else []
         observe = self.host.has_implementations("complaint_received") or (
