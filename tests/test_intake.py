@@ -178,6 +178,8 @@ def test_a_chinese_label_filter_selects_what_the_english_one_does(store: Path) -
         assert chinese == english
     refused = run(store, "--lang", "zh", "list", "--label", "cause=价钱", code=2)
     assert "price (价格)" in refused.output
+    unclassified = run(store, "list", "--unclassified", "投诉原因", "--format", "json").stdout
+    assert json.loads(unclassified) == []
 
 
 def test_add_says_it_removed_a_nul(store: Path) -> None:

@@ -190,7 +190,8 @@ class Desk:
     def _schemes(self, names: Sequence[str] | None) -> list[ClassificationScheme]:
         if names is None:
             return list(self.host.schemes().values())
-        return [self.host.scheme(name) for name in names]
+        # A scheme may be named by key or by its English or Chinese name (投诉原因).
+        return [self.host.scheme(self.host.resolve_scheme(name)) for name in names]
 
     def _scheme_set(
         self, schemes: Sequence[ClassificationScheme]

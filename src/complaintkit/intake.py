@@ -66,8 +66,11 @@ MAX_KEY_LENGTH: Final = 255
 #: The action of the history event that records characters removed from a new complaint.
 CHARACTERS_REMOVED: Final = "characters_removed"
 
-_KEY_FIELDS: Final = ("reference", "product", "department", "assignee", "sla_policy", "parent")
-_TEXT_FIELDS: Final = ("title", "product", "order", "department", "assignee", "solution")
+_KEY_FIELDS: Final = frozenset({"product", "department", "assignee", "sla_policy", "parent"})
+_TEXT_FIELDS: Final = (
+    "title", "product", "order", "department", "assignee", "solution", "sla_policy", "parent",
+)  # fmt: skip
+_NOBODY: Final = Party()
 
 
 # --- vocabularies ------------------------------------------------------------------------------
@@ -330,44 +333,52 @@ def clean_complaint(complaint: Complaint) -> tuple[Complaint, dict[str, int]]:
     return attrs.evolve(complaint, **changes), removed
 
 
-_PLAIN_FIELDS: Final = (
-    "reference", "text", "title", "product", "order", "department", "assignee", "sla_policy",
-    "solution", "parent",
-)  # fmt: skip
-_CONTAINERS: Final = ("tags", "custom", "labels", "remedies", "history")
+def _unstorable_in(value: str) -> bool:
+    # NUL by memchr; a surrogate is never in an ASCII string (isascii reads a flag).
+    return "\x00" in value or (not value.isascii() and _UNSTORABLE.search(value) is not None)
 
 
 def _may_hold_unstorable(c: Complaint) -> bool:
-    """False when ``c`` certainly holds no character to remove: the fast path of every intake."""
-    search = _UNSTORABLE.search
+    """False when ``c`` certainly holds no character to remove: the fast path of every intake.
+
+    The texts of a plain complaint are joined and searched at once, in C; anything unusual (a
+    value that is not text, labels, history) is looked at closely.
+    """
     party = c.complainant
-    if party.__class__ is not Party:
-        return True
-    for value in (
-        *[getattr(c, name) for name in _PLAIN_FIELDS],
+    custom = c.custom
+    fields = (
+        c.reference, c.text, c.title, c.product, c.order, c.department, c.assignee,
+        c.sla_policy, c.solution, c.parent,
         party.name, party.phone, party.email, party.customer_id,
-    ):  # fmt: skip
-        if value is None:
-            continue
-        if value.__class__ is not str or search(value):
+    )  # fmt: skip
+    try:
+        joined = "\x1f".join([value for value in fields if value is not None])
+        joined += "\x1f".join(c.tags) + "\x1f".join(custom)
+    except TypeError:  # a value that is not text
+        return True
+    if _unstorable_in(joined):
+        return True
+    try:
+        values = "\x1f".join(custom.values())
+    except TypeError:  # JSON numbers, lists, objects among the custom values
+        if any(_dirty(value) for value in custom.values()):
             return True
-    for name in _CONTAINERS:
-        value = getattr(c, name)
-        if value and _dirty(value):
+    else:
+        if _unstorable_in(values):
             return True
-    return False
+    return bool(c.labels or c.remedies or c.history) and (
+        _dirty(c.labels) or _dirty(c.remedies) or _dirty(c.history)
+    )
 
 
 def _dirty(value: Any) -> bool:
     """True when ``value`` holds a string :func:`clean_text` would change (no copies made)."""
-    if value.__class__ is str:
-        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, str):
+        return _unstorable_in(value)
     if isinstance(value, tuple | list):
         return any(_dirty(item) for item in value)
     if isinstance(value, dict):
         return any(_dirty(k) or _dirty(v) for k, v in value.items())
-    if isinstance(value, str):
-        return _UNSTORABLE.search(value) is not None
     if attrs.has(type(value)):
         return any(_dirty(getattr(value, f.name)) for f in attrs.fields(type(value)))
     return False
@@ -421,40 +432,47 @@ def complaint_problems(complaint: Complaint) -> list[tuple[str | None, str]]:
 
     Empty when it may be stored. Types are checked as well as values, since an API hands over
     whatever a JSON body held: text where text belongs, a list of texts for tags, JSON values
-    in custom fields.
+    in custom fields. Every import row passes through here twice (the reader and the Desk), so
+    the common case is a few attribute reads.
     """
     # Any: the annotations say what the fields should hold; an API body may hold anything.
     c: Any = complaint
     problems: list[tuple[str | None, str]] = []
-    if not isinstance(c.reference, str) or not c.reference.strip():
-        problems.append(("reference", f"expected a non-empty text, got {c.reference!r}"))
-    if not isinstance(c.text, str):
-        problems.append(("text", f"expected text, got {_kind(c.text)}"))
-    elif not c.text.strip():
+    reference, text = c.reference, c.text
+    if reference.__class__ is not str or not reference.strip():
+        problems.append(("reference", f"expected a non-empty text, got {reference!r}"))
+    elif len(reference) > MAX_KEY_LENGTH:
+        problems.append(("reference", _too_long(reference)))
+    if text.__class__ is not str:
+        problems.append(("text", f"expected text, got {_kind(text)}"))
+    elif not text.strip():
         problems.append(("text", "empty, but the complaint text is required"))
     for field in _TEXT_FIELDS:
         value = getattr(c, field)
-        if value is not None and not isinstance(value, str):
+        if value is None:
+            continue
+        if value.__class__ is not str:
             problems.append((field, f"expected text, got {_kind(value)}"))
-    for field in _KEY_FIELDS:
-        value = getattr(c, field)
-        if isinstance(value, str) and len(value) > MAX_KEY_LENGTH:
+        elif len(value) > MAX_KEY_LENGTH and field in _KEY_FIELDS:
             problems.append((field, _too_long(value)))
-    if not isinstance(c.channel, Channel):
+    if c.channel.__class__ is not Channel:
         problems.append(("channel", f"expected a channel, got {c.channel!r}"))
-    if not isinstance(c.tags, tuple) or not all(isinstance(t, str) for t in c.tags):
-        problems.append(("tags", f"expected a list of texts, got {c.tags!r}"))
-    if not isinstance(c.complainant, Party):
-        problems.append(("complainant", f"expected a party, got {_kind(c.complainant)}"))
+    tags = c.tags
+    if tags.__class__ is not tuple or not all(t.__class__ is str for t in tags):
+        problems.append(("tags", f"expected a list of texts, got {tags!r}"))
+    party = c.complainant
+    if party.__class__ is not Party:
+        problems.append(("complainant", f"expected a party, got {_kind(party)}"))
+    elif party != _NOBODY:
+        problems.extend(party_problems(party))
+    custom = c.custom
+    if custom.__class__ is not dict:
+        problems.append(("custom", f"expected an object, got {_kind(custom)}"))
     else:
-        problems.extend(party_problems(c.complainant))
-    if not isinstance(c.custom, dict):
-        problems.append(("custom", f"expected an object, got {_kind(c.custom)}"))
-    else:
-        for key, value in c.custom.items():
-            if not isinstance(key, str):
+        for key, value in custom.items():
+            if key.__class__ is not str:
                 problems.append(("custom", f"a custom field name must be text, got {key!r}"))
-            elif problem := _json_problem(value):
+            elif value.__class__ is not str and (problem := _json_problem(value)):
                 problems.append((f"custom.{key}", problem))
     return problems
 
