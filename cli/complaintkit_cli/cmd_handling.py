@@ -12,6 +12,7 @@ from .completion import complete_schemes
 from .main import App
 from .options import (
     LEVEL_CHOICES,
+    WordChoice,
     build_filter,
     check_filter_names,
     filter_options,
@@ -67,7 +68,7 @@ def classify_command(
     if not all_:
         raise click.UsageError("name complaints to classify, or use --all (with filters)")
     flt = build_filter(app.config.tzinfo, **filters)
-    check_filter_names(app.host, flt)
+    flt = check_filter_names(app.host, flt)
     total = app.store.count(flt)
     with progress("classifying", total) as bar:
         examined, changed = app.desk.classify_many(
@@ -179,7 +180,12 @@ def assign_command(
 
 @click.command("escalate")
 @click.argument("reference")
-@click.option("--to", "to", type=click.Choice(LEVEL_CHOICES), help="Target level (default: next).")
+@click.option(
+    "--to",
+    "to",
+    type=WordChoice(LEVEL_CHOICES, "parse_level"),
+    help="Target level (default: next).",
+)
 @click.option("--reason", required=True, help="Why it is escalated.")
 @output_option("table", "json", "jsonl")
 @pass_app
