@@ -86,7 +86,7 @@ def test_the_budget_is_respected_and_the_error_says_how_many_tries_and_how_long(
     # No pause reaches past the budget: the last try starts at or before it.
     assert 1000.0 + sum(time.pauses) + 0.05 * (tries - 1) <= 1000.0 + 2.0
     assert str(error) == (
-        f"complaint R-1 was changed by someone else during each of {tries} tries over "
+        f"complaint R-1 was changed by someone else first, on all {tries} tries over "
         f"{error.seconds:.1f} s (the store has version {tries + 1} now); gave up. Many processes "
         "are changing it at once: try again when they have finished"
     )
@@ -106,6 +106,7 @@ def test_a_zero_budget_tries_once() -> None:
     with pytest.raises(ConflictError) as info:
         policy(time, lambda: 0.5, budget=0).run(conflicting(time, 1))
     assert info.value.tries == 1 and time.pauses == []
+    assert "first, on the one try over 0.0 s (the store has version 2 now)" in str(info.value)
 
 
 def test_other_errors_are_not_retried() -> None:
@@ -180,7 +181,7 @@ def test_the_desk_gives_up_after_its_budget_and_changes_nothing(
             raced,  # type: ignore[arg-type]
             retry=policy(time, lambda: 0.999, budget=3.0, first_delay=0.1, max_delay=1.0),
         )
-        with pytest.raises(ConflictError, match=r"during each of \d+ tries over 3\.\d s"):
+        with pytest.raises(ConflictError, match=r"first, on all \d+ tries over 3\.\d s"):
             desk.escalate("R-1", reason="VIP customer")
     finally:
         other.close()

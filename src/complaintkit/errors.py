@@ -108,10 +108,11 @@ class ConflictError(StorageError):
                 f"{expected}, the store has version {found}); reload and try again"
             )
         else:
+            which = "the one try" if tries == 1 else f"all {tries} tries"
             message = (
-                f"complaint {reference} was changed by someone else during each of {tries} "
-                f"tries over {seconds or 0:.1f} s (the store has version {found} now); gave up. "
-                "Many processes are changing it at once: try again when they have finished"
+                f"complaint {reference} was changed by someone else first, on {which} over "
+                f"{seconds or 0:.1f} s (the store has version {found} now); gave up. Many "
+                "processes are changing it at once: try again when they have finished"
             )
         super().__init__(message)
         self.reference = reference

@@ -2,8 +2,9 @@
 
 Several processes changing one complaint at once each read it, change it and write it with a
 version check; all but one of them get :class:`~complaintkit.errors.ConflictError` and must
-read again and redo. Retrying at once makes the losers collide again (with 4 processes on one
-complaint, 8 immediate retries still failed 5.5% of calls on SQLite and 14.5% on PostgreSQL).
+read again and redo. Retrying at once makes the losers collide again (with 8 processes on one
+complaint, 8 immediate retries still failed 7-14% of calls on SQLite and 28-33% on PostgreSQL
+and MariaDB; see docs/storage.md for what this policy measures).
 Waiting a random time, drawn from a range that doubles after each conflict ("full jitter"),
 spreads them out, so one of them wins each round and the others come back one by one.
 """
