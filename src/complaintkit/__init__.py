@@ -103,6 +103,7 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
         Table as Table,
         label_names as label_names,
     )
+    from .retry import RetryPolicy as RetryPolicy
     from .routing import (
         Route as Route,
     )
@@ -201,6 +202,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "DeliveryResult",
         "NotificationChannel",
     ),
+    "retry": ("RetryPolicy",),
     "routing": ("Route",),
     "sla": (
         "Clocks",
