@@ -125,6 +125,7 @@ def imported_before_sla(store_url: str, batch: int = 2) -> dict[str, Any]:
     recorder = HookRecorder()
     desk, store = make_desk(store_url, plugins=(recorder,), clock=now)
     desk.RECOMPUTE_BATCH = batch
+    desk.RECOMPUTE_PAGE = batch + 1  # pages and batches that do not line up
     with store:
         seen["sweep_before"] = desk.sweep(dry_run=True)
         ticks: list[int] = []

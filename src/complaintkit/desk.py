@@ -1182,14 +1182,14 @@ class Desk:
 
     # --- recompute after a configuration change -------------------------------------------
 
-    #: How many complaints a recompute writes at once.
+    #: How many complaints a recompute writes at once, and reads at once (a page).
     RECOMPUTE_BATCH = 500
+    RECOMPUTE_PAGE = 5000
 
     @_batched
     def recompute(
         self,
         *,
-        flt: ComplaintFilter | None = None,
         dry_run: bool = False,
         past_breaches: bool = True,
         progress: Callable[[int], None] | None = None,
@@ -1204,11 +1204,13 @@ class Desk:
         deadline of an open complaint that has already passed is recorded as a historical
         ``sla_breach`` (``data["historical"]``) so that the next sweep does not announce and
         escalate breaches that happened before; without it, the sweep records them as usual.
-        Writes go in batches with a version check; a complaint changed meanwhile is re-read
-        and recomputed. With ``dry_run`` nothing is written and the result says what would be.
+        Complaints are read a page at a time (``find`` order, which a recompute never
+        changes) and written in batches with a version check; a complaint changed meanwhile is
+        re-read and recomputed. With ``dry_run`` nothing is written and the result says what
+        would be.
         """
         now = self.clock()
-        found = list(self.store.find(flt or ComplaintFilter()))
+        examined = 0
         counts = dict.fromkeys(RECOMPUTE_KINDS, 0)
         changes: list[tuple[str, tuple[str, ...]]] = []
         batch: list[tuple[Complaint, tuple[str, ...], dict[str, int]]] = []
@@ -1242,20 +1244,25 @@ class Desk:
                     note(reference, *outcome[0])
             batch.clear()
 
-        for complaint in found:
-            new, what, kinds = self._recomputed(complaint, now, past_breaches)
-            if new is not complaint:
-                if dry_run:
-                    note(complaint.reference, what, kinds)
-                else:
-                    batch.append((new, what, kinds))
-                    if len(batch) >= self.RECOMPUTE_BATCH:
-                        flush()
-            if progress is not None:
-                progress(1)
-        flush()
+        while True:
+            page = list(self.store.find(limit=self.RECOMPUTE_PAGE, offset=examined))
+            if not page:
+                break
+            examined += len(page)
+            for complaint in page:
+                new, what, kinds = self._recomputed(complaint, now, past_breaches)
+                if new is not complaint:
+                    if dry_run:
+                        note(complaint.reference, what, kinds)
+                    else:
+                        batch.append((new, what, kinds))
+                        if len(batch) >= self.RECOMPUTE_BATCH:
+                            flush()
+                if progress is not None:
+                    progress(1)
+            flush()
         return RecomputeResult(
-            examined=len(found),
+            examined=examined,
             changed=len(changes),
             counts=counts,
             changes=tuple(changes),
@@ -1311,8 +1318,10 @@ class Desk:
                 new = attrs.evolve(new, history=new.history + (event,))
                 what.append(f"{target} deadline {deadline.isoformat()} had passed: breach recorded")
                 kinds["past_breaches"] = kinds.get("past_breaches", 0) + 1
-            if overdue:
-                new = self._with_sla(new)
+            if kinds.get("past_breaches") and clocks is not None:
+                # The breaches change no deadline, only what is left to announce.
+                due, alert = sla.schedule(new, clocks)
+                new = attrs.evolve(new, due_at=due, alert_at=alert)
         if new.sla_policy != c.sla_policy:
             what.append(f"policy {c.sla_policy or '-'} → {new.sla_policy or '-'}")
             kinds["policy"] = 1
