@@ -228,12 +228,13 @@ def calendars_in_use(app: App) -> dict[str, str]:
     the SLA policies."""
     from complaintkit.sla import load_sla_config
 
-    used: dict[str, str] = {app.host.default_calendar().name: "default"}
+    zh = app.lang == "zh"
+    used: dict[str, str] = {app.host.default_calendar().name: "默认" if zh else "default"}
     config = load_sla_config(app.config)
     if config is not None:
         for policy in config.policies.values():
             name = policy.calendar or app.host.default_calendar().name
-            used.setdefault(name, f"sla policy {policy.name}")
+            used.setdefault(name, f"SLA 策略 {policy.name}" if zh else f"sla policy {policy.name}")
     return used
 
 

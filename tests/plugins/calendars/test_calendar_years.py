@@ -156,8 +156,8 @@ def test_an_arrangement_in_the_configuration_is_preferred_over_the_package(
         ),
         ("workdays = []", "list the year's holidays"),
         (
-            f'holydays = []\nholidays = [{{ name = "A", name_zh = "甲", dates = ["{NEXT}-01-0'
-            '1"] }]',
+            "holydays = []\n" + f'holidays = [{{ name = "A", name_zh = "甲", from = {NEXT}-01-01, '
+            f"to = {NEXT}-01-02 }}]",
             r"unknown key\(s\) holydays",
         ),
     ],
