@@ -220,3 +220,157 @@ def days_command(app: App, name: str, first: str, last: str, fmt: str) -> None:
             [[r["date"], r["weekday"], yes if r["working"] else no, r["why"]] for r in rows],
         )
     )
+
+
+def calendars_in_use(app: App) -> dict[str, str]:
+    """The calendars the configuration uses, each with why: the default calendar and those of
+    the SLA policies."""
+    from complaintkit.sla import load_sla_config
+
+    zh = app.lang == "zh"
+    used: dict[str, str] = {app.host.default_calendar().name: "默认" if zh else "default"}
+    config = load_sla_config(app.config)
+    if config is not None:
+        for policy in config.policies.values():
+            name = policy.calendar or app.host.default_calendar().name
+            used.setdefault(name, f"SLA 策略 {policy.name}" if zh else f"sla policy {policy.name}")
+    return used
+
+
+def _stretches(
+    calendar: BusinessCalendar, first: date, last: date, lang: str
+) -> list[dict[str, Any]]:
+    """Consecutive days from ``first`` to ``last`` known alike (exact, provisional, unknown)
+    and on the same basis."""
+    from complaintkit.calendars import exactness_of
+
+    rows: list[dict[str, Any]] = []
+    basis_of = getattr(calendar, "basis", None)
+    day = first
+    while day <= last:
+        state = exactness_of(calendar, day)
+        if state == "unknown":
+            basis = "没有这一天的数据" if lang == "zh" else "no data for these dates"
+        elif basis_of is not None:
+            basis = str(basis_of(day).get(lang))
+        else:
+            basis = _description(calendar, lang)
+        if rows and rows[-1]["state"] == state and rows[-1]["basis"] == basis:
+            rows[-1]["to"] = day.isoformat()
+        else:
+            rows.append({"from": day.isoformat(), "to": day.isoformat(), "state": state})
+            rows[-1]["basis"] = basis
+        day += timedelta(days=1)
+    return rows
+
+
+@calendars_group.command("check")
+@click.option(
+    "--until", "until_text", required=True, metavar="DATE", help="Last day to check, YYYY-MM-DD."
+)
+@click.option(
+    "--now", "now_text", metavar="DATE", help="First day to check, YYYY-MM-DD (default: today)."
+)
+@click.option(
+    "--within",
+    type=click.IntRange(min=0),
+    default=30,
+    show_default=True,
+    help="Fail when a calendar in use is not exact on one of this many days from --now.",
+)
+@click.option("--calendar", "names", multiple=True, metavar="NAME", help="Check only NAME.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_app
+def check_command(
+    app: App,
+    until_text: str,
+    now_text: str | None,
+    within: int,
+    names: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """Which dates each calendar knows exactly, provisionally or not at all, from --now to
+    --until; exit 1 when a calendar in use (the default one, those of the SLA policies) is not
+    exact on one of the next --within days: run it from cron to hear before a year ends.
+    """
+    from complaintkit.calendars import EXACTNESS_NAMES
+
+    from .render import text_table, to_json
+
+    lang = app.lang
+    zone = app.config.tzinfo
+    try:
+        first = date.fromisoformat(now_text) if now_text else datetime.now(zone).date()
+    except ValueError:
+        raise click.BadParameter(
+            f"{now_text!r} is not a date (YYYY-MM-DD)", param_hint="--now"
+        ) from None
+    try:
+        last = date.fromisoformat(until_text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{until_text!r} is not a date (YYYY-MM-DD)", param_hint="--until"
+        ) from None
+    if last < first:
+        raise click.BadParameter(f"{last} is before {first}", param_hint="--until")
+    if (last - first).days >= _MAX_DAYS:
+        raise click.BadParameter(f"at most {_MAX_DAYS} days at a time", param_hint="--until")
+    calendars = app.host.calendars()
+    chosen = [app.host.calendar(n) for n in names] if names else list(calendars.values())
+    used = calendars_in_use(app)
+    horizon = first + timedelta(days=within)
+    rows: list[dict[str, Any]] = []
+    failing: list[str] = []
+    for calendar in chosen:
+        why = used.get(calendar.name)
+        stretches = _stretches(calendar, first, max(last, horizon), lang)
+        for stretch in stretches:
+            soon = date.fromisoformat(stretch["from"]) <= horizon
+            if stretch["state"] != "exact" and soon and why and calendar.name not in failing:
+                failing.append(calendar.name)
+            if date.fromisoformat(stretch["from"]) <= last:
+                stretch["to"] = min(date.fromisoformat(stretch["to"]), last).isoformat()
+                rows.append({"calendar": calendar.name, "in_use": why, **stretch})
+    if fmt == "json":
+        click.echo(to_json({"from": first, "until": last, "rows": rows, "not_exact": failing}))
+    else:
+        headers = (
+            ["日历", "使用中", "自", "至", "状态", "依据"]
+            if lang == "zh"
+            else ["calendar", "in use", "from", "to", "state", "basis"]
+        )
+        click.echo(
+            text_table(
+                headers,
+                [
+                    [
+                        r["calendar"],
+                        r["in_use"] or "-",
+                        r["from"],
+                        r["to"],
+                        EXACTNESS_NAMES[r["state"]].get(lang),
+                        r["basis"],
+                    ]
+                    for r in rows
+                ],
+            )
+        )
+        for name in failing:
+            day = next(r["from"] for r in rows if r["calendar"] == name and r["state"] != "exact")
+            if lang == "zh":
+                click.echo(
+                    f"使用中的日历 {name} 自 {day} 起不准确（{within} 天内）：请在配置中给出该年的"
+                    "官方节假日安排（docs/calendars.md），然后运行 complaintkit recompute",
+                    err=True,
+                )
+            else:
+                click.echo(
+                    f"calendar {name} (in use) is not exact from {day}, within {within} days: "
+                    "give that year's official arrangement (docs/calendars.md), then run "
+                    "complaintkit recompute",
+                    err=True,
+                )
+    if failing:
+        raise SystemExit(1)

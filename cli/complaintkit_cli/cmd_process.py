@@ -1,5 +1,5 @@
-"""Commands of the process engine: sweep, clocks, route, pause/resume, respond, remedy,
-satisfaction (see docs/process.md)."""
+"""Commands of the process engine: sweep, clocks, recompute, route, pause/resume, respond,
+remedy, satisfaction (see docs/process.md)."""
 
 from __future__ import annotations
 
@@ -112,6 +112,78 @@ def sweep_command(
         echo(note.get(app.lang))
 
 
+_RECOMPUTE_LABELS = {
+    "policy": ("SLA policy set or changed", "设定或更换 SLA 策略"),
+    "route": ("routed again", "重新分派"),
+    "deadlines": ("deadlines moved", "期限变化"),
+    "exact": ("deadlines became exact", "期限转为准确"),
+    "provisional": ("deadlines became provisional", "期限转为暂定"),
+    "past_breaches": (
+        "past breaches recorded as history (nobody notified, not escalated)",
+        "已过期限记为历史超时（不通知、不升级）",
+    ),
+}
+
+
+@click.command("recompute")
+@click.option("--dry-run", is_flag=True, help="Show what would change and how much; write nothing.")
+@click.option(
+    "--show",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="List this many changed complaints with what changes.",
+)
+@click.option(
+    "--escalate-overdue",
+    is_flag=True,
+    help="Leave deadlines that have already passed to the next sweep, which records the "
+    "breaches, notifies and escalates as if they were new (default: record them as history).",
+)
+@pass_app
+def recompute_command(app: App, dry_run: bool, show: int, escalate_overdue: bool) -> None:
+    """Derive SLA policy, routing and deadlines again for every stored complaint, from its
+    history and the configuration as it is now: after [sla] or [routing] was set up for
+    complaints imported before, or once a calendar year's official arrangement is given
+    (provisional deadlines become exact).
+
+    Nothing is notified and nothing escalated. Run it with --dry-run first.
+    """
+    from .render import text_table
+
+    lang = app.lang
+    with progress("recomputing", app.store.count()) as bar:
+        result = app.desk.recompute(
+            dry_run=dry_run, past_breaches=not escalate_overdue, progress=bar.update
+        )
+    if lang == "zh":
+        verb = "将更改" if dry_run else "已更改"
+        echo(f"检查 {result.examined:,} 件，{verb} {result.changed:,} 件：")
+    else:
+        verb = "would change" if dry_run else "changed"
+        echo(f"examined {result.examined:,} complaints, {verb} {result.changed:,}:")
+    rows = [
+        [_RECOMPUTE_LABELS[k][1 if lang == "zh" else 0], f"{n:,}"] for k, n in result.counts.items()
+    ]
+    echo(text_table(["变化", "件数"] if lang == "zh" else ["change", "count"], rows))
+    if result.redecided:
+        echo(
+            f"另有 {result.redecided} 件被同时修改，已重新读取并计算"
+            if lang == "zh"
+            else f"{result.redecided} complaints changed meanwhile were read and recomputed again"
+        )
+    if show and result.changes:
+        echo("例如：" if lang == "zh" else "for example:")
+        for reference, what in result.changes[:show]:
+            echo(f"  {reference}  " + "; ".join(what))
+    if dry_run and result.changed:
+        echo(
+            "去掉 --dry-run 再运行即写入这些更改"
+            if lang == "zh"
+            else "run again without --dry-run to write these changes"
+        )
+
+
 @click.command("clocks")
 @click.argument("reference")
 @click.option("--now", "now_text", metavar="WHEN", help="Show the clocks as of WHEN.")
@@ -120,7 +192,7 @@ def sweep_command(
 def clocks_command(app: App, reference: str, now_text: str | None, fmt: str) -> None:
     """Show a complaint's SLA deadlines, time left and whether each target was met."""
     from complaintkit.display import write_records
-    from complaintkit.sla import TARGET_NAMES
+    from complaintkit.sla import TARGET_NAMES, provisional_state
 
     from .render import text_table
 
@@ -144,6 +216,7 @@ def clocks_command(app: App, reference: str, now_text: str | None, fmt: str) -> 
             "calendar": clocks.calendar,
             "target": clock.target,
             "deadline": clock.deadline,
+            "provisional": clock.provisional,
             "outcome": clock.outcome,
             "paused": clock.paused_since is not None,
             "left_seconds": None if clock.left is None else int(clock.left.total_seconds()),
@@ -155,6 +228,7 @@ def clocks_command(app: App, reference: str, now_text: str | None, fmt: str) -> 
     if fmt != "table":
         write_records(sys.stdout, fmt, [(k, k) for k in records[0]] if records else [], records)
         return
+    mark = "（暂定）" if lang == "zh" else " (provisional)"
     headers = (
         ["目标", "截止时间", "状态", "剩余时间", "达成时间"]
         if lang == "zh"
@@ -163,7 +237,7 @@ def clocks_command(app: App, reference: str, now_text: str | None, fmt: str) -> 
     rows = [
         [
             TARGET_NAMES[clock.target].get(lang),
-            when(clock.deadline),
+            when(clock.deadline) + (mark if clock.provisional else ""),
             _state(clock, lang),
             time_left(clock, now, lang),
             when(clock.met_at),
@@ -176,6 +250,35 @@ def clocks_command(app: App, reference: str, now_text: str | None, fmt: str) -> 
     echo(text_table(headers, rows))
     for gap in dict.fromkeys(clock.gap for clock in clocks.targets if clock.gap is not None):
         echo(f"{'无法计算期限' if lang == 'zh' else 'no deadline'}: {gap}")
+    if clocks.provisional_years:
+        echo(_provisional_note(app, clocks.calendar, clocks.provisional_years))
+    elif provisional_state(complaint.history):
+        echo(
+            "这些期限已准确，但投诉记录仍为暂定：运行 complaintkit recompute 记录准确期限"
+            if lang == "zh"
+            else "these deadlines are exact now, but the complaint still records provisional "
+            "ones: run complaintkit recompute to record the exact deadlines"
+        )
+
+
+def _provisional_note(app: App, name: str, years: tuple[int, ...]) -> str:
+    """Why deadlines are provisional, on what they rest, and how to make them exact."""
+    from datetime import date
+
+    calendar = app.host.calendar(name)
+    basis_of = getattr(calendar, "basis", None)
+    listed = ", ".join(str(y) for y in years)
+    basis = basis_of(date(years[0], 12, 31)).get(app.lang) if basis_of is not None else ""
+    if app.lang == "zh":
+        return (
+            f"暂定期限：日历 {name} 还没有 {listed} 年的官方节假日安排，暂按{basis}计算。给出安排"
+            "（docs/calendars.md）后运行 complaintkit recompute 即得准确期限"
+        )
+    return (
+        f"provisional deadlines: calendar {name} has no official arrangement for {listed} yet; "
+        f"counted on {basis}. Give the arrangement (docs/calendars.md) and run complaintkit "
+        "recompute to make them exact"
+    )
 
 
 def _state(clock: TargetClock, lang: str) -> str:

@@ -480,7 +480,14 @@ def _event_detail(action: str, data: dict[str, Any]) -> str:
             if value:
                 parts.append(f"evidence={'|'.join(value)}")
             continue
-        if isinstance(value, dict):
-            value = f"{value.get('from')}→{value.get('to')}"
-        parts.append(f"{key}={value}")
+        parts.append(f"{key}={_detail_value(value)}")
     return " ".join(parts)
+
+
+def _detail_value(value: Any) -> str:
+    """A change ``{"from": a, "to": b}`` as ``a→b``; other tables as ``key:value,…``."""
+    if isinstance(value, dict):
+        if value and set(value) <= {"from", "to"}:
+            return f"{value.get('from')}→{value.get('to')}"
+        return ",".join(f"{k}:{_detail_value(v)}" for k, v in value.items())
+    return str(value)

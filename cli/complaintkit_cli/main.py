@@ -30,6 +30,7 @@ BUILTIN: dict[str, str] = {
     "escalate": "complaintkit_cli.cmd_handling:escalate_command",
     "sweep": "complaintkit_cli.cmd_process:sweep_command",
     "clocks": "complaintkit_cli.cmd_process:clocks_command",
+    "recompute": "complaintkit_cli.cmd_process:recompute_command",
     "route": "complaintkit_cli.cmd_process:route_command",
     "pause": "complaintkit_cli.cmd_process:pause_command",
     "resume": "complaintkit_cli.cmd_process:resume_command",

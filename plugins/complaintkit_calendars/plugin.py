@@ -5,9 +5,13 @@ Registered calendars:
 * ``24x7`` — every hour of every day, in the configured ``timezone`` (elapsed time).
 * ``cn`` — mainland China: statutory holidays *and* make-up working days (调休) from the
   ``chinese-calendar`` package, Asia/Shanghai, 09:00–12:00 and 13:30–18:00. The package knows
-  only the years the State Council has published; the calendar covers exactly those years
-  (see :func:`chinese_years`) and raises :class:`~complaintkit.errors.CalendarRangeError` for
-  any other date.
+  only the years the State Council has published (see :func:`chinese_years`): those years are
+  exact. A year's official arrangement can be given in the configuration (``years.YEAR`` or an
+  ``arrangements`` file, see :mod:`complaintkit_calendars.arrangements`), which makes it exact.
+  Any other year is answered *provisionally* by :func:`china_fallback` (weekends plus the
+  statutory holidays the ``holidays`` package computes, lunar dates included; no make-up days),
+  and ``complaintkit calendars check`` says so; ``fallback = false`` refuses such dates instead
+  (:class:`~complaintkit.errors.CalendarRangeError`).
 * ``hk``, ``jp``, ``sg``, ``us``, ``gb``, ``de`` — public holidays from the ``holidays`` package
   (Hong Kong, Japan, Singapore, the United States federal, the United Kingdom, Germany), in the
   capital's time zone, Monday–Friday 09:00–18:00. The ``holidays`` package computes holidays by
@@ -57,12 +61,15 @@ import attrs
 from complaintkit import ConfigError, Names, hookimpl
 from complaintkit.calendars import (
     BusinessCalendar,
+    Fallback,
     WorkingCalendar,
     always_open,
     parse_hours,
     parse_weekend,
 )
 from complaintkit.config import Config
+
+from .arrangements import load_arrangements
 
 __all__ = [
     "CHINA_HOURS",
@@ -71,6 +78,7 @@ __all__ = [
     "TABLE_KEYS",
     "build_calendars",
     "china_calendar",
+    "china_fallback",
     "chinese_years",
     "country_calendar",
     "register_business_calendars",
@@ -110,7 +118,9 @@ TABLE_KEYS: tuple[str, ...] = (
     "open",
     "description",
     "description_zh",
-    "covered_until",
+    "years",
+    "arrangements",
+    "fallback",
 )
 _OFFICE_HOURS = parse_hours(["09:00-18:00"])
 
@@ -137,8 +147,29 @@ def chinese_years() -> tuple[int, int]:
     return years[0], years[-1]
 
 
+def china_fallback() -> Fallback:
+    """The stated rule ``cn`` uses for a year without exact data: weekends plus mainland China's
+    statutory holidays as the ``holidays`` package computes them (Spring Festival, Dragon Boat
+    and Mid-autumn from the lunar calendar, Qingming from the solar term), no make-up days."""
+    table, lookup = _holiday_table("CN", None)
+    version = _distribution_version("holidays")
+    return Fallback(
+        holidays=lookup,
+        basis=Names(
+            f"weekends and the statutory holidays computed by holidays {version} (lunar dates "
+            "included), without make-up working days (调休) until the year's official "
+            "arrangement is given",
+            f"周末及 holidays {version} 计算的法定节假日（含农历节日），"
+            "在给出当年官方安排前不含调休上班日",
+        ),
+        first=date(int(table.start_year), 1, 1),
+        last=date(int(table.end_year), 12, 31),
+    )
+
+
 def china_calendar(hours: tuple[tuple[int, int], ...] = CHINA_HOURS) -> WorkingCalendar:
-    """``cn``: mainland China's statutory holidays and make-up working days (调休)."""
+    """``cn``: mainland China's statutory holidays and make-up working days (调休), exact for
+    the years of ``chinese-calendar`` and provisional (:func:`china_fallback`) for others."""
     import chinese_calendar
 
     first, last = chinese_years()
@@ -149,17 +180,18 @@ def china_calendar(hours: tuple[tuple[int, int], ...] = CHINA_HOURS) -> WorkingC
         name="cn",
         description=(
             f"mainland China: statutory holidays and make-up working days (调休) from "
-            f"chinese-calendar {version}, covering {first}–{last} only"
+            f"chinese-calendar {version}, exact for {first}–{last}; other years provisional"
         ),
         description_zh=(
             f"中国大陆：法定节假日及调休上班（chinese-calendar {version}，"
-            f"仅覆盖 {first}–{last} 年）"
+            f"{first}–{last} 年准确，其他年份暂定）"
         ),
         timezone="Asia/Shanghai",
         hours=hours,
         closed=closed,
         open=opened,
         covered=(date(first, 1, 1), date(last, 12, 31)),
+        fallback=china_fallback(),
     )
 
 
@@ -370,28 +402,30 @@ def _configured(
         changes["hours"] = hours
     if "weekend" in table:
         changes["weekend"] = value("weekend", parse_weekend)
+    arrangements = load_arrangements(name, table, config)
+    if arrangements:
+        # A given year is preferred over the data the calendar came with: drop that data.
+        changes["years"] = {**calendar.years, **arrangements}
+        calendar = attrs.evolve(
+            calendar,
+            closed={d: n for d, n in calendar.closed.items() if d.year not in arrangements},
+            open={d: n for d, n in calendar.open.items() if d.year not in arrangements},
+            years=changes["years"],
+        )
+        changes["closed"], changes["open"] = calendar.closed, calendar.open
+    if "fallback" in table:
+        if not isinstance(table["fallback"], bool):
+            raise ConfigError(f"{where} fallback: true or false, got {table['fallback']!r}")
+        if not table["fallback"]:
+            calendar = attrs.evolve(calendar, fallback=None)
+            changes["fallback"] = None
     closed = _dates(table["closed"], f"{where} closed") if "closed" in table else []
     opened = _dates(table["open"], f"{where} open") if "open" in table else []
-    if "covered_until" in table:
-        until = _dates([table["covered_until"]], f"{where} covered_until")[0]
-        if calendar.covered is None:
-            raise ConfigError(f"{where} covered_until: {name!r} covers every date already")
-        if until <= calendar.covered[1]:
-            raise ConfigError(
-                f"{where} covered_until: {until.isoformat()} does not extend the covered range "
-                f"({calendar.covered_years})"
-            )
-        # The user vouches for the added dates: that year's holidays and make-up days are
-        # listed in closed/open (e.g. from the State Council's notice before a package update).
-        calendar = attrs.evolve(calendar, covered=(calendar.covered[0], until))
-        changes["covered"] = calendar.covered
-        if "description" not in table:
-            changes["description"] = f"{calendar.description}; extended to {until} by {where}"
     both = sorted(set(closed) & set(opened))
     if both:
         raise ConfigError(f"{where}: {both[0].isoformat()} is both in closed and in open")
     for day in [*closed, *opened]:
-        if not calendar.covers(day):
+        if calendar.exactness(day) == "unknown":
             raise ConfigError(
                 f"{where}: {day.isoformat()} is outside the years this calendar covers "
                 f"({calendar.covered_years})"

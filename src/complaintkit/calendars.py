@@ -38,7 +38,15 @@ Semantics (the same for every :class:`WorkingCalendar`):
   raise :class:`ValueError`.
 * A calendar with a covered range (:attr:`WorkingCalendar.covered`) raises
   :class:`~complaintkit.errors.CalendarRangeError` for any question about a day outside it,
-  including the days an ``add`` or ``between`` passes through.
+  including the days an ``add`` or ``between`` passes through, unless a year's official
+  arrangement (:class:`YearArrangement`) or a stated :class:`Fallback` answers for that day.
+
+**Exact and provisional days.** Every day a calendar answers for is *exact* (from its data, or
+from a year's arrangement given in the configuration, which is preferred over the data) or
+*provisional* (from the calendar's :class:`Fallback`, e.g. weekends plus the statutory holidays
+the ``holidays`` package computes, for a year whose official arrangement is not published yet).
+:meth:`WorkingCalendar.exactness` says which; :func:`provisional_years` tells a deadline's
+computation which of the years it passed through were provisional.
 """
 
 from __future__ import annotations
@@ -56,16 +64,22 @@ from .i18n import Names
 
 __all__ = [
     "DAY_KIND_NAMES",
+    "EXACTNESS",
+    "EXACTNESS_NAMES",
     "UNITS",
     "WEEKDAYS",
     "BusinessCalendar",
     "DayInfo",
+    "Fallback",
     "WorkingCalendar",
+    "YearArrangement",
     "add_duration",
     "always_open",
+    "exactness_of",
     "parse_duration",
     "parse_hours",
     "parse_weekend",
+    "provisional_years",
 ]
 
 
@@ -138,6 +152,16 @@ DAY_KIND_NAMES: dict[str, Names] = {
     "makeup": Names("make-up working day", "调休上班"),
 }
 
+#: How well a calendar knows a day: from its data or a given arrangement, from its stated
+#: fallback, or not at all.
+EXACTNESS: tuple[str, ...] = ("exact", "provisional", "unknown")
+#: Display names of :data:`EXACTNESS`.
+EXACTNESS_NAMES: dict[str, Names] = {
+    "exact": Names("exact", "准确"),
+    "provisional": Names("provisional", "暂定"),
+    "unknown": Names("unknown", "未知"),
+}
+
 _DAY = 86_400
 _MAX_IDLE_DAYS = 3 * 366
 _CLOSED_BY_CONFIG = Names("closed by configuration", "配置的休息日")
@@ -157,13 +181,66 @@ class DayInfo:
     working: bool
     kind: str
     name: Names | None = None
+    #: True when the day comes from the calendar's :class:`Fallback`, not from exact data.
+    provisional: bool = False
 
     def describe(self, lang: str = "en") -> str:
-        """E.g. ``holiday: National Day`` or ``节假日：国庆节``."""
+        """E.g. ``holiday: National Day`` or ``节假日：国庆节``; a provisional day says so."""
         kind = DAY_KIND_NAMES[self.kind].get(lang)
-        if self.name is None:
-            return kind
-        return f"{kind}：{self.name.get(lang)}" if lang == "zh" else f"{kind}: {self.name.en}"
+        if self.name is not None:
+            kind = f"{kind}：{self.name.get(lang)}" if lang == "zh" else f"{kind}: {self.name.en}"
+        if self.provisional:
+            kind += "（暂定）" if lang == "zh" else " (provisional)"
+        return kind
+
+
+def _in_year(year: int, days: Iterable[date], what: str) -> None:
+    for day in days:
+        if day.year != year:
+            raise ValueError(f"{what} {day.isoformat()} is not in {year}")
+
+
+@attrs.frozen
+class YearArrangement:
+    """A year's official arrangement: its holidays and make-up working days (调休).
+
+    Given for a calendar (``[calendars.NAME.years.YEAR]`` or an ``arrangements`` file), it makes
+    that year exact and is preferred over the calendar's own data for the year. ``source`` says
+    where it came from (the file or configuration key, and the notice it copies).
+    Raises :class:`ValueError` for a date outside ``year`` or a day both closed and worked.
+    """
+
+    year: int
+    closed: Mapping[date, Names]
+    open: Mapping[date, Names]
+    source: str
+
+    def __attrs_post_init__(self) -> None:
+        _in_year(self.year, self.closed, "holiday")
+        _in_year(self.year, self.open, "working day")
+        both = sorted(set(self.closed) & set(self.open))
+        if both:
+            raise ValueError(f"{both[0].isoformat()} is both a holiday and a working day")
+
+
+@attrs.frozen
+class Fallback:
+    """How a calendar answers, provisionally, for days its exact data does not cover.
+
+    ``holidays`` names the holidays of a day (None: not a holiday); the calendar's weekend
+    applies as usual; there are no make-up working days. ``basis`` states the rule in both
+    languages (shown by ``complaintkit calendars check`` and recorded on complaints whose
+    deadlines it gave). ``first`` and ``last`` bound the dates it can answer for (None: open).
+    """
+
+    holidays: Callable[[date], Names | None]
+    basis: Names
+    first: date | None = None
+    last: date | None = None
+
+    def covers(self, day: date) -> bool:
+        """True if the fallback can answer for ``day``."""
+        return (self.first is None or self.first <= day) and (self.last is None or day <= self.last)
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -202,7 +279,13 @@ class WorkingCalendar:
     :param holidays: an optional further holiday table, asked after ``open`` and ``closed``
         (e.g. a country table from the ``holidays`` package, which computes any year).
     :param covered: the first and last date the calendar knows; a question about any other date
-        raises :class:`~complaintkit.errors.CalendarRangeError`. None: every date.
+        raises :class:`~complaintkit.errors.CalendarRangeError` (unless ``years`` or
+        ``fallback`` answers for it). None: every date.
+    :param years: official arrangements by year (:class:`YearArrangement`): those years are
+        exact and the arrangement is preferred over ``holidays`` and the built-in data (``open``
+        and ``closed`` still apply on top, as configured extras).
+    :param fallback: how to answer provisionally for days neither ``covered`` nor ``years``
+        covers (:class:`Fallback`); None: such days raise ``CalendarRangeError``.
     """
 
     name: str
@@ -215,6 +298,8 @@ class WorkingCalendar:
     holidays: Callable[[date], Names | None] | None = None
     covered: tuple[date, date] | None = None
     description_zh: str = ""
+    years: Mapping[int, YearArrangement] = attrs.field(factory=dict)
+    fallback: Fallback | None = None
     _tz: ZoneInfo = attrs.field(init=False, repr=False)
     _spans: dict[date, tuple[tuple[datetime, datetime], ...]] = attrs.field(
         init=False, repr=False, factory=dict
@@ -241,37 +326,95 @@ class WorkingCalendar:
 
     @property
     def covered_years(self) -> str:
-        """``2004–2026``, or ``all`` for a calendar that knows every date."""
+        """The years known exactly: ``2004–2026``, ``2004–2027`` with a 2027 arrangement,
+        ``2004–2026, 2028``; ``all`` for a calendar that knows every date."""
         if self.covered is None:
             return "all"
-        first, last = self.covered
-        return str(first.year) if first.year == last.year else f"{first.year}–{last.year}"
+        years = set(range(self.covered[0].year, self.covered[1].year + 1)) | set(self.years)
+        runs: list[list[int]] = []
+        for year in sorted(years):
+            if runs and runs[-1][1] == year - 1:
+                runs[-1][1] = year
+            else:
+                runs.append([year, year])
+        return ", ".join(str(a) if a == b else f"{a}–{b}" for a, b in runs)
 
     def covers(self, day: date) -> bool:
-        """True if the calendar knows ``day`` (always, without a covered range)."""
-        return self.covered is None or self.covered[0] <= day <= self.covered[1]
+        """True if the calendar knows ``day`` exactly (always, without a covered range)."""
+        return (
+            self.covered is None
+            or self.covered[0] <= day <= self.covered[1]
+            or day.year in self.years
+        )
+
+    def exactness(self, day: date) -> str:
+        """How the calendar knows ``day``: one of :data:`EXACTNESS`."""
+        if self.covers(day):
+            return "exact"
+        if self.fallback is not None and self.fallback.covers(day):
+            return "provisional"
+        return "unknown"
+
+    def basis(self, day: date) -> Names:
+        """Where the calendar's answer for ``day`` comes from, in both languages."""
+        arrangement = self.years.get(day.year)
+        if arrangement is not None:
+            return Names(
+                f"official arrangement for {day.year} from {arrangement.source}",
+                f"{day.year} 年官方安排，来自 {arrangement.source}",
+            )
+        if self.covers(day):
+            return Names(self.description or self.name, self.description_zh or self.description)
+        if self.fallback is not None and self.fallback.covers(day):
+            return self.fallback.basis
+        return Names("no data for this date", "没有这一天的数据")
+
+    def provisional_years(self, first: date, last: date) -> tuple[int, ...]:
+        """The years with a provisional day between ``first`` and ``last`` (inclusive)."""
+        if self.covered is None or self.fallback is None:
+            return ()
+        found: list[int] = []
+        for year in range(first.year, last.year + 1):
+            if year in self.years:
+                continue
+            lo, hi = max(first, date(year, 1, 1)), min(last, date(year, 12, 31))
+            if lo <= hi and not (self.covered[0] <= lo and hi <= self.covered[1]):
+                found.append(year)
+        return tuple(found)
 
     def _check(self, day: date) -> None:
-        if not self.covers(day):
+        if self.exactness(day) == "unknown":
             assert self.covered is not None
             raise CalendarRangeError(
                 self.name, day.isoformat(), self.covered[0].year, self.covered[1].year
             )
 
     def day_info(self, day: date) -> DayInfo:
-        """Whether ``day`` is worked and why (make-up day, holiday, weekend or working day)."""
+        """Whether ``day`` is worked and why (make-up day, holiday, weekend or working day);
+        ``provisional`` when the answer comes from the :class:`Fallback`."""
         self._check(day)
+        provisional = not self.covers(day)
         if day in self.open:
-            return DayInfo(day, True, "makeup", self.open[day])
+            return DayInfo(day, True, "makeup", self.open[day], provisional)
         if day in self.closed:
-            return DayInfo(day, False, "holiday", self.closed[day])
-        if self.holidays is not None:
-            name = self.holidays(day)
+            return DayInfo(day, False, "holiday", self.closed[day], provisional)
+        arrangement = self.years.get(day.year)
+        if arrangement is not None:
+            if day in arrangement.open:
+                return DayInfo(day, True, "makeup", arrangement.open[day])
+            if day in arrangement.closed:
+                return DayInfo(day, False, "holiday", arrangement.closed[day])
+        else:
+            lookup = self.holidays
+            if provisional:
+                assert self.fallback is not None
+                lookup = self.fallback.holidays
+            name = lookup(day) if lookup is not None else None
             if name is not None:
-                return DayInfo(day, False, "holiday", name)
+                return DayInfo(day, False, "holiday", name, provisional)
         if day.weekday() in self.weekend:
-            return DayInfo(day, False, "weekend")
-        return DayInfo(day, True, "workday")
+            return DayInfo(day, False, "weekend", None, provisional)
+        return DayInfo(day, True, "workday", None, provisional)
 
     def is_working_day(self, day: date) -> bool:
         """True if ``day`` is worked; raises CalendarRangeError outside :attr:`covered`."""
@@ -426,6 +569,33 @@ def always_open(timezone: str = "UTC", name: str = "24x7") -> WorkingCalendar:
         hours=((0, _DAY),),
         weekend=frozenset(),
     )
+
+
+def exactness_of(calendar: BusinessCalendar, day: date) -> str:
+    """How ``calendar`` knows ``day`` (one of :data:`EXACTNESS`), for any calendar: one without
+    :meth:`WorkingCalendar.exactness` is exact where it answers and unknown where it raises
+    :class:`~complaintkit.errors.CalendarRangeError`."""
+    method = getattr(calendar, "exactness", None)
+    if method is not None:
+        return str(method(day))
+    try:
+        calendar.is_working_day(day)
+    except CalendarRangeError:
+        return "unknown"
+    return "exact"
+
+
+def provisional_years(
+    calendar: BusinessCalendar, start: datetime, end: datetime
+) -> tuple[int, ...]:
+    """The years whose provisional days a computation from ``start`` to ``end`` passed through
+    (dates in the calendar's zone); () for an exact stretch or a calendar without a fallback."""
+    method = getattr(calendar, "provisional_years", None)
+    if method is None:
+        return ()
+    zone = ZoneInfo(calendar.timezone)
+    first, last = sorted((start.astimezone(zone).date(), end.astimezone(zone).date()))
+    return tuple(method(first, last))
 
 
 def add_duration(

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .reporting import Report, ReportContext
     from .routing import Route
 
-__all__ = ["Desk", "SLAWarning", "SweepResult", "new_reference", "utcnow"]
+__all__ = ["Desk", "RecomputeResult", "SLAWarning", "SweepResult", "new_reference", "utcnow"]
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,28 @@ class SweepResult:
     #: what plugins did at the end of the sweep (``sweep_finished``: the early warning's
     #: spikes), as lines for people in both languages
     notes: tuple[Names, ...] = ()
+
+
+#: What :meth:`Desk.recompute` counts: the kinds of change it makes to a complaint.
+RECOMPUTE_KINDS = ("policy", "route", "deadlines", "exact", "provisional", "past_breaches")
+
+
+@attrs.frozen
+class RecomputeResult:
+    """What one recompute changed (with ``dry_run``, what it would have changed).
+
+    ``counts`` has one entry per :data:`RECOMPUTE_KINDS`: complaints whose policy was set or
+    changed, that were routed again, whose deadlines moved, whose deadlines became exact or
+    provisional, and the breaches of deadlines already past recorded as historical.
+    ``changes`` lists ``(reference, [what changed, …])`` for every changed complaint.
+    """
+
+    examined: int
+    changed: int
+    counts: dict[str, int]
+    changes: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    dry_run: bool = False
+    redecided: int = 0
 
 
 class Desk:
@@ -643,16 +665,15 @@ class Desk:
                 return c
             return attrs.evolve(c, sla_policy=None, due_at=None, alert_at=None)
         policy = config.policies[name]
-        clocks = sla.compute_clocks(
-            c, policy, self.calendar(policy.calendar), c.received_at, with_left=False
-        )
+        calendar = self.calendar(policy.calendar)
+        clocks = sla.compute_clocks(c, policy, calendar, c.received_at, with_left=False)
         gap = next((t.gap for t in clocks.targets if t.gap is not None), None)
         if gap is not None:
             return self._without_deadlines(c, name, gap)
         due, alert = sla.schedule(c, clocks)
-        if (name, due, alert) == (c.sla_policy, c.due_at, c.alert_at):
+        history = self._exactness_noted(c, calendar, clocks, due)
+        if (name, due, alert, history) == (c.sla_policy, c.due_at, c.alert_at, c.history):
             return c
-        history = c.history
         if c.sla_policy is not None and c.sla_policy != name:
             history += (
                 Event(
@@ -665,12 +686,70 @@ class Desk:
             )
         return attrs.evolve(c, sla_policy=name, due_at=due, alert_at=alert, history=history)
 
+    def _exactness_noted(
+        self,
+        c: Complaint,
+        calendar: BusinessCalendar,
+        clocks: sla.Clocks,
+        due: datetime | None,
+    ) -> tuple[Event, ...]:
+        """``c``'s history, with ``sla_provisional`` added when its deadlines rest on
+        provisional calendar years (not already noted for those years), or ``sla_exact`` when
+        deadlines noted provisional are exact now (the year's arrangement was given). Both
+        record the targets' deadlines (``sla_exact``: from the provisional ones noted, to the
+        exact ones)."""
+        years = clocks.provisional_years
+        noted = sla.provisional_state(c.history)
+        if years == noted:
+            return c.history
+        last = c.history[-1].at if c.history else c.received_at
+        at = max(last, self.clock())
+        listed = ", ".join(str(y) for y in (years or noted))
+        if years:
+            from datetime import date
+
+            basis_of = getattr(calendar, "basis", None)
+            basis = basis_of(date(years[0], 12, 31)).en if basis_of is not None else "its fallback"
+            reason = (
+                f"deadlines provisional: calendar {calendar.name!r} has no official arrangement "
+                f"for {listed}; computed on its provisional fallback: {basis}"
+            )
+            event = Event(
+                at=at,
+                actor=self.actor,
+                action=sla.PROVISIONAL,
+                reason=reason,
+                data={
+                    "calendar": calendar.name,
+                    "years": list(years),
+                    "deadlines": sla.deadlines_of(clocks),
+                },
+            )
+        else:
+            before = sla.noted_deadlines(c.history)
+            after = sla.deadlines_of(clocks)
+            event = Event(
+                at=at,
+                actor=self.actor,
+                action=sla.EXACT,
+                reason=f"deadlines exact: calendar {calendar.name!r} now knows {listed} exactly",
+                data={
+                    "calendar": calendar.name,
+                    "years": list(noted),
+                    "deadlines": {
+                        t: {"from": before.get(t), "to": after.get(t)}
+                        for t in dict.fromkeys([*before, *after])
+                    },
+                },
+            )
+        return c.history + (event,)
+
     def _without_deadlines(self, c: Complaint, policy: str, reason: str) -> Complaint:
         """The complaint stored without deadlines when its calendar lacks the dates.
 
         Losing the complaint (or a whole import) over a calendar's range would be worse than
         storing it without a clock; the history says why, and a warning tells the admin to
-        extend the calendar (e.g. ``covered_until`` for ``cn``) and touch the complaint again.
+        give the calendar the year's arrangement (docs/calendars.md) and run ``recompute``.
         """
         warnings.warn(f"complaint {c.reference} has no SLA deadlines: {reason}", SLAWarning, 2)
         noted = any(e.action == "sla_unavailable" and e.reason == reason for e in c.history)
@@ -1144,6 +1223,172 @@ class Desk:
                 escalations.append(("complaint_escalated", {"event": raised}))
                 done["escalations"] = done.get("escalations", 0) + 1
         return _Change(new, tuple(fires + escalations))
+
+    # --- recompute after a configuration change -------------------------------------------
+
+    #: How many complaints a recompute writes at once, and reads at once (a page).
+    RECOMPUTE_BATCH = 500
+    RECOMPUTE_PAGE = 5000
+
+    @_batched
+    def recompute(
+        self,
+        *,
+        dry_run: bool = False,
+        past_breaches: bool = True,
+        progress: Callable[[int], None] | None = None,
+    ) -> RecomputeResult:
+        """Derive policy, route and deadlines again for stored complaints, from their history
+        and the configuration as it is now (e.g. after ``[sla]`` or ``[routing]`` was set up
+        for complaints imported before, or a calendar year's arrangement was given).
+
+        Nothing is notified and nothing escalated: no lifecycle hook fires. Routing is
+        re-derived only where every change of department or assignee so far was made by routing
+        (a manual ``assign`` or an escalation's hand-over is kept). With ``past_breaches``, a
+        deadline of an open complaint that has already passed is recorded as a historical
+        ``sla_breach`` (``data["historical"]``) so that the next sweep does not announce and
+        escalate breaches that happened before; without it, the sweep records them as usual.
+        Complaints are read a page at a time (``find`` order, which a recompute never
+        changes) and written in batches with a version check; a complaint changed meanwhile is
+        re-read and recomputed. With ``dry_run`` nothing is written and the result says what
+        would be.
+        """
+        now = self.clock()
+        examined = 0
+        counts = dict.fromkeys(RECOMPUTE_KINDS, 0)
+        changes: list[tuple[str, tuple[str, ...]]] = []
+        batch: list[tuple[Complaint, tuple[str, ...], dict[str, int]]] = []
+        redecided = 0
+
+        def note(reference: str, what: tuple[str, ...], kinds: dict[str, int]) -> None:
+            changes.append((reference, what))
+            for kind, n in kinds.items():
+                counts[kind] += n
+
+        def again(c: Complaint, outcome: list[tuple[tuple[str, ...], dict[str, int]]]) -> _Change:
+            new, what, kinds = self._recomputed(c, now, past_breaches)
+            outcome[:] = [(what, kinds)] if new is not c else []
+            return _Change(new)
+
+        def flush() -> None:
+            nonlocal redecided
+            if not batch:
+                return
+            result = self.store.update_many([c for c, _, _ in batch])
+            stored = {c.reference for c in result.updated}
+            for complaint, what, kinds in batch:
+                if complaint.reference in stored:
+                    note(complaint.reference, what, kinds)
+            for reference in result.conflicts:
+                # Changed meanwhile (by a sweep, a handler): read again and recompute.
+                redecided += 1
+                outcome: list[tuple[tuple[str, ...], dict[str, int]]] = []
+                self._mutate(reference, functools.partial(again, outcome=outcome))
+                if outcome:
+                    note(reference, *outcome[0])
+            batch.clear()
+
+        while True:
+            page = list(self.store.find(limit=self.RECOMPUTE_PAGE, offset=examined))
+            if not page:
+                break
+            examined += len(page)
+            for complaint in page:
+                new, what, kinds = self._recomputed(complaint, now, past_breaches)
+                if new is not complaint:
+                    if dry_run:
+                        note(complaint.reference, what, kinds)
+                    else:
+                        batch.append((new, what, kinds))
+                        if len(batch) >= self.RECOMPUTE_BATCH:
+                            flush()
+                if progress is not None:
+                    progress(1)
+            flush()
+        return RecomputeResult(
+            examined=examined,
+            changed=len(changes),
+            counts=counts,
+            changes=tuple(changes),
+            dry_run=dry_run,
+            redecided=redecided,
+        )
+
+    def _rerouteable(self, c: Complaint) -> bool:
+        """True when routing may decide ``c``'s department and assignee again: routing at
+        intake is on, and they are unset or were set by routing only."""
+        if not self.process.routing.at_intake:
+            return False
+        routed = False
+        for event in c.history:
+            if "department" in event.data or "assignee" in event.data:
+                if event.action != "assign" or "rule" not in event.data:
+                    return False
+                routed = True
+        # A department that came with the complaint (an import's column) is kept too.
+        return routed or (c.department is None and c.assignee is None)
+
+    def _recomputed(
+        self, c: Complaint, now: datetime, past_breaches: bool
+    ) -> tuple[Complaint, tuple[str, ...], dict[str, int]]:
+        """``c`` with route, policy and deadlines derived again (the same object when nothing
+        changes), what changed in words, and counts by :data:`RECOMPUTE_KINDS`."""
+        what: list[str] = []
+        kinds: dict[str, int] = {}
+        new = c
+        if self._rerouteable(c):
+            route = self._route_for(c)
+            if route is not None:
+                new = self._routed(new, route, now)
+                if new is not c:
+                    who = " / ".join(v for v in (new.department, new.assignee) if v)
+                    what.append(f"routed to {who} ({route.reason or route.rule or 'plugin'})")
+                    kinds["route"] = 1
+        new = self._with_sla(new)
+        if past_breaches and self.process.sla is not None:
+            clocks = self.clocks(new, now=now, with_left=False)
+            overdue = sla.pending_alerts(new, clocks) if clocks is not None else []
+            for kind, target, deadline in overdue:
+                if kind != sla.BREACH:
+                    continue
+                event = Event(
+                    at=now,
+                    actor=self.actor,
+                    action=sla.BREACH,
+                    reason="deadline passed before the recompute: recorded as history, "
+                    "nobody notified, not escalated",
+                    data={"target": target, "deadline": deadline.isoformat(), "historical": True},
+                )
+                new = attrs.evolve(new, history=new.history + (event,))
+                what.append(f"{target} deadline {deadline.isoformat()} had passed: breach recorded")
+                kinds["past_breaches"] = kinds.get("past_breaches", 0) + 1
+            if kinds.get("past_breaches") and clocks is not None:
+                # The breaches change no deadline, only what is left to announce.
+                due, alert = sla.schedule(new, clocks)
+                new = attrs.evolve(new, due_at=due, alert_at=alert)
+        if new.sla_policy != c.sla_policy:
+            what.append(f"policy {c.sla_policy or '-'} → {new.sla_policy or '-'}")
+            kinds["policy"] = 1
+        if new.due_at != c.due_at:
+            before = c.due_at.isoformat() if c.due_at else "-"
+            after = new.due_at.isoformat() if new.due_at else "-"
+            what.append(f"due {before} → {after}")
+            kinds["deadlines"] = 1
+        added = new.history[len(c.history) :] if new is not c else ()
+        for event in added:
+            if event.action == sla.EXACT:
+                what.append(str(event.reason))
+                kinds["exact"] = 1
+                for target, moved in event.data.get("deadlines", {}).items():
+                    if moved["from"] != moved["to"]:
+                        what.append(f"{target} {moved['from'] or '-'} → {moved['to'] or '-'}")
+                        kinds["deadlines"] = 1
+            elif event.action == sla.PROVISIONAL:
+                what.append(str(event.reason))
+                kinds["provisional"] = 1
+        if new is not c and not what:
+            what.append("next alert moved")
+        return new, tuple(what), kinds
 
     # --- spikes ---------------------------------------------------------------------------
 

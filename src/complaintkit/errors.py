@@ -162,8 +162,8 @@ class CalendarRangeError(ComplaintkitError):
     def __init__(self, calendar: str, day: object, first_year: int, last_year: int) -> None:
         super().__init__(
             f"calendar {calendar!r} covers only {first_year}–{last_year}; it cannot say whether "
-            f"{day} is a working day (update the package behind it, or use a calendar that "
-            f"covers that year)"
+            f"{day} is a working day (give that year's official arrangement, update the "
+            f"package behind it, or use a calendar that covers that year: docs/calendars.md)"
         )
         self.calendar = calendar
         self.day = day

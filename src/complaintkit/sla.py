@@ -37,6 +37,12 @@ it. Each target gets one of :data:`OUTCOMES`:
   does not cover the dates (:class:`~complaintkit.errors.CalendarRangeError`): neither met nor
   missed can be said.
 
+**Provisional deadlines.** A deadline counted over days the calendar knows only from its stated
+fallback (a year whose official holiday arrangement is not given yet, see
+:meth:`~complaintkit.calendars.WorkingCalendar.exactness`) is computed and judged as usual, and
+its clock names those years in ``provisional_years``; the desk records ``sla_provisional`` on the
+complaint, and ``sla_exact`` once the year's arrangement makes the deadlines exact.
+
 ``warn_before`` (per policy, or for every policy in ``[sla]``) is wall-clock time before a
 deadline at which the sweep records a warning.
 """
@@ -49,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .calendars import add_duration
+from .calendars import add_duration, provisional_years
 from .config import check_settings
 from .errors import CalendarRangeError, ConfigError
 from .facts import ACKNOWLEDGE_ACTIONS, RESOLVE_ACTIONS, RESPOND_ACTIONS, ComplaintFacts, facts_of
@@ -63,10 +69,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BREACH",
+    "EXACT",
     "MEETS",
     "OUTCOMES",
     "OUTCOME_NAMES",
     "PAUSE",
+    "PROVISIONAL",
     "RESPOND",
     "RESUME",
     "TARGETS",
@@ -79,8 +87,11 @@ __all__ = [
     "TargetClock",
     "clocks_of",
     "compute_clocks",
+    "deadlines_of",
     "load_sla_config",
+    "noted_deadlines",
     "pending_alerts",
+    "provisional_state",
     "recorded",
     "schedule",
     "verdict",
@@ -92,6 +103,9 @@ RESUME = "resume"
 RESPOND = "respond"
 WARNING = "sla_warning"
 BREACH = "sla_breach"
+#: History actions: the deadlines became provisional (``data["years"]``), or exact again.
+PROVISIONAL = "sla_provisional"
+EXACT = "sla_exact"
 #: Display names of the targets and of a clock's states.
 TARGET_NAMES = {
     "acknowledge": Names("acknowledge", "确认受理"),
@@ -167,6 +181,8 @@ class TargetClock:
     while paused; None once met or without a deadline): working time on the policy's calendar,
     or elapsed time when the target is set in elapsed time (``elapsed`` is then true).
     ``breach_recorded`` is true when an ``sla_breach`` is recorded for this clock.
+    ``provisional_years`` names the years whose days the deadline was counted over only
+    provisionally (the calendar's fallback); () when the deadline is exact.
     """
 
     target: str
@@ -181,6 +197,12 @@ class TargetClock:
     elapsed: bool = False
     breach_recorded: bool = False
     gap: str | None = None
+    provisional_years: tuple[int, ...] = ()
+
+    @property
+    def provisional(self) -> bool:
+        """True when the deadline rests on provisional calendar days."""
+        return bool(self.provisional_years)
 
     @property
     def met(self) -> bool | None:
@@ -205,6 +227,11 @@ class Clocks:
     def get(self, target: str) -> TargetClock | None:
         """The clock of ``target`` (None when the policy does not set it)."""
         return next((t for t in self.targets if t.target == target), None)
+
+    @property
+    def provisional_years(self) -> tuple[int, ...]:
+        """The years any target's deadline was counted over provisionally, in order."""
+        return tuple(sorted({y for t in self.targets for y in t.provisional_years}))
 
 
 def _duration(value: Any, where: str) -> tuple[timedelta, str, str]:
@@ -375,6 +402,7 @@ def _target_clock(
                 deadline = add_duration(
                     calendar, deadline, spent, "elapsed" if elapsed else "hours"
                 )
+        provisional = () if elapsed else provisional_years(calendar, start, deadline)
     except CalendarRangeError as exc:
         return undecided(str(exc))
     outcome = verdict(
@@ -401,6 +429,7 @@ def _target_clock(
         left=left,
         elapsed=elapsed,
         breach_recorded=breached,
+        provisional_years=provisional,
     )
 
 
@@ -439,6 +468,32 @@ def compute_clocks(
     :func:`clocks_of` its :func:`~complaintkit.facts.facts_of`. A target whose deadline the
     calendar cannot give has outcome ``no_deadline`` and its ``gap`` says why."""
     return clocks_of(facts_of(complaint), policy, calendar, now, with_left=with_left)
+
+
+def provisional_state(history: Iterable[Event]) -> tuple[int, ...]:
+    """The years the complaint's deadlines are marked provisional for: those of its latest
+    ``sla_provisional`` event unless an ``sla_exact`` event came after it; () when exact."""
+    years: tuple[int, ...] = ()
+    for event in history:
+        if event.action == PROVISIONAL:
+            years = tuple(int(y) for y in event.data.get("years", ()))
+        elif event.action == EXACT:
+            years = ()
+    return years
+
+
+def deadlines_of(clocks: Clocks) -> dict[str, str | None]:
+    """Each target's deadline as ISO text (None: paused or unknown), for a history event."""
+    return {t.target: t.deadline.isoformat() if t.deadline else None for t in clocks.targets}
+
+
+def noted_deadlines(history: Iterable[Event]) -> dict[str, str | None]:
+    """The deadlines the latest ``sla_provisional`` event recorded (``{}`` when none)."""
+    found: dict[str, str | None] = {}
+    for event in history:
+        if event.action == PROVISIONAL:
+            found = dict(event.data.get("deadlines", {}))
+    return found
 
 
 def recorded(history: Iterable[Event], action: str) -> set[tuple[str, datetime]]:

@@ -63,7 +63,7 @@ def test_add_time_on_the_eve_of_national_day() -> None:
 
 def test_add_time_errors() -> None:
     code, _, err = run(
-        "calendars", "add-time", "cn", "--from", "2027-01-04T10:00", "--working-days", "1"
+        "calendars", "add-time", "cn", "--from", "2101-01-04T10:00", "--working-days", "1"
     )
     assert code == 1
     assert "Error: calendar 'cn' covers only 2004–2026" in err

@@ -104,42 +104,27 @@ def test_working_hours_over_national_day(cn: WorkingCalendar) -> None:
     assert cn.between(at(2025, 10, 1), at(2025, 10, 9)) == timedelta(0)
 
 
-def test_cn_fails_loudly_outside_its_years(cn: WorkingCalendar) -> None:
+def test_cn_is_exact_for_its_years_and_provisional_after(cn: WorkingCalendar) -> None:
     first, last = chinese_years()
     assert first == 2004 and last >= 2026
     assert f"{first}–{last}" in cn.description
     assert cn.covered_years == f"{first}–{last}"
+    assert cn.exactness(date(last, 12, 31)) == "exact"
+    assert cn.exactness(date(last + 1, 3, 2)) == "provisional"
+    # beyond what the holidays package computes, and before it, nothing is guessed
     with pytest.raises(CalendarRangeError, match=rf"'cn' covers only {first}–{last}") as info:
-        cn.is_working_day(date(last + 1, 3, 2))
-    assert f"{last + 1}-03-02" in str(info.value)
+        cn.is_working_day(date(2101, 3, 2))
+    assert "2101-03-02" in str(info.value)
     with pytest.raises(CalendarRangeError):
-        cn.add(at(last, 12, 30, 10), timedelta(days=5), unit="days")
-    with pytest.raises(CalendarRangeError):
-        cn.is_working_day(date(first - 1, 12, 31))
+        cn.is_working_day(date(1949, 12, 31))
 
 
-def test_configuration_extends_cn_into_a_year_the_package_lacks(tmp_path: Path) -> None:
-    # Late December: deadlines run into a year chinese-calendar has no data for yet. An admin
-    # copies that year's holidays from the State Council's notice into the configuration.
+def test_fallback_false_refuses_years_without_exact_data(tmp_path: Path) -> None:
     _, last = chinese_years()
-    nxt = last + 1
-    host = host_with(
-        tmp_path,
-        f'[calendars.cn]\ncovered_until = "{nxt}-12-31"\n'
-        f'closed = ["{nxt}-01-01", "{nxt}-01-02"]\nopen = ["{nxt}-01-03"]\n',
-    )
-    extended = host.calendar("cn")
-    assert extended.covered_years == f"2004–{nxt}"
-    assert f"extended to {nxt}-12-31" in extended.description
-    assert not extended.is_working_day(date(nxt, 1, 1))
-    assert extended.is_working_day(date(nxt, 1, 3)) is True  # listed as a make-up day
-    # 3 working days from the last working afternoon of the covered years crosses into nxt
-    start = at(last, 12, 31, 17, 0)
-    end = extended.add(start, timedelta(days=3), unit="days")
-    assert end.year == nxt and extended.is_working_day(end.date())
-    assert not (date(nxt, 1, 1) <= end.date() <= date(nxt, 1, 2))
+    strict = host_with(tmp_path, "[calendars.cn]\nfallback = false\n").calendar("cn")
+    assert strict.exactness(date(last + 1, 1, 4)) == "unknown"
     with pytest.raises(CalendarRangeError):
-        extended.is_working_day(date(nxt + 1, 1, 1))
+        strict.add(at(last, 12, 30, 10), timedelta(days=5), unit="days")
 
 
 def test_country_calendar_from_the_holidays_package(ck_host: PluginHost) -> None:
@@ -215,7 +200,7 @@ def test_custom_calendars_from_configuration(tmp_path: Path) -> None:
     assert not store.is_working_day(date(2025, 10, 9))  # closed by configuration
     assert store.add(at(2025, 10, 5, 21), timedelta(hours=2)) == at(2025, 10, 10, 11)
     with pytest.raises(CalendarRangeError):
-        store.is_working_day(date(2003, 5, 1))
+        store.is_working_day(date(1949, 5, 1))
     office = host.calendar("us-office")
     assert office.timezone == "America/Los_Angeles"
     assert not office.is_working_day(date(2026, 3, 31))  # César Chávez Day in California
@@ -251,8 +236,8 @@ def test_custom_calendars_from_configuration(tmp_path: Path) -> None:
         ('[calendars.x]\ntimezone = "Mars/Base"\n', "unknown time zone 'Mars/Base'"),
         ('[calendars.cn]\nbase = "24x7"\n', "'cn' is a built-in calendar"),
         (
-            '[calendars.x]\nbase = "cn"\nclosed = ["2031-01-02"]\n',
-            r"2031-01-02 is outside the years this calendar covers \(2004",
+            '[calendars.x]\nbase = "cn"\nclosed = ["2101-01-02"]\n',
+            r"2101-01-02 is outside the years this calendar covers \(2004",
         ),
         (
             '[calendars.x]\nclosed = ["2026-10-01"]\nopen = ["2026-10-01"]\n',
