@@ -60,6 +60,13 @@ class RejectedRow:
 # --- the reader ------------------------------------------------------------------------------
 
 
+class _LeftOut:
+    """The count of records a mapping's filter left out, shared by the reader and its stream."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class ComplaintReader(Iterator[Complaint]):
     """The lazy stream :func:`read_complaints` returns; also a context manager.
 
@@ -69,13 +76,24 @@ class ComplaintReader(Iterator[Complaint]):
     """
 
     def __init__(
-        self, opened: _Opened, records: Iterator[Complaint], mapping: ColumnMapping, fmt: str
+        self,
+        opened: _Opened,
+        records: Iterator[Complaint],
+        mapping: ColumnMapping,
+        fmt: str,
+        left_out: _LeftOut | None = None,
     ) -> None:
         self._opened = opened
         self._records = records
         self.mapping = mapping
         self.fmt = fmt
         self.columns: tuple[str, ...] = tuple(opened.header)
+        self._left_out = left_out or _LeftOut()
+
+    @property
+    def left_out(self) -> int:
+        """How many records the mapping's ``[filter]`` left out so far (none without one)."""
+        return self._left_out.count
 
     def __iter__(self) -> ComplaintReader:
         return self
@@ -119,8 +137,10 @@ def read_complaints(
 ) -> ComplaintReader:
     """Stream the complaints in ``path``; every bad record goes to ``on_reject``.
 
-    A record that repeats an earlier one of the file exactly (every column equal) is the same
-    complaint twice: it is skipped, and ``on_duplicate(line, first_line)`` is told, if given.
+    A record the mapping's ``[filter]`` does not keep is left out and counted
+    (:attr:`ComplaintReader.left_out`). A record that repeats an earlier one of the file
+    exactly (every column equal) is the same complaint twice: it is skipped, and
+    ``on_duplicate(line, first_line)`` is told, if given.
     A record that repeats an earlier one's reference with different content is rejected,
     naming the line of the first.
 
@@ -152,11 +172,13 @@ def read_complaints(
     else:
         opened = _open_xlsx(ctx)
     assert ctx.chosen is not None  # set by the first builder
+    left_out = _LeftOut()
     return ComplaintReader(
         opened,
-        _complaints(opened, reject, on_duplicate or (lambda line, first: None)),
+        _complaints(opened, reject, on_duplicate or (lambda line, first: None), left_out),
         ctx.chosen,
         chosen_format,
+        left_out,
     )
 
 
@@ -171,17 +193,19 @@ def _digest(row: Sequence[Any], record: dict[str, Any] | None) -> int:
 
 
 def _complaints(
-    opened: _Opened, reject: _Reject, repeated: Callable[[int, int], None]
+    opened: _Opened, reject: _Reject, repeated: Callable[[int, int], None], left_out: _LeftOut
 ) -> Iterator[Complaint]:
     # reference -> (line, digest of the record) of its first record
     seen: dict[str, tuple[int, int]] = {}
     try:
         for line, builder, row, record in opened.records:
-            built = (
-                _from_document(record)
-                if record is not None and _is_document(record)
-                else builder.build(row)
-            )
+            if record is not None and _is_document(record):
+                built = _from_document(record)
+            elif builder.filters is not None and not builder.filters.keep(row):
+                left_out.count += 1
+                continue
+            else:
+                built = builder.build(row)
             if isinstance(built, Complaint):
                 digest = _digest(row, record)
                 first, first_digest = seen.setdefault(built.reference, (line, digest))
