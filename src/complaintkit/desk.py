@@ -643,6 +643,8 @@ class Desk:
         recorded, and the reports count the breaches as missed targets. Returns ``c`` itself
         when it has no policy or nothing was due.
         """
+        if not c.is_open:  # a finished complaint has no alert to record (and clocks cost)
+            return c
         clocks = self.clocks(c, now=now, with_left=False)
         alerts = sla.pending_alerts(c, clocks) if clocks is not None else []
         if not alerts:
