@@ -305,7 +305,9 @@ def test_rejected_rows_are_printed_without_control_sequences(tmp_path: Path) -> 
         "received_at,text,channel\n2026-09-01T09:00:00+08:00,late,\x1b]0;pwned\x07fax\n",
         encoding="utf-8",
     )
-    result = invoke(tmp_path / "s.json", "import", str(source), code=1)
+    rejects = tmp_path / "bad.rejects.jsonl"
+    result = invoke(tmp_path / "s.json", "import", str(source), "--rejects", str(rejects), code=1)
+    assert rejects.exists()
     assert "bad.csv, line 2, field channel: unknown value" in result.stderr
     assert not TERMINAL_ACTS_ON.search(result.stderr)
 

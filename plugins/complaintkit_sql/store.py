@@ -718,9 +718,14 @@ class SQLStore:
 
     def _check_schema(self, *, create: bool) -> None:
         status = self.schema_status()
-        if status.state == "empty" and create:
-            self.upgrade_schema()
-            status = self.schema_status()
+        if status.state in ("empty", "outdated") and create:
+            # Another process may be creating the schema right now, between two of its steps:
+            # wait for its lock, then look again; only a store still empty is created here.
+            with self._schema_lock():
+                status = self.schema_status()
+            if status.state == "empty":
+                self.upgrade_schema()
+                status = self.schema_status()
         if status.state == "newer":
             raise StorageError(
                 f"{self.display_url} has schema version {status.current}, written by a newer "
@@ -751,27 +756,42 @@ class SQLStore:
                 raise StorageError(f"cannot create {self.display_url}: {exc}") from exc
         ran: list[int] = []
         with self._schema_lock():
-            while True:
+            if self.dialect == "sqlite":
+                # SQLite's DDL is transactional and BEGIN IMMEDIATE is the lock: every step in
+                # one transaction, so no other process ever sees a half-made schema.
                 with self._writing() as conn:
-                    current = self._version(conn)
-                    if current > SCHEMA_VERSION:
-                        raise StorageError(
-                            f"{self.display_url} has schema version {current}, newer than this "
-                            f"complaintkit knows ({SCHEMA_VERSION}); upgrade complaintkit"
-                        )
-                    if current >= target:
-                        break
-                    step = current + 1
-                    STEPS[step](conn, self.tables)
-                    schema = self.tables.schema
-                    if current == 0:
-                        conn.execute(sa.insert(schema).values(id=1, version=step))
-                    else:
-                        conn.execute(sa.update(schema).where(schema.c.id == 1).values(version=step))
-                ran.append(step)
+                    while self._upgrade_step(conn, target, ran):
+                        pass
+            else:
+                # MariaDB commits each DDL statement by itself: one transaction a step, under
+                # the database-wide lock that makes other processes wait (``_check_schema``).
+                while True:
+                    with self._writing() as conn:
+                        if not self._upgrade_step(conn, target, ran):
+                            break
         if ran and target == SCHEMA_VERSION:
             self._ready = True
         return ran
+
+    def _upgrade_step(self, conn: sa.Connection, target: int, ran: list[int]) -> bool:
+        """Take the schema one step towards ``target``; False when it is there."""
+        current = self._version(conn)
+        if current > SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.display_url} has schema version {current}, newer than this "
+                f"complaintkit knows ({SCHEMA_VERSION}); upgrade complaintkit"
+            )
+        if current >= target:
+            return False
+        step = current + 1
+        STEPS[step](conn, self.tables)
+        schema = self.tables.schema
+        if current == 0:
+            conn.execute(sa.insert(schema).values(id=1, version=step))
+        else:
+            conn.execute(sa.update(schema).where(schema.c.id == 1).values(version=step))
+        ran.append(step)
+        return True
 
     @contextmanager
     def _schema_lock(self) -> Iterator[None]:

@@ -18,8 +18,19 @@ Two families:
   values are ignored; an exception in one implementation is logged with the plugin's name and
   does not stop the other implementations or undo the change.
 
+* **Policy hooks** decide something (a route, an SLA policy): the first implementation that
+  returns a value wins, and an exception reaches the caller, since a complaint must not be routed
+  as if the failing plugin had not been there.
+
 Hook parameters never have defaults (pluggy does not pass them); hooks evolve only by adding
 parameters, and an implementation may accept any subset of a hook's parameters.
+
+Every hook is called through pluggy (``host.pm.hook.<name>``), so hook wrappers run around
+every call: ``@hookimpl(wrapper=True)`` on a generator that yields once sees the call
+before and after, its result or exception, for a timing, a trace or a transaction. Failures are
+isolated inside the wrapper's ``yield``: a wrapper sees the hook complete even when one ordinary
+implementation failed and was reported. ``COMPLAINTKIT_TRACE_PLUGINS=1`` prints every hook
+call on standard error: its arguments, the plugins that answer it, and what they returned.
 """
 
 from __future__ import annotations

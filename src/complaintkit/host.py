@@ -10,18 +10,31 @@ Environment:
 * ``COMPLAINTKIT_LOAD_PLUGINS`` — comma-separated allow-list of entry-point names; set it to
   an empty string to load no installed plugin at all (recovery mode).
 * ``COMPLAINTKIT_DISABLE_PLUGINS`` — comma-separated block-list of entry-point names.
+* ``COMPLAINTKIT_TRACE_PLUGINS`` — set to ``1`` to print every hook call, the arguments it
+  got, the plugins that answered and what they returned, on standard error.
+
+Every hook is called through pluggy (``host.pm.hook.<name>(...)``), so hook wrappers
+(``@hookimpl(wrapper=True)``) and pluggy's call monitoring see every call. What pluggy does
+not do, the host adds: when an implementation raises, the others still run. At registration
+each ordinary implementation is wrapped in a guard; around a call the host says what a failure
+means (:func:`_isolating`): a contribution hook records the plugin in :attr:`PluginHost.failures`
+and drops what it registered, a lifecycle hook logs it in :attr:`PluginHost.hook_errors`, a
+policy hook (``route_complaint``, ``choose_sla_policy``) lets the error through.
 """
 
 from __future__ import annotations
 
+import contextvars
 import difflib
+import functools
 import importlib.util
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import attrs
 import pluggy
@@ -75,10 +88,12 @@ def _split_env(value: str | None) -> list[str] | None:
 class PluginHost:
     """Typed access to the plugins: what they contribute and the lifecycle hooks they observe."""
 
-    def __init__(self, config: Config | None = None) -> None:
+    def __init__(self, config: Config | None = None, *, trace: TextIO | None = None) -> None:
         self.config = config or Config()
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
+        if trace is not None:
+            self.trace_hooks(trace)
         self.failures: list[PluginFailure] = []
         self.hook_errors: list[PluginFailure] = []
         self._versions: dict[str, str | None] = {}
@@ -115,6 +130,10 @@ class PluginHost:
         except ValueError as exc:
             raise PluginLoadError(name, str(exc)) from None
         assert registered is not None
+        for caller in self.pm.get_hookcallers(plugin) or []:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin and not (impl.hookwrapper or impl.wrapper):
+                    _guard(impl)
         self._versions[name] = version
         self._origins[name] = origin or name
         self._cache.clear()
@@ -209,33 +228,49 @@ class PluginHost:
     def _collect(
         self, hook_name: str, kind: str, key: Callable[[Any], Iterable[str]], **kwargs: Any
     ) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        owners: dict[str, str] = {}
-        # Registration order, so that "registered twice" names the earlier plugin first and
-        # contributions are listed in the order plugins were loaded.
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-            plugin_name = impl.plugin_name
-            pending: list[Any] = []
+        pending: dict[str, list[Any]] = {}
+        failed: set[str] = set()
+        # A hook wrapper registering something itself runs outside every implementation.
+        current: contextvars.ContextVar[str] = contextvars.ContextVar("registering", default="")
+
+        @contextmanager
+        def each(plugin_name: str) -> Iterator[None]:
+            token = current.set(plugin_name)
+            pending[plugin_name] = []
             try:
-                _call(impl, {**kwargs, "register": pending.append})
+                yield
             except ConfigError:
                 # The user's configuration is wrong (a rule file, an option): say so and stop,
                 # rather than carry on without what the configuration asked for.
                 raise
-            except ComplaintkitError as exc:
-                self.failures.append(PluginFailure(plugin_name, hook_name, str(exc)))
-                continue
             except Exception as exc:  # noqa: BLE001 - one plugin failing must not stop the rest
-                self.failures.append(
-                    PluginFailure(plugin_name, hook_name, f"{type(exc).__name__}: {exc}")
-                )
+                failed.add(plugin_name)
+                reason = str(exc) if isinstance(exc, ComplaintkitError) else _describe(exc)
+                self.failures.append(PluginFailure(plugin_name, hook_name, reason))
+            finally:
+                current.reset(token)
+
+        def register(item: Any) -> None:
+            pending.setdefault(current.get(), []).append(item)
+
+        with _isolating(each):
+            getattr(self.pm.hook, hook_name)(**kwargs, register=register)
+        found: dict[str, Any] = {}
+        owners: dict[str, str] = {}
+        # Registration order, so that "registered twice" names the earlier plugin first and
+        # contributions are listed in the order plugins were loaded.
+        plugin_names = [
+            impl.plugin_name for impl in getattr(self.pm.hook, hook_name).get_hookimpls()
+        ]
+        for plugin_name in [*plugin_names, ""]:
+            if plugin_name in failed:
                 continue
-            for item in pending:
+            for item in pending.pop(plugin_name, []):
                 for name in key(item):
                     if name in found:
                         raise DuplicateNameError(kind, name, owners[name], plugin_name)
                     found[name] = item
-                    owners[name] = plugin_name
+                    owners[name] = plugin_name or "a hook wrapper"
         self._cache[f"owners:{hook_name}"] = owners
         return found
 
@@ -428,50 +463,48 @@ class PluginHost:
             from .serialization import make_converter
 
             converter = make_converter(checking=checking)
-            for impl in self.implementations("configure_converter"):
-                _call(impl, {"converter": converter})
+            self.pm.hook.configure_converter(converter=converter)
             return converter
 
         return self._cached(f"converter:{checking}", build)
 
     def add_commands(self, cli: click.Group) -> None:
         """Let plugins add CLI commands; a clash or an error is reported, never fatal."""
-        for impl in self.implementations("register_commands"):
+
+        @contextmanager
+        def each(plugin_name: str) -> Iterator[None]:
             before = dict(cli.commands)
             try:
-                _call(impl, {"cli": cli})
+                yield
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the CLI
                 cli.commands.clear()
                 cli.commands.update(before)
-                self.failures.append(
-                    PluginFailure(
-                        impl.plugin_name, "register_commands", f"{type(exc).__name__}: {exc}"
-                    )
-                )
-                continue
+                failure = PluginFailure(plugin_name, "register_commands", _describe(exc))
+                self.failures.append(failure)
+                return
             for name, command in list(cli.commands.items()):
                 if name in before and before[name] is not command:
                     cli.commands[name] = before[name]
                     owner = self._command_owners.get(name, "complaintkit")
+                    clash = DuplicateNameError("command", name, owner, plugin_name)
                     self.failures.append(
-                        PluginFailure(
-                            impl.plugin_name,
-                            "register_commands",
-                            str(DuplicateNameError("command", name, owner, impl.plugin_name)),
-                        )
+                        PluginFailure(plugin_name, "register_commands", str(clash))
                     )
                 elif name not in before:
-                    self._command_owners[name] = impl.plugin_name
+                    self._command_owners[name] = plugin_name
+
+        with _isolating(each):
+            self.pm.hook.register_commands(cli=cli)
 
     # --- policy hooks -------------------------------------------------------------------
 
     def first_result(self, hook_name: str, **kwargs: Any) -> Any:
-        """Call a first-result policy hook: the first implementation returning non-None wins."""
-        for impl in self.implementations(hook_name):
-            result = _call(impl, kwargs)
-            if result is not None:
-                return result
-        return None
+        """Call a first-result policy hook: the first implementation returning non-None wins.
+
+        A policy decides what happens to a complaint, so an implementation that raises is not
+        skipped: the error reaches the caller.
+        """
+        return getattr(self.pm.hook, hook_name)(**kwargs)
 
     # --- lifecycle fan-out --------------------------------------------------------------
 
@@ -481,18 +514,103 @@ class PluginHost:
         pluggy stops at the first implementation that raises; here each one runs, and an error
         is logged with the plugin's name and kept in :attr:`hook_errors`.
         """
-        for impl in self.implementations(hook_name):
+
+        @contextmanager
+        def each(plugin_name: str) -> Iterator[None]:
             try:
-                _call(impl, kwargs)
+                yield
             except Exception as exc:  # noqa: BLE001 - observers never break the change they observe
-                failure = PluginFailure(impl.plugin_name, hook_name, f"{type(exc).__name__}: {exc}")
+                failure = PluginFailure(plugin_name, hook_name, _describe(exc))
                 self.hook_errors.append(failure)
                 log.warning("%s", failure)
 
+        with _isolating(each):
+            getattr(self.pm.hook, hook_name)(**kwargs)
 
-def _call(impl: pluggy.HookImpl, args: Mapping[str, Any]) -> Any:
-    """Call one hook implementation with the subset of ``args`` it declares (as pluggy does)."""
-    return impl.function(**{name: args[name] for name in impl.argnames})
+    # --- tracing ------------------------------------------------------------------------
+
+    def trace_hooks(self, out: TextIO) -> Callable[[], None]:
+        """Print every hook call to ``out``: its arguments, who answered and the result.
+
+        ``COMPLAINTKIT_TRACE_PLUGINS=1`` turns it on for the CLI. Returns the function that
+        turns it off again.
+        """
+
+        def before(
+            hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]
+        ) -> None:
+            shown = ", ".join(f"{k}={_short(v)}" for k, v in kwargs.items())
+            plugins = ", ".join(impl.plugin_name for impl in impls) or "-"
+            print(f"complaintkit hook {hook_name}({shown}) -> [{plugins}]", file=out, flush=True)
+
+        def after(
+            outcome: pluggy.Result[Any],
+            hook_name: str,
+            impls: Sequence[pluggy.HookImpl],
+            kwargs: Mapping[str, Any],
+        ) -> None:
+            exception = outcome.exception
+            result = _describe(exception) if exception else _short(outcome.get_result())
+            print(f"complaintkit hook {hook_name} returned {result}", file=out, flush=True)
+
+        undo: Callable[[], None] = self.pm.add_hookcall_monitoring(before, after)
+        return undo
+
+
+# Around a hook call the host says what an implementation's failure means; the guard wrapped
+# around every ordinary implementation at registration runs it inside that context.
+_Around = Callable[[str], AbstractContextManager[None]]
+_around: contextvars.ContextVar[_Around | None] = contextvars.ContextVar(
+    "complaintkit_around", default=None
+)
+
+
+@contextmanager
+def _isolating(each: _Around) -> Iterator[None]:
+    """Run each implementation of the hooks called inside the block in ``each(plugin)``."""
+    token = _around.set(each)
+    try:
+        yield
+    finally:
+        _around.reset(token)
+
+
+def _guard(impl: pluggy.HookImpl) -> None:
+    """Wrap ``impl`` so that it runs inside the isolation of the call (if any)."""
+    function = impl.function
+    if getattr(function, "__complaintkit_guarded__", False):
+        return
+    plugin_name = impl.plugin_name
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        around = _around.get()
+        if around is None:
+            return function(*args, **kwargs)
+        result = None  # when ``around`` keeps the error: pluggy skips a None result
+        token = _around.set(None)  # a hook called from inside this one isolates on its own
+        try:
+            with around(plugin_name):
+                result = function(*args, **kwargs)
+        finally:
+            _around.reset(token)
+        return result
+
+    guarded.__complaintkit_guarded__ = True  # type: ignore[attr-defined]
+    setattr(impl, "function", guarded)  # noqa: B010 - pluggy declares it Final for users
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _short(value: Any, width: int = 80) -> str:
+    """A value as a trace shows it: short, and always inert (``repr`` escapes control bytes)."""
+    reference = getattr(value, "reference", None)
+    if isinstance(reference, str):
+        return f"<{type(value).__name__} {reference!r}>"
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def make_host(
@@ -504,7 +622,9 @@ def make_host(
     env: Mapping[str, str] | None = None,
 ) -> PluginHost:
     """Build a host: installed plugins (unless disabled), local plugin folders, then ``plugins``."""
-    host = PluginHost(config)
+    environ = os.environ if env is None else env
+    trace = sys.stderr if environ.get("COMPLAINTKIT_TRACE_PLUGINS", "") not in ("", "0") else None
+    host = PluginHost(config, trace=trace)
     if load_entrypoints:
         host.load_entrypoints(env)
     for directory in plugins_dirs:

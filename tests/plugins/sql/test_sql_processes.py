@@ -78,8 +78,15 @@ IMPORT = """
 """
 
 
-def test_processes_importing_overlapping_batches_store_each_once(sql_url: str) -> None:
-    open_sql(sql_url).close()  # the schema, created once
+@pytest.mark.parametrize("created", [True, False], ids=["schema-made", "empty-database"])
+def test_processes_importing_overlapping_batches_store_each_once(
+    sql_url: str, created: bool
+) -> None:
+    if created:
+        with open_sql(sql_url) as store:
+            store.initialize()
+    # Otherwise the three processes race to create the schema, one step after another, and
+    # none may mistake another's half-made schema for an outdated one.
     starts = (0, 1500, 2500)  # 3000 each, overlapping: 5500 distinct references
     workers = [start(IMPORT, sql_url, str(first)) for first in starts]
     added = skipped = 0

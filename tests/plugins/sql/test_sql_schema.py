@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,40 @@ def test_an_old_schema_asks_for_db_upgrade_then_works(sql_url: str) -> None:
     with open_sql(sql_url) as store:
         assert store.get("CK-RICH-1") == rich_complaint(version=3)  # data kept
         assert store.outbox().counts()[MessageStatus.PENDING] == 0  # the new table is there
+
+
+def test_a_store_used_while_another_creates_the_schema_waits_for_it(
+    sql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CI once caught three importers racing on an empty database: one found another's
+    # version 1 between two upgrade steps and refused it as outdated.
+    last_step = STEPS[SCHEMA_VERSION]
+    in_last_step = threading.Event()
+
+    def slow_last_step(conn: sa.Connection, tables: object) -> None:
+        in_last_step.set()
+        time.sleep(1.0)
+        last_step(conn, tables)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(STEPS, SCHEMA_VERSION, slow_last_step)
+    failures: list[BaseException] = []
+
+    def create() -> None:
+        try:
+            with open_sql(sql_url) as store:
+                store.initialize()
+        except BaseException as exc:  # reported by the assertion below
+            failures.append(exc)
+
+    creator = threading.Thread(target=create)
+    creator.start()
+    assert in_last_step.wait(30)
+    with open_sql(sql_url) as store:
+        store.add(make_complaint("R-1"))
+        assert store.schema_status().state == "current"
+        assert store.count() == 1
+    creator.join(60)
+    assert not failures
 
 
 def test_a_newer_schema_is_refused(sql_url: str) -> None:
