@@ -116,7 +116,7 @@ def test_a_status_beyond_the_last_time_is_imported_without_a_time(tmp_path: Path
 @pytest.mark.parametrize(
     ("row", "field", "reason"),
     [
-        ("W-3,2025-10-09,x,待定,,,,,,,,", "status", "unknown value '待定'"),
+        ("W-3,2025-10-09,x,待定,,,,,,,,", "status", "unknown value '待定' (known: received,"),
         ("W-4,2025-10-09,x,处理中,,,2025-10-10,,,,,", "status", "'investigating' is behind"),
         ("W-5,2025-10-09,x,,2025-10-08,,,,,,,", "acknowledged_at", "before the complaint was"),
         ("W-6,2025-10-09,x,,,,,,,,,也许", "disputed", "not yes or no"),
@@ -353,3 +353,22 @@ def test_sentiment_presets_import_the_negative_rows_only(
     assert _ck(tmp_path, "init").exit_code == 0
     done = _ck(tmp_path, "import", str(path), "--dry-run", "--rejects", str(tmp_path / "r"))
     assert kept in done.output and left_out in done.output, done.output
+
+
+def test_deadlines_after_the_import_are_announced_as_usual(tmp_path: Path) -> None:
+    # received on Friday 2025-10-17 at 09:00, in progress when imported on Saturday: the
+    # response (1 working day: Friday 18:00) was due before the import, the resolution (3
+    # working days: Tuesday 18:00) after it, so the sweep announces that one as usual
+    path, mapping = _crm(tmp_path, "W-1,2025-10-17 09:00,发票开错了,处理中,2025-10-17 09:30,,,,,,,")
+    heard = Heard()
+    clock = Clock(sh("2025-10-18 10:00"))
+    desk, store = make_desk(f"tinydb://{tmp_path / 's.json'}", clock=clock, plugins=(heard,))
+    with read_complaints(path, mapping=mapping, tz=SHANGHAI, on_reject=print) as rows:
+        desk.intake_many(rows)
+    history = desk.get("OLD-W-1").history
+    assert [e.data["target"] for e in history if e.action == "sla_breach"] == ["respond"]
+    assert desk.sweep(now=sh("2025-10-20 09:00")).breaches == 0  # nothing new is due yet
+    result = desk.sweep(now=sh("2025-10-22 09:00"))
+    assert (result.breaches, result.escalations) == (1, 1)
+    assert heard.calls == Counter({"breached": 1, "escalated": 1})
+    store.close()

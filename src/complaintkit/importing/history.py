@@ -297,6 +297,13 @@ class _HistoryBuilder:
         found = self.status_cache.get(raw)
         if found is None:
             found = _translate_enum(raw, self.status_table, _STATUSES, "status", Status)
+            if not isinstance(found, Status):
+                # the generic hint suggests "other", which is no status
+                found = (
+                    f"unknown value {raw!r} (known: {_known(Status)}); translate it in a mapping "
+                    f'file under [values.status], e.g. "{raw}" = "investigating", or add '
+                    '"*" = "received" there to take any other value as not yet handled'
+                )
             self.status_cache[raw] = found
         if isinstance(found, Status):
             return found
