@@ -134,7 +134,7 @@ def test_similar_text_counts_but_other_people_and_old_closures_do_not(url: str) 
                 "STR",
                 received_at=clock.now,
                 text="快递员态度恶劣，把包裹扔在门口",
-                complainant=Party(phone="1"),
+                complainant=Party(phone="+86 139 0000 0001"),
             )
         )
         assert stranger.parent is None
@@ -175,7 +175,10 @@ def test_bulk_intake_links_repeats_with_one_scan(url: str) -> None:
                     product="BCD-520",
                 ),
                 make_complaint(
-                    "N-2", received_at=clock.now, text="别的事", complainant=Party(phone="2")
+                    "N-2",
+                    received_at=clock.now,
+                    text="别的事",
+                    complainant=Party(phone="+86 139 0000 0002"),
                 ),
             ]
         )

@@ -361,7 +361,7 @@ def test_xlsx_damaged_mid_sheet_keeps_the_rows_before_and_rejects_the_rest(
     rejects = tmp_path / "rejects.jsonl"
     result = invoke(tmp_path / "s.json", "import", str(source), "--rejects", str(rejects), code=1)
     (reject,) = [json.loads(line) for line in rejects.read_text().splitlines()]
-    stopped = reject["line"]
+    stopped = reject["row"]  # an XLSX reject counts worksheet rows
     assert "the worksheet is damaged (ParseError" in reject["reason"]
     # Every row before the one where reading stopped is stored (the damage is at row 201).
     assert 100 < stopped <= 201

@@ -9,6 +9,7 @@ import click
 from .main import App
 from .options import (
     LEVEL_CHOICES,
+    WordChoice,
     build_filter,
     check_filter_names,
     filter_options,
@@ -58,7 +59,7 @@ def classify_command(
     if not all_:
         raise click.UsageError("name complaints to classify, or use --all (with filters)")
     flt = build_filter(app.config.tzinfo, **filters)
-    check_filter_names(app.host, flt)
+    flt = check_filter_names(app.host, flt)
     total = app.store.count(flt)
     with progress("classifying", total) as bar:
         examined, changed = app.desk.classify_many(
@@ -149,7 +150,12 @@ def assign_command(
 
 @click.command("escalate")
 @click.argument("reference")
-@click.option("--to", "to", type=click.Choice(LEVEL_CHOICES), help="Target level (default: next).")
+@click.option(
+    "--to",
+    "to",
+    type=WordChoice(LEVEL_CHOICES, "parse_level"),
+    help="Target level (default: next).",
+)
 @click.option("--reason", required=True, help="Why it is escalated.")
 @pass_app
 def escalate_command(app: App, reference: str, to: str | None, reason: str) -> None:

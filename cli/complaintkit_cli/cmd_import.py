@@ -17,7 +17,7 @@ from .progress import progress
 from .stopping import INTERRUPTED, quietly, same_command
 
 if TYPE_CHECKING:
-    from complaintkit.importing import RejectedRow
+    from complaintkit.importing import CleanedRow, RejectedRow
     from complaintkit.model import Complaint
     from complaintkit.storage import Store
 
@@ -86,6 +86,7 @@ def import_command(
     from complaintkit.errors import StorageError
     from complaintkit.importing import (
         ColumnMapping,
+        RejectedRow,
         count_records,
         detect_format,
         read_complaints,
@@ -126,6 +127,15 @@ def import_command(
             rejects.append(row)
         writer.write(row)
 
+    cleaned: list[CleanedRow] = []
+    cleaned_count = 0
+
+    def on_clean(row: CleanedRow) -> None:
+        nonlocal cleaned_count
+        cleaned_count += 1
+        if len(cleaned) < SHOWN_REJECTS:
+            cleaned.append(row)
+
     def on_duplicate(line: int, first: int) -> None:
         nonlocal repeated
         repeated += 1
@@ -140,6 +150,7 @@ def import_command(
         on_reject=on_reject,
         on_duplicate=on_duplicate,
         encoding=encoding,
+        on_clean=on_clean,
     )
     if not complaints.mapping.is_native:
         click.echo(f"using column mapping {complaints.mapping.name}", err=True)
@@ -172,6 +183,18 @@ def import_command(
                     chosen = list(schemes) or None
                     result = app.desk.intake_many(stream, classify=not no_classify, schemes=chosen)
                     added, skipped = result.added, result.skipped
+                    for reference, reason in result.refused:
+                        # The database refused this row alone; the rest of its batch is kept.
+                        on_reject(
+                            RejectedRow(
+                                str(source),
+                                complaints.line_of(reference) or 0,
+                                None,
+                                f"the store refused complaint {reference}: {reason}",
+                                {"reference": reference},
+                                complaints.unit,
+                            )
+                        )
         finally:
             writer.close()
     except KeyboardInterrupt:
@@ -188,7 +211,11 @@ def import_command(
         echo(f"rejected: {row}", err=True)  # the row's values come from the file: made inert
     if writer.count > len(rejects):
         click.echo(f"… and {writer.count - len(rejects)} more rejected rows", err=True)
-    unit = {"json": "item", "xlsx": "row"}.get(complaints.fmt, "line")
+    for note in cleaned:
+        echo(f"cleaned: {note}", err=True)
+    if cleaned_count > len(cleaned):
+        click.echo(f"… and {cleaned_count - len(cleaned)} more cleaned records", err=True)
+    unit = complaints.unit
     for line, first in repeats:
         click.echo(f"skipped: {source}, {unit} {line}: the same as {unit} {first}", err=True)
     if repeated > len(repeats):
@@ -209,6 +236,13 @@ def import_command(
             parts.append(f"skipped {len(skipped)} already in the store")
     if repeated:
         parts.append(f"skipped {repeated} repeating an earlier {unit} of the file")
+    if cleaned_count:
+        parts.append(
+            f"would remove NUL characters from {cleaned_count}"
+            if dry_run
+            else f"removed NUL characters from {cleaned_count} "
+            f"(recorded in {'their' if cleaned_count > 1 else 'its'} history)"
+        )
     if writer.count:
         parts.append(f"rejected {writer.count} (kept in {reject_file})")
     click.echo(", ".join(parts))
@@ -323,17 +357,24 @@ class _RejectWriter:
         self._handle: Any = None
 
     def write(self, row: RejectedRow) -> None:
+        # "line", "item" (JSON array) or "row" (XLSX): the key says what the number counts.
         record = {
             "source": row.source,
-            "line": row.line,
+            row.unit: row.line,
             "field": row.field,
             "reason": row.reason,
             "raw": row.raw,
         }
         try:
+            text = json.dumps(record, ensure_ascii=False, default=str)
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            # An undecodable byte of the file, kept as a surrogate: escaped, so it is not lost.
+            text = json.dumps(record, ensure_ascii=True, default=str)
+        try:
             if self._handle is None:
                 self._handle = self.path.open("w", encoding="utf-8")
-            self._handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            self._handle.write(text + "\n")
         except OSError as exc:
             self._discard()
             raise OSError(

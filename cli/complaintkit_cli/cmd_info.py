@@ -127,7 +127,7 @@ def report_command(
         _check_destination(Path(out))
     reporter = app.host.reporter(name)
     flt = build_filter(app.config.tzinfo, **pop_filters(opts))
-    check_filter_names(app.host, flt)
+    flt = check_filter_names(app.host, flt)
     context = _report_context(app, reporter, options, now_text)
     # A report over many complaints takes seconds: on a terminal, count what it has read.
     with progress(f"report {name}", None, delay=1.0) as bar:

@@ -12,6 +12,7 @@ from .progress import progress
 from .stopping import INTERRUPTED, quietly, same_command
 
 if TYPE_CHECKING:
+    from complaintkit.migrate import CopyResult
     from complaintkit.storage import Store
 
 pass_app = click.make_pass_decorator(App)
@@ -100,6 +101,7 @@ def migrate_command(
                         if done.already_there:
                             line += f" ({done.already_there:,} already there and equal)"
                     click.echo(line)
+                    _say_changes(done, zh)
                 with progress("verifying", total + destination.count()) as bar:
                     result = verify_stores(
                         source, destination, batch_size=batch_size, progress=bar.update
@@ -118,6 +120,34 @@ def migrate_command(
         )
     else:
         click.echo(result.describe())
+
+
+def _say_changes(done: CopyResult, zh: bool) -> None:
+    """Name the complaints copied without characters no store can hold, and those the
+    destination refused (with its reason)."""
+    from .render import echo
+
+    if done.cleaned_count:
+        shown = ", ".join(done.cleaned)
+        more = done.cleaned_count - len(done.cleaned)
+        rest = (f" 等 {more:,} 条" if zh else f" and {more:,} more") if more > 0 else ""
+        if zh:
+            echo(f"已删除存储无法保存的字符（NUL、孤立代理项）：{shown}{rest}", err=True)
+        else:
+            echo(
+                f"removed characters no store can hold (NUL, lone surrogates) from "
+                f"{done.cleaned_count:,} complaint{'' if done.cleaned_count == 1 else 's'}, "
+                f"as intake does: {shown}{rest}",
+                err=True,
+            )
+    for reference, reason in done.refused:
+        echo(
+            f"{'目标库拒收' if zh else 'refused by the destination'}: {reference}: {reason}",
+            err=True,
+        )
+    if done.refused_count > len(done.refused):
+        more = done.refused_count - len(done.refused)
+        click.echo(f"… {more:,} {'条更多' if zh else 'more refused'}", err=True)
 
 
 def _interrupted(app: App, destination: Store, total: int, *, copying: bool) -> NoReturn:

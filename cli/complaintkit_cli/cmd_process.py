@@ -10,7 +10,7 @@ import click
 
 from .durations import format_span
 from .main import App
-from .options import REMEDY_CHOICES, parse_when
+from .options import REMEDY_CHOICES, WordChoice, parse_when
 from .progress import progress
 from .render import echo
 
@@ -227,7 +227,7 @@ def respond_command(app: App, reference: str, message: str) -> None:
 
 @click.command("remedy")
 @click.argument("reference")
-@click.argument("kind", required=False, type=click.Choice(REMEDY_CHOICES))
+@click.argument("kind", required=False, type=WordChoice(REMEDY_CHOICES, "parse_remedy"))
 @click.option("--amount", type=float, help="Value of the remedy (V2).")
 @click.option("--currency", help="Currency (default: [remedies] currency).")
 @click.option("--loss", type=float, help="The customer's loss (V1).")

@@ -14,6 +14,7 @@ from .main import App
 from .options import (
     CHANNEL_CHOICES,
     REMEDY_CHOICES,
+    WordChoice,
     build_filter,
     check_filter_names,
     filter_options,
@@ -95,14 +96,24 @@ def init_command(app: App, write_config: bool, tz_name: str | None) -> None:
 @click.command("add")
 @click.option("--text", required=True, help="What the customer said (use - to read stdin).")
 @click.option("--title", help="A one-line summary.")
-@click.option("--channel", type=click.Choice(CHANNEL_CHOICES), default="other", show_default=True)
+@click.option(
+    "--channel",
+    type=WordChoice(CHANNEL_CHOICES, "parse_channel"),
+    default="other",
+    show_default=True,
+    help="How it reached us; English or Chinese names work too (WeChat, 微信, 热线).",
+)
 @click.option("--name", help="Complainant's name.")
 @click.option("--phone", help="Complainant's phone.")
 @click.option("--email", help="Complainant's e-mail.")
 @click.option("--customer-id", help="Complainant's customer id in the CRM.")
 @click.option("--product", help="Product or service complained about.")
 @click.option("--order", help="Order number.")
-@click.option("--remedy", type=click.Choice(REMEDY_CHOICES), help="What the customer asks for.")
+@click.option(
+    "--remedy",
+    type=WordChoice(REMEDY_CHOICES, "parse_remedy"),
+    help="What the customer asks for (also 退款, 换货, …).",
+)
 @click.option("--reference", help="Reference to use (default: a new CK-… reference).")
 @click.option("--received-at", metavar="WHEN", help="When it was received (default: now).")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
@@ -115,6 +126,7 @@ def init_command(app: App, write_config: bool, tz_name: str | None) -> None:
 def add_command(app: App, /, **opts: Any) -> None:
     """Register one complaint (登记) and classify it."""
     from complaintkit import Channel, Complaint, Party, RemedyKind, new_reference, utcnow
+    from complaintkit.intake import contact_value, party_problems
 
     text = sys.stdin.read() if opts["text"] == "-" else opts["text"]
     if not text.strip():
@@ -130,13 +142,22 @@ def add_command(app: App, /, **opts: Any) -> None:
         if not sep or not key:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--field")
         custom[key.strip()] = value
+    party = Party(
+        opts["name"],
+        contact_value(opts["phone"]),
+        contact_value(opts["email"]),
+        opts["customer_id"],
+    )
+    # The checks an import applies to its rows (complaintkit.intake), named by option here.
+    for field, reason in party_problems(party):
+        raise click.BadParameter(reason, param_hint=_CONTACT_OPTIONS[field])
     complaint = Complaint(
         reference=opts["reference"] or new_reference(received),
         received_at=received,
         text=text.strip(),
         title=opts["title"],
         channel=Channel(opts["channel"]),
-        complainant=Party(opts["name"], opts["phone"], opts["email"], opts["customer_id"]),
+        complainant=party,
         product=opts["product"],
         order=opts["order"],
         remedy_sought=RemedyKind(opts["remedy"]) if opts["remedy"] else None,
@@ -146,10 +167,33 @@ def add_command(app: App, /, **opts: Any) -> None:
     from .render import echo, to_json
 
     stored = app.desk.intake(complaint, classify=not opts["no_classify"])
+    _say_removed(stored)
     if opts["fmt"] == "json":
         click.echo(to_json(app.host.converter().unstructure(stored)))
         return
     echo(f"{stored.reference}  {label_display(app.host, stored, app.lang)}")
+
+
+_CONTACT_OPTIONS = {
+    "complainant_name": "--name",
+    "complainant_phone": "--phone",
+    "complainant_email": "--email",
+    "customer_id": "--customer-id",
+}
+
+
+def _say_removed(stored: Complaint) -> None:
+    """Tell the user which characters no store can hold were left out, as the history says."""
+    from complaintkit.intake import CHARACTERS_REMOVED
+
+    for event in stored.history:
+        if event.action == CHARACTERS_REMOVED:
+            fields = ", ".join(f"{k} ({v})" for k, v in event.data.items())
+            click.echo(
+                f"note: removed characters no store can hold (NUL) from {fields}; "
+                "the history records it",
+                err=True,
+            )
 
 
 def _list_rows(app: App, complaints: Iterable[Complaint], lang: str) -> Iterable[list[Any]]:
@@ -259,7 +303,7 @@ def list_command(app: App, /, limit: int | None, offset: int, fmt: str, **opts: 
     from .render import echo, text_table, to_json, to_json_line, write_csv
 
     flt = build_filter(app.config.tzinfo, **pop_filters(opts))
-    check_filter_names(app.host, flt)
+    flt = check_filter_names(app.host, flt)
     if limit is None:
         limit = 50 if fmt == "table" else 0
     store = app.store

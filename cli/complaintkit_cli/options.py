@@ -59,14 +59,14 @@ def filter_options(func: F) -> F:
             "--status",
             "statuses",
             multiple=True,
-            type=click.Choice(STATUS_CHOICES),
+            type=WordChoice(STATUS_CHOICES, "parse_status"),
             help="Only complaints in this status (repeatable).",
         ),
         click.option(
             "--channel",
             "channels",
             multiple=True,
-            type=click.Choice(CHANNEL_CHOICES),
+            type=WordChoice(CHANNEL_CHOICES, "parse_channel"),
             help="Only complaints received through this channel (repeatable).",
         ),
         click.option(
@@ -74,7 +74,7 @@ def filter_options(func: F) -> F:
             "labels",
             multiple=True,
             metavar="SCHEME=LABEL",
-            help="Only complaints with this label, e.g. cause=price (repeatable).",
+            help="Only complaints with this label, e.g. cause=price or 投诉原因=价格 (repeatable).",
         ),
         click.option(
             "--unclassified", metavar="SCHEME", help="Only complaints with no label yet in SCHEME."
@@ -87,7 +87,7 @@ def filter_options(func: F) -> F:
         click.option("--search", metavar="TEXT", help="Title or text contains TEXT."),
         click.option(
             "--min-level",
-            type=click.Choice(LEVEL_CHOICES),
+            type=WordChoice(LEVEL_CHOICES, "parse_level"),
             help="Escalated to at least this level.",
         ),
         click.option("--open", "open_only", is_flag=True, help="Only complaints still open."),
@@ -147,15 +147,43 @@ def build_filter(tz: tzinfo, **opts: Any) -> ComplaintFilter:
     )
 
 
-def check_filter_names(host: PluginHost, flt: ComplaintFilter) -> None:
-    """Refuse a --label or --unclassified naming a scheme or label that does not exist.
+def check_filter_names(host: PluginHost, flt: ComplaintFilter) -> ComplaintFilter:
+    """``flt`` with the schemes and labels of --label and --unclassified as keys: they may be
+    named in English or Chinese (``--label 投诉原因=价格``); one that does not exist is refused.
 
     A typo (``cause=prize``) would otherwise select nothing and look like an empty result.
     """
-    for scheme_name, label in flt.labels:
-        host.check_label(scheme_name, label)
-    if flt.unclassified is not None:
-        host.scheme(flt.unclassified)
+    import attrs
+
+    labels = tuple(host.resolve_label(scheme, label) for scheme, label in flt.labels)
+    unclassified = host.resolve_scheme(flt.unclassified) if flt.unclassified is not None else None
+    return attrs.evolve(flt, labels=labels, unclassified=unclassified)
+
+
+class WordChoice(click.Choice):  # type: ignore[type-arg]
+    """A choice of our own values that also takes a value's name in English or Chinese and the
+    common aliases (``WeChat``, ``微信``, ``热线``, ``已结案``): the words
+    :mod:`complaintkit.intake` accepts at every door. The value passed on is our own."""
+
+    def __init__(self, choices: list[str], parser: str) -> None:
+        super().__init__(choices)
+        self.parser = parser
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if value in self.choices:
+            return value
+        from complaintkit import intake
+
+        try:
+            member = getattr(intake, self.parser)(str(value))
+        except ValueError:
+            self.fail(
+                f"{value!r} is not one of {', '.join(map(str, self.choices))}, nor the English "
+                "or Chinese name of one (e.g. WeChat, 微信, hotline)",
+                param,
+                ctx,
+            )
+        return getattr(member, "slug", None) or member.value
 
 
 FILTER_KEYS = (

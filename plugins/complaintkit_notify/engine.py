@@ -502,7 +502,13 @@ def _deliver(
         return "lease expired"
     channel = channels.get(message.channel)
     error: DeliveryError
-    if channel is None:
+    if not message.body:
+        # Queued dead because it could not be produced (no address, a failed template) and made
+        # pending again by `outbox retry`: there is no text, and an empty mail helps no one.
+        error = DeliveryError(
+            f"never rendered, nothing to send: {message.last_error or 'no text'}", permanent=True
+        )
+    elif channel is None:
         error = DeliveryError(f"no channel named {message.channel!r} is configured", permanent=True)
     else:
         try:

@@ -10,6 +10,10 @@ Templates run in Jinja2's :class:`~jinja2.sandbox.SandboxedEnvironment` with
 :class:`~jinja2.StrictUndefined`. When the configuration is loaded every template a rule can
 use is parsed and every variable it reads is checked against what its event provides, so a
 misspelt ``{{ complaint.titel }}`` is an error naming the file and line, never a missing mail.
+A template is one self-contained file: ``{% include %}``, ``{% extends %}`` and ``{% import %}``
+are refused at load time. Anything that still fails while rendering (a huge ``range``, a
+``format_map`` on a missing key) is a :class:`~complaintkit.ConfigError` naming the file, which
+the notifier turns into a dead message with that reason.
 """
 
 from __future__ import annotations
@@ -140,7 +144,10 @@ class Template:
             subject = self.subject.render(variables).strip() if self.subject else None
             body = self.body.render(variables)
             html = self.html.render(variables) if self.html else None
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # noqa: BLE001 - a template is user code: any failure is its own
+            # The sandbox raises plain Python errors too (OverflowError for a huge range,
+            # KeyError from str.format_map, ZeroDivisionError, ...); each one is this template's
+            # failure, reported with its file so the message is queued dead with the reason.
             raise ConfigError(f"{self.path}: {type(exc).__name__}: {exc}") from None
         return Rendered(subject, body.strip() + "\n", html)
 
@@ -244,6 +251,7 @@ class TemplateSet:
             tree = env.parse(source)
         except jinja2.TemplateSyntaxError as exc:
             raise ConfigError(f"{path}:{(exc.lineno or 0) + offset}: {exc.message}") from None
+        _check_self_contained(tree, path, offset)
         _check_variables(tree, path, offset, schema)
         try:
             return env.from_string(tree)
@@ -251,6 +259,26 @@ class TemplateSet:
             line = getattr(exc, "lineno", None)
             where = f"{path}:{line + offset}" if line else str(path)
             raise ConfigError(f"{where}: {exc}") from None
+
+
+#: Tags that load another template. Templates are compiled from their own text, with no loader,
+#: so these could only fail when a message is rendered; they are refused when loading instead.
+_LOADING_TAGS: dict[type[nodes.Node], str] = {
+    nodes.Extends: "extends",
+    nodes.Include: "include",
+    nodes.Import: "import",
+    nodes.FromImport: "from … import",
+}
+
+
+def _check_self_contained(tree: nodes.Template, path: Path, offset: int) -> None:
+    for kind, tag in _LOADING_TAGS.items():
+        for node in tree.find_all(kind):
+            raise ConfigError(
+                f"{path}:{node.lineno + offset}: {{% {tag} %}} is not supported: a notification "
+                "template is one self-contained file; copy the text in, or define a "
+                "{% macro %} in this file"
+            )
 
 
 def _check_variables(tree: nodes.Template, path: Path, offset: int, schema: Schema) -> None:

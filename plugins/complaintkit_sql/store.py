@@ -529,6 +529,15 @@ def _as_is(value: datetime | None) -> datetime | None:
     return value
 
 
+def _refused_value(cause: BaseException | None) -> bool:
+    """Whether a failed write was the database refusing a value of a row (the row's fault,
+    not the connection's or another writer's): a DataError, or a value the driver could not
+    send."""
+    if isinstance(cause, sa.exc.DataError):
+        return True
+    return isinstance(cause, sa.exc.StatementError) and not isinstance(cause, sa.exc.DBAPIError)
+
+
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
@@ -908,19 +917,51 @@ class SQLStore:
         added = 0
         # (reference, rows or None for a repeat within the stream)
         batch: list[tuple[str, _Rows | None]] = []
+        refused: list[tuple[str, str]] = []
         for complaint in complaints:
             reference = complaint.reference
             if reference in seen:
                 batch.append((reference, None))
                 continue
             seen.add(reference)
-            batch.append((reference, _rows(complaint, complaint.version if keep_version else 1)))
+            try:
+                rows = _rows(complaint, complaint.version if keep_version else 1)
+            except ValidationError as exc:  # a value longer than its column: this row only
+                refused.append((reference, str(exc)))
+                continue
+            batch.append((reference, rows))
             if len(batch) >= CHUNK:
-                added += self._add_chunk(batch, skipped)
+                added += self._add_rows(batch, skipped, refused)
                 batch = []
         if batch:
-            added += self._add_chunk(batch, skipped)
-        return AddResult(added, tuple(skipped))
+            added += self._add_rows(batch, skipped, refused)
+        return AddResult(added, tuple(skipped), tuple(refused))
+
+    def _add_rows(
+        self,
+        batch: list[tuple[str, _Rows | None]],
+        skipped: list[str],
+        refused: list[tuple[str, str]],
+    ) -> int:
+        """Write ``batch``; when the database refuses a value in it (NUL on PostgreSQL, a value
+        too long for its column), halve the batch until the refused complaints are found alone:
+        they go to ``refused`` with the database's reason, every other one is stored."""
+        try:
+            return self._add_chunk(batch, skipped)
+        except StorageError as exc:
+            if not _refused_value(exc.__cause__):
+                raise
+            reason = str(exc)
+        except ValueError as exc:  # a driver that cannot encode a value (a lone surrogate)
+            reason = f"{self.display_url}: {exc}"
+        if sum(rows is not None for _, rows in batch) <= 1:
+            refused.extend((ref, reason) for ref, rows in batch if rows is not None)
+            skipped.extend(ref for ref, rows in batch if rows is None)
+            return 0
+        half = len(batch) // 2
+        return self._add_rows(batch[:half], skipped, refused) + self._add_rows(
+            batch[half:], skipped, refused
+        )
 
     def _add_chunk(self, batch: list[tuple[str, _Rows | None]], skipped: list[str]) -> int:
         c = self.tables.complaints

@@ -19,18 +19,29 @@ The storage holds the file it last read (or wrote) open. That pins its inode, so
 number cannot be reused by a later file while we still compare against it; together with the
 size and modification time this makes the change check reliable even when two writes land in
 the same timestamp tick.
+
+It is a drop-in for ``JSONStorage`` (``TinyDB(path, storage=SafeJSONStorage)``): it takes the
+same arguments, ``create_dirs``, ``encoding``, ``access_mode`` and the :func:`json.dumps`
+keywords, and raises the same kinds of exception (a document JSON cannot hold is a
+``TypeError``, a file that is not JSON a :class:`json.JSONDecodeError`, writing in read-only
+mode an ``OSError``), each also a :class:`~complaintkit.StorageError`. TinyDB's own test suite
+runs against it (``tests/plugins/tinydb/upstream``). Unlike ``JSONStorage`` it creates nothing
+until the first write.
 """
 
 from __future__ import annotations
 
+import codecs
 import errno
 import fcntl
 import gc
+import json
 import os
 import re
 import secrets
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
@@ -40,12 +51,55 @@ from tinydb.storages import Storage
 
 from complaintkit.errors import StorageError, StoreLockedError
 
-__all__ = ["FileLock", "SafeJSONStorage", "Signature", "gc_paused"]
+__all__ = [
+    "FileLock",
+    "NotJSONError",
+    "SafeJSONStorage",
+    "Signature",
+    "UnserialisableError",
+    "gc_paused",
+]
 
 #: What identifies one version of the file: (st_mtime_ns, st_size, st_ino, st_dev).
 Signature = tuple[int, int, int, int]
 
 _Data = dict[str, dict[str, Any]]
+
+
+#: The keywords of :func:`json.dumps` a ``JSONStorage`` user may pass to shape the file.
+JSON_OPTIONS = frozenset(
+    {
+        "skipkeys",
+        "ensure_ascii",
+        "check_circular",
+        "allow_nan",
+        "cls",
+        "indent",
+        "separators",
+        "default",
+        "sort_keys",
+    }
+)
+#: The access modes ``JSONStorage`` accepts without a warning.
+_MODES = ("r", "rb", "r+", "rb+")
+
+
+class NotJSONError(StorageError, json.JSONDecodeError):
+    """The file is not JSON: a :class:`StorageError`, and the :class:`json.JSONDecodeError`
+    TinyDB's ``JSONStorage`` raises (``msg``, ``pos``, ``lineno`` and ``colno`` are set)."""
+
+    def __init__(self, message: str, cause: ValueError | None = None) -> None:
+        StorageError.__init__(self, message)
+        self.msg = getattr(cause, "msg", message)
+        self.doc = ""  # not the whole file: the error may be kept long after the read
+        self.pos: int = getattr(cause, "pos", getattr(cause, "start", 0))
+        self.lineno: int = getattr(cause, "lineno", 1)
+        self.colno: int = getattr(cause, "colno", self.pos + 1)
+
+
+class UnserialisableError(StorageError, TypeError):
+    """A document JSON cannot hold: a :class:`StorageError`, and the ``TypeError`` TinyDB's
+    ``JSONStorage`` raises. Nothing was written."""
 
 
 def _signature(st: os.stat_result) -> Signature:
@@ -144,14 +198,64 @@ class SafeJSONStorage(Storage):
     transaction takes the lock itself and refuses to overwrite a file that changed on disk since
     it was read, so plain TinyDB use of this storage cannot lose another process's update either.
 
+    A write outside a transaction by a storage that has not read the file (TinyDB's
+    ``drop_tables()`` writes without reading) replaces whatever is there, as it asks to.
+
+    The arguments after ``path`` are ``JSONStorage``'s: ``create_dirs`` creates missing folders
+    at the first write (without it, a path in a missing folder is a ``FileNotFoundError`` at
+    once); ``encoding`` is the file's text encoding (UTF-8 when None); ``access_mode`` ``"r"`` or
+    ``"rb"`` opens read-only (the file must exist; writing raises ``OSError``), ``"r+"`` or
+    ``"rb+"`` for reading and writing (other modes warn, as in TinyDB, and mean ``"r+"``: the
+    file is never truncated or appended to). Other keywords are :func:`json.dumps` options
+    (``indent``, ``sort_keys``, ``ensure_ascii``, ``separators``, …); without them, or with only
+    ``sort_keys``, ``indent=2`` or ``ensure_ascii=False``, the file is written by orjson.
+
     Not thread-safe: use one storage (one store) per thread; they coordinate through the lock.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, fsync: bool = True, lock_timeout: float = 30.0
+        self,
+        path: str | os.PathLike[str],
+        create_dirs: bool = False,
+        encoding: str | None = None,
+        access_mode: str = "r+",
+        *,
+        fsync: bool = True,
+        lock_timeout: float = 30.0,
+        **json_options: Any,
     ) -> None:
         super().__init__()
         self.path = Path(os.path.abspath(path))
+        unknown = sorted(set(json_options) - JSON_OPTIONS)
+        if unknown:
+            raise TypeError(
+                f"SafeJSONStorage got unexpected keyword arguments {', '.join(unknown)}; it takes "
+                f"create_dirs, encoding, access_mode, fsync, lock_timeout and the json.dumps "
+                f"options {', '.join(sorted(JSON_OPTIONS))}"
+            )
+        if access_mode not in _MODES:
+            # TinyDB's own warning (same category and wording), so filters written for it apply.
+            warnings.warn(
+                "Using an `access_mode` other than 'r', 'rb', 'r+' or 'rb+' can cause data loss "
+                f"or corruption with JSONStorage; SafeJSONStorage treats {access_mode!r} as 'r+' "
+                "(it never truncates or appends)",
+                UserWarning,
+                stacklevel=2,
+            )
+        self.read_only = access_mode in ("r", "rb")
+        self.create_dirs = create_dirs
+        self.encoding = codecs.lookup(encoding).name if encoding else "utf-8"
+        self._encode = self._encoder(json_options)
+        if self.read_only and not self.path.is_file():
+            raise FileNotFoundError(
+                errno.ENOENT, f"{self.path} does not exist (opened read-only)", str(self.path)
+            )
+        if not self.read_only and not create_dirs and not self.path.parent.is_dir():
+            raise FileNotFoundError(
+                errno.ENOENT,
+                f"folder {self.path.parent} does not exist; pass create_dirs=True to create it",
+                str(self.path),
+            )
         self.fsync = fsync
         self.lock = FileLock(
             self.path.with_name(self.path.name + ".lock"), timeout=lock_timeout, subject=self.path
@@ -184,6 +288,10 @@ class SafeJSONStorage(Storage):
 
     def write(self, data: _Data) -> None:
         """Persist ``data`` (deferred to the end of the transaction when inside one)."""
+        if self.read_only:
+            raise OSError(
+                errno.EBADF, f"cannot write {self.path}: it was opened with access_mode 'r'"
+            )
         if self._depth:
             self._data = data
             self._pending = True
@@ -194,7 +302,9 @@ class SafeJSONStorage(Storage):
                 current = _signature(os.stat(self.path))
             except FileNotFoundError:
                 current = None
-            if current != self._signature:
+            # Only data derived from an earlier read can be stale: a storage that holds no read
+            # of the file (none yet, or it was dropped) is writing blind, on purpose.
+            if self._valid and current != self._signature:
                 self.invalidate()  # TinyDB already applied the change to the cached data
                 raise StorageError(
                     f"{self.path} was changed by another process since it was read; "
@@ -313,9 +423,24 @@ class SafeJSONStorage(Storage):
     def _parse(self, raw: bytes) -> _Data | None:
         if not raw.strip():
             return None  # an empty file is an empty database, as in TinyDB
+        source: bytes | str = raw
+        if self.encoding != "utf-8":
+            try:
+                source = raw.decode(self.encoding)
+            except UnicodeDecodeError as exc:
+                raise self._not_json(
+                    f"it is not {self.encoding} text ({exc.reason})", exc
+                ) from None
         try:
             with gc_paused():
-                data = orjson.loads(raw)
+                try:
+                    data = orjson.loads(source)
+                except orjson.JSONDecodeError as exc:
+                    # JSONStorage writes NaN and Infinity (json's default), which orjson refuses.
+                    try:
+                        data = json.loads(source)
+                    except ValueError:
+                        raise exc from None
                 # The parsed store is long-lived and holds no reference cycles: move it (and
                 # everything alive now) out of the cyclic collector's scans. Otherwise every
                 # later burst of allocations in the command walks millions of cached objects
@@ -323,12 +448,11 @@ class SafeJSONStorage(Storage):
                 # 100,000-complaint store). Reference counting still frees it when replaced.
                 gc.freeze()
         except orjson.JSONDecodeError as exc:
-            raise self.corrupt(f"it is not valid JSON ({exc})") from None
+            raise self._not_json(f"it is not valid JSON ({exc})", exc) from None
         if not isinstance(data, dict):
             raise self.corrupt(f"expected a JSON object of tables, found {type(data).__name__}")
-        for name, table in data.items():
-            if not isinstance(table, dict):
-                raise self.corrupt(f"table {name!r} is not a JSON object")
+        # What the tables hold is the user's business (JSONStorage reads any object back);
+        # the store checks its own tables.
         return data
 
     def corrupt(self, reason: str) -> StorageError:
@@ -337,6 +461,9 @@ class SafeJSONStorage(Storage):
             f"{self.path} is not a usable complaintkit TinyDB store: {reason}. "
             "The file was not modified; restore it from a backup or fix it by hand"
         )
+
+    def _not_json(self, reason: str, cause: ValueError) -> NotJSONError:
+        return NotJSONError(str(self.corrupt(reason)), cause)
 
     def _pin(self, fd: int) -> None:
         self._unpin()
@@ -350,18 +477,40 @@ class SafeJSONStorage(Storage):
 
     # --- writing ------------------------------------------------------------------------
 
+    def _encoder(self, options: dict[str, Any]) -> Callable[[_Data], bytes]:
+        """How data becomes the file's bytes: orjson when it can honour ``options``."""
+        fast = orjson.OPT_SORT_KEYS if options.get("sort_keys") else 0
+        if options.get("indent") == 2:
+            fast |= orjson.OPT_INDENT_2
+        orjson_can = (
+            self.encoding == "utf-8"
+            and set(options) <= {"sort_keys", "indent", "ensure_ascii"}
+            and options.get("indent") in (None, 2)
+            and options.get("ensure_ascii", False) is False
+        )
+        if orjson_can:
+            return lambda data: orjson.dumps(data, option=fast)
+        encoding = self.encoding
+        return lambda data: json.dumps(data, **options).encode(encoding)
+
     def _persist(self, data: _Data) -> None:
         """Replace the file with ``data`` atomically; the caller holds the lock."""
         try:
-            payload = orjson.dumps(data)
+            payload = self._encode(data)
         except TypeError as exc:
+            self.invalidate()
+            raise UnserialisableError(
+                f"cannot write {self.path}: {exc}; it was not modified"
+            ) from exc
+        except ValueError as exc:  # json.dumps: a circular reference, NaN with allow_nan=False
             self.invalidate()
             raise StorageError(f"cannot write {self.path}: {exc}; it was not modified") from exc
         directory = self.path.parent
         temp = directory / f".{self.path.name}.{secrets.token_hex(8)}.tmp"
         fd: int | None = None
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            if self.create_dirs:
+                directory.mkdir(parents=True, exist_ok=True)
             # 0o666 minus the umask, like any new file; an existing file's mode is kept below.
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             with suppress(FileNotFoundError):

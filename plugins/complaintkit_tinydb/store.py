@@ -190,6 +190,7 @@ class TinyDBStore:
         self._db = TinyDB(
             self.path,
             storage=SafeJSONStorage,
+            create_dirs=True,  # initialize() and the first write create the folder too
             fsync=self.options.fsync,
             lock_timeout=self.options.lock_timeout,
         )
@@ -225,6 +226,9 @@ class TinyDBStore:
     def _rebuild(self, data: dict[str, dict[str, Any]] | None) -> None:
         """Re-derive the reference index after the file changed under us."""
         data = data or {}
+        for name, table in data.items():
+            if not isinstance(table, dict):
+                raise self.storage.corrupt(f"table {name!r} is not a JSON object")
         for meta in data.get(META_TABLE, {}).values():
             found = meta.get("format") if isinstance(meta, dict) else None
             if not isinstance(found, int):

@@ -21,6 +21,7 @@ import attrs
 
 from . import lifecycle, sla
 from .errors import ConfigError, ConflictError, TransitionRejected
+from .intake import CHARACTERS_REMOVED, check_complaint, clean_complaint
 from .model import Complaint, EscalationLevel, Event, Label, Party, Remedy, RemedyKind, Status
 from .storage import AddResult, ComplaintFilter, Store
 
@@ -189,7 +190,8 @@ class Desk:
     def _schemes(self, names: Sequence[str] | None) -> list[ClassificationScheme]:
         if names is None:
             return list(self.host.schemes().values())
-        return [self.host.scheme(name) for name in names]
+        # A scheme may be named by key or by its English or Chinese name (投诉原因).
+        return [self.host.scheme(self.host.resolve_scheme(name)) for name in names]
 
     def _scheme_set(
         self, schemes: Sequence[ClassificationScheme]
@@ -271,8 +273,10 @@ class Desk:
         return self._mutate(reference, change)
 
     def label(self, reference: str, scheme: str, label: str, *, reason: str | None) -> Complaint:
-        """Set a label by hand; automatic re-classification will not override it."""
-        self.host.check_label(scheme, label)
+        """Set a label by hand; automatic re-classification will not override it.
+
+        ``scheme`` and ``label`` may be keys or names in English or Chinese."""
+        scheme, label = self.host.resolve_label(scheme, label)
 
         def change(c: Complaint) -> _Change:
             previous = c.labels.get(scheme)
@@ -362,7 +366,15 @@ class Desk:
     def prepare(
         self, complaint: Complaint, schemes: Sequence[ClassificationScheme] = ()
     ) -> tuple[Complaint, list[tuple[Label, Label | None]]]:
-        """A new complaint with its ``received`` event and, if ``schemes`` given, its labels."""
+        """A new complaint with its ``received`` event and, if ``schemes`` given, its labels.
+
+        Every door comes through here, so every new complaint gets the same checks
+        (:mod:`complaintkit.intake`): characters no store can hold are removed and recorded
+        (a ``characters_removed`` event naming the fields and counts), then anything else
+        wrong raises :class:`~complaintkit.errors.ValidationError` before the store sees it.
+        """
+        complaint, removed = clean_complaint(complaint)
+        check_complaint(complaint)
         at = self.clock()
         received: tuple[Event, ...] = ()
         if not complaint.history:
@@ -375,10 +387,20 @@ class Desk:
                     data={"channel": complaint.channel.value},
                 ),
             )
+        if removed:
+            received += (
+                Event(
+                    at=at,
+                    actor=self.actor,
+                    action=CHARACTERS_REMOVED,
+                    reason="characters no store can hold (NUL, lone surrogates)",
+                    data=dict(removed),
+                ),
+            )
         if schemes:
             return self._labelled(complaint, schemes, at, extra_events=received)
         if received:
-            return attrs.evolve(complaint, history=received), []
+            return attrs.evolve(complaint, history=complaint.history + received), []
         return complaint, []
 
     def intake(self, complaint: Complaint, *, classify: bool = True) -> Complaint:
@@ -407,6 +429,10 @@ class Desk:
 
         ``complaints`` is consumed lazily, so a large import never holds the input in memory.
         Lifecycle hooks fire after the batch is written, and only if a plugin observes them.
+        Each complaint gets the checks of :meth:`prepare`; one that fails them raises
+        :class:`~complaintkit.errors.ValidationError` and stops the stream (the store keeps the
+        batches written before it), so a caller that wants to skip bad complaints filters them
+        with :func:`complaintkit.intake.complaint_problems` first, as ``read_complaints`` does.
 
         A complaint that brings its history from another system (its first event is by
         :data:`~complaintkit.lifecycle.IMPORT_ACTOR`, as an import with a status or step times

@@ -313,6 +313,31 @@ class PluginHost:
                 f"scheme {scheme!r} has no label {label!r}; labels: {', '.join(labels)}"
             )
 
+    def resolve_scheme(self, name: str) -> str:
+        """The key of the scheme ``name`` names: its key (``cause``) or its name in English or
+        Chinese (``投诉原因``), case aside; :class:`UnknownSchemeError` otherwise."""
+        schemes = self.schemes()
+        if name in schemes:
+            return name
+        wanted = name.strip().casefold()
+        for key, scheme in schemes.items():
+            if wanted in (key.casefold(), scheme.names.en.casefold(), scheme.names.zh):
+                return key
+        return self.scheme(name).name  # raises, listing the known schemes
+
+    def resolve_label(self, scheme: str, label: str) -> tuple[str, str]:
+        """(scheme key, label key) for a scheme and label named by key or by their English or
+        Chinese names (``cause=price``, ``投诉原因=价格``, ``cause=价格``): what every door
+        accepts where a label is named. :class:`UnknownSchemeError` lists the labels."""
+        key = self.resolve_scheme(scheme)
+        wanted = label.strip().casefold()
+        labels = self.scheme(key).labels
+        for item in labels:
+            if wanted in (item.name.casefold(), item.names.en.casefold(), item.names.zh):
+                return key, item.name
+        known = ", ".join(f"{item.name} ({item.names.zh})" for item in labels)
+        raise UnknownSchemeError(f"scheme {key!r} has no label {label!r}; labels: {known}")
+
     def storage_backends(self) -> dict[str, StorageBackend]:
         """Every registered storage backend by URL scheme."""
         return self._cached(

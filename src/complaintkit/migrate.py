@@ -15,6 +15,15 @@ differ. :func:`migrate` does both.
 
 Pending notifications (the outbox) are not part of a store's complaints and stay behind in the
 source.
+
+Characters no store can hold (NUL, which PostgreSQL refuses, and lone surrogates) are
+removed on the way, as every new complaint has them removed at intake
+(:mod:`complaintkit.intake`): a TinyDB or SQLite store written before that rule may hold them.
+The copy names those complaints
+(:attr:`CopyResult.cleaned`), and the verification compares both sides as stores hold them.
+A complaint the destination refuses all the same is named with the database's reason
+(:attr:`CopyResult.refused`); the rest are copied, and the verification then reports it as
+only in the source.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import attrs
 import orjson
 
 from .errors import ConfigError, MigrationError, StorageError
+from .intake import clean_complaint
 from .model import Complaint
 from .redact import redact_url
 from .serialization import complaint_to_data
@@ -62,12 +72,14 @@ def _no_progress(n: int) -> None:
 
 
 def canonical_bytes(complaint: Complaint) -> bytes:
-    """The canonical JSON of a complaint: :func:`complaint_to_data`, keys sorted.
+    """The canonical JSON of a complaint as a store holds it: :func:`complaint_to_data` of
+    :func:`~complaintkit.intake.clean_complaint`, keys sorted.
 
     Two complaints have the same canonical bytes when every field is equal, including the
     version, the history and the UTC offsets of their times (which ``==`` on datetimes ignores).
     """
-    return orjson.dumps(complaint_to_data(complaint), option=orjson.OPT_SORT_KEYS)
+    stored, _ = clean_complaint(complaint)
+    return orjson.dumps(complaint_to_data(stored), option=orjson.OPT_SORT_KEYS)
 
 
 def pages(store: Store, size: int) -> Iterator[list[Complaint]]:
@@ -87,10 +99,19 @@ def pages(store: Store, size: int) -> Iterator[list[Complaint]]:
 
 @attrs.frozen
 class CopyResult:
-    """What a copy did: complaints written now, and those found already at the destination."""
+    """What a copy did: complaints written now, and those found already at the destination.
+
+    ``cleaned_count`` complaints had characters no store can hold removed (``cleaned``: the
+    first references); ``refused`` names the first complaints the destination refused, with
+    its reason (``refused_count`` in all); every other complaint was copied.
+    """
 
     copied: int
     already_there: int
+    cleaned_count: int = 0
+    cleaned: tuple[str, ...] = ()
+    refused_count: int = 0
+    refused: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.frozen
@@ -209,8 +230,18 @@ def copy_store(
             f"the destination {redact_url(target.url)} already holds {held:,} complaints; "
             "migrate into an empty store, or resume an interrupted migration (--resume)"
         )
-    copied = already = 0
-    for batch in pages(source, batch_size):
+    copied = already = cleaned_count = refused_count = 0
+    cleaned: list[str] = []
+    refused: list[tuple[str, str]] = []
+    for page in pages(source, batch_size):
+        batch = []
+        for complaint in page:
+            storable, removed = clean_complaint(complaint)
+            if removed:
+                cleaned_count += 1
+                if len(cleaned) < SHOWN_DIFFERENCES:
+                    cleaned.append(complaint.reference)
+            batch.append(storable)
         # An empty destination needs no look-up: a reference someone else writes meanwhile
         # comes back in restore_many's skipped list and is compared then.
         there = target.existing(c.reference for c in batch) if held else set()
@@ -222,8 +253,17 @@ def copy_store(
             _check_same(batch, set(result.skipped), target)
         copied += result.added
         already += len(there) + len(result.skipped)
-        progress(len(batch))
-    return CopyResult(copied=copied, already_there=already)
+        refused_count += len(result.refused)
+        refused.extend(result.refused[: SHOWN_DIFFERENCES - len(refused)])
+        progress(len(page))
+    return CopyResult(
+        copied=copied,
+        already_there=already,
+        cleaned_count=cleaned_count,
+        cleaned=tuple(cleaned),
+        refused_count=refused_count,
+        refused=tuple(refused),
+    )
 
 
 def _check_same(batch: list[Complaint], references: set[str], destination: Store) -> None:

@@ -147,10 +147,13 @@ def group_value(c: Complaint, key: str) -> str | None:
 
 @attrs.frozen
 class AddResult:
-    """What a batch write did: references added, and references skipped as already stored."""
+    """What a batch write did: references added, references skipped as already stored, and
+    complaints the database refused as (reference, reason), the rest of the batch kept (a SQL
+    store whose database rejects a value of one row stores every other row)."""
 
     added: int
     skipped: tuple[str, ...] = ()
+    refused: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.frozen

@@ -22,6 +22,16 @@ Where a reject points
     (header = row 1 when it is the first row) and the 1-based item number for a JSON array.
     Blank lines and rows whose every cell is empty are not records and are skipped.
 
+What a record may hold
+    Every complaint is checked as every other door checks it (:mod:`complaintkit.intake`), so
+    a dry run and a real import agree on every backend. A JSON list, object or boolean (or a
+    number too large to be exact) where text belongs is rejected, never stored as its Python
+    spelling; ``tags`` may be a JSON list of texts. NUL characters are not a reason to reject:
+    ``on_clean`` is told the line, and the Desk removes them when it stores the complaint (and
+    records that in its history). A byte that does not decode rejects only the record holding
+    it (CSV, TSV, JSON Lines), with its line; a file whose start shows another encoding is
+    refused whole.
+
 The native layout
     Our own field names as columns (matched case-insensitively; spaces and punctuation count as
     ``_``, so ``Received at`` is ``received_at``): ``reference``, ``received_at``, ``channel``,
@@ -135,12 +145,13 @@ from .builder import detect_preset, fingerprint
 from .formats import FORMATS, detect_format
 from .mapping import FIELDS, PRESETS, ColumnMapping, Source
 from .mapping import Spec as Spec  # a type alias, not in __all__ (as before)
-from .reader import ComplaintReader, RejectedRow, count_records, read_complaints
+from .reader import CleanedRow, ComplaintReader, RejectedRow, count_records, read_complaints
 
 __all__ = [
     "FIELDS",
     "FORMATS",
     "PRESETS",
+    "CleanedRow",
     "ColumnMapping",
     "ComplaintReader",
     "RejectedRow",

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any, Final, TypeAlias, TypeVar
 
 from ..errors import ConfigError
+from ..intake import contact_value, party_problems
 from ..model import Channel, Complaint, Event, Party, RemedyKind, Status
 from .history import HISTORY_FIELDS, _HistoryBuilder, bind_filters
 from .mapping import (
@@ -48,11 +50,6 @@ def _norm(name: str) -> str:
     return re.sub(r"\W+", "_", name.strip().casefold()).strip("_")
 
 
-# Placeholders for "nothing" in contact columns of real exports; not worth a reject.
-_NOTHING: Final = frozenset(
-    {"n/a", "na", "none", "null", "nil", "-", "--", "—", "无", "暂无", "没有"}
-)
-_EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _TAG_SPLIT: Final = re.compile(r"\s*[,;，；、]\s*")
 
 
@@ -78,7 +75,10 @@ def _fingerprint(
         " ".join((title or "").split()),
         " ".join(text.split()),
     )
-    digest = hashlib.sha1("\x1f".join(parts).encode("utf-8"), usedforsecurity=False)
+    # surrogatepass: a lone surrogate (from an API) is removed at intake, but must not crash here.
+    digest = hashlib.sha1(
+        "\x1f".join(parts).encode("utf-8", "surrogatepass"), usedforsecurity=False
+    )
     return "IMP-" + digest.hexdigest()[:16].upper()
 
 
@@ -337,11 +337,23 @@ class _Builder:
     # The hot path -------------------------------------------------------------------------
 
     def _str(self, row: Sequence[Any], spec: _CompiledSpec, field: str) -> str:
-        value = _pick(row, spec) if spec else ""
+        try:
+            value = _pick(row, spec) if spec else ""
+        except _WrongType as exc:
+            exc.field = field
+            raise
         table = self.values.get(field)
         if table is not None and value:
             value = table.get(_value_key(value), table.get("*", value))
         return value or self.defaults.get(field, "")
+
+    def _raw(self, row: Sequence[Any], spec: _CompiledSpec, field: str) -> str:
+        """The text of ``field`` as the file has it, before [values] and [defaults]."""
+        try:
+            return _pick(row, spec)
+        except _WrongType as exc:
+            exc.field = field
+            raise
 
     def _opt(self, row: Sequence[Any], spec: _CompiledSpec | None, field: str) -> str | None:
         if spec is None:
@@ -350,6 +362,13 @@ class _Builder:
 
     def build(self, row: Sequence[Any]) -> Complaint | list[tuple[str | None, str]]:
         """A complaint from ``row``, or the problems that prevent one as (field, reason)."""
+        try:
+            return self._build(row)
+        except _WrongType as exc:
+            # A list, object or boolean where text belongs: never stored as its Python repr.
+            return [(getattr(exc, "field", None), str(exc))]
+
+    def _build(self, row: Sequence[Any]) -> Complaint | list[tuple[str | None, str]]:
         problems: list[tuple[str | None, str]] = []
 
         text = self._str(row, self.text, "text")
@@ -361,7 +380,7 @@ class _Builder:
         when = self._when(row, problems)
         channel = self.default_channel
         if self.channel:
-            raw = _pick(row, self.channel)
+            raw = self._raw(row, self.channel, "channel")
             if raw:
                 found = self.channel_cache.get(raw)
                 if found is None:
@@ -375,7 +394,7 @@ class _Builder:
 
         remedy = self.default_remedy
         if self.remedy:
-            raw = _pick(row, self.remedy)
+            raw = self._raw(row, self.remedy, "remedy_sought")
             if raw:
                 found_remedy = self.remedy_cache.get(raw)
                 if found_remedy is None:
@@ -394,9 +413,13 @@ class _Builder:
 
         tags: tuple[str, ...] = ()
         if self.tags is not None:
-            raw_tags = self._str(row, self.tags, "tags")
-            if raw_tags:
-                tags = tuple(dict.fromkeys(t for t in _TAG_SPLIT.split(raw_tags) if t))
+            listed = _pick_any(row, self.tags) if self.tags else None
+            if isinstance(listed, list):
+                tags = _tag_list(listed, problems)
+            else:
+                raw_tags = self._str(row, self.tags, "tags")
+                if raw_tags:
+                    tags = tuple(dict.fromkeys(t for t in _TAG_SPLIT.split(raw_tags) if t))
 
         custom: dict[str, Any] = {}
         for name, index in self.custom_plain:
@@ -428,7 +451,7 @@ class _Builder:
 
         title = self._opt(row, self.title, "title")
         order = self._opt(row, self.order, "order")
-        reference = _pick(row, self.reference) if self.reference else ""
+        reference = self._raw(row, self.reference, "reference") if self.reference else ""
         if reference:
             reference = self.prefix + reference
         else:
@@ -461,7 +484,7 @@ class _Builder:
             if self.default_when is None:
                 problems.append(("received_at", f"empty, but a date is required ({_DATE_EXAMPLE})"))
             return self.default_when
-        clock = _pick(row, self.received_time) if self.received_time else ""
+        clock = self._raw(row, self.received_time, "received_time") if self.received_time else ""
         try:
             return self.dates.parse(raw, clock)
         except _BadTime as exc:
@@ -472,33 +495,15 @@ class _Builder:
 
     def _party(self, row: Sequence[Any], problems: list[tuple[str | None, str]]) -> Party:
         found = {field: self._str(row, spec, field) for field, spec in self.party_fields}
-        phone = found.get("complainant_phone", "")
-        if phone:
-            if phone.casefold() in _NOTHING:
-                phone = ""
-            elif sum(c.isdigit() for c in phone) < 5:
-                problems.append(
-                    (
-                        "complainant_phone",
-                        f"{phone!r} is not a phone number (expected digits, e.g. 138 0013 8000)",
-                    )
-                )
-        email = found.get("complainant_email", "")
-        if email:
-            if email.casefold() in _NOTHING:
-                email = ""
-            elif not _EMAIL.fullmatch(email):
-                problems.append(
-                    (
-                        "complainant_email",
-                        f"{email!r} is not an e-mail address (expected e.g. li.lei@example.com)",
-                    )
-                )
-        name = found.get("complainant_name", "")
-        customer = found.get("customer_id", "")
+        name = found.get("complainant_name") or None
+        phone = contact_value(found.get("complainant_phone"))
+        email = contact_value(found.get("complainant_email"))
+        customer = found.get("customer_id") or None
         if not (name or phone or email or customer):
             return _NO_PARTY
-        return Party(name or None, phone or None, email or None, customer or None)
+        party = Party(name, phone, email, customer)
+        problems.extend(party_problems(party))  # the same checks as `add` and every other door
+        return party
 
     def _satisfaction(
         self, row: Sequence[Any], problems: list[tuple[str | None, str]]
@@ -521,6 +526,20 @@ class _Builder:
         return int(number)
 
 
+def _tag_list(items: list[Any], problems: list[tuple[str | None, str]]) -> tuple[str, ...]:
+    """A JSON list of tags: each a text (or a number); anything else is a problem."""
+    tags: list[str] = []
+    for number, item in enumerate(items, 1):
+        try:
+            text = item.strip() if isinstance(item, str) else _scalar_text(item)
+        except _WrongType as exc:
+            problems.append(("tags", f"item {number}: {exc}"))
+            return ()
+        if text:
+            tags.append(text)
+    return tuple(dict.fromkeys(tags))
+
+
 def _resolve_default(mapping: ColumnMapping, field: str, vocabulary: Mapping[str, T]) -> T | None:
     value = mapping.defaults.get(field)
     return _enum_member(value, vocabulary) if value else None
@@ -541,6 +560,37 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+class _WrongType(_BadValue):
+    """A value of a type no text field takes (a JSON list, object or boolean, a huge number)."""
+
+    field: str | None = None
+
+
+# Integers beyond this are not exact as floats: a JSON 1e300 is no id or text anybody typed.
+_EXACT: Final = 2**53
+
+
+def _scalar_text(value: Any) -> str:
+    """A non-string cell as text for a text field; :class:`_WrongType` for a value that is not
+    one (a list, an object, a boolean, a number too large to be exact)."""
+    if isinstance(value, bool | list | tuple | dict):
+        raise _WrongType(f"expected text, got {_json_kind_of(value)}")
+    if isinstance(value, float) and (not math.isfinite(value) or abs(value) >= _EXACT):
+        raise _WrongType(
+            f"expected text, got a number too large to be exact ({value!r}); "
+            "write it as text (in quotes) if it is an id"
+        )
+    return _text(value)
+
+
+def _json_kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, dict):
+        return "an object"
+    return "a list"
+
+
 def _pick(row: Sequence[Any], spec: _CompiledSpec) -> str:
     for item in spec:
         if isinstance(item, int):
@@ -551,12 +601,12 @@ def _pick(row: Sequence[Any], spec: _CompiledSpec) -> str:
                     if value:
                         return str(value)
             elif value is not None:
-                text = _text(value)
+                text = _scalar_text(value)
                 if text:
                     return text
         else:
             indices, sep = item
-            parts = [part for part in (_text(row[i]) for i in indices) if part]
+            parts = [part for part in (_scalar_text(row[i]) for i in indices) if part]
             if parts:
                 return sep.join(parts)
     return ""

@@ -72,8 +72,68 @@ def detect_format(path: str | Path) -> str:
     )
 
 
+# --- undecodable bytes -------------------------------------------------------------------------
+#
+# CSV, TSV and JSON Lines are decoded with an error handler that keeps an undecodable byte as a
+# lone surrogate (as "surrogateescape" does) and counts it. A record holding one is rejected
+# with its line, naming the byte; the records around it are imported. Only a file whose first
+# 64 KiB hold many such bytes is refused whole: it is in another encoding.
+
+_ERRORS: Final = "complaintkit-undecodable"
+#: Undecodable bytes met so far by any reader: a record is searched for them only when this
+#: grew since the last record was checked, so clean files cost nothing.
+_undecodable = [0]
+_ESCAPED: Final = re.compile("[\udc80-\udcff]")
+_DECODED_NON_ASCII: Final = re.compile("[^\x00-\x7f\udc80-\udcff]")
+#: More undecodable sequences than this in the first 64 KiB: the file is in another encoding.
+_WRONG_ENCODING_ERRORS: Final = 8
+
+
+def _keep_undecodable(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    _undecodable[0] += exc.end - exc.start
+    replacement, end = codecs.lookup_error("surrogateescape")(exc)
+    return str(replacement), end
+
+
+codecs.register_error(_ERRORS, _keep_undecodable)
+
+
+def _is_utf8(encoding: str) -> bool:
+    return encoding.lower().replace("_", "-") in {"utf-8", "utf-8-sig", "utf8"}
+
+
+def _encoding_hint(encoding: str) -> str:
+    return (
+        "; a file saved by Excel on Chinese Windows is usually GBK: try --encoding gb18030"
+        if _is_utf8(encoding)
+        else ""
+    )
+
+
+def _undecodable_reason(cells: Mapping[str, Any], encoding: str) -> tuple[str | None, str] | None:
+    """(column, reason) when a cell holds an undecodable byte, else None."""
+    for column, cell in cells.items():
+        if isinstance(cell, str) and (found := _ESCAPED.search(cell)):
+            byte = ord(found.group()) - 0xDC00
+            count = len(_ESCAPED.findall(cell))
+            more = f" and {count - 1} more" if count > 1 else ""
+            name = "UTF-8" if _is_utf8(encoding) else encoding
+            return column, (
+                f"byte 0x{byte:02X}{more} is not valid {name}, so this record is not "
+                f"imported (the others are): correct it, or re-save the file as UTF-8"
+                f"{_encoding_hint(encoding)}"
+            )
+    return None
+
+
 def _check_encoding(path: Path, encoding: str) -> str:
-    """Decode the start of the file now, so a wrong encoding fails before anything is imported."""
+    """Decode the start of the file now, so a wrong encoding fails before anything is imported.
+
+    A few undecodable bytes are left to the records that hold them (each is rejected with its
+    line); many of them mean the file is in another encoding, and it is refused whole.
+    """
     try:
         with path.open("rb") as handle:
             head = handle.read(_SNIFF_BYTES)
@@ -89,16 +149,25 @@ def _check_encoding(path: Path, encoding: str) -> str:
         # final=False: the 64 KiB cut may fall inside a multi-byte character.
         return str(decoder.decode(head, final=False))
     except UnicodeDecodeError as exc:
-        raise ConfigError(_encoding_message(path, encoding, exc)) from None
+        first = exc
+    text = str(codecs.getincrementaldecoder(encoding)("surrogateescape").decode(head, final=False))
+    errors = len(_ESCAPED.findall(text))
+    # A stray byte in a good file, or a file in another encoding? Many undecodable bytes, or
+    # several and no more characters beyond ASCII that decode, mean the latter.
+    decoded = len(_DECODED_NON_ASCII.findall(text))
+    if errors > _WRONG_ENCODING_ERRORS or (errors > 1 and errors >= decoded):
+        raise ConfigError(_encoding_message(path, encoding, first, head))
+    return text
 
 
-def _encoding_message(path: Path, encoding: str, exc: UnicodeDecodeError) -> str:
-    hint = (
-        "; a file saved by Excel on Chinese Windows is usually GBK: try --encoding gb18030"
-        if encoding.lower().replace("_", "-") in {"utf-8", "utf-8-sig", "utf8"}
-        else ""
-    )
-    return f"{path} is not valid {encoding} ({exc.reason} near byte {exc.start}){hint}"
+def _encoding_message(
+    path: Path, encoding: str, exc: UnicodeDecodeError, data: bytes | None = None
+) -> str:
+    where = f"near byte {exc.start}"
+    if data is not None:
+        line = data.count(b"\n", 0, exc.start) + 1
+        where = f"line {line}, near byte {exc.start}"
+    return f"{path} is not valid {encoding} ({exc.reason}, {where}){_encoding_hint(encoding)}"
 
 
 @contextmanager
@@ -205,7 +274,9 @@ class _Context:
 def _open_csv(ctx: _Context, fmt: str, encoding: str) -> _Opened:
     head = _check_encoding(ctx.path, encoding)
     _raise_field_limit()
-    handle = ctx.path.open("r", encoding=encoding, newline="")
+    # Read before the header: the first chunk the file object decodes holds the first rows.
+    checked = _undecodable[0]
+    handle = ctx.path.open("r", encoding=encoding, errors=_ERRORS, newline="")
     with _closing_on_error(handle.close, ctx.path, encoding):
         delimiter = _csv_delimiter(fmt, head.lstrip("\ufeff"))
         # strict: a quote left open or a stray quote is reported for its record, where the
@@ -223,6 +294,7 @@ def _open_csv(ctx: _Context, fmt: str, encoding: str) -> _Opened:
     width = len(header)
 
     def records() -> Iterator[_Record]:
+        nonlocal checked
         previous = reader.line_num
         failed_at = -1
         while True:
@@ -244,6 +316,15 @@ def _open_csv(ctx: _Context, fmt: str, encoding: str) -> _Opened:
             previous = reader.line_num
             if not any(cell.strip() for cell in row):
                 continue  # a blank line (or a row of empty cells) is not a record
+            if checked != _undecodable[0]:
+                cells = dict(zip(header, row, strict=False))
+                if len(row) > width:
+                    cells["_extra"] = ",".join(row[width:])
+                bad = _undecodable_reason(cells, encoding)
+                if bad is not None:
+                    checked += sum(len(_ESCAPED.findall(cell)) for cell in row)
+                    ctx.reject(start, bad[0], bad[1], cells)
+                    continue
             if len(row) != width:
                 raw: dict[str, Any] = dict(zip(header, row, strict=False))
                 if len(row) > width:
@@ -270,7 +351,7 @@ def _open_csv(ctx: _Context, fmt: str, encoding: str) -> _Opened:
 
 def _open_jsonl(ctx: _Context, encoding: str) -> _Opened:
     _check_encoding(ctx.path, encoding)
-    handle = ctx.path.open("r", encoding=encoding, newline="")
+    handle = ctx.path.open("r", encoding=encoding, errors=_ERRORS, newline="")
     lines = enumerate(handle, 1)
     first: tuple[int, dict[str, Any]] | None = None
     pending: list[tuple[int, str]] = []
@@ -293,6 +374,12 @@ def _open_jsonl(ctx: _Context, encoding: str) -> _Opened:
 
     def records() -> Iterator[_Record]:
         def parsed(number: int, line: str) -> Iterator[_Record]:
+            if _ESCAPED.search(line):
+                raw_line = {"_line": line.rstrip("\r\n")}
+                bad = _undecodable_reason(raw_line, encoding)
+                assert bad is not None
+                ctx.reject(number, None, bad[1], raw_line)
+                return
             try:
                 value = orjson.loads(line)
             except orjson.JSONDecodeError as exc:
@@ -373,8 +460,12 @@ def _open_json(ctx: _Context, encoding: str) -> _Opened:
         else:
             document = orjson.loads(data.decode(encoding))
     except UnicodeDecodeError as exc:
-        raise ConfigError(_encoding_message(ctx.path, encoding, exc)) from None
+        raise ConfigError(_whole_json_message(ctx.path, encoding, exc, data)) from None
     except orjson.JSONDecodeError as exc:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise ConfigError(_whole_json_message(ctx.path, encoding, bad, data)) from None
         hint = (
             "; it looks like JSON Lines (one object per line): use --format jsonl"
             if "trailing" in str(exc).lower() or data.lstrip().startswith(b"{")
@@ -405,6 +496,14 @@ def _open_json(ctx: _Context, encoding: str) -> _Opened:
                 yield number, builders.get(item), list(item.values()), item
 
     return _Opened(header, records(), lambda: None)
+
+
+def _whole_json_message(path: Path, encoding: str, exc: UnicodeDecodeError, data: bytes) -> str:
+    return (
+        f"{_encoding_message(path, encoding, exc, data)}; a JSON array is read whole, so "
+        "nothing was imported: correct that line, or use JSON Lines (one record per line), "
+        "where only the record holding the byte is rejected"
+    )
 
 
 def _xlsx_damage(exc: Exception) -> str:

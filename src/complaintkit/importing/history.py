@@ -33,7 +33,7 @@ from typing import Any, Final
 
 import attrs
 
-from ..i18n import STATUS_NAMES
+from ..intake import STATUS_WORDS
 from ..lifecycle import IMPORT, IMPORT_ACTOR
 from ..model import Channel, Event, Status
 from ..sla import BREACH, RESPOND, TARGETS
@@ -44,7 +44,6 @@ from .values import (
     _known,
     _translate_enum,
     _value_key,
-    _vocabulary,
 )
 
 HISTORY_FIELDS: Final[tuple[str, ...]] = (
@@ -66,10 +65,8 @@ STEPS: Final[tuple[tuple[str, str, Status | None], ...]] = (
     ("closed_at", "close", Status.CLOSED),
 )
 
-_STATUSES: Final = _vocabulary(
-    Status,
-    {alias: status for status, names in STATUS_NAMES.items() for alias in (names.en, names.zh)},
-)
+# The words every door accepts for a status (our values and names, in English and Chinese).
+_STATUSES: Final = STATUS_WORDS
 
 # How far along the handling process each state is: a source status behind a step the row
 # gives a time for is a contradiction; ahead of it, the rest is imported without a time.

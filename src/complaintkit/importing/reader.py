@@ -5,7 +5,7 @@ and :func:`count_records`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import tzinfo
 from pathlib import Path
 from types import TracebackType
@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from ..errors import ConfigError
+from ..intake import clean_complaint, complaint_problems, describe_removed
 from ..model import Complaint
 from .builder import _pick
 from .documents import _from_document, _is_document
@@ -57,6 +58,25 @@ class RejectedRow:
         return f"{where}, field {self.field}: {self.reason}"
 
 
+@attrs.frozen
+class CleanedRow:
+    """A record imported after removing characters no store can hold (see
+    :func:`complaintkit.intake.clean_complaint`): where it is, and what was removed from
+    which field (``{"text": "U+0000"}``)."""
+
+    source: str
+    line: int
+    removed: dict[str, str]
+    unit: str = "line"
+
+    def __str__(self) -> str:
+        what = "; ".join(f"{field}: {codes}" for field, codes in self.removed.items())
+        return (
+            f"{self.source}, {self.unit} {self.line}: removed characters no store can hold "
+            f"({what}); the rest of the record is imported"
+        )
+
+
 # --- the reader ------------------------------------------------------------------------------
 
 
@@ -81,12 +101,16 @@ class ComplaintReader(Iterator[Complaint]):
         records: Iterator[Complaint],
         mapping: ColumnMapping,
         fmt: str,
+        lines: Mapping[str, tuple[int, int]] | None = None,
         left_out: _LeftOut | None = None,
     ) -> None:
         self._opened = opened
         self._records = records
+        self._lines = lines if lines is not None else {}
         self.mapping = mapping
         self.fmt = fmt
+        #: what a record's number counts: "line", "item" (JSON array) or "row" (XLSX)
+        self.unit = _unit(fmt)
         self.columns: tuple[str, ...] = tuple(opened.header)
         self._left_out = left_out or _LeftOut()
 
@@ -94,6 +118,12 @@ class ComplaintReader(Iterator[Complaint]):
     def left_out(self) -> int:
         """How many records the mapping's ``[filter]`` left out so far (none without one)."""
         return self._left_out.count
+
+    def line_of(self, reference: str) -> int | None:
+        """The line (item, row) of the record that became the complaint ``reference``, once
+        it has been read; None for a reference this reader did not yield."""
+        found = self._lines.get(reference)
+        return found[0] if found else None
 
     def __iter__(self) -> ComplaintReader:
         return self
@@ -134,6 +164,7 @@ def read_complaints(
     on_reject: Callable[[RejectedRow], None],
     on_duplicate: Callable[[int, int], None] | None = None,
     encoding: str = "utf-8-sig",
+    on_clean: Callable[[CleanedRow], None] | None = None,
 ) -> ComplaintReader:
     """Stream the complaints in ``path``; every bad record goes to ``on_reject``.
 
@@ -143,6 +174,12 @@ def read_complaints(
     ``on_duplicate(line, first_line)`` is told, if given.
     A record that repeats an earlier one's reference with different content is rejected,
     naming the line of the first.
+
+    Every complaint is checked as every door checks it (:mod:`complaintkit.intake`), so what a
+    dry run accepts a store accepts. Characters no store can hold (NUL and other control
+    characters) are not a reason to reject: ``on_clean`` is told the record's line and what
+    :meth:`Desk.intake_many <complaintkit.desk.Desk.intake_many>` will remove (and record in
+    the complaint's history) when it is stored.
 
     ``mapping`` None means: our native layout if the header fits, else the preset
     :func:`detect_preset` recognises, else ConfigError listing the columns found and the fields
@@ -155,10 +192,14 @@ def read_complaints(
     chosen_format = fmt or detect_format(file)
     if chosen_format not in FORMATS:
         raise ConfigError(f"unknown format {chosen_format!r}; formats: {', '.join(FORMATS)}")
-    unit = {"json": "item", "xlsx": "row"}.get(chosen_format, "line")
+    unit = _unit(chosen_format)
 
     def reject(line: int, field: str | None, reason: str, raw: dict[str, Any]) -> None:
         on_reject(RejectedRow(source, line, field, reason, raw, unit))
+
+    def cleaned(line: int, removed: dict[str, str]) -> None:
+        if on_clean is not None:
+            on_clean(CleanedRow(source, line, removed, unit))
 
     ctx = _Context(file, source, mapping, tz, reject)
     if not file.exists():
@@ -172,14 +213,22 @@ def read_complaints(
     else:
         opened = _open_xlsx(ctx)
     assert ctx.chosen is not None  # set by the first builder
+    seen: dict[str, tuple[int, int]] = {}
     left_out = _LeftOut()
     return ComplaintReader(
         opened,
-        _complaints(opened, reject, on_duplicate or (lambda line, first: None), left_out),
+        _complaints(
+            opened, reject, on_duplicate or (lambda line, first: None), cleaned, seen, left_out
+        ),
         ctx.chosen,
         chosen_format,
+        seen,
         left_out,
     )
+
+
+def _unit(fmt: str) -> str:
+    return {"json": "item", "xlsx": "row"}.get(fmt, "line")
 
 
 def _digest(row: Sequence[Any], record: dict[str, Any] | None) -> int:
@@ -193,10 +242,14 @@ def _digest(row: Sequence[Any], record: dict[str, Any] | None) -> int:
 
 
 def _complaints(
-    opened: _Opened, reject: _Reject, repeated: Callable[[int, int], None], left_out: _LeftOut
+    opened: _Opened,
+    reject: _Reject,
+    repeated: Callable[[int, int], None],
+    cleaned: Callable[[int, dict[str, str]], None],
+    seen: dict[str, tuple[int, int]],
+    left_out: _LeftOut,
 ) -> Iterator[Complaint]:
-    # reference -> (line, digest of the record) of its first record
-    seen: dict[str, tuple[int, int]] = {}
+    # seen: reference -> (line, digest of the record) of its first record
     try:
         for line, builder, row, record in opened.records:
             if record is not None and _is_document(record):
@@ -207,9 +260,17 @@ def _complaints(
             else:
                 built = builder.build(row)
             if isinstance(built, Complaint):
+                clean, removed = clean_complaint(built)
+                problems = complaint_problems(clean)
+            else:
+                problems = built
+            if not problems:
+                assert isinstance(built, Complaint)
                 digest = _digest(row, record)
                 first, first_digest = seen.setdefault(built.reference, (line, digest))
                 if first == line:
+                    if removed:
+                        cleaned(line, _removed_codes(built, removed))
                     yield built
                     continue
                 if first_digest == digest:
@@ -217,15 +278,13 @@ def _complaints(
                     continue
                 has_id = bool(builder.reference and _pick(row, builder.reference))
                 what = "reference" if has_id else "the same content, fingerprint"
-                problems: list[tuple[str | None, str]] = [
+                problems = [
                     (
                         "reference",
                         f"duplicate of line {first} (both have {what} {built.reference}; "
                         "other columns differ)",
                     )
                 ]
-            else:
-                problems = built
             raw = record if record is not None else dict(zip(builder.header, row, strict=False))
             field, reason = problems[0]
             if len(problems) > 1:
@@ -235,6 +294,22 @@ def _complaints(
             reject(line, field, reason, raw)
     finally:
         opened.close()
+
+
+def _removed_codes(complaint: Complaint, removed: dict[str, int]) -> dict[str, str]:
+    """What :func:`clean_complaint` removed, by field, as code points (``U+0000 ×2``)."""
+    described: dict[str, str] = {}
+    for field, count in removed.items():
+        owner: Any = complaint
+        name = field
+        if field.startswith("complainant."):
+            owner, name = complaint.complainant, field.split(".", 1)[1]
+        value = getattr(owner, name, None) if "." not in name else None
+        text = value if isinstance(value, str) else None
+        if text is None and isinstance(value, tuple):
+            text = "".join(v for v in value if isinstance(v, str))
+        described[field] = describe_removed(text) if text else f"{count} character(s)"
+    return described
 
 
 def count_records(path: str | Path, fmt: str | None = None) -> int | None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Final, TypeVar
 
-from ..model import Channel, RemedyKind
+from ..intake import CHANNEL_WORDS, REMEDY_WORDS
 
 _DATE_EXAMPLE: Final = "e.g. 2026-11-23 or 2026-11-23T10:00:00+08:00"
 
@@ -24,63 +24,14 @@ def _value_key(value: str) -> str:
 # --- value vocabularies ----------------------------------------------------------------------
 
 
-def _vocabulary(members: Iterable[T], aliases: Mapping[str, T]) -> dict[str, T]:
-    table: dict[str, T] = {}
-    for member in members:
-        value = str(getattr(member, "value", member))
-        table[_alias_key(value)] = member
-    for alias, member in aliases.items():
-        table[_alias_key(alias)] = member
-    return table
-
-
 def _alias_key(value: str) -> str:
     return re.sub(r"[\s\-_]+", "_", value.strip().casefold())
 
 
-_CHANNELS: Final = _vocabulary(
-    Channel,
-    {
-        "telephone": Channel.PHONE, "hotline": Channel.PHONE, "call": Channel.PHONE,
-        "phone call": Channel.PHONE, "电话": Channel.PHONE, "热线": Channel.PHONE,
-        "来电": Channel.PHONE, "客服电话": Channel.PHONE,
-        "text message": Channel.SMS, "短信": Channel.SMS,
-        "e-mail": Channel.EMAIL, "mail": Channel.EMAIL, "邮件": Channel.EMAIL,
-        "电子邮件": Channel.EMAIL, "邮箱": Channel.EMAIL,
-        "website": Channel.WEB, "web form": Channel.WEB, "online": Channel.WEB,
-        "internet": Channel.WEB, "app": Channel.WEB, "网站": Channel.WEB, "网页": Channel.WEB,
-        "官网": Channel.WEB, "在线": Channel.WEB, "网上": Channel.WEB, "网络": Channel.WEB,
-        "in person": Channel.IN_PERSON, "walk-in": Channel.IN_PERSON, "store": Channel.IN_PERSON,
-        "counter": Channel.IN_PERSON, "现场": Channel.IN_PERSON, "到店": Channel.IN_PERSON,
-        "门店": Channel.IN_PERSON, "当面": Channel.IN_PERSON, "柜台": Channel.IN_PERSON,
-        "weixin": Channel.WECHAT, "微信": Channel.WECHAT, "公众号": Channel.WECHAT,
-        "post": Channel.LETTER, "postal mail": Channel.LETTER, "信件": Channel.LETTER,
-        "来信": Channel.LETTER, "信函": Channel.LETTER,
-        "social": Channel.SOCIAL_MEDIA, "twitter": Channel.SOCIAL_MEDIA,
-        "weibo": Channel.SOCIAL_MEDIA, "社交媒体": Channel.SOCIAL_MEDIA,
-        "微博": Channel.SOCIAL_MEDIA, "抖音": Channel.SOCIAL_MEDIA,
-        "转介": Channel.REFERRAL, "转办": Channel.REFERRAL,
-        "其他": Channel.OTHER, "其它": Channel.OTHER,
-    },
-)  # fmt: skip
-
-_REMEDIES: Final = _vocabulary(
-    RemedyKind,
-    {
-        "refund": RemedyKind.REFUND, "money back": RemedyKind.REFUND, "退款": RemedyKind.REFUND,
-        "退货退款": RemedyKind.REFUND, "退钱": RemedyKind.REFUND,
-        "exchange": RemedyKind.REPLACEMENT, "换货": RemedyKind.REPLACEMENT,
-        "更换": RemedyKind.REPLACEMENT, "换新": RemedyKind.REPLACEMENT,
-        "fix": RemedyKind.REPAIR, "维修": RemedyKind.REPAIR, "修理": RemedyKind.REPAIR,
-        "voucher": RemedyKind.COUPON, "优惠券": RemedyKind.COUPON, "代金券": RemedyKind.COUPON,
-        "sorry": RemedyKind.APOLOGY, "道歉": RemedyKind.APOLOGY, "致歉": RemedyKind.APOLOGY,
-        "compensate": RemedyKind.COMPENSATION, "赔偿": RemedyKind.COMPENSATION,
-        "补偿": RemedyKind.COMPENSATION, "赔付": RemedyKind.COMPENSATION,
-        "解释": RemedyKind.EXPLANATION, "说明": RemedyKind.EXPLANATION,
-        "答复": RemedyKind.EXPLANATION,
-        "其他": RemedyKind.OTHER, "其它": RemedyKind.OTHER,
-    },
-)  # fmt: skip
+# The vocabularies are the core's (:mod:`complaintkit.intake`): `add`, filters and any API
+# accept exactly the words an import accepts.
+_CHANNELS: Final = CHANNEL_WORDS
+_REMEDIES: Final = REMEDY_WORDS
 
 
 def _enum_member(value: str, vocabulary: Mapping[str, T]) -> T | None:
