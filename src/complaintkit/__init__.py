@@ -77,6 +77,7 @@ if TYPE_CHECKING:
         Table,
         label_names,
     )
+    from .retry import RetryPolicy
     from .routing import Route
     from .sla import Clocks, TargetClock
     from .storage import (
@@ -147,6 +148,7 @@ _EXPORTS = {
         "Status",
     ],
     "notification": ["DeliveryError", "DeliveryResult", "NotificationChannel"],
+    "retry": ["RetryPolicy"],
     "routing": ["Route"],
     "sla": ["Clocks", "TargetClock"],
     "facts": ["ComplaintFacts", "FactsStore", "facts_of", "iter_facts"],
@@ -224,6 +226,7 @@ __all__ = [
     "ReportContext",
     "Reporter",
     "RestorableStore",
+    "RetryPolicy",
     "RuleScheme",
     "RuleSet",
     "Section",

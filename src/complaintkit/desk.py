@@ -2,8 +2,9 @@
 
 The desk stores every change through the :class:`~complaintkit.storage.Store` with an
 optimistic version check, retries a change that lost a race (re-reading the complaint and
-re-applying the change, so no update is lost), and fires the lifecycle hooks after the change
-is stored.
+re-applying the change after a random pause, so no update is lost; see
+:class:`~complaintkit.retry.RetryPolicy`), and fires the lifecycle hooks after the change is
+stored.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 import attrs
 
 from . import lifecycle, sla
-from .errors import ConfigError, ConflictError, TransitionRejected
+from .errors import ConfigError, TransitionRejected
 from .intake import CHARACTERS_REMOVED, check_complaint, clean_complaint
 from .model import Complaint, EscalationLevel, Event, Label, Party, Remedy, RemedyKind, Status
+from .retry import RetryPolicy
 from .storage import AddResult, ComplaintFilter, Store
 
 if TYPE_CHECKING:
@@ -97,7 +99,12 @@ class SweepResult:
 
 
 class Desk:
-    """Complaint handling on one store with one set of plugins, on behalf of one actor."""
+    """Complaint handling on one store with one set of plugins, on behalf of one actor.
+
+    A change that another process wrote first is read again and re-applied, as ``retry`` says
+    (default :class:`~complaintkit.retry.RetryPolicy`: random pauses that grow, for up to 30 s);
+    ``retries`` additionally bounds how many times it is re-applied after the first try.
+    """
 
     #: How many complaints the sweep writes at once.
     SWEEP_BATCH = 500
@@ -109,13 +116,16 @@ class Desk:
         *,
         actor: str = "system",
         clock: Callable[[], datetime] = utcnow,
-        retries: int = 8,
+        retries: int | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self.host = host
         self.store = store
         self.actor = actor
         self.clock = clock
-        self.retries = retries
+        self.retry = retry or RetryPolicy()
+        if retries is not None:
+            self.retry = attrs.evolve(self.retry, max_tries=retries + 1)
         self._scheme_sets: dict[tuple[int, ...], tuple[SchemeSet, tuple[str, ...]]] = {}
         if "notifications" in host.config.data:
             # Notification channels, rules and templates are checked now, so a mistake in
@@ -1324,21 +1334,19 @@ class Desk:
     # --- plumbing -----------------------------------------------------------------------
 
     def _mutate(self, reference: str, change: Callable[[Complaint], _Change]) -> Complaint:
-        """Read, change, write with a version check; on a lost race, read again and redo."""
-        for attempt in range(self.retries + 1):
+        """Read, change, write with a version check; on a lost race, pause, read again and redo
+        (as :attr:`retry` says). The hooks fire once, after the write that succeeded."""
+
+        def attempt() -> tuple[Complaint, Fires]:
             current = self.store.get(reference)
             result = change(current)
             if result.complaint is current:
-                return current
-            try:
-                stored = self.store.update(self._with_sla(result.complaint))
-            except ConflictError:
-                if attempt == self.retries:
-                    raise
-                continue
-            self._fire_all(stored, result.fire)
-            return stored
-        raise AssertionError("unreachable")  # pragma: no cover
+                return current, ()
+            return self.store.update(self._with_sla(result.complaint)), result.fire
+
+        stored, fires = self.retry.run(attempt)
+        self._fire_all(stored, fires)
+        return stored
 
     def _fire_all(self, complaint: Complaint, fires: Iterable[tuple[str, dict[str, Any]]]) -> None:
         for hook_name, kwargs in fires:

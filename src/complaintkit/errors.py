@@ -86,16 +86,40 @@ class StoreNotFoundError(StorageError):
 
 
 class ConflictError(StorageError):
-    """An update was based on a stale version of a complaint; nothing was written."""
+    """An update was based on a stale version of a complaint; nothing was written.
 
-    def __init__(self, reference: str, expected: int, found: int) -> None:
-        super().__init__(
-            f"complaint {reference} was changed by someone else "
-            f"(you had version {expected}, the store has version {found}); reload and try again"
-        )
+    Raised by a store for one write; raised by :class:`~complaintkit.desk.Desk` only when its
+    retries (see :class:`~complaintkit.retry.RetryPolicy`) are spent, with ``tries`` and
+    ``seconds`` saying how many and how long.
+    """
+
+    def __init__(
+        self,
+        reference: str,
+        expected: int,
+        found: int,
+        *,
+        tries: int | None = None,
+        seconds: float | None = None,
+    ) -> None:
+        if tries is None:
+            message = (
+                f"complaint {reference} was changed by someone else (you had version "
+                f"{expected}, the store has version {found}); reload and try again"
+            )
+        else:
+            which = "the one try" if tries == 1 else f"all {tries} tries"
+            message = (
+                f"complaint {reference} was changed by someone else first, on {which} over "
+                f"{seconds or 0:.1f} s (the store has version {found} now); gave up. Many "
+                "processes are changing it at once: try again when they have finished"
+            )
+        super().__init__(message)
         self.reference = reference
         self.expected = expected
         self.found = found
+        self.tries = tries
+        self.seconds = seconds
 
 
 class NotFoundError(ComplaintkitError):

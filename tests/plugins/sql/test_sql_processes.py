@@ -1,4 +1,4 @@
-"""Several real processes hammering one SQL store through Desk: no update is lost."""
+"""Several real processes on one SQL store: every change through Desk is made, none is lost."""
 
 from __future__ import annotations
 
@@ -6,62 +6,21 @@ import pytest
 
 from complaintkit.testing import make_complaint
 from complaintkit_sql.store import open_sql
-from together import run_together, start
+from together import assign_together, run_together, start
 
 TIMEOUT = 300  # seconds; only a hang would come near it
 
-HAMMER = """
-    import sys
-    from complaintkit.config import Config
-    from complaintkit.desk import Desk
-    from complaintkit.errors import ConflictError
-    from complaintkit.host import make_host
 
-    url, worker, times = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    host = make_host(Config(store=url), env={})
-    store = host.open_store()
-    conflicts = 0
-    update = store.update
-
-    def counting_update(complaint):
-        global conflicts
-        try:
-            return update(complaint)
-        except ConflictError:
-            conflicts += 1
-            raise
-
-    store.update = counting_update
-    desk = Desk(host, store, actor=worker, retries=10_000)
-    sys.stdin.readline()  # start together with the other processes
-    for i in range(times):
-        desk.assign("H-1", assignee=f"{worker}-{i}")
-    store.close()
-    print(conflicts)
-"""
-
-
-@pytest.mark.parametrize("processes", [3])
-def test_processes_appending_to_one_complaint_lose_nothing(sql_url: str, processes: int) -> None:
-    times = 40
+@pytest.mark.parametrize("processes", [4])
+def test_processes_changing_one_complaint_all_get_their_change(
+    sql_url: str, processes: int
+) -> None:
+    # Before the desk paused between retries, 8 immediate retries still gave up on 0.5-2.5%
+    # (SQLite) and 13% (PostgreSQL) of these calls with 4 processes.
     with open_sql(sql_url) as store:
         store.add(make_complaint("H-1"))
-    workers = [start(HAMMER, sql_url, f"w{n}", str(times)) for n in range(processes)]
-    conflicts = 0
-    for code, out, err in run_together(workers, TIMEOUT):
-        assert code == 0, err
-        conflicts += int(out.strip())
-    with open_sql(sql_url) as store:
-        final = store.get("H-1")
-    assigned = [e.data["assignee"]["to"] for e in final.history if e.action == "assign"]
-    expected = {f"w{n}-{i}" for n in range(processes) for i in range(times)}
-    assert len(assigned) == len(expected) and set(assigned) == expected
-    assert final.version == 1 + processes * times
-    # Each process's own assignments appear in its order.
-    for n in range(processes):
-        mine = [a for a in assigned if a.startswith(f"w{n}-")]
-        assert mine == [f"w{n}-{i}" for i in range(times)]
-    assert conflicts > 0, "the processes never raced; the test proved nothing"
+    refused = assign_together(sql_url, processes, times=20, timeout=TIMEOUT)
+    assert refused > 0, "the processes never raced; the test proved nothing"
 
 
 IMPORT = """

@@ -12,7 +12,7 @@ import pytest
 from complaintkit.errors import StoreLockedError
 from complaintkit.testing import make_complaint
 from complaintkit_tinydb.store import TinyDBStore, open_tinydb
-from together import finish, run_together, start
+from together import assign_together, finish, run_together, start
 
 TIMEOUT = 120  # seconds; only a hang would come near it
 
@@ -63,6 +63,14 @@ def test_two_processes_incrementing_lose_no_update(path: Path, store: TinyDBStor
     assert final.custom["counter"] == 2 * times
     # Every successful update bumped the version exactly once.
     assert final.version == 1 + 2 * times
+
+
+def test_four_desks_changing_one_complaint_all_get_their_change(
+    path: Path, store: TinyDBStore
+) -> None:
+    store.add(make_complaint("H-1"))
+    refused = assign_together(f"tinydb://{path}", 4, times=20, timeout=TIMEOUT)
+    assert refused > 0, "the processes never raced; the test proved nothing"
 
 
 ADD_MANY = """
