@@ -20,12 +20,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from complaintkit import Config, ConfigError, Desk, RemedyKind, make_host, name_of
-from complaintkit.importing import read_complaints
+from complaintkit.importing import ColumnMapping, read_complaints
 from complaintkit.reporting import Report, Table
 from complaintkit.storage import ComplaintFilter, Store
 from complaintkit_cli.main import cli
@@ -83,7 +84,9 @@ def _config(url: str) -> Config:
 def _live(desk: Desk, clock: Clock) -> None:
     """Import real tweets and handle them as a desk would, hour by hour."""
     path = require_dataset("twitter_airline_sentiment/tweets.csv")
-    with read_complaints(path, tz=UTC, on_reject=lambda row: None) as reader:
+    # Every tweet, as a new complaint handled here (the preset's history and filter are off).
+    mapping = attrs.evolve(ColumnMapping.preset("airline-tweets"), history=False, filters=())
+    with read_complaints(path, mapping=mapping, tz=UTC, on_reject=lambda row: None) as reader:
         found = list(itertools.islice(reader, ROWS))
     clock.now = NOW
     desk.intake_many(found)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
@@ -162,11 +163,14 @@ def import_command(
         click.echo(f"using column mapping {complaints.mapping.name}", err=True)
     total = count_records(source, fmt)
     read = 0
+    statuses: Counter[str] = Counter()
 
     def counted(items: Iterator[Complaint], bar: Any) -> Iterator[Complaint]:
         nonlocal read
         for complaint in items:
             read += 1
+            if complaint.history:
+                statuses[complaint.status.value] += 1
             bar.update(1)
             yield complaint
         # The line count is an estimate (quoted fields may span lines): end the bar at 100%.
@@ -223,8 +227,12 @@ def import_command(
         click.echo(f"skipped: {source}, {unit} {line}: the same as {unit} {first}", err=True)
     if repeated > len(repeats):
         click.echo(f"… and {repeated - len(repeats)} more repeated rows skipped", err=True)
-    records = read + writer.count + repeated
+    left_out = complaints.left_out
+    records = read + writer.count + repeated + left_out
     parts = [f"read {records} record{'' if records == 1 else 's'} from {source.name}"]
+    if left_out:
+        kept = "; ".join(f.describe() for f in complaints.mapping.filters)
+        parts.append(f"left out {left_out} by the mapping's filter (keeping rows where {kept})")
     if dry_run:
         parts.append(f"{added} would be imported (dry run: nothing stored)")
         if skipped:
@@ -245,6 +253,17 @@ def import_command(
     if writer.count:
         parts.append(f"rejected {writer.count} (kept in {reject_file})")
     click.echo(", ".join(parts))
+    if statuses:
+        from complaintkit import Status
+        from complaintkit.i18n import STATUS_NAMES
+
+        # in the order of the handling process, with the history each brought along
+        shown = ", ".join(
+            f"{STATUS_NAMES[status].get(app.lang)} {statuses[status.value]}"
+            for status in Status
+            if statuses[status.value]
+        )
+        click.echo(f"{'历史状态' if app.lang == 'zh' else 'with their history'}: {shown}")
     if writer.count:
         sys.exit(1)
 

@@ -516,6 +516,7 @@ def _facts(
         escalations=escalations,
         pauses=clocked.pauses,
         remedies=_remedies(found) if found else (),
+        untimed=clocked.untimed,
     )
 
 
@@ -1437,13 +1438,14 @@ class SQLStore:
         }
         instant = self._instant_reader()
         clock: dict[str, list[tuple[str, datetime, Mapping[str, Any]]]] = {}
-        for reference, kind, at_utc, at_offset, target in conn.execute(
+        for reference, kind, at_utc, at_offset, target, to in conn.execute(
             sa.select(
                 e.c.reference,
                 e.c.action,
                 self._raw_instant(e.c.at_utc),
                 e.c.at_offset,
                 e.c.data["target"],
+                e.c.data["to"],
             )
             .select_from(events)
             .where(action.in_(sorted(CLOCK_ACTIONS)), *conds)
@@ -1451,7 +1453,7 @@ class SQLStore:
         ).all():
             at = _join(instant(at_utc), at_offset)
             assert at is not None  # at_utc is NOT NULL
-            clock.setdefault(reference, []).append((kind, at, {"target": target}))
+            clock.setdefault(reference, []).append((kind, at, {"target": target, "to": to}))
         try:
             return [
                 _facts(

@@ -751,6 +751,7 @@ def document_facts(doc: Doc) -> ComplaintFacts:
         pauses=tuple((datetime.fromisoformat(begin), _instant(end)) for begin, end in found.pauses),
         # Structured only when there are any (most complaints have none).
         remedies=_converter().structure(remedies, _REMEDIES) if remedies else (),
+        untimed=found.untimed,
     )
 
 

@@ -447,10 +447,11 @@ class Desk:
         prepared, changes = self.prepare(complaint, self._schemes(None) if classify else ())
         prepared, process_fires = self._process_new(prepared, lookup=True)
         stored = self.store.add(prepared)
-        self._fire_all(
-            stored,
-            (("complaint_received", {}),) + self._classified_fires(changes) + process_fires,
-        )
+        if not lifecycle.is_imported(stored):
+            self._fire_all(
+                stored,
+                (("complaint_received", {}),) + self._classified_fires(changes) + process_fires,
+            )
         return stored
 
     @_batched
@@ -469,6 +470,13 @@ class Desk:
         :class:`~complaintkit.errors.ValidationError` and stops the stream (the store keeps the
         batches written before it), so a caller that wants to skip bad complaints filters them
         with :func:`complaintkit.intake.complaint_problems` first, as ``read_complaints`` does.
+
+        A complaint that brings its history from another system (its first event is by
+        :data:`~complaintkit.lifecycle.IMPORT_ACTOR`, as an import with a status or step times
+        makes it) notifies and escalates nobody: no lifecycle hook fires for it, the fast
+        channel and the re-complaint link do not raise it, and the SLA warnings and breaches
+        its clocks reached before now are recorded as historical
+        (:meth:`record_past_alerts`), so the sweep does not announce them.
         """
         chosen = self._schemes(schemes) if classify else []
         observe = self.host.has_implementations("complaint_received") or (
@@ -489,9 +497,10 @@ class Desk:
                 if active:
                     ready, more = self._process_new(ready, lookup=False)
                     fires += more
-                if observe:
+                imported = lifecycle.is_imported(ready)
+                if observe and not imported:
                     prepared.append((ready, fires))
-                if recomplaint is not None and ready.complainant != _NOBODY:
+                if recomplaint is not None and ready.complainant != _NOBODY and not imported:
                     repeat_candidates.append(ready)
                 yield ready
 
@@ -744,6 +753,34 @@ class Desk:
             )
         return c.history + (event,)
 
+    def record_past_alerts(self, c: Complaint, now: datetime) -> Complaint:
+        """``c`` with the SLA warnings and breaches due before ``now`` recorded as historical.
+
+        For a complaint whose history happened elsewhere (an import): each alert the sweep
+        would record at ``now`` is appended as its ``sla_warning`` / ``sla_breach`` event by
+        :data:`~complaintkit.lifecycle.IMPORT_ACTOR`, at ``now``, with ``"historical": true``
+        in its data, and nothing fires and nothing escalates. The sweep then finds them
+        recorded, and the reports count the breaches as missed targets. Returns ``c`` itself
+        when it has no policy or nothing was due.
+        """
+        if not c.is_open:  # a finished complaint has no alert to record (and clocks cost)
+            return c
+        clocks = self.clocks(c, now=now, with_left=False)
+        alerts = sla.pending_alerts(c, clocks) if clocks is not None else []
+        if not alerts:
+            return c
+        events = tuple(
+            Event(
+                at=now,
+                actor=lifecycle.IMPORT_ACTOR,
+                action=kind,
+                reason="due before the import: recorded as history, nobody notified",
+                data={"target": target, "deadline": deadline.isoformat(), "historical": True},
+            )
+            for kind, target, deadline in alerts
+        )
+        return attrs.evolve(c, history=c.history + events)
+
     def _without_deadlines(self, c: Complaint, policy: str, reason: str) -> Complaint:
         """The complaint stored without deadlines when its calendar lacks the dates.
 
@@ -804,7 +841,20 @@ class Desk:
 
     def _process_new(self, c: Complaint, *, lookup: bool) -> tuple[Complaint, Fires]:
         """Routing, re-complaint link (when ``lookup``: it reads the store), fast channel and
-        SLA for a complaint about to be stored."""
+        SLA for a complaint about to be stored. A complaint with an imported history is only
+        routed (while open) and given its SLA, with the alerts it reached before now recorded
+        as historical: nothing that happened before the import escalates it."""
+        imported = lifecycle.is_imported(c)
+        if imported:
+            if not self._process_active():
+                return c, ()
+            now = self.clock()
+            routing = self.process.routing
+            if routing.at_intake and c.is_open and c.department is None and c.assignee is None:
+                route = self._route_for(c)
+                if route is not None:
+                    c = self._routed(c, route, now)
+            return self._with_sla(self.record_past_alerts(c, now)), ()
         if not (lookup and self.process.recomplaint is not None) and not self._process_active():
             return c, ()
         at = c.history[-1].at if c.history else self.clock()

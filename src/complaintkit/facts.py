@@ -26,6 +26,7 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
+from .lifecycle import IMPORT, implied_targets
 from .model import Channel, Complaint, EscalationLevel, Remedy, Status
 from .storage import ComplaintFilter, Store
 
@@ -60,8 +61,9 @@ ACKNOWLEDGE_ACTIONS = RESPOND_ACTIONS | {
 
 
 #: The actions that shape the SLA clocks besides the met instants: pauses (waiting on the
-#: customer), reopenings (the resolve clock restarts) and the sweep's recorded breaches.
-CLOCK_ACTIONS = frozenset({"pause", "resume", "reopen", "sla_breach"})
+#: customer), reopenings (the resolve clock restarts), the sweep's recorded breaches and the
+#: states imported from another system at a time it did not record (``import``).
+CLOCK_ACTIONS = frozenset({"pause", "resume", "reopen", "sla_breach", IMPORT})
 #: Every action :func:`scan_history` looks at; a reader may skip other events unseen.
 HISTORY_ACTIONS = ACKNOWLEDGE_ACTIONS | CLOCK_ACTIONS | {"escalate"}
 
@@ -83,7 +85,10 @@ class ComplaintFacts:
     * ``pauses`` — the intervals its clocks were paused (waiting on the customer), from a
       ``pause`` to the next ``resume`` (None: still paused), in history order;
     * ``customer`` — the complainant's customer id, else phone, else e-mail (None if unknown):
-      a key for counting affected customers.
+      a key for counting affected customers;
+    * ``untimed`` — targets reached at a time nobody knows: an imported history said the
+      complaint was in a state that implies them (closed, say) without the time of the step.
+      :meth:`reached` gives None for them; the SLA verdict is ``untimed``.
     """
 
     reference: str
@@ -110,6 +115,7 @@ class ComplaintFacts:
     escalations: int
     pauses: tuple[tuple[datetime, datetime | None], ...]
     remedies: tuple[Remedy, ...]
+    untimed: frozenset[str] = frozenset()
 
     @property
     def paused(self) -> bool:
@@ -117,7 +123,10 @@ class ComplaintFacts:
         return bool(self.pauses)
 
     def reached(self, target: str) -> datetime | None:
-        """The instant SLA ``target`` (acknowledge, respond, resolve) was met, or None."""
+        """The instant SLA ``target`` (acknowledge, respond, resolve) was met, or None (also
+        when it was met at an unknown time, see ``untimed``)."""
+        if target in self.untimed:
+            return None
         if target == "acknowledge":
             return self.acknowledged_at
         if target == "respond":
@@ -148,6 +157,7 @@ class HistoryFacts(Generic[T]):
     breached: frozenset[str]
     escalations: int
     pauses: tuple[tuple[T, T | None], ...]
+    untimed: frozenset[str] = frozenset()
 
 
 def scan_history(events: Iterable[tuple[str, T, Mapping[str, Any] | None]]) -> HistoryFacts[T]:
@@ -158,13 +168,17 @@ def scan_history(events: Iterable[tuple[str, T, Mapping[str, Any] | None]]) -> H
     came after every resolution); the caller clears it for a complaint that is open. A
     ``reopen`` also forgets the resolve breaches recorded before it (the resolve clock restarts
     there; the acknowledge and respond clocks never restart). A ``pause`` while paused and a
-    ``resume`` while running change nothing.
+    ``resume`` while running change nothing. An ``import`` event (a state taken from another
+    system without the time it was reached, ``data["to"]``) marks the targets that state implies
+    (:func:`~complaintkit.lifecycle.implied_targets`) and that no earlier event met as
+    ``untimed``; a ``reopen`` forgets an untimed resolution as it forgets a resolve breach.
     """
     acknowledged = responded = resolved = reopened_at = None
     reopened = escalations = 0
     breached: set[str] = set()
     pauses: list[tuple[T, T | None]] = []
     paused_at: T | None = None
+    untimed: set[str] = set()
     for action, at, data in events:
         if acknowledged is None and action in ACKNOWLEDGE_ACTIONS:
             acknowledged = at
@@ -178,6 +192,12 @@ def scan_history(events: Iterable[tuple[str, T, Mapping[str, Any] | None]]) -> H
             resolved = None
             reopened_at = at
             breached.discard("resolve")
+            untimed.discard("resolve")
+        elif action == IMPORT:
+            reached = {"acknowledge": acknowledged, "respond": responded, "resolve": resolved}
+            for implied in _imported_targets(data):
+                if reached[implied] is None:
+                    untimed.add(implied)
         elif action == "escalate":
             escalations += 1
         elif action == "sla_breach":
@@ -201,7 +221,19 @@ def scan_history(events: Iterable[tuple[str, T, Mapping[str, Any] | None]]) -> H
         frozenset(breached),
         escalations,
         tuple(pauses),
+        frozenset(untimed),
     )
+
+
+def _imported_targets(data: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The targets an ``import`` event's state implies (none for a state we do not know)."""
+    to = data.get("to") if data else None
+    if not isinstance(to, str) or to not in _STATUS_VALUES:
+        return ()
+    return implied_targets(Status(to))
+
+
+_STATUS_VALUES = frozenset(status.value for status in Status)
 
 
 def facts_of(c: Complaint) -> ComplaintFacts:
@@ -233,6 +265,7 @@ def facts_of(c: Complaint) -> ComplaintFacts:
         escalations=found.escalations,
         pauses=found.pauses,
         remedies=c.remedies,
+        untimed=found.untimed,
     )
 
 

@@ -226,7 +226,9 @@ def complaint_received(complaint: Complaint, desk: Desk) -> None:
     :returns: ignored.
 
     Called once per stored complaint; during a batch import, once per imported row after the
-    batch has been written.
+    batch has been written. Not called for a complaint imported with its history from another
+    system (its first event is by the ``import`` actor): its receipt happened before the
+    import, so nobody is notified of it (nor of its labels, and nothing escalates it).
     """
 
 

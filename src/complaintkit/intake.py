@@ -136,7 +136,8 @@ REMEDY_WORDS: Final = _vocabulary(
 )  # fmt: skip
 """Every accepted way of writing a remedy."""
 
-_STATUS_WORDS: Final = _vocabulary(STATUS_NAMES, {})
+STATUS_WORDS: Final = _vocabulary(STATUS_NAMES, {})
+"""Every accepted way of writing a status (``closed``, ``已结案``, ``solution proposed`` …)."""
 _LEVEL_WORDS: Final = _vocabulary(LEVEL_NAMES, {"front-line": EscalationLevel.FRONT_LINE})
 
 
@@ -168,7 +169,7 @@ def parse_remedy(value: str) -> RemedyKind:
 
 def parse_status(value: str) -> Status:
     """The status ``value`` names: ``closed``, ``已结案``, ``solution proposed`` …"""
-    return _parse(value, _STATUS_WORDS, "status", Status)
+    return _parse(value, STATUS_WORDS, "status", Status)
 
 
 def parse_level(value: str) -> EscalationLevel:

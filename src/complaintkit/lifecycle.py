@@ -24,7 +24,17 @@ import attrs
 from .errors import TransitionRejected
 from .model import Complaint, EscalationLevel, Event, Status
 
-__all__ = ["TRANSITIONS", "Transition", "allowed_actions", "apply", "transition_for"]
+__all__ = [
+    "IMPORT",
+    "IMPORT_ACTOR",
+    "TRANSITIONS",
+    "Transition",
+    "allowed_actions",
+    "apply",
+    "implied_targets",
+    "is_imported",
+    "transition_for",
+]
 
 S = Status
 Guard = Callable[[Complaint, dict[str, Any]], "str | None"]
@@ -157,6 +167,39 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 
 _BY_ACTION = {t.action: t for t in TRANSITIONS}
+
+#: The actor of every event brought in from another system's history (``import`` with a
+#: mapping that has a status or step times), and the action that records a state the source
+#: reached at a time it does not give. An imported history is the source's record, not a walk
+#: through :data:`TRANSITIONS`: steps the source does not record are not invented, so an
+#: imported event may go from ``acknowledged`` straight to ``resolved``; its data says
+#: ``"imported": true``.
+IMPORT_ACTOR = "import"
+IMPORT = "import"
+
+# The SLA targets (acknowledge, respond, resolve) that a complaint in each state has reached:
+# what an ``import`` event to that state says happened at a time the source did not record.
+_ANSWERED = frozenset({S.SOLUTION_PROPOSED, S.SOLUTION_ACCEPTED, S.IMPLEMENTING})
+_FINISHED = frozenset({S.RESOLVED, S.CLOSED, S.WITHDRAWN, S.REJECTED})
+
+
+def implied_targets(status: Status) -> tuple[str, ...]:
+    """The SLA targets a complaint in ``status`` must have reached: none while ``received``,
+    acknowledge once past it, respond once a solution was proposed, resolve once finished.
+    ``reopened`` implies acknowledge and respond (the resolve clock starts again)."""
+    if status is S.RECEIVED:
+        return ()
+    if status in _FINISHED:
+        return ("acknowledge", "respond", "resolve")
+    if status in _ANSWERED or status is S.REOPENED:
+        return ("acknowledge", "respond")
+    return ("acknowledge",)
+
+
+def is_imported(complaint: Complaint) -> bool:
+    """True for a complaint whose history came from another system (its first event is by
+    :data:`IMPORT_ACTOR`): what happened before the import notifies and escalates nobody."""
+    return bool(complaint.history) and complaint.history[0].actor == IMPORT_ACTOR
 
 
 def transition_for(action: str) -> Transition:

@@ -35,7 +35,11 @@ it. Each target gets one of :data:`OUTCOMES`:
 * ``open_within`` — not reached and not yet due (a paused clock is never due);
 * ``no_deadline`` — no breach recorded, and no deadline could be computed because the calendar
   does not cover the dates (:class:`~complaintkit.errors.CalendarRangeError`): neither met nor
-  missed can be said.
+  missed can be said;
+* ``untimed`` — reached at a time nobody knows, and no breach recorded: an imported history
+  said the complaint was, say, closed without giving the time it was closed
+  (:attr:`ComplaintFacts.untimed <complaintkit.facts.ComplaintFacts>`); neither met nor missed
+  can be said, and the sweep leaves the target alone.
 
 **Provisional deadlines.** A deadline counted over days the calendar knows only from its stated
 fallback (a year whose official holiday arrangement is not given yet, see
@@ -114,7 +118,7 @@ TARGET_NAMES = {
 }
 #: How a target stands (see the module's documentation): the one vocabulary of ``clocks``
 #: and the reports.
-OUTCOMES = ("met", "missed", "open_within", "open_past_due", "no_deadline")
+OUTCOMES = ("met", "missed", "open_within", "open_past_due", "no_deadline", "untimed")
 #: Display names of :data:`OUTCOMES`.
 OUTCOME_NAMES = {
     "met": Names("met", "已达成"),
@@ -122,6 +126,7 @@ OUTCOME_NAMES = {
     "open_within": Names("open, within due", "处理中·未超时"),
     "open_past_due": Names("open, past due", "处理中·已超时"),
     "no_deadline": Names("no deadline", "无法计算期限"),
+    "untimed": Names("reached, time unknown", "已达成·时间不详"),
 }
 #: Which history actions meet each target (the first one after the clock started counts);
 #: defined with the report facts (:mod:`complaintkit.facts`), which record those instants.
@@ -180,7 +185,8 @@ class TargetClock:
     says why). ``left`` is the time left before the deadline (negative when overdue; frozen
     while paused; None once met or without a deadline): working time on the policy's calendar,
     or elapsed time when the target is set in elapsed time (``elapsed`` is then true).
-    ``breach_recorded`` is true when an ``sla_breach`` is recorded for this clock.
+    ``breach_recorded`` is true when an ``sla_breach`` is recorded for this clock;
+    ``untimed`` when the target was reached at a time nobody knows (an imported state).
     ``provisional_years`` names the years whose days the deadline was counted over only
     provisionally (the calendar's fallback); () when the deadline is exact.
     """
@@ -198,11 +204,18 @@ class TargetClock:
     breach_recorded: bool = False
     gap: str | None = None
     provisional_years: tuple[int, ...] = ()
+    untimed: bool = False
 
     @property
     def provisional(self) -> bool:
         """True when the deadline rests on provisional calendar days."""
         return bool(self.provisional_years)
+
+    @property
+    def settled(self) -> bool:
+        """True when the sweep has nothing left to watch: met (in time or not, or at an
+        unknown time), or no deadline to watch for."""
+        return self.met_at is not None or self.untimed or self.deadline is None
 
     @property
     def met(self) -> bool | None:
@@ -320,10 +333,14 @@ def verdict(
     breach_recorded: bool,
     paused: bool,
     now: datetime,
+    untimed: bool = False,
 ) -> str:
     """The outcome of one target (one of :data:`OUTCOMES`): ``deadline`` as the clock computed
     it (None: unknown), ``reached_at`` the event that met the target (None: not yet),
-    ``paused`` whether the clock is paused at ``now``."""
+    ``paused`` whether the clock is paused at ``now``, ``untimed`` whether the target was
+    reached at an unknown time (then ``reached_at`` is None)."""
+    if untimed:
+        return "missed" if breach_recorded else "untimed"
     if reached_at is not None:
         if breach_recorded:
             return "missed"
@@ -352,6 +369,7 @@ def _target_clock(
         start = facts.reopened_at
     met_at = facts.reached(target.name)
     breached = target.name in facts.breached
+    untimed = target.name in facts.untimed
     elapsed = target.unit == "elapsed"
 
     def span(a: datetime, b: datetime) -> timedelta:
@@ -361,7 +379,9 @@ def _target_clock(
         return calendar.between(a, b)
 
     def undecided(gap: str) -> TargetClock:
-        outcome = verdict(None, met_at, breach_recorded=breached, paused=False, now=now)
+        outcome = verdict(
+            None, met_at, breach_recorded=breached, paused=False, now=now, untimed=untimed
+        )
         return TargetClock(
             target=target.name,
             started_at=start,
@@ -375,6 +395,7 @@ def _target_clock(
             elapsed=elapsed,
             breach_recorded=breached,
             gap=gap,
+            untimed=untimed,
         )
 
     if calendar is None:
@@ -406,12 +427,17 @@ def _target_clock(
     except CalendarRangeError as exc:
         return undecided(str(exc))
     outcome = verdict(
-        deadline, met_at, breach_recorded=breached, paused=paused_since is not None, now=now
+        deadline,
+        met_at,
+        breach_recorded=breached,
+        paused=paused_since is not None,
+        now=now,
+        untimed=untimed,
     )
     left: timedelta | None = None
     if paused_since is not None:
         left = frozen_left
-    elif met_at is None and with_left:
+    elif met_at is None and not untimed and with_left:
         try:
             left = -span(deadline, now) if now >= deadline else span(now, deadline)
         except CalendarRangeError:
@@ -430,6 +456,7 @@ def _target_clock(
         elapsed=elapsed,
         breach_recorded=breached,
         provisional_years=provisional,
+        untimed=untimed,
     )
 
 
@@ -521,8 +548,9 @@ def schedule(complaint: Complaint, clocks: Clocks) -> tuple[datetime | None, dat
     due: datetime | None = None
     alert: datetime | None = None
     for clock in clocks.targets:
-        if clock.met_at is not None or clock.deadline is None:
+        if clock.settled:
             continue
+        assert clock.deadline is not None  # not settled
         key = (clock.target, clock.deadline)
         due = clock.deadline if due is None else min(due, clock.deadline)
         if key in breached:
@@ -545,8 +573,9 @@ def pending_alerts(complaint: Complaint, clocks: Clocks) -> list[tuple[str, str,
     now = clocks.now
     found: list[tuple[str, str, datetime]] = []
     for clock in clocks.targets:
-        if clock.met_at is not None or clock.deadline is None:
+        if clock.settled:
             continue
+        assert clock.deadline is not None  # not settled
         key = (clock.target, clock.deadline)
         if now >= clock.deadline:
             if key not in breached:

@@ -71,6 +71,9 @@ Column mappings
         [custom]                  # custom field name = source column (same forms as [columns])
         state = "state"
 
+        [filter]                  # keep only rows whose column holds one of these values
+        product = ["Mortgage", "Credit card"]
+
         [options]
         reference_prefix = "CFPB-"            # put before every source id
         date_format = "%d-%m-%y"              # or a list; in addition to the built-in formats
@@ -79,6 +82,18 @@ Column mappings
         strict = true             # every column named must exist in the file (default true;
                                   # the shipped presets say false: exports vary between years)
         keep_unmapped = false     # true: columns not named anywhere become custom fields
+        history = false           # true: every row is another system's history
+
+    A ``[custom]`` name may not be one of our field names; an unmapped column named like one
+    is kept as ``source_<name>``. The records a ``[filter]`` leaves out are counted
+    (:attr:`ComplaintReader.left_out`).
+
+History
+    ``status``, ``acknowledged_at``, ``responded_at``, ``resolved_at``, ``closed_at``,
+    ``sla_missed`` and ``disputed`` under ``[columns]`` bring each row in as another system's
+    history: the status (translated by ``[values.status]``) and events at the source's times,
+    by the ``import`` actor (see :mod:`.history`). The desk notifies and escalates nobody for
+    what happened before the import.
 
     Column names are matched exactly first, then case-insensitively with spaces and punctuation
     as ``_``, so the ``cfpb`` preset reads both ``complaint_id`` and CFPB's original
@@ -116,7 +131,8 @@ References
     holds that grows with the file).
 
 Modules
-    :mod:`.mapping` (column mappings and presets), :mod:`.values` (channel and remedy
+    :mod:`.mapping` (column mappings and presets), :mod:`.history` (statuses, step times and
+    row filters), :mod:`.values` (channel and remedy
     vocabularies, dates), :mod:`.builder` (binding a mapping to a header, the record builder,
     fingerprints), :mod:`.formats` (format detection and the file readers), :mod:`.documents`
     (complaintkit's own JSON documents) and :mod:`.reader` (:func:`read_complaints`). Everything

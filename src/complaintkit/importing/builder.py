@@ -17,8 +17,17 @@ from typing import Any, Final, TypeAlias, TypeVar
 
 from ..errors import ConfigError
 from ..intake import contact_value, party_problems
-from ..model import Channel, Complaint, Party, RemedyKind
-from .mapping import _CUSTOM_PREFIX, FIELDS, PRESETS, ColumnMapping, Spec, _load_preset
+from ..model import Channel, Complaint, Event, Party, RemedyKind, Status
+from .history import HISTORY_FIELDS, _HistoryBuilder, bind_filters
+from .mapping import (
+    _CUSTOM_PREFIX,
+    FIELDS,
+    PRESETS,
+    ColumnMapping,
+    Spec,
+    _load_preset,
+    custom_name,
+)
 from .values import (
     _CHANNELS,
     _DATE_EXAMPLE,
@@ -215,7 +224,7 @@ class _Builder:
                 if index in used:
                     continue
                 if column.casefold().startswith(_CUSTOM_PREFIX):
-                    custom.append((column[len(_CUSTOM_PREFIX) :].strip(), (index,)))
+                    custom.append((custom_name(column[len(_CUSTOM_PREFIX) :].strip()), (index,)))
                     continue
                 normalised = _norm(column)
                 # A field's own column left unused (--map took the field from elsewhere) is
@@ -230,7 +239,13 @@ class _Builder:
                         f"{where}: column {column!r} looks like a misspelt {close[0]!r}; rename "
                         f"it to {close[0]}, or to custom.{column} if it is a custom field"
                     )
-                custom.append((column, (index,)))
+                custom.append((custom_name(column), (index,)))
+
+        # Filters name columns that must exist whatever ``strict`` says: a misspelt one would
+        # otherwise leave out every row.
+        self.filters, missing_filtered = bind_filters(mapping.filters, resolver.find)
+        if missing_filtered:
+            raise ConfigError(_misfit_message(where, mapping, self.header, [], missing_filtered))
 
         not_filled = [
             field for field in _REQUIRED if not fields.get(field) and field not in mapping.defaults
@@ -290,6 +305,34 @@ class _Builder:
         self.remedy_cache: dict[str, RemedyKind | str] = {}
         text_spec = mapping.columns.get("text", ())
         self.text_columns = ", ".join(s.describe() for s in text_spec) or "none mapped"
+        self.history_specs = {field: fields.get(field, ()) for field in HISTORY_FIELDS}
+        self.history = (
+            _HistoryBuilder(
+                self._history_text,
+                self._history_value,
+                mapping.values,
+                self.dates,
+                now,
+                f"the {mapping.name} export",
+            )
+            if mapping.history
+            or any(self.history_specs.values())
+            or any(f in mapping.defaults for f in HISTORY_FIELDS)
+            else None
+        )
+
+    def _history_text(self, row: Sequence[Any], field: str, translate: bool = True) -> str:
+        """A history field's text: translated and defaulted, or (``translate`` False) as read."""
+        spec = self.history_specs[field]
+        if not translate:
+            return _pick(row, spec) if spec else ""
+        return self._str(row, spec, field)
+
+    def _history_value(self, row: Sequence[Any], field: str) -> Any:
+        """A step time as read (an Excel date stays a datetime), its default, or None."""
+        spec = self.history_specs[field]
+        value = _pick_any(row, spec) if spec else None
+        return value if value is not None else self.defaults.get(field) or None
 
     # The hot path -------------------------------------------------------------------------
 
@@ -398,6 +441,11 @@ class _Builder:
         for name, default in self.custom_defaults.items():
             custom.setdefault(name, default)
 
+        status: Status | None = None
+        history: tuple[Event, ...] = ()
+        if self.history is not None and when is not None:
+            status, history = self.history.build(row, when, channel, problems)
+
         if problems or when is None:
             return problems
 
@@ -424,6 +472,8 @@ class _Builder:
                 satisfaction=satisfaction,
                 tags=tags,
                 custom=custom,
+                status=status or Status.RECEIVED,
+                history=history,
             )
         except (ValueError, TypeError) as exc:  # the model's own validators, as a last resort
             return [(None, str(exc))]

@@ -18,7 +18,8 @@ from typing import Any, Final, TypeAlias
 import attrs
 
 from ..errors import ConfigError
-from ..model import Channel, RemedyKind
+from ..model import Channel, Complaint, RemedyKind
+from .history import HISTORY_FIELDS, RowFilter, check_history_value
 from .values import _CHANNELS, _DATE_EXAMPLE, _REMEDIES, _enum_member, _known, _value_key
 
 PRESETS: Final[tuple[str, ...]] = (
@@ -48,10 +49,23 @@ FIELDS: Final[tuple[str, ...]] = (
     "assignee",
     "satisfaction",
     "tags",
+    *HISTORY_FIELDS,
 )
-"""The complaint fields a column can feed (``received_time``: a time of day for ``received_at``)."""
+"""The complaint fields a column can feed (``received_time``: a time of day for ``received_at``;
+``status`` and the step times bring the row in as history, see :mod:`.history`)."""
 
 _CUSTOM_PREFIX: Final = "custom."
+
+#: Names a custom field may not have: our own fields, so that a re-import or an export of the
+#: complaint never mistakes one for the other. A source column left unmapped that has one of
+#: these names is kept as ``source_<name>``.
+RESERVED_NAMES: Final = frozenset(FIELDS) | frozenset(attrs.fields_dict(Complaint))
+
+
+def custom_name(column: str) -> str:
+    """The custom field name for an unmapped source column: ``source_<name>`` when the name is
+    one of ours (:data:`RESERVED_NAMES`), else the column's own name."""
+    return f"source_{column}" if column in RESERVED_NAMES else column
 
 
 @attrs.frozen
@@ -80,7 +94,9 @@ class ColumnMapping:
     with :meth:`with_overrides`. The TOML format is described in the documentation of
     :mod:`complaintkit.importing`: ``columns`` and ``custom`` come from ``[columns]`` and
     ``[custom]``, ``values`` from ``[values.<field>]`` (keys case-folded, ``"*"`` for any other
-    value), ``defaults`` from ``[defaults]``, the rest from ``[options]``. ``required`` holds the
+    value), ``defaults`` from ``[defaults]``, ``filters`` from ``[filter]``, the rest from
+    ``[options]`` (``history``: every row is another system's history, even without a status
+    or step times). ``required`` holds the
     fields named by :meth:`with_overrides`, whose columns must exist; ``origin`` says where the
     mapping came from, for messages.
     """
@@ -90,12 +106,14 @@ class ColumnMapping:
     custom: Mapping[str, Spec] = attrs.field(factory=dict)
     values: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
     defaults: Mapping[str, str] = attrs.field(factory=dict)
+    filters: tuple[RowFilter, ...] = ()
     reference_prefix: str = ""
     date_formats: tuple[str, ...] = ()
     time_formats: tuple[str, ...] = ()
     detect: tuple[str, ...] = ()
     strict: bool = True
     keep_unmapped: bool = False
+    history: bool = False
     is_native: bool = False
     required: frozenset[str] = frozenset()
     description: str = ""
@@ -181,7 +199,7 @@ class ColumnMapping:
             for spec in (*self.columns.values(), *self.custom.values())
             for source in spec
             for column in source.columns
-        }
+        } | {f.column for f in self.filters}
 
     def signature(self) -> tuple[tuple[str, ...], ...]:
         """Groups of columns a header must hold for :func:`detect_preset` to choose this mapping.
@@ -216,7 +234,16 @@ _NATIVE = ColumnMapping(
     origin="the native layout",
 )
 
-_TOP_KEYS: Final = {"name", "description", "columns", "values", "defaults", "custom", "options"}
+_TOP_KEYS: Final = {
+    "name",
+    "description",
+    "columns",
+    "values",
+    "defaults",
+    "custom",
+    "filter",
+    "options",
+}
 _OPTION_KEYS: Final = {
     "reference_prefix",
     "date_format",
@@ -224,6 +251,7 @@ _OPTION_KEYS: Final = {
     "detect",
     "strict",
     "keep_unmapped",
+    "history",
 }
 
 
@@ -264,6 +292,25 @@ def _mapping_from_dict(data: Mapping[str, Any], where: str, *, default_name: str
         str(key): _spec(value, f"{where}, [custom] {key}")
         for key, value in _table(data, "custom", where).items()
     }
+    for key in custom:
+        if key in RESERVED_NAMES:
+            raise ConfigError(
+                f"{where}, [custom] {key}: {key!r} is one of our own fields; give the custom "
+                f"field another name (e.g. source_{key}), or map the column under [columns]"
+            )
+    filters = []
+    for column, accepted in _table(data, "filter", where).items():
+        listed = [accepted] if isinstance(accepted, str | int) else accepted
+        if (
+            not isinstance(listed, list)
+            or not listed
+            or not all(isinstance(v, str | int) and not isinstance(v, bool) for v in listed)
+        ):
+            raise ConfigError(
+                f"{where}, [filter] {column}: expected a value or a list of values, e.g. "
+                f'{column} = ["negative"]'
+            )
+        filters.append(RowFilter(str(column), tuple(str(v).strip() for v in listed)))
 
     values: dict[str, dict[str, str]] = {}
     for field, table in _table(data, "values", where).items():
@@ -304,10 +351,13 @@ def _mapping_from_dict(data: Mapping[str, Any], where: str, *, default_name: str
     prefix = options.get("reference_prefix", "")
     strict = options.get("strict", True)
     keep = options.get("keep_unmapped", False)
+    history = options.get("history", False)
     if not isinstance(prefix, str):
         raise ConfigError(f"{where}: [options] reference_prefix must be a string")
-    if not isinstance(strict, bool) or not isinstance(keep, bool):
-        raise ConfigError(f"{where}: [options] strict and keep_unmapped must be true or false")
+    if not all(isinstance(flag, bool) for flag in (strict, keep, history)):
+        raise ConfigError(
+            f"{where}: [options] strict, keep_unmapped and history must be true or false"
+        )
     date_formats = _strings(options.get("date_format", []), f"{where}, [options] date_format")
     time_formats = _strings(options.get("time_format", []), f"{where}, [options] time_format")
     detect = _strings(options.get("detect", []), f"{where}, [options] detect")
@@ -326,12 +376,14 @@ def _mapping_from_dict(data: Mapping[str, Any], where: str, *, default_name: str
         custom=custom,
         values=values,
         defaults=defaults,
+        filters=tuple(filters),
         reference_prefix=prefix,
         date_formats=date_formats,
         time_formats=time_formats,
         detect=detect,
         strict=strict,
         keep_unmapped=keep,
+        history=history,
         description=description,
         origin=where,
     )
@@ -403,3 +455,7 @@ def _check_value(field: str, value: str, where: str) -> None:
             ) from None
     if field == "satisfaction" and value not in {"1", "2", "3", "4", "5"}:
         raise ConfigError(f"{where}: satisfaction must be 1 to 5, got {value!r}")
+    if field in HISTORY_FIELDS:
+        problem = check_history_value(field, value, where)
+        if problem:
+            raise ConfigError(problem)

@@ -80,6 +80,13 @@ class CleanedRow:
 # --- the reader ------------------------------------------------------------------------------
 
 
+class _LeftOut:
+    """The count of records a mapping's filter left out, shared by the reader and its stream."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
 class ComplaintReader(Iterator[Complaint]):
     """The lazy stream :func:`read_complaints` returns; also a context manager.
 
@@ -95,6 +102,7 @@ class ComplaintReader(Iterator[Complaint]):
         mapping: ColumnMapping,
         fmt: str,
         lines: Mapping[str, tuple[int, int]] | None = None,
+        left_out: _LeftOut | None = None,
     ) -> None:
         self._opened = opened
         self._records = records
@@ -104,6 +112,12 @@ class ComplaintReader(Iterator[Complaint]):
         #: what a record's number counts: "line", "item" (JSON array) or "row" (XLSX)
         self.unit = _unit(fmt)
         self.columns: tuple[str, ...] = tuple(opened.header)
+        self._left_out = left_out or _LeftOut()
+
+    @property
+    def left_out(self) -> int:
+        """How many records the mapping's ``[filter]`` left out so far (none without one)."""
+        return self._left_out.count
 
     def line_of(self, reference: str) -> int | None:
         """The line (item, row) of the record that became the complaint ``reference``, once
@@ -154,8 +168,10 @@ def read_complaints(
 ) -> ComplaintReader:
     """Stream the complaints in ``path``; every bad record goes to ``on_reject``.
 
-    A record that repeats an earlier one of the file exactly (every column equal) is the same
-    complaint twice: it is skipped, and ``on_duplicate(line, first_line)`` is told, if given.
+    A record the mapping's ``[filter]`` does not keep is left out and counted
+    (:attr:`ComplaintReader.left_out`). A record that repeats an earlier one of the file
+    exactly (every column equal) is the same complaint twice: it is skipped, and
+    ``on_duplicate(line, first_line)`` is told, if given.
     A record that repeats an earlier one's reference with different content is rejected,
     naming the line of the first.
 
@@ -198,12 +214,16 @@ def read_complaints(
         opened = _open_xlsx(ctx)
     assert ctx.chosen is not None  # set by the first builder
     seen: dict[str, tuple[int, int]] = {}
+    left_out = _LeftOut()
     return ComplaintReader(
         opened,
-        _complaints(opened, reject, on_duplicate or (lambda line, first: None), cleaned, seen),
+        _complaints(
+            opened, reject, on_duplicate or (lambda line, first: None), cleaned, seen, left_out
+        ),
         ctx.chosen,
         chosen_format,
         seen,
+        left_out,
     )
 
 
@@ -227,15 +247,18 @@ def _complaints(
     repeated: Callable[[int, int], None],
     cleaned: Callable[[int, dict[str, str]], None],
     seen: dict[str, tuple[int, int]],
+    left_out: _LeftOut,
 ) -> Iterator[Complaint]:
     # seen: reference -> (line, digest of the record) of its first record
     try:
         for line, builder, row, record in opened.records:
-            built = (
-                _from_document(record)
-                if record is not None and _is_document(record)
-                else builder.build(row)
-            )
+            if record is not None and _is_document(record):
+                built = _from_document(record)
+            elif builder.filters is not None and not builder.filters.keep(row):
+                left_out.count += 1
+                continue
+            else:
+                built = builder.build(row)
             if isinstance(built, Complaint):
                 clean, removed = clean_complaint(built)
                 problems = complaint_problems(clean)

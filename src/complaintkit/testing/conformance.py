@@ -316,14 +316,16 @@ def _events(start: datetime, *steps: tuple[float, str, dict[str, Any]]) -> tuple
 
 
 def history_complaints() -> list[Complaint]:
-    """Eight complaints with rich histories, for checking what a backend derives from them
+    """Eleven complaints with rich histories, for checking what a backend derives from them
     (:class:`~complaintkit.facts.ComplaintFacts`): acknowledgement, responses, proposals,
     resolutions undone by reopening and made again, closing, ``sla_breach`` events with and
     without a usable ``target``, pauses, escalations, remedies offered and accepted,
     satisfaction, re-complaints, customers known by id, phone or e-mail only, labels, open
     ones, one without any history, one whose history is not in time order and events written
-    with different offsets. They share fields with :func:`sample_complaints` so that the
-    :data:`SAMPLE_FILTERS` select some of them.
+    with different offsets, and three imported from another system: closed at a time the
+    source did not give (``import`` events), in progress with a breach the source recorded,
+    and closed at an unknown time then reopened here. They share fields with
+    :func:`sample_complaints` so that the :data:`SAMPLE_FILTERS` select some of them.
     """
     sev_high, sev_low = _label("severity", "high"), _label("severity", "low")
     logistics, staff = _label("cause", "logistics"), _label("cause", "staff")
@@ -334,6 +336,8 @@ def history_complaints() -> list[Complaint]:
     h6 = _at("2026-03-02", "10:00")
     h7 = _at("2026-03-05", "16:00")
     h8 = _at("2026-03-25", "11:00")
+    h9 = _at("2026-01-20", "09:00")
+    imported = {"imported": True}
     return [
         # Resolved, reopened, resolved again and closed; breached twice on one target.
         make_complaint(
@@ -511,6 +515,53 @@ def history_complaints() -> list[Complaint]:
                 (3, "accept", {}),
                 (4, "implement", {}),
                 (5, "close", {}),
+            ),
+        ),
+        # Imported closed, the time of closing unknown: every target reached, time unknown.
+        make_complaint(
+            "H-09",
+            received_at=h9,
+            text="Imported: billing error, closed in the old CRM.",
+            channel=Channel.PHONE,
+            status=Status.CLOSED,
+            history=_events(
+                h9,
+                (0, "received", imported),
+                (300, "import", {"from": "received", "to": "closed", **imported}),
+            ),
+        ),
+        # Imported in progress with the source's own breach of the response target, then
+        # answered here: acknowledged at an unknown time, response missed, resolve open.
+        make_complaint(
+            "H-10",
+            received_at=h9 + timedelta(hours=1),
+            text="Imported: still waiting for the technician.",
+            channel=Channel.WEB,
+            status=Status.SOLUTION_PROPOSED,
+            department="logistics",
+            history=_events(
+                h9 + timedelta(hours=1),
+                (0, "received", imported),
+                (200, "import", {"from": "received", "to": "investigating", **imported}),
+                (200, "sla_breach", {"target": "respond", "historical": True}),
+                (210, "propose", {"solution": "a new router"}),
+            ),
+        ),
+        # Imported closed at an unknown time, reopened and resolved here: the resolve clock
+        # restarts at the reopening, so only acknowledge and respond stay untimed.
+        make_complaint(
+            "H-11",
+            received_at=h9 + timedelta(hours=2),
+            text="Imported: the refund came but was short.",
+            channel=Channel.EMAIL,
+            status=Status.CLOSED,
+            history=_events(
+                h9 + timedelta(hours=2),
+                (0, "received", imported),
+                (100, "import", {"from": "received", "to": "closed", **imported}),
+                (101, "reopen", {}),
+                (104, "resolve", {}),
+                (105, "close", {}),
             ),
         ),
     ]
@@ -957,6 +1008,14 @@ class StoreConformance:
         assert facts["H-08"].paused and facts["H-08"].responded_at == _at("2026-03-25", "13:00")
         assert facts["H-08"].pauses == ((_at("2026-03-25", "11:30"), None),)  # never resumed
         assert facts["H-08"].resolved_at == _at("2026-03-25", "16:00")
+        everything = frozenset({"acknowledge", "respond", "resolve"})
+        assert facts["H-09"].untimed == everything and facts["H-09"].reached("resolve") is None
+        h10 = facts["H-10"]
+        assert h10.untimed == frozenset({"acknowledge"}) and h10.breached == {"respond"}
+        assert h10.reached("acknowledge") is None and h10.reached("respond") is not None
+        h11 = facts["H-11"]
+        assert h11.untimed == frozenset({"acknowledge", "respond"})
+        assert h11.reached("resolve") == _at("2026-01-20", "11:00") + timedelta(hours=104)
 
     def test_clocks_from_facts_are_the_clocks_of_each_complaint(self, store: Store) -> None:
         # The reports judge SLA targets with clocks_of over the store's facts; ``clocks`` and

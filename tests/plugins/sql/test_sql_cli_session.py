@@ -61,16 +61,16 @@ def session(url: str, data: Path, workdir: Path) -> list[tuple[str, int, str]]:
         ["list", "--unclassified", "cause", "--since", "2013-01-01", "--limit", "15"],
         ["classify", "--all", "--unclassified", "cause"],
         ["list", "--label", "cause=product_quality", "--offset", "5", "--limit", "10"],
-        ["transition", "CZW-480795", "acknowledge"],
+        ["transition", "CZW-480837", "acknowledge"],
         ["transition", "CZW-480798", "acknowledge"],
-        ["transition", "CZW-480795", "assess", "--reason", "已核实"],
+        ["transition", "CZW-480837", "assess", "--reason", "已核实"],
         ["assign", "CZW-480798", "--department", "售后", "--assignee", "王芳"],
         ["list", "--status", "acknowledged", "--status", "assessed", "--format", "json"],
         ["list", "--department", "售后", "--format", "csv"],
         ["report", "summary"],
         ["report", "summary", "--format", "json"],
         ["--lang", "zh", "report", "summary", "--label", "cause=product_quality"],
-        ["show", "CZW-480795"],
+        ["show", "CZW-480837"],
     ]
     out = []
     for args in commands:
@@ -101,5 +101,5 @@ def test_cli_session_matches_tinydb(
         "imported 150"
         in by_command[f"import {data / 'zh.csv'} --rejects {tmp_path / 'zh.rejects.jsonl'}"]
     )
-    assert "CZW-480795" in by_command["list --status acknowledged --status assessed --format json"]
+    assert "CZW-480837" in by_command["list --status acknowledged --status assessed --format json"]
     assert by_command["list --search 变速箱 --format csv"].count("\n") > 2
