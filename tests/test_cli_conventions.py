@@ -26,7 +26,7 @@ PROCESS = REPO / "examples" / "process.toml"
 PRINTING = [
     "add", "show", "list", "clocks", "sweep", "route", "transition", "assign", "escalate",
     "label", "pause", "resume", "respond", "satisfaction", "plugins", "schemes", "evaluate",
-    "calendars list", "calendars days", "outbox list",
+    "calendars list", "calendars days", "outbox list", "recompute", "calendars check",
 ]  # fmt: skip
 #: Commands whose --format names something else: the input file's (import) or a report's.
 OTHER_FORMATS = {"import", "report"}
@@ -142,3 +142,21 @@ def test_shell_completion_offers_reports_schemes_labels_and_plugin_commands() ->
     assert set(_complete("list", "--label", "cause=p")) == {"cause=product_quality", "cause=price"}
     assert "outbox" in _complete("ou")  # a plugin's command
     assert set(_complete("list", "--format", "j")) == {"json", "jsonl"}
+
+
+def test_import_reads_standard_input_with_a_format(tmp_path: Path) -> None:
+    base = ["--store", f"tinydb://{tmp_path / 'c.json'}"]
+    runner = CliRunner()
+    assert runner.invoke(cli, [*base, "init"]).exit_code == 0
+    rows = (REPO / "examples" / "complaints.csv").read_text(encoding="utf-8").splitlines()[:6]
+    data = "\n".join(rows) + "\n"
+    rejects = ["--rejects", str(tmp_path / "r.jsonl")]
+    refused = runner.invoke(cli, [*base, "import", "-", *rejects], input=data)
+    assert refused.exit_code == 2 and "needs --format" in refused.output
+    first = runner.invoke(cli, [*base, "import", "-", "--format", "csv", *rejects], input=data)
+    assert first.exit_code == 0, first.output
+    assert "read 5 records from stdin.csv, imported 5" in first.stdout
+    again = runner.invoke(cli, [*base, "import", "-", "--format", "csv", *rejects], input=data)
+    assert "imported 0, skipped 5 already in the store" in again.stdout
+    listed = json.loads(runner.invoke(cli, [*base, "list", "--format", "json"]).stdout)
+    assert len(listed) == 5

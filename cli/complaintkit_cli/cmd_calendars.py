@@ -279,9 +279,7 @@ def _stretches(
     help="Fail when a calendar in use is not exact on one of this many days from --now.",
 )
 @click.option("--calendar", "names", multiple=True, metavar="NAME", help="Check only NAME.")
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@output_option("table", "json")
 @pass_app
 def check_command(
     app: App,

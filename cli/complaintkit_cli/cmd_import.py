@@ -27,12 +27,12 @@ SHOWN_REJECTS = 10
 
 
 @click.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["csv", "tsv", "json", "jsonl", "xlsx"]),
-    help="File format (default: from the file name).",
+    help="File format (default: from the file name; required when PATH is - for standard input).",
 )
 @click.option(
     "--mapping",
@@ -99,7 +99,14 @@ def import_command(
         read_complaints,
     )
 
-    source = Path(path)
+    if path == "-":
+        if fmt is None:
+            raise click.UsageError(
+                "reading standard input (PATH -) needs --format: csv, tsv, json, jsonl or xlsx"
+            )
+        source = _spooled_stdin(fmt)
+    else:
+        source = Path(path)
     fmt = fmt or detect_format(source)
     column_mapping = ColumnMapping.load(mapping) if mapping else None
     overrides: dict[str, str] = {}
@@ -410,3 +417,22 @@ class _RejectWriter:
         with suppress(OSError):
             self.path.unlink()
         self.count = 0
+
+
+def _spooled_stdin(fmt: str) -> Path:
+    """Standard input copied, as it comes, into ``stdin.<fmt>`` in a folder of its own that
+    is removed when the command ends: the import reads a file twice (to count, then to store)
+    and names it in every message, and a pipe can be read only once."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="complaintkit-stdin-"))
+
+    def remove() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    click.get_current_context().call_on_close(remove)
+    target = folder / f"stdin.{fmt}"
+    with target.open("wb") as out:
+        shutil.copyfileobj(click.get_binary_stream("stdin"), out, 1 << 20)
+    return target

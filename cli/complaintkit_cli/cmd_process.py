@@ -140,8 +140,9 @@ _RECOMPUTE_LABELS = {
     help="Leave deadlines that have already passed to the next sweep, which records the "
     "breaches, notifies and escalates as if they were new (default: record them as history).",
 )
+@output_option("table", "json")
 @pass_app
-def recompute_command(app: App, dry_run: bool, show: int, escalate_overdue: bool) -> None:
+def recompute_command(app: App, dry_run: bool, show: int, escalate_overdue: bool, fmt: str) -> None:
     """Derive SLA policy, routing and deadlines again for every stored complaint, from its
     history and the configuration as it is now: after [sla] or [routing] was set up for
     complaints imported before, or once a calendar year's official arrangement is given
@@ -156,6 +157,13 @@ def recompute_command(app: App, dry_run: bool, show: int, escalate_overdue: bool
         result = app.desk.recompute(
             dry_run=dry_run, past_breaches=not escalate_overdue, progress=bar.update
         )
+    if fmt == "json":
+        from complaintkit.display import json_text
+
+        data = attrs.asdict(result, recurse=False)
+        data["changes"] = [{"reference": r, "what": list(w)} for r, w in result.changes]
+        click.echo(json_text(data))
+        return
     if lang == "zh":
         verb = "将更改" if dry_run else "已更改"
         echo(f"检查 {result.examined:,} 件，{verb} {result.changed:,} 件：")
