@@ -433,6 +433,8 @@ def _spooled_stdin(fmt: str) -> Path:
 
     click.get_current_context().call_on_close(remove)
     target = folder / f"stdin.{fmt}"
+    stream = click.get_binary_stream("stdin")
     with target.open("wb") as out:
-        shutil.copyfileobj(click.get_binary_stream("stdin"), out, 1 << 20)
+        while chunk := stream.read(1 << 20):
+            out.write(chunk)
     return target
