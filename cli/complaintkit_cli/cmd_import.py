@@ -423,17 +423,12 @@ def _spooled_stdin(fmt: str) -> Path:
     """Standard input copied, as it comes, into ``stdin.<fmt>`` in a folder of its own that
     is removed when the command ends: the import reads a file twice (to count, then to store)
     and names it in every message, and a pipe can be read only once."""
-    import shutil
     import tempfile
 
-    folder = Path(tempfile.mkdtemp(prefix="complaintkit-stdin-"))
-
-    def remove() -> None:
-        shutil.rmtree(folder, ignore_errors=True)
-
-    click.get_current_context().call_on_close(remove)
+    context = click.get_current_context()
+    folder = Path(context.with_resource(tempfile.TemporaryDirectory(prefix="complaintkit-stdin-")))
     target = folder / f"stdin.{fmt}"
-    stream = click.get_binary_stream("stdin")
+    stream = sys.stdin.buffer
     with target.open("wb") as out:
         while chunk := stream.read(1 << 20):
             out.write(chunk)
