@@ -664,7 +664,17 @@ class SQLStore:
                 return make_tables(name)
         return make_tables("utf8mb4_bin")
 
-    def _failure(self, exc: sa.exc.SQLAlchemyError) -> StorageError:
+    def _failure(self, exc: sa.exc.SQLAlchemyError) -> BaseException:
+        """What a database error becomes: a :class:`StorageError` naming the store, or the
+        Ctrl-C it happened under. A Ctrl-C that interrupts a driver mid-call leaves the
+        connection busy, and the rollback on the way out fails ("can't change 'autocommit'
+        now"): that failure must not hide the Ctrl-C, or the command reports a storage error
+        instead of saying what was stored and exiting 130."""
+        seen: BaseException | None = exc
+        while seen is not None:
+            if isinstance(seen, KeyboardInterrupt):
+                return KeyboardInterrupt()
+            seen = seen.__context__
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         return StorageError(f"{self.display_url}: {detail}")
 

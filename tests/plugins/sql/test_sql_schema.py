@@ -337,3 +337,21 @@ def test_only_init_makes_a_store_of_an_empty_database(sql_url: str) -> None:
         assert store.exists() and store.schema_status().state == "current"
     listed = CliRunner().invoke(cli, ["--store", sql_url, "list"])
     assert listed.exit_code == 0 and listed.output == "0 of 0 complaints\n"
+
+
+def test_ctrl_c_during_a_database_call_stays_ctrl_c(sql_url: str) -> None:
+    # CI once saw `migrate` to PostgreSQL exit 1 with "can't change 'autocommit' now" after a
+    # Ctrl-C: the interrupted driver failed the rollback, and that error hid the Ctrl-C.
+    def busy() -> sa.exc.OperationalError:
+        return sa.exc.OperationalError("ROLLBACK", {}, Exception("can't change 'autocommit' now"))
+
+    with open_sql(sql_url) as store:
+        store.add(make_complaint("C-1"))
+        with pytest.raises(KeyboardInterrupt), store._writing():
+            try:
+                raise KeyboardInterrupt
+            finally:
+                raise busy()  # the failure on the way out, with the Ctrl-C as its context
+        with pytest.raises(StorageError, match="can't change 'autocommit' now"), store._writing():
+            raise busy()  # without a Ctrl-C, a database error is a storage error
+        assert store.count() == 1
