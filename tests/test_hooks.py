@@ -156,7 +156,7 @@ def test_hook_register_business_calendars(ck_host: PluginHost) -> None:
     from datetime import date, datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from complaintkit.calendars import WorkingCalendar, parse_hours
+    from complaintkit_calendars.working import WorkingCalendar, parse_hours
 
     class Plugin:
         @hookimpl

@@ -141,3 +141,23 @@ def test_unknown_store_scheme_names_what_is_installed() -> None:
     everything = make_host(Config(store="redis://localhost/0"), env={})
     with pytest.raises(Exception, match=r"serves redis:// installed\?$"):
         everything.open_store()
+
+
+def test_without_a_calendar_plugin_the_host_counts_on_the_cores_24x7() -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    from complaintkit.calendars import AlwaysOpen, BusinessCalendar
+
+    host = make_host(Config(timezone="Asia/Shanghai"), env={"COMPLAINTKIT_LOAD_PLUGINS": ""})
+    calendar = host.default_calendar()
+    assert isinstance(calendar, AlwaysOpen) and isinstance(calendar, BusinessCalendar)
+    start = datetime(2026, 12, 31, 20, 0, tzinfo=UTC)
+    three_days = calendar.add(start, timedelta(days=3), unit="days")
+    assert three_days == start + timedelta(days=3) and str(three_days.tzinfo) == "Asia/Shanghai"
+    assert calendar.between(start, three_days) == timedelta(days=3)
+    assert calendar.between(three_days, start) == timedelta(0)
+    assert calendar.is_working_day(date(2027, 2, 6))  # a Saturday in the Spring Festival
+    with pytest.raises(ValueError, match="timezone-aware"):
+        calendar.add(datetime(2026, 1, 1), timedelta(hours=1))
+    with pytest.raises(ValueError, match="whole days"):
+        calendar.add(start, timedelta(hours=30), unit="days")

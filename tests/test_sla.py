@@ -368,7 +368,7 @@ def test_a_target_reached_while_paused_is_judged_on_the_moved_deadline() -> None
 def test_dates_outside_the_calendar_give_no_deadline_and_say_why() -> None:
     from datetime import date
 
-    from complaintkit.calendars import WorkingCalendar
+    from complaintkit_calendars.working import WorkingCalendar
 
     short = WorkingCalendar("short", covered=(date(2026, 1, 1), date(2026, 1, 6)))
     c = complaint(ev(1, "acknowledge"), ev(30, "respond"))
@@ -386,7 +386,7 @@ SHORT_CALENDAR = """\
 from datetime import date
 
 from complaintkit import hookimpl
-from complaintkit.calendars import WorkingCalendar
+from complaintkit_calendars.working import WorkingCalendar
 
 
 @hookimpl

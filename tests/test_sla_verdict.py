@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from complaintkit import Config, Desk, Event, hookimpl, make_host
-from complaintkit.calendars import BusinessCalendar, WorkingCalendar
+from complaintkit.calendars import BusinessCalendar
 from complaintkit.model import Complaint, Status
 from complaintkit.sla import OUTCOMES, TARGETS
 from complaintkit.testing import make_complaint
+from complaintkit_calendars.working import WorkingCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: The calendar knows March and April 2026 only: a clock whose deadline would run past April 30

@@ -40,8 +40,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from complaintkit import ConfigError, Names
-from complaintkit.calendars import YearArrangement
 from complaintkit.config import Config
+
+from .working import YearArrangement
 
 __all__ = ["ENTRY_KEYS", "YEAR_KEYS", "load_arrangements", "parse_arrangement"]
 

@@ -59,17 +59,11 @@ from typing import Any
 import attrs
 
 from complaintkit import ConfigError, Names, hookimpl
-from complaintkit.calendars import (
-    BusinessCalendar,
-    Fallback,
-    WorkingCalendar,
-    always_open,
-    parse_hours,
-    parse_weekend,
-)
+from complaintkit.calendars import BusinessCalendar
 from complaintkit.config import Config
 
 from .arrangements import load_arrangements
+from .working import Fallback, WorkingCalendar, always_open, parse_hours, parse_weekend
 
 __all__ = [
     "CHINA_HOURS",

@@ -43,9 +43,10 @@ it. Each target gets one of :data:`OUTCOMES`:
 
 **Provisional deadlines.** A deadline counted over days the calendar knows only from its stated
 fallback (a year whose official holiday arrangement is not given yet, see
-:meth:`~complaintkit.calendars.WorkingCalendar.exactness`) is computed and judged as usual, and
-its clock names those years in ``provisional_years``; the desk records ``sla_provisional`` on the
-complaint, and ``sla_exact`` once the year's arrangement makes the deadlines exact.
+:meth:`~complaintkit_calendars.working.WorkingCalendar.exactness`) is computed and judged as
+usual, and its clock names those years in ``provisional_years``; the desk records
+``sla_provisional`` on the complaint, and ``sla_exact`` once the year's arrangement makes the
+deadlines exact.
 
 ``warn_before`` (per policy, or for every policy in ``[sla]``) is wall-clock time before a
 deadline at which the sweep records a warning.

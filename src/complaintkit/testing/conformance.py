@@ -24,12 +24,18 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
 
-from complaintkit.calendars import WorkingCalendar
-from complaintkit.errors import ConflictError, DuplicateComplaintError, NotFoundError
+from complaintkit.calendars import AlwaysOpen
+from complaintkit.errors import (
+    CalendarRangeError,
+    ConflictError,
+    DuplicateComplaintError,
+    NotFoundError,
+)
 from complaintkit.facts import ComplaintFacts, FactsStore, facts_of, iter_facts
 from complaintkit.model import (
     Channel,
@@ -1023,9 +1029,7 @@ class StoreConformance:
         # pause and outcome, on a calendar that does not know every date (no deadline there).
         complaints = [*sample_complaints(), *history_complaints()]
         store.add_many(complaints)
-        calendar = WorkingCalendar(
-            "conformance", timezone="Asia/Shanghai", covered=(date(2026, 1, 1), date(2026, 3, 10))
-        )
+        calendar = _KnownUntil("conformance", "Asia/Shanghai", last=date(2026, 3, 10))
         policy = SlaPolicy(
             "conformance",
             (
@@ -1182,3 +1186,31 @@ class StoreConformance:
         assert restorable.get("R-1").version == 1
         assert (restorable.get("R-3").text, restorable.get("R-3").version) == ("first copy", 3)
         assert restorable.restore_many([]) == AddResult(added=0, skipped=())
+
+
+@attrs.frozen
+class _KnownUntil(AlwaysOpen):
+    """A 24×7 calendar that knows no day after ``last`` (as a holiday table that ends), so
+    that some deadlines cannot be computed."""
+
+    last: date = date.max
+
+    def _known(self, *moments: datetime) -> None:
+        for moment in moments:
+            day = moment.astimezone(ZoneInfo(self.timezone)).date()
+            if day > self.last:
+                raise CalendarRangeError(self.name, day, 2000, self.last.year)
+
+    def is_working_day(self, day: date) -> bool:
+        if day > self.last:
+            raise CalendarRangeError(self.name, day, 2000, self.last.year)
+        return True
+
+    def add(self, start: datetime, amount: timedelta, *, unit: str = "hours") -> datetime:
+        end = super().add(start, amount, unit=unit)
+        self._known(start, end)
+        return end
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        self._known(start, end)
+        return super().between(start, end)

@@ -10,16 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from complaintkit import Names
-from complaintkit.calendars import (
-    BusinessCalendar,
+from complaintkit.calendars import BusinessCalendar, add_duration, parse_duration
+from complaintkit.errors import CalendarRangeError
+from complaintkit_calendars.working import (
     WorkingCalendar,
-    add_duration,
     always_open,
-    parse_duration,
     parse_hours,
     parse_weekend,
 )
-from complaintkit.errors import CalendarRangeError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")

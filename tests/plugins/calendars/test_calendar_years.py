@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from complaintkit import ConfigError, PluginHost, load_config, make_host
-from complaintkit.calendars import WorkingCalendar, exactness_of, provisional_years
+from complaintkit.calendars import exactness_of, provisional_years
 from complaintkit_calendars.plugin import chinese_years
+from complaintkit_calendars.working import WorkingCalendar
 from complaintkit_cli.main import cli
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -10,9 +10,9 @@ import chinese_calendar
 import pytest
 
 from complaintkit import ConfigError, PluginHost, load_config, make_host
-from complaintkit.calendars import WorkingCalendar
 from complaintkit.errors import CalendarRangeError, UnknownSchemeError
 from complaintkit_calendars.plugin import build_calendars, chinese_years
+from complaintkit_calendars.working import WorkingCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
