@@ -29,11 +29,21 @@ WORKERS = 4
 NOW = "2025-10-14T09:30+08:00"
 
 #: ``complaintkit`` exactly as its console script runs it (``complaintkit_cli.main:main``),
-#: started after the imports on a line from stdin, so that the four sweeps begin together.
+#: started on a line from stdin after everything slow to load is loaded (the plugins, the SQL
+#: driver), so that the four sweeps begin together; each writes in batches of 5 instead of
+#: 500, so that their writes interleave even on a quiet machine (one process once swept all
+#: 106 before the others had read anything, and the race this test is about never happened).
 SWEEPER = """
     import sys
+    from importlib.metadata import entry_points
+
+    import sqlalchemy, psycopg, pymysql  # noqa: F401 - loaded before the start
+    from complaintkit.desk import Desk
     from complaintkit_cli.main import main
 
+    for ep in entry_points(group="complaintkit"):
+        ep.load()
+    Desk.SWEEP_BATCH = 5
     sys.argv = ["complaintkit", *sys.argv[1:]]
     sys.stdin.readline()
     main()
