@@ -544,28 +544,18 @@ class PluginHost:
         pluggy stops at the first implementation that raises; here each one runs, and an error
         is logged with the plugin's name and kept in :attr:`hook_errors`.
         """
+        self.collect(hook_name, **kwargs)
+
+    def collect(self, hook_name: str, **kwargs: Any) -> list[Any]:
+        """Call every implementation of a lifecycle or task hook and return their results (None
+        left out); one that raises is logged with its plugin's name, kept in
+        :attr:`hook_errors`, and does not stop the others."""
 
         @contextmanager
         def each(plugin_name: str) -> Iterator[None]:
             try:
                 yield
             except Exception as exc:  # noqa: BLE001 - observers never break the change they observe
-                failure = PluginFailure(plugin_name, hook_name, _describe(exc))
-                self.hook_errors.append(failure)
-                log.warning("%s", failure)
-
-        with _isolating(each):
-            getattr(self.pm.hook, hook_name)(**kwargs)
-
-    def collect(self, hook_name: str, **kwargs: Any) -> list[Any]:
-        """Call every implementation of a task hook and return their results (None left out),
-        isolating failures as :meth:`fire` does."""
-
-        @contextmanager
-        def each(plugin_name: str) -> Iterator[None]:
-            try:
-                yield
-            except Exception as exc:  # noqa: BLE001 - one plugin's task must not stop the rest
                 failure = PluginFailure(plugin_name, hook_name, _describe(exc))
                 self.hook_errors.append(failure)
                 log.warning("%s", failure)
