@@ -10,7 +10,6 @@ so complaintkit itself is imported here only inside the functions.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
@@ -83,30 +82,23 @@ def _cell(value: Any) -> str:
 
 def text_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """An aligned plain-text table; numbers are right-aligned, texts are made inert."""
-    from complaintkit.display import plain_table
+    from complaintkit.display import table_text
 
-    raw = [list(row) for row in rows]
-    cells = [[_cell(v) for v in row] for row in raw]
-    numeric = [
-        bool(raw)
-        and all(isinstance(row[i], (int, float)) and not isinstance(row[i], bool) for row in raw)
-        for i in range(len(headers))
-    ]
-    return plain_table(headers, cells, numeric)
+    return table_text(headers, rows, cell=_cell)
 
 
 def to_json(data: Any) -> str:
     """Pretty JSON keeping Chinese characters readable (control characters escaped)."""
-    from complaintkit.display import escape_json_controls
+    from complaintkit.display import json_text
 
-    return escape_json_controls(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    return json_text(data)
 
 
 def to_json_line(data: Any) -> str:
     """One line of JSON (for JSON Lines), Chinese readable, control characters escaped."""
-    from complaintkit.display import escape_json_controls
+    from complaintkit.display import json_text
 
-    return escape_json_controls(json.dumps(data, ensure_ascii=False, default=str))
+    return json_text(data, lines=True)
 
 
 def write_csv(
@@ -116,23 +108,8 @@ def write_csv(
     *,
     raw: bool = False,
 ) -> None:
-    """Write a header row and ``rows`` as CSV to ``out``, row by row.
+    """Write a header row and ``rows`` as CSV to ``out`` (see
+    :func:`complaintkit.display.write_csv`)."""
+    from complaintkit.display import write_csv as write
 
-    A text that a spreadsheet would read as a formula (``=…``, ``+…``, ``-…``, ``@…``) gets a
-    leading apostrophe unless ``raw``; numbers stay numbers. On a terminal, texts also lose
-    their control sequences.
-    """
-    from complaintkit.display import csv_cell, csv_lines, terminal_safe
-
-    on_terminal = out.isatty()
-
-    def cells() -> Iterable[list[Any]]:
-        yield list(headers)
-        for row in rows:
-            values = [csv_cell(v, raw=raw) for v in row]
-            if on_terminal:
-                values = [terminal_safe(c) if isinstance(c, str) else c for c in values]
-            yield values
-
-    for line in csv_lines(cells()):
-        out.write(line)
+    write(out, headers, rows, raw=raw)

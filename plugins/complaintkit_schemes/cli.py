@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import click
@@ -53,7 +52,7 @@ def evaluate_command(
     """
     import itertools
 
-    from complaintkit.display import escape_json_controls, terminal_safe
+    from complaintkit.display import json_text, terminal_safe
 
     from .evaluation import DATASET_PRESETS, evaluate, read_labelled
 
@@ -92,6 +91,6 @@ def evaluate_command(
             err=True,
         )
     if fmt == "json":
-        click.echo(escape_json_controls(json.dumps(result.to_dict(), ensure_ascii=False, indent=2)))
+        click.echo(json_text(result.to_dict()))
     else:
         click.echo(terminal_safe(result.render()))

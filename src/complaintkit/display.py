@@ -42,7 +42,9 @@ __all__ = [
     "formula_like",
     "json_text",
     "plain_table",
+    "table_text",
     "terminal_safe",
+    "write_csv",
     "write_record",
     "write_records",
 ]
@@ -221,35 +223,58 @@ def write_records(
         return count
     keys = [key for key, _ in columns]
     if fmt in ("csv", "csv-raw"):
-        on_terminal = out.isatty()
-        written = [0]
-
-        def rows() -> Iterator[list[Any]]:
-            yield list(keys)
-            for record in records:
-                values = [csv_cell(_csv_value(record.get(k)), raw=fmt == "csv-raw") for k in keys]
-                if on_terminal:
-                    values = [terminal_safe(v) if isinstance(v, str) else v for v in values]
-                written[0] += 1
-                yield values
-
-        for line in csv_lines(rows()):
-            out.write(line)
-        return written[0]
+        rows = ([_csv_value(record.get(k)) for k in keys] for record in records)
+        return write_csv(out, keys, rows, raw=fmt == "csv-raw")
     if fmt != "table":
         raise ValueError(f"unknown output format {fmt!r}")
     raw_rows = [list(table(r)) if table else [r.get(k) for k in keys] for r in records]
-    numeric = [
-        bool(raw_rows)
-        and all(
-            isinstance(row[i], (int, float)) and not isinstance(row[i], bool) for row in raw_rows
-        )
-        for i in range(len(keys))
-    ]
     if raw_rows:
-        cells = [[_shown(v) for v in row] for row in raw_rows]
-        out.write(plain_table([title for _, title in columns], cells, numeric) + "\n")
+        out.write(table_text([title for _, title in columns], raw_rows, cell=_shown) + "\n")
     return len(raw_rows)
+
+
+def table_text(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    cell: Callable[[Any], str] = str,
+) -> str:
+    """An aligned plain-text table of values, each shown by ``cell``: a column whose values
+    are all numbers is right-aligned, and every text is made inert (:func:`plain_table`)."""
+    raw = [list(row) for row in rows]
+    numeric = [
+        bool(raw)
+        and all(isinstance(row[i], (int, float)) and not isinstance(row[i], bool) for row in raw)
+        for i in range(len(headers))
+    ]
+    return plain_table(headers, [[cell(v) for v in row] for row in raw], numeric)
+
+
+def write_csv(
+    out: TextIO, headers: Sequence[str], rows: Iterable[Sequence[Any]], *, raw: bool = False
+) -> int:
+    """Write a header row and ``rows`` as CSV to ``out``, row by row; the number of rows.
+
+    A text that a spreadsheet would read as a formula gets a leading apostrophe unless ``raw``
+    (:func:`csv_cell`); numbers stay numbers. On a terminal, texts also lose their control
+    sequences.
+    """
+    on_terminal = out.isatty()
+    written = 0
+
+    def cells() -> Iterator[list[Any]]:
+        nonlocal written
+        yield list(headers)
+        for row in rows:
+            values = [csv_cell(v, raw=raw) for v in row]
+            if on_terminal:
+                values = [terminal_safe(c) if isinstance(c, str) else c for c in values]
+            written += 1
+            yield values
+
+    for line in csv_lines(cells()):
+        out.write(line)
+    return written
 
 
 def _csv_value(value: Any) -> Any:
