@@ -82,8 +82,7 @@ def sweep_command(
     if fmt == "json":
         from complaintkit.display import json_text
 
-        data = attrs.asdict(result, recurse=False)
-        data["changed"] = list(result.changed)
+        data = attrs.asdict(result, recurse=False)  # tuples come out as JSON arrays
         data["notes"] = [note.get(app.lang) for note in result.notes]
         click.echo(json_text(data))
         return
