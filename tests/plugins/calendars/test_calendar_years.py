@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
+from calendar_support import at, host_with
 from click.testing import CliRunner
 
 from complaintkit import ConfigError, PluginHost, load_config, make_host
@@ -17,7 +17,6 @@ from complaintkit_calendars.plugin import chinese_years
 from complaintkit_calendars.working import WorkingCalendar
 from complaintkit_cli.main import cli
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 LAST = chinese_years()[1]
 NEXT = LAST + 1
 
@@ -43,16 +42,6 @@ name = "Spring Festival"
 name_zh = "春节"
 dates = [{NEXT}-02-14, {NEXT}-02-20]
 """
-
-
-def at(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=SHANGHAI)
-
-
-def host_with(tmp_path: Path, text: str) -> PluginHost:
-    path = tmp_path / "complaintkit.toml"
-    path.write_text(text, encoding="utf-8")
-    return make_host(load_config(path, env={}), env={})
 
 
 def cn_of(host: PluginHost) -> WorkingCalendar:

@@ -8,23 +8,12 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
+from calendar_support import at, host_with
 
 from complaintkit import ConfigError, PluginHost, load_config, make_host
 from complaintkit.errors import CalendarRangeError, UnknownSchemeError
 from complaintkit_calendars.plugin import build_calendars, chinese_years
 from complaintkit_calendars.working import WorkingCalendar
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def at(y: int, m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
-    return datetime(y, m, d, hh, mm, tzinfo=SHANGHAI)
-
-
-def host_with(tmp_path: Path, text: str) -> PluginHost:
-    path = tmp_path / "complaintkit.toml"
-    path.write_text(text, encoding="utf-8")
-    return make_host(load_config(path, env={}), env={})
 
 
 @pytest.fixture
