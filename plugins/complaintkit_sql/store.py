@@ -114,6 +114,9 @@ _DEFAULT_DRIVERS = {
     "mysql": "mysql+pymysql",
     "mariadb": "mariadb+pymysql",
 }
+#: What ``_version`` returns for complaintkit's tables without ``ck_schema``.
+_HALF_MADE = -1
+
 _EXTRAS = {"sqlite": "sql", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
 
 
@@ -705,18 +708,23 @@ class SQLStore:
     # --- the schema ---------------------------------------------------------------------
 
     def _version(self, conn: sa.Connection) -> int:
-        inspector = sa.inspect(conn)
-        if not inspector.has_table("ck_schema"):
-            if inspector.has_table("ck_complaints"):
-                raise StorageError(
-                    f"{self.display_url} has complaintkit tables but no ck_schema table; "
-                    "it was not created by complaintkit or was damaged. Nothing was changed"
-                )
-            return 0
+        """The schema version; ``_HALF_MADE`` when complaintkit's tables exist without
+        ``ck_schema``. The table names come from one query, so one snapshot: two queries in
+        a READ COMMITTED transaction could see a schema another process commits between them
+        as half made."""
+        names = set(sa.inspect(conn).get_table_names())
+        if "ck_schema" not in names:
+            return _HALF_MADE if "ck_complaints" in names else 0
         found = conn.execute(
             sa.select(self.tables.schema.c.version).where(self.tables.schema.c.id == 1)
         ).scalar()
         return int(found or 0)
+
+    def _damaged(self) -> StorageError:
+        return StorageError(
+            f"{self.display_url} has complaintkit tables but no ck_schema table; "
+            "it was not created by complaintkit or was damaged. Nothing was changed"
+        )
 
     def _file_missing(self) -> bool:
         """A SQLite store whose file does not exist (connecting would create it)."""
@@ -733,7 +741,15 @@ class SQLStore:
         if self._file_missing():
             return SchemaStatus(self.display_url, 0, SCHEMA_VERSION)
         with self._connect() as conn:
-            return SchemaStatus(self.display_url, self._version(conn), SCHEMA_VERSION)
+            version = self._version(conn)
+        if version == _HALF_MADE and self.dialect != "sqlite":
+            # MariaDB commits each CREATE TABLE by itself: another process creating the schema
+            # under the schema lock may be between two tables. Wait for it, then look again.
+            with self._schema_lock(), self._connect() as conn:
+                version = self._version(conn)
+        if version == _HALF_MADE:
+            raise self._damaged()
+        return SchemaStatus(self.display_url, version, SCHEMA_VERSION)
 
     def _check_schema(self, *, create: bool) -> None:
         status = self.schema_status()
@@ -795,6 +811,8 @@ class SQLStore:
     def _upgrade_step(self, conn: sa.Connection, target: int, ran: list[int]) -> bool:
         """Take the schema one step towards ``target``; False when it is there."""
         current = self._version(conn)
+        if current == _HALF_MADE:
+            raise self._damaged()
         if current > SCHEMA_VERSION:
             raise StorageError(
                 f"{self.display_url} has schema version {current}, newer than this "
