@@ -18,6 +18,11 @@ from pathlib import Path
 
 import pytest
 
+# The remembered command list of `complaintkit --help` (complaintkit_cli.listing) is keyed by
+# what is installed, which tests change in ways an install never does (monkeypatched entry
+# points); tests/test_help_listing.py turns it on where it is the subject.
+os.environ["COMPLAINTKIT_NO_CACHE"] = "1"
+
 TESTS = Path(__file__).parent
 LOCAL_PLUGINS = TESTS / "local_plugins"
 REPO = TESTS.parent

@@ -182,6 +182,34 @@ class ComplaintkitGroup(click.Group):
             names |= set(plugins.commands)
         return sorted(names)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help``: remembered from an earlier run while nothing
+        installed has changed (see :mod:`complaintkit_cli.listing`), else made and kept."""
+        from .listing import CommandListing, source_files
+
+        listing = CommandListing.for_invocation(
+            config_path=ctx.params.get("config_path"),
+            plugins_dirs=tuple(ctx.params.get("plugins_dirs") or ()),
+        )
+        commands = listing.load() if listing is not None else None
+        if commands is None:
+            commands = []
+            for name in self.list_commands(ctx):
+                command = self.get_command(ctx, name)
+                if command is not None and not command.hidden:
+                    commands.append((name, command))
+            app = ctx.find_object(App)
+            host = app._host if app is not None else None
+            if listing is not None and app is not None and host is not None:
+                if not app.failures_seen:
+                    plugins = host.pm.get_plugins()
+                    listing.save(commands, source_files((c for _, c in commands), plugins))
+        if commands:
+            limit = formatter.width - 6 - max(len(name) for name, _ in commands)
+            rows = [(name, command.get_short_help_str(limit)) for name, command in commands]
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """A built-in command (imported now) or a plugin's command."""
         if cmd_name in BUILTIN:
