@@ -66,6 +66,22 @@ def test_an_old_schema_asks_for_db_upgrade_then_works(sql_url: str) -> None:
         assert store.outbox().counts()[MessageStatus.PENDING] == 0  # the new table is there
 
 
+def create_in_background(url: str) -> tuple[threading.Thread, list[BaseException]]:
+    """Create the schema of ``url`` in a thread; the list collects what it raised."""
+    failures: list[BaseException] = []
+
+    def create() -> None:
+        try:
+            with open_sql(url) as store:
+                store.initialize()
+        except BaseException as exc:  # reported by the caller's assertion
+            failures.append(exc)
+
+    creator = threading.Thread(target=create)
+    creator.start()
+    return creator, failures
+
+
 def test_a_store_used_while_another_creates_the_schema_waits_for_it(
     sql_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -80,17 +96,7 @@ def test_a_store_used_while_another_creates_the_schema_waits_for_it(
         last_step(conn, tables)  # type: ignore[arg-type]
 
     monkeypatch.setitem(STEPS, SCHEMA_VERSION, slow_last_step)
-    failures: list[BaseException] = []
-
-    def create() -> None:
-        try:
-            with open_sql(sql_url) as store:
-                store.initialize()
-        except BaseException as exc:  # reported by the assertion below
-            failures.append(exc)
-
-    creator = threading.Thread(target=create)
-    creator.start()
+    creator, failures = create_in_background(sql_url)
     assert in_last_step.wait(30)
     with open_sql(sql_url) as store:
         store.add(make_complaint("R-1"))
@@ -121,17 +127,7 @@ def test_a_store_opened_between_two_tables_of_the_first_step_waits(
         first_step(conn, tables)
 
     monkeypatch.setitem(STEPS, 1, first_step_table_by_table)
-    failures: list[BaseException] = []
-
-    def create() -> None:
-        try:
-            with open_sql(sql_url) as store:
-                store.initialize()
-        except BaseException as exc:  # reported by the assertion below
-            failures.append(exc)
-
-    creator = threading.Thread(target=create)
-    creator.start()
+    creator, failures = create_in_background(sql_url)
     assert half_made.wait(30)
     with open_sql(sql_url) as store:
         store.add(make_complaint("H-1"))
