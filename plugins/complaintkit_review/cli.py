@@ -1,0 +1,310 @@
+"""``complaintkit review``: the labels due for review, and a person's decisions on them.
+
+* ``complaintkit review`` lists what needs review, least confident first (``--format``);
+* ``complaintkit review --interactive`` shows each one on the terminal and asks: accept,
+  correct (pick the right label), skip or quit;
+* ``complaintkit review --decisions FILE`` applies decisions from a CSV, JSON or JSON Lines
+  file with the columns ``reference``, ``scheme``, ``label`` and optionally ``note``;
+  a row that cannot be applied is reported with its line and field, the others are applied.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from complaintkit import CommandContext, ComplaintFilter, ComplaintkitError
+from complaintkit.commands import output_option
+from complaintkit.display import terminal_safe, write_records
+
+from .queue import MANUAL, ReviewItem, ReviewSettings, decide, queue
+
+__all__ = ["review_command"]
+
+_COLUMNS = (
+    ("reference", "reference"),
+    ("scheme", "scheme"),
+    ("label", "label"),
+    ("confidence", "confidence"),
+    ("classifier", "classifier"),
+    ("evidence", "evidence"),
+    ("text", "text"),
+)
+_ZH_TITLES = {
+    "reference": "编号",
+    "scheme": "分类方案",
+    "label": "标签",
+    "confidence": "置信度",
+    "classifier": "分类器",
+    "evidence": "依据",
+    "text": "内容",
+}
+
+
+class DecisionError(ComplaintkitError):
+    """Rows of a decisions file that could not be applied (the others were)."""
+
+    exit_code = 1
+
+
+@click.command("review")
+@click.option(
+    "--scheme",
+    "schemes",
+    multiple=True,
+    help="Only this scheme, by key or English or Chinese name (repeatable; default: all).",
+)
+@click.option(
+    "--below",
+    type=click.FloatRange(0, 1),
+    help="Review labels below this confidence, whatever [review] says.",
+)
+@click.option("--open", "open_only", is_flag=True, help="Only complaints still open.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many labels.")
+@click.option(
+    "--interactive",
+    "-i",
+    is_flag=True,
+    help="Go through them one by one on the terminal: accept, correct, skip or quit.",
+)
+@click.option(
+    "--decisions",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Apply decisions from a CSV, JSON or JSON Lines file "
+    "(columns: reference, scheme, label, optionally note).",
+)
+@click.option("--note", help="A note recorded with every decision (e.g. a ticket number).")
+@output_option("table", "json", "jsonl", "csv", "csv-raw")
+@click.pass_obj
+def review_command(
+    app: CommandContext,
+    schemes: tuple[str, ...],
+    below: float | None,
+    open_only: bool,
+    limit: int | None,
+    interactive: bool,
+    decisions: str | None,
+    note: str | None,
+    fmt: str,
+) -> None:
+    """Labels due for review: automatic labels below their scheme's confidence threshold
+    ([review] in complaintkit.toml, 0.5 by default), least confident first.
+
+    A decision (accept or correct) sets the label by hand: it is recorded in the complaint's
+    history with who decided and why, automatic re-classification keeps it, and `complaintkit
+    train` learns from it.
+    """
+    if interactive and decisions:
+        raise click.UsageError("use --interactive or --decisions, not both")
+    desk = app.desk
+    settings = ReviewSettings.from_config(app.config, app.host)
+    chosen = [app.host.resolve_scheme(name) for name in schemes] or sorted(app.host.schemes())
+    if decisions:
+        _apply_file(app, Path(decisions), note)
+        return
+    flt = ComplaintFilter(open_only=open_only) if open_only else None
+    items = queue(desk, settings, chosen, flt, below=below)[:limit]
+    if interactive:
+        _interactive(app, items, note)
+        return
+    zh = app.lang == "zh"
+    columns = [(key, _ZH_TITLES[key] if zh else title) for key, title in _COLUMNS]
+    write_records(
+        sys.stdout,
+        fmt,
+        columns,
+        (_record(item) for item in items),
+        table=lambda record: _row(app, record),
+    )
+    if fmt == "table":
+        counts = Counter(item.scheme for item in items)
+        if not items:
+            click.echo("无待复核的标签" if zh else "nothing to review", err=True)
+        else:
+            shown = ", ".join(f"{scheme} {n}" for scheme, n in sorted(counts.items()))
+            click.echo(f"{'待复核' if zh else 'to review'}: {shown}", err=True)
+
+
+def _record(item: ReviewItem) -> dict[str, Any]:
+    label = item.label
+    return {
+        "reference": item.complaint.reference,
+        "scheme": item.scheme,
+        "label": label.label if label else None,
+        "confidence": round(label.confidence, 3) if label else None,
+        "classifier": label.classifier if label else None,
+        "evidence": list(label.evidence) if label else [],
+        "text": item.complaint.text,
+    }
+
+
+def _row(app: CommandContext, record: Mapping[str, Any]) -> list[Any]:
+    scheme = app.host.scheme(record["scheme"])
+    label = record["label"]
+    shown = label
+    if label is not None:
+        for item in scheme.labels:
+            if item.name == label:
+                shown = item.names.get(app.lang)
+    text = terminal_safe(" ".join(str(record["text"]).split()), multiline=False)
+    return [
+        record["reference"],
+        scheme.names.get(app.lang),
+        shown if shown is not None else "-",
+        "-" if record["confidence"] is None else f"{record['confidence']:.2f}",
+        record["classifier"] or "-",
+        terminal_safe(", ".join(record["evidence"]), multiline=False),
+        text if len(text) <= 60 else text[:59] + "…",
+    ]
+
+
+def _interactive(app: CommandContext, items: list[ReviewItem], note: str | None) -> None:
+    zh = app.lang == "zh"
+    done: Counter[str] = Counter()
+    for position, item in enumerate(items, 1):
+        scheme = app.host.scheme(item.scheme)
+        labels = list(scheme.labels)
+        click.echo("")
+        click.echo(
+            f"[{position}/{len(items)}] {item.complaint.reference} · {scheme.names.get(app.lang)}"
+        )
+        click.echo(terminal_safe(item.complaint.text))
+        proposed = item.label
+        if proposed is not None:
+            names = next((x.names for x in labels if x.name == proposed.label), None)
+            shown = names.get(app.lang) if names else proposed.label
+            evidence = terminal_safe(", ".join(proposed.evidence), multiline=False) or "-"
+            click.echo(
+                f"{'建议' if zh else 'proposed'}: {shown} ({proposed.confidence:.2f}; "
+                f"{'依据' if zh else 'evidence'}: {evidence})"
+            )
+        else:
+            click.echo("未分类" if zh else "no label")
+        for number, label in enumerate(labels, 1):
+            click.echo(f"  {number}. {label.name} — {label.names.get(app.lang)}")
+        choices = "a/c/s/q" if proposed is not None else "c/s/q"
+        prompt = (
+            "接受(a) / 更正(c) / 跳过(s) / 退出(q)"
+            if zh
+            else "accept (a), correct (c), skip (s), quit (q)"
+        )
+        answer = click.prompt(
+            prompt,
+            type=click.Choice(choices.split("/")),
+            show_choices=False,
+            default="s",
+        )
+        if answer == "q":
+            break
+        if answer == "s":
+            done["skipped"] += 1
+            continue
+        if answer == "a" and proposed is not None:
+            chosen = proposed.label
+        else:
+            chosen = _pick(labels, zh)
+        decide(app.desk, item, chosen, note=note)
+        done["accepted" if proposed is not None and chosen == proposed.label else "corrected"] += 1
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(done.items())) or "nothing decided"
+    click.echo(summary, err=True)
+
+
+def _pick(labels: list[Any], zh: bool) -> str:
+    while True:
+        answer = click.prompt(
+            "正确的标签（编号或名称）" if zh else "the right label (number or name)"
+        )
+        answer = answer.strip()
+        if answer.isdigit() and 1 <= int(answer) <= len(labels):
+            return str(labels[int(answer) - 1].name)
+        for label in labels:
+            if answer.casefold() in (label.name.casefold(), label.names.en.casefold()) or (
+                answer == label.names.zh
+            ):
+                return str(label.name)
+        click.echo(f"{'没有这个标签' if zh else 'no such label'}: {terminal_safe(answer)}")
+
+
+def _rows(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line, row) of a decisions file: JSON Lines (.jsonl, .ndjson), a JSON array (.json,
+    numbered by position) or CSV (anything else, numbered by the line a row starts on)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".jsonl", ".ndjson"):
+            with path.open(encoding="utf-8-sig") as handle:
+                for line, text in enumerate(handle, 1):
+                    if text.strip():
+                        try:
+                            yield line, json.loads(text)
+                        except ValueError as exc:
+                            yield line, {_BAD: f"not JSON ({exc})"}
+        elif suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+            if not isinstance(data, list):
+                raise ComplaintkitError(f"{path}: a JSON decisions file must hold a list")
+            yield from enumerate(data, 1)
+        else:
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                reader = csv.DictReader(handle)
+                start = 2
+                for row in reader:
+                    yield start, row
+                    start = reader.line_num + 1
+    except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
+        raise ComplaintkitError(f"{path}: cannot be read ({exc})") from None
+
+
+_BAD = "__unreadable__"
+
+
+def _apply_file(app: CommandContext, path: Path, note: str | None) -> None:
+    zh = app.lang == "zh"
+    applied: Counter[str] = Counter()
+    problems: list[str] = []
+    for line, row in _rows(path):
+        where = f"{path}:{line}"
+        if not isinstance(row, Mapping) or _BAD in row:
+            detail = row.get(_BAD) if isinstance(row, Mapping) else "not an object"
+            problems.append(f"{where}: {detail}")
+            continue
+        missing = [f for f in ("reference", "scheme", "label") if not str(row.get(f) or "").strip()]
+        if missing:
+            problems.append(f"{where}: field {missing[0]}: missing")
+            continue
+        reference = str(row["reference"]).strip()
+        try:
+            complaint = app.desk.get(reference)
+        except ComplaintkitError:
+            problems.append(f"{where}: field reference: no complaint {reference!r}")
+            continue
+        try:
+            scheme, label = app.host.resolve_label(str(row["scheme"]), str(row["label"]))
+        except ComplaintkitError as exc:
+            field = "scheme" if "no label" not in str(exc) else "label"
+            problems.append(f"{where}: field {field}: {exc}")
+            continue
+        current = complaint.labels.get(scheme)
+        item = ReviewItem(complaint, scheme, current)
+        if current is not None and current.classifier == MANUAL and current.label == label:
+            applied["unchanged"] += 1
+            continue
+        row_note = str(row.get("note") or "").strip() or None
+        notes = "; ".join(n for n in (note, row_note) if n) or None
+        decide(app.desk, item, label, note=notes)
+        verdict = "accepted" if current is not None and current.label == label else "corrected"
+        applied[verdict] += 1
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(applied.items())) or "nothing applied"
+    click.echo(f"{'已应用' if zh else 'applied'}: {summary}")
+    for problem in problems:
+        click.echo(terminal_safe(problem), err=True)
+    if problems:
+        raise DecisionError(
+            f"{len(problems)} row(s) of {path} could not be applied (listed above); the others were"
+        )

@@ -1,0 +1,171 @@
+"""Which automatic labels a person should look at, and recording what the person decided.
+
+A label set by a classifier (rules or a model) with a confidence below its scheme's threshold
+is *due for review*; so, for the schemes listed in ``unlabelled``, is a complaint the scheme
+left without a label. A person's decision, accepted or corrected, is a hand-set label
+(``classifier = "manual"``, confidence 1): automatic re-classification keeps it, it leaves the
+queue, and it is the training data a model learns from. Every decision is an event in the
+complaint's history, by the acting person, with the reason ``review: accepted …`` or
+``review: corrected …``.
+
+Configuration (``complaintkit.toml``)::
+
+    [review]
+    threshold = 0.5                     # every scheme (the default)
+    thresholds = { severity = 0.8 }     # per scheme, by key or by English or Chinese name
+    unlabelled = ["cause"]              # schemes whose missing label needs review too
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from complaintkit import (
+    Complaint,
+    ComplaintFilter,
+    Config,
+    ConfigError,
+    Desk,
+    Label,
+    PluginHost,
+)
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "MANUAL",
+    "ReviewItem",
+    "ReviewSettings",
+    "decide",
+    "due_for_review",
+    "queue",
+]
+
+#: The classifier of a label set by a person (a label's default).
+MANUAL = str(attrs.fields(Label).classifier.default)
+
+#: The threshold of every scheme the configuration does not name.
+DEFAULT_THRESHOLD = 0.5
+
+_KEYS = ("threshold", "thresholds", "unlabelled")
+
+
+def _threshold(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ConfigError(f"{where}: must be a number from 0 to 1, got {value!r}")
+    return float(value)
+
+
+@attrs.frozen
+class ReviewSettings:
+    """The ``[review]`` section: thresholds per scheme and schemes whose abstention counts."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    thresholds: Mapping[str, float] = attrs.field(factory=dict)
+    unlabelled: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_config(cls, config: Config, host: PluginHost) -> ReviewSettings:
+        """Read and check ``[review]``; scheme names are resolved against the host's schemes."""
+        section = config.section("review")
+        where = f"{config.where} [review]"
+        unknown = sorted(set(section) - set(_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(_KEYS)}"
+            )
+        threshold = _threshold(section.get("threshold", DEFAULT_THRESHOLD), f"{where} threshold")
+        table = section.get("thresholds", {})
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{where} thresholds: must be a table such as {{ cause = 0.6 }}")
+        thresholds = {
+            host.resolve_scheme(str(name)): _threshold(value, f"{where} thresholds.{name}")
+            for name, value in table.items()
+        }
+        names = section.get("unlabelled", [])
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise ConfigError(f'{where} unlabelled: must be a list of scheme names, e.g. ["cause"]')
+        unlabelled = frozenset(host.resolve_scheme(name) for name in names)
+        return cls(threshold, thresholds, unlabelled)
+
+    def threshold_of(self, scheme: str) -> float:
+        """The confidence below which an automatic label of ``scheme`` needs review."""
+        return self.thresholds.get(scheme, self.threshold)
+
+
+@attrs.frozen
+class ReviewItem:
+    """One label due for review: the complaint, the scheme, and the automatic label (None when
+    the scheme left the complaint without one)."""
+
+    complaint: Complaint
+    scheme: str
+    label: Label | None
+
+    @property
+    def confidence(self) -> float:
+        """The label's confidence (0 for a missing label)."""
+        return self.label.confidence if self.label is not None else 0.0
+
+
+def due_for_review(
+    complaints: Iterable[Complaint],
+    schemes: Iterable[str],
+    settings: ReviewSettings,
+    *,
+    below: float | None = None,
+) -> Iterator[ReviewItem]:
+    """The labels of ``complaints`` due for review in ``schemes``, in the complaints' order.
+
+    ``below`` replaces every scheme's threshold (the ``--below`` option). Hand-set labels are
+    never due: a person already decided them.
+    """
+    chosen = tuple(schemes)
+    for complaint in complaints:
+        for scheme in chosen:
+            label = complaint.labels.get(scheme)
+            if label is None:
+                if scheme in settings.unlabelled:
+                    yield ReviewItem(complaint, scheme, None)
+                continue
+            if label.classifier == MANUAL:
+                continue
+            limit = settings.threshold_of(scheme) if below is None else below
+            if label.confidence < limit:
+                yield ReviewItem(complaint, scheme, label)
+
+
+def queue(
+    desk: Desk,
+    settings: ReviewSettings,
+    schemes: Iterable[str],
+    flt: ComplaintFilter | None = None,
+    *,
+    below: float | None = None,
+) -> list[ReviewItem]:
+    """Every label due for review in the store, least confident first (then oldest first)."""
+    items = list(due_for_review(desk.find(flt), schemes, settings, below=below))
+    items.sort(key=lambda item: (item.confidence, item.complaint.received_at))
+    return items
+
+
+def decide(desk: Desk, item: ReviewItem, label: str, *, note: str | None = None) -> Complaint:
+    """Record a person's decision on ``item``: ``label`` (a key or a name in either language)
+    is kept by hand. The reason says whether the automatic label was accepted or corrected,
+    and what it was."""
+    scheme, chosen = desk.host.resolve_label(item.scheme, label)
+    was = item.label
+    if was is None:
+        reason = "review: labelled (the scheme had left it without a label)"
+    elif was.label == chosen:
+        reason = f"review: accepted ({was.classifier}, confidence {was.confidence:.2f})"
+    else:
+        reason = (
+            f"review: corrected from {was.label} ({was.classifier}, "
+            f"confidence {was.confidence:.2f})"
+        )
+    if note:
+        reason = f"{reason}; {note}"
+    return desk.label(item.complaint.reference, scheme, chosen, reason=reason)

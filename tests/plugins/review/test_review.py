@@ -1,0 +1,172 @@
+"""``complaintkit review``: the queue of labels due for review, and decisions recorded as
+hand-set labels in the history (a real TinyDB store, the real CLI)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from complaintkit import Complaint, Label, make_host
+from complaintkit.config import load_config
+from complaintkit.testing import make_complaint
+from complaintkit_cli.main import cli
+from complaintkit_review import ReviewSettings, due_for_review
+
+Run = Callable[..., Result]
+
+EXAMPLES = Path(__file__).parents[3] / "examples" / "complaints.csv"
+
+
+@pytest.fixture
+def ck(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    monkeypatch.chdir(tmp_path)
+    for name in ("COMPLAINTKIT_STORE", "COMPLAINTKIT_LANG", "COMPLAINTKIT_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0, input: str | None = None) -> Result:
+        result = runner.invoke(
+            cli, ["--store", "tinydb://store.json", "--actor", "mei", *args], input=input
+        )
+        assert result.exit_code == code, result.output
+        return result
+
+    run("init")
+    run("import", str(EXAMPLES))
+    return run
+
+
+def queue_of(ck: Run, *args: str) -> list[dict[str, object]]:
+    return list(json.loads(ck("review", "--format", "json", *args).stdout))
+
+
+def test_the_queue_holds_automatic_labels_below_the_threshold_least_confident_first(
+    ck: Run,
+) -> None:
+    items = queue_of(ck, "--scheme", "cause")
+    assert items, "the examples have uncertain causes"
+    confidences = [float(item["confidence"]) for item in items]  # type: ignore[arg-type]
+    assert all(c < 0.5 for c in confidences)
+    assert confidences == sorted(confidences)
+    assert {item["scheme"] for item in items} == {"cause"}
+    assert all(item["classifier"] != "manual" for item in items)
+    higher = queue_of(ck, "--scheme", "投诉原因", "--below", "0.9")  # the Chinese name works too
+    assert len(higher) > len(items)
+
+
+def test_thresholds_per_scheme_from_the_configuration(ck: Run, tmp_path: Path) -> None:
+    default = queue_of(ck, "--scheme", "cause")
+    (tmp_path / "complaintkit.toml").write_text(
+        '[review]\nthreshold = 0.1\nthresholds = { "投诉原因" = 0.8 }\n', encoding="utf-8"
+    )
+    configured = queue_of(ck)
+    schemes = {item["scheme"] for item in configured}
+    assert schemes == {"cause"}  # every other scheme is held to 0.1, which none is below
+    assert len(configured) > len(default)
+
+
+def test_bad_review_configuration_names_the_key(ck: Run, tmp_path: Path) -> None:
+    (tmp_path / "complaintkit.toml").write_text("[review]\nthreshold = 2\n", encoding="utf-8")
+    result = ck("review", code=2)
+    assert "[review] threshold: must be a number from 0 to 1, got 2" in result.output
+    (tmp_path / "complaintkit.toml").write_text("[review]\nthreshhold = 0.4\n", encoding="utf-8")
+    result = ck("review", code=2)
+    assert "unknown key(s) threshhold; known: threshold, thresholds, unlabelled" in result.output
+
+
+def test_interactive_accept_and_correct_are_recorded_and_leave_the_queue(ck: Run) -> None:
+    before = queue_of(ck, "--scheme", "cause")
+    first, second = before[0], before[1]
+    # accept the first proposal; correct the second to "integrity" (by Chinese name)
+    result = ck(
+        "review", "--scheme", "cause", "--interactive", "--note", "QA-7",
+        input="a\nc\n诚信\nq\n",
+    )  # fmt: skip
+    assert "accepted 1, corrected 1" in result.output
+    after = {item["reference"] for item in queue_of(ck, "--scheme", "cause")}
+    assert first["reference"] not in after and second["reference"] not in after
+    shown = json.loads(ck("show", str(second["reference"]), "--format", "json").stdout)
+    assert shown["labels"]["cause"]["label"] == "integrity"
+    assert shown["labels"]["cause"]["classifier"] == "manual"
+    last = shown["history"][-1]
+    assert last["actor"] == "mei" and last["action"] == "classify"
+    assert last["reason"].startswith(f"review: corrected from {second['label']}")
+    assert last["reason"].endswith("; QA-7")
+    accepted = json.loads(ck("show", str(first["reference"]), "--format", "json").stdout)
+    assert accepted["labels"]["cause"]["label"] == first["label"]
+    assert accepted["history"][-1]["reason"].startswith("review: accepted (schemes")
+
+
+def test_decisions_from_a_file_keep_the_good_rows_and_name_the_bad(ck: Run, tmp_path: Path) -> None:
+    items = queue_of(ck, "--scheme", "cause")
+    good = items[0]
+    decisions = tmp_path / "decisions.csv"
+    decisions.write_text(
+        "reference,scheme,label,note\n"
+        f"{good['reference']},cause,price,checked by phone\n"
+        "NO-SUCH-REF,cause,price,\n"
+        f"{good['reference']},cause,teleportation,\n"
+        f"{good['reference']},,price,\n",
+        encoding="utf-8",
+    )
+    result = ck("review", "--decisions", str(decisions), code=1)
+    assert "applied: " in result.stdout
+    assert f"{decisions}:3: field reference: no complaint 'NO-SUCH-REF'" in result.output
+    assert f"{decisions}:4: field label:" in result.output and "teleportation" in result.output
+    assert f"{decisions}:5: field scheme: missing" in result.output
+    assert "3 row(s) of" in result.output and "the others were" in result.output
+    shown = json.loads(ck("show", str(good["reference"]), "--format", "json").stdout)
+    assert shown["labels"]["cause"] == {
+        **shown["labels"]["cause"],
+        "label": "price",
+        "classifier": "manual",
+    }
+    assert shown["history"][-1]["reason"].endswith("; checked by phone")
+    # The same decisions again: the good row is already decided, nothing is recorded twice.
+    history = len(shown["history"])
+    ck("review", "--decisions", str(decisions), code=1)
+    again = json.loads(ck("show", str(good["reference"]), "--format", "json").stdout)
+    assert len(again["history"]) == history
+
+
+def test_decisions_as_json_lines_report_unreadable_lines(ck: Run, tmp_path: Path) -> None:
+    ref = queue_of(ck, "--scheme", "cause")[0]["reference"]
+    decisions = tmp_path / "decisions.jsonl"
+    decisions.write_text(
+        json.dumps({"reference": ref, "scheme": "投诉原因", "label": "服务质量"}) + "\n{oops\n",
+        encoding="utf-8",
+    )
+    result = ck("review", "--decisions", str(decisions), code=1)
+    assert "corrected 1" in result.stdout or "accepted 1" in result.stdout
+    assert f"{decisions}:2: not JSON" in result.output
+
+
+def test_untrusted_text_is_inert_in_the_table(ck: Run) -> None:
+    ck("add", "--text", "Refund \x1b[2Jplease\x07 I was charged twice =HYPERLINK(1)")
+    out = ck("review", "--below", "1").stdout
+    assert "\x1b" not in out and "\x07" not in out
+
+
+def test_hand_set_labels_and_abstentions(tmp_path: Path) -> None:
+    host = make_host(load_config(None, store=f"tinydb://{tmp_path / 's.json'}"), env={})
+    settings = ReviewSettings.from_config(
+        load_config(None, store=f"tinydb://{tmp_path / 's.json'}"), host
+    )
+    unsure = Label("cause", "price", 0.2, ("fee",), "schemes")
+    manual = Label("cause", "price", 0.2, (), "manual")
+    complaints: list[Complaint] = [
+        make_complaint("A", labels={"cause": unsure}),
+        make_complaint("B", labels={"cause": manual}),
+        make_complaint("C"),
+    ]
+    due = [
+        (i.complaint.reference, i.label) for i in due_for_review(complaints, ["cause"], settings)
+    ]
+    assert due == [("A", unsure)]  # a person's label is never due; an abstention only if asked
+    asking = ReviewSettings(unlabelled=frozenset({"cause"}))
+    due = [i.complaint.reference for i in due_for_review(complaints, ["cause"], asking)]
+    assert due == ["A", "C"]
