@@ -43,6 +43,7 @@ __all__ = [
     "LabelScore",
     "LabelledRows",
     "evaluate",
+    "language_of",
     "read_labelled",
 ]
 
@@ -87,6 +88,8 @@ class EvaluationResult:
     confusion: Mapping[str, Mapping[str, int]]
     skipped: int = 0
     unknown_gold: tuple[str, ...] = ()
+    #: The same figures for the texts of each language (``zh``, ``en``), see :func:`language_of`.
+    by_language: Mapping[str, EvaluationResult] = attrs.field(factory=dict)
 
     @property
     def accuracy(self) -> float:
@@ -97,6 +100,11 @@ class EvaluationResult:
     def coverage(self) -> float:
         """Share of texts the scheme gave a label to (did not abstain on)."""
         return (self.n - self.abstained) / self.n if self.n else 0.0
+
+    @property
+    def abstention_rate(self) -> float:
+        """Share of texts the scheme left without a label (1 - coverage)."""
+        return self.abstained / self.n if self.n else 0.0
 
     @property
     def covered_accuracy(self) -> float:
@@ -145,6 +153,7 @@ class EvaluationResult:
             "abstained": self.abstained,
             "accuracy": self.accuracy,
             "coverage": self.coverage,
+            "abstention_rate": self.abstention_rate,
             "covered_accuracy": self.covered_accuracy,
             "macro_f1": self.macro_f1,
             "majority_label": self.majority_label,
@@ -157,6 +166,14 @@ class EvaluationResult:
                 for label, score in self.per_label.items()
             },
             "confusion": {gold: dict(row) for gold, row in self.confusion.items()},
+            "by_language": {
+                lang: {
+                    key: value
+                    for key, value in result.to_dict().items()
+                    if key not in ("labels", "unknown_gold", "confusion", "by_language")
+                }
+                for lang, result in self.by_language.items()
+            },
         }
 
     def render(self) -> str:
@@ -167,9 +184,20 @@ class EvaluationResult:
             f"coverage {self.coverage:.3f}",
             f"accuracy {self.accuracy:.3f} (on labelled texts {self.covered_accuracy:.3f}); "
             f"majority baseline {self.majority_baseline:.3f}{majority}",
+            f"abstained {self.abstained} ({self.abstention_rate:.3f})",
             f"macro-F1 {self.macro_f1:.3f}; majority baseline {self.majority_macro_f1:.3f}",
             "",
         ]
+        if len(self.by_language) > 1 or (
+            self.by_language and next(iter(self.by_language.values())).n != self.n
+        ):
+            lines.append("language      n  accuracy  abstained  macro-F1  majority baseline")
+            for lang, part in sorted(self.by_language.items()):
+                lines.append(
+                    f"{lang:<8}  {part.n:5d}  {part.accuracy:8.3f}  {part.abstention_rate:9.3f}"
+                    f"  {part.macro_f1:8.3f}  {part.majority_baseline:17.3f}"
+                )
+            lines.append("")
         width = max([len(label) for label in self.labels] + [len(NONE), 5])
         lines.append(f"{'label':<{width}}  precision  recall     F1  support  predicted")
         for label in self.labels:
@@ -195,6 +223,18 @@ def _ratio(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
 
 
+def language_of(text: str) -> str:
+    """``zh`` for a text with Chinese characters in it (at least one in five letters, or
+    five in all), ``en`` otherwise: which language's figures a text counts in."""
+    han = letters = 0
+    for char in text:
+        if "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf":
+            han += 1
+        elif char.isalpha():
+            letters += 1
+    return "zh" if han and (han >= 5 or han * 5 >= han + letters) else "en"
+
+
 def evaluate(scheme: ClassificationScheme, items: Iterable[tuple[str, str]]) -> EvaluationResult:
     """Classify every ``(text, gold)`` pair with ``scheme`` and score the answers.
 
@@ -202,15 +242,31 @@ def evaluate(scheme: ClassificationScheme, items: Iterable[tuple[str, str]]) -> 
     is then carried into the result). Nothing is stored or changed; the only calls made are
     ``scheme.classify(text)``. A gold label the scheme does not declare is kept (it can only be
     missed) and listed in :attr:`EvaluationResult.unknown_gold`, which usually means a mapping
-    names a label wrongly.
+    names a label wrongly. The figures are also given per language
+    (:attr:`EvaluationResult.by_language`).
     """
     declared = [label.name for label in scheme.labels]
     cells: Counter[tuple[str, str]] = Counter()
-    n = 0
+    per_language: dict[str, Counter[tuple[str, str]]] = {}
     for text, gold in items:
         result = scheme.classify(text)
-        cells[gold, result.label if result is not None else NONE] += 1
-        n += 1
+        cell = (gold, result.label if result is not None else NONE)
+        cells[cell] += 1
+        per_language.setdefault(language_of(text), Counter())[cell] += 1
+    skipped = items.skipped if isinstance(items, LabelledRows) else 0
+    return attrs.evolve(
+        _scored(scheme.name, declared, cells, skipped),
+        by_language={
+            lang: _scored(scheme.name, declared, part, 0)
+            for lang, part in sorted(per_language.items())
+        },
+    )
+
+
+def _scored(
+    scheme: str, declared: Sequence[str], cells: Counter[tuple[str, str]], skipped: int
+) -> EvaluationResult:
+    """The figures of a confusion count ``cells[gold, predicted]``."""
     golds = {gold for gold, _ in cells}
     predicted = {pred for _, pred in cells if pred != NONE}
     extra = sorted((golds | predicted) - set(declared))
@@ -230,14 +286,14 @@ def evaluate(scheme: ClassificationScheme, items: Iterable[tuple[str, str]]) -> 
             label, precision, recall, f1, support, predicted_count, correct
         )
     return EvaluationResult(
-        scheme=scheme.name,
-        n=n,
+        scheme=scheme,
+        n=sum(cells.values()),
         correct=sum(score.correct for score in per_label.values()),
         abstained=sum(count for (_, pred), count in cells.items() if pred == NONE),
         labels=labels,
         per_label=per_label,
         confusion=confusion,
-        skipped=items.skipped if isinstance(items, LabelledRows) else 0,
+        skipped=skipped,
         unknown_gold=tuple(sorted(golds - set(declared))),
     )
 

@@ -19,6 +19,7 @@ from complaintkit_schemes.evaluation import (
     EvaluationResult,
     LabelledRows,
     evaluate,
+    language_of,
     read_labelled,
 )
 from conftest import require_dataset
@@ -73,6 +74,47 @@ def test_hand_computed_example() -> None:
     assert result.confusion == {"A": {"A": 2, "B": 1}, "B": {"B": 1, NONE: 1}, "C": {"A": 1}}
     assert result.labels == ("A", "B", "C")
     assert result.unknown_gold == ()
+
+
+def test_figures_per_language_and_the_abstention_rate() -> None:
+    answers: dict[str, str | None] = {
+        "The fee doubled": "A",
+        "Staff were rude": "B",
+        "The app crashed again": None,
+        "快递三天没到，客服不理人": "A",
+        "价格太贵了": "A",
+        "Order 12 · 订单号12，退款没到账": "B",
+    }
+    items = [
+        ("The fee doubled", "A"),
+        ("Staff were rude", "A"),
+        ("The app crashed again", "B"),
+        ("快递三天没到，客服不理人", "A"),
+        ("价格太贵了", "B"),
+        ("Order 12 · 订单号12，退款没到账", "B"),
+    ]
+    result = evaluate(TableScheme(answers), items)
+    assert result.abstention_rate == pytest.approx(1 / 6)
+    assert set(result.by_language) == {"en", "zh"}
+    en, zh = result.by_language["en"], result.by_language["zh"]
+    assert (en.n, en.correct, en.abstained) == (3, 1, 1)
+    assert (zh.n, zh.correct, zh.abstained) == (3, 2, 0)  # the mixed text counts as Chinese
+    assert en.accuracy == pytest.approx(1 / 3) and zh.accuracy == pytest.approx(2 / 3)
+    data = result.to_dict()
+    assert data["abstention_rate"] == pytest.approx(1 / 6)
+    assert data["by_language"]["zh"]["accuracy"] == pytest.approx(2 / 3)
+    assert "confusion" not in data["by_language"]["zh"]
+    text = result.render()
+    assert "abstained 1 (0.167)" in text
+    assert "en            3     0.333      0.333" in text
+    assert "zh            3     0.667      0.000" in text
+
+
+def test_language_of_a_text() -> None:
+    assert language_of("The courier lost my parcel") == "en"
+    assert language_of("快递丢了") == "zh"
+    assert language_of("iPhone 15 Pro Max 屏幕坏了") == "zh"
+    assert language_of("Order ORD-1 for 张三 was late and nobody called back") == "en"
 
 
 def test_labels_outside_the_scheme_are_kept_and_reported() -> None:
