@@ -40,11 +40,13 @@ from ..retry import RetryPolicy
 from ..spikes import SpikeWarning
 from ..storage import AddResult, ComplaintFilter, Store
 from .batching import Batches, batched
-from .classifying import MANUAL, Classifier
+from .classifying import MANUAL as MANUAL  # names the module had before it was a package
+from .classifying import Classifier
 from .clocks import SLAClocks, SLAWarning, is_paused
 from .handling import Handling
 from .intake import Intake
-from .recompute import RECOMPUTE_KINDS, Recomputer, RecomputeResult
+from .recompute import RECOMPUTE_KINDS as RECOMPUTE_KINDS  # likewise
+from .recompute import Recomputer, RecomputeResult
 from .remedies import Remedies
 from .reports import Reports
 from .rules import Rules
@@ -61,9 +63,6 @@ if TYPE_CHECKING:
     from ..routing import Route
 
 __all__ = ["Desk", "RecomputeResult", "SLAWarning", "SweepResult", "new_reference", "utcnow"]
-
-# Names the desk module has always had, besides its exports.
-_KEPT = (MANUAL, RECOMPUTE_KINDS)
 
 
 class Desk:

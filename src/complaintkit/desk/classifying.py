@@ -11,12 +11,12 @@ import attrs
 
 from ..model import Complaint, Event, Label
 from ..storage import ComplaintFilter
+from .clocks import SLAClocks
 from .state import Change, DeskState
+from .writing import Writer
 
 if TYPE_CHECKING:
     from ..classification import ClassificationScheme, SchemeSet
-from .clocks import SLAClocks
-from .writing import Writer
 
 __all__ = ["MANUAL", "Classifier", "classified_fires"]
 
@@ -43,6 +43,7 @@ class Classifier:
         self._scheme_sets: dict[tuple[int, ...], tuple[SchemeSet, tuple[str, ...]]] = {}
 
     def schemes(self, names: Sequence[str] | None) -> list[ClassificationScheme]:
+        """The schemes ``names`` names (every registered one for None)."""
         if names is None:
             return list(self.s.host.schemes().values())
         # A scheme may be named by key or by its English or Chinese name (投诉原因).

@@ -6,6 +6,7 @@ Everything here computes on a complaint in memory; storing is the caller's busin
 
 from __future__ import annotations
 
+import warnings
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,6 @@ from .state import DeskState
 
 if TYPE_CHECKING:
     from ..calendars import BusinessCalendar
-import warnings
 
 __all__ = ["SLAClocks", "SLAWarning", "is_paused"]
 

@@ -12,13 +12,13 @@ import attrs
 from .. import lifecycle, sla
 from ..errors import TransitionRejected
 from ..model import Complaint, EscalationLevel, Event, Status
+from .clocks import is_paused
+from .rules import Rules
 from .state import Change, DeskState
+from .writing import Writer
 
 if TYPE_CHECKING:
     from ..routing import Route
-from .clocks import is_paused
-from .rules import Rules
-from .writing import Writer
 
 __all__ = ["Handling"]
 

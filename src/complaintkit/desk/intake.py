@@ -13,14 +13,14 @@ from .. import lifecycle
 from ..intake import CHARACTERS_REMOVED, check_complaint, clean_complaint
 from ..model import Complaint, EscalationLevel, Event, Label, Status
 from ..storage import AddResult, ComplaintFilter
-from .state import NOBODY, DeskState, Fires
-
-if TYPE_CHECKING:
-    from ..classification import ClassificationScheme
 from .classifying import Classifier, classified_fires
 from .clocks import SLAClocks
 from .rules import Rules
+from .state import NOBODY, DeskState, Fires
 from .writing import Writer
+
+if TYPE_CHECKING:
+    from ..classification import ClassificationScheme
 
 __all__ = ["Intake"]
 

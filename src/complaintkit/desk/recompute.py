@@ -3,22 +3,17 @@ configuration changed, without notifying or escalating anyone."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import attrs
 
 from .. import sla
 from ..model import Complaint, Event
-from .state import Change, DeskState
-
-if TYPE_CHECKING:
-    pass
-import functools
-
 from .clocks import SLAClocks
 from .rules import Rules
+from .state import Change, DeskState
 from .writing import Writer
 
 __all__ = ["RECOMPUTE_KINDS", "RecomputeResult", "Recomputer"]

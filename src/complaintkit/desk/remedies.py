@@ -3,17 +3,14 @@ and the complainant's satisfaction score at closure."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from ..errors import TransitionRejected
 from ..model import Complaint, Event, Remedy, RemedyKind, Status
-from .state import Change, DeskState
-
-if TYPE_CHECKING:
-    pass
 from .handling import Handling
+from .state import Change, DeskState
 from .writing import Writer
 
 __all__ = ["Remedies"]

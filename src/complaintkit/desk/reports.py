@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..storage import ComplaintFilter
+from .clocks import SLAClocks
 from .state import DeskState
 
 if TYPE_CHECKING:
     from ..reporting import Report, ReportContext
-from .clocks import SLAClocks
 
 __all__ = ["Reports"]
 

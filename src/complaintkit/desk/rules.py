@@ -25,6 +25,7 @@ class Rules:
         self.s = state
 
     def route_for(self, c: Complaint) -> Route | None:
+        """The route for ``c``: the ``route_complaint`` hook's, else the first matching rule's."""
         if self.s.host.has_implementations("route_complaint"):
             found = self.s.host.first_result("route_complaint", complaint=c, desk=self.s.desk)
             if found is not None:
@@ -32,6 +33,8 @@ class Rules:
         return self.s.process.routing.route(c)
 
     def routed(self, c: Complaint, route: Route, at: datetime) -> Complaint:
+        """``c`` given to the department and assignee of ``route`` (an ``assign`` event naming
+        the rule), or ``c`` itself when it has them already."""
         changes: dict[str, Any] = {}
         data: dict[str, Any] = {"rule": route.rule}
         for key in ("department", "assignee"):

@@ -3,25 +3,21 @@ plugins' ``sweep_finished`` work, and announcing a spike (early warning) once.""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from .. import sla
+from ..i18n import Names
 from ..model import Complaint, EscalationLevel, Event
 from ..spikes import SPIKE_ACTION, SpikeWarning
 from ..storage import ComplaintFilter
-from .state import Change, DeskState
-
-if TYPE_CHECKING:
-    pass
-import functools
-
-from ..i18n import Names
 from .clocks import SLAClocks
 from .rules import Rules
+from .state import Change, DeskState
 from .writing import Writer
 
 __all__ = ["SweepResult", "Sweeper"]

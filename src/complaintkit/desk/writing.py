@@ -4,14 +4,11 @@ deadlines brought up to date), redo the change on a lost race, then fire its hoo
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..model import Complaint
-from .state import Change, DeskState, Fires
-
-if TYPE_CHECKING:
-    pass
 from .clocks import SLAClocks
+from .state import Change, DeskState, Fires
 
 __all__ = ["Writer"]
 
@@ -25,7 +22,7 @@ class Writer:
 
     def mutate(self, reference: str, change: Callable[[Complaint], Change]) -> Complaint:
         """Read, change, write with a version check; on a lost race, pause, read again and redo
-        (as :attr:`retry` says). The hooks fire once, after the write that succeeded."""
+        (as the desk's retry policy says). The hooks fire once, after the write that succeeded."""
 
         def attempt() -> tuple[Complaint, Fires]:
             current = self.s.store.get(reference)
@@ -39,5 +36,6 @@ class Writer:
         return stored
 
     def fire_all(self, complaint: Complaint, fires: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Fire each ``(hook, keyword arguments)`` of ``fires`` for the stored ``complaint``."""
         for hook_name, kwargs in fires:
             self.s.host.fire(hook_name, complaint=complaint, desk=self.s.desk, **kwargs)
