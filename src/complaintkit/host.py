@@ -17,22 +17,21 @@ Every hook is called through pluggy (``host.pm.hook.<name>(...)``), so hook wrap
 (``@hookimpl(wrapper=True)``) and pluggy's call monitoring see every call. What pluggy does
 not do, the host adds: when an implementation raises, the others still run. At registration
 each ordinary implementation is wrapped in a guard; around a call the host says what a failure
-means (:func:`_isolating`): a contribution hook records the plugin in :attr:`PluginHost.failures`
-and drops what it registered, a lifecycle hook logs it in :attr:`PluginHost.hook_errors`, a
-policy hook (``route_complaint``, ``choose_sla_policy``) lets the error through.
+means (:func:`~complaintkit.hookcalls.isolating`): a contribution hook records the plugin in
+:attr:`PluginHost.failures` and drops what it registered, a lifecycle hook logs it in
+:attr:`PluginHost.hook_errors`, a policy hook (``route_complaint``, ``choose_sla_policy``) lets
+the error through.
 """
 
 from __future__ import annotations
 
-import contextvars
 import difflib
-import functools
 import importlib.util
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
@@ -42,12 +41,12 @@ import pluggy
 from . import hookspecs
 from .config import Config
 from .errors import (
-    ComplaintkitError,
     ConfigError,
     DuplicateNameError,
     PluginLoadError,
     UnknownSchemeError,
 )
+from .hookcalls import contributions, describe, guard, isolating, monitor
 
 if TYPE_CHECKING:
     import cattrs
@@ -134,7 +133,7 @@ class PluginHost:
         for caller in self.pm.get_hookcallers(plugin) or []:
             for impl in caller.get_hookimpls():
                 if impl.plugin is plugin and not (impl.hookwrapper or impl.wrapper):
-                    _guard(impl)
+                    guard(impl)
         self._versions[name] = version
         self._origins[name] = origin or name
         self._cache.clear()
@@ -228,49 +227,10 @@ class PluginHost:
     def _collect(
         self, hook_name: str, kind: str, key: Callable[[Any], Iterable[str]], **kwargs: Any
     ) -> dict[str, Any]:
-        pending: dict[str, list[Any]] = {}
-        failed: set[str] = set()
-        # A hook wrapper registering something itself runs outside every implementation.
-        current: contextvars.ContextVar[str] = contextvars.ContextVar("registering", default="")
+        def failed(plugin_name: str, reason: str) -> None:
+            self.failures.append(PluginFailure(plugin_name, hook_name, reason))
 
-        @contextmanager
-        def each(plugin_name: str) -> Iterator[None]:
-            token = current.set(plugin_name)
-            pending[plugin_name] = []
-            try:
-                yield
-            except ConfigError:
-                # The user's configuration is wrong (a rule file, an option): say so and stop,
-                # rather than carry on without what the configuration asked for.
-                raise
-            except Exception as exc:  # noqa: BLE001 - one plugin failing must not stop the rest
-                failed.add(plugin_name)
-                reason = str(exc) if isinstance(exc, ComplaintkitError) else _describe(exc)
-                self.failures.append(PluginFailure(plugin_name, hook_name, reason))
-            finally:
-                current.reset(token)
-
-        def register(item: Any) -> None:
-            pending.setdefault(current.get(), []).append(item)
-
-        with _isolating(each):
-            getattr(self.pm.hook, hook_name)(**kwargs, register=register)
-        found: dict[str, Any] = {}
-        owners: dict[str, str] = {}
-        # Registration order, so that "registered twice" names the earlier plugin first and
-        # contributions are listed in the order plugins were loaded.
-        plugin_names = [
-            impl.plugin_name for impl in getattr(self.pm.hook, hook_name).get_hookimpls()
-        ]
-        for plugin_name in [*plugin_names, ""]:
-            if plugin_name in failed:
-                continue
-            for item in pending.pop(plugin_name, []):
-                for name in key(item):
-                    if name in found:
-                        raise DuplicateNameError(kind, name, owners[name], plugin_name)
-                    found[name] = item
-                    owners[name] = plugin_name or "a hook wrapper"
+        found, owners = contributions(self.pm, hook_name, kind, key, failed, **kwargs)
         self._cache[f"owners:{hook_name}"] = owners
         return found
 
@@ -505,7 +465,7 @@ class PluginHost:
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not break the CLI
                 cli.commands.clear()
                 cli.commands.update(before)
-                failure = PluginFailure(plugin_name, "register_commands", _describe(exc))
+                failure = PluginFailure(plugin_name, "register_commands", describe(exc))
                 self.failures.append(failure)
                 return
             for name, command in list(cli.commands.items()):
@@ -519,7 +479,7 @@ class PluginHost:
                 elif name not in before:
                     self._command_owners[name] = plugin_name
 
-        with _isolating(each):
+        with isolating(each):
             self.pm.hook.register_commands(cli=cli)
 
     def command_owner(self, name: str) -> str | None:
@@ -556,11 +516,11 @@ class PluginHost:
             try:
                 yield
             except Exception as exc:  # noqa: BLE001 - observers never break the change they observe
-                failure = PluginFailure(plugin_name, hook_name, _describe(exc))
+                failure = PluginFailure(plugin_name, hook_name, describe(exc))
                 self.hook_errors.append(failure)
                 log.warning("%s", failure)
 
-        with _isolating(each):
+        with isolating(each):
             results: list[Any] = getattr(self.pm.hook, hook_name)(**kwargs)
         return results
 
@@ -573,81 +533,7 @@ class PluginHost:
         turns it off again.
         """
 
-        def before(
-            hook_name: str, impls: Sequence[pluggy.HookImpl], kwargs: Mapping[str, Any]
-        ) -> None:
-            shown = ", ".join(f"{k}={_short(v)}" for k, v in kwargs.items())
-            plugins = ", ".join(impl.plugin_name for impl in impls) or "-"
-            print(f"complaintkit hook {hook_name}({shown}) -> [{plugins}]", file=out, flush=True)
-
-        def after(
-            outcome: pluggy.Result[Any],
-            hook_name: str,
-            impls: Sequence[pluggy.HookImpl],
-            kwargs: Mapping[str, Any],
-        ) -> None:
-            exception = outcome.exception
-            result = _describe(exception) if exception else _short(outcome.get_result())
-            print(f"complaintkit hook {hook_name} returned {result}", file=out, flush=True)
-
-        undo: Callable[[], None] = self.pm.add_hookcall_monitoring(before, after)
-        return undo
-
-
-# Around a hook call the host says what an implementation's failure means; the guard wrapped
-# around every ordinary implementation at registration runs it inside that context.
-_Around = Callable[[str], AbstractContextManager[None]]
-_around: contextvars.ContextVar[_Around | None] = contextvars.ContextVar(
-    "complaintkit_around", default=None
-)
-
-
-@contextmanager
-def _isolating(each: _Around) -> Iterator[None]:
-    """Run each implementation of the hooks called inside the block in ``each(plugin)``."""
-    token = _around.set(each)
-    try:
-        yield
-    finally:
-        _around.reset(token)
-
-
-def _guard(impl: pluggy.HookImpl) -> None:
-    """Wrap ``impl`` so that it runs inside the isolation of the call (if any)."""
-    function = impl.function
-    if getattr(function, "__complaintkit_guarded__", False):
-        return
-    plugin_name = impl.plugin_name
-
-    @functools.wraps(function)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        around = _around.get()
-        if around is None:
-            return function(*args, **kwargs)
-        result = None  # when ``around`` keeps the error: pluggy skips a None result
-        token = _around.set(None)  # a hook called from inside this one isolates on its own
-        try:
-            with around(plugin_name):
-                result = function(*args, **kwargs)
-        finally:
-            _around.reset(token)
-        return result
-
-    guarded.__complaintkit_guarded__ = True  # type: ignore[attr-defined]
-    setattr(impl, "function", guarded)  # noqa: B010 - pluggy declares it Final for users
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _short(value: Any, width: int = 80) -> str:
-    """A value as a trace shows it: short, and always inert (``repr`` escapes control bytes)."""
-    reference = getattr(value, "reference", None)
-    if isinstance(reference, str):
-        return f"<{type(value).__name__} {reference!r}>"
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
+        return monitor(self.pm, out)
 
 
 def make_host(

@@ -1,0 +1,208 @@
+"""Classification: labelling complaints by the registered schemes (automatically, or by hand
+with a manual label automatic passes keep), and the ``classify`` events that keep old labels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ..model import Complaint, Event, Label
+from ..storage import ComplaintFilter
+from .clocks import SLAClocks
+from .state import Change, DeskState
+from .writing import Writer
+
+if TYPE_CHECKING:
+    from ..classification import ClassificationScheme, SchemeSet
+
+__all__ = ["MANUAL", "Classifier", "classified_fires"]
+
+MANUAL = "manual"
+
+
+def classified_fires(
+    changes: Iterable[tuple[Label, Label | None]],
+) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """The ``complaint_classified`` calls for a pass's label changes."""
+    return tuple(
+        ("complaint_classified", {"label": label, "previous": previous})
+        for label, previous in changes
+    )
+
+
+class Classifier:
+    """Classifies one desk's complaints."""
+
+    def __init__(self, state: DeskState, deadlines: SLAClocks, writer: Writer) -> None:
+        self.s = state
+        self.deadlines = deadlines
+        self.writer = writer
+        self._scheme_sets: dict[tuple[int, ...], tuple[SchemeSet, tuple[str, ...]]] = {}
+
+    def schemes(self, names: Sequence[str] | None) -> list[ClassificationScheme]:
+        """The schemes ``names`` names (every registered one for None)."""
+        if names is None:
+            return list(self.s.host.schemes().values())
+        # A scheme may be named by key or by its English or Chinese name (投诉原因).
+        return [self.s.host.scheme(self.s.host.resolve_scheme(name)) for name in names]
+
+    def _scheme_set(
+        self, schemes: Sequence[ClassificationScheme]
+    ) -> tuple[SchemeSet, tuple[str, ...]]:
+        """The combined matcher for ``schemes`` and, per scheme, the plugin that registered it
+        (recorded on its labels). Schemes are fixed for the life of a host: built once."""
+        key = tuple(id(s) for s in schemes)
+        found = self._scheme_sets.get(key)
+        if found is None:
+            from ..classification import SchemeSet
+
+            scheme_set = SchemeSet(schemes)
+            classifiers = tuple(
+                self.s.host.owner("register_classification_schemes", name) or "rules"
+                for name in scheme_set.names
+            )
+            found = self._scheme_sets[key] = (scheme_set, classifiers)
+        return found
+
+    def labelled(
+        self,
+        complaint: Complaint,
+        schemes: Sequence[ClassificationScheme],
+        at: datetime,
+        *,
+        force: bool = False,
+        extra_events: tuple[Event, ...] = (),
+    ) -> tuple[Complaint, list[tuple[Label, Label | None]]]:
+        """Classify by ``schemes``; manual labels are kept unless ``force``.
+
+        All label changes of one pass go into one ``classify`` event whose data maps each
+        changed scheme to ``{"from", "to", "confidence", "evidence"}``, so the old label of a
+        re-classified complaint stays in its history.
+        """
+        text = f"{complaint.title}\n{complaint.text}" if complaint.title else complaint.text
+        labels = dict(complaint.labels)
+        data: dict[str, Any] = {}
+        changes: list[tuple[Label, Label | None]] = []
+        scheme_set, classifiers = self._scheme_set(schemes)
+        for name, classifier, result in zip(
+            scheme_set.names, classifiers, scheme_set.classify(text), strict=True
+        ):
+            previous = labels.get(name)
+            if result is None or (
+                previous is not None and previous.classifier == MANUAL and not force
+            ):
+                continue
+            label = Label(name, result.label, result.confidence, result.evidence, classifier)
+            labels[name] = label
+            if previous is not None and previous.label == label.label:
+                continue
+            changes.append((label, previous))
+            data[name] = {
+                "from": previous.label if previous else None,
+                "to": label.label,
+                "confidence": label.confidence,
+                "evidence": list(label.evidence),
+            }
+        events = extra_events
+        if data:
+            events += (Event(at=at, actor=self.s.actor, action="classify", reason=None, data=data),)
+        if not events and labels == complaint.labels:
+            return complaint, []
+        return (
+            attrs.evolve(complaint, labels=labels, history=complaint.history + events),
+            changes,
+        )
+
+    def classify(
+        self, reference: str, *, schemes: Sequence[str] | None = None, force: bool = False
+    ) -> Complaint:
+        """(Re-)classify one stored complaint; a changed label keeps the old one in history."""
+        chosen = self.schemes(schemes)
+
+        def change(c: Complaint) -> Change:
+            new, changes = self.labelled(c, chosen, self.s.clock(), force=force)
+            return Change(new, classified_fires(changes))
+
+        return self.writer.mutate(reference, change)
+
+    def label(self, reference: str, scheme: str, label: str, *, reason: str | None) -> Complaint:
+        """Set a label by hand; automatic re-classification will not override it.
+
+        ``scheme`` and ``label`` may be keys or names in English or Chinese."""
+        scheme, label = self.s.host.resolve_label(scheme, label)
+
+        def change(c: Complaint) -> Change:
+            previous = c.labels.get(scheme)
+            new_label = Label(scheme, label, 1.0, (), MANUAL)
+            event = Event(
+                at=self.s.clock(),
+                actor=self.s.actor,
+                action="classify",
+                reason=reason,
+                data={
+                    scheme: {
+                        "from": previous.label if previous else None,
+                        "to": label,
+                        "confidence": 1.0,
+                        "evidence": [],
+                    }
+                },
+            )
+            new = attrs.evolve(
+                c, labels={**c.labels, scheme: new_label}, history=c.history + (event,)
+            )
+            return Change(new, classified_fires([(new_label, previous)]))
+
+        return self.writer.mutate(reference, change)
+
+    def classify_many(
+        self,
+        flt: ComplaintFilter | None = None,
+        *,
+        schemes: Sequence[str] | None = None,
+        force: bool = False,
+        progress: Callable[[int], None] | None = None,
+        batch_size: int | None = None,
+    ) -> tuple[int, int]:
+        """Classify every complaint matching ``flt``; returns (examined, changed).
+
+        Changes are written with one ``update_many`` (or one per ``batch_size`` complaints):
+        on a file store each write rewrites the file, so fewer is faster.
+        """
+        chosen = self.schemes(schemes)
+        examined = changed = 0
+        batch: list[tuple[Complaint, list[tuple[Label, Label | None]]]] = []
+        fire = self.s.host.has_implementations("complaint_classified")
+
+        def flush() -> None:
+            nonlocal changed
+            if not batch:
+                return
+            stored = self.s.store.update_many([c for c, _ in batch])
+            changed += len(stored.updated)
+            if fire:
+                by_ref = {c.reference: c for c in stored.updated}
+                for complaint, changes in batch:
+                    if complaint.reference in by_ref:
+                        self.writer.fire_all(by_ref[complaint.reference], classified_fires(changes))
+            for reference in stored.conflicts:
+                self.classify(reference, schemes=schemes, force=force)
+                changed += 1
+            batch.clear()
+
+        at = self.s.clock()
+        for complaint in list(self.s.store.find(flt)):
+            examined += 1
+            new, changes = self.labelled(complaint, chosen, at, force=force)
+            if new is not complaint:
+                new = self.deadlines.with_sla(new)
+                batch.append((new, changes))
+                if batch_size is not None and len(batch) >= batch_size:
+                    flush()
+            if progress is not None:
+                progress(1)
+        flush()
+        return examined, changed
