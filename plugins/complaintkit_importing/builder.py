@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, tzinfo
 from typing import Any, Final, TypeAlias, TypeVar
 
-from ..errors import ConfigError
-from ..intake import contact_value, party_problems
-from ..model import Channel, Complaint, Event, Party, RemedyKind, Status
+from complaintkit.errors import ConfigError
+from complaintkit.intake import contact_value, party_problems
+from complaintkit.model import Channel, Complaint, Event, Party, RemedyKind, Status
+
 from .history import HISTORY_FIELDS, _HistoryBuilder, bind_filters
 from .mapping import (
     _CUSTOM_PREFIX,
