@@ -397,6 +397,7 @@ CONTRIBUTION_HOOKS = (
     "register_notification_channels",
     "register_reporters",
     "register_report_formats",
+    "register_input_formats",
     "register_business_calendars",
     "register_commands",
     "configure_converter",
