@@ -15,8 +15,6 @@ from click.shell_completion import CompletionItem
 
 from complaintkit.commands import INTERRUPTED, CommandContext, quietly, same_command
 
-from .formats import FORMATS
-
 if TYPE_CHECKING:
     from complaintkit.host import PluginHost
     from complaintkit.inputs import InputFormat
@@ -42,18 +40,21 @@ class _InputFormatChoice(click.Choice[str]):
     asked of the plugin host when they are needed: for --help, checking and completion."""
 
     def __init__(self) -> None:
-        super().__init__(FORMATS)
+        super().__init__(())
 
     @property
     def choices(self) -> tuple[str, ...]:
         try:
             return tuple(_host(None).input_formats())
         except Exception:  # noqa: BLE001 - no host (a broken configuration): the built-in ones
-            return self._builtin
+            # imported only now: --help of complaintkit itself stays light
+            from .formats import FORMATS
+
+            return FORMATS
 
     @choices.setter
     def choices(self, value: tuple[str, ...]) -> None:
-        self._builtin = tuple(value)
+        """click sets the choices it is given; the registered formats replace them."""
 
 
 def _complete_schemes(
