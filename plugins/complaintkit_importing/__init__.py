@@ -133,11 +133,13 @@ References
 
 Modules
     :mod:`.mapping` (column mappings and presets), :mod:`.history` (statuses, step times and
-    row filters), :mod:`.values` (channel and remedy
-    vocabularies, dates), :mod:`.builder` (binding a mapping to a header, the record builder,
-    fingerprints), :mod:`.formats` (format detection and the file readers), :mod:`.documents`
-    (complaintkit's own JSON documents), :mod:`.reader` (:func:`read_complaints`), :mod:`.cli`
-    (the ``import`` command) and :mod:`.plugin` (the hooks). Everything public is importable
+    row filters), :mod:`.values` (channel and remedy vocabularies, dates), :mod:`.cells` (a
+    cell as a field's text), :mod:`.builder` (binding a mapping to a header, the record
+    builder, fingerprints), :mod:`.encodings` (wrong encodings and undecodable bytes),
+    :mod:`.formats` (format detection, the file readers and the built-in input formats),
+    :mod:`.documents` (complaintkit's own JSON documents), :mod:`.reader`
+    (:func:`read_complaints`), :mod:`.cli` (the ``import`` command) and :mod:`.plugin` (the
+    hooks). Everything public is importable
     from :mod:`complaintkit_importing` itself, lazily: ``complaintkit --help`` imports none of
     it.
 

@@ -18,7 +18,8 @@ from complaintkit.inputs import InputFormat
 from complaintkit.intake import clean_complaint, complaint_problems, describe_removed
 from complaintkit.model import Complaint
 
-from .builder import _Builder, _choose_mapping, _clean_header, _pick
+from .builder import _Builder, _choose_mapping, _clean_header
+from .cells import _pick
 from .documents import _from_document, _is_document
 from .formats import (
     BUILTIN_FORMATS,
