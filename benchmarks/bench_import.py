@@ -139,7 +139,7 @@ def bound_import(source: Path, target: Path) -> float:
 
 def ck_import(source: Path, store_path: Path) -> tuple[float, int]:
     from complaintkit import Config, Desk, make_host
-    from complaintkit.importing import read_complaints
+    from complaintkit_importing import read_complaints
 
     start = time.perf_counter()
     host = make_host(Config(store=f"tinydb://{store_path}"), env={})

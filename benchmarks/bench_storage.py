@@ -71,7 +71,7 @@ LIST_LIMIT = 50
 def load(n: int) -> list[Any]:
     """N real complaints, classified by every scheme, ready to store (not timed)."""
     from complaintkit import Config, Desk, make_host
-    from complaintkit.importing import read_complaints
+    from complaintkit_importing import read_complaints
 
     host = make_host(Config(store="tinydb://unused.json"), env={})
     readers = []

@@ -22,7 +22,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from complaintkit import Config, Desk, RemedyKind, make_host
-from complaintkit.importing import read_complaints
+from complaintkit_importing import read_complaints
 
 HERE = Path(__file__).parent
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from complaintkit import Complaint, Config, Desk, Party, RemedyKind, make_host
-from complaintkit.importing import read_complaints
 from complaintkit.storage import ComplaintFilter
+from complaintkit_importing import read_complaints
 
 #: When the reports are made: the evening of the last day of the data set.
 NOW = datetime(2015, 2, 24, 23, 0, tzinfo=UTC)

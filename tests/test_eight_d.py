@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from complaintkit import Config, ConfigError, Desk, RemedyKind, make_host
-from complaintkit.importing import read_complaints
 from complaintkit.reporting import Report, ReportContext
 from complaintkit.storage import ComplaintFilter
+from complaintkit_importing import read_complaints
 from conftest import require_dataset
 from rendering_support import HANDLERS, handle
 

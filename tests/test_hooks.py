@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from complaintkit import (
     Desk,
     DuplicateNameError,
     EscalationLevel,
+    InputFormat,
     Names,
     NotificationChannel,
     PluginHost,
@@ -23,6 +25,7 @@ from complaintkit import (
     ReportContext,
     StorageBackend,
     Store,
+    UnknownSchemeError,
     hookimpl,
 )
 from complaintkit.testing import make_complaint
@@ -246,6 +249,67 @@ def test_hook_register_report_formats(ck_host: PluginHost, ck_desk: Desk) -> Non
     other.register(Clash(), "second")
     with pytest.raises(DuplicateNameError, match=r"report format 'tsv'.*'first'.*'second'"):
         other.report_formats()
+
+
+class PipeFormat:
+    """Records as ``column=value|column=value`` lines: another CRM's export, say."""
+
+    name = "pipes"
+    names = Names("Pipe-separated pairs", "竖线分隔的键值对")
+    suffixes = (".pipes",)
+    unit = "line"
+
+    def read(self, path: Path, encoding: str, reject: Any) -> Iterator[tuple[int, dict[str, str]]]:
+        for number, line in enumerate(path.read_text(encoding=encoding).splitlines(), 1):
+            pairs = [part.partition("=") for part in line.split("|") if part]
+            if any(not sep for _, sep, _ in pairs):
+                reject(number, "every part must be column=value", {"_line": line})
+                continue
+            yield number, {key: value for key, _, value in pairs}
+
+
+def test_hook_register_input_formats(ck_host: PluginHost, tmp_path: Path) -> None:
+    from complaintkit_importing import read_complaints
+
+    class Plugin:
+        @hookimpl
+        def register_input_formats(self, register: Any) -> None:
+            register(PipeFormat())
+
+    ck_host.register(Plugin(), "pipes-plugin")
+    formats = ck_host.input_formats()
+    assert list(formats) == ["csv", "tsv", "json", "jsonl", "xlsx", "pipes"]
+    assert isinstance(formats["pipes"], InputFormat)
+    assert ck_host.input_format_for_path("export/today.PIPES") is formats["pipes"]
+    assert ck_host.input_format_for_path("export/today.csv") is formats["csv"]
+    assert ck_host.input_format_for_path("export/today.dat") is None
+    assert ck_host.owner("register_input_formats", "pipes") == "pipes-plugin"
+    assert ck_host.owner("register_input_formats", "csv") == "importing"
+    with pytest.raises(UnknownSchemeError, match=r"unknown input format 'xml'.*pipes"):
+        ck_host.input_format("xml")
+
+    path = tmp_path / "today.pipes"
+    path.write_text(
+        "received_at=2026-11-23 10:00|text=送货太慢|channel=电话\nbroken line\n", encoding="utf-8"
+    )
+    rejects: list[Any] = []
+    with read_complaints(path, fmt=formats["pipes"], tz=UTC, on_reject=rejects.append) as read:
+        complaints = list(read)
+    assert [(c.text, c.channel.value) for c in complaints] == [("送货太慢", "phone")]
+    assert [(r.line, r.unit, r.reason) for r in rejects] == [
+        (2, "line", "every part must be column=value")
+    ]
+
+    class Clash:
+        @hookimpl
+        def register_input_formats(self, register: Any) -> None:
+            register(PipeFormat())
+
+    other = PluginHost()
+    other.register(Plugin(), "first")
+    other.register(Clash(), "second")
+    with pytest.raises(DuplicateNameError, match=r"input format 'pipes'.*'first'.*'second'"):
+        other.input_formats()
 
 
 def test_hook_register_commands(ck_store_url: str, local_plugins: Path) -> None:

@@ -19,7 +19,6 @@ from click.testing import CliRunner
 
 from complaintkit import Config, Desk, MigrationError, PluginHost, Status, Store, make_host
 from complaintkit.errors import ConfigError
-from complaintkit.importing import read_complaints
 from complaintkit.migrate import (
     VerificationFailed,
     canonical_bytes,
@@ -30,6 +29,7 @@ from complaintkit.migrate import (
 from complaintkit.storage import ComplaintFilter
 from complaintkit.testing import make_complaint
 from complaintkit_cli.main import cli
+from complaintkit_importing import read_complaints
 from conftest import require_dataset, require_service
 
 pytestmark = pytest.mark.slow

@@ -26,10 +26,10 @@ import pytest
 from click.testing import CliRunner
 
 from complaintkit import Config, ConfigError, Desk, RemedyKind, make_host, name_of
-from complaintkit.importing import ColumnMapping, read_complaints
 from complaintkit.reporting import Report, Table
 from complaintkit.storage import ComplaintFilter, Store
 from complaintkit_cli.main import cli
+from complaintkit_importing import ColumnMapping, read_complaints
 from conftest import require_dataset, require_service
 from process_support import Clock
 

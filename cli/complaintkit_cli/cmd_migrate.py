@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from complaintkit.commands import INTERRUPTED, quietly, same_command
+
 from .main import App
 from .progress import progress
-from .stopping import INTERRUPTED, quietly, same_command
 
 if TYPE_CHECKING:
     from complaintkit.migrate import CopyResult

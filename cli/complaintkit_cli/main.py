@@ -20,7 +20,6 @@ __all__ = ["App", "cli", "main"]
 BUILTIN: dict[str, str] = {
     "init": "complaintkit_cli.cmd_records:init_command",
     "add": "complaintkit_cli.cmd_records:add_command",
-    "import": "complaintkit_cli.cmd_import:import_command",
     "list": "complaintkit_cli.cmd_records:list_command",
     "show": "complaintkit_cli.cmd_records:show_command",
     "classify": "complaintkit_cli.cmd_handling:classify_command",
@@ -154,6 +153,13 @@ class App:
                 f"create it with: {init} (or add --create to this command); "
                 "if it should exist, check the store URL",
             ) from None
+
+    def progress(self, label: str, length: int | None) -> Any:
+        """A progress line on standard error when it is a terminal, else a silent stand-in
+        (:func:`complaintkit_cli.progress.progress`)."""
+        from .progress import progress
+
+        return progress(label, length)
 
     @property
     def desk(self) -> Desk:

@@ -67,16 +67,7 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
         Names as Names,
         name_of as name_of,
     )
-    from .importing import (
-        PRESETS as PRESETS,
-        ColumnMapping as ColumnMapping,
-        RejectedRow as RejectedRow,
-        count_records as count_records,
-        detect_format as detect_format,
-        detect_preset as detect_preset,
-        fingerprint as fingerprint,
-        read_complaints as read_complaints,
-    )
+    from .inputs import InputFormat as InputFormat
     from .model import (
         Channel as Channel,
         Complaint as Complaint,
@@ -176,16 +167,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "name_of",
         "Names",
     ),
-    "importing": (
-        "ColumnMapping",
-        "count_records",
-        "detect_format",
-        "detect_preset",
-        "fingerprint",
-        "PRESETS",
-        "read_complaints",
-        "RejectedRow",
-    ),
+    "inputs": ("InputFormat",),
     "model": (
         "Channel",
         "Complaint",

@@ -23,7 +23,11 @@ Everything is opened on first use and closed when the command ends.
 
 from __future__ import annotations
 
+import shlex
+import signal
+import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -32,9 +36,21 @@ if TYPE_CHECKING:
     from .host import PluginHost
     from .storage import Store
 
-__all__ = ["OUTPUT_FORMATS", "CommandContext", "output_option"]
+__all__ = [
+    "INTERRUPTED",
+    "OUTPUT_FORMATS",
+    "CommandContext",
+    "ProgressBar",
+    "output_option",
+    "quietly",
+    "same_command",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+#: The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
 
 #: The output formats commands share, with the same names everywhere (see
 #: :func:`complaintkit.display.write_records`): ``table`` for people, ``json``, ``jsonl``,
@@ -69,6 +85,32 @@ def output_option(*formats: str, default: str = "table") -> Callable[[F], F]:
         show_default=True,
         help=help_text,
     )
+
+
+def same_command() -> str:
+    """The command line that was run, quoted for a shell: what a command stopped half-way
+    (Ctrl-C, a full disk) tells people to run again."""
+    return shlex.join(["complaintkit", *sys.argv[1:]])
+
+
+def quietly(read: Callable[[], T]) -> T | None:
+    """``read()`` with Ctrl-C ignored meanwhile (a second Ctrl-C would only lose the message
+    being prepared); None if it fails (the message matters more than why counting failed)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return read()
+    except Exception:  # noqa: BLE001 - see the docstring
+        return None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class ProgressBar(Protocol):
+    """A progress line being drawn (see :meth:`CommandContext.progress`)."""
+
+    def update(self, n: int) -> None:
+        """``n`` more items done."""
+        ...
 
 
 class CommandContext(Protocol):
@@ -107,4 +149,10 @@ class CommandContext(Protocol):
 
     def use_store(self, store: Store) -> None:
         """Make ``store`` the command's store (closed when the command ends)."""
+        ...
+
+    def progress(self, label: str, length: int | None) -> AbstractContextManager[ProgressBar]:
+        """A progress line for ``length`` items (None: not known), on standard error when it
+        is a terminal and silent otherwise: ``with app.progress("importing", n) as bar:``
+        then ``bar.update(1)`` per item. It shows the time left from the recent rate."""
         ...

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from .config import Config
     from .desk import Desk
     from .i18n import Names
+    from .inputs import InputFormat
     from .model import Complaint, Event, Label
     from .notification import NotificationChannel
     from .reporting import Reporter, ReportFormat
@@ -155,6 +156,23 @@ def register_report_formats(register: Callable[[ReportFormat], None]) -> None:
 
     Called the first time formats are listed or a report is rendered, once per host. A file
     extension claimed by two formats belongs to the one registered first.
+    """
+
+
+@hookspec
+def register_input_formats(register: Callable[[InputFormat], None]) -> None:
+    """Register input formats: kinds of file ``complaintkit import`` reads (CSV, Excel, another
+    CRM's export, ...).
+
+    :param register: call with an object implementing :class:`~complaintkit.inputs.InputFormat`
+        (``name``, ``names``, ``suffixes``, ``unit`` and ``read(path, encoding, reject)``, which
+        yields ``(number, record)`` pairs); a name registered by two plugins is an error naming
+        both.
+    :returns: nothing; every implementation is called.
+
+    Called the first time formats are listed or a file is imported, once per host. A file name
+    ending claimed by two formats belongs to the one registered first. The import turns each
+    record into a complaint through its column mapping, so a format only reads the file.
     """
 
 
@@ -379,6 +397,7 @@ CONTRIBUTION_HOOKS = (
     "register_notification_channels",
     "register_reporters",
     "register_report_formats",
+    "register_input_formats",
     "register_business_calendars",
     "register_commands",
     "configure_converter",

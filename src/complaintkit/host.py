@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from .calendars import BusinessCalendar
     from .classification import ClassificationScheme
+    from .inputs import InputFormat
     from .notification import NotificationChannel
     from .reporting import Reporter, ReportFormat
     from .storage import StorageBackend, Store
@@ -400,6 +401,30 @@ class PluginHost:
             f"cannot tell the report format from {str(path)!r}: "
             f"use one of the endings {known or 'none'} or give --format"
         )
+
+    def input_formats(self) -> dict[str, InputFormat]:
+        """Every registered input format by name, in registration order."""
+        return self._cached(
+            "input_formats",
+            lambda: self._collect("register_input_formats", "input format", lambda f: [f.name]),
+        )
+
+    def input_format(self, name: str) -> InputFormat:
+        """One input format by name; an unknown name lists the known ones."""
+        formats = self.input_formats()
+        if name not in formats:
+            known = ", ".join(formats) or "none (is the importing plugin installed?)"
+            raise UnknownSchemeError(f"unknown input format {name!r}; available: {known}")
+        return formats[name]
+
+    def input_format_for_path(self, path: str | Path) -> InputFormat | None:
+        """The input format whose suffixes include the file name's ending (case does not
+        matter; the first registered wins a shared ending); None when none claims it."""
+        suffix = Path(path).suffix.lower()
+        for fmt in self.input_formats().values():
+            if suffix and suffix in (s.lower() for s in fmt.suffixes):
+                return fmt
+        return None
 
     def calendars(self) -> dict[str, BusinessCalendar]:
         """Every registered business calendar by name."""

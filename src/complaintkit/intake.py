@@ -41,13 +41,17 @@ from .i18n import CHANNEL_NAMES, LEVEL_NAMES, REMEDY_NAMES, STATUS_NAMES, Names
 from .model import Channel, Complaint, EscalationLevel, Party, RemedyKind, Status
 
 __all__ = [
+    "CHANNEL_WORDS",
     "CHARACTERS_REMOVED",
     "MAX_KEY_LENGTH",
+    "REMEDY_WORDS",
+    "STATUS_WORDS",
     "check_complaint",
     "clean_complaint",
     "clean_text",
     "complaint_problems",
     "contact_value",
+    "describe_removed",
     "known_values",
     "parse_channel",
     "parse_level",

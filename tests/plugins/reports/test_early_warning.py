@@ -18,12 +18,12 @@ import pytest
 from click.testing import CliRunner
 
 from complaintkit import Complaint, Config, ConfigError, Desk, hookimpl, make_host
-from complaintkit.importing import read_complaints
 from complaintkit.outbox import outbox_of
 from complaintkit.reporting import ReportContext
 from complaintkit.spikes import SpikeWarning
 from complaintkit.storage import ComplaintFilter
 from complaintkit_cli.main import cli
+from complaintkit_importing import read_complaints
 from complaintkit_reports.spike_detection import (
     EarlyWarningSettings,
     announce_spikes,

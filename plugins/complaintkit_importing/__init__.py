@@ -1,4 +1,5 @@
-"""Streaming batch import of complaints from CSV, TSV, JSON, JSON Lines and Excel files.
+"""The importing plugin: streaming batch import of complaints from CSV, TSV, JSON, JSON Lines and
+Excel files, column mappings and presets, and the ``complaintkit import`` command.
 
 :func:`read_complaints` turns a file into a lazy stream of :class:`~complaintkit.model.Complaint`
 objects, ready for :meth:`Desk.intake_many <complaintkit.desk.Desk.intake_many>`. Every record
@@ -100,7 +101,7 @@ History
     ``Complaint ID`` header. Values are stripped of surrounding white space; an empty value is
     missing. ``[values.<field>]`` also works for custom fields.
 
-Presets shipped in :mod:`complaintkit` (``PRESETS``)
+Presets shipped with this plugin (``PRESETS``)
     ``cfpb`` (CFPB Consumer Complaint Database), ``comcast-fcc`` (Comcast complaints filed with
     the FCC), ``airline-tweets`` (Twitter US Airline Sentiment), ``chezhiwang`` (车质网 car
     complaints), ``chinese-reviews`` (ChineseNlpCorpus review sets). They describe the layout of
@@ -132,33 +133,80 @@ References
 
 Modules
     :mod:`.mapping` (column mappings and presets), :mod:`.history` (statuses, step times and
-    row filters), :mod:`.values` (channel and remedy
-    vocabularies, dates), :mod:`.builder` (binding a mapping to a header, the record builder,
-    fingerprints), :mod:`.formats` (format detection and the file readers), :mod:`.documents`
-    (complaintkit's own JSON documents) and :mod:`.reader` (:func:`read_complaints`). Everything
-    public is importable from :mod:`complaintkit.importing` itself.
+    row filters), :mod:`.values` (channel and remedy vocabularies, dates), :mod:`.cells` (a
+    cell as a field's text), :mod:`.builder` (binding a mapping to a header, the record
+    builder, fingerprints), :mod:`.encodings` (wrong encodings and undecodable bytes),
+    :mod:`.formats` (format detection, the file readers and the built-in input formats),
+    :mod:`.documents` (complaintkit's own JSON documents), :mod:`.reader`
+    (:func:`read_complaints`), :mod:`.cli` (the ``import`` command) and :mod:`.plugin` (the
+    hooks). Everything public is importable
+    from :mod:`complaintkit_importing` itself, lazily: ``complaintkit --help`` imports none of
+    it.
+
+Other formats
+    The built-in formats are registered through the ``register_input_formats`` hook like any
+    plugin's (:data:`BUILTIN_FORMATS`); ``complaintkit import`` reads every registered format
+    (``--format NAME``, or by the file name's ending), so a plugin can add another CRM's export
+    by registering a :class:`complaintkit.inputs.InputFormat`.
 """
 
 from __future__ import annotations
 
-from .builder import detect_preset, fingerprint
-from .formats import FORMATS, detect_format
-from .mapping import FIELDS, PRESETS, ColumnMapping, Source
-from .mapping import Spec as Spec  # a type alias, not in __all__ (as before)
-from .reader import CleanedRow, ComplaintReader, RejectedRow, count_records, read_complaints
+import importlib
+from typing import TYPE_CHECKING, Any
 
-__all__ = [
-    "FIELDS",
-    "FORMATS",
-    "PRESETS",
-    "CleanedRow",
-    "ColumnMapping",
-    "ComplaintReader",
-    "RejectedRow",
-    "Source",
-    "count_records",
-    "detect_format",
-    "detect_preset",
-    "fingerprint",
-    "read_complaints",
-]
+# isort: off
+if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
+    from .builder import detect_preset as detect_preset, fingerprint as fingerprint
+    from .formats import (
+        BUILTIN_FORMATS as BUILTIN_FORMATS,
+        FORMATS as FORMATS,
+        FileFormat as FileFormat,
+        detect_format as detect_format,
+    )
+    from .mapping import (
+        FIELDS as FIELDS,
+        PRESETS as PRESETS,
+        ColumnMapping as ColumnMapping,
+        Source as Source,
+        Spec as Spec,
+    )
+    from .reader import (
+        CleanedRow as CleanedRow,
+        ComplaintReader as ComplaintReader,
+        RejectedRow as RejectedRow,
+        count_records as count_records,
+        read_complaints as read_complaints,
+    )
+# isort: on
+
+#: The public API, under the module that defines each name (imported on first use).
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "builder": ("detect_preset", "fingerprint"),
+    "formats": ("BUILTIN_FORMATS", "FORMATS", "FileFormat", "detect_format"),
+    "mapping": ("FIELDS", "PRESETS", "ColumnMapping", "Source"),
+    "reader": (
+        "CleanedRow",
+        "ComplaintReader",
+        "RejectedRow",
+        "count_records",
+        "read_complaints",
+    ),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+_WHERE["Spec"] = "mapping"  # a type alias, not in __all__ (as before)
+
+__all__ = [name for names in _EXPORTS.values() for name in names]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'complaintkit_importing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

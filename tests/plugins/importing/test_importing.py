@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from complaintkit.errors import ConfigError
-from complaintkit.importing import (
+from complaintkit.model import Channel, Complaint, RemedyKind, Status
+from complaintkit_importing import (
     FIELDS,
     PRESETS,
     ColumnMapping,
@@ -28,13 +29,12 @@ from complaintkit.importing import (
     fingerprint,
     read_complaints,
 )
-from complaintkit.model import Channel, Complaint, RemedyKind, Status
-from conftest import require_dataset
+from conftest import REPO, require_dataset
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CST = timezone(timedelta(hours=8))
 PST = timezone(timedelta(hours=-8))
-EXAMPLES = Path(__file__).parents[1] / "examples"
+EXAMPLES = REPO / "examples"
 
 NATIVE_HEADER = [
     "reference", "received_at", "channel", "title", "text", "product", "order",
@@ -256,7 +256,7 @@ def test_misspelt_native_column_is_refused_not_filed_as_custom(tmp_path: Path) -
 
 
 def test_preset_files_match_the_preset_list() -> None:
-    shipped = resources.files("complaintkit") / "mappings"
+    shipped = resources.files("complaintkit_importing") / "mappings"
     names = sorted(
         p.name.removesuffix(".toml") for p in shipped.iterdir() if p.name.endswith(".toml")
     )

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from ..errors import ValidationError
-from ..model import Complaint
+from complaintkit.errors import ValidationError
+from complaintkit.model import Complaint
 
 
 def _is_document(record: Mapping[str, Any] | None) -> bool:
@@ -21,7 +21,7 @@ def _is_document(record: Mapping[str, Any] | None) -> bool:
 
 @cache
 def _document_converter() -> Any:
-    from ..serialization import make_converter
+    from complaintkit.serialization import make_converter
 
     return make_converter(checking=True)
 
@@ -32,7 +32,7 @@ def _from_document(record: Mapping[str, Any]) -> Complaint | list[tuple[str | No
     Our own JSON export re-imports with its labels, status and history intact; an unknown or
     malformed field is reported by name instead of being filed as a custom field.
     """
-    from ..serialization import structure_checked
+    from complaintkit.serialization import structure_checked
 
     try:
         return structure_checked(_document_converter(), record, Complaint, "record")

@@ -1,25 +1,40 @@
-"""The file formats: detection, encodings, and the CSV/TSV, JSON Lines, JSON and XLSX openers.
+"""The file formats: detection, and the CSV/TSV, JSON Lines, JSON and XLSX openers.
 
-Each opener reads the header, settles the mapping and yields records as
-(line, builder, row, record); what the records become is up to :mod:`.reader`.
+Each opener reads the header and yields records as (line, row, record): ``row`` the values in
+header order, ``record`` the JSON object as read (None for CSV, TSV and XLSX). Which mapping
+they are read with, and what they become, is up to :mod:`.reader`. The built-in formats are
+registered as :class:`~complaintkit.inputs.InputFormat` objects (:data:`BUILTIN_FORMATS`).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
+import attrs
 import orjson
 
-from ..errors import ConfigError
-from .builder import _Builder, _choose_mapping, _clean_header, _text
-from .mapping import ColumnMapping
+from complaintkit.errors import ConfigError
+from complaintkit.i18n import Names
+from complaintkit.inputs import InputFormat, RejectRecord
+
+from .builder import _clean_header
+from .cells import _text
+from .encodings import (
+    _ERRORS,
+    _ESCAPED,
+    _SNIFF_BYTES,
+    _check_encoding,
+    _closing_on_error,
+    _encoding_message,
+    _undecodable,
+    _undecodable_reason,
+)
 
 FORMATS: Final[tuple[str, ...]] = ("csv", "tsv", "json", "jsonl", "xlsx")
 """The file formats :func:`read_complaints` reads."""
@@ -34,7 +49,6 @@ _EXTENSIONS: Final = {
     ".xlsx": "xlsx",
     ".xlsm": "xlsx",
 }
-_SNIFF_BYTES: Final = 1 << 16
 
 
 # --- formats ---------------------------------------------------------------------------------
@@ -72,132 +86,31 @@ def detect_format(path: str | Path) -> str:
     )
 
 
-# --- undecodable bytes -------------------------------------------------------------------------
-#
-# CSV, TSV and JSON Lines are decoded with an error handler that keeps an undecodable byte as a
-# lone surrogate (as "surrogateescape" does) and counts it. A record holding one is rejected
-# with its line, naming the byte; the records around it are imported. Only a file whose first
-# 64 KiB hold many such bytes is refused whole: it is in another encoding.
-
-_ERRORS: Final = "complaintkit-undecodable"
-#: Undecodable bytes met so far by any reader: a record is searched for them only when this
-#: grew since the last record was checked, so clean files cost nothing.
-_undecodable = [0]
-_ESCAPED: Final = re.compile("[\udc80-\udcff]")
-_DECODED_NON_ASCII: Final = re.compile("[^\x00-\x7f\udc80-\udcff]")
-#: More undecodable sequences than this in the first 64 KiB: the file is in another encoding.
-_WRONG_ENCODING_ERRORS: Final = 8
-
-
-def _keep_undecodable(exc: UnicodeError) -> tuple[str, int]:
-    if not isinstance(exc, UnicodeDecodeError):
-        raise exc
-    _undecodable[0] += exc.end - exc.start
-    replacement, end = codecs.lookup_error("surrogateescape")(exc)
-    return str(replacement), end
-
-
-codecs.register_error(_ERRORS, _keep_undecodable)
-
-
-def _is_utf8(encoding: str) -> bool:
-    return encoding.lower().replace("_", "-") in {"utf-8", "utf-8-sig", "utf8"}
-
-
-def _encoding_hint(encoding: str) -> str:
-    return (
-        "; a file saved by Excel on Chinese Windows is usually GBK: try --encoding gb18030"
-        if _is_utf8(encoding)
-        else ""
-    )
-
-
-def _undecodable_reason(cells: Mapping[str, Any], encoding: str) -> tuple[str | None, str] | None:
-    """(column, reason) when a cell holds an undecodable byte, else None."""
-    for column, cell in cells.items():
-        if isinstance(cell, str) and (found := _ESCAPED.search(cell)):
-            byte = ord(found.group()) - 0xDC00
-            count = len(_ESCAPED.findall(cell))
-            more = f" and {count - 1} more" if count > 1 else ""
-            name = "UTF-8" if _is_utf8(encoding) else encoding
-            return column, (
-                f"byte 0x{byte:02X}{more} is not valid {name}, so this record is not "
-                f"imported (the others are): correct it, or re-save the file as UTF-8"
-                f"{_encoding_hint(encoding)}"
-            )
-    return None
-
-
-def _check_encoding(path: Path, encoding: str) -> str:
-    """Decode the start of the file now, so a wrong encoding fails before anything is imported.
-
-    A few undecodable bytes are left to the records that hold them (each is rejected with its
-    line); many of them mean the file is in another encoding, and it is refused whole.
-    """
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
-    except FileNotFoundError:
-        raise ConfigError(f"{path} does not exist") from None
-    except OSError as exc:
-        raise ConfigError(f"{path} cannot be read: {exc}") from None
-    try:
-        decoder = codecs.getincrementaldecoder(encoding)()
-    except LookupError:
-        raise ConfigError(f"unknown encoding {encoding!r} (use e.g. utf-8, gbk, gb18030)") from None
-    try:
-        # final=False: the 64 KiB cut may fall inside a multi-byte character.
-        return str(decoder.decode(head, final=False))
-    except UnicodeDecodeError as exc:
-        first = exc
-    text = str(codecs.getincrementaldecoder(encoding)("surrogateescape").decode(head, final=False))
-    errors = len(_ESCAPED.findall(text))
-    # A stray byte in a good file, or a file in another encoding? Many undecodable bytes, or
-    # several and no more characters beyond ASCII that decode, mean the latter.
-    decoded = len(_DECODED_NON_ASCII.findall(text))
-    if errors > _WRONG_ENCODING_ERRORS or (errors > 1 and errors >= decoded):
-        raise ConfigError(_encoding_message(path, encoding, first, head))
-    return text
-
-
-def _encoding_message(
-    path: Path, encoding: str, exc: UnicodeDecodeError, data: bytes | None = None
-) -> str:
-    where = f"near byte {exc.start}"
-    if data is not None:
-        line = data.count(b"\n", 0, exc.start) + 1
-        where = f"line {line}, near byte {exc.start}"
-    return f"{path} is not valid {encoding} ({exc.reason}, {where}){_encoding_hint(encoding)}"
-
-
-@contextmanager
-def _closing_on_error(close: Callable[[], None], path: Path, encoding: str) -> Iterator[None]:
-    """Run ``close`` when reading the header fails; a decoding error becomes a ConfigError."""
-    try:
-        yield
-    except UnicodeDecodeError as exc:
-        close()
-        raise ConfigError(_encoding_message(path, encoding, exc)) from None
-    except BaseException:
-        close()
-        raise
-
-
-_Record: TypeAlias = tuple[int, "_Builder", Sequence[Any], dict[str, Any] | None]
+_Record: TypeAlias = tuple[int, Sequence[Any], dict[str, Any] | None]
 _Reject: TypeAlias = Callable[[int, str | None, str, dict[str, Any]], None]
 
 
 class _Opened:
-    """An open source: its header, the builder for it, and its records as (line, builder, row)."""
+    """An open source: its header and its records as (line, row, record).
+
+    ``found`` is False when a JSON source holds no object at all: its header (empty) can then
+    fit or misfit no mapping. ``keys`` are the first object's keys as read (JSON; records with
+    other keys get a builder of their own).
+    """
 
     def __init__(
         self,
         header: list[str],
         records: Iterator[_Record],
         close: Callable[[], None],
+        *,
+        found: bool = True,
+        keys: Sequence[str] = (),
     ) -> None:
         self.header = header
         self.records = records
+        self.found = found
+        self.keys = tuple(keys)
         self._close: Callable[[], None] | None = close
 
     def close(self) -> None:
@@ -243,35 +156,16 @@ def _raise_field_limit() -> None:
         csv.field_size_limit(1 << 24)
 
 
-class _Context:
-    """What every format reader needs: the mapping choice, where we are, how to reject."""
+class _Source:
+    """What every opener needs: the file, its name in messages, and how to reject a record."""
 
-    def __init__(
-        self,
-        path: Path,
-        source: str,
-        mapping: ColumnMapping | None,
-        tz: tzinfo,
-        reject: _Reject,
-    ) -> None:
+    def __init__(self, path: Path, source: str, reject: _Reject) -> None:
         self.path = path
         self.source = source
-        self.mapping = mapping
-        self.tz = tz
         self.reject = reject
-        self.now = datetime.now(tz)
-        self.chosen: ColumnMapping | None = mapping
-
-    def builder(self, header: Sequence[str], *, strict: bool = True) -> _Builder:
-        """The builder for ``header``; the first call also settles which mapping is used."""
-        if self.chosen is None:
-            self.chosen = _choose_mapping(header, self.source)
-        return _Builder(
-            self.chosen, header, tz=self.tz, now=self.now, strict=strict, where=self.source
-        )
 
 
-def _open_csv(ctx: _Context, fmt: str, encoding: str) -> _Opened:
+def _open_csv(ctx: _Source, fmt: str, encoding: str) -> _Opened:
     head = _check_encoding(ctx.path, encoding)
     _raise_field_limit()
     # Read before the header: the first chunk the file object decodes holds the first rows.
@@ -290,7 +184,6 @@ def _open_csv(ctx: _Context, fmt: str, encoding: str) -> _Opened:
         if header_row is None:
             raise ConfigError(f"{ctx.source}: the file is empty (no header row)")
         header = _clean_header(header_row)
-        builder = ctx.builder(header)
     width = len(header)
 
     def records() -> Iterator[_Record]:
@@ -344,12 +237,12 @@ def _open_csv(ctx: _Context, fmt: str, encoding: str) -> _Opened:
                     raw,
                 )
                 continue
-            yield start, builder, row, None
+            yield start, row, None
 
     return _Opened(header, records(), handle.close)
 
 
-def _open_jsonl(ctx: _Context, encoding: str) -> _Opened:
+def _open_jsonl(ctx: _Source, encoding: str) -> _Opened:
     _check_encoding(ctx.path, encoding)
     handle = ctx.path.open("r", encoding=encoding, errors=_ERRORS, newline="")
     lines = enumerate(handle, 1)
@@ -367,10 +260,7 @@ def _open_jsonl(ctx: _Context, encoding: str) -> _Opened:
             if isinstance(value, dict):
                 first = (number, value)
                 break
-        keys = list(first[1]) if first else []
-        header = _clean_header(keys)
-        builder = _first_builder(ctx, header, found=first is not None)
-    builders = _BuilderCache(ctx, tuple(keys), builder)
+        header = _clean_header(list(first[1]) if first else [])
 
     def records() -> Iterator[_Record]:
         def parsed(number: int, line: str) -> Iterator[_Record]:
@@ -398,7 +288,7 @@ def _open_jsonl(ctx: _Context, encoding: str) -> _Opened:
                 return
             if not value:
                 return  # {} carries nothing: like a blank line
-            yield number, builders.get(value), list(value.values()), value
+            yield number, list(value.values()), value
 
         for number, line in pending:
             yield from parsed(number, line)
@@ -409,7 +299,8 @@ def _open_jsonl(ctx: _Context, encoding: str) -> _Opened:
         except UnicodeDecodeError as exc:
             raise ConfigError(_encoding_message(ctx.path, encoding, exc)) from None
 
-    return _Opened(header, records(), handle.close)
+    keys = list(first[1]) if first else []
+    return _Opened(header, records(), handle.close, found=first is not None, keys=keys)
 
 
 def _json_kind(value: Any) -> str:
@@ -418,36 +309,7 @@ def _json_kind(value: Any) -> str:
     )
 
 
-def _first_builder(ctx: _Context, header: list[str], *, found: bool) -> _Builder:
-    """The builder for the first JSON record; without any record there is nothing to check."""
-    if found:
-        return ctx.builder(header)
-    # No object at all (an empty file, or only bad lines that will each be rejected): the
-    # header cannot fit or misfit anything, so use the given mapping or the native one.
-    ctx.chosen = ctx.chosen or ColumnMapping.native()
-    return ctx.builder(header, strict=False)
-
-
-class _BuilderCache:
-    """One builder per distinct set of keys (JSON records need not all have the same keys)."""
-
-    def __init__(self, ctx: _Context, keys: tuple[str, ...], first: _Builder) -> None:
-        self.ctx = ctx
-        self.builders: dict[tuple[str, ...], _Builder] = {keys: first}
-
-    def get(self, record: Mapping[str, Any]) -> _Builder:
-        keys = tuple(record)
-        found = self.builders.get(keys)
-        if found is None:
-            # Later key sets bind leniently: a record lacking the text key is a rejected
-            # record, not a reason to stop the whole import.
-            found = self.ctx.builder(_clean_header(keys), strict=False)
-            if len(self.builders) < 1000:
-                self.builders[keys] = found
-        return found
-
-
-def _open_json(ctx: _Context, encoding: str) -> _Opened:
+def _open_json(ctx: _Source, encoding: str) -> _Opened:
     try:
         data = ctx.path.read_bytes()
     except FileNotFoundError:
@@ -478,9 +340,7 @@ def _open_json(ctx: _Context, encoding: str) -> _Opened:
             + ("; for one object per line use --format jsonl" if isinstance(document, dict) else "")
         )
     first = next((item for item in document if isinstance(item, dict) and item), None)
-    keys = list(first) if first else []
-    header = _clean_header(keys)
-    builders = _BuilderCache(ctx, tuple(keys), _first_builder(ctx, header, found=first is not None))
+    header = _clean_header(list(first) if first else [])
 
     def records() -> Iterator[_Record]:
         for number, item in enumerate(document, 1):
@@ -493,9 +353,10 @@ def _open_json(ctx: _Context, encoding: str) -> _Opened:
                 )
                 continue
             if item:
-                yield number, builders.get(item), list(item.values()), item
+                yield number, list(item.values()), item
 
-    return _Opened(header, records(), lambda: None)
+    keys = list(first) if first else []
+    return _Opened(header, records(), lambda: None, found=first is not None, keys=keys)
 
 
 def _whole_json_message(path: Path, encoding: str, exc: UnicodeDecodeError, data: bytes) -> str:
@@ -513,7 +374,7 @@ def _xlsx_damage(exc: Exception) -> str:
     return f"the worksheet is damaged ({type(exc).__name__}: {exc})"
 
 
-def _open_xlsx(ctx: _Context) -> _Opened:
+def _open_xlsx(ctx: _Source) -> _Opened:
     try:
         from openpyxl import load_workbook
     except ImportError:
@@ -550,7 +411,6 @@ def _open_xlsx(ctx: _Context) -> _Opened:
         while cells and not _text(cells[-1]):
             cells.pop()
         header = _clean_header(cells)
-        builder = ctx.builder(header)
     except BaseException:
         workbook.close()
         raise
@@ -588,6 +448,119 @@ def _open_xlsx(ctx: _Context) -> _Opened:
                     number, None, f"the row has values beyond the {width} header columns", raw
                 )
                 continue
-            yield number, builder, values[:width], None
+            yield number, values[:width], None
 
     return _Opened(header, records(), workbook.close)
+
+
+# --- the built-in formats as input formats ---------------------------------------------------
+
+
+@attrs.frozen
+class FileFormat:
+    """A built-in input format (see :class:`complaintkit.inputs.InputFormat`): ``name``,
+    ``names``, ``suffixes``, ``unit``, and its opener, which reads the header first (so that a
+    header fitting no mapping is refused before any record is read) and gives the records as
+    rows in header order, cheaper than a mapping per record."""
+
+    name: str
+    names: Names
+    suffixes: tuple[str, ...]
+    unit: str
+    opener: Callable[[_Source, str], _Opened] = attrs.field(repr=False)
+
+    def open(self, path: Path, source: str, encoding: str, reject: _Reject) -> _Opened:
+        """The file opened: its header read, its records ready to be read."""
+        return self.opener(_Source(path, source, reject), encoding)
+
+    def read(
+        self, path: Path, encoding: str, reject: RejectRecord
+    ) -> Iterator[tuple[int, Mapping[str, Any]]]:
+        """The records as column → value (the :class:`~complaintkit.inputs.InputFormat`
+        contract), for a program that wants our readers without our mappings."""
+        opened = self.open(
+            path, str(path), encoding, lambda line, field, reason, raw: reject(line, reason, raw)
+        )
+        try:
+            for line, row, record in opened.records:
+                yield (
+                    line,
+                    record if record is not None else dict(zip(opened.header, row, strict=False)),
+                )
+        finally:
+            opened.close()
+
+
+def _suffixes(name: str) -> tuple[str, ...]:
+    return tuple(suffix for suffix, fmt in _EXTENSIONS.items() if fmt == name)
+
+
+BUILTIN_FORMATS: Final[tuple[FileFormat, ...]] = (
+    FileFormat(
+        "csv",
+        Names("CSV (comma-separated values)", "CSV（逗号分隔）"),
+        _suffixes("csv"),
+        "line",
+        lambda ctx, encoding: _open_csv(ctx, "csv", encoding),
+    ),
+    FileFormat(
+        "tsv",
+        Names("TSV (tab-separated values)", "TSV（制表符分隔）"),
+        _suffixes("tsv"),
+        "line",
+        lambda ctx, encoding: _open_csv(ctx, "tsv", encoding),
+    ),
+    FileFormat(
+        "json",
+        Names("JSON array of objects", "JSON 对象数组"),
+        _suffixes("json"),
+        "item",
+        _open_json,
+    ),
+    FileFormat(
+        "jsonl",
+        Names("JSON Lines (one object a line)", "JSON Lines（每行一个对象）"),
+        _suffixes("jsonl"),
+        "line",
+        _open_jsonl,
+    ),
+    FileFormat(
+        "xlsx",
+        Names("Excel workbook (first worksheet)", "Excel 工作簿（第一个工作表）"),
+        _suffixes("xlsx"),
+        "row",
+        lambda ctx, encoding: _open_xlsx(ctx),
+    ),
+)
+"""The formats this plugin registers, in the order of :data:`FORMATS`."""
+
+
+def open_records(
+    fmt: InputFormat, path: Path, source: str, encoding: str, reject: _Reject
+) -> _Opened:
+    """``path`` opened in ``fmt``. A format of another plugin gives records as column → value:
+    its first record is read now and its keys are the header (the way a JSON file is read)."""
+    if isinstance(fmt, FileFormat):
+        return fmt.open(path, source, encoding, reject)
+    records = iter(
+        fmt.read(path, encoding, lambda line, reason, raw: reject(line, None, reason, dict(raw)))
+    )
+    close = getattr(records, "close", None)
+    try:
+        first = next((item for item in records if item[1]), None)
+    except BaseException:
+        if close is not None:
+            close()
+        raise
+
+    def rows() -> Iterator[_Record]:
+        pending = [first] if first is not None else []
+        for line, record in itertools.chain(pending, records):
+            if record:  # an empty record carries nothing, like a blank line
+                data = dict(record)
+                yield line, list(data.values()), data
+
+    keys = list(first[1]) if first is not None else []
+    return _Opened(
+        _clean_header(keys), rows(), close or (lambda: None), found=first is not None, keys=keys
+    )

@@ -6,28 +6,29 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import attrs
 
-from ..errors import ConfigError
-from ..intake import clean_complaint, complaint_problems, describe_removed
-from ..model import Complaint
-from .builder import _pick
+from complaintkit.errors import ConfigError
+from complaintkit.inputs import InputFormat
+from complaintkit.intake import clean_complaint, complaint_problems, describe_removed
+from complaintkit.model import Complaint
+
+from .builder import _Builder, _choose_mapping, _clean_header
+from .cells import _pick
 from .documents import _from_document, _is_document
 from .formats import (
+    BUILTIN_FORMATS,
     FORMATS,
-    _Context,
-    _open_csv,
-    _open_json,
-    _open_jsonl,
-    _open_xlsx,
+    FileFormat,
     _Opened,
     _Reject,
     detect_format,
+    open_records,
 )
 from .mapping import ColumnMapping
 
@@ -77,6 +78,54 @@ class CleanedRow:
         )
 
 
+# --- binding records to a mapping --------------------------------------------------------------
+
+
+class _Context:
+    """Which mapping the records are read with, settled by the first header bound."""
+
+    def __init__(self, source: str, mapping: ColumnMapping | None, tz: tzinfo) -> None:
+        self.source = source
+        self.tz = tz
+        self.now = datetime.now(tz)
+        self.chosen: ColumnMapping | None = mapping
+
+    def builder(self, header: Sequence[str], *, strict: bool = True) -> _Builder:
+        """The builder for ``header``; the first call also settles which mapping is used."""
+        if self.chosen is None:
+            self.chosen = _choose_mapping(header, self.source)
+        return _Builder(
+            self.chosen, header, tz=self.tz, now=self.now, strict=strict, where=self.source
+        )
+
+    def first_builder(self, opened: _Opened) -> _Builder:
+        """The builder for the header; a JSON source without any object has nothing to check,
+        so it gets the given mapping or the native one."""
+        if opened.found:
+            return self.builder(opened.header)
+        self.chosen = self.chosen or ColumnMapping.native()
+        return self.builder(opened.header, strict=False)
+
+
+class _BuilderCache:
+    """One builder per distinct set of keys (JSON records need not all have the same keys)."""
+
+    def __init__(self, ctx: _Context, keys: tuple[str, ...], first: _Builder) -> None:
+        self.ctx = ctx
+        self.builders: dict[tuple[str, ...], _Builder] = {keys: first}
+
+    def get(self, record: Mapping[str, Any]) -> _Builder:
+        keys = tuple(record)
+        found = self.builders.get(keys)
+        if found is None:
+            # Later key sets bind leniently: a record lacking the text key is a rejected
+            # record, not a reason to stop the whole import.
+            found = self.ctx.builder(_clean_header(keys), strict=False)
+            if len(self.builders) < 1000:
+                self.builders[keys] = found
+        return found
+
+
 # --- the reader ------------------------------------------------------------------------------
 
 
@@ -103,6 +152,7 @@ class ComplaintReader(Iterator[Complaint]):
         fmt: str,
         lines: Mapping[str, tuple[int, int]] | None = None,
         left_out: _LeftOut | None = None,
+        unit: str = "line",
     ) -> None:
         self._opened = opened
         self._records = records
@@ -110,7 +160,7 @@ class ComplaintReader(Iterator[Complaint]):
         self.mapping = mapping
         self.fmt = fmt
         #: what a record's number counts: "line", "item" (JSON array) or "row" (XLSX)
-        self.unit = _unit(fmt)
+        self.unit = unit
         self.columns: tuple[str, ...] = tuple(opened.header)
         self._left_out = left_out or _LeftOut()
 
@@ -159,7 +209,7 @@ def read_complaints(
     path: str | Path,
     *,
     mapping: ColumnMapping | None = None,
-    fmt: str | None = None,
+    fmt: str | InputFormat | None = None,
     tz: tzinfo,
     on_reject: Callable[[RejectedRow], None],
     on_duplicate: Callable[[int, int], None] | None = None,
@@ -183,16 +233,16 @@ def read_complaints(
 
     ``mapping`` None means: our native layout if the header fits, else the preset
     :func:`detect_preset` recognises, else ConfigError listing the columns found and the fields
-    that could not be filled. ``fmt`` None means :func:`detect_format`. Dates without a time
-    zone are taken in ``tz``. The file is opened and its header checked now (so a misfit fails
-    before anything is imported); records are read as the result is iterated.
+    that could not be filled. ``fmt`` is a built-in format's name, or an input format another
+    plugin registered (:meth:`PluginHost.input_formats
+    <complaintkit.host.PluginHost.input_formats>`); None means :func:`detect_format`. Dates
+    without a time zone are taken in ``tz``. The file is opened and its header checked now (so
+    a misfit fails before anything is imported); records are read as the result is iterated.
     """
     file = Path(path)
     source = str(path)
-    chosen_format = fmt or detect_format(file)
-    if chosen_format not in FORMATS:
-        raise ConfigError(f"unknown format {chosen_format!r}; formats: {', '.join(FORMATS)}")
-    unit = _unit(chosen_format)
+    chosen = _input_format(fmt if fmt is not None else detect_format(file))
+    unit = chosen.unit
 
     def reject(line: int, field: str | None, reason: str, raw: dict[str, Any]) -> None:
         on_reject(RejectedRow(source, line, field, reason, raw, unit))
@@ -201,34 +251,48 @@ def read_complaints(
         if on_clean is not None:
             on_clean(CleanedRow(source, line, removed, unit))
 
-    ctx = _Context(file, source, mapping, tz, reject)
+    ctx = _Context(source, mapping, tz)
     if not file.exists():
         raise ConfigError(f"{file} does not exist")
-    if chosen_format in ("csv", "tsv"):
-        opened = _open_csv(ctx, chosen_format, encoding)
-    elif chosen_format == "jsonl":
-        opened = _open_jsonl(ctx, encoding)
-    elif chosen_format == "json":
-        opened = _open_json(ctx, encoding)
-    else:
-        opened = _open_xlsx(ctx)
+    opened = open_records(chosen, file, source, encoding, reject)
+    try:
+        # The header is bound now, so that a header fitting no mapping fails before anything
+        # is imported.
+        first = ctx.first_builder(opened)
+    except BaseException:
+        opened.close()
+        raise
     assert ctx.chosen is not None  # set by the first builder
     seen: dict[str, tuple[int, int]] = {}
     left_out = _LeftOut()
     return ComplaintReader(
         opened,
         _complaints(
-            opened, reject, on_duplicate or (lambda line, first: None), cleaned, seen, left_out
+            opened,
+            first,
+            _BuilderCache(ctx, opened.keys, first),
+            reject,
+            on_duplicate or (lambda line, first: None),
+            cleaned,
+            seen,
+            left_out,
         ),
         ctx.chosen,
-        chosen_format,
+        chosen.name,
         seen,
         left_out,
+        unit,
     )
 
 
-def _unit(fmt: str) -> str:
-    return {"json": "item", "xlsx": "row"}.get(fmt, "line")
+def _input_format(fmt: str | InputFormat) -> InputFormat:
+    """A format given by name (a built-in one) or as a registered input format."""
+    if not isinstance(fmt, str):
+        return fmt
+    for builtin in BUILTIN_FORMATS:
+        if builtin.name == fmt:
+            return builtin
+    raise ConfigError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
 
 
 def _digest(row: Sequence[Any], record: dict[str, Any] | None) -> int:
@@ -243,6 +307,8 @@ def _digest(row: Sequence[Any], record: dict[str, Any] | None) -> int:
 
 def _complaints(
     opened: _Opened,
+    header_builder: _Builder,
+    builders: _BuilderCache,
     reject: _Reject,
     repeated: Callable[[int, int], None],
     cleaned: Callable[[int, dict[str, str]], None],
@@ -251,7 +317,8 @@ def _complaints(
 ) -> Iterator[Complaint]:
     # seen: reference -> (line, digest of the record) of its first record
     try:
-        for line, builder, row, record in opened.records:
+        for line, row, record in opened.records:
+            builder = header_builder if record is None else builders.get(record)
             if record is not None and _is_document(record):
                 built = _from_document(record)
             elif builder.filters is not None and not builder.filters.keep(row):
@@ -312,15 +379,20 @@ def _removed_codes(complaint: Complaint, removed: dict[str, int]) -> dict[str, s
     return described
 
 
-def count_records(path: str | Path, fmt: str | None = None) -> int | None:
+def count_records(path: str | Path, fmt: str | InputFormat | None = None) -> int | None:
     """A cheap estimate of the number of records, for a progress bar; None when not cheap.
 
     CSV/TSV count lines (minus the header; a quoted field spanning lines makes it an
     overestimate), JSON Lines count lines, XLSX reads the sheet's declared size; a JSON array
-    would have to be parsed, so it gives None.
+    would have to be parsed, so it gives None, as does another plugin's format.
     """
     file = Path(path)
-    chosen = fmt or detect_format(file)
+    if fmt is None:
+        chosen = detect_format(file)
+    elif isinstance(fmt, str):
+        chosen = fmt
+    else:
+        chosen = fmt.name if isinstance(fmt, FileFormat) else ""
     if chosen in ("csv", "tsv", "jsonl"):
         lines = 0
         last = b"\n"

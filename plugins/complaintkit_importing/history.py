@@ -33,10 +33,11 @@ from typing import Any, Final
 
 import attrs
 
-from ..intake import STATUS_WORDS
-from ..lifecycle import IMPORT, IMPORT_ACTOR
-from ..model import Channel, Event, Status
-from ..sla import BREACH, RESPOND, TARGETS
+from complaintkit.intake import STATUS_WORDS
+from complaintkit.lifecycle import IMPORT, IMPORT_ACTOR
+from complaintkit.model import Channel, Event, Status
+from complaintkit.sla import BREACH, RESPOND, TARGETS
+
 from .values import (
     _BadValue,
     _DateParser,

@@ -1,7 +1,7 @@
 """Column mappings: :class:`ColumnMapping`, its TOML and dict forms, and the shipped presets.
 
-The mapping file format is described in the :mod:`complaintkit.importing` documentation;
-the preset files live in ``complaintkit/mappings/*.toml``.
+The mapping file format is described in the :mod:`complaintkit_importing` documentation;
+the preset files live in ``complaintkit_importing/mappings/*.toml``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
-from ..errors import ConfigError
-from ..model import Channel, Complaint, RemedyKind
+from complaintkit.errors import ConfigError
+from complaintkit.model import Channel, Complaint, RemedyKind
+
 from .history import HISTORY_FIELDS, RowFilter, check_history_value
 from .values import _CHANNELS, _DATE_EXAMPLE, _REMEDIES, _enum_member, _known, _value_key
 
@@ -29,7 +30,7 @@ PRESETS: Final[tuple[str, ...]] = (
     "chezhiwang",
     "chinese-reviews",
 )
-"""The column-mapping presets shipped with complaintkit (``complaintkit/mappings/*.toml``)."""
+"""The column-mapping presets shipped with this plugin (``complaintkit_importing/mappings``)."""
 
 FIELDS: Final[tuple[str, ...]] = (
     "reference",
@@ -92,7 +93,7 @@ class ColumnMapping:
 
     Build one with :meth:`preset`, :meth:`from_file`, :meth:`native` or :meth:`load`; adjust it
     with :meth:`with_overrides`. The TOML format is described in the documentation of
-    :mod:`complaintkit.importing`: ``columns`` and ``custom`` come from ``[columns]`` and
+    :mod:`complaintkit_importing`: ``columns`` and ``custom`` come from ``[columns]`` and
     ``[custom]``, ``values`` from ``[values.<field>]`` (keys case-folded, ``"*"`` for any other
     value), ``defaults`` from ``[defaults]``, ``filters`` from ``[filter]``, the rest from
     ``[options]`` (``history``: every row is another system's history, even without a status
@@ -153,7 +154,7 @@ class ColumnMapping:
 
     @classmethod
     def native(cls) -> ColumnMapping:
-        """Our own column names (see :mod:`complaintkit.importing`); other columns become custom."""
+        """Our own column names (see :mod:`complaintkit_importing`); other columns become custom."""
         return _NATIVE
 
     def with_overrides(self, pairs: Mapping[str, str]) -> ColumnMapping:
@@ -257,7 +258,7 @@ _OPTION_KEYS: Final = {
 
 @cache
 def _load_preset(name: str) -> ColumnMapping:
-    resource = resources.files("complaintkit") / "mappings" / f"{name}.toml"
+    resource = resources.files("complaintkit_importing") / "mappings" / f"{name}.toml"
     text = resource.read_text(encoding="utf-8")
     mapping = _mapping_from_toml(text, f"preset {name}", default_name=name)
     return attrs.evolve(mapping, origin=f"preset {name}")

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Final, TypeVar
 
-from ..intake import CHANNEL_WORDS, REMEDY_WORDS
+from complaintkit.intake import CHANNEL_WORDS, REMEDY_WORDS
 
 _DATE_EXAMPLE: Final = "e.g. 2026-11-23 or 2026-11-23T10:00:00+08:00"
 

@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from complaintkit import ConfigError, hookimpl
-from complaintkit.importing import ColumnMapping, read_complaints
 from complaintkit.lifecycle import IMPORT, IMPORT_ACTOR
 from complaintkit.model import Complaint, Status
 from complaintkit_cli.main import cli
+from complaintkit_importing import ColumnMapping, read_complaints
 from conftest import require_dataset
 from process_support import EXAMPLE, SHANGHAI, Clock, make_desk, sh
 

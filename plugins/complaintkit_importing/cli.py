@@ -11,19 +11,70 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
+from click.shell_completion import CompletionItem
 
-from .completion import complete_schemes
-from .main import App
-from .progress import progress
-from .stopping import INTERRUPTED, quietly, same_command
+from complaintkit.commands import INTERRUPTED, CommandContext, quietly, same_command
 
 if TYPE_CHECKING:
-    from complaintkit.importing import CleanedRow, RejectedRow
+    from complaintkit.host import PluginHost
+    from complaintkit.inputs import InputFormat
     from complaintkit.model import Complaint
     from complaintkit.storage import Store
 
-pass_app = click.make_pass_decorator(App)
+    from .reader import CleanedRow, RejectedRow
+
+__all__ = ["import_command"]
+
 SHOWN_REJECTS = 10
+
+
+def _host(ctx: click.Context | None) -> PluginHost:
+    """The invocation's plugin host (the command line's context object has it)."""
+    context = ctx or click.get_current_context()
+    app: CommandContext = context.find_root().obj
+    return app.host
+
+
+class _InputFormatChoice(click.Choice[str]):
+    """The names of the registered input formats (the built-in ones and every plugin's),
+    asked of the plugin host when they are needed: for --help, checking and completion."""
+
+    def __init__(self) -> None:
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        try:
+            return tuple(_host(None).input_formats())
+        except Exception:  # noqa: BLE001 - no host (a broken configuration): the built-in ones
+            # imported only now: --help of complaintkit itself stays light
+            from .formats import FORMATS
+
+            return FORMATS
+
+    @choices.setter
+    def choices(self, value: tuple[str, ...]) -> None:
+        """click sets the choices it is given; the registered formats replace them."""
+
+
+def _complete_schemes(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Classification scheme names (``--scheme <TAB>``)."""
+    try:
+        schemes = _host(ctx).schemes()
+    except Exception:  # noqa: BLE001 - completion must never print a traceback into a shell
+        return []
+    return [
+        CompletionItem(name, help=f"{scheme.names.en} / {scheme.names.zh}")
+        for name, scheme in schemes.items()
+        if name.startswith(incomplete)
+    ]
+
+
+def _spoken(names: list[str]) -> str:
+    """``a, b or c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 @click.command("import")
@@ -31,7 +82,7 @@ SHOWN_REJECTS = 10
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["csv", "tsv", "json", "jsonl", "xlsx"]),
+    type=_InputFormatChoice(),
     help="File format (default: from the file name; required when PATH is - for standard input).",
 )
 @click.option(
@@ -52,7 +103,7 @@ SHOWN_REJECTS = 10
     "--scheme",
     "schemes",
     multiple=True,
-    shell_complete=complete_schemes,
+    shell_complete=_complete_schemes,
     help="Classify only by this scheme.",
 )
 @click.option(
@@ -68,9 +119,9 @@ SHOWN_REJECTS = 10
     show_default=True,
     help="Text encoding of CSV/TSV/JSON files (e.g. gb18030 for older Chinese exports).",
 )
-@pass_app
+@click.pass_obj
 def import_command(
-    app: App,
+    app: CommandContext,
     path: str,
     fmt: str | None,
     mapping: str | None,
@@ -91,23 +142,29 @@ def import_command(
     any row was rejected or a write failed, 130 after Ctrl-C.
     """
     from complaintkit.errors import StorageError
-    from complaintkit.importing import (
-        ColumnMapping,
-        RejectedRow,
-        count_records,
-        detect_format,
-        read_complaints,
-    )
 
+    from .formats import detect_format
+    from .mapping import ColumnMapping
+    from .reader import RejectedRow, count_records, read_complaints
+
+    host = app.host
     if path == "-":
         if fmt is None:
             raise click.UsageError(
-                "reading standard input (PATH -) needs --format: csv, tsv, json, jsonl or xlsx"
+                "reading standard input (PATH -) needs --format: "
+                + _spoken(list(host.input_formats()))
             )
         source = _spooled_stdin(fmt)
     else:
         source = Path(path)
-    fmt = fmt or detect_format(source)
+    if fmt is not None:
+        input_format = host.input_format(fmt)
+    else:
+        # A format claiming the file name's ending, else our detection: .txt is sniffed, and
+        # an ending nobody reads is refused with the advice to give --format.
+        input_format = host.input_format_for_path(source) or host.input_format(
+            detect_format(source)
+        )
     column_mapping = ColumnMapping.load(mapping) if mapping else None
     overrides: dict[str, str] = {}
     for item in maps:
@@ -122,7 +179,7 @@ def import_command(
     if overrides:
         if column_mapping is None:
             # --map adjusts the mapping the file would get anyway (native or a detected preset).
-            column_mapping = _detected_mapping(source, fmt, tz, encoding)
+            column_mapping = _detected_mapping(source, input_format, tz, encoding)
         column_mapping = column_mapping.with_overrides(overrides)
 
     # The store first: a store that does not exist is refused before the file is read.
@@ -159,7 +216,7 @@ def import_command(
     complaints = read_complaints(
         source,
         mapping=column_mapping,
-        fmt=fmt,
+        fmt=input_format,
         tz=tz,
         on_reject=on_reject,
         on_duplicate=on_duplicate,
@@ -168,7 +225,7 @@ def import_command(
     )
     if not complaints.mapping.is_native:
         click.echo(f"using column mapping {complaints.mapping.name}", err=True)
-    total = count_records(source, fmt)
+    total = count_records(source, input_format)
     read = 0
     statuses: Counter[str] = Counter()
 
@@ -187,7 +244,7 @@ def import_command(
     skipped: tuple[str, ...] = ()
     try:
         try:
-            with complaints, progress("importing", total) as bar:
+            with complaints, app.progress("importing", total) as bar:
                 stream = counted(complaints, bar)
                 if dry_run:
                     references = [complaint.reference for complaint in stream]
@@ -219,14 +276,12 @@ def import_command(
         # The rejects file always describes the last import of this file, never an older one.
         reject_file.unlink()
 
-    from .render import echo
-
     for row in rejects:
-        echo(f"rejected: {row}", err=True)  # the row's values come from the file: made inert
+        _echo(f"rejected: {row}", err=True)  # the row's values come from the file: made inert
     if writer.count > len(rejects):
         click.echo(f"… and {writer.count - len(rejects)} more rejected rows", err=True)
     for note in cleaned:
-        echo(f"cleaned: {note}", err=True)
+        _echo(f"cleaned: {note}", err=True)
     if cleaned_count > len(cleaned):
         click.echo(f"… and {cleaned_count - len(cleaned)} more cleaned records", err=True)
     unit = complaints.unit
@@ -261,12 +316,11 @@ def import_command(
         parts.append(f"rejected {writer.count} (kept in {reject_file})")
     click.echo(", ".join(parts))
     if statuses:
-        from complaintkit import Status
-        from complaintkit.i18n import STATUS_NAMES
+        from complaintkit import Status, name_of
 
         # in the order of the handling process, with the history each brought along
         shown = ", ".join(
-            f"{STATUS_NAMES[status].get(app.lang)} {statuses[status.value]}"
+            f"{name_of(status, app.lang)} {statuses[status.value]}"
             for status in Status
             if statuses[status.value]
         )
@@ -276,7 +330,7 @@ def import_command(
 
 
 def _stopped(
-    app: App,
+    app: CommandContext,
     store: Store,
     source: Path,
     before: int | None,
@@ -343,11 +397,13 @@ def _os_reason(error: BaseException) -> str:
     return str(error)
 
 
-def _detected_mapping(source: Path, fmt: str, tz: Any, encoding: str) -> Any:
+def _detected_mapping(source: Path, fmt: InputFormat, tz: Any, encoding: str) -> Any:
     """The mapping ``read_complaints`` would choose for this file, read from its header;
     the native layout when nothing fits yet (the --map options may be what makes it fit)."""
     from complaintkit import ConfigError
-    from complaintkit.importing import ColumnMapping, read_complaints
+
+    from .mapping import ColumnMapping
+    from .reader import read_complaints
 
     try:
         with read_complaints(
@@ -417,6 +473,13 @@ class _RejectWriter:
         with suppress(OSError):
             self.path.unlink()
         self.count = 0
+
+
+def _echo(text: str, *, err: bool = False) -> None:
+    """Print ``text`` without any control sequence: it quotes the file's values."""
+    from complaintkit.display import terminal_safe
+
+    click.echo(terminal_safe(text), err=err)
 
 
 def _spooled_stdin(fmt: str) -> Path:
