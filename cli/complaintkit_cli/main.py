@@ -206,10 +206,10 @@ class ComplaintkitGroup(click.Group):
                     commands.append((name, command))
             app = ctx.find_object(App)
             host = app._host if app is not None else None
-            if listing is not None and app is not None and host is not None:
-                if not app.failures_seen:
-                    plugins = host.pm.get_plugins()
-                    listing.save(commands, source_files((c for _, c in commands), plugins))
+            clean = app is not None and not app.failures_seen
+            if listing is not None and host is not None and clean:
+                plugins = host.pm.get_plugins()
+                listing.save(commands, source_files((c for _, c in commands), plugins))
         if commands:
             limit = formatter.width - 6 - max(len(name) for name, _ in commands)
             rows = [(name, command.get_short_help_str(limit)) for name, command in commands]
