@@ -16,15 +16,15 @@ import sys
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from complaintkit import CommandContext, ComplaintFilter, ComplaintkitError
-from complaintkit.commands import output_option
-from complaintkit.display import terminal_safe, write_records
+from complaintkit.commands import CommandContext, output_option
+from complaintkit.errors import ComplaintkitError
 
-from .queue import MANUAL, ReviewItem, ReviewSettings, decide, queue
+if TYPE_CHECKING:
+    from .queue import ReviewItem
 
 __all__ = ["review_command"]
 
@@ -101,6 +101,11 @@ def review_command(
     history with who decided and why, automatic re-classification keeps it, and `complaintkit
     train` learns from it.
     """
+    from complaintkit import ComplaintFilter
+    from complaintkit.display import write_records
+
+    from .queue import ReviewSettings, queue
+
     if interactive and decisions:
         raise click.UsageError("use --interactive or --decisions, not both")
     desk = app.desk
@@ -146,6 +151,8 @@ def _record(item: ReviewItem) -> dict[str, Any]:
 
 
 def _row(app: CommandContext, record: Mapping[str, Any]) -> list[Any]:
+    from complaintkit.display import terminal_safe
+
     scheme = app.host.scheme(record["scheme"])
     label = record["label"]
     shown = label
@@ -166,6 +173,10 @@ def _row(app: CommandContext, record: Mapping[str, Any]) -> list[Any]:
 
 
 def _interactive(app: CommandContext, items: list[ReviewItem], note: str | None) -> None:
+    from complaintkit.display import terminal_safe
+
+    from .queue import decide
+
     zh = app.lang == "zh"
     done: Counter[str] = Counter()
     for position, item in enumerate(items, 1):
@@ -217,6 +228,8 @@ def _interactive(app: CommandContext, items: list[ReviewItem], note: str | None)
 
 
 def _pick(labels: list[Any], zh: bool) -> str:
+    from complaintkit.display import terminal_safe
+
     while True:
         answer = click.prompt(
             "正确的标签（编号或名称）" if zh else "the right label (number or name)"
@@ -265,6 +278,10 @@ _BAD = "__unreadable__"
 
 
 def _apply_file(app: CommandContext, path: Path, note: str | None) -> None:
+    from complaintkit.display import terminal_safe
+
+    from .queue import MANUAL, ReviewItem, decide
+
     zh = app.lang == "zh"
     applied: Counter[str] = Counter()
     problems: list[str] = []

@@ -19,19 +19,14 @@ Configuration (``complaintkit.toml``)::
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from complaintkit import (
-    Complaint,
-    ComplaintFilter,
-    Config,
-    ConfigError,
-    Desk,
-    Label,
-    PluginHost,
-)
+from complaintkit import Complaint, ConfigError, Label
+
+if TYPE_CHECKING:
+    from complaintkit import ComplaintFilter, Config, Desk, PluginHost
 
 __all__ = [
     "DEFAULT_THRESHOLD",
