@@ -35,7 +35,14 @@ pass_app = click.make_pass_decorator(App)
     help="Only this scheme (repeatable).",
 )
 @click.option("--force", is_flag=True, help="Also replace labels that were set by hand.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Write nothing: show how labels would move (counts per scheme and label, with "
+    "example references) and each label's count before and after.",
+)
 @filter_options
+@output_option("table", "json")
 @pass_app
 def classify_command(
     app: App,
@@ -44,12 +51,15 @@ def classify_command(
     all_: bool,
     schemes: tuple[str, ...],
     force: bool,
+    dry_run: bool,
+    fmt: str,
     **opts: Any,
 ) -> None:
     """(Re-)classify complaints by every scheme, or by --scheme.
 
     Give references, or --all (with the usual filters, e.g. --unclassified cause).
-    A changed label keeps the old one in the complaint's history.
+    A changed label keeps the old one in the complaint's history. --dry-run shows what a
+    rule or model change would change before anything is written.
     """
     from .cmd_records import label_display
 
@@ -60,13 +70,28 @@ def classify_command(
     filters = pop_filters(opts)
     if references and (all_ or any(v for v in filters.values())):
         raise click.UsageError("give either references or --all with filters, not both")
+    if not references and not all_:
+        raise click.UsageError("name complaints to classify, or use --all (with filters)")
+    if dry_run:
+        flt = (
+            None
+            if references
+            else check_filter_names(app.host, build_filter(app.config.tzinfo, **filters))
+        )
+        total = len(references) if references else app.store.count(flt)
+        with progress("previewing", total) as bar:
+            preview = app.desk.preview_classification(
+                flt, references=references, schemes=chosen, force=force, progress=bar.update
+            )
+        _show_preview(app, preview, fmt)
+        return
+    if fmt != "table":
+        raise click.UsageError("--format json goes with --dry-run")
     if references:
         for reference in references:
             complaint = app.desk.classify(reference, schemes=chosen, force=force)
             echo(f"{complaint.reference}  {label_display(app.host, complaint, app.lang)}")
         return
-    if not all_:
-        raise click.UsageError("name complaints to classify, or use --all (with filters)")
     flt = build_filter(app.config.tzinfo, **filters)
     flt = check_filter_names(app.host, flt)
     total = app.store.count(flt)
@@ -75,6 +100,103 @@ def classify_command(
             flt, schemes=chosen, force=force, progress=bar.update
         )
     click.echo(f"examined {examined}, labels changed on {changed}")
+
+
+def _show_preview(app: App, preview: Any, fmt: str) -> None:
+    """Print a :class:`~complaintkit.ClassificationPreview` as a table or as JSON."""
+    from complaintkit import label_names
+    from complaintkit.display import json_text, table_text
+
+    schemes = app.host.schemes()
+    lang = app.lang
+    zh = lang == "zh"
+
+    def shown(scheme: str, label: str | None) -> str:
+        if label is None:
+            return "-"
+        found = schemes.get(scheme)
+        return label_names(found, label).get(lang) if found else label
+
+    def scheme_name(scheme: str) -> str:
+        found = schemes.get(scheme)
+        return found.names.get(lang) if found else scheme
+
+    moves = sorted(preview.moves.items(), key=lambda item: (item[0][0], -item[1], item[0][1:]))
+    if fmt == "json":
+        data = {
+            "examined": preview.examined,
+            "changed": preview.changed,
+            "moves": [
+                {
+                    "scheme": scheme,
+                    "from": old,
+                    "to": new,
+                    "complaints": count,
+                    "examples": list(preview.examples.get((scheme, old, new), ())),
+                }
+                for (scheme, old, new), count in moves
+            ],
+            "labels": [
+                {
+                    "scheme": scheme,
+                    "label": label,
+                    "before": preview.before.get((scheme, label), 0),
+                    "after": preview.after.get((scheme, label), 0),
+                }
+                for scheme, label in sorted(set(preview.before) | set(preview.after))
+            ],
+        }
+        click.echo(json_text(data))
+        return
+    click.echo(
+        f"试运行：检查 {preview.examined:,} 条，{preview.changed:,} 条的标签会改变（未写入）"
+        if zh
+        else f"dry run: examined {preview.examined:,}, labels would change on "
+        f"{preview.changed:,} (nothing written)"
+    )
+    if moves:
+        headers = (
+            ["方案", "原标签", "新标签", "投诉数", "示例"]
+            if zh
+            else ["scheme", "from", "to", "complaints", "examples"]
+        )
+        rows = [
+            [
+                scheme_name(scheme),
+                shown(scheme, old),
+                shown(scheme, new),
+                f"{count:,}",
+                ", ".join(preview.examples.get((scheme, old, new), ())),
+            ]
+            for (scheme, old, new), count in moves
+        ]
+        click.echo()
+        click.echo(table_text(headers, rows))
+    changed_labels = [
+        key
+        for key in sorted(set(preview.before) | set(preview.after))
+        if preview.before.get(key, 0) != preview.after.get(key, 0)
+    ]
+    if changed_labels:
+        headers = (
+            ["方案", "标签", "之前", "之后", "变化"]
+            if zh
+            else ["scheme", "label", "before", "after", "change"]
+        )
+        rows = []
+        for scheme, label in changed_labels:
+            old, new = preview.before.get((scheme, label), 0), preview.after.get((scheme, label), 0)
+            rows.append(
+                [
+                    scheme_name(scheme),
+                    shown(scheme, label),
+                    f"{old:,}",
+                    f"{new:,}",
+                    f"{new - old:+,}",
+                ]
+            )
+        click.echo()
+        click.echo(table_text(headers, rows))
 
 
 @click.command("label")

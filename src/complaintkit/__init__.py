@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
         load_config as load_config,
     )
     from .desk import (
+        ClassificationPreview as ClassificationPreview,
         Desk as Desk,
         SweepResult as SweepResult,
         new_reference as new_reference,
@@ -135,6 +136,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "load_config",
     ),
     "desk": (
+        "ClassificationPreview",
         "Desk",
         "new_reference",
         "SweepResult",

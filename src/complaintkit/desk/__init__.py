@@ -41,7 +41,7 @@ from ..spikes import SpikeWarning
 from ..storage import AddResult, ComplaintFilter, Store
 from .batching import Batches, batched
 from .classifying import MANUAL as MANUAL  # names the module had before it was a package
-from .classifying import Classifier
+from .classifying import ClassificationPreview, Classifier
 from .clocks import SLAClocks, SLAWarning, is_paused
 from .handling import Handling
 from .intake import Intake
@@ -62,7 +62,15 @@ if TYPE_CHECKING:
     from ..reporting import Report, ReportContext
     from ..routing import Route
 
-__all__ = ["Desk", "RecomputeResult", "SLAWarning", "SweepResult", "new_reference", "utcnow"]
+__all__ = [
+    "ClassificationPreview",
+    "Desk",
+    "RecomputeResult",
+    "SLAWarning",
+    "SweepResult",
+    "new_reference",
+    "utcnow",
+]
 
 
 class Desk:
@@ -226,6 +234,28 @@ class Desk:
         """
         return self._classifier.classify_many(
             flt, schemes=schemes, force=force, progress=progress, batch_size=batch_size
+        )
+
+    def preview_classification(
+        self,
+        flt: ComplaintFilter | None = None,
+        *,
+        references: Sequence[str] = (),
+        schemes: Sequence[str] | None = None,
+        force: bool = False,
+        examples: int = 3,
+        progress: Callable[[int], None] | None = None,
+    ) -> ClassificationPreview:
+        """What :meth:`classify_many` (or :meth:`classify` of ``references``) would change,
+        without writing anything: label moves per scheme with example references, and each
+        label's count before and after (``complaintkit classify --dry-run``)."""
+        complaints: Iterable[Complaint] = (
+            (self.store.get(reference) for reference in references)
+            if references
+            else self.store.find(flt)
+        )
+        return self._classifier.preview(
+            complaints, schemes=schemes, force=force, examples=examples, progress=progress
         )
 
     # --- intake -------------------------------------------------------------------------

@@ -3,7 +3,8 @@ with a manual label automatic passes keep), and the ``classify`` events that kee
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from .writing import Writer
 if TYPE_CHECKING:
     from ..classification import ClassificationScheme, SchemeSet
 
-__all__ = ["MANUAL", "Classifier", "classified_fires"]
+__all__ = ["MANUAL", "ClassificationPreview", "Classifier", "classified_fires"]
 
 MANUAL = "manual"
 
@@ -31,6 +32,25 @@ def classified_fires(
         ("complaint_classified", {"label": label, "previous": previous})
         for label, previous in changes
     )
+
+
+@attrs.frozen
+class ClassificationPreview:
+    """What a classification pass would change, computed without writing anything.
+
+    ``moves[(scheme, from, to)]`` counts the complaints whose label would move (``from`` is
+    None for a complaint the scheme had not labelled), with up to ``examples`` references of
+    each in ``examples``; ``before`` and ``after`` count the labels per ``(scheme, label)``
+    over the examined complaints, so a rule or model change shows how each label's share
+    moves.
+    """
+
+    examined: int
+    changed: int
+    moves: Mapping[tuple[str, str | None, str], int]
+    examples: Mapping[tuple[str, str | None, str], tuple[str, ...]]
+    before: Mapping[tuple[str, str], int]
+    after: Mapping[tuple[str, str], int]
 
 
 class Classifier:
@@ -206,3 +226,48 @@ class Classifier:
                 progress(1)
         flush()
         return examined, changed
+
+    def preview(
+        self,
+        complaints: Iterable[Complaint],
+        *,
+        schemes: Sequence[str] | None = None,
+        force: bool = False,
+        examples: int = 3,
+        progress: Callable[[int], None] | None = None,
+    ) -> ClassificationPreview:
+        """What classifying ``complaints`` would change (``classify --dry-run``); nothing is
+        written and no hook is called."""
+        chosen = self.schemes(schemes)
+        names = {scheme.name for scheme in chosen}
+        moves: Counter[tuple[str, str | None, str]] = Counter()
+        shown: dict[tuple[str, str | None, str], list[str]] = {}
+        before: Counter[tuple[str, str]] = Counter()
+        after: Counter[tuple[str, str]] = Counter()
+        examined = changed = 0
+        at = self.s.clock()
+        for complaint in complaints:
+            examined += 1
+            new, changes = self.labelled(complaint, chosen, at, force=force)
+            for name in names:
+                if name in complaint.labels:
+                    before[name, complaint.labels[name].label] += 1
+                if name in new.labels:
+                    after[name, new.labels[name].label] += 1
+            if changes:
+                changed += 1
+            for label, previous in changes:
+                key = (label.scheme, previous.label if previous else None, label.label)
+                moves[key] += 1
+                if len(shown.setdefault(key, [])) < examples:
+                    shown[key].append(complaint.reference)
+            if progress is not None:
+                progress(1)
+        return ClassificationPreview(
+            examined=examined,
+            changed=changed,
+            moves=dict(moves),
+            examples={key: tuple(refs) for key, refs in shown.items()},
+            before=dict(before),
+            after=dict(after),
+        )
