@@ -61,7 +61,7 @@ def test_allow_list_and_block_list() -> None:
     none = make_host(env={"COMPLAINTKIT_LOAD_PLUGINS": ""})
     assert none.plugin_info() == []
     blocked = make_host(
-        env={"COMPLAINTKIT_DISABLE_PLUGINS": "schemes, reports, notify, calendars, importing"}
+        env={"COMPLAINTKIT_DISABLE_PLUGINS": "schemes, reports, notify, calendars, importing, review"}
     )
     assert {p["name"] for p in blocked.plugin_info()} == {"tinydb", "sql"}
 
