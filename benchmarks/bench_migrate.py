@@ -15,7 +15,7 @@ import`` reads them, interleaved and classified by every scheme before any timin
 3. **postgresql → tinydb**: ``complaintkit migrate PG B`` into a new TinyDB file B, verified
    the same way. Floor: ``SELECT`` of the plain table's JSON, parsed, plus the ``orjson``
    write of B's documents with fsync.
-4. **A = B**: ``complaintkit.migrate.verify_stores(A, B)``: the two TinyDB stores compared
+4. **A = B**: ``complaintkit_migrate.verify_stores(A, B)``: the two TinyDB stores compared
    record by record; their checksums must equal each other and the one both migrations
    printed for PostgreSQL.
 
@@ -103,7 +103,7 @@ def main() -> int:
         return 0
     warnings.simplefilter("ignore")  # the large-store warning is expected
     from complaintkit import Config, make_host
-    from complaintkit.migrate import verify_stores
+    from complaintkit_migrate import verify_stores
 
     start = time.perf_counter()
     complaints = load(args.n if args.n is not None else 10**9)

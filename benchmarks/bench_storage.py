@@ -17,7 +17,7 @@ for each backend that is available (tinydb, sqlite, postgresql, mariadb), in a f
 * **summary report**: open the store and run ``desk.report("summary")`` (its counts are
   ``count_by`` group-bys). Floor: as many ``GROUP BY`` queries on the plain table; for TinyDB
   a parse plus as many ``Counter`` passes over the raw documents.
-* **migrate from tinydb**: ``complaintkit.migrate.migrate`` (copy in batches of 5,000, then a
+* **migrate from tinydb**: ``complaintkit_migrate.migrate`` (copy in batches of 5,000, then a
   full verification reading both sides) from the TinyDB store of the import step into a fresh
   database. Floor: an ``orjson`` parse of the TinyDB file plus the import floor.
 
@@ -345,7 +345,7 @@ class Bench:
             targets: list[Database] = []
 
             def ck_migrate() -> None:
-                from complaintkit.migrate import migrate
+                from complaintkit_migrate import migrate
 
                 assert self.tinydb_source is not None
                 with (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -60,9 +61,12 @@ def test_allow_list_and_block_list() -> None:
     assert {p["name"] for p in only.plugin_info()} == {"tinydb"}
     none = make_host(env={"COMPLAINTKIT_LOAD_PLUGINS": ""})
     assert none.plugin_info() == []
-    blocked = make_host(
-        env={"COMPLAINTKIT_DISABLE_PLUGINS": "schemes, reports, notify, calendars, importing, review"}
+    # Every installed first-party plugin but the two stores, by entry-point name.
+    others = sorted(
+        ep.name for ep in entry_points(group="complaintkit") if ep.name not in ("tinydb", "sql")
     )
+    assert {"schemes", "reports", "notify", "importing"} <= set(others)
+    blocked = make_host(env={"COMPLAINTKIT_DISABLE_PLUGINS": ", ".join(others)})
     assert {p["name"] for p in blocked.plugin_info()} == {"tinydb", "sql"}
 
 

@@ -40,7 +40,6 @@ BUILTIN: dict[str, str] = {
     "schemes": "complaintkit_cli.cmd_info:schemes_command",
     "plugins": "complaintkit_cli.cmd_info:plugins_command",
     "calendars": "complaintkit_cli.cmd_calendars:calendars_group",
-    "migrate": "complaintkit_cli.cmd_migrate:migrate_command",
 }
 
 

@@ -248,7 +248,7 @@ class RestorableStore(Store, Protocol):
     other field are stored as they are anyway). References already stored, or repeated in the
     iterable, are skipped and reported in ``AddResult.skipped``, never overwritten. Like
     ``add_many`` it consumes the iterable as a stream and writes in batches. Migration between
-    backends (:mod:`complaintkit.migrate`) writes to the destination through it, so a migrated
+    backends (:mod:`complaintkit_migrate`) writes to the destination through it, so a migrated
     complaint compares equal to the original and its next update still needs the same version.
     The conformance suite checks it when a store has it.
     """

@@ -13,9 +13,9 @@ from click.testing import CliRunner, Result
 
 from complaintkit import Config, make_host
 from complaintkit.intake import CHARACTERS_REMOVED
-from complaintkit.migrate import migrate
 from complaintkit.testing import FIXED_TIME, make_complaint
 from complaintkit_cli.main import cli
+from complaintkit_migrate import migrate
 
 ROWS = 2500
 BAD = 1701  # the row holding the NUL; it is on line BAD + 1 (the header is line 1)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from complaintkit import Config, make_host
-from complaintkit.migrate import verify_stores
 from complaintkit.storage import resolve_url
 from complaintkit.testing import FIXED_TIME, make_complaint
+from complaintkit_migrate import verify_stores
 
 from .conftest import backend_url
 

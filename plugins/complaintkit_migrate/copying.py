@@ -36,12 +36,12 @@ from datetime import datetime
 import attrs
 import orjson
 
-from .errors import ConfigError, MigrationError, StorageError
-from .intake import clean_complaint
-from .model import Complaint
-from .redact import redact_url
-from .serialization import complaint_to_data
-from .storage import ComplaintFilter, RestorableStore, Store
+from complaintkit.errors import ConfigError, MigrationError, StorageError
+from complaintkit.intake import clean_complaint
+from complaintkit.model import Complaint
+from complaintkit.redact import redact_url
+from complaintkit.serialization import complaint_to_data
+from complaintkit.storage import ComplaintFilter, RestorableStore, Store
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",

@@ -19,17 +19,17 @@ from click.testing import CliRunner
 
 from complaintkit import Config, Desk, MigrationError, PluginHost, Status, Store, make_host
 from complaintkit.errors import ConfigError
-from complaintkit.migrate import (
+from complaintkit.storage import ComplaintFilter
+from complaintkit.testing import make_complaint
+from complaintkit_cli.main import cli
+from complaintkit_importing import read_complaints
+from complaintkit_migrate import (
     VerificationFailed,
     canonical_bytes,
     copy_store,
     migrate,
     verify_stores,
 )
-from complaintkit.storage import ComplaintFilter
-from complaintkit.testing import make_complaint
-from complaintkit_cli.main import cli
-from complaintkit_importing import read_complaints
 from conftest import require_dataset, require_service
 
 pytestmark = pytest.mark.slow

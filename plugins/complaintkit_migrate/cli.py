@@ -7,16 +7,21 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from complaintkit.commands import INTERRUPTED, quietly, same_command
-
-from .main import App
-from .progress import progress
+from complaintkit.commands import INTERRUPTED, CommandContext, quietly, same_command
 
 if TYPE_CHECKING:
-    from complaintkit.migrate import CopyResult
     from complaintkit.storage import Store
 
-pass_app = click.make_pass_decorator(App)
+    from .copying import CopyResult
+
+__all__ = ["migrate_command"]
+
+
+def echo(text: str, *, err: bool = False) -> None:
+    """Print a line that may quote a complaint's reference or a database's words, inert."""
+    from complaintkit.display import terminal_safe
+
+    click.echo(terminal_safe(text), err=err)
 
 
 @click.command("migrate")
@@ -41,9 +46,14 @@ pass_app = click.make_pass_decorator(App)
     help="Continue an interrupted migration: complaints already at the destination (and "
     "equal to the source's) are kept. --no-resume refuses a non-empty destination.",
 )
-@pass_app
+@click.pass_obj
 def migrate_command(
-    app: App, source_url: str, dest_url: str, batch_size: int, verify_only: bool, resume: bool
+    app: CommandContext,
+    source_url: str,
+    dest_url: str,
+    batch_size: int,
+    verify_only: bool,
+    resume: bool,
 ) -> None:
     """Copy every complaint from SOURCE_URL to DEST_URL and verify both sides.
 
@@ -59,9 +69,10 @@ def migrate_command(
     notifications stay in the source.
     """
     from complaintkit.errors import MigrationError, StoreNotFoundError
-    from complaintkit.migrate import VerificationFailed, copy_store, verify_stores
     from complaintkit.redact import redact_url
     from complaintkit.storage import resolve_url
+
+    from .copying import VerificationFailed, copy_store, verify_stores
 
     zh = app.lang == "zh"
     try:
@@ -84,7 +95,7 @@ def migrate_command(
             copying = not verify_only
             try:
                 if copying:
-                    with progress("copying", total) as bar:
+                    with app.progress("copying", total) as bar:
                         done = copy_store(
                             source,
                             destination,
@@ -103,7 +114,7 @@ def migrate_command(
                             line += f" ({done.already_there:,} already there and equal)"
                     click.echo(line)
                     _say_changes(done, zh)
-                with progress("verifying", total + destination.count()) as bar:
+                with app.progress("verifying", total + destination.count()) as bar:
                     result = verify_stores(
                         source, destination, batch_size=batch_size, progress=bar.update
                     )
@@ -126,8 +137,6 @@ def migrate_command(
 def _say_changes(done: CopyResult, zh: bool) -> None:
     """Name the complaints copied without characters no store can hold, and those the
     destination refused (with its reason)."""
-    from .render import echo
-
     if done.cleaned_count:
         shown = ", ".join(done.cleaned)
         more = done.cleaned_count - len(done.cleaned)
@@ -151,7 +160,7 @@ def _say_changes(done: CopyResult, zh: bool) -> None:
         click.echo(f"… {more:,} {'条更多' if zh else 'more refused'}", err=True)
 
 
-def _interrupted(app: App, destination: Store, total: int, *, copying: bool) -> NoReturn:
+def _interrupted(app: CommandContext, destination: Store, total: int, *, copying: bool) -> NoReturn:
     """Ctrl-C: say what the destination holds and how to go on, then exit with status 130.
 
     Every batch is one transaction (or one atomic file write) at the destination, so the
