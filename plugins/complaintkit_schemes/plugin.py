@@ -105,8 +105,7 @@ def builtin_rule_set(name: str) -> RuleSet:
 
     if name not in _ALL_BUILTIN:
         raise ConfigError(
-            f"unknown built-in classification scheme {name!r}; "
-            f"built in: {', '.join(_ALL_BUILTIN)}"
+            f"unknown built-in classification scheme {name!r}; built in: {', '.join(_ALL_BUILTIN)}"
         )
     resource = resources.files(__package__ or "complaintkit_schemes") / "rules" / f"{name}.toml"
     where = f"built-in rule file rules/{name}.toml"
@@ -147,8 +146,9 @@ def _built(rule_set: RuleSet, where: str) -> RuleScheme:
 def configured_rule_sets(config: Config) -> list[tuple[RuleSet, str]]:
     """The rule sets ``config`` asks for, in registration order, each with where it came from.
 
-    Applies ``[classification] schemes`` and ``enable`` and every ``[[classification.rules]]`` entry (see the
-    module docstring); raises :class:`ConfigError` naming the configuration and rule files.
+    Applies ``[classification] schemes`` and ``enable`` and every ``[[classification.rules]]``
+    entry (see the module docstring); raises :class:`ConfigError` naming the configuration and
+    rule files.
     """
     from .rules import load_rule_file
 

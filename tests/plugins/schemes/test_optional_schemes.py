@@ -25,6 +25,7 @@ from process_support import make_desk
 LABELLED = Path(__file__).parent / "labelled"
 EXAMPLE = Path(__file__).parents[3] / "examples" / "motive.toml"
 
+
 @pytest.fixture(scope="module")
 def all_on() -> PluginHost:
     """A host with every optional scheme switched on."""

@@ -57,7 +57,12 @@ def test_the_set_is_bilingual_and_covers_every_label() -> None:
         "angry_venting",
         "extreme",
     }
-    assert {r["cause"] for r in rows} == {"product_quality", "service_quality", "price", "integrity"}
+    assert {r["cause"] for r in rows} == {
+        "product_quality",
+        "service_quality",
+        "price",
+        "integrity",
+    }
 
 
 @pytest.mark.parametrize(("scheme", "lang"), sorted(ACCURACY))
