@@ -1,10 +1,11 @@
 """The sharpened rules (issue 15 item 5): serious severity, integrity, extreme and English
 behaviour — measured on a hand-labelled bilingual set, and kept precise.
 
-``labelled/sharper.csv`` was written before the rules were sharpened (see labelled/README.md);
-the floors are what the sharpened rules reach on it (the rules before reached severity 0.65 —
-serious recall 0.43 —, behaviour 0.83 — English 0.79, extreme recall 0.60 — and cause 0.60 —
-integrity recall 0.58).
+``labelled/sharper.csv`` was written before the rules were sharpened, ``sharper_holdout.csv``
+after (see labelled/README.md); the floors are what the sharpened rules reach. The rules before
+reached, on sharper.csv, severity 0.65 (serious recall 0.43), behaviour 0.83 (English 0.79,
+extreme recall 0.60) and cause 0.60 (integrity recall 0.58); on sharper_holdout.csv severity
+0.54, behaviour 0.71 and cause 0.42.
 """
 
 from __future__ import annotations
@@ -18,22 +19,30 @@ from complaintkit.config import Config
 from complaintkit.host import PluginHost, make_host
 from complaintkit_schemes.evaluation import evaluate
 
-SHARPER = Path(__file__).parent / "labelled" / "sharper.csv"
+LABELLED = Path(__file__).parent / "labelled"
+FILES = ("sharper.csv", "sharper_holdout.csv")
 
-# (scheme, language or "all") -> accuracy floor
+# (file, scheme, language or "all") -> accuracy floor
 ACCURACY = {
-    ("severity", "all"): 0.89,
-    ("severity", "zh"): 0.83,
-    ("severity", "en"): 0.95,
-    ("behaviour", "all"): 1.0,
-    ("behaviour", "en"): 1.0,
-    ("cause", "all"): 0.68,
+    ("sharper.csv", "severity", "all"): 0.89,
+    ("sharper.csv", "severity", "zh"): 0.83,
+    ("sharper.csv", "severity", "en"): 0.95,
+    ("sharper.csv", "behaviour", "all"): 1.0,
+    ("sharper.csv", "behaviour", "en"): 1.0,
+    ("sharper.csv", "cause", "all"): 0.68,
+    ("sharper_holdout.csv", "severity", "all"): 0.87,
+    ("sharper_holdout.csv", "behaviour", "all"): 1.0,
+    ("sharper_holdout.csv", "behaviour", "en"): 1.0,
+    ("sharper_holdout.csv", "cause", "all"): 0.5,
 }
-# (scheme, label) -> recall floor
+# (file, scheme, label) -> recall floor
 RECALL = {
-    ("severity", "serious"): 0.83,
-    ("behaviour", "extreme"): 1.0,
-    ("cause", "integrity"): 0.91,
+    ("sharper.csv", "severity", "serious"): 0.83,
+    ("sharper.csv", "behaviour", "extreme"): 1.0,
+    ("sharper.csv", "cause", "integrity"): 0.91,
+    ("sharper_holdout.csv", "severity", "serious"): 0.78,
+    ("sharper_holdout.csv", "behaviour", "extreme"): 1.0,
+    ("sharper_holdout.csv", "cause", "integrity"): 0.83,
 }
 
 
@@ -42,13 +51,14 @@ def host() -> PluginHost:
     return make_host(Config(), env={})
 
 
-def _rows() -> list[dict[str, str]]:
-    with SHARPER.open(encoding="utf-8", newline="") as handle:
+def _rows(file: str) -> list[dict[str, str]]:
+    with (LABELLED / file).open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
 
-def test_the_set_is_bilingual_and_covers_every_label() -> None:
-    rows = _rows()
+@pytest.mark.parametrize("file", FILES)
+def test_the_set_is_bilingual_and_covers_every_label(file: str) -> None:
+    rows = _rows(file)
     assert {r["lang"] for r in rows} == {"zh", "en"}
     assert {r["severity"] for r in rows} == {"general", "serious"}
     assert {r["behaviour"] for r in rows} == {
@@ -65,17 +75,17 @@ def test_the_set_is_bilingual_and_covers_every_label() -> None:
     }
 
 
-@pytest.mark.parametrize(("scheme", "lang"), sorted(ACCURACY))
-def test_accuracy_floor(host: PluginHost, scheme: str, lang: str) -> None:
-    items = [(r["text"], r[scheme]) for r in _rows() if lang in ("all", r["lang"])]
+@pytest.mark.parametrize(("file", "scheme", "lang"), sorted(ACCURACY))
+def test_accuracy_floor(host: PluginHost, file: str, scheme: str, lang: str) -> None:
+    items = [(r["text"], r[scheme]) for r in _rows(file) if lang in ("all", r["lang"])]
     result = evaluate(host.scheme(scheme), items)
-    assert result.accuracy >= ACCURACY[(scheme, lang)], result.render()
+    assert result.accuracy >= ACCURACY[(file, scheme, lang)], result.render()
 
 
-@pytest.mark.parametrize(("scheme", "label"), sorted(RECALL))
-def test_recall_floor(host: PluginHost, scheme: str, label: str) -> None:
-    result = evaluate(host.scheme(scheme), [(r["text"], r[scheme]) for r in _rows()])
-    assert result.per_label[label].recall >= RECALL[(scheme, label)], result.render()
+@pytest.mark.parametrize(("file", "scheme", "label"), sorted(RECALL))
+def test_recall_floor(host: PluginHost, file: str, scheme: str, label: str) -> None:
+    result = evaluate(host.scheme(scheme), [(r["text"], r[scheme]) for r in _rows(file)])
+    assert result.per_label[label].recall >= RECALL[(file, scheme, label)], result.render()
     # Precision is kept too: what the rules call this label mostly is.
     assert result.per_label[label].precision >= 0.9, result.render()
 
@@ -106,6 +116,9 @@ def test_money_and_everyday_words_alone_are_not_serious(host: PluginHost, text: 
         "I filed a police report for the stolen card, as the bank asked.",
         "客服电话没完没了地打过来推销",
         "My package didn't show up at the store.",
+        "我和朋友一起去吃饭，菜上得很慢",
+        "I went to your office to pay the bill and had to wait until someone came back.",
+        "The security guard at the entrance was unfriendly.",
     ],
 )
 def test_the_company_s_threats_and_routine_words_are_not_extreme(
