@@ -219,7 +219,7 @@ FLOORS: dict[str, dict[str, float]] = {
     # measured: n 57, accuracy 0.614 (majority 0.491), macro-F1 0.610 (majority 0.220)
     "asap": {"n": 50, "macro_f1": 0.52, "accuracy": 0.56},
     # measured: n 1673, accuracy 0.855 (majority 0.912), macro-F1 0.532 (majority 0.238),
-    # product-quality precision 0.982
+    # product-quality precision 0.983
     "chezhiwang": {"n": 1500, "macro_f1": 0.45, "coverage": 0.85},
     # measured: n 1209, accuracy 0.337 (majority 0.411), macro-F1 0.346 (majority 0.146)
     "cfpb": {"n": 1000, "macro_f1": 0.30, "coverage": 0.75},
