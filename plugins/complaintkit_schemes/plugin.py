@@ -1,6 +1,6 @@
-"""The four classification schemes of the source documents, as bilingual keyword rules.
+"""The classification schemes of the source documents, as bilingual keyword rules.
 
-Registered schemes (label keys in brackets; the default is given when no rule matches):
+Registered by default (label keys in brackets; the default is given when no rule matches):
 
 * ``severity`` 严重程度 — general 一般投诉 [``general``, default] · serious 严重投诉 [``serious``]
 * ``cause`` 投诉原因 — product quality 产品质量 [``product_quality``] · service quality 服务质量
@@ -12,6 +12,18 @@ Registered schemes (label keys in brackets; the default is given when no rule ma
 * ``purpose`` 投诉目的 — suggestion 建议性 [``suggestion``] · criticism 批评性 [``criticism``,
   default] · accusation 控告性 [``accusation``]
 
+Built in but off until configuration switches them on (:data:`OPTIONAL_SCHEMES`):
+
+* ``temperament`` 性格 — perfectionist 完美型 [``perfectionist``] · powerful 力量型
+  [``powerful``] · lively 活泼型 [``lively``] · peaceful 和平型 [``peaceful``]; abstains when
+  nothing matches
+* ``motive`` 心理动机 — vent 求发泄 [``vent``, default] · respect 求尊重 [``respect``] ·
+  compensation 求补偿 [``compensation``] · recognition 求认同 [``recognition``] · self-display
+  求表现 [``self_display``] · revenge 求报复 [``revenge``]
+* ``crm_system`` CRM系统投诉类型 — system failure 系统功能故障 [``system_failure``] · data error
+  数据错误 [``data_error``] · poor usability 用户体验不佳 [``poor_usability``] · slow service
+  response 服务响应不及时 [``slow_response``]; abstains when nothing matches
+
 The rules are data: ``rules/<scheme>.toml`` in this package, in the shape documented by
 :func:`complaintkit_schemes.rules.rule_set_from_dict`, scored by
 :class:`complaintkit_schemes.rules.RuleScheme`.
@@ -20,12 +32,16 @@ Configuration, in ``complaintkit.toml``::
 
     [classification]
     schemes = ["severity", "cause"]       # optional: register only these built-in schemes
+    enable = ["motive", "temperament"]    # optional: switch on built-in schemes that are off
 
     [[classification.rules]]
     file = "rules/cause-extra.toml"        # relative to the config file
     mode = "extend"                        # "extend" (the default) or "replace"
 
-* ``schemes`` — the built-in schemes to register (all four when absent).
+* ``schemes`` — the built-in schemes to register (the four default ones when absent); it may
+  name the optional ones too.
+* ``enable`` — optional built-in schemes to register as well as those ``schemes`` chose
+  (``enable = ["motive"]`` keeps the four default schemes and adds motive).
 * Each ``[[classification.rules]]`` entry names a rule file; its ``name`` says which scheme it is
   about. ``mode = "extend"`` adds its labels and keywords (and negations) to the scheme of that
   name — a label it shares with the scheme gets the extra keywords, a new label is added and
@@ -33,8 +49,9 @@ Configuration, in ``complaintkit.toml``::
   file instead of the built-in scheme of that name. A name that is not a built-in scheme (and
   not defined by an earlier entry) defines a new scheme, whatever the mode. Entries apply in
   order, so a later file can extend a scheme an earlier file defined.
-* Extending a built-in scheme that ``schemes`` leaves out is an error (use ``replace`` to supply
-  it in full instead).
+* Extending a default built-in scheme that ``schemes`` leaves out is an error (use ``replace``
+  to supply it in full instead). An optional scheme that is not switched on is not there to be
+  extended: a rule file of that name defines a scheme of its own, as any new name does.
 
 Every problem — a missing or unreadable rule file, bad TOML, a bad mode, an unknown built-in
 scheme, a label without a Chinese name, a default that is not a label — raises
@@ -63,14 +80,19 @@ if TYPE_CHECKING:  # the engine is imported when schemes are built, not by --hel
 __all__ = [
     "BUILTIN_SCHEMES",
     "MODES",
+    "OPTIONAL_SCHEMES",
     "builtin_rule_set",
     "configured_rule_sets",
     "register_classification_schemes",
     "register_commands",
 ]
 
-#: The built-in schemes, in the order they are registered.
+#: The built-in schemes registered by default, in the order they are registered.
 BUILTIN_SCHEMES: tuple[str, ...] = ("severity", "cause", "behaviour", "purpose")
+#: Built-in schemes that are off until ``[classification] enable`` (or ``schemes``) names them;
+#: registered after the default ones, in this order.
+OPTIONAL_SCHEMES: tuple[str, ...] = ("temperament", "motive", "crm_system")
+_ALL_BUILTIN: tuple[str, ...] = BUILTIN_SCHEMES + OPTIONAL_SCHEMES
 #: What a ``[[classification.rules]]`` entry may do with a scheme.
 MODES: tuple[str, ...] = ("extend", "replace")
 _RULE_KEYS = {"file", "mode"}
@@ -81,10 +103,9 @@ def builtin_rule_set(name: str) -> RuleSet:
     """The rule set of one built-in scheme, read once from this package's ``rules`` folder."""
     from .rules import rule_set_from_dict
 
-    if name not in BUILTIN_SCHEMES:
+    if name not in _ALL_BUILTIN:
         raise ConfigError(
-            f"unknown built-in classification scheme {name!r}; "
-            f"built in: {', '.join(BUILTIN_SCHEMES)}"
+            f"unknown built-in classification scheme {name!r}; built in: {', '.join(_ALL_BUILTIN)}"
         )
     resource = resources.files(__package__ or "complaintkit_schemes") / "rules" / f"{name}.toml"
     where = f"built-in rule file rules/{name}.toml"
@@ -125,28 +146,40 @@ def _built(rule_set: RuleSet, where: str) -> RuleScheme:
 def configured_rule_sets(config: Config) -> list[tuple[RuleSet, str]]:
     """The rule sets ``config`` asks for, in registration order, each with where it came from.
 
-    Applies ``[classification] schemes`` and every ``[[classification.rules]]`` entry (see the
-    module docstring); raises :class:`ConfigError` naming the configuration and rule files.
+    Applies ``[classification] schemes`` and ``enable`` and every ``[[classification.rules]]``
+    entry (see the module docstring); raises :class:`ConfigError` naming the configuration and
+    rule files.
     """
     from .rules import load_rule_file
 
     section = config.section("classification")
     where = f"{config.where} [classification]"
-    unknown_section_keys = sorted(set(section) - {"schemes", "rules"})
+    unknown_section_keys = sorted(set(section) - {"schemes", "enable", "rules"})
     if unknown_section_keys:
         raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown_section_keys)}; known: schemes, rules"
+            f"{where}: unknown key(s) {', '.join(unknown_section_keys)}; "
+            "known: schemes, enable, rules"
         )
-    chosen = BUILTIN_SCHEMES
+    names = list(BUILTIN_SCHEMES)
     if "schemes" in section:
         names = _string_list(section["schemes"], f"{where} schemes")
-        unknown = [n for n in names if n not in BUILTIN_SCHEMES]
+        unknown = [n for n in names if n not in _ALL_BUILTIN]
         if unknown:
             raise ConfigError(
                 f"{where} schemes: unknown built-in scheme(s) {', '.join(map(repr, unknown))}; "
-                f"built in: {', '.join(BUILTIN_SCHEMES)}"
+                f"built in: {', '.join(_ALL_BUILTIN)}"
             )
-        chosen = tuple(n for n in BUILTIN_SCHEMES if n in names)
+    if "enable" in section:
+        enabled = _string_list(section["enable"], f"{where} enable")
+        unknown = [n for n in enabled if n not in OPTIONAL_SCHEMES]
+        if unknown:
+            raise ConfigError(
+                f"{where} enable: {', '.join(map(repr, unknown))} is not an optional built-in "
+                f"scheme; optional: {', '.join(OPTIONAL_SCHEMES)} (the default ones are on "
+                "unless schemes leaves them out)"
+            )
+        names += enabled
+    chosen = tuple(n for n in _ALL_BUILTIN if n in names)
     schemes: dict[str, tuple[RuleSet, str]] = {
         name: (builtin_rule_set(name), f"built-in scheme {name!r}") for name in chosen
     }
@@ -202,7 +235,8 @@ def _merged(base: RuleSet, extra: RuleSet) -> RuleSet:
 def register_classification_schemes(
     register: Callable[[ClassificationScheme], None], config: Config
 ) -> None:
-    """Register severity, cause, behaviour and purpose, adjusted by ``[classification]``.
+    """Register severity, cause, behaviour and purpose (and the optional schemes switched on),
+    adjusted by ``[classification]``.
 
     Every scheme is built before any is registered, so a configuration error registers nothing.
     """
