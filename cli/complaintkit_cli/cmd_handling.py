@@ -126,6 +126,7 @@ def _show_preview(app: App, preview: Any, fmt: str) -> None:
         data = {
             "examined": preview.examined,
             "changed": preview.changed,
+            "updated": preview.updated,
             "moves": [
                 {
                     "scheme": scheme,
@@ -149,10 +150,12 @@ def _show_preview(app: App, preview: Any, fmt: str) -> None:
         click.echo(json_text(data))
         return
     click.echo(
-        f"试运行：检查 {preview.examined:,} 条，{preview.changed:,} 条的标签会改变（未写入）"
+        f"试运行：检查 {preview.examined:,} 条，{preview.changed:,} 条的标签会改变，"
+        f"共 {preview.updated:,} 条会被重写（含仅置信度或依据更新的；未写入）"
         if zh
         else f"dry run: examined {preview.examined:,}, labels would change on "
-        f"{preview.changed:,} (nothing written)"
+        f"{preview.changed:,}; {preview.updated:,} would be rewritten, confidence or evidence "
+        "refreshed included (nothing written)"
     )
     if moves:
         headers = (

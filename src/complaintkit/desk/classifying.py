@@ -38,6 +38,9 @@ def classified_fires(
 class ClassificationPreview:
     """What a classification pass would change, computed without writing anything.
 
+    ``changed`` counts the complaints that would get a different label, ``updated`` those the
+    pass would write at all (a moved label, or a label whose confidence or evidence the rules
+    now see differently: what ``classify_many`` reports as changed).
     ``moves[(scheme, from, to)]`` counts the complaints whose label would move (``from`` is
     None for a complaint the scheme had not labelled), with up to ``examples`` references of
     each in ``examples``; ``before`` and ``after`` count the labels per ``(scheme, label)``
@@ -47,6 +50,8 @@ class ClassificationPreview:
 
     examined: int
     changed: int
+    #: Complaints the pass would write: a label moved, or only its confidence or evidence.
+    updated: int
     moves: Mapping[tuple[str, str | None, str], int]
     examples: Mapping[tuple[str, str | None, str], tuple[str, ...]]
     before: Mapping[tuple[str, str], int]
@@ -244,7 +249,7 @@ class Classifier:
         shown: dict[tuple[str, str | None, str], list[str]] = {}
         before: Counter[tuple[str, str]] = Counter()
         after: Counter[tuple[str, str]] = Counter()
-        examined = changed = 0
+        examined = changed = updated = 0
         at = self.s.clock()
         for complaint in complaints:
             examined += 1
@@ -256,6 +261,8 @@ class Classifier:
                     after[name, new.labels[name].label] += 1
             if changes:
                 changed += 1
+            if new is not complaint:
+                updated += 1
             for label, previous in changes:
                 key = (label.scheme, previous.label if previous else None, label.label)
                 moves[key] += 1
@@ -266,6 +273,7 @@ class Classifier:
         return ClassificationPreview(
             examined=examined,
             changed=changed,
+            updated=updated,
             moves=dict(moves),
             examples={key: tuple(refs) for key, refs in shown.items()},
             before=dict(before),
