@@ -90,7 +90,10 @@ def test_add_show_with_labels_and_history(ck: Run) -> None:
     )
     assert ref.startswith("CK-")
     shown = ck("show", ref).stdout
-    assert "Ann Lee" in shown and "SO-1" in shown and "Leeds" in shown
+    # The name is personal data: masked unless asked for in full (docs/privacy.md).
+    assert "A** L**" in shown and "Ann Lee" not in shown
+    assert "SO-1" in shown and "Leeds" in shown
+    assert "Ann Lee" in ck("show", ref, "--unmasked", "--reason", "test").stdout
     assert "received" in shown and "classify" in shown
     assert "next actions: acknowledge, assess, withdraw, reject" in shown
     data = json.loads(ck("show", ref, "--format", "json").stdout)

@@ -7,6 +7,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any
 
+import attrs
 import cattrs
 import pytest
 from click.testing import CliRunner
@@ -266,6 +267,42 @@ class PipeFormat:
                 reject(number, "every part must be column=value", {"_line": line})
                 continue
             yield number, {key: value for key, _, value in pairs}
+
+
+def test_hook_register_personal_fields(ck_host: PluginHost) -> None:
+    from complaintkit import CORE_FIELDS, PersonalField
+
+    class Plugin:
+        @hookimpl
+        def register_personal_fields(self, register: Any) -> None:
+            register(PersonalField("custom.address", "text", "delivery address"))
+            register(PersonalField("text", "text"))  # the core's own: listed once
+
+    ck_host.register(Plugin(), "address-plugin")
+    fields = ck_host.personal_fields()
+    assert fields[: len(CORE_FIELDS)] == list(CORE_FIELDS)
+    assert [f.path for f in fields].count("text") == 1
+    assert PersonalField("custom.address", "text", "delivery address") in fields
+    assert ck_host.owner("register_personal_fields", "custom.address") == "address-plugin"
+    with pytest.raises(ValueError, match="unknown kind of personal data 'shoe_size'"):
+        PersonalField("custom.shoes", "shoe_size")
+
+
+def test_hook_mask_complaint(ck_host: PluginHost) -> None:
+    seen: list[list[str]] = []
+
+    class Redactor:
+        @hookimpl(tryfirst=True)
+        def mask_complaint(self, complaint: Any, fields: list[Any]) -> Any:
+            seen.append([f.path for f in fields])
+            return attrs.evolve(complaint, text="[redacted]")
+
+    stored = make_complaint("M-1", text="Call me on 13812345678")
+    assert "138****5678" in ck_host.mask(stored).text  # the privacy plugin's answer
+    ck_host.register(Redactor(), "redactor")
+    assert ck_host.mask(stored).text == "[redacted]"  # the first answer wins
+    assert "complainant.phone" in seen[0]
+    assert stored.text == "Call me on 13812345678"  # the stored complaint is never changed
 
 
 def test_hook_register_input_formats(ck_host: PluginHost, tmp_path: Path) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from complaintkit import Complaint, PluginHost
 
 pass_app = click.make_pass_decorator(App)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def local_time(value: datetime | None, tz: tzinfo) -> str:
@@ -280,6 +281,37 @@ CSV_HEADERS = [
 ]
 
 
+def unmasked_options(func: F) -> F:
+    """``--unmasked`` and its ``--reason``: personal data in full, recorded."""
+    func = click.option(
+        "--reason",
+        metavar="WHY",
+        help="Why the personal data is needed in full (required with --unmasked; recorded).",
+    )(func)
+    return click.option(
+        "--unmasked",
+        is_flag=True,
+        help="Show personal data in full instead of masked (138****5678); needs --reason, and "
+        "is recorded in the history of every complaint shown.",
+    )(func)
+
+
+def disclosed(
+    app: App, complaints: Iterable[Complaint], unmasked: bool, reason: str | None
+) -> Iterable[Complaint]:
+    """The complaints as they may be printed: masked (the ``mask_complaint`` hook), or with
+    ``unmasked`` as stored, once the disclosure is recorded on each of them."""
+    if not unmasked:
+        if reason:
+            raise click.UsageError("--reason goes with --unmasked")
+        return (app.host.mask(c) for c in complaints)
+    if not reason or not reason.strip():
+        raise click.UsageError("--unmasked needs --reason WHY (it is recorded in the history)")
+    shown = list(complaints)
+    app.desk.record_disclosure([c.reference for c in shown], reason=reason)
+    return shown
+
+
 @click.command("list")
 @filter_options
 @click.option(
@@ -289,10 +321,25 @@ CSV_HEADERS = [
     help="At most this many (default 50 for tables, all otherwise; 0 = all).",
 )
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many first.")
+@unmasked_options
 @output_option()
 @pass_app
-def list_command(app: App, /, limit: int | None, offset: int, fmt: str, **opts: Any) -> None:
-    """List complaints, oldest first, with filters."""
+def list_command(
+    app: App,
+    /,
+    limit: int | None,
+    offset: int,
+    unmasked: bool,
+    reason: str | None,
+    fmt: str,
+    **opts: Any,
+) -> None:
+    """List complaints, oldest first, with filters.
+
+    Personal data (names, phone numbers, e-mail addresses, ID and card numbers, also inside
+    the texts) is masked; --unmasked --reason WHY shows it in full and records that in the
+    history of every complaint listed.
+    """
     from .render import echo, text_table, to_json, to_json_line, write_csv
 
     flt = build_filter(app.config.tzinfo, **pop_filters(opts))
@@ -300,7 +347,7 @@ def list_command(app: App, /, limit: int | None, offset: int, fmt: str, **opts: 
     if limit is None:
         limit = 50 if fmt == "table" else 0
     store = app.store
-    found = store.find(flt, limit=limit or None, offset=offset)
+    found = disclosed(app, store.find(flt, limit=limit or None, offset=offset), unmasked, reason)
     lang = app.lang
     if fmt == "table":
         rows = list(_list_rows(app, found, lang))
@@ -331,17 +378,22 @@ def list_command(app: App, /, limit: int | None, offset: int, fmt: str, **opts: 
 
 @click.command("show")
 @click.argument("reference")
+@unmasked_options
 @output_option("table", "json", "jsonl")
 @pass_app
-def show_command(app: App, reference: str, fmt: str) -> None:
-    """Show one complaint with its labels and full history."""
+def show_command(app: App, reference: str, unmasked: bool, reason: str | None, fmt: str) -> None:
+    """Show one complaint with its labels and full history.
+
+    Personal data is masked; --unmasked --reason WHY shows it in full and records that in the
+    complaint's history.
+    """
     from complaintkit import label_names, name_of
     from complaintkit.display import terminal_safe
     from complaintkit.lifecycle import allowed_actions
 
     from .render import display_width, echo, echo_complaint, text_table
 
-    c = app.store.get(reference)
+    (c,) = disclosed(app, [app.store.get(reference)], unmasked, reason)
     if fmt != "table":
         echo_complaint(app, fmt, c, "")
         return

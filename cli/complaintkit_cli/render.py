@@ -38,11 +38,11 @@ def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
 def echo_complaint(app: Any, fmt: str, complaint: Any, line: str) -> None:
     """What a command that changed one complaint prints: ``line`` for people (``table``), or
     the complaint as stored, as JSON (``json``, ``jsonl``: the shape ``show --format json``
-    prints), for scripts that go on with it."""
+    prints, personal data masked), for scripts that go on with it."""
     from complaintkit.display import json_text
 
     if fmt in ("json", "jsonl"):
-        data = app.host.converter().unstructure(complaint)
+        data = app.host.converter().unstructure(app.host.mask(complaint))
         click.echo(json_text(data, lines=fmt == "jsonl"))
     else:
         echo(line)

@@ -35,7 +35,10 @@ __all__ = [
     "KINDS",
     "Finding",
     "find_personal_data",
+    "mask_address",
+    "mask_card",
     "mask_email",
+    "mask_id_card",
     "mask_name",
     "mask_phone",
     "mask_text",
@@ -58,8 +61,9 @@ class Finding:
 # --- e-mail ------------------------------------------------------------------------------------
 
 _EMAIL = re.compile(
-    r"(?<![\w.+-])([A-Za-z0-9][A-Za-z0-9._%+-]{0,63})@"
-    r"((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})(?![\w-])"
+    # ASCII boundaries: a Chinese character right before or after an address ends it.
+    r"(?<![A-Za-z0-9._%+-])([A-Za-z0-9][A-Za-z0-9._%+-]{0,63})@"
+    r"((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24})(?![A-Za-z0-9-])"
 )
 
 
@@ -145,8 +149,17 @@ def _valid_id15(number: str) -> bool:
     )
 
 
-def _mask_id(number: str) -> str:
+def mask_id_card(number: str) -> str:
+    """``11010519491231002X`` → ``110***********002X``: the first three and last four kept."""
+    number = number.strip()
+    if len(number) <= 7:
+        return "*" * len(number)
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+def mask_card(number: str) -> str:
+    """A card number with every digit but the last four hidden, spaces and dashes kept."""
+    return _keep_last(number)
 
 
 # --- bank cards --------------------------------------------------------------------------------
@@ -213,7 +226,7 @@ _CN_LANDLINE = re.compile(
 _NANP = re.compile(
     r"(?<![\d+])(?:\+?1[ .-]?)?(?:\((\d{3})\)\s?|(\d{3})[ .-])(\d{3})[ .-](\d{4})(?![\d-])"
 )
-_INTERNATIONAL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d+\)?){2,6}(?!\d)")
+_INTERNATIONAL = re.compile(r"(?<![A-Za-z0-9_+])\+\d{1,3}(?:[ .-]?\(?\d+\)?){2,6}(?!\d)")
 
 
 def mask_phone(value: str) -> str:
@@ -250,6 +263,13 @@ def _mask_nanp(match: re.Match[str]) -> str:
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
+def mask_address(value: str) -> str:
+    """``朝阳区建国路88号`` → ``朝阳区*****``: the first three characters (a district, a house
+    number) kept, the rest hidden."""
+    address = value.strip()
+    return address[:3] + "*" * max(len(address) - 3, 0)
+
+
 def mask_name(value: str) -> str:
     """``张三丰`` → ``张**``, ``Zhang San`` → ``Z**** S**``: the first character of each
     part, so a handler who knows the customer can still tell, and nobody else can."""
@@ -269,10 +289,10 @@ def _findings(text: str) -> Iterator[Finding]:
         yield Finding("email", match.start(), match.end(), mask_email(match.group(0)))
     for match in _ID18.finditer(text):
         if _valid_id18(match.group(1)):
-            yield Finding("id_card", match.start(1), match.end(1), _mask_id(match.group(1)))
+            yield Finding("id_card", match.start(1), match.end(1), mask_id_card(match.group(1)))
     for match in _ID15.finditer(text):
         if _valid_id15(match.group(1)):
-            yield Finding("id_card", match.start(1), match.end(1), _mask_id(match.group(1)))
+            yield Finding("id_card", match.start(1), match.end(1), mask_id_card(match.group(1)))
     for pattern in (_CARD_GROUPED, _CARD_RUN):
         for match in pattern.finditer(text):
             digits = re.sub(r"\D", "", match.group(1))

@@ -175,7 +175,7 @@ class EightDReporter:
         )
 
         # --- D2 --------------------------------------------------------------------------
-        examples = list(store.find(flt, limit=EXAMPLES))
+        examples = [context.masked(c) for c in store.find(flt, limit=EXAMPLES)]
         products = [f.product for f in facts]
         example_lines = "\n".join(f"- {c.reference}: {c.title or _short(c.text)}" for c in examples)
         d2_paragraphs = [

@@ -80,6 +80,11 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
         RemedyKind as RemedyKind,
         Status as Status,
     )
+    from .personal import (
+        CORE_FIELDS as CORE_FIELDS,
+        PERSONAL_KINDS as PERSONAL_KINDS,
+        PersonalField as PersonalField,
+    )
     from .notification import (
         DeliveryError as DeliveryError,
         DeliveryResult as DeliveryResult,
@@ -180,6 +185,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "Remedy",
         "RemedyKind",
         "Status",
+    ),
+    "personal": (
+        "CORE_FIELDS",
+        "PERSONAL_KINDS",
+        "PersonalField",
     ),
     "notification": (
         "DeliveryError",

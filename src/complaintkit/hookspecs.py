@@ -21,7 +21,8 @@ Two families:
 * **Task hooks** let a plugin do periodic work: ``sweep_finished`` runs at the end of every
   sweep and returns lines for its output; a failing implementation is logged like a lifecycle
   hook's.
-* **Policy hooks** decide something (a route, an SLA policy): the first implementation that
+* **Policy hooks** decide something (a route, an SLA policy, a masked copy): the first
+  implementation that
   returns a value wins, and an exception reaches the caller, since a complaint must not be routed
   as if the failing plugin had not been there.
 
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from .inputs import InputFormat
     from .model import Complaint, Event, Label
     from .notification import NotificationChannel
+    from .personal import PersonalField
     from .reporting import Reporter, ReportFormat
     from .routing import Route
     from .spikes import SpikeWarning
@@ -177,6 +179,23 @@ def register_input_formats(register: Callable[[InputFormat], None]) -> None:
 
 
 @hookspec
+def register_personal_fields(register: Callable[[PersonalField], None], config: Config) -> None:
+    """Declare fields of a complaint that hold personal data, beyond the core model's own
+    (:data:`~complaintkit.personal.CORE_FIELDS`): a custom field an import fills with an
+    address, say.
+
+    :param register: call with a :class:`~complaintkit.personal.PersonalField` (``path``,
+        ``kind``, ``description``); the same path registered twice is an error naming both
+        plugins.
+    :param config: the configuration in force (a plugin may declare fields it names).
+    :returns: nothing; every implementation is called.
+
+    Called the first time the personal fields are asked for, once per host. Masking
+    (``mask_complaint``) and erasure read the list.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add commands to the ``complaintkit`` command line.
 
@@ -229,6 +248,25 @@ def route_complaint(complaint: Complaint, desk: Desk) -> Route | None:
         configured rules. The first implementation returning a route wins.
 
     Called at intake (after classification) and by ``complaintkit route``.
+    """
+
+
+@hookspec(firstresult=True)
+def mask_complaint(
+    complaint: Complaint, fields: list[PersonalField], config: Config
+) -> Complaint | None:
+    """The complaint as it may be shown to someone who does not need the personal data in it.
+
+    :param complaint: the complaint as stored.
+    :param fields: every personal field (the core's and the plugins', see
+        ``register_personal_fields``).
+    :param config: the configuration in force.
+    :returns: a copy with the personal data masked (``138****5678``), or None to leave the
+        decision to the next plugin. The first implementation returning a complaint wins; with
+        none, outputs show the complaint as stored.
+
+    Called by ``show``, ``list`` and exports before anything is printed or written, unless
+    the person asked for the full values (``--unmasked``, which is recorded).
     """
 
 
@@ -398,6 +436,7 @@ CONTRIBUTION_HOOKS = (
     "register_reporters",
     "register_report_formats",
     "register_input_formats",
+    "register_personal_fields",
     "register_business_calendars",
     "register_commands",
     "configure_converter",
@@ -413,5 +452,5 @@ LIFECYCLE_HOOKS = (
     "complaint_recomplaint",
     "spike_detected",
 )
-POLICY_HOOKS = ("choose_sla_policy", "route_complaint")
+POLICY_HOOKS = ("choose_sla_policy", "route_complaint", "mask_complaint")
 TASK_HOOKS = ("sweep_finished",)

@@ -55,7 +55,9 @@ if TYPE_CHECKING:
     from .calendars import BusinessCalendar
     from .classification import ClassificationScheme
     from .inputs import InputFormat
+    from .model import Complaint
     from .notification import NotificationChannel
+    from .personal import PersonalField
     from .reporting import Reporter, ReportFormat
     from .storage import StorageBackend, Store
 
@@ -408,6 +410,29 @@ class PluginHost:
             "input_formats",
             lambda: self._collect("register_input_formats", "input format", lambda f: [f.name]),
         )
+
+    def personal_fields(self) -> list[PersonalField]:
+        """The core model's personal fields, then every plugin's (``register_personal_fields``)."""
+        from .personal import CORE_FIELDS
+
+        contributed: dict[str, PersonalField] = self._cached(
+            "personal_fields",
+            lambda: self._collect(
+                "register_personal_fields", "personal field", lambda f: [f.path], config=self.config
+            ),
+        )
+        core = {f.path for f in CORE_FIELDS}
+        return [*CORE_FIELDS, *(f for path, f in contributed.items() if path not in core)]
+
+    def mask(self, complaint: Complaint) -> Complaint:
+        """``complaint`` with its personal data masked by the ``mask_complaint`` hook (as
+        stored when no plugin masks)."""
+        if not self.has_implementations("mask_complaint"):
+            return complaint
+        masked = self.first_result(
+            "mask_complaint", complaint=complaint, fields=self.personal_fields(), config=self.config
+        )
+        return complaint if masked is None else masked
 
     def input_format(self, name: str) -> InputFormat:
         """One input format by name; an unknown name lists the known ones."""

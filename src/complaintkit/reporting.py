@@ -26,6 +26,7 @@ from .storage import ComplaintFilter, Store
 if TYPE_CHECKING:
     from .calendars import BusinessCalendar
     from .config import Config
+    from .model import Complaint
 
 __all__ = [
     "ReportFormat",
@@ -194,7 +195,9 @@ class ReportContext:
     language, the instant the report is made at (``now``; reports over open complaints depend
     on it), the loaded configuration (``[reports.NAME]`` tables, SLA policies), and the
     reporter's own options from the command line (``--option key=value``), and the business
-    calendars by name (``None``: the default one), for reporters that compute SLA deadlines."""
+    calendars by name (``None``: the default one), for reporters that compute SLA deadlines.
+    A reporter that quotes a complaint's words passes the complaint through :meth:`masked`
+    first, so a report shows no personal data (the ``mask_complaint`` hook)."""
 
     schemes: Mapping[str, ClassificationScheme]
     lang: str = "en"
@@ -202,6 +205,11 @@ class ReportContext:
     config: Config | None = None
     options: Mapping[str, str] = attrs.field(factory=dict)
     calendar: Callable[[str | None], BusinessCalendar] | None = None
+    mask: Callable[[Complaint], Complaint] | None = None
+
+    def masked(self, complaint: Complaint) -> Complaint:
+        """``complaint`` as a report may quote it: personal data masked."""
+        return complaint if self.mask is None else self.mask(complaint)
 
     def settings(self, name: str) -> Mapping[str, Any]:
         """The ``[reports.NAME]`` table of the configuration, with ``options`` laid over it."""

@@ -346,6 +346,12 @@ class Desk:
         """
         return self._handling.route(reference)
 
+    def record_disclosure(self, references: Iterable[str], *, reason: str) -> int:
+        """Record in each complaint's history that its personal data was shown in full
+        (``--unmasked``): a ``personal_data_disclosed`` event by the acting person with
+        ``reason``; the number of complaints recorded. An empty reason is refused."""
+        return self._handling.record_disclosure(references, reason=reason)
+
     @staticmethod
     def is_paused(c: Complaint) -> bool:
         """True while the complaint's clocks are paused (waiting on the customer)."""

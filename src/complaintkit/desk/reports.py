@@ -42,6 +42,7 @@ class Reports:
             self.s.host.config,
             dict(options or {}),
             self.deadlines.calendar,
+            self.s.host.mask,
         )
 
     def report(

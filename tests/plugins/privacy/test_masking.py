@@ -10,6 +10,7 @@ import pytest
 
 from complaintkit_privacy.masking import (
     find_personal_data,
+    mask_address,
     mask_email,
     mask_name,
     mask_phone,
@@ -22,6 +23,7 @@ EXACT = [
     ("+86 138-1234-5678", "138****5678"),
     ("call me at (415) 555-0132 or 415-555-0199", "call me at (***) ***-0132 or (***) ***-0199"),
     ("邮箱 zhang.san@example.com 谢谢", "邮箱 z***@example.com 谢谢"),
+    ("发邮件到li.ming@qq.com，或打+8613812345678", "发邮件到l***@qq.com，或打138****5678"),
     ("身份证11010519491231002X", "身份证110***********002X"),
     ("卡号 6222 0212 3456 7890 128 被重复扣款", "卡号 **** **** **** ***0 128 被重复扣款"),
     ("My Visa 4111111111111111 was charged twice", "My Visa ************1111 was charged twice"),
@@ -131,6 +133,7 @@ def test_contact_fields() -> None:
     assert mask_name("张三丰") == "张**"
     assert mask_name("Zhang San") == "Z**** S**"
     assert mask_name(" ") == ""
+    assert mask_address("朝阳区建国路88号") == "朝阳区******"
 
 
 def test_names_given_are_masked_in_the_text_too() -> None:

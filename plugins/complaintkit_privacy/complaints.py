@@ -1,0 +1,144 @@
+"""Masking a whole complaint: its personal fields by kind, and every free text in it (the
+complaint's words, the solution, history reasons and details, remedy descriptions), where the
+complainant's own name, phone and e-mail address are masked wherever they appear too."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from complaintkit import Complaint, Config, ConfigError, PersonalField
+
+from .masking import (
+    mask_address,
+    mask_card,
+    mask_email,
+    mask_id_card,
+    mask_name,
+    mask_phone,
+    mask_text,
+)
+
+__all__ = ["PrivacySettings", "mask_complaint"]
+
+_MASKS: dict[str, Callable[[str], str]] = {
+    "name": mask_name,
+    "phone": mask_phone,
+    "email": mask_email,
+    "address": mask_address,
+    "id_card": mask_id_card,
+    "bank_card": mask_card,
+}
+
+
+@attrs.frozen
+class PrivacySettings:
+    """``[privacy]``: whether outputs are masked, and custom fields that hold personal data.
+
+    ::
+
+        [privacy]
+        mask = true                                  # the default
+        fields = { address = "address", note = "text", "身份证" = "id_card" }
+    """
+
+    mask: bool = True
+    fields: Mapping[str, str] = attrs.field(factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Config) -> PrivacySettings:
+        from complaintkit import PERSONAL_KINDS
+
+        section = config.section("privacy")
+        where = f"{config.where} [privacy]"
+        unknown = sorted(set(section) - {"mask", "fields"})
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: fields, mask")
+        mask = section.get("mask", True)
+        if not isinstance(mask, bool):
+            raise ConfigError(f"{where} mask: must be true or false, got {mask!r}")
+        fields = section.get("fields", {})
+        if not isinstance(fields, Mapping):
+            raise ConfigError(f'{where} fields: must be a table such as {{ address = "text" }}')
+        for name, kind in fields.items():
+            if kind not in PERSONAL_KINDS:
+                raise ConfigError(
+                    f"{where} fields.{name}: must be one of {', '.join(PERSONAL_KINDS)}, "
+                    f"got {kind!r}"
+                )
+        return cls(mask, dict(fields))
+
+
+def _masked_value(value: Any, kind: str, text: Callable[[str], str]) -> Any:
+    if not isinstance(value, str) or not value:
+        return value
+    if "*" in value and kind != "text":
+        return value  # masked already: masking twice must not hide what the first one kept
+    if kind == "text":
+        return text(value)
+    if kind == "identifier":
+        return value
+    return _MASKS[kind](value)
+
+
+def _masked_data(value: Any, text: Callable[[str], str]) -> Any:
+    """Every string inside an event's details, masked as free text."""
+    if isinstance(value, str):
+        return text(value)
+    if isinstance(value, Mapping):
+        return {key: _masked_data(item, text) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_masked_data(item, text) for item in value)
+    return value
+
+
+def mask_complaint(complaint: Complaint, fields: Sequence[PersonalField]) -> Complaint:
+    """``complaint`` with every personal field masked by its kind and personal data in every
+    free text masked (see :mod:`complaintkit_privacy.masking`)."""
+    party = complaint.complainant
+    known = [
+        (value, mask)
+        for value, mask in (
+            (party.name, mask_name),
+            (party.phone, mask_phone),
+            (party.email, mask_email),
+        )
+        if value
+    ]
+
+    def text(value: str) -> str:
+        return mask_text(value, also=known)
+
+    changes: dict[str, Any] = {}
+    party_changes: dict[str, Any] = {}
+    custom = dict(complaint.custom)
+    for field in fields:
+        head, _, rest = field.path.partition(".")
+        if head == "complainant" and rest in ("name", "phone", "email", "customer_id"):
+            party_changes[rest] = _masked_value(getattr(party, rest), field.kind, text)
+        elif head == "custom" and rest in custom:
+            custom[rest] = _masked_value(custom[rest], field.kind, text)
+        elif not rest and head in ("title", "text", "solution", "order"):
+            changes[head] = _masked_value(getattr(complaint, head), field.kind, text)
+    history = tuple(
+        attrs.evolve(
+            event,
+            reason=text(event.reason) if event.reason else event.reason,
+            data=_masked_data(event.data, text),
+        )
+        for event in complaint.history
+    )
+    remedies = tuple(
+        attrs.evolve(r, description=text(r.description) if r.description else r.description)
+        for r in complaint.remedies
+    )
+    return attrs.evolve(
+        complaint,
+        **changes,
+        complainant=attrs.evolve(party, **party_changes),
+        custom=custom,
+        history=history,
+        remedies=remedies,
+    )
