@@ -203,7 +203,7 @@ def _fit(features: Any, targets: Any, n_classes: int) -> tuple[Any, Any]:
     """(coefficients features × classes, intercepts) of a linear SVM on ``features``."""
     from sklearn.svm import LinearSVC
 
-    classifier = LinearSVC(C=C, dual=True, max_iter=5000)
+    classifier = LinearSVC(C=C, dual=True, max_iter=5000, random_state=0)
     classifier.fit(features, targets)
     coef = classifier.coef_.T
     intercept = classifier.intercept_

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from ml_support import EXAMPLES
 
 from complaintkit import Config, Desk, make_host
 from complaintkit.testing import make_complaint
 from complaintkit_cli.main import cli
-from ml_support import EXAMPLES
 
 
 class Project:

@@ -7,13 +7,12 @@ import pickle
 from pathlib import Path
 
 import pytest
+from ml_support import CAUSE_LABELS, EXAMPLES
 
 from complaintkit.errors import ConfigError
 from complaintkit_ml.features import FeatureSpec, fold, gram_hashes, language
 from complaintkit_ml.model import Predictor, load_model
 from complaintkit_ml.training import train_model, training_hash
-
-from ml_support import CAUSE_LABELS, EXAMPLES
 
 
 @pytest.fixture(scope="module")
