@@ -210,15 +210,16 @@ def _whole(folded: str, start: int, stop: int) -> bool:
 
 
 def _in_word(ch: str) -> bool:
-    return ("a" <= ch <= "z") or ch in "0'"
+    return "a" <= ch <= "z" or ch == "0"
 
 
-def locate(text: str, folded: str, gram: str, *, word: bool) -> str | None:
-    """The words of ``text`` in which ``gram`` (a feature of ``folded``) occurs, or None.
+def locate(folded: str, gram: str, *, word: bool) -> tuple[int, int] | None:
+    """Where ``gram`` (a feature of ``folded``) first occurs, widened to whole words.
 
-    A word n-gram is cut out exactly; a character n-gram inside English words is widened to the
-    whole words it touches, so the evidence reads "delayed" rather than "laye"; Chinese
-    characters are cut out as they are.
+    A word n-gram is found as whole words; a character n-gram inside English words is widened
+    to the whole words it touches, so the evidence reads "delayed" rather than "laye"; Chinese
+    characters are taken as they are. Cut the text at the span for the complaint's own words
+    (folding keeps offsets).
     """
     if word:
         start = folded.find(gram)
@@ -226,15 +227,13 @@ def locate(text: str, folded: str, gram: str, *, word: bool) -> str | None:
             start = folded.find(gram, start + 1)
         if start < 0:
             return None
-        stop = start + len(gram)
-    else:
-        start = folded.find(gram)
-        if start < 0:
-            return None
-        stop = start + len(gram)
-        while start > 0 and folded[start - 1].isascii() and folded[start - 1].isalnum():
-            start -= 1
-        while stop < len(folded) and folded[stop].isascii() and folded[stop].isalnum():
-            stop += 1
-    found = text[start:stop].strip()
-    return found or None
+        return start, start + len(gram)
+    start = folded.find(gram)
+    if start < 0:
+        return None
+    stop = start + len(gram)
+    while start > 0 and _in_word(folded[start - 1]):
+        start -= 1
+    while stop < len(folded) and _in_word(folded[stop]):
+        stop += 1
+    return start, stop

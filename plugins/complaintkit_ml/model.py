@@ -280,7 +280,12 @@ class Predictor:
         self._grams = (*model.char_vocabulary, *model.word_vocabulary)
         self._offset = offset
         self._idf = model.idf
-        self._coef = model.coef
+        self._coef = model.coef / model.temperature  # calibrated once, not per text
+        self._intercept = model.intercept / model.temperature
+        # How much each feature pushes toward a class rather than the others on average.
+        n_classes = model.coef.shape[1]
+        others = (model.coef.sum(axis=1, keepdims=True) - model.coef) / (n_classes - 1)
+        self._push = model.coef - others
         self._rule_slots = {
             label: model.n_text_features + i for i, label in enumerate(model.rule_labels)
         }
@@ -290,25 +295,35 @@ class Predictor:
         hashes = self.spec.char_hashes(folded)
         places = np.searchsorted(self._char_hashes, hashes)
         np.minimum(places, len(self._char_hashes) - 1, out=places)
-        hit = self._char_hashes[places] == hashes
-        chars = self._char_order[places[hit]]
-        chars = chars[chars >= 0]
+        chars = self._char_order[places[self._char_hashes[places] == hashes]]
         words = np.fromiter(
             map(self._words.get, self.spec.word_stream(folded), repeat(-1)), np.int64
         )
         found = np.concatenate([chars, words[words >= 0]])
-        if not len(found):
+        size = len(found)
+        if not size:
             return found, np.zeros(0)
-        indices, tf = np.unique(found, return_counts=True)
-        values = (1.0 + np.log(tf)) * self._idf[indices]
+        found.sort()
+        first = np.empty(size, dtype=bool)  # where a run of one feature starts
+        first[0] = True
+        np.not_equal(found[1:], found[:-1], out=first[1:])
+        indices = found[first]
+        if len(indices) == size:  # every feature once: tf 1, log 0
+            values = self._idf[indices]
+        else:
+            starts = np.flatnonzero(first)
+            tf = np.empty(len(starts))
+            tf[:-1] = starts[1:] - starts[:-1]
+            tf[-1] = size - starts[-1]
+            values = (1.0 + np.log(tf)) * self._idf[indices]
         norm = math.sqrt(float(values @ values))
         if norm > 0:
-            values = values / norm
+            values /= norm
         return indices, values
 
-    def scores(self, text: str, vote: Classification | None = None) -> tuple[Any, Any, Any]:
-        """(class probabilities, feature indices, feature values) for one text."""
-        indices, values = self._text_features(self.spec.prepared(text))
+    def _scored(self, text: str, vote: Classification | None) -> tuple[Any, Any, Any, str]:
+        folded = self.spec.prepared(text)
+        indices, values = self._text_features(folded)
         if self._rule_slots:
             slot = self._rule_slots.get(vote.label if vote is not None else NO_VOTE)
             if slot is None:
@@ -316,52 +331,62 @@ class Predictor:
             worth = (vote.confidence if vote is not None else 1.0) * self.model.rule_weight
             indices = np.append(indices, slot)
             values = np.append(values, worth)
-        logits = values @ self._coef[indices] + self.model.intercept
-        logits = logits / self.model.temperature
-        logits = logits - logits.max()
+        logits = values @ self._coef[indices] + self._intercept
+        logits -= logits.max()
         probabilities = np.exp(logits)
         probabilities /= probabilities.sum()
+        return probabilities, indices, values, folded
+
+    def scores(self, text: str, vote: Classification | None = None) -> tuple[Any, Any, Any]:
+        """(class probabilities, feature indices, feature values) for one text."""
+        probabilities, indices, values, _ = self._scored(text, vote)
         return probabilities, indices, values
 
     def classify(self, text: str, vote: Classification | None = None) -> Classification:
         """The most probable label, its calibrated probability, and the n-grams (in the text's
         own words) that pushed hardest toward it — plus the rules' phrases when their vote did."""
-        probabilities, indices, values = self.scores(text, vote)
-        best = int(np.argmax(probabilities))
+        probabilities, indices, values, folded = self._scored(text, vote)
+        best = int(probabilities.argmax())
+        confidence = float(probabilities[best])
         return Classification(
             self.model.classes[best],
-            round(min(1.0, max(0.0, float(probabilities[best]))), 3),
-            self.evidence(text, best, indices, values, vote),
+            round(min(1.0, max(0.0, confidence)), 3),
+            self._evidence(text, folded, best, indices, values, vote),
         )
 
-    def evidence(
-        self, text: str, best: int, indices: Any, values: Any, vote: Classification | None
+    def _evidence(
+        self,
+        text: str,
+        folded: str,
+        best: int,
+        indices: Any,
+        values: Any,
+        vote: Classification | None,
     ) -> tuple[str, ...]:
-        """The phrases of ``text`` whose features added most to class ``best`` over the rest."""
+        """The phrases of ``text`` whose features added most to class ``best`` over the rest
+        (its coefficient against the mean of the other classes' times the feature's value)."""
         if not len(indices):
             return ()
-        weights = self._coef[indices]
-        n_classes = weights.shape[1]
-        others = (weights.sum(axis=1) - weights[:, best]) / (n_classes - 1)
-        push = values * (weights[:, best] - others)
-        top = min(len(push), 4 * EVIDENCE)
+        push = values * self._push[indices, best]
+        top = min(len(push), 2 * EVIDENCE)
         order = np.argpartition(-push, top - 1)[:top]
         order = order[np.argsort(-push[order])]
-        folded = self.spec.prepared(text)
         found: list[str] = []
+        spans: list[tuple[int, int]] = []
         n_text = self.model.n_text_features
-        for position in order:
-            if push[position] <= 0 or len(found) >= EVIDENCE:
+        for index, pushed in zip(indices[order].tolist(), push[order].tolist(), strict=True):
+            if pushed <= 0 or len(found) >= EVIDENCE:
                 break
-            index = int(indices[position])
             if index >= n_text:  # the rules' vote: their own phrases are the evidence
-                phrases = list(vote.evidence) if vote is not None else []
-            else:
-                phrase = locate(text, folded, self._grams[index], word=index >= self._offset)
-                phrases = [phrase] if phrase else []
-            for phrase in phrases:
-                if any(phrase.casefold() in have.casefold() for have in found):
-                    continue
-                found = [have for have in found if have.casefold() not in phrase.casefold()]
+                for phrase in vote.evidence if vote is not None else ():
+                    if phrase not in found:
+                        found.append(phrase)
+                continue
+            span = locate(folded, self._grams[index], word=index >= self._offset)
+            if span is None or any(s <= span[0] and span[1] <= e for s, e in spans):
+                continue  # a part of a phrase already given
+            phrase = text[span[0] : span[1]].strip()
+            if phrase:
+                spans.append(span)
                 found.append(phrase)
         return tuple(found[:EVIDENCE])
