@@ -29,6 +29,7 @@ __all__ = [
     "CJK",
     "FeatureSpec",
     "fold",
+    "batch_hashes",
     "gram_hashes",
     "is_chinese",
     "language",
@@ -167,6 +168,33 @@ def _window_hashes(text: str, shortest: int, longest: int) -> Any:
     return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
 
 
+def batch_hashes(folded: Sequence[str], shortest: int, longest: int) -> tuple[Any, Any]:
+    """(hashes, text numbers) of every character n-gram of every text in ``folded``, computed
+    over all the texts at once: windows that would cross from one text into the next are left
+    out, so each text gets exactly the n-grams :meth:`FeatureSpec.char_hashes` gives it."""
+    import numpy as np
+
+    lengths = np.fromiter(map(len, folded), np.int64, len(folded))
+    codes = np.frombuffer("".join(folded).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    doc = np.repeat(np.arange(len(folded)), lengths)
+    ends = np.repeat(np.cumsum(lengths), lengths)  # where each position's text ends
+    prime = np.uint64(_PRIME)
+    hashes = codes + prime
+    parts_h, parts_d = [], []
+    for n in range(1, longest + 1):
+        if n > len(codes):
+            break
+        if n > 1:
+            hashes = hashes[:-1] * prime + codes[n - 1 :]
+        if n >= shortest:
+            inside = np.arange(len(hashes)) + n <= ends[: len(hashes)]
+            parts_h.append(hashes[inside])
+            parts_d.append(doc[: len(hashes)][inside])
+    if not parts_h:
+        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
+    return np.concatenate(parts_h), np.concatenate(parts_d)
+
+
 def gram_hashes(grams: Sequence[str]) -> Any:
     """The hash :meth:`FeatureSpec.char_hashes` gives each of ``grams`` (for a vocabulary),
     computed a length at a time over all grams of that length."""
@@ -209,8 +237,11 @@ def _whole(folded: str, start: int, stop: int) -> bool:
     return not (_in_word(before) or _in_word(after))
 
 
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0")
+
+
 def _in_word(ch: str) -> bool:
-    return "a" <= ch <= "z" or ch == "0"
+    return ch in _WORD_CHARS
 
 
 def locate(folded: str, gram: str, *, word: bool) -> tuple[int, int] | None:
@@ -232,8 +263,9 @@ def locate(folded: str, gram: str, *, word: bool) -> tuple[int, int] | None:
     if start < 0:
         return None
     stop = start + len(gram)
-    while start > 0 and _in_word(folded[start - 1]):
+    while start > 0 and folded[start - 1] in _WORD_CHARS:
         start -= 1
-    while stop < len(folded) and _in_word(folded[stop]):
+    size = len(folded)
+    while stop < size and folded[stop] in _WORD_CHARS:
         stop += 1
     return start, stop

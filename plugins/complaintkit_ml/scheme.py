@@ -66,16 +66,29 @@ class ModelScheme:
 
     def classify(self, text: str) -> Classification | None:
         """The rules, the model, or both, as the mode says."""
+        return self.classify_many([text])[0]
+
+    def classify_many(self, texts: Sequence[str]) -> list[Classification | None]:
+        """:meth:`classify` for many texts, the model scoring them all at once (several times
+        faster than one by one)."""
         mode = self.settings.mode
-        if mode == "fallback":
-            vote = self.base.classify(text)
-            if vote is not None and vote.confidence >= self.settings.fallback_below:
-                return vote
-            predictor = self.predictor()
-            if predictor.model.blends_rules:
-                return predictor.classify(text, vote)
-            return predictor.classify(text)
         predictor = self.predictor()
-        if predictor.model.blends_rules:
-            return predictor.classify(text, self.base.classify(text))
-        return predictor.classify(text)
+        blends = predictor.model.blends_rules
+        votes = (
+            [self.base.classify(text) for text in texts] if blends or mode == "fallback" else None
+        )
+        if mode != "fallback":
+            return list(predictor.classify_many(texts, votes))
+        assert votes is not None
+        results: list[Classification | None] = list(votes)
+        unsure = [
+            i
+            for i, vote in enumerate(votes)
+            if vote is None or vote.confidence < self.settings.fallback_below
+        ]
+        answers = predictor.classify_many(
+            [texts[i] for i in unsure], [votes[i] for i in unsure] if blends else None
+        )
+        for i, answer in zip(unsure, answers, strict=True):
+            results[i] = answer
+        return results

@@ -66,11 +66,28 @@ def test_prediction_explains_itself_in_the_texts_own_words(trained: object) -> N
     assert "OVERCHARGED" in predictor.classify("They OVERCHARGED me, far too expensive").evidence
 
 
-def test_confidence_is_a_calibrated_probability(trained: object) -> None:
+def test_many_at_once_gives_the_same_answers_as_one_by_one(trained: object) -> None:
     predictor = Predictor(trained.model)  # type: ignore[attr-defined]
-    probabilities, _, _ = predictor.scores("the agent was rude and the screen is broken")
-    assert probabilities.sum() == pytest.approx(1.0)
-    assert trained.model.temperature > 0  # type: ignore[attr-defined]
+    texts = [text for text, _ in EXAMPLES] + ["", "   ", "?!", "the agent was rude 😡 @shop"]
+    assert predictor.classify_many(texts) == [predictor.classify(text) for text in texts]
+
+
+def test_confidence_is_a_calibrated_probability(trained: object) -> None:
+    import numpy as np
+
+    model = trained.model  # type: ignore[attr-defined]
+    predictor = Predictor(model)
+    assert model.temperature > 0
+    result = predictor.classify("the agent was rude and the screen is broken")
+    assert 1 / len(model.classes) <= result.confidence <= 1
+    # a text with no known n-gram: the softmax of the calibrated intercepts alone, by hand
+    logits = model.intercept / model.temperature
+    expected = np.exp(logits - logits.max())
+    expected /= expected.sum()
+    empty = predictor.classify("")
+    assert empty.label == model.classes[int(expected.argmax())]
+    assert empty.confidence == pytest.approx(float(expected.max()), abs=1e-3)
+    assert empty.evidence == ()
 
 
 def test_a_model_for_another_scheme_or_other_labels_is_refused(
