@@ -60,7 +60,9 @@ def test_allow_list_and_block_list() -> None:
     assert {p["name"] for p in only.plugin_info()} == {"tinydb"}
     none = make_host(env={"COMPLAINTKIT_LOAD_PLUGINS": ""})
     assert none.plugin_info() == []
-    blocked = make_host(env={"COMPLAINTKIT_DISABLE_PLUGINS": "schemes, reports, notify, calendars"})
+    blocked = make_host(
+        env={"COMPLAINTKIT_DISABLE_PLUGINS": "schemes, reports, notify, calendars, ml"}
+    )
     assert {p["name"] for p in blocked.plugin_info()} == {"tinydb", "sql"}
 
 
