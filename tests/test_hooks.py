@@ -97,6 +97,84 @@ def test_hook_register_classification_schemes(ck_host: PluginHost, local_plugins
     assert result.evidence == ("platinum",)
 
 
+def test_hook_replace_classification_schemes(ck_host: PluginHost) -> None:
+    from complaintkit import Classification, ClassificationScheme
+
+    class Override:
+        """Stands in for the cause rules: answers "price" for anything about a bill."""
+
+        def __init__(self, base: ClassificationScheme) -> None:
+            self.base = base
+            self.name, self.names, self.labels = base.name, base.names, base.labels
+
+        def classify(self, text: str) -> Classification | None:
+            if "bill" in text:
+                return Classification("price", 0.9, ("bill",))
+            return self.base.classify(text)
+
+    seen: list[str] = []
+
+    class Plugin:
+        @hookimpl
+        def replace_classification_schemes(
+            self, schemes: Any, register: Callable[[ClassificationScheme], None]
+        ) -> None:
+            seen.extend(schemes)
+            register(Override(schemes["cause"]))
+
+    ck_host.register(Plugin(), "override")
+    cause = ck_host.scheme("cause")
+    assert isinstance(cause, Override) and "severity" in seen
+    assert cause.classify("the bill is wrong") == Classification("price", 0.9, ("bill",))
+    # everything else still goes to the rules it wraps
+    assert cause.classify("客服态度很差") == cause.base.classify("客服态度很差")
+    assert ck_host.owner("register_classification_schemes", "cause") == "override"
+
+
+def test_replacement_with_other_labels_is_refused(ck_host: PluginHost) -> None:
+    from complaintkit import ClassificationScheme, LabelDef
+
+    class Narrower:
+        name, names = "cause", Names("Cause", "投诉原因")
+        labels = (LabelDef("price", Names("Price", "价格")),)
+
+        def classify(self, text: str) -> None:
+            return None
+
+    class Plugin:
+        @hookimpl
+        def replace_classification_schemes(
+            self, register: Callable[[ClassificationScheme], None]
+        ) -> None:
+            register(Narrower())
+
+    ck_host.register(Plugin(), "narrower")
+    assert not isinstance(ck_host.scheme("cause"), Narrower)
+    assert any(f.plugin == "narrower" and "different labels" in f.error for f in ck_host.failures)
+
+
+def test_hook_register_labelled_datasets(ck_host: PluginHost, tmp_path: Path) -> None:
+    class Pairs:
+        name, scheme, description = "pairs", "cause", "text<TAB>label lines"
+
+        def read(self, path: str) -> list[tuple[str, str]]:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+            return [(text, label) for text, label in (line.split("\t") for line in lines)]
+
+    class Plugin:
+        @hookimpl
+        def register_labelled_datasets(self, register: Callable[[Any], None]) -> None:
+            register(Pairs())
+
+    ck_host.register(Plugin(), "pairs")
+    datasets = ck_host.labelled_datasets()
+    assert "airline" in datasets  # the schemes plugin's presets
+    file = tmp_path / "pairs.tsv"
+    file.write_text("bill too high\tprice\n", encoding="utf-8")
+    assert list(datasets["pairs"].read(str(file))) == [("bill too high", "price")]
+    assert ck_host.owner("register_labelled_datasets", "pairs") == "pairs"
+
+
 def test_hook_register_storage_backends(ck_host: PluginHost, tmp_path: Path) -> None:
     opened: list[str] = []
 

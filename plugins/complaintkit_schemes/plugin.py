@@ -70,7 +70,7 @@ import attrs
 import click
 
 from complaintkit import hookimpl
-from complaintkit.classification import ClassificationScheme
+from complaintkit.classification import ClassificationScheme, LabelledDataset
 from complaintkit.config import Config
 from complaintkit.errors import ConfigError
 
@@ -85,6 +85,7 @@ __all__ = [
     "configured_rule_sets",
     "register_classification_schemes",
     "register_commands",
+    "register_labelled_datasets",
 ]
 
 #: The built-in schemes registered by default, in the order they are registered.
@@ -246,6 +247,15 @@ def register_classification_schemes(
     ]
     for scheme in schemes:
         register(scheme)
+
+
+@hookimpl
+def register_labelled_datasets(register: Callable[[LabelledDataset], None]) -> None:
+    """The layouts of the real labelled data sets (airline, asap, chezhiwang, cfpb)."""
+    from .evaluation import DATASET_PRESETS
+
+    for preset in DATASET_PRESETS.values():
+        register(preset)
 
 
 @hookimpl

@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
         ClassificationScheme as ClassificationScheme,
         CombinableScheme as CombinableScheme,
         LabelDef as LabelDef,
+        LabelledDataset as LabelledDataset,
         SchemeSet as SchemeSet,
     )
     from .commands import (
@@ -130,6 +131,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "ClassificationScheme",
         "CombinableScheme",
         "LabelDef",
+        "LabelledDataset",
         "SchemeSet",
     ),
     "commands": (

@@ -9,7 +9,7 @@ one kind share their work (:class:`CombinableScheme`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
 import attrs
@@ -21,6 +21,7 @@ __all__ = [
     "ClassificationScheme",
     "CombinableScheme",
     "LabelDef",
+    "LabelledDataset",
     "Names",
     "SchemeSet",
 ]
@@ -76,6 +77,36 @@ class CombinableScheme(ClassificationScheme, Protocol):
         self, schemes: Sequence[ClassificationScheme]
     ) -> Callable[[str], list[Classification | None]]:
         """One function classifying a text by all of ``schemes`` at once."""
+        ...
+
+
+@runtime_checkable
+class LabelledDataset(Protocol):
+    """The layout of a file of complaints whose labels are known (a data set labelled by
+    people): which scheme it scores, and how to read ``(text, gold label)`` pairs out of it.
+
+    ``read(path)`` gives the pairs of the file at ``path``, the gold labels already translated
+    to ``scheme``'s labels; rows it cannot use are left out. ``complaintkit evaluate --preset``
+    and ``complaintkit train --preset`` take these by ``name``.
+    """
+
+    @property
+    def name(self) -> str:
+        """The layout's name (``airline``, ``cfpb``, …)."""
+        ...
+
+    @property
+    def scheme(self) -> str:
+        """The scheme whose labels the gold labels are."""
+        ...
+
+    @property
+    def description(self) -> str:
+        """Where the text and the gold label come from, and how labels were translated."""
+        ...
+
+    def read(self, path: str) -> Iterable[tuple[str, str]]:
+        """The ``(text, gold label)`` pairs of the file at ``path``."""
         ...
 
 

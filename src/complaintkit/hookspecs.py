@@ -45,13 +45,14 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from datetime import datetime
 
     import cattrs
     import click
 
     from .calendars import BusinessCalendar
-    from .classification import ClassificationScheme
+    from .classification import ClassificationScheme, LabelledDataset
     from .config import Config
     from .desk import Desk
     from .i18n import Names
@@ -88,6 +89,44 @@ def register_classification_schemes(
     :returns: nothing; every implementation is called.
 
     Called the first time schemes are needed (classify, evaluate, reports), once per host.
+    """
+
+
+@hookspec
+def replace_classification_schemes(
+    schemes: Mapping[str, ClassificationScheme],
+    register: Callable[[ClassificationScheme], None],
+    config: Config,
+) -> None:
+    """Put another scheme in the place of a registered one: usually one that wraps it, such as
+    a trained model that answers where the rules abstain, or blends their vote into its own.
+
+    :param schemes: every registered scheme by name (read-only), before any replacement.
+    :param register: call with the replacement; its ``name`` says which scheme it replaces and
+        its labels must be that scheme's labels, in the same order. Two plugins replacing the
+        same scheme is an error naming both; a replacement for a name nobody registered, or
+        with other labels, is reported as the plugin's failure and the original is kept.
+    :param config: the configuration in force, e.g. which schemes a plugin should replace.
+    :returns: nothing; every implementation is called.
+
+    Called once per host, right after ``register_classification_schemes``. The replacement is
+    what classifying, ``evaluate`` and reports use; labels it gives record its plugin as their
+    classifier.
+    """
+
+
+@hookspec
+def register_labelled_datasets(register: Callable[[LabelledDataset], None]) -> None:
+    """Register layouts of labelled data sets: files of complaints whose labels people gave.
+
+    :param register: call with an object implementing
+        :class:`~complaintkit.classification.LabelledDataset` (``name``, ``scheme``,
+        ``description`` and ``read(path)`` giving ``(text, gold label)`` pairs); names must be
+        unique.
+    :returns: nothing; every implementation is called.
+
+    Called the first time presets are needed (``evaluate --preset``, ``train --preset``), once
+    per host.
     """
 
 
@@ -431,6 +470,8 @@ def sweep_finished(desk: Desk, now: datetime, dry_run: bool) -> list[Names] | No
 
 CONTRIBUTION_HOOKS = (
     "register_classification_schemes",
+    "replace_classification_schemes",
+    "register_labelled_datasets",
     "register_storage_backends",
     "register_notification_channels",
     "register_reporters",

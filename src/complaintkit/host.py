@@ -33,6 +33,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import attrs
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
     import click
 
     from .calendars import BusinessCalendar
-    from .classification import ClassificationScheme
+    from .classification import ClassificationScheme, LabelledDataset
     from .inputs import InputFormat
     from .model import Complaint
     from .notification import NotificationChannel
@@ -249,16 +250,43 @@ class PluginHost:
         return owners.get(name)
 
     def schemes(self) -> dict[str, ClassificationScheme]:
-        """Every registered classification scheme by name."""
-        return self._cached(
-            "schemes",
-            lambda: self._collect(
-                "register_classification_schemes",
-                "classification scheme",
-                lambda s: [s.name],
-                config=self.config,
-            ),
+        """Every registered classification scheme by name, after replacements
+        (``replace_classification_schemes``: e.g. a model standing in for a scheme's rules)."""
+        return self._cached("schemes", self._build_schemes)
+
+    def _build_schemes(self) -> dict[str, ClassificationScheme]:
+        schemes: dict[str, ClassificationScheme] = self._collect(
+            "register_classification_schemes",
+            "classification scheme",
+            lambda s: [s.name],
+            config=self.config,
         )
+        if not self.has_implementations("replace_classification_schemes"):
+            return schemes
+        hook = "replace_classification_schemes"
+        replacements: dict[str, ClassificationScheme] = self._collect(
+            hook,
+            "replacement of classification scheme",
+            lambda s: [s.name],
+            schemes=MappingProxyType(dict(schemes)),
+            config=self.config,
+        )
+        owners: dict[str, str] = self._cache.get("owners:register_classification_schemes", {})
+        for name, replacement in replacements.items():
+            plugin = self.owner(hook, name) or "a hook wrapper"
+            original = schemes.get(name)
+            if original is None:
+                reason = f"replaces scheme {name!r}, which no plugin registered"
+            elif [label.name for label in replacement.labels] != [
+                label.name for label in original.labels
+            ]:
+                reason = f"replaces scheme {name!r} with different labels"
+            else:
+                schemes[name] = replacement
+                owners[name] = plugin  # recorded as the classifier of the labels it gives
+                continue
+            self.failures.append(PluginFailure(plugin, hook, reason))
+        return schemes
 
     def scheme(self, name: str) -> ClassificationScheme:
         """One scheme by name; an unknown name lists the known ones."""
@@ -358,6 +386,16 @@ class PluginHost:
                 "notification channel",
                 lambda c: [c.name],
                 config=self.config,
+            ),
+        )
+
+    def labelled_datasets(self) -> dict[str, LabelledDataset]:
+        """Every registered labelled data-set layout (``evaluate --preset``, ``train --preset``)
+        by name."""
+        return self._cached(
+            "labelled_datasets",
+            lambda: self._collect(
+                "register_labelled_datasets", "labelled data set", lambda d: [d.name]
             ),
         )
 

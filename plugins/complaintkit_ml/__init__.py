@@ -1,0 +1,1 @@
+"""complaintkit_ml: trainable model schemes (the ``ml`` extra)."""

@@ -1,0 +1,370 @@
+"""Training a :class:`~complaintkit_ml.model.TextModel` with scikit-learn, and its figures.
+
+scikit-learn (the ``ml`` extra) is used here only, for the fit: a linear support-vector
+classifier (one-vs-rest) on sublinear TF-IDF of character and word n-grams. The features are
+made by :mod:`complaintkit_ml.features`, the same code prediction uses, and the TF-IDF
+arithmetic is done here in numpy exactly as :class:`~complaintkit_ml.model.Predictor` does it,
+so a model predicts after training precisely what it predicted while being scored.
+
+The figures come from stratified k-fold cross-validation: every text is predicted by a model
+that did not see it. The vocabulary and idf are taken from the whole training set (they use no
+label); the classifier and the calibration only ever see the training folds' labels. The
+out-of-fold scores also set the calibration: the softmax temperature that makes the
+probabilities honest (lowest log-loss on texts the model had not seen).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import platform
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+import numpy as np
+
+from complaintkit.classification import Classification
+from complaintkit.errors import ConfigError
+
+from .features import FeatureSpec, language
+from .model import NO_VOTE, TextModel
+
+__all__ = ["Figures", "TrainingResult", "figures_of", "training_hash", "train_model"]
+
+#: Regularisation of the linear classifier (chosen on the airline tweets' training part).
+C = 0.3
+#: Features kept at most (the most frequent), and in at least this many texts.
+MAX_FEATURES = 200_000
+MIN_DF = 2
+
+
+@attrs.frozen
+class Figures:
+    """Accuracy, macro-F1 and recall per label of some predictions, overall and per language."""
+
+    n: int
+    accuracy: float
+    macro_f1: float
+    recall: Mapping[str, float]
+    support: Mapping[str, int]
+    by_language: Mapping[str, Figures] = attrs.field(factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (the model file's metadata, ``--format json``)."""
+        data: dict[str, Any] = {
+            "n": self.n,
+            "accuracy": round(self.accuracy, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "recall": {k: round(v, 4) for k, v in self.recall.items()},
+            "support": dict(self.support),
+        }
+        if self.by_language:
+            data["by_language"] = {k: v.to_dict() for k, v in self.by_language.items()}
+        return data
+
+
+def _scores(gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> Figures:
+    n = len(gold)
+    pairs = Counter(zip(gold, predicted, strict=True))
+    support = Counter(gold)
+    made = Counter(predicted)
+    recall: dict[str, float] = {}
+    f1s = []
+    for label in labels:
+        if not support[label]:
+            continue
+        correct = pairs[label, label]
+        recall[label] = correct / support[label]
+        precision = correct / made[label] if made[label] else 0.0
+        both = precision + recall[label]
+        f1s.append(2 * precision * recall[label] / both if both else 0.0)
+    accuracy = sum(pairs[label, label] for label in support) / n if n else 0.0
+    return Figures(
+        n=n,
+        accuracy=accuracy,
+        macro_f1=sum(f1s) / len(f1s) if f1s else 0.0,
+        recall=recall,
+        support={label: support[label] for label in labels if support[label]},
+    )
+
+
+def figures_of(
+    texts: Sequence[str], gold: Sequence[str], predicted: Sequence[str], labels: Sequence[str]
+) -> Figures:
+    """The figures of ``predicted`` against ``gold``, with the same per language (zh, en:
+    :func:`complaintkit_ml.features.language`) for every language the texts use."""
+    overall = _scores(gold, predicted, labels)
+    languages = [language(text) for text in texts]
+    by_language = {}
+    for lang in ("en", "zh"):
+        chosen = [i for i, found in enumerate(languages) if found == lang]
+        if chosen:
+            by_language[lang] = _scores(
+                [gold[i] for i in chosen], [predicted[i] for i in chosen], labels
+            )
+    return attrs.evolve(overall, by_language=by_language)
+
+
+def training_hash(items: Sequence[tuple[str, str]]) -> str:
+    """sha256 of the training set: every text and label, in the order they were read."""
+    digest = hashlib.sha256()
+    for text, label in items:
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+        digest.update(label.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+@attrs.frozen
+class TrainingResult:
+    """A trained model, its cross-validated figures, and what training had to say."""
+
+    model: TextModel
+    figures: Figures
+    folds: int
+    seconds: float
+    notes: tuple[str, ...] = ()
+
+
+def _matrix(texts: Sequence[str], spec: FeatureSpec) -> tuple[Any, list[str], list[str]]:
+    """The n-gram count matrix (CSR) of ``texts``, with the character and word vocabularies."""
+    import scipy.sparse as sp
+
+    chars: defaultdict[str, int] = defaultdict()
+    chars.default_factory = chars.__len__
+    words: defaultdict[str, int] = defaultdict()
+    words.default_factory = words.__len__
+    columns: list[Any] = [[], []]
+    counts: list[Any] = [[], []]
+    pointers: list[list[int]] = [[0], [0]]
+    for text in texts:
+        for which, (grams, vocabulary) in enumerate(
+            zip(spec.analyse(text), (chars, words), strict=True)
+        ):
+            columns[which].append(
+                np.fromiter(map(vocabulary.__getitem__, grams), np.int64, len(grams))
+            )
+            counts[which].append(np.fromiter(grams.values(), np.float64, len(grams)))
+            pointers[which].append(pointers[which][-1] + len(grams))
+    parts = []
+    for which, vocabulary in enumerate((chars, words)):
+        matrix = sp.csr_matrix(
+            (
+                np.concatenate(counts[which]) if texts else np.zeros(0),
+                np.concatenate(columns[which]) if texts else np.zeros(0, np.int64),
+                np.array(pointers[which]),
+            ),
+            shape=(len(texts), len(vocabulary)),
+        )
+        parts.append(matrix)
+    matrix = sp.hstack(parts, format="csr")
+    return matrix, list(chars), list(words)
+
+
+def _select(matrix: Any, n_chars: int, max_features: int) -> Any:
+    """The columns to keep: in at least MIN_DF texts, the ``max_features`` most frequent."""
+    df = np.bincount(matrix.indices, minlength=matrix.shape[1])
+    candidates = np.flatnonzero(df >= MIN_DF)
+    if len(candidates) > max_features:
+        order = np.argsort(-df[candidates], kind="stable")[:max_features]
+        candidates = np.sort(candidates[order])
+    return candidates, df
+
+
+def _tfidf(counts: Any, idf: Any) -> Any:
+    """Sublinear TF-IDF rows of unit length, as :class:`~complaintkit_ml.model.Predictor`."""
+    matrix = counts.tocsr(copy=True)
+    matrix.data = (1.0 + np.log(matrix.data)) * idf[matrix.indices]
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    scale = np.repeat(1.0 / norms, np.diff(matrix.indptr))
+    matrix.data *= scale
+    return matrix
+
+
+def _vote_columns(
+    votes: Sequence[Classification | None], rule_labels: Sequence[str], weight: float
+) -> Any:
+    import scipy.sparse as sp
+
+    slots = {label: i for i, label in enumerate(rule_labels)}
+    rows = np.arange(len(votes))
+    cols = np.array([slots.get(v.label if v else NO_VOTE, slots[NO_VOTE]) for v in votes])
+    data = np.array([(v.confidence if v else 1.0) * weight for v in votes])
+    return sp.csr_matrix((data, (rows, cols)), shape=(len(votes), len(rule_labels)))
+
+
+def _fit(features: Any, targets: Any, n_classes: int) -> tuple[Any, Any]:
+    """(coefficients features × classes, intercepts) of a linear SVM on ``features``; classes
+    weighted by the inverse of their frequency, so a rare label is not drowned by a common one
+    (on the 车质网 complaints, 91% product quality, this lifts macro-F1 from 0.31 to 0.52)."""
+    from sklearn.svm import LinearSVC
+
+    classifier = LinearSVC(C=C, dual=True, max_iter=5000, random_state=0, class_weight="balanced")
+    classifier.fit(features, targets)
+    coef = classifier.coef_.T
+    intercept = classifier.intercept_
+    if n_classes == 2:  # one decision value d: scores (-d/2, d/2) make softmax the sigmoid of d
+        coef = np.hstack([-coef / 2, coef / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    return coef, intercept
+
+
+def _temperature(scores: Any, targets: Any) -> float:
+    """The softmax temperature with the lowest log-loss on out-of-fold scores."""
+    best, best_loss = 1.0, math.inf
+    for temperature in np.exp(np.linspace(math.log(0.02), math.log(5.0), 80)):
+        logits = scores / temperature
+        logits = logits - logits.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(logits).sum(axis=1))
+        loss = float(np.mean(log_norm - logits[np.arange(len(targets)), targets]))
+        if loss < best_loss:
+            best, best_loss = float(temperature), loss
+    return best
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for package in ("complaintkit", "scikit-learn", "numpy", "scipy"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "unknown"
+    return found
+
+
+def train_model(
+    scheme: str,
+    labels: Sequence[str],
+    items: Sequence[tuple[str, str]],
+    *,
+    folds: int = 5,
+    spec: FeatureSpec | None = None,
+    max_features: int = MAX_FEATURES,
+    rules: Callable[[str], Classification | None] | None = None,
+    rule_labels: Sequence[str] = (),
+    source: str = "",
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> TrainingResult:
+    """Train a model for ``scheme`` (whose labels are ``labels``) on ``(text, label)`` pairs.
+
+    :param folds: k of the k-fold cross-validation (at least 2; fewer when a label has fewer
+        examples than that).
+    :param rules: for a blend model, the rules' ``classify``; their vote on each text becomes
+        features (one per label in ``rule_labels`` and one for no vote).
+    :param source: where the training set came from, for the metadata.
+    :raises ConfigError: a gold label that is not one of ``labels``, or fewer than two labels
+        with at least two examples each.
+    """
+    started = time.perf_counter()
+    say = progress or (lambda _message: None)
+    spec = spec or FeatureSpec()
+    if folds < 2:
+        raise ConfigError(f"cross-validation needs at least 2 folds, got {folds}")
+    unknown = sorted({gold for _, gold in items} - set(labels))
+    if unknown:
+        raise ConfigError(
+            f"labels that are not labels of {scheme!r}: {', '.join(unknown[:8])}; "
+            f"its labels are {', '.join(labels)} (translate with --map GOLD=LABEL)"
+        )
+    counts = Counter(gold for _, gold in items)
+    notes = []
+    too_few = [label for label in labels if 0 < counts[label] < 2]
+    if too_few:
+        notes.append(
+            f"left out (fewer than 2 examples): {', '.join(too_few)}; the model cannot give them"
+        )
+    classes = tuple(label for label in labels if counts[label] >= 2)
+    if len(classes) < 2:
+        raise ConfigError(
+            f"training {scheme!r} needs at least two labels with two examples or more each; "
+            f"found {', '.join(f'{k} {v}' for k, v in counts.items()) or 'no examples'}"
+        )
+    kept = [(text, gold) for text, gold in items if gold in classes]
+    smallest = min(counts[label] for label in classes)
+    if smallest < folds:
+        notes.append(
+            f"{smallest} examples of the rarest label: {smallest} folds instead of {folds}"
+        )
+        folds = smallest
+    texts = [text for text, _ in kept]
+    targets = np.array([classes.index(gold) for _, gold in kept])
+
+    say(f"reading the n-grams of {len(texts)} texts")
+    counts_matrix, chars, words = _matrix(texts, spec)
+    keep, df = _select(counts_matrix, len(chars), max_features)
+    counts_matrix = counts_matrix[:, keep]
+    n = len(texts)
+    idf = np.log((1.0 + n) / (1.0 + df[keep])) + 1.0
+    features = _tfidf(counts_matrix, idf)
+    n_chars = int(np.searchsorted(keep, len(chars)))
+    vocabulary = [*chars, *words]
+    char_vocabulary = tuple(vocabulary[i] for i in keep[:n_chars])
+    word_vocabulary = tuple(vocabulary[i] for i in keep[n_chars:])
+    rule_columns: tuple[str, ...] = ()
+    if rules is not None:
+        import scipy.sparse as sp
+
+        rule_columns = (*rule_labels, NO_VOTE)
+        say("asking the rules for their votes")
+        votes = [rules(text) for text in texts]
+        features = sp.hstack([features, _vote_columns(votes, rule_columns, 1.0)], format="csr")
+
+    from sklearn.model_selection import StratifiedKFold
+
+    say(f"{folds}-fold cross-validation")
+    out_of_fold = np.zeros((n, len(classes)))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for number, (train_rows, test_rows) in enumerate(splitter.split(texts, targets), 1):
+        say(f"fold {number} of {folds}")
+        coef, intercept = _fit(features[train_rows], targets[train_rows], len(classes))
+        out_of_fold[test_rows] = features[test_rows] @ coef + intercept
+    temperature = _temperature(out_of_fold, targets)
+    predicted = [classes[i] for i in out_of_fold.argmax(axis=1)]
+    figures = figures_of(texts, [gold for _, gold in kept], predicted, classes)
+
+    say("fitting the model on every example")
+    coef, intercept = _fit(features, targets, len(classes))
+    seconds = time.perf_counter() - started
+    model = TextModel(
+        scheme=scheme,
+        labels=tuple(labels),
+        classes=classes,
+        spec=spec,
+        char_vocabulary=char_vocabulary,
+        word_vocabulary=word_vocabulary,
+        idf=idf,
+        coef=coef,
+        intercept=intercept,
+        temperature=temperature,
+        rule_labels=rule_columns,
+        rule_weight=1.0,
+        metadata={
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "training_set": {
+                "size": len(kept),
+                "sha256": training_hash(kept),
+                "source": source,
+                "label_counts": {label: counts[label] for label in classes},
+            },
+            "method": (
+                f"linear SVM (C={C}, balanced class weights) on sublinear TF-IDF of character "
+                f"{spec.char_min}-{spec.char_max}-grams and word {spec.word_min}-"
+                f"{spec.word_max}-grams"
+                + (", with the rules' votes" if rules else "")
+                + f"; softmax temperature {temperature:.3g} from the cross-validated scores"
+            ),
+            "cross_validation": {"folds": folds, **figures.to_dict()},
+            "seconds": round(seconds, 1),
+            "versions": _versions(),
+        },
+    )
+    return TrainingResult(model, figures, folds, seconds, tuple(notes))
