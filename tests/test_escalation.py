@@ -248,7 +248,11 @@ def test_satisfaction_closes_a_resolved_complaint_or_amends_a_closed_one(url: st
             {"escalate_on": ["respond", "reply"]},
             "escalation.escalate_on[2]: expected one of acknowledge, respond, resolve, got 'reply'",
         ),
-        ("escalation", {"levels": {"boss": {}}}, "escalation.levels.boss: unknown escalation level"),
+        (
+            "escalation",
+            {"levels": {"boss": {}}},
+            "escalation.levels.boss: unknown escalation level",
+        ),
         (
             "escalation",
             {"fast_channel": {"level": "leadership"}},

@@ -211,10 +211,19 @@ def test_policy_selection_by_match_then_default() -> None:
     ("sla", "message"),
     [
         ({"policies": {"p": {"resolve": "soon"}}}, "sla.policies.p.resolve: 'soon' is not"),
-        ({"policies": {"p": {"resolve": "1h", "respnd": "1h"}}}, "sla.policies.p: unknown setting(s) respnd (did you mean respond?); known: acknowledge,"),
+        (
+            {"policies": {"p": {"resolve": "1h", "respnd": "1h"}}},
+            "sla.policies.p: unknown setting(s) respnd (did you mean respond?); known: acknowledge",
+        ),
         ({"policies": {"p": {"calendar": "cn"}}}, "sla.policies.p: set at least one of"),
-        ({"default": "x", "policies": {"p": {"resolve": "1h"}}}, "sla.default: no policy 'x' is defined; known: p"),
-        ({"policies": {"p": {"resolve": "1h", "match": {"labels": ["serious"]}}}}, "sla.policies.p.match.labels[1]: 'serious' is not SCHEME=LABEL"),
+        (
+            {"default": "x", "policies": {"p": {"resolve": "1h"}}},
+            "sla.default: no policy 'x' is defined; known: p",
+        ),
+        (
+            {"policies": {"p": {"resolve": "1h", "match": {"labels": ["serious"]}}}},
+            "sla.policies.p.match.labels[1]: 'serious' is not SCHEME=LABEL",
+        ),
         ({"policies": {"p": {"resolve": "1h", "match": {"channels": ["fax"]}}}}, "channel 'fax'"),
         ({"default": "p"}, "sla.default: no policy 'p' is defined; known: none; add e.g."),
         ({"calendar": "cn"}, "sla: no policies; add e.g. [sla.policies.standard]"),

@@ -17,14 +17,14 @@ channel that sends serious complaints straight to management at intake.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, get_args
 
 import attrs
 
 from .matching import Match
 from .model import EscalationLevel
 from .settings import InvalidSetting, structure_section
-from .sla import TARGETS
+from .sla import TARGETS, SlaTarget
 
 if TYPE_CHECKING:
     from .config import Config
@@ -69,7 +69,7 @@ class _FastChannelTable:
 
 @attrs.frozen
 class _EscalationTable:
-    escalate_on: frozenset[Literal["acknowledge", "respond", "resolve"]] = frozenset(TARGETS)
+    escalate_on: frozenset[SlaTarget] = frozenset(get_args(SlaTarget))
     levels: dict[EscalationLevel, LevelOwner] = attrs.field(factory=dict)
     fast_channel: _FastChannelTable | None = None
 

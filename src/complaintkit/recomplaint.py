@@ -58,7 +58,7 @@ def _fraction(_: object, attribute: attrs.Attribute[float], value: float) -> Non
 
 @attrs.frozen
 class _RecomplaintTable:
-    window_days: float = attrs.field(default=30, validator=_positive)
+    window_days: float = attrs.field(default=30.0, validator=_positive)
     similarity: float = attrs.field(default=0.5, validator=_fraction)
     enabled: bool = True
 

@@ -75,7 +75,7 @@ def _routed(instance: _RuleTable, _: object, value: str | None) -> None:
 @attrs.frozen
 class _RuleTable:
     name: str | None = None
-    match: Match = Match()
+    match: Match = attrs.field(factory=Match)
     department: str | None = None
     assignee: str | None = attrs.field(default=None, validator=_routed)
 

@@ -191,9 +191,11 @@ def configure_words(converter: cattrs.Converter) -> None:
     converter.register_structure_hook_factory(
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), enum_hook
     )
-    converter.register_structure_hook_factory(
-        lambda t: typing.get_origin(t) is typing.Literal, literal_hook
-    )
+    converter.register_structure_hook_factory(_is_literal, literal_hook)
+
+
+def _is_literal(t: Any) -> bool:
+    return typing.get_origin(t) is typing.Literal
 
 
 def _from_words(parse: Callable[[str], Any]) -> Callable[[Any, Any], Any]:
@@ -253,12 +255,14 @@ def configure_collections(converter: cattrs.Converter) -> None:
         return _tables_only(inner)
 
     def class_hook(cl: type) -> Callable[[Any, Any], Any]:
-        renames = {
+        renames: dict[str, Any] = {
             a.name: override(rename=a.metadata["key"])
             for a in attrs.fields(cl)
             if "key" in a.metadata
         }
-        inner = make_dict_structure_fn(cl, converter, _cattrs_forbid_extra_keys=True, **renames)
+        inner: Callable[[Any, Any], Any] = make_dict_structure_fn(
+            cl, converter, _cattrs_forbid_extra_keys=True, **renames
+        )
         return _tables_only(inner)
 
     converter.register_structure_hook_factory(is_many, many_hook)

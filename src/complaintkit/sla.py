@@ -54,9 +54,9 @@ deadline at which the sweep records a warning.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import attrs
 
@@ -82,6 +82,7 @@ __all__ = [
     "PROVISIONAL",
     "RESPOND",
     "RESUME",
+    "SlaTarget",
     "TARGETS",
     "TARGET_NAMES",
     "WARNING",
@@ -102,7 +103,9 @@ __all__ = [
     "verdict",
 ]
 
-TARGETS = ("acknowledge", "respond", "resolve")
+#: An SLA target's name, as written in the configuration.
+SlaTarget = Literal["acknowledge", "respond", "resolve"]
+TARGETS: tuple[str, ...] = get_args(SlaTarget)
 PAUSE = "pause"
 RESUME = "resume"
 RESPOND = "respond"
@@ -269,7 +272,7 @@ class _PolicyTable:
     resolve: Duration | None = None
     calendar: str | None = None
     warn_before: Duration | None = None
-    match: Match = Match()
+    match: Match = attrs.field(factory=Match)
     description: str | None = None
 
 
