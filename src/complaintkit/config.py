@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +21,7 @@ import attrs
 
 from .errors import ConfigError
 
-__all__ = ["CONFIG_FILENAME", "DEFAULT_STORE", "Config", "check_settings", "load_config"]
+__all__ = ["CONFIG_FILENAME", "DEFAULT_STORE", "Config", "load_config"]
 
 CONFIG_FILENAME = "complaintkit.toml"
 DEFAULT_STORE = "tinydb://complaints.json"
@@ -41,20 +41,6 @@ _KNOWN_TOP = {
     "notifications",
     "reports",
 }
-
-
-def check_settings(table: Mapping[str, Any], known: Iterable[str], where: str) -> None:
-    """Refuse keys of a configuration table that are not in ``known``, naming both.
-
-    The message is ``WHERE: unknown setting(s) a, b; known: x, y`` (known keys in the order
-    given), so a misspelt setting stops the command instead of being silently ignored.
-    """
-    names = list(known)
-    unknown = sorted(set(table) - set(names))
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(names)}"
-        )
 
 
 @attrs.frozen
