@@ -172,7 +172,9 @@ def test_arrangement_file_mistakes(tmp_path: Path) -> None:
     (tmp_path / "c.toml").write_text(ARRANGEMENT.replace(f"year = {NEXT}", ""), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"c.toml year: the year the arrangement is for"):
         host_with(tmp_path, '[calendars.cn]\narrangements = ["c.toml"]\n').calendars()
-    with pytest.raises(ConfigError, match="fallback: true or false"):
+    with pytest.raises(
+        ConfigError, match=r"calendars\.cn\.fallback: expected true or false, got 'no'"
+    ):
         host_with(tmp_path, '[calendars.cn]\nfallback = "no"\n').calendars()
 
 
