@@ -33,26 +33,21 @@ from __future__ import annotations
 
 import difflib
 import enum
+import functools
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, time, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
-import cattrs
-from cattrs.errors import (
-    AttributeValidationNote,
-    ClassValidationError,
-    ForbiddenExtraKeysError,
-    IterableValidationError,
-    IterableValidationNote,
-)
-from cattrs.gen import make_dict_structure_fn, override
 
 from .errors import ConfigError
 from .model import Channel, EscalationLevel, RemedyKind, Status
 
 if TYPE_CHECKING:
+    import cattrs
+    from cattrs.errors import ForbiddenExtraKeysError
+
     from .config import Config
 
 __all__ = ["Duration", "InvalidSetting", "setting_key", "structure_section", "structure_settings"]
@@ -217,6 +212,8 @@ _MANY = (list, tuple, frozenset, set)
 
 def configure_collections(converter: cattrs.Converter) -> None:
     """Arrays (one value alone counts as an array of one) and tables (which must be tables)."""
+    from cattrs.errors import IterableValidationError, IterableValidationNote
+    from cattrs.gen import make_dict_structure_fn, override
 
     def is_many(t: Any) -> bool:
         args = typing.get_args(t)
@@ -279,7 +276,12 @@ def _tables_only(inner: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     return hook
 
 
-def _make_converter() -> cattrs.Converter:
+@functools.cache
+def _converter() -> cattrs.Converter:
+    """The converter of configuration sections, built on first use (``--help`` imports no
+    cattrs)."""
+    import cattrs
+
     converter = cattrs.Converter(
         detailed_validation=True, forbid_extra_keys=True, prefer_attrib_converters=True
     )
@@ -287,9 +289,6 @@ def _make_converter() -> cattrs.Converter:
     configure_scalars(converter)
     configure_words(converter)
     return converter
-
-
-_converter = _make_converter()
 
 
 # --- errors by path ----------------------------------------------------------------------------
@@ -323,6 +322,13 @@ def _unknown(exc: ForbiddenExtraKeysError) -> str:
 def _problems(exc: BaseException, path: str) -> Iterator[str]:
     """``PATH: what is wrong`` for each problem a structuring error holds (the walk of
     :func:`cattrs.transform_error`, with dotted paths and our own wording)."""
+    from cattrs.errors import (
+        AttributeValidationNote,
+        ClassValidationError,
+        ForbiddenExtraKeysError,
+        IterableValidationError,
+    )
+
     if isinstance(exc, ClassValidationError | IterableValidationError):
         with_notes, without = exc.group_exceptions()
         for sub, note in with_notes:
@@ -353,7 +359,7 @@ def structure_settings(value: Any, cls: type[T], *, where: str, path: str) -> T:
     :class:`~complaintkit.errors.ConfigError` with a line ``WHERE: PATH.KEY: problem`` for
     each problem (every one found, not just the first)."""
     try:
-        return _converter.structure(value, cls)
+        return _converter().structure(value, cls)
     except Exception as exc:  # noqa: BLE001 - every structuring error becomes a ConfigError
         lines = [f"{where}: {line}" for line in _problems(exc, path)]
         raise ConfigError("\n".join(lines)) from None
