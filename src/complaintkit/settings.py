@@ -299,7 +299,8 @@ def _step(path: str, key: object) -> str:
         return f"{path}[{key + 1}]"
     text = str(key)
     bare = text.replace("_", "").replace("-", "").isalnum() and text.isascii()
-    return f"{path}.{text}" if bare else f'{path}."{text}"'
+    step = text if bare else f'"{text}"'
+    return f"{path}.{step}" if path else step
 
 
 def _field_key(cl: type | None, name: str) -> str:
@@ -319,8 +320,8 @@ def _unknown(exc: ForbiddenExtraKeysError) -> str:
     return f"unknown setting(s) {', '.join(extra)}{hint}; known: {', '.join(known)}"
 
 
-def _problems(exc: BaseException, path: str) -> Iterator[str]:
-    """``PATH: what is wrong`` for each problem a structuring error holds (the walk of
+def _problems(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
+    """``(path, what is wrong)`` for each problem a structuring error holds (the walk of
     :func:`cattrs.transform_error`, with dotted paths and our own wording)."""
     from cattrs.errors import (
         AttributeValidationNote,
@@ -335,7 +336,7 @@ def _problems(exc: BaseException, path: str) -> Iterator[str]:
             if isinstance(note, AttributeValidationNote):
                 sub_path = _step(path, _field_key(exc.cl, note.name))
                 if isinstance(sub, KeyError):
-                    yield f"{sub_path}: missing (this setting is required)"
+                    yield sub_path, "missing (this setting is required)"
                     continue
             else:
                 sub_path = _step(path, note.index)
@@ -343,15 +344,15 @@ def _problems(exc: BaseException, path: str) -> Iterator[str]:
         for sub in without:
             yield from _problems(sub, path)
     elif isinstance(exc, ForbiddenExtraKeysError):
-        yield f"{path}: {_unknown(exc)}"
+        yield path, _unknown(exc)
     elif isinstance(exc, InvalidSetting):
         for key in exc.key:
             path = _step(path, key)
-        yield f"{path}: {exc}"
+        yield path, str(exc)
     elif isinstance(exc, ConfigError | ValueError):
-        yield f"{path}: {exc}"
+        yield path, str(exc)
     else:
-        yield f"{path}: {type(exc).__name__}: {exc}"
+        yield path, f"{type(exc).__name__}: {exc}"
 
 
 def structure_settings(value: Any, cls: type[T], *, where: str, path: str) -> T:
@@ -361,7 +362,7 @@ def structure_settings(value: Any, cls: type[T], *, where: str, path: str) -> T:
     try:
         return _converter().structure(value, cls)
     except Exception as exc:  # noqa: BLE001 - every structuring error becomes a ConfigError
-        lines = [f"{where}: {line}" for line in _problems(exc, path)]
+        lines = [": ".join(filter(None, (where, *problem))) for problem in _problems(exc, path)]
         raise ConfigError("\n".join(lines)) from None
 
 
