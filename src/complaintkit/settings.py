@@ -18,7 +18,7 @@ Paths are dotted; items of an array are counted from 1 (``routing.rules[1]`` is 
   :class:`~complaintkit.model.Status`, :class:`~complaintkit.model.RemedyKind` — their words in
   English or Chinese (``wechat``, ``微信``; ``leadership``, ``领导层``);
 * ``tuple[str, str]`` — a ``"SCHEME=LABEL"`` pair;
-* a ``Literal`` — one of its words; other enums — one of their values;
+* a ``Literal`` — one of its words;
 * lists (``list``, ``tuple[X, ...]``, ``frozenset``) — a TOML array, or one value alone;
 * ``str``, ``int``, ``float``, ``bool`` — strictly that TOML type (an integer is a float too).
 
@@ -32,7 +32,6 @@ with an attrs ``converter`` receives the value as written and converts it itself
 from __future__ import annotations
 
 import difflib
-import enum
 import functools
 import typing
 from collections.abc import Callable, Iterator, Mapping
@@ -117,26 +116,19 @@ def _duration(value: Any, _: Any) -> Duration:
     return Duration(amount, unit, value)
 
 
-def _time_of_day(value: Any, _: Any) -> time:
-    if isinstance(value, time):
-        return value
-    if isinstance(value, str):
+def _iso(kind: type[date] | type[time], example: str) -> Callable[[Any, Any], Any]:
+    def hook(value: Any, _: Any) -> Any:
+        if isinstance(value, kind):
+            return value
         try:
-            return time.fromisoformat(value)
-        except ValueError:
-            pass
-    raise InvalidSetting(f"expected a time of day such as 09:00, got {_shown(value)}")
+            return kind.fromisoformat(value)
+        except (TypeError, ValueError):
+            what = "a date" if kind is date else "a time of day"
+            raise InvalidSetting(
+                f"expected {what} such as {example}, got {_shown(value)}"
+            ) from None
 
-
-def _date(value: Any, _: Any) -> date:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise InvalidSetting(f"expected a date such as 2026-10-09, got {_shown(value)}")
+    return hook
 
 
 def _label_pair(value: Any, _: Any) -> tuple[str, str]:
@@ -151,8 +143,8 @@ def configure_words(converter: cattrs.Converter) -> None:
     from .intake import parse_channel, parse_level, parse_remedy, parse_status
 
     converter.register_structure_hook(Duration, _duration)
-    converter.register_structure_hook(time, _time_of_day)
-    converter.register_structure_hook(date, _date)
+    converter.register_structure_hook(time, _iso(time, "09:00"))
+    converter.register_structure_hook(date, _iso(date, "2026-10-09"))
     converter.register_structure_hook_func(lambda t: t == tuple[str, str], _label_pair)
     for kind, parse in (
         (Channel, parse_channel),
@@ -161,16 +153,6 @@ def configure_words(converter: cattrs.Converter) -> None:
         (RemedyKind, parse_remedy),
     ):
         converter.register_structure_hook(kind, _from_words(parse))
-
-    def enum_hook(kind: type[enum.Enum]) -> Callable[[Any, Any], Any]:
-        def hook(value: Any, _: Any) -> Any:
-            try:
-                return kind(value)
-            except ValueError:
-                known = ", ".join(str(m.value) for m in kind)
-                raise InvalidSetting(f"{_shown(value)} is not one of {known}") from None
-
-        return hook
 
     def literal_hook(kind: Any) -> Callable[[Any, Any], Any]:
         words = typing.get_args(kind)
@@ -183,9 +165,6 @@ def configure_words(converter: cattrs.Converter) -> None:
 
         return hook
 
-    converter.register_structure_hook_factory(
-        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), enum_hook
-    )
     converter.register_structure_hook_factory(_is_literal, literal_hook)
 
 
