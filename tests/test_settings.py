@@ -160,6 +160,13 @@ def test_structure_section_names_the_configuration_file(tmp_path: Path) -> None:
     assert structure_section(load_config(path, env={}), "absent", Window) == Window()
 
 
+def test_a_section_that_is_not_a_table(tmp_path: Path) -> None:
+    path = write(tmp_path, 'routing = "quality"\n')
+    with pytest.raises(ConfigError) as info:
+        load_routing_config(load_config(path, env={}))
+    assert str(info.value) == f"{path}: routing: expected a table, got 'quality'"
+
+
 def test_the_sla_section_names_file_and_nested_path(tmp_path: Path) -> None:
     path = write(
         tmp_path,

@@ -58,7 +58,7 @@ class Config:
         """A table of the configuration (``{}`` when absent); plugins read their own this way."""
         value = self.data.get(name, {})
         if not isinstance(value, Mapping):
-            raise ConfigError(f"{self.where}: [{name}] must be a table")
+            raise ConfigError(f"{self.where}: {name}: expected a table, got {value!r}")
         return value
 
     @property
