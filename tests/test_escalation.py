@@ -243,11 +243,32 @@ def test_satisfaction_closes_a_resolved_complaint_or_amends_a_closed_one(url: st
 @pytest.mark.parametrize(
     ("section", "data", "message"),
     [
-        ("escalation", {"escalate_on": ["reply"]}, "escalate_on must list targets"),
-        ("escalation", {"levels": {"boss": {}}}, "unknown level 'boss'"),
-        ("escalation", {"fast_channel": {"level": "leadership"}}, "needs a match"),
-        ("remedies", {"approval": {"agent": "lots"}}, "approval.agent must be an amount"),
-        ("remedies", {"approval": {"agent": 1}, "roles": {"x": "boss"}}, "roles.x is 'boss'"),
+        (
+            "escalation",
+            {"escalate_on": ["respond", "reply"]},
+            "escalation.escalate_on[2]: expected one of acknowledge, respond, resolve, got 'reply'",
+        ),
+        (
+            "escalation",
+            {"levels": {"boss": {}}},
+            "escalation.levels.boss: unknown escalation level",
+        ),
+        (
+            "escalation",
+            {"fast_channel": {"level": "leadership"}},
+            "escalation.fast_channel.match: missing (this setting is required)",
+        ),
+        (
+            "escalation",
+            {"fast_channel": {"match": {}, "level": "front_line"}},
+            "escalation.fast_channel.level: the fast channel's level must be above front_line",
+        ),
+        ("remedies", {"approval": {"agent": "lots"}}, "remedies.approval.agent: must be an amount"),
+        (
+            "remedies",
+            {"approval": {"agent": 1}, "roles": {"x": "boss"}},
+            "remedies.roles.x: 'boss' is not a role in [remedies.approval] (agent)",
+        ),
     ],
 )
 def test_bad_process_configuration(section: str, data: dict[str, Any], message: str) -> None:

@@ -521,7 +521,9 @@ def test_a_notification_config_error_masks_the_url(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 2, result.stderr
-    assert "url must be an http:// or https:// URL, got 'ftp://u:***@hooks.cn/x'" in result.stderr
+    assert (
+        "ops.url: must be an http:// or https:// URL, got 'ftp://u:***@hooks.cn/x'" in result.stderr
+    )
     assert "PASSWORD" not in result.stdout + result.stderr
 
 
@@ -529,7 +531,7 @@ def test_a_webhook_description_shows_the_host_only() -> None:
     from complaintkit_notify.channels import WebhookChannel
 
     table = {"type": "webhook", "url": "https://u:PASSWORD@hooks.cn:8443/h"}
-    hook = WebhookChannel("ops", "[notifications.channels.ops]", table)
+    hook = WebhookChannel("ops", "complaintkit.toml", table)
     assert hook.description == "signed JSON POST to hooks.cn:8443"
 
 

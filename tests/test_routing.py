@@ -84,14 +84,19 @@ def test_rules_are_tried_in_order() -> None:
 @pytest.mark.parametrize(
     ("routing", "message"),
     [
-        ({"rules": [{"match": {}}]}, "give a department, an assignee, or both"),
-        ({"rules": [{"department": "x", "dept": "y"}]}, "unknown setting(s) dept"),
-        ({"rules": {"department": "x"}}, "array of tables"),
-        ({"rules": [{"department": "x", "match": {"color": "red"}}]}, "unknown match key(s) color"),
+        ({"rules": [{"match": {}}]}, "rules[1]: give a department, an assignee, or both"),
+        (
+            {"rules": [{"department": "x"}, {"department": "x", "dept": "y"}]},
+            "rules[2]: unknown setting(s) dept; known: name, match, department, assignee",
+        ),
+        ({"rules": {"department": "x"}}, "rules: expected an array of tables ([[...]])"),
+        (
+            {"rules": [{"department": "x", "match": {"color": "red"}}]},
+            "rules[1].match: unknown setting(s) color; known: labels, channels, products, tags",
+        ),
     ],
 )
 def test_bad_routing_configuration(routing: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_routing_config(Config(data={"routing": routing}))
-    assert message in str(info.value)
-    assert "[routing]" in str(info.value) or "[[routing.rules]]" in str(info.value)
+    assert str(info.value).startswith(f"the configuration: routing.{message}")

@@ -210,13 +210,23 @@ def test_policy_selection_by_match_then_default() -> None:
 @pytest.mark.parametrize(
     ("sla", "message"),
     [
-        ({"policies": {"p": {"resolve": "soon"}}}, "[sla.policies.p] resolve: 'soon' is not"),
-        ({"policies": {"p": {"resolve": "1h", "respnd": "1h"}}}, "unknown setting(s) respnd"),
-        ({"policies": {"p": {"calendar": "cn"}}}, "set at least one of"),
-        ({"default": "x", "policies": {"p": {"resolve": "1h"}}}, "default policy 'x'"),
-        ({"policies": {"p": {"resolve": "1h", "match": {"labels": ["serious"]}}}}, "SCHEME=LABEL"),
+        ({"policies": {"p": {"resolve": "soon"}}}, "sla.policies.p.resolve: 'soon' is not"),
+        (
+            {"policies": {"p": {"resolve": "1h", "respnd": "1h"}}},
+            "sla.policies.p: unknown setting(s) respnd (did you mean respond?); known: acknowledge",
+        ),
+        ({"policies": {"p": {"calendar": "cn"}}}, "sla.policies.p: set at least one of"),
+        (
+            {"default": "x", "policies": {"p": {"resolve": "1h"}}},
+            "sla.default: no policy 'x' is defined; known: p",
+        ),
+        (
+            {"policies": {"p": {"resolve": "1h", "match": {"labels": ["serious"]}}}},
+            "sla.policies.p.match.labels[1]: 'serious' is not SCHEME=LABEL",
+        ),
         ({"policies": {"p": {"resolve": "1h", "match": {"channels": ["fax"]}}}}, "channel 'fax'"),
-        ({"default": "p"}, "no policies"),
+        ({"default": "p"}, "sla.default: no policy 'p' is defined; known: none; add e.g."),
+        ({"calendar": "cn"}, "sla: no policies; add e.g. [sla.policies.standard]"),
     ],
 )
 def test_bad_sla_configuration_names_the_setting(sla: dict[str, Any], message: str) -> None:

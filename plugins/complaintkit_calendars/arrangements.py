@@ -39,106 +39,122 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from complaintkit import ConfigError, Names
+import attrs
+
+from complaintkit import ConfigError, InvalidSetting, Names, setting_key, structure_settings
 from complaintkit.config import Config
 
 from .working import YearArrangement
 
 __all__ = ["ENTRY_KEYS", "YEAR_KEYS", "load_arrangements", "parse_arrangement"]
 
-#: The keys of one year's arrangement (a ``years.YEAR`` table or an arrangement file).
-YEAR_KEYS: tuple[str, ...] = ("year", "source", "holidays", "workdays")
-#: The keys of one entry of ``holidays`` or ``workdays``.
-ENTRY_KEYS: tuple[str, ...] = ("name", "name_zh", "dates", "from", "to")
 _MAX_SPAN = 366
 
 
-def _date(value: object, where: str) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
+def _named(_: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    if not value.strip():
+        language = "English" if attribute.name == "name" else "Chinese"
+        raise InvalidSetting(f"every entry needs its {language} name", attribute.name)
 
 
-def _text(entry: Mapping[str, Any], key: str, where: str) -> str:
-    value = entry.get(key)
-    if not isinstance(value, str) or not value.strip():
-        language = "English" if key == "name" else "Chinese"
-        raise ConfigError(f"{where} {key}: every entry needs its {language} name, got {value!r}")
-    return value.strip()
+def _span(entry: _Entry, _: object, last: date | None) -> None:
+    if (entry.first is None) != (last is None):
+        raise InvalidSetting("give both from and to")
+    if entry.first is not None and last is not None:
+        if last < entry.first or (last - entry.first).days > _MAX_SPAN:
+            raise InvalidSetting(f"to ({last}) must be on or after from ({entry.first})", "to")
+    elif not entry.dates:
+        raise InvalidSetting("give dates = [...] or from and to")
 
 
-def _entries(value: object, kind: str, where: str, year: int) -> dict[date, Names]:
-    if not isinstance(value, list):
-        raise ConfigError(f"{where} {kind}: must be a list of tables such as {{ name = … }}")
+@attrs.frozen
+class _Entry:
+    """One entry of ``holidays`` or ``workdays``: its names and its days."""
+
+    name: str = attrs.field(validator=_named)
+    name_zh: str = attrs.field(validator=_named)
+    dates: tuple[date, ...] = ()
+    first: date | None = attrs.field(default=None, metadata={"key": "from"})
+    last: date | None = attrs.field(default=None, validator=_span, metadata={"key": "to"})
+
+    def days(self) -> list[date]:
+        """Every day the entry gives."""
+        days = list(self.dates)
+        if self.first is not None and self.last is not None:
+            days += [
+                self.first + timedelta(days=i) for i in range((self.last - self.first).days + 1)
+            ]
+        return days
+
+
+def _non_empty(_: object, __: object, value: str | None) -> None:
+    if value is not None and not value.strip():
+        raise InvalidSetting("a non-empty string naming the notice", "source")
+
+
+def _plausible(_: object, __: object, value: int | None) -> None:
+    if value is not None and not 1900 <= value <= 2200:
+        raise InvalidSetting(f"{value} is not a plausible year", "year")
+
+
+@attrs.frozen
+class _Arrangement:
+    """One year's arrangement: a ``years.YEAR`` table or an arrangement file."""
+
+    year: int | None = attrs.field(default=None, validator=_plausible)
+    source: str | None = attrs.field(default=None, validator=_non_empty)
+    holidays: tuple[_Entry, ...] = ()
+    workdays: tuple[_Entry, ...] = ()
+
+
+#: The keys of one year's arrangement (a ``years.YEAR`` table or an arrangement file).
+YEAR_KEYS: tuple[str, ...] = tuple(setting_key(a) for a in attrs.fields(_Arrangement))
+#: The keys of one entry of ``holidays`` or ``workdays``.
+ENTRY_KEYS: tuple[str, ...] = tuple(setting_key(a) for a in attrs.fields(_Entry))
+
+
+def _days(entries: tuple[_Entry, ...], kind: str, at: str, year: int) -> dict[date, Names]:
     found: dict[date, Names] = {}
-    for number, entry in enumerate(value, 1):
-        at = f"{where} {kind}[{number}]"
-        if not isinstance(entry, Mapping):
-            raise ConfigError(f"{at}: must be a table with name, name_zh and dates or from/to")
-        unknown = sorted(set(entry) - set(ENTRY_KEYS))
-        if unknown:
-            raise ConfigError(
-                f"{at}: unknown key(s) {', '.join(unknown)}; known: {', '.join(ENTRY_KEYS)}"
-            )
-        names = Names(_text(entry, "name", at), _text(entry, "name_zh", at))
-        days: list[date] = []
-        if "dates" in entry:
-            if not isinstance(entry["dates"], list) or not entry["dates"]:
-                raise ConfigError(f'{at} dates: a non-empty list such as ["{year}-10-01"]')
-            days += [_date(d, f"{at} dates") for d in entry["dates"]]
-        if "from" in entry or "to" in entry:
-            if "from" not in entry or "to" not in entry:
-                raise ConfigError(f"{at}: give both from and to")
-            first, last = _date(entry["from"], f"{at} from"), _date(entry["to"], f"{at} to")
-            if last < first or (last - first).days > _MAX_SPAN:
-                raise ConfigError(f"{at}: to ({last}) must be on or after from ({first})")
-            days += [first + timedelta(days=i) for i in range((last - first).days + 1)]
-        if not days:
-            raise ConfigError(f"{at}: give dates = [...] or from and to")
-        for day in days:
+    for number, entry in enumerate(entries, 1):
+        names = Names(entry.name.strip(), entry.name_zh.strip())
+        for day in entry.days():
             if day.year != year:
-                raise ConfigError(f"{at}: {day.isoformat()} is not in {year}")
+                raise ConfigError(f"{at}{kind}[{number}]: {day.isoformat()} is not in {year}")
             if day in found and found[day] != names:
                 raise ConfigError(
-                    f"{at}: {day.isoformat()} is already {kind} {found[day].en} in this year"
+                    f"{at}{kind}[{number}]: {day.isoformat()} is already {kind} "
+                    f"{found[day].en} in this year"
                 )
             found[day] = names
     return found
 
 
-def parse_arrangement(data: Mapping[str, Any], year: int | None, where: str) -> YearArrangement:
-    """One year's arrangement from a table (``year`` None: the table's own ``year`` key)."""
-    unknown = sorted(set(data) - set(YEAR_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(YEAR_KEYS)}"
-        )
-    given = data.get("year")
+def parse_arrangement(
+    data: Mapping[str, Any], year: int | None, where: str, path: str = ""
+) -> YearArrangement:
+    """One year's arrangement from a table read from ``where`` (a file), found at ``path`` in
+    it (``""``: the whole file); ``year`` None: the table's own ``year`` key."""
+    table = structure_settings(data, _Arrangement, where=where, path=path)
+    at = f"{where}: {path}." if path else f"{where}: "
     if year is None:
-        if isinstance(given, bool) or not isinstance(given, int):
-            raise ConfigError(f"{where} year: the year the arrangement is for, e.g. 2027")
-        year = given
-    elif given is not None and given != year:
-        raise ConfigError(f"{where} year: {given!r} differs from the table's year {year}")
-    if not 1900 <= year <= 2200:
-        raise ConfigError(f"{where}: {year} is not a plausible year")
-    closed = _entries(data.get("holidays", []), "holidays", where, year)
-    opened = _entries(data.get("workdays", []), "workdays", where, year)
+        if table.year is None:
+            raise ConfigError(f"{at}year: the year the arrangement is for, e.g. 2027")
+        year = table.year
+    elif table.year is not None and table.year != year:
+        raise ConfigError(f"{at}year: {table.year!r} differs from the table's year {year}")
+    closed = _days(table.holidays, "holidays", at, year)
+    opened = _days(table.workdays, "workdays", at, year)
     if not closed:
-        raise ConfigError(f"{where} holidays: list the year's holidays (none given)")
+        raise ConfigError(f"{at}holidays: list the year's holidays (none given)")
     both = sorted(set(closed) & set(opened))
     if both:
         raise ConfigError(
-            f"{where}: {both[0].isoformat()} is both a holiday ({closed[both[0]].en}) and a "
-            f"working day ({opened[both[0]].en})"
+            f"{at.rstrip('. ')}: {both[0].isoformat()} is both a holiday ({closed[both[0]].en}) "
+            f"and a working day ({opened[both[0]].en})"
         )
-    source = data.get("source")
-    if source is not None and (not isinstance(source, str) or not source.strip()):
-        raise ConfigError(f"{where} source: a non-empty string naming the notice")
-    label = f"{where} ({source.strip()})" if isinstance(source, str) else where
+    label = f"{where}: {path}" if path else where
+    if table.source is not None:
+        label = f"{label} ({table.source.strip()})"
     return YearArrangement(year=year, closed=closed, open=opened, source=label)
 
 
@@ -147,7 +163,7 @@ def load_arrangements(
 ) -> dict[int, YearArrangement]:
     """The arrangements ``[calendars.NAME]`` gives: its ``years.YEAR`` tables and the files
     listed in ``arrangements`` (paths relative to the configuration file)."""
-    where = f"{config.where} [calendars.{name}]"
+    where = f"{config.where}: calendars.{name}"
     found: dict[int, YearArrangement] = {}
 
     def add(arrangement: YearArrangement) -> None:
@@ -161,23 +177,25 @@ def load_arrangements(
 
     years = table.get("years", {})
     if not isinstance(years, Mapping):
-        raise ConfigError(f"{where} years: tables such as [calendars.{name}.years.2027]")
+        raise ConfigError(f"{where}.years: tables such as [calendars.{name}.years.2027]")
     for key, data in years.items():
-        at = f"{config.where} [calendars.{name}.years.{key}]"
+        at = f"calendars.{name}.years.{key}"
         if not str(key).isdigit() or not isinstance(data, Mapping):
-            raise ConfigError(f"{at}: must be a table named by its year, e.g. years.2027")
-        add(parse_arrangement(data, int(str(key)), at))
+            raise ConfigError(
+                f"{config.where}: {at}: must be a table named by its year, e.g. years.2027"
+            )
+        add(parse_arrangement(data, int(str(key)), config.where, at))
     files = table.get("arrangements", [])
     if isinstance(files, str):
         files = [files]
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-        raise ConfigError(f'{where} arrangements: a list of files such as ["cn-2027.toml"]')
+        raise ConfigError(f'{where}.arrangements: a list of files such as ["cn-2027.toml"]')
     for value in files:
         path = config.resolve_path(value)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ConfigError(f"{where} arrangements: {path} does not exist") from None
+            raise ConfigError(f"{where}.arrangements: {path} does not exist") from None
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}: {exc}") from None
         add(parse_arrangement(data, None, str(path)))

@@ -58,7 +58,7 @@ from typing import Any
 
 import attrs
 
-from complaintkit import ConfigError, Names, hookimpl
+from complaintkit import ConfigError, InvalidSetting, Names, hookimpl, structure_settings
 from complaintkit.calendars import BusinessCalendar
 from complaintkit.config import Config
 
@@ -100,22 +100,6 @@ COUNTRY_CALENDARS: dict[str, tuple[str, str, Names]] = {
     "gb": ("GB", "Europe/London", Names("United Kingdom", "英国")),
     "de": ("DE", "Europe/Berlin", Names("Germany", "德国")),
 }
-#: The keys a ``[calendars.NAME]`` table may have.
-TABLE_KEYS: tuple[str, ...] = (
-    "base",
-    "country",
-    "subdivision",
-    "timezone",
-    "hours",
-    "weekend",
-    "closed",
-    "open",
-    "description",
-    "description_zh",
-    "years",
-    "arrangements",
-    "fallback",
-)
 _OFFICE_HOURS = parse_hours(["09:00-18:00"])
 
 
@@ -263,26 +247,65 @@ def _builtins(config: Config) -> dict[str, Callable[[], WorkingCalendar]]:
     return makers
 
 
-def _dates(value: object, where: str) -> list[date]:
-    if not isinstance(value, list):
-        raise ConfigError(f'{where} must be a list of dates such as ["2026-10-09"], got {value!r}')
-    result: list[date] = []
-    for item in value:
-        if isinstance(item, date):
-            day = item
-        else:
-            try:
-                day = date.fromisoformat(str(item))
-            except ValueError:
-                raise ConfigError(f"{where}: {item!r} is not a date (YYYY-MM-DD)") from None
-        result.append(day)
-    return result
+def _hours(value: Any) -> tuple[tuple[int, int], ...] | None:
+    try:
+        return None if value is None else parse_hours(value)
+    except ValueError as exc:
+        raise InvalidSetting(str(exc), "hours") from None
 
 
-def _string(value: object, where: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{where} must be a non-empty string, got {value!r}")
-    return value.strip()
+def _weekend(value: Any) -> frozenset[int] | None:
+    try:
+        return None if value is None else parse_weekend(value)
+    except ValueError as exc:
+        raise InvalidSetting(str(exc), "weekend") from None
+
+
+def _non_empty(_: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is not None and not value.strip():
+        raise InvalidSetting(f"must not be empty, got {value!r}", attribute.name)
+
+
+def _not_with_base(table: _CalendarTable, _: object, value: str | None) -> None:
+    _non_empty(table, attrs.fields(_CalendarTable).country, value)
+    if value is not None and table.base is not None:
+        raise InvalidSetting("give base or country, not both", "country")
+
+
+def _needs_country(table: _CalendarTable, _: object, value: str | None) -> None:
+    _non_empty(table, attrs.fields(_CalendarTable).subdivision, value)
+    if value is not None and table.country is None:
+        raise InvalidSetting("subdivision needs country", "subdivision")
+
+
+def _not_closed(table: _CalendarTable, _: object, value: tuple[date, ...]) -> None:
+    both = sorted(set(table.closed) & set(value))
+    if both:
+        raise InvalidSetting(f"{both[0].isoformat()} is both in closed and in open", "open")
+
+
+@attrs.frozen
+class _CalendarTable:
+    """A ``[calendars.NAME]`` table (``years`` and ``arrangements`` are read by
+    :func:`~complaintkit_calendars.arrangements.load_arrangements`)."""
+
+    base: str | None = attrs.field(default=None, validator=_non_empty)
+    country: str | None = attrs.field(default=None, validator=_not_with_base)
+    subdivision: str | None = attrs.field(default=None, validator=_needs_country)
+    timezone: str | None = attrs.field(default=None, validator=_non_empty)
+    hours: tuple[tuple[int, int], ...] | None = attrs.field(default=None, converter=_hours)
+    weekend: frozenset[int] | None = attrs.field(default=None, converter=_weekend)
+    closed: tuple[date, ...] = ()
+    open: tuple[date, ...] = attrs.field(default=(), validator=_not_closed)
+    description: str | None = attrs.field(default=None, validator=_non_empty)
+    description_zh: str | None = attrs.field(default=None, validator=_non_empty)
+    years: Any = None
+    arrangements: Any = None
+    fallback: bool = True
+
+
+#: The keys a ``[calendars.NAME]`` table may have.
+TABLE_KEYS: tuple[str, ...] = tuple(a.name for a in attrs.fields(_CalendarTable))
 
 
 def build_calendars(config: Config) -> list[WorkingCalendar]:
@@ -292,18 +315,20 @@ def build_calendars(config: Config) -> list[WorkingCalendar]:
     ``[calendars]``; nothing is registered then.
     """
     section = config.section("calendars")
-    where = f"{config.where} [calendars]"
-    tables: dict[str, Mapping[str, Any]] = {}
+    where = f"{config.where}: calendars"
+    tables: dict[str, _CalendarTable] = {}
     for key, value in section.items():
         if isinstance(value, Mapping):
-            tables[str(key)] = value
-        elif key == "default":
-            _string(value, f"{where} default")
-        else:
+            tables[str(key)] = structure_settings(
+                value, _CalendarTable, where=config.where, path=f"calendars.{key}"
+            )
+        elif key != "default":
             raise ConfigError(
-                f'{where}: unknown setting {key!r}; [calendars] takes default = "NAME" and '
+                f'{where}: unknown setting(s) {key}; [calendars] takes default = "NAME" and '
                 "[calendars.NAME] tables"
             )
+        elif not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where}.default: expected a calendar name, got {value!r}")
     makers = _builtins(config)
     built: dict[str, WorkingCalendar] = {}
     resolving: list[str] = []
@@ -317,7 +342,9 @@ def build_calendars(config: Config) -> list[WorkingCalendar]:
         if name in tables:
             resolving.append(name)
             try:
-                calendar = _configured(name, tables[name], makers.get(name), get, config)
+                calendar = _configured(
+                    name, tables[name], section[name], makers.get(name), get, config
+                )
             finally:
                 resolving.pop()
         elif name in makers:
@@ -335,48 +362,29 @@ def build_calendars(config: Config) -> list[WorkingCalendar]:
 
 def _configured(
     name: str,
-    table: Mapping[str, Any],
+    table: _CalendarTable,
+    raw: Mapping[str, Any],
     builtin: Callable[[], WorkingCalendar] | None,
     get: Callable[[str, str], WorkingCalendar],
     config: Config,
 ) -> WorkingCalendar:
-    where = f"{config.where} [calendars.{name}]"
-    unknown = sorted(set(table) - set(TABLE_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(TABLE_KEYS)}"
-        )
-    if "base" in table and "country" in table:
-        raise ConfigError(f"{where}: give base or country, not both")
-    if builtin is not None and ("base" in table or "country" in table):
+    where = f"{config.where}: calendars.{name}"
+    if builtin is not None and (table.base or table.country):
         raise ConfigError(
             f"{where}: {name!r} is a built-in calendar; its table may adjust it but not set "
             "base or country (choose another name for a new calendar)"
         )
-    if "subdivision" in table and "country" not in table:
-        raise ConfigError(f"{where}: subdivision needs country")
-
-    def value(key: str, parse: Callable[[Any], Any]) -> Any:
-        try:
-            return parse(table[key])
-        except ValueError as exc:
-            raise ConfigError(f"{where} {key}: {exc}") from None
-
-    timezone = _string(table["timezone"], f"{where} timezone") if "timezone" in table else None
-    hours = value("hours", parse_hours) if "hours" in table else None
+    timezone = table.timezone.strip() if table.timezone else None
     try:
         if builtin is not None:
             calendar = builtin()
-        elif "base" in table:
-            calendar = attrs.evolve(
-                get(_string(table["base"], f"{where} base"), f"{where} base"), name=name
-            )
-        elif "country" in table:
-            subdivision = table.get("subdivision")
+        elif table.base:
+            calendar = attrs.evolve(get(table.base.strip(), f"{where}.base"), name=name)
+        elif table.country:
             calendar = country_calendar(
                 name,
-                _string(table["country"], f"{where} country").upper(),
-                subdivision=_string(subdivision, f"{where} subdivision") if subdivision else None,
+                table.country.strip().upper(),
+                subdivision=table.subdivision.strip() if table.subdivision else None,
                 timezone=timezone or config.timezone,
             )
         else:
@@ -392,11 +400,11 @@ def _configured(
     changes: dict[str, Any] = {"name": name}
     if timezone is not None:
         changes["timezone"] = timezone
-    if hours is not None:
-        changes["hours"] = hours
-    if "weekend" in table:
-        changes["weekend"] = value("weekend", parse_weekend)
-    arrangements = load_arrangements(name, table, config)
+    if table.hours is not None:
+        changes["hours"] = table.hours
+    if table.weekend is not None:
+        changes["weekend"] = table.weekend
+    arrangements = load_arrangements(name, raw, config)
     if arrangements:
         # A given year is preferred over the data the calendar came with: drop that data.
         changes["years"] = {**calendar.years, **arrangements}
@@ -407,38 +415,30 @@ def _configured(
             years=changes["years"],
         )
         changes["closed"], changes["open"] = calendar.closed, calendar.open
-    if "fallback" in table:
-        if not isinstance(table["fallback"], bool):
-            raise ConfigError(f"{where} fallback: true or false, got {table['fallback']!r}")
-        if not table["fallback"]:
-            calendar = attrs.evolve(calendar, fallback=None)
-            changes["fallback"] = None
-    closed = _dates(table["closed"], f"{where} closed") if "closed" in table else []
-    opened = _dates(table["open"], f"{where} open") if "open" in table else []
-    both = sorted(set(closed) & set(opened))
-    if both:
-        raise ConfigError(f"{where}: {both[0].isoformat()} is both in closed and in open")
-    for day in [*closed, *opened]:
+    if not table.fallback:
+        calendar = attrs.evolve(calendar, fallback=None)
+        changes["fallback"] = None
+    for day in [*table.closed, *table.open]:
         if calendar.exactness(day) == "unknown":
             raise ConfigError(
                 f"{where}: {day.isoformat()} is outside the years this calendar covers "
                 f"({calendar.covered_years})"
             )
-    if closed or opened:
+    if table.closed or table.open:
         changes["closed"] = {
-            **{d: n for d, n in calendar.closed.items() if d not in opened},
-            **{d: _CLOSED for d in closed},
+            **{d: n for d, n in calendar.closed.items() if d not in table.open},
+            **{d: _CLOSED for d in table.closed},
         }
         changes["open"] = {
-            **{d: n for d, n in calendar.open.items() if d not in closed},
-            **{d: _OPEN for d in opened},
+            **{d: n for d, n in calendar.open.items() if d not in table.closed},
+            **{d: _OPEN for d in table.open},
         }
-    if "description" in table:
-        changes["description"] = _string(table["description"], f"{where} description")
+    if table.description is not None:
+        changes["description"] = table.description.strip()
     elif builtin is None:
         changes["description"] = _derived_description(calendar, table)
-    if "description_zh" in table:
-        changes["description_zh"] = _string(table["description_zh"], f"{where} description_zh")
+    if table.description_zh is not None:
+        changes["description_zh"] = table.description_zh.strip()
     try:
         return attrs.evolve(calendar, **changes)
     except ValueError as exc:
@@ -449,9 +449,9 @@ _CLOSED = Names("closed by configuration", "配置的休息日")
 _OPEN = Names("working day by configuration", "配置的工作日")
 
 
-def _derived_description(calendar: WorkingCalendar, table: Mapping[str, Any]) -> str:
-    if "base" in table:
-        return f"based on {table['base']}: {calendar.description}"
+def _derived_description(calendar: WorkingCalendar, table: _CalendarTable) -> str:
+    if table.base:
+        return f"based on {table.base}: {calendar.description}"
     return calendar.description
 
 

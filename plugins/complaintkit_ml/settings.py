@@ -21,12 +21,14 @@ key or mode, a confidence outside 0–1, a table for a scheme nobody registered 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 import attrs
 
-from complaintkit.config import Config, check_settings
+from complaintkit import InvalidSetting, structure_settings
+from complaintkit.config import Config
 from complaintkit.errors import ConfigError
 
 __all__ = ["MODES", "SECTION", "MlSettings", "ml_settings", "settings_for"]
@@ -48,21 +50,30 @@ class MlSettings:
     where: str = ""
 
 
+def _fraction(_: object, __: object, value: float) -> None:
+    if not 0 <= value <= 1:
+        raise InvalidSetting(f"must be a number from 0 to 1, got {value!r}", "fallback_below")
+
+
+def _a_file(_: object, __: object, value: str | None) -> None:
+    if value is not None and not value.strip():
+        raise InvalidSetting('must be a file name, e.g. "models/cause.json"', "model")
+
+
+@attrs.frozen
+class _MlTable:
+    mode: Literal["rules", "model", "fallback", "blend"] = "rules"
+    model: str | None = attrs.field(default=None, validator=_a_file)
+    fallback_below: float = attrs.field(default=0.5, validator=_fraction)
+
+
 def _one(config: Config, scheme: str, table: object) -> MlSettings:
     where = f"{config.where} [{SECTION}.{scheme}]"
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{where}: must be a table (mode, model, fallback_below)")
-    check_settings(table, _KEYS, where)
-    mode = table.get("mode", "rules")
-    if mode not in MODES:
-        raise ConfigError(f"{where}: mode must be one of {', '.join(MODES)}, got {mode!r}")
-    model = table.get("model", f"models/{scheme}.json")
-    if not isinstance(model, str) or not model.strip():
-        raise ConfigError(f'{where}: model must be a file name, e.g. "models/{scheme}.json"')
-    below = table.get("fallback_below", 0.5)
-    if isinstance(below, bool) or not isinstance(below, (int, float)) or not 0 <= below <= 1:
-        raise ConfigError(f"{where}: fallback_below must be a number from 0 to 1, got {below!r}")
-    return MlSettings(scheme, mode, config.resolve_path(model), float(below), where)
+    found = structure_settings(table, _MlTable, where=config.where, path=f"{SECTION}.{scheme}")
+    model = found.model or f"models/{scheme}.json"
+    return MlSettings(
+        scheme, found.mode, config.resolve_path(model), float(found.fallback_below), where
+    )
 
 
 def ml_settings(config: Config, known: Sequence[str] | None = None) -> dict[str, MlSettings]:

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import smtplib
 import ssl
 import sys
@@ -23,14 +24,21 @@ from collections.abc import Callable, Mapping
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO, TypeVar
 
-from complaintkit import Config, ConfigError, DeliveryError, DeliveryResult
+import attrs
+
+from complaintkit import (
+    Config,
+    ConfigError,
+    DeliveryError,
+    DeliveryResult,
+    InvalidSetting,
+    structure_settings,
+)
 from complaintkit.display import terminal_safe
 from complaintkit.outbox import OutboxMessage
 from complaintkit.redact import redact_url, redact_urls
-
-from .settings import _unknown_keys, secret
 
 __all__ = [
     "ConsoleChannel",
@@ -49,36 +57,125 @@ PAYLOAD_VERSION = 1
 log = logging.getLogger("complaintkit.notify")
 
 
-def _opt(
-    where: str, table: Mapping[str, Any], key: str, kind: type | tuple[type, ...], default: Any
-) -> Any:
-    value = table.get(key, default)
-    if value is None:
-        return None
-    if (
-        isinstance(value, bool)
-        and kind is not bool
-        and bool not in (kind if isinstance(kind, tuple) else (kind,))
-    ):
-        raise ConfigError(f"{where} {key} has the wrong type: {value!r}")
-    if not isinstance(value, kind):
-        raise ConfigError(f"{where} {key} has the wrong type: {value!r}")
-    return value
+def _http_url(_: object, __: object, value: str) -> None:
+    if urllib.parse.urlsplit(value).scheme not in ("http", "https"):
+        shown = repr(redact_url(value))
+        raise InvalidSetting(f"must be an http:// or https:// URL, got {shown}", "url")
 
 
-def _timeout(where: str, table: Mapping[str, Any]) -> float:
-    value = _opt(where, table, "timeout", (int, float), 10.0)
+def _positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
     if value <= 0:
-        raise ConfigError(f"{where} timeout must be a positive number of seconds")
-    return float(value)
+        raise InvalidSetting(f"must be a positive number of seconds, got {value!r}", attribute.name)
 
 
-def _url(where: str, table: Mapping[str, Any]) -> str:
-    url = table.get("url")
-    if not isinstance(url, str) or urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        shown = repr(redact_url(url)) if isinstance(url, str) else repr(url)
-        raise ConfigError(f"{where} url must be an http:// or https:// URL, got {shown}")
-    return url
+def _address(_: object, __: object, value: str | None) -> None:
+    if value is None or "@" not in parseaddr(value)[1]:
+        raise InvalidSetting("must be an address such as 'Complaints <c@example.cn>'", "from")
+
+
+def _a_file(_: object, __: object, value: str | None) -> None:
+    if value is not None and not Path(value).is_file():
+        raise InvalidSetting(f"{value} is not a file", "ca_file")
+
+
+def _method(_: object, __: object, value: str) -> None:
+    if value.upper() not in ("POST", "GET"):
+        raise InvalidSetting(f"must be POST or GET, got {value!r}", "method")
+
+
+def _placeholders(_: object, __: object, value: Mapping[str, str]) -> None:
+    for key, template in value.items():
+        try:
+            template.format_map(_SmsFields("", "", "", "", ""))
+        except (KeyError, ValueError, IndexError) as exc:
+            raise InvalidSetting(
+                f"bad placeholder in {template!r}: {exc}", ("params", key)
+            ) from None
+
+
+@attrs.frozen
+class _ConsoleOptions:
+    kind: str = attrs.field(metadata={"key": "type"})
+
+
+@attrs.frozen
+class _LogOptions(_ConsoleOptions):
+    path: str | None = None
+
+
+@attrs.frozen
+class _EmailOptions:
+    kind: str = attrs.field(metadata={"key": "type"})
+    sender: str | None = attrs.field(default=None, validator=_address, metadata={"key": "from"})
+    host: str = "localhost"
+    port: int | None = None
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username: str | None = None
+    password: str | None = None
+    password_env: str | None = None
+    reply_to: str | None = None
+    timeout: float = attrs.field(default=10.0, validator=_positive)
+    verify: bool = True
+    ca_file: str | None = attrs.field(default=None, validator=_a_file)
+
+
+@attrs.frozen
+class _RobotOptions:
+    kind: str = attrs.field(metadata={"key": "type"})
+    url: str = attrs.field(validator=_http_url)
+    secret: str | None = None
+    secret_env: str | None = None
+    timeout: float = attrs.field(default=10.0, validator=_positive)
+
+
+@attrs.frozen
+class _WebhookOptions(_RobotOptions):
+    headers: dict[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class _SmsOptions:
+    kind: str = attrs.field(metadata={"key": "type"})
+    url: str = attrs.field(validator=_http_url)
+    method: str = attrs.field(default="POST", validator=_method)
+    format: Literal["form", "json"] = "form"
+    params: dict[str, str] = attrs.field(
+        factory=lambda: {"to": "{recipient}", "text": "{body}"}, validator=_placeholders
+    )
+    username: str | None = None
+    password: str | None = None
+    password_env: str | None = None
+    token: str | None = None
+    token_env: str | None = None
+    token_header: str = "Authorization"
+    timeout: float = attrs.field(default=10.0, validator=_positive)
+    success_field: str | None = None
+    success_value: Any = None
+
+
+_O = TypeVar("_O")
+
+
+def _options(name: str, where: str, table: Mapping[str, Any], cls: type[_O]) -> _O:
+    """The options of channel ``name`` (``where``: the configuration file) as a ``cls``."""
+    return structure_settings(table, cls, where=where, path=f"notifications.channels.{name}")
+
+
+def _secret(
+    name: str, where: str, options: object, key: str, *, required: bool = False
+) -> str | None:
+    """A secret given inline (``key``) or through an environment variable (``key_env``)."""
+    at = f"{where}: notifications.channels.{name}"
+    value, variable = getattr(options, key), getattr(options, f"{key}_env")
+    if value is not None and variable is not None:
+        raise ConfigError(f"{at}: give {key} or {key}_env, not both")
+    if variable is not None:
+        value = os.environ.get(variable)
+        if value is None:
+            raise ConfigError(f"{at}.{key}_env: environment variable {variable} is not set")
+    if value is None and required:
+        raise ConfigError(f"{at}: {key} (or {key}_env) is missing")
+    return value  # type: ignore[no-any-return]
 
 
 class ConsoleChannel:
@@ -154,47 +251,20 @@ class EmailChannel:
     address_kind = "email"
 
     def __init__(self, name: str, where: str, table: Mapping[str, Any]) -> None:
-        _unknown_keys(
-            where,
-            table,
-            (
-                "type",
-                "host",
-                "port",
-                "security",
-                "username",
-                "password",
-                "password_env",
-                "from",
-                "reply_to",
-                "timeout",
-                "verify",
-                "ca_file",
-            ),
-        )
+        options = _options(name, where, table, _EmailOptions)
         self.name = name
-        self.host = _opt(where, table, "host", str, "localhost")
-        self.security = _opt(where, table, "security", str, "none")
-        if self.security not in ("none", "starttls", "ssl"):
-            raise ConfigError(
-                f"{where} security must be none, starttls or ssl, got {self.security!r}"
-            )
-        default_port = {"none": 25, "starttls": 587, "ssl": 465}[self.security]
-        self.port = _opt(where, table, "port", int, default_port)
-        self.username = _opt(where, table, "username", str, None)
-        self.password = secret(where, table, "password", required=self.username is not None)
-        sender = table.get("from")
-        if not isinstance(sender, str) or "@" not in parseaddr(sender)[1]:
-            raise ConfigError(
-                f"{where} from must be an address such as 'Complaints <c@example.cn>'"
-            )
-        self.sender = sender
-        self.reply_to = _opt(where, table, "reply_to", str, None)
-        self.timeout = _timeout(where, table)
-        self.verify = _opt(where, table, "verify", bool, True)
-        self.ca_file = _opt(where, table, "ca_file", str, None)
-        if self.ca_file is not None and not Path(self.ca_file).is_file():
-            raise ConfigError(f"{where} ca_file: {self.ca_file} is not a file")
+        self.host = options.host
+        self.security = options.security
+        self.port = options.port or {"none": 25, "starttls": 587, "ssl": 465}[self.security]
+        self.username = options.username
+        self.password = _secret(
+            name, where, options, "password", required=self.username is not None
+        )
+        self.sender = str(options.sender)
+        self.reply_to = options.reply_to
+        self.timeout = options.timeout
+        self.verify = options.verify
+        self.ca_file = options.ca_file
         self.description = f"e-mail through {self.host}:{self.port} ({self.security})"
 
     def _context(self) -> ssl.SSLContext:
@@ -340,17 +410,12 @@ class WebhookChannel:
         table: Mapping[str, Any],
         clock: Callable[[], float] = time.time,
     ) -> None:
-        _unknown_keys(where, table, ("type", "url", "secret", "secret_env", "timeout", "headers"))
+        options = _options(name, where, table, _WebhookOptions)
         self.name = name
-        self.url = _url(where, table)
-        self.secret = secret(where, table, "secret")
-        self.timeout = _timeout(where, table)
-        headers = table.get("headers", {})
-        if not isinstance(headers, Mapping) or not all(
-            isinstance(v, str) for v in headers.values()
-        ):
-            raise ConfigError(f"{where} headers must be a table of strings")
-        self.headers = dict(headers)
+        self.url = options.url
+        self.secret = _secret(name, where, options, "secret")
+        self.timeout = options.timeout
+        self.headers = options.headers
         self.clock = clock
         self.description = f"signed JSON POST to {_host(self.url)}"
 
@@ -386,52 +451,21 @@ class SmsChannel:
     address_kind = "phone"
 
     def __init__(self, name: str, where: str, table: Mapping[str, Any]) -> None:
-        _unknown_keys(
-            where,
-            table,
-            (
-                "type",
-                "url",
-                "method",
-                "format",
-                "params",
-                "username",
-                "password",
-                "password_env",
-                "token",
-                "token_env",
-                "token_header",
-                "timeout",
-                "success_field",
-                "success_value",
-            ),
-        )
+        options = _options(name, where, table, _SmsOptions)
         self.name = name
-        self.url = _url(where, table)
-        self.method = str(_opt(where, table, "method", str, "POST")).upper()
-        if self.method not in ("POST", "GET"):
-            raise ConfigError(f"{where} method must be POST or GET")
-        self.format = _opt(where, table, "format", str, "form")
-        if self.format not in ("form", "json"):
-            raise ConfigError(f"{where} format must be form or json")
-        params = table.get("params", {"to": "{recipient}", "text": "{body}"})
-        if not isinstance(params, Mapping) or not all(isinstance(v, str) for v in params.values()):
-            raise ConfigError(f"{where} params must be a table of strings")
-        for key, value in params.items():
-            try:
-                value.format_map(_SmsFields("", "", "", "", ""))
-            except (KeyError, ValueError, IndexError) as exc:
-                raise ConfigError(
-                    f"{where} params.{key}: bad placeholder in {value!r}: {exc}"
-                ) from None
-        self.params = dict(params)
-        self.username = _opt(where, table, "username", str, None)
-        self.password = secret(where, table, "password", required=self.username is not None)
-        self.token = secret(where, table, "token")
-        self.token_header = _opt(where, table, "token_header", str, "Authorization")
-        self.timeout = _timeout(where, table)
-        self.success_field = _opt(where, table, "success_field", str, None)
-        self.success_value = table.get("success_value")
+        self.url = options.url
+        self.method = options.method.upper()
+        self.format = options.format
+        self.params = options.params
+        self.username = options.username
+        self.password = _secret(
+            name, where, options, "password", required=self.username is not None
+        )
+        self.token = _secret(name, where, options, "token")
+        self.token_header = options.token_header
+        self.timeout = options.timeout
+        self.success_field = options.success_field
+        self.success_value = options.success_value
         self.description = f"SMS gateway {_host(self.url)}"
 
     def send(self, message: OutboxMessage) -> DeliveryResult:
@@ -514,11 +548,11 @@ class DingTalkChannel:
         table: Mapping[str, Any],
         clock: Callable[[], float] = time.time,
     ) -> None:
-        _unknown_keys(where, table, ("type", "url", "secret", "secret_env", "timeout"))
+        options = _options(name, where, table, _RobotOptions)
         self.name = name
-        self.url = _url(where, table)
-        self.secret = secret(where, table, "secret")
-        self.timeout = _timeout(where, table)
+        self.url = options.url
+        self.secret = _secret(name, where, options, "secret")
+        self.timeout = options.timeout
         self.clock = clock
         self.description = "DingTalk robot (markdown)"
 
@@ -565,16 +599,13 @@ class DingTalkChannel:
 
 def build_channel(name: str, table: Mapping[str, Any], config: Config) -> Any:
     """The channel a ``[notifications.channels.NAME]`` table describes."""
-    where = f"{config.where}: [notifications.channels.{name}]"
+    where = config.where
     kind = table["type"]
     if kind == "console":
-        _unknown_keys(where, table, ("type",))
+        _options(name, where, table, _ConsoleOptions)
         return ConsoleChannel(name)
     if kind == "log":
-        _unknown_keys(where, table, ("type", "path"))
-        path = table.get("path")
-        if path is not None and not isinstance(path, str):
-            raise ConfigError(f"{where} path must be a file path")
+        path = _options(name, where, table, _LogOptions).path
         return LogChannel(name, config.resolve_path(path) if path else None)
     if kind == "email":
         return EmailChannel(name, where, table)

@@ -1,21 +1,28 @@
 """The ``[notifications]`` configuration, checked completely when it is loaded.
 
 Every mistake is a :class:`~complaintkit.errors.ConfigError` naming the configuration file and
-the key, e.g. ``complaintkit.toml: [notifications.rules][2] recipients: unknown recipient
-'complainent'; use complainant, assignee, department, level, ...``.
+the key, e.g. ``complaintkit.toml: notifications.rules[2].recipients: unknown recipient
+'complainent'; use complainant, assignee, department, level, ...`` (see
+:func:`complaintkit.structure_section`).
 """
 
 from __future__ import annotations
 
 import difflib
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
-from complaintkit import Config, ConfigError, EscalationLevel
+from complaintkit import (
+    Channel,
+    Config,
+    ConfigError,
+    EscalationLevel,
+    InvalidSetting,
+    structure_section,
+)
 
 __all__ = [
     "EVENTS",
@@ -51,14 +58,6 @@ SLA_TARGETS = ("acknowledge", "respond", "resolve")
 CHANNEL_TYPES = ("console", "log", "email", "webhook", "sms", "dingtalk", "plugin")
 
 
-def _unknown_keys(where: str, table: Mapping[str, Any], known: Sequence[str]) -> None:
-    for key in table:
-        if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(known)}"
-            raise ConfigError(f"{where}: unknown key {key!r}{hint}")
-
-
 @attrs.frozen
 class Rule:
     """One ``[[notifications.rules]]`` entry."""
@@ -75,6 +74,15 @@ class Rule:
     targets: frozenset[str] = frozenset()
 
 
+def _addresses(_: object, attribute: attrs.Attribute[Any], value: Mapping[str, Any]) -> None:
+    for name, entry in value.items():
+        if attribute.name == "levels" and name not in LEVELS:
+            raise InvalidSetting(f"unknown level {name!r}; levels: {', '.join(LEVELS)}", "levels")
+        for key, addresses in entry.items():
+            if not addresses or not all(addresses):
+                raise InvalidSetting("must not be empty", (attribute.name, name, key))
+
+
 @attrs.frozen
 class Directory:
     """``[notifications.recipients]``: addresses of departments, levels and people.
@@ -83,9 +91,15 @@ class Directory:
     a list; ``name`` is how name-addressed channels (webhook, chat, console) call the entry.
     """
 
-    departments: Mapping[str, Mapping[str, tuple[str, ...]]] = attrs.field(factory=dict)
-    levels: Mapping[str, Mapping[str, tuple[str, ...]]] = attrs.field(factory=dict)
-    people: Mapping[str, Mapping[str, tuple[str, ...]]] = attrs.field(factory=dict)
+    departments: Mapping[str, Mapping[str, tuple[str, ...]]] = attrs.field(
+        factory=dict, validator=_addresses
+    )
+    levels: Mapping[str, Mapping[str, tuple[str, ...]]] = attrs.field(
+        factory=dict, validator=_addresses
+    )
+    people: Mapping[str, Mapping[str, tuple[str, ...]]] = attrs.field(
+        factory=dict, validator=_addresses
+    )
 
     def group(self, kind: str) -> Mapping[str, Mapping[str, tuple[str, ...]]]:
         """The entries of one kind (department, level or person)."""
@@ -114,255 +128,164 @@ class Settings:
         return {name: str(table["type"]) for name, table in self.channels.items()}
 
 
-def _str_list(where: str, value: Any, *, allow_empty: bool = False) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise ConfigError(f"{where} must be a string or a list of strings, got {value!r}")
-    if not value and not allow_empty:
-        raise ConfigError(f"{where} must not be empty")
-    return tuple(value)
+def _hint(value: str, words: Sequence[str]) -> str:
+    close = difflib.get_close_matches(value, words, n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
-def _number(where: str, value: Any, *, minimum: float = 0) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
-        raise ConfigError(f"{where} must be a number of at least {minimum}, got {value!r}")
-    return float(value)
+def _event(_: object, __: object, value: str) -> None:
+    if value not in EVENTS:
+        shown = ", ".join(EVENTS)
+        raise InvalidSetting(f"{value!r} is not an event ({shown}){_hint(value, EVENTS)}", "event")
 
 
-def _directory(where: str, table: Any) -> Directory:
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{where} must be a table")
-    _unknown_keys(where, table, ("departments", "levels", "people"))
-    groups: dict[str, dict[str, dict[str, tuple[str, ...]]]] = {}
-    for group in ("departments", "levels", "people"):
-        entries = table.get(group, {})
-        if not isinstance(entries, Mapping):
-            raise ConfigError(f"{where}.{group} must be a table of entries")
-        parsed: dict[str, dict[str, tuple[str, ...]]] = {}
-        for name, entry in entries.items():
-            at = f"{where}.{group}.{name}"
-            if group == "levels" and name not in LEVELS:
-                raise ConfigError(f"{at}: unknown level {name!r}; levels: {', '.join(LEVELS)}")
-            if not isinstance(entry, Mapping):
-                raise ConfigError(f'{at} must be a table such as {{ email = "a@example.cn" }}')
-            parsed[name] = {key: _str_list(f"{at}.{key}", value) for key, value in entry.items()}
-        groups[group] = parsed
-    return Directory(groups["departments"], groups["levels"], groups["people"])
-
-
-def _rule(where: str, index: int, table: Any, channels: Mapping[str, Any], lang: str) -> Rule:
-    at = f"{where}: [[notifications.rules]] #{index + 1}"
-    if not isinstance(table, Mapping):
-        raise ConfigError(f"{at} must be a table")
-    _unknown_keys(
-        at,
-        table,
-        (
-            "name",
-            "event",
-            "channel",
-            "channels",
-            "recipients",
-            "template",
-            "lang",
-            "labels",
-            "min_level",
-            "complaint_channels",
-            "targets",
-        ),
-    )
-    event = table.get("event")
-    if event not in EVENTS:
-        close = difflib.get_close_matches(str(event), EVENTS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"{at} event: {event!r} is not an event ({', '.join(EVENTS)}){hint}")
-    name = table.get("name", f"{event}-{index + 1}")
-    if not isinstance(name, str) or not name or ":" in name:
-        raise ConfigError(f"{at} name must be a non-empty string without ':', got {name!r}")
-    at = f"{where}: [[notifications.rules]] {name!r}"
-    if "channel" in table and "channels" in table:
-        raise ConfigError(f"{at}: give channel or channels, not both")
-    if "channel" not in table and "channels" not in table:
-        raise ConfigError(f"{at}: channels is missing (names from [notifications.channels])")
-    chosen = _str_list(f"{at} channels", table.get("channels", table.get("channel")))
-    for channel in chosen:
-        if channel not in channels:
-            known = ", ".join(sorted(channels)) or "none configured"
-            raise ConfigError(
-                f"{at} channels: no channel {channel!r} in [notifications.channels] ({known})"
+def _recipients(rule: _RuleTable, _: object, value: tuple[str, ...]) -> None:
+    if not value:
+        raise InvalidSetting('must not be empty (e.g. ["complainant"])', "recipients")
+    for recipient in value:
+        kind, sep, name = recipient.partition(":")
+        if not ((sep and kind in _NAMED and name) or (not sep and kind in RECIPIENT_KINDS)):
+            options = ", ".join([*RECIPIENT_KINDS, "department:NAME", "level:NAME", "person:NAME"])
+            raise InvalidSetting(
+                f"unknown recipient {recipient!r}; use {options}"
+                f"{_hint(recipient, RECIPIENT_KINDS)}",
+                "recipients",
             )
-    if "recipients" not in table:
-        raise ConfigError(f'{at}: recipients is missing (e.g. ["complainant"])')
-    recipients = _str_list(f"{at} recipients", table["recipients"])
-    for recipient in recipients:
-        kind, sep, value = recipient.partition(":")
-        if (sep and kind in _NAMED and value) or (not sep and kind in RECIPIENT_KINDS):
-            if kind == "level" and sep and value not in LEVELS:
-                raise ConfigError(
-                    f"{at} recipients: unknown level {value!r}; levels: {', '.join(LEVELS)}"
-                )
-            continue
-        options = [*RECIPIENT_KINDS, "department:NAME", "level:NAME", "person:NAME"]
-        close = difflib.get_close_matches(recipient, RECIPIENT_KINDS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(
-            f"{at} recipients: unknown recipient {recipient!r}; use {', '.join(options)}{hint}"
-        )
-    if event in GROUP_EVENTS:
-        for recipient in recipients:
-            if ":" not in recipient:
-                raise ConfigError(
-                    f"{at} recipients: a {event} is about many complaints, so {recipient!r} means "
-                    "nobody; name them: department:NAME, level:NAME or person:NAME"
-                )
-        for key in ("labels", "min_level", "complaint_channels", "targets"):
-            if key in table:
-                raise ConfigError(f"{at} {key}: a {event} rule has no complaint to filter on")
-    template = table.get("template", event)
-    if not isinstance(template, str) or not template or "/" in template or "." in template:
-        raise ConfigError(f"{at} template must be a template name such as 'received'")
-    rule_lang = table.get("lang", lang)
-    if rule_lang not in ("en", "zh"):
-        raise ConfigError(f"{at} lang must be en or zh, got {rule_lang!r}")
-    labels = []
-    for item in _str_list(f"{at} labels", table.get("labels", []), allow_empty=True):
-        scheme, sep, label = item.partition("=")
-        if not sep or not scheme.strip() or not label.strip():
-            raise ConfigError(f"{at} labels: {item!r} is not SCHEME=LABEL (e.g. severity=serious)")
-        labels.append((scheme.strip(), label.strip()))
-    min_level = table.get("min_level")
-    if min_level is not None and min_level not in LEVELS:
-        raise ConfigError(f"{at} min_level: {min_level!r} is not a level ({', '.join(LEVELS)})")
-    from complaintkit import Channel
+        if kind == "level" and sep and name not in LEVELS:
+            raise InvalidSetting(
+                f"unknown level {name!r}; levels: {', '.join(LEVELS)}", "recipients"
+            )
+        if rule.event in GROUP_EVENTS and not sep:
+            raise InvalidSetting(
+                f"a {rule.event} is about many complaints, so {recipient!r} means nobody; name "
+                "them: department:NAME, level:NAME or person:NAME",
+                "recipients",
+            )
 
-    intake = _str_list(
-        f"{at} complaint_channels", table.get("complaint_channels", []), allow_empty=True
+
+def _name(_: object, __: object, value: str | None) -> None:
+    if value is not None and (not value or ":" in value):
+        raise InvalidSetting(f"must be a non-empty name without ':', got {value!r}", "name")
+
+
+def _template(_: object, __: object, value: str | None) -> None:
+    if value is not None and (not value or "/" in value or "." in value):
+        raise InvalidSetting("must be a template name such as 'received'", "template")
+
+
+def _one_channel_key(rule: _RuleTable, _: object, value: tuple[str, ...]) -> None:
+    if rule.channel and value:
+        raise InvalidSetting("give channel or channels, not both")
+    if not rule.channel and not value:
+        raise InvalidSetting("channels is missing (names from [notifications.channels])")
+
+
+def _filters(rule: _RuleTable, _: object, value: frozenset[str]) -> None:
+    if value and rule.event not in ("sla_warning", "sla_breach"):
+        raise InvalidSetting("only sla_warning and sla_breach rules have targets", "targets")
+    if rule.event in GROUP_EVENTS:
+        for key in ("labels", "min_level", "complaint_channels", "targets"):
+            if getattr(rule, key):
+                raise InvalidSetting(f"a {rule.event} rule has no complaint to filter on", key)
+
+
+@attrs.frozen
+class _RuleTable:
+    event: str = attrs.field(validator=_event)
+    recipients: tuple[str, ...] = attrs.field(validator=_recipients)
+    name: str | None = attrs.field(default=None, validator=_name)
+    channel: tuple[str, ...] = ()
+    channels: tuple[str, ...] = attrs.field(default=(), validator=_one_channel_key)
+    template: str | None = attrs.field(default=None, validator=_template)
+    lang: Literal["en", "zh"] | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    min_level: EscalationLevel | None = None
+    complaint_channels: frozenset[Channel] = frozenset()
+    targets: frozenset[Literal["acknowledge", "respond", "resolve"]] = attrs.field(
+        default=frozenset(), validator=_filters
     )
-    for value in intake:
-        if value not in {c.value for c in Channel}:
-            known = ", ".join(c.value for c in Channel)
-            raise ConfigError(f"{at} complaint_channels: {value!r} is not a channel ({known})")
-    targets = _str_list(f"{at} targets", table.get("targets", []), allow_empty=True)
-    if targets and event not in ("sla_warning", "sla_breach"):
-        raise ConfigError(f"{at} targets: only sla_warning and sla_breach rules have targets")
-    for target in targets:
-        if target not in SLA_TARGETS:
-            raise ConfigError(f"{at} targets: {target!r} is not one of {', '.join(SLA_TARGETS)}")
-    return Rule(
-        name=name,
-        event=event,
-        channels=chosen,
-        recipients=recipients,
-        template=template,
-        lang=rule_lang,
-        labels=tuple(labels),
-        min_level=EscalationLevel[min_level.upper()] if min_level else None,
-        complaint_channels=frozenset(intake),
-        targets=frozenset(targets),
-    )
+
+
+def _channel_tables(_: object, __: object, value: Mapping[str, Mapping[str, Any]]) -> None:
+    for name, table in value.items():
+        if table.get("type") not in CHANNEL_TYPES:
+            raise InvalidSetting(
+                f"{table.get('type')!r} is not a channel type ({', '.join(CHANNEL_TYPES)})",
+                ("channels", name, "type"),
+            )
+        if ":" in name:
+            raise InvalidSetting("a channel name must not contain ':'", ("channels", name))
+
+
+def _at_least(minimum: float) -> Callable[[object, attrs.Attribute[Any], float], None]:
+    def check(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+        if value < minimum:
+            raise InvalidSetting(f"must be at least {minimum:g}, got {value!r}", attribute.name)
+
+    return check
+
+
+@attrs.frozen
+class _NotificationsTable:
+    lang: Literal["en", "zh"] | None = None
+    templates: str | None = None
+    channels: dict[str, dict[str, Any]] = attrs.field(factory=dict, validator=_channel_tables)
+    rules: tuple[_RuleTable, ...] = ()
+    recipients: Directory = attrs.field(factory=Directory)
+    max_attempts: int = attrs.field(default=8, validator=_at_least(1))
+    backoff: float = attrs.field(default=30.0, validator=_at_least(0))
+    backoff_max: float = attrs.field(default=3600.0, validator=_at_least(0))
+    lease: float = attrs.field(default=600.0, validator=_at_least(1))
+    batch: int = attrs.field(default=20, validator=_at_least(1))
 
 
 def load_settings(config: Config) -> Settings:
     """Read and check ``[notifications]`` (channel options are checked by the channels)."""
     where = config.where
-    section = config.section("notifications")
-    _unknown_keys(
-        f"{where}: [notifications]",
-        section,
-        (
-            "lang",
-            "templates",
-            "channels",
-            "rules",
-            "recipients",
-            "max_attempts",
-            "backoff",
-            "backoff_max",
-            "lease",
-            "batch",
-        ),
-    )
-    lang = section.get("lang", config.lang)
-    if lang not in ("en", "zh"):
-        raise ConfigError(f"{where}: [notifications] lang must be en or zh, got {lang!r}")
+    section = structure_section(config, "notifications", _NotificationsTable)
+    lang = section.lang or config.lang
     templates_dir: Path | None = None
-    if "templates" in section:
-        value = section["templates"]
-        if not isinstance(value, str):
-            raise ConfigError(f"{where}: [notifications] templates must be a folder path")
-        templates_dir = config.resolve_path(value)
+    if section.templates is not None:
+        templates_dir = config.resolve_path(section.templates)
         if not templates_dir.is_dir():
-            raise ConfigError(
-                f"{where}: [notifications] templates: {templates_dir} is not a folder"
+            raise ConfigError(f"{where}: notifications.templates: {templates_dir} is not a folder")
+    rules: list[Rule] = []
+    for number, table in enumerate(section.rules, 1):
+        at = f"{where}: notifications.rules[{number}]"
+        name = table.name or f"{table.event}-{number}"
+        if name in (rule.name for rule in rules):
+            raise ConfigError(f"{at}.name: two [[notifications.rules]] are named {name!r}")
+        chosen = table.channels or table.channel
+        for channel in chosen:
+            if channel not in section.channels:
+                known = ", ".join(sorted(section.channels)) or "none configured"
+                raise ConfigError(
+                    f"{at}.channels: no channel {channel!r} in [notifications.channels] ({known})"
+                )
+        rules.append(
+            Rule(
+                name=name,
+                event=table.event,
+                channels=chosen,
+                recipients=table.recipients,
+                template=table.template or table.event,
+                lang=table.lang or lang,
+                labels=table.labels,
+                min_level=table.min_level,
+                complaint_channels=frozenset(c.value for c in table.complaint_channels),
+                targets=frozenset(table.targets),
             )
-    channels = section.get("channels", {})
-    if not isinstance(channels, Mapping):
-        raise ConfigError(f"{where}: [notifications.channels] must be a table of channels")
-    for name, table in channels.items():
-        at = f"{where}: [notifications.channels.{name}]"
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"{at} must be a table with a type")
-        if table.get("type") not in CHANNEL_TYPES:
-            raise ConfigError(
-                f"{at} type: {table.get('type')!r} is not a channel type "
-                f"({', '.join(CHANNEL_TYPES)})"
-            )
-        if ":" in name:
-            raise ConfigError(f"{at}: a channel name must not contain ':'")
-    rules = section.get("rules", [])
-    if not isinstance(rules, list):
-        raise ConfigError(f"{where}: notifications.rules must be an array of tables")
-    parsed = tuple(_rule(where, i, table, channels, lang) for i, table in enumerate(rules))
-    names = [rule.name for rule in parsed]
-    for name in names:
-        if names.count(name) > 1:
-            raise ConfigError(f"{where}: two [[notifications.rules]] are named {name!r}")
-    directory = _directory(f"{where}: [notifications.recipients]", section.get("recipients", {}))
-    numbers = {
-        key: _number(f"{where}: [notifications] {key}", section[key], minimum=minimum)
-        for key, minimum in (
-            ("max_attempts", 1),
-            ("backoff", 0),
-            ("backoff_max", 0),
-            ("lease", 1),
-            ("batch", 1),
         )
-        if key in section
-    }
     return Settings(
         where=where,
-        channels=channels,
-        rules=parsed,
-        directory=directory,
+        channels=section.channels,
+        rules=tuple(rules),
+        directory=section.recipients,
         lang=lang,
         templates_dir=templates_dir,
-        max_attempts=int(numbers.get("max_attempts", 8)),
-        backoff=numbers.get("backoff", 30.0),
-        backoff_max=numbers.get("backoff_max", 3600.0),
-        lease=numbers.get("lease", 600.0),
-        batch=int(numbers.get("batch", 20)),
+        max_attempts=section.max_attempts,
+        backoff=section.backoff,
+        backoff_max=section.backoff_max,
+        lease=section.lease,
+        batch=section.batch,
     )
-
-
-def secret(where: str, table: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
-    """A secret given inline (``key``) or through an environment variable (``key_env``)."""
-    env_key = f"{key}_env"
-    if key in table and env_key in table:
-        raise ConfigError(f"{where}: give {key} or {env_key}, not both")
-    if env_key in table:
-        name = table[env_key]
-        if not isinstance(name, str) or not name:
-            raise ConfigError(f"{where} {env_key} must name an environment variable")
-        value = os.environ.get(name)
-        if value is None:
-            raise ConfigError(f"{where} {env_key}: environment variable {name} is not set")
-        return value
-    if key in table:
-        value = table[key]
-        if not isinstance(value, str):
-            raise ConfigError(f"{where} {key} must be a string")
-        return value
-    if required:
-        raise ConfigError(f"{where}: {key} (or {env_key}) is missing")
-    return None

@@ -26,7 +26,7 @@ from .common import TICK, now_of, tz_of
 from .spike_detection import (
     METHOD_NAMES,
     Series,
-    check_dimension,
+    check_dimensions,
     detect,
     dimension_names,
     load_settings,
@@ -61,10 +61,9 @@ class EarlyWarningReporter:
         config = context.config
         table: dict[str, Any] = dict(config.section("early_warning")) if config else {}
         table.update(context.settings(self.name))
-        where = f"{config.where if config else 'the configuration'}: [early_warning]"
+        where = config.where if config else "the configuration"
         settings = load_settings(table, where)
-        for dimension in settings.dimensions:
-            check_dimension(where, dimension, context.schemes)
+        check_dimensions(where, settings, context.schemes)
         # The window ends at --now, or before --until when that comes first.
         now = now_of(context)
         end = now if flt.received_until is None else min(now, flt.received_until - TICK)

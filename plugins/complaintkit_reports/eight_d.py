@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
+import attrs
+
 from complaintkit import (
     Chart,
     Column,
@@ -39,8 +41,8 @@ from complaintkit import (
     Table,
     label_names,
     name_of,
+    structure_settings,
 )
-from complaintkit.config import check_settings
 from complaintkit.facts import iter_facts
 from complaintkit.model import OPEN_STATUSES, Channel, RemedyKind
 
@@ -50,6 +52,15 @@ from .formats.values import format_duration
 #: How many example complaints D2 lists.
 EXAMPLES = 5
 OPTIONS = ("title", "owner")
+
+
+@attrs.frozen
+class _Options:
+    """``[reports.8d]`` and ``--option``: the report's title and the team's owner."""
+
+    title: str | None = None
+    owner: str | None = None
+
 
 _COUNT = Column("count", Names("complaints", "投诉数"), "count")
 _SHARE = Column("share", Names("share", "占比"), "share")
@@ -71,8 +82,10 @@ class EightDReporter:
         """Build D0–D8 over the complaints matching ``flt``."""
         flt = in_window(flt, context)
         lang = context.lang
-        options = context.settings(self.name)
-        check_settings(options, OPTIONS, "[reports.8d] / --option")
+        where = context.config.where if context.config else "the configuration"
+        options = structure_settings(
+            context.settings(self.name), _Options, where=where, path="reports.8d"
+        )
 
         def t(en: str, zh: str) -> str:
             return zh if lang == "zh" else en
@@ -80,9 +93,8 @@ class EightDReporter:
         facts = list(iter_facts(store, flt))
         now = now_of(context)
         tz = tz_of(context)
-        title = str(options.get("title") or t("Complaints", "投诉问题"))
-        owner = options.get("owner")
-        owner_text = str(owner) if owner else t("(to be named)", "（待指定）")
+        title = options.title or t("Complaints", "投诉问题")
+        owner_text = options.owner or t("(to be named)", "（待指定）")
         todo = _TODO.get(lang)
 
         n = len(facts)
@@ -446,13 +458,11 @@ class EightDReporter:
             notes.append(t("No complaint matches the filter.", "没有符合筛选条件的投诉。"))
         return Report(
             self.name,
-            Names(f"8D report: {title}", f"8D 报告：{title}")
-            if options.get("title")
-            else self.names,
+            Names(f"8D report: {title}", f"8D 报告：{title}") if options.title else self.names,
             figures,
             sections=(d0, d1, d2, d3, d4, d5, d6, d7, d8),
             notes=tuple(notes),
-            parameters={"title": title, "owner": owner or None, "now": now.isoformat()},
+            parameters={"title": title, "owner": options.owner or None, "now": now.isoformat()},
         )
 
 

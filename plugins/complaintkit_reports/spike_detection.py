@@ -36,12 +36,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from complaintkit.config import check_settings
-from complaintkit.errors import ConfigError
+from complaintkit import ConfigError, InvalidSetting, setting_key, structure_settings
 from complaintkit.facts import ComplaintFacts
 from complaintkit.i18n import Names
 from complaintkit.spikes import SpikeWarning
@@ -62,10 +61,12 @@ __all__ = [
     "SpikeWarning",
     "announce_spikes",
     "check",
+    "check_dimensions",
     "count_series",
     "cusum_chart",
     "detect",
     "dimension_names",
+    "dimension_problem",
     "dimension_value",
     "ewma_chart",
     "load_settings",
@@ -84,20 +85,6 @@ METHODS = ("ewma", "cusum")
 DIMENSIONS = ("channel", "product", "department", "assignee", "label:<scheme>")
 #: What is watched when ``dimensions`` is not given.
 DEFAULT_DIMENSIONS = ("label:cause", "product", "channel")
-#: The keys of ``[early_warning]``.
-SETTINGS = (
-    "dimensions",
-    "period",
-    "window",
-    "baseline",
-    "method",
-    "lambda",
-    "L",
-    "k",
-    "h",
-    "min_count",
-)
-
 _DIMENSION_NAMES = {
     "channel": Names("channel", "渠道"),
     "product": Names("product", "产品"),
@@ -107,28 +94,64 @@ _DIMENSION_NAMES = {
 METHOD_NAMES = {"ewma": Names("EWMA", "EWMA 控制图"), "cusum": Names("CUSUM", "CUSUM 累积和")}
 
 
-def _default_baseline(period: str, window: int) -> int:
-    return max(3, window - (7 if period == "day" else 3))
+def _between(low: float, high: float | None = None) -> Callable[[object, Any, Any], None]:
+    def check(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+        if not (low <= value <= high if high is not None else low <= value):
+            span = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+            raise InvalidSetting(f"must be {span}, got {value!r}", setting_key(attribute))
+
+    return check
+
+
+def _smaller_than_window(settings: EarlyWarningSettings, _: object, value: int) -> None:
+    _between(3)(settings, attrs.fields(EarlyWarningSettings).baseline, value)
+    if value >= settings.window:
+        raise InvalidSetting(
+            f"must be smaller than window ({settings.window}), got {value}: the periods after "
+            "the baseline are the ones checked",
+            "baseline",
+        )
+
+
+def _dimensions(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):  # --option dimensions=product,channel
+        value = [d.strip() for d in value.split(",") if d.strip()]
+    if not isinstance(value, list | tuple) or not value:
+        raise InvalidSetting("must be a non-empty list such as ['label:cause']", "dimensions")
+    for dimension in value:
+        problem = dimension_problem(dimension)
+        if problem:
+            raise InvalidSetting(problem, "dimensions")
+    return tuple(dict.fromkeys(value))
 
 
 @attrs.frozen
 class EarlyWarningSettings:
-    """``[early_warning]``, checked.
+    """``[early_warning]``, checked (structured by :func:`complaintkit.structure_settings`).
 
-    ``window`` periods are looked at, the first ``baseline`` of them estimate the expected
-    count (default: all but the last 7 days, or all but the last 3 weeks).
+    ``window`` periods are looked at (default 28 days or 12 weeks), the first ``baseline`` of
+    them estimate the expected count (default: all but the last 7 days, or all but the last 3
+    weeks). ``lam`` is the key ``lambda``.
     """
 
-    dimensions: tuple[str, ...] = DEFAULT_DIMENSIONS
-    period: str = "day"
-    window: int = 28
-    baseline: int = 21
-    method: str = "ewma"
-    lam: float = 0.3
-    L: float = 3.0
-    k: float = 0.5
-    h: float = 4.0
-    min_count: int = 5
+    dimensions: tuple[str, ...] = attrs.field(default=DEFAULT_DIMENSIONS, converter=_dimensions)
+    period: Literal["day", "week"] = "day"
+    window: int = attrs.field(validator=_between(4))
+    baseline: int = attrs.field(validator=_smaller_than_window)
+    method: Literal["ewma", "cusum"] = "ewma"
+    lam: float = attrs.field(default=0.3, validator=_between(0.01, 1), metadata={"key": "lambda"})
+    L: float = attrs.field(default=3.0, validator=_between(0.5, 10))
+    k: float = attrs.field(default=0.5, validator=_between(0, 5))
+    h: float = attrs.field(default=4.0, validator=_between(0.5, 50))
+    min_count: int = attrs.field(default=5, validator=_between(1))
+
+    @window.default
+    def _window(self) -> int:
+        return 28 if self.period == "day" else 12
+
+    @baseline.default
+    def _baseline(self) -> int:
+        return max(3, self.window - (7 if self.period == "day" else 3))
 
     @property
     def monitored(self) -> int:
@@ -136,87 +159,47 @@ class EarlyWarningSettings:
         return self.window - self.baseline
 
 
-def _number(where: str, key: str, value: Any, low: float, high: float | None = None) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
-        raise ConfigError(f"{where} {key} must be a number, got {value!r}")
-    if value < low or (high is not None and value > high):
-        span = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
-        raise ConfigError(f"{where} {key} must be {span}, got {value!r}")
-    return float(value)
+#: The keys of ``[early_warning]``.
+SETTINGS = tuple(setting_key(a) for a in attrs.fields(EarlyWarningSettings))
 
 
-def _integer(where: str, key: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{where} {key} must be a whole number, got {value!r}")
-    if value < low:
-        raise ConfigError(f"{where} {key} must be at least {low}, got {value!r}")
-    return value
-
-
-def check_dimension(where: str, dimension: str, schemes: Iterable[str] | None = None) -> None:
-    """Refuse a dimension that is not one of :data:`DIMENSIONS` (or names an unknown scheme)."""
+def dimension_problem(dimension: object, schemes: Iterable[str] | None = None) -> str | None:
+    """Why ``dimension`` is not one of :data:`DIMENSIONS` (or names a scheme not in
+    ``schemes``), or None when it is one."""
+    if not isinstance(dimension, str):
+        return f"{dimension!r} is not a string"
     if dimension.startswith("label:"):
         scheme = dimension[len("label:") :]
         if not scheme:
-            raise ConfigError(f"{where} dimensions: {dimension!r} names no scheme (label:cause)")
+            return f"{dimension!r} names no scheme (label:cause)"
         if schemes is not None and scheme not in set(schemes):
             known = ", ".join(sorted(schemes)) or "none"
-            raise ConfigError(
-                f"{where} dimensions: {dimension!r}: no classification scheme {scheme!r} "
-                f"(schemes: {known})"
-            )
-        return
+            return f"{dimension!r}: no classification scheme {scheme!r} (schemes: {known})"
+        return None
     if dimension not in _DIMENSION_NAMES:
-        raise ConfigError(
-            f"{where} dimensions: {dimension!r} is not a dimension; use {', '.join(DIMENSIONS)}"
-        )
+        return f"{dimension!r} is not a dimension; use {', '.join(DIMENSIONS)}"
+    return None
 
 
-def load_settings(table: Mapping[str, Any], where: str = "[early_warning]") -> EarlyWarningSettings:
-    """Check an ``[early_warning]`` table (or a report's options) and return the settings.
+def check_dimensions(where: str, settings: EarlyWarningSettings, schemes: Iterable[str]) -> None:
+    """Refuse a dimension naming a classification scheme not in ``schemes``."""
+    for dimension in settings.dimensions:
+        problem = dimension_problem(dimension, schemes)
+        if problem:
+            raise ConfigError(f"{where}: early_warning.dimensions: {problem}")
+
+
+def load_settings(
+    table: Mapping[str, Any], where: str = "the configuration"
+) -> EarlyWarningSettings:
+    """Check an ``[early_warning]`` table (or a report's options) read from ``where`` (the
+    configuration file) and return the settings.
 
     Every mistake is a :class:`~complaintkit.errors.ConfigError` naming ``where`` and the key.
     Values given as strings (``--option window=14``) are read as numbers.
     """
-    check_settings(table, SETTINGS, where)
     values = {key: _parsed(value) for key, value in table.items()}
-    dimensions = values.get("dimensions", list(DEFAULT_DIMENSIONS))
-    if isinstance(dimensions, str):
-        dimensions = [d.strip() for d in dimensions.split(",") if d.strip()]
-    if not isinstance(dimensions, list | tuple) or not dimensions:
-        raise ConfigError(f"{where} dimensions must be a non-empty list such as ['label:cause']")
-    for dimension in dimensions:
-        if not isinstance(dimension, str):
-            raise ConfigError(f"{where} dimensions: {dimension!r} is not a string")
-        check_dimension(where, dimension)
-    period = values.get("period", "day")
-    if period not in PERIODS:
-        raise ConfigError(f"{where} period must be one of {', '.join(PERIODS)}, got {period!r}")
-    method = values.get("method", "ewma")
-    if method not in METHODS:
-        raise ConfigError(f"{where} method must be one of {', '.join(METHODS)}, got {method!r}")
-    window = _integer(where, "window", values.get("window", 28 if period == "day" else 12), 4)
-    baseline = _integer(
-        where, "baseline", values.get("baseline", _default_baseline(period, window)), 3
-    )
-    if baseline >= window:
-        raise ConfigError(
-            f"{where} baseline ({baseline}) must be smaller than window ({window}): the periods "
-            "after the baseline are the ones checked"
-        )
-    lam = _number(where, "lambda", values.get("lambda", 0.3), 0.01, 1.0)
-    return EarlyWarningSettings(
-        dimensions=tuple(dict.fromkeys(dimensions)),
-        period=period,
-        window=window,
-        baseline=baseline,
-        method=method,
-        lam=lam,
-        L=_number(where, "L", values.get("L", 3.0), 0.5, 10.0),
-        k=_number(where, "k", values.get("k", 0.5), 0.0, 5.0),
-        h=_number(where, "h", values.get("h", 4.0), 0.5, 50.0),
-        min_count=_integer(where, "min_count", values.get("min_count", 5), 1),
-    )
+    return structure_settings(values, EarlyWarningSettings, where=where, path="early_warning")
 
 
 def _parsed(value: Any) -> Any:
@@ -529,10 +512,8 @@ def value_names(schemes: Mapping[str, Any]) -> Callable[[str, str], Names]:
 def settings_of(desk: Desk) -> EarlyWarningSettings:
     """``[early_warning]`` of the desk's configuration, checked (schemes named must exist)."""
     config = desk.host.config
-    where = f"{config.where}: [early_warning]"
-    settings = load_settings(config.section("early_warning"), where)
-    for dimension in settings.dimensions:
-        check_dimension(where, dimension, desk.host.schemes())
+    settings = load_settings(config.section("early_warning"), config.where)
+    check_dimensions(config.where, settings, desk.host.schemes())
     return settings
 
 

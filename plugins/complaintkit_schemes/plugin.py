@@ -62,14 +62,14 @@ from __future__ import annotations
 
 import functools
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from importlib import resources
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import attrs
 import click
 
-from complaintkit import hookimpl
+from complaintkit import InvalidSetting, hookimpl, structure_section
 from complaintkit.classification import ClassificationScheme, LabelledDataset
 from complaintkit.config import Config
 from complaintkit.errors import ConfigError
@@ -96,7 +96,6 @@ OPTIONAL_SCHEMES: tuple[str, ...] = ("temperament", "motive", "crm_system")
 _ALL_BUILTIN: tuple[str, ...] = BUILTIN_SCHEMES + OPTIONAL_SCHEMES
 #: What a ``[[classification.rules]]`` entry may do with a scheme.
 MODES: tuple[str, ...] = ("extend", "replace")
-_RULE_KEYS = {"file", "mode"}
 
 
 @functools.cache
@@ -115,12 +114,6 @@ def builtin_rule_set(name: str) -> RuleSet:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{where}: {exc}") from None
     return rule_set_from_dict(data, where)
-
-
-def _string_list(value: object, where: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(f"{where} must be a list of scheme names, got {value!r}")
-    return list(value)
 
 
 def _check_names(rule_set: RuleSet, where: str) -> None:
@@ -144,6 +137,45 @@ def _built(rule_set: RuleSet, where: str) -> RuleScheme:
         raise ConfigError(f"{where}: {exc}") from None
 
 
+def _builtin_names(_: object, __: object, value: tuple[str, ...] | None) -> None:
+    unknown = [n for n in value or () if n not in _ALL_BUILTIN]
+    if unknown:
+        raise InvalidSetting(
+            f"unknown built-in scheme(s) {', '.join(map(repr, unknown))}; "
+            f"built in: {', '.join(_ALL_BUILTIN)}",
+            "schemes",
+        )
+
+
+def _optional_names(_: object, __: object, value: tuple[str, ...]) -> None:
+    unknown = [n for n in value if n not in OPTIONAL_SCHEMES]
+    if unknown:
+        raise InvalidSetting(
+            f"{', '.join(map(repr, unknown))} is not an optional built-in scheme; optional: "
+            f"{', '.join(OPTIONAL_SCHEMES)} (the default ones are on unless schemes leaves "
+            "them out)",
+            "enable",
+        )
+
+
+def _a_file(_: object, __: object, value: str) -> None:
+    if not value:
+        raise InvalidSetting('needs file = "path/to/rules.toml"', "file")
+
+
+@attrs.frozen
+class _RulesEntry:
+    file: str = attrs.field(validator=_a_file)
+    mode: Literal["extend", "replace"] = "extend"
+
+
+@attrs.frozen
+class _ClassificationTable:
+    schemes: tuple[str, ...] | None = attrs.field(default=None, validator=_builtin_names)
+    enable: tuple[str, ...] = attrs.field(default=(), validator=_optional_names)
+    rules: tuple[_RulesEntry, ...] = ()
+
+
 def configured_rule_sets(config: Config) -> list[tuple[RuleSet, str]]:
     """The rule sets ``config`` asks for, in registration order, each with where it came from.
 
@@ -153,57 +185,16 @@ def configured_rule_sets(config: Config) -> list[tuple[RuleSet, str]]:
     """
     from .rules import load_rule_file
 
-    section = config.section("classification")
-    where = f"{config.where} [classification]"
-    unknown_section_keys = sorted(set(section) - {"schemes", "enable", "rules"})
-    if unknown_section_keys:
-        raise ConfigError(
-            f"{where}: unknown key(s) {', '.join(unknown_section_keys)}; "
-            "known: schemes, enable, rules"
-        )
-    names = list(BUILTIN_SCHEMES)
-    if "schemes" in section:
-        names = _string_list(section["schemes"], f"{where} schemes")
-        unknown = [n for n in names if n not in _ALL_BUILTIN]
-        if unknown:
-            raise ConfigError(
-                f"{where} schemes: unknown built-in scheme(s) {', '.join(map(repr, unknown))}; "
-                f"built in: {', '.join(_ALL_BUILTIN)}"
-            )
-    if "enable" in section:
-        enabled = _string_list(section["enable"], f"{where} enable")
-        unknown = [n for n in enabled if n not in OPTIONAL_SCHEMES]
-        if unknown:
-            raise ConfigError(
-                f"{where} enable: {', '.join(map(repr, unknown))} is not an optional built-in "
-                f"scheme; optional: {', '.join(OPTIONAL_SCHEMES)} (the default ones are on "
-                "unless schemes leaves them out)"
-            )
-        names += enabled
+    section = structure_section(config, "classification", _ClassificationTable)
+    names = list(BUILTIN_SCHEMES if section.schemes is None else section.schemes)
+    names += section.enable
     chosen = tuple(n for n in _ALL_BUILTIN if n in names)
     schemes: dict[str, tuple[RuleSet, str]] = {
         name: (builtin_rule_set(name), f"built-in scheme {name!r}") for name in chosen
     }
-    entries = section.get("rules", [])
-    if not isinstance(entries, list):
-        raise ConfigError(f"{where}: rules must be a list of tables ([[classification.rules]])")
-    for position, entry in enumerate(entries, 1):
-        ewhere = f"{config.where} [[classification.rules]] #{position}"
-        if not isinstance(entry, Mapping):
-            raise ConfigError(f"{ewhere}: must be a table with file and mode, got {entry!r}")
-        unknown_keys = sorted(set(entry) - _RULE_KEYS)
-        if unknown_keys:
-            raise ConfigError(
-                f"{ewhere}: unknown key(s) {', '.join(unknown_keys)}; known: file, mode"
-            )
-        file = entry.get("file")
-        if not isinstance(file, str) or not file:
-            raise ConfigError(f'{ewhere}: needs file = "path/to/rules.toml"')
-        mode = entry.get("mode", "extend")
-        if mode not in MODES:
-            raise ConfigError(
-                f"{ewhere} (file {file}): mode must be one of {', '.join(MODES)}, got {mode!r}"
-            )
+    for position, entry in enumerate(section.rules, 1):
+        ewhere = f"{config.where}: classification.rules[{position}]"
+        file, mode = entry.file, entry.mode
         path = config.resolve_path(file)
         fwhere = f"{ewhere}, rule file {path}"
         try:

@@ -105,6 +105,13 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     from .routing import (
         Route as Route,
     )
+    from .settings import (
+        Duration as Duration,
+        InvalidSetting as InvalidSetting,
+        setting_key as setting_key,
+        structure_section as structure_section,
+        structure_settings as structure_settings,
+    )
     from .sla import (
         Clocks as Clocks,
         TargetClock as TargetClock,
@@ -200,6 +207,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "retry": ("RetryPolicy",),
     "routing": ("Route",),
+    "settings": (
+        "Duration",
+        "InvalidSetting",
+        "setting_key",
+        "structure_section",
+        "structure_settings",
+    ),
     "sla": (
         "Clocks",
         "TargetClock",

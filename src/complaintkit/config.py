@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,7 +21,7 @@ import attrs
 
 from .errors import ConfigError
 
-__all__ = ["CONFIG_FILENAME", "DEFAULT_STORE", "Config", "check_settings", "load_config"]
+__all__ = ["CONFIG_FILENAME", "DEFAULT_STORE", "Config", "load_config"]
 
 CONFIG_FILENAME = "complaintkit.toml"
 DEFAULT_STORE = "tinydb://complaints.json"
@@ -43,20 +43,6 @@ _KNOWN_TOP = {
 }
 
 
-def check_settings(table: Mapping[str, Any], known: Iterable[str], where: str) -> None:
-    """Refuse keys of a configuration table that are not in ``known``, naming both.
-
-    The message is ``WHERE: unknown setting(s) a, b; known: x, y`` (known keys in the order
-    given), so a misspelt setting stops the command instead of being silently ignored.
-    """
-    names = list(known)
-    unknown = sorted(set(table) - set(names))
-    if unknown:
-        raise ConfigError(
-            f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(names)}"
-        )
-
-
 @attrs.frozen
 class Config:
     """The settings in force: the file they came from (if any) and its parsed tables."""
@@ -72,7 +58,7 @@ class Config:
         """A table of the configuration (``{}`` when absent); plugins read their own this way."""
         value = self.data.get(name, {})
         if not isinstance(value, Mapping):
-            raise ConfigError(f"{self.where}: [{name}] must be a table")
+            raise ConfigError(f"{self.where}: {name}: expected a table, got {value!r}")
         return value
 
     @property

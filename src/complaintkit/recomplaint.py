@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from .config import check_settings
-from .errors import ConfigError
 from .model import Complaint, Status
+from .settings import InvalidSetting, structure_section
 
 if TYPE_CHECKING:
     from .config import Config
@@ -47,24 +46,31 @@ class RecomplaintConfig:
     similarity: float = 0.5
 
 
+def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if value <= 0:
+        raise InvalidSetting(f"must be above 0, got {value:g}", attribute.name)
+
+
+def _fraction(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0 < value <= 1:
+        raise InvalidSetting(f"must be above 0 and at most 1, got {value:g}", attribute.name)
+
+
+@attrs.frozen
+class _RecomplaintTable:
+    window_days: float = attrs.field(default=30.0, validator=_positive)
+    similarity: float = attrs.field(default=0.5, validator=_fraction)
+    enabled: bool = True
+
+
 def load_recomplaint_config(config: Config) -> RecomplaintConfig | None:
     """The ``[recomplaint]`` section, or None when re-complaint detection is not configured."""
-    section = config.section("recomplaint")
-    if not section or section.get("enabled") is False:
+    if not config.section("recomplaint"):
         return None
-    where = f"{config.where}: [recomplaint]"
-    check_settings(section, ("window_days", "similarity", "enabled"), where)
-    days = section.get("window_days", 30)
-    if isinstance(days, bool) or not isinstance(days, int | float) or days <= 0:
-        raise ConfigError(f"{where}: window_days must be a positive number of days")
-    threshold = section.get("similarity", 0.5)
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, int | float)
-        or not 0 < threshold <= 1
-    ):
-        raise ConfigError(f"{where}: similarity must be a number above 0 and at most 1")
-    return RecomplaintConfig(timedelta(days=days), float(threshold))
+    section = structure_section(config, "recomplaint", _RecomplaintTable)
+    if not section.enabled:
+        return None
+    return RecomplaintConfig(timedelta(days=section.window_days), section.similarity)
 
 
 def complainant_keys(c: Complaint) -> tuple[str, ...]:

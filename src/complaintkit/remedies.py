@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .config import check_settings
-from .errors import ApprovalError, ConfigError
+from .errors import ApprovalError
 from .model import Remedy
+from .settings import InvalidSetting, structure_section
 
 if TYPE_CHECKING:
     from .config import Config
@@ -37,14 +37,42 @@ if TYPE_CHECKING:
 __all__ = ["RemediesConfig", "load_remedies_config", "value_warning"]
 
 
+def _limits(value: Any) -> dict[str, float]:
+    if not isinstance(value, Mapping):
+        raise InvalidSetting("expected a table of role = limit", "approval")
+    limits = {}
+    for role, limit in value.items():
+        if limit == "unlimited":
+            limits[role] = math.inf
+        elif isinstance(limit, int | float) and not isinstance(limit, bool) and limit >= 0:
+            limits[role] = float(limit)
+        else:
+            raise InvalidSetting(
+                f'must be an amount or "unlimited", got {limit!r}', ("approval", role)
+            )
+    return limits
+
+
+def _known_roles(instance: RemediesConfig, _: object, value: dict[str, str]) -> None:
+    for actor, role in value.items():
+        if instance.limits and role not in instance.limits:
+            known = ", ".join(instance.limits)
+            raise InvalidSetting(
+                f"{role!r} is not a role in [remedies.approval] ({known})", ("roles", actor)
+            )
+
+
 @attrs.frozen
 class RemediesConfig:
-    """The ``[remedies]`` section."""
+    """The ``[remedies]`` section, structured from the configuration as it is (``limits`` is
+    its ``approval`` table)."""
 
     currency: str | None = None
     complaint_cost: float | None = None
-    limits: dict[str, float] = attrs.field(factory=dict)
-    roles: dict[str, str] = attrs.field(factory=dict)
+    limits: dict[str, float] = attrs.field(
+        factory=dict, converter=_limits, metadata={"key": "approval"}
+    )
+    roles: dict[str, str] = attrs.field(factory=dict, validator=_known_roles)
 
     def check_approval(self, amount: float | None, role: str | None, actor: str) -> str | None:
         """The role that approved an offer of ``amount``; raises :class:`ApprovalError` when
@@ -92,37 +120,4 @@ def value_warning(remedy: Remedy, default_cost: float | None = None) -> str | No
 
 def load_remedies_config(config: Config) -> RemediesConfig:
     """The ``[remedies]`` section (no limits when absent)."""
-    section = config.section("remedies")
-    where = f"{config.where}: [remedies]"
-    check_settings(section, ("currency", "complaint_cost", "approval", "roles"), where)
-    limits: dict[str, float] = {}
-    approval = section.get("approval", {})
-    if not isinstance(approval, Mapping):
-        raise ConfigError(f"{where}: approval must be a table of role = limit")
-    for role, value in approval.items():
-        if value == "unlimited":
-            limits[role] = math.inf
-        elif isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
-            limits[role] = float(value)
-        else:
-            raise ConfigError(
-                f'{where}: approval.{role} must be an amount or "unlimited", got {value!r}'
-            )
-    roles = section.get("roles", {})
-    if not isinstance(roles, Mapping) or any(not isinstance(v, str) for v in roles.values()):
-        raise ConfigError(f"{where}: roles must map actor names to role names")
-    for actor, role in roles.items():
-        if limits and role not in limits:
-            raise ConfigError(
-                f"{where}: roles.{actor} is {role!r}, not a role in [remedies.approval]"
-            )
-    cost = section.get("complaint_cost")
-    if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int | float)):
-        raise ConfigError(f"{where}: complaint_cost must be an amount")
-    currency = section.get("currency")
-    return RemediesConfig(
-        currency=str(currency) if currency else None,
-        complaint_cost=float(cost) if cost is not None else None,
-        limits=limits,
-        roles=dict(roles),
-    )
+    return structure_section(config, "remedies", RemediesConfig)

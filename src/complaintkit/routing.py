@@ -12,15 +12,13 @@ the first whose ``match`` matches wins (see :mod:`complaintkit.matching` for the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import attrs
 
-from .config import check_settings
-from .errors import ConfigError
-from .matching import Match, parse_match
+from .matching import Match
 from .model import Complaint
+from .settings import InvalidSetting, structure_section
 
 if TYPE_CHECKING:
     from .config import Config
@@ -69,35 +67,30 @@ class RoutingConfig:
         return None
 
 
+def _routed(instance: _RuleTable, _: object, value: str | None) -> None:
+    if instance.department is None and instance.assignee is None:
+        raise InvalidSetting("give a department, an assignee, or both")
+
+
+@attrs.frozen
+class _RuleTable:
+    name: str | None = None
+    match: Match = attrs.field(factory=Match)
+    department: str | None = None
+    assignee: str | None = attrs.field(default=None, validator=_routed)
+
+
+@attrs.frozen
+class _RoutingTable:
+    rules: tuple[_RuleTable, ...] = ()
+    at_intake: bool = True
+
+
 def load_routing_config(config: Config) -> RoutingConfig:
     """The ``[routing]`` section (no rules when absent)."""
-    section = config.section("routing")
-    where = f"{config.where}: [routing]"
-    check_settings(section, ("rules", "at_intake"), where)
-    raw = section.get("rules", [])
-    if not isinstance(raw, list):
-        raise ConfigError(f"{where}: rules must be an array of tables ([[routing.rules]])")
-    rules = []
-    for number, item in enumerate(raw, 1):
-        rwhere = f"{config.where}: [[routing.rules]] #{number}"
-        if not isinstance(item, Mapping):
-            raise ConfigError(f"{rwhere}: must be a table")
-        check_settings(item, ("name", "match", "department", "assignee"), rwhere)
-        department, assignee = item.get("department"), item.get("assignee")
-        if department is None and assignee is None:
-            raise ConfigError(f"{rwhere}: give a department, an assignee, or both")
-        for key, value in (("department", department), ("assignee", assignee)):
-            if value is not None and not isinstance(value, str):
-                raise ConfigError(f"{rwhere}: {key} must be a string")
-        rules.append(
-            RoutingRule(
-                name=str(item.get("name", f"rule {number}")),
-                match=parse_match(item.get("match"), rwhere),
-                department=department,
-                assignee=assignee,
-            )
-        )
-    at_intake = section.get("at_intake", True)
-    if not isinstance(at_intake, bool):
-        raise ConfigError(f"{where}: at_intake must be true or false")
-    return RoutingConfig(tuple(rules), at_intake)
+    section = structure_section(config, "routing", _RoutingTable)
+    rules = tuple(
+        RoutingRule(rule.name or f"rule {number}", rule.match, rule.department, rule.assignee)
+        for number, rule in enumerate(section.rules, 1)
+    )
+    return RoutingConfig(rules, section.at_intake)

@@ -54,19 +54,19 @@ deadline at which the sweep records a warning.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import attrs
 
 from .calendars import add_duration, provisional_years
-from .config import check_settings
 from .errors import CalendarRangeError, ConfigError
 from .facts import ACKNOWLEDGE_ACTIONS, RESOLVE_ACTIONS, RESPOND_ACTIONS, ComplaintFacts, facts_of
 from .i18n import Names
-from .matching import Match, parse_match
+from .matching import Match
 from .model import Complaint, Event
+from .settings import Duration, InvalidSetting, structure_section
 
 if TYPE_CHECKING:
     from .calendars import BusinessCalendar
@@ -82,6 +82,7 @@ __all__ = [
     "PROVISIONAL",
     "RESPOND",
     "RESUME",
+    "SlaTarget",
     "TARGETS",
     "TARGET_NAMES",
     "WARNING",
@@ -102,7 +103,9 @@ __all__ = [
     "verdict",
 ]
 
-TARGETS = ("acknowledge", "respond", "resolve")
+#: An SLA target's name, as written in the configuration.
+SlaTarget = Literal["acknowledge", "respond", "resolve"]
+TARGETS: tuple[str, ...] = get_args(SlaTarget)
 PAUSE = "pause"
 RESUME = "resume"
 RESPOND = "respond"
@@ -248,83 +251,64 @@ class Clocks:
         return tuple(sorted({y for t in self.targets for y in t.provisional_years}))
 
 
-def _duration(value: Any, where: str) -> tuple[timedelta, str, str]:
-    from .calendars import parse_duration
-
-    if not isinstance(value, str):
-        raise ConfigError(f'{where}: expected a duration such as "3 working days" or "4h"')
-    try:
-        amount, unit = parse_duration(value)
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-    return amount, unit, value
+def _positive_policies(instance: _SlaTable, _: object, value: dict[str, _PolicyTable]) -> None:
+    for name, table in value.items():
+        if not (table.acknowledge or table.respond or table.resolve):
+            raise InvalidSetting(f"set at least one of {', '.join(TARGETS)}", ("policies", name))
 
 
-def _plain_duration(value: Any, where: str) -> timedelta:
-    amount, _unit, _text = _duration(value, where)
-    return amount
+def _known_policies(instance: _SlaTable, attribute: attrs.Attribute[Any], value: Any) -> None:
+    names = [value] if isinstance(value, str) else value or []
+    for name in names:
+        if name not in instance.policies:
+            known = ", ".join(instance.policies) or "none; add e.g. [sla.policies.standard]"
+            raise InvalidSetting(f"no policy {name!r} is defined; known: {known}", attribute.name)
 
 
-_POLICY_KEYS = {*TARGETS, "calendar", "warn_before", "match", "description"}
+@attrs.frozen
+class _PolicyTable:
+    acknowledge: Duration | None = None
+    respond: Duration | None = None
+    resolve: Duration | None = None
+    calendar: str | None = None
+    warn_before: Duration | None = None
+    match: Match = attrs.field(factory=Match)
+    description: str | None = None
+
+
+@attrs.frozen
+class _SlaTable:
+    policies: dict[str, _PolicyTable] = attrs.field(factory=dict, validator=_positive_policies)
+    default: str | None = attrs.field(default=None, validator=_known_policies)
+    order: tuple[str, ...] | None = attrs.field(default=None, validator=_known_policies)
+    calendar: str | None = None
+    warn_before: Duration | None = None
 
 
 def load_sla_config(config: Config) -> SlaConfig | None:
     """The ``[sla]`` section as an :class:`SlaConfig`; None when no policy is configured."""
-    section = config.section("sla")
-    where = f"{config.where}: [sla]"
-    check_settings(section, ("policies", "default", "order", "calendar", "warn_before"), where)
-    raw = section.get("policies", {})
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where}: policies must be tables, e.g. [sla.policies.standard]")
-    if not raw:
-        if section:
-            raise ConfigError(f"{where}: no policies; add e.g. [sla.policies.standard]")
+    section = structure_section(config, "sla", _SlaTable)
+    if not section.policies:
+        if section != _SlaTable():
+            raise ConfigError(f"{config.where}: sla: no policies; add e.g. [sla.policies.standard]")
         return None
-    calendar = section.get("calendar")
-    warn = section.get("warn_before")
-    default_warn = _plain_duration(warn, f"{where} warn_before") if warn is not None else None
-    policies: dict[str, SlaPolicy] = {}
-    for name, table in raw.items():
-        pwhere = f"{config.where}: [sla.policies.{name}]"
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"{pwhere}: must be a table")
-        check_settings(table, sorted(_POLICY_KEYS), pwhere)
-        targets = []
-        for target in TARGETS:
-            if target in table:
-                amount, unit, text = _duration(table[target], f"{pwhere} {target}")
-                if amount <= timedelta(0):
-                    raise ConfigError(f"{pwhere} {target}: must be longer than zero")
-                targets.append(Target(target, amount, unit, text))
-        if not targets:
-            raise ConfigError(f"{pwhere}: set at least one of {', '.join(TARGETS)}")
-        pcal = table.get("calendar", calendar)
-        if pcal is not None and not isinstance(pcal, str):
-            raise ConfigError(f"{pwhere}: calendar must be a calendar name such as cn or 24x7")
-        pwarn = table.get("warn_before")
-        policies[str(name)] = SlaPolicy(
-            name=str(name),
-            targets=tuple(targets),
-            calendar=pcal,
-            warn_before=(
-                _plain_duration(pwarn, f"{pwhere} warn_before")
-                if pwarn is not None
-                else default_warn
+    policies = {}
+    for name, table in section.policies.items():
+        warn = table.warn_before or section.warn_before
+        policies[name] = SlaPolicy(
+            name=name,
+            targets=tuple(
+                Target(target, duration.amount, duration.unit, duration.text)
+                for target in TARGETS
+                if (duration := getattr(table, target)) is not None
             ),
-            match=parse_match(table.get("match"), pwhere),
-            description=table.get("description"),
+            calendar=table.calendar if table.calendar is not None else section.calendar,
+            warn_before=warn.amount if warn else None,
+            match=table.match,
+            description=table.description,
         )
-    order = section.get("order", list(policies))
-    if not isinstance(order, list) or any(o not in policies for o in order):
-        raise ConfigError(f"{where}: order must list policy names from: {', '.join(policies)}")
-    default = section.get("default")
-    if default is not None and default not in policies:
-        raise ConfigError(
-            f"{where}: default policy {default!r} is not defined; known: {', '.join(policies)}"
-        )
-    return SlaConfig(policies=policies, order=tuple(order), default=default)
+    order = section.order if section.order is not None else tuple(policies)
+    return SlaConfig(policies=policies, order=order, default=section.default)
 
 
 def verdict(

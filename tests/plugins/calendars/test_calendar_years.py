@@ -129,11 +129,16 @@ def test_an_arrangement_in_the_configuration_is_preferred_over_the_package(
         ),
         (
             f'holidays = [{{ name = "New Year", dates = ["{NEXT}-01-01"] }}]',
-            r"holidays\[1\] name_zh: every entry needs its Chinese name",
+            r"holidays\[1\].name_zh: missing \(this setting is required\)",
         ),
         (
             f'holidays = [{{ name = "New Year", name_zh = "元旦", date = "{NEXT}-01-01" }}]',
-            r"holidays\[1\]: unknown key\(s\) date",
+            r"holidays\[1\]: unknown setting\(s\) date \(did you mean dates\?\); known: name, "
+            "name_zh, dates, from, to",
+        ),
+        (
+            f'holidays = [{{ name = "New Year", name_zh = " ", dates = ["{NEXT}-01-01"] }}]',
+            r"holidays\[1\].name_zh: every entry needs its Chinese name",
         ),
         (
             f'holidays = [{{ name = "A", name_zh = "甲", from = "{NEXT}-01-03", '
@@ -142,13 +147,13 @@ def test_an_arrangement_in_the_configuration_is_preferred_over_the_package(
         ),
         (
             f'holidays = [{{ name = "A", name_zh = "甲", dates = ["{NEXT}-02-30"] }}]',
-            rf"'{NEXT}-02-30' is not a date",
+            rf"holidays\[1\].dates\[1\]: expected a date such as 2026-10-09, got '{NEXT}-02-30'",
         ),
         ("workdays = []", "list the year's holidays"),
         (
             "holydays = []\n" + f'holidays = [{{ name = "A", name_zh = "甲", from = {NEXT}-01-01, '
             f"to = {NEXT}-01-02 }}]",
-            r"unknown key\(s\) holydays",
+            rf"{NEXT}: unknown setting\(s\) holydays \(did you mean holidays\?\)",
         ),
     ],
 )
@@ -159,7 +164,7 @@ def test_arrangement_mistakes_name_the_table_and_entry(
     path.write_text(f"[calendars.cn.years.{NEXT}]\n{body}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=message) as info:
         make_host(load_config(path, env={}), env={}).calendars()
-    assert f"{path} [calendars.cn.years.{NEXT}]" in str(info.value)
+    assert f"{path}: calendars.cn.years.{NEXT}" in str(info.value)
 
 
 def test_arrangement_file_mistakes(tmp_path: Path) -> None:
@@ -170,9 +175,11 @@ def test_arrangement_file_mistakes(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"missing.toml does not exist"):
         host_with(tmp_path, '[calendars.cn]\narrangements = ["missing.toml"]\n').calendars()
     (tmp_path / "c.toml").write_text(ARRANGEMENT.replace(f"year = {NEXT}", ""), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"c.toml year: the year the arrangement is for"):
+    with pytest.raises(ConfigError, match=r"c.toml: year: the year the arrangement is for"):
         host_with(tmp_path, '[calendars.cn]\narrangements = ["c.toml"]\n').calendars()
-    with pytest.raises(ConfigError, match="fallback: true or false"):
+    with pytest.raises(
+        ConfigError, match=r"calendars\.cn\.fallback: expected true or false, got 'no'"
+    ):
         host_with(tmp_path, '[calendars.cn]\nfallback = "no"\n').calendars()
 
 

@@ -132,4 +132,4 @@ def test_configured_calendar_and_default(tmp_path: Path) -> None:
     config.write_text('[calendars.store]\nbase = "cn"\nweekend = "sun"\n', encoding="utf-8")
     code, _, err = run("--config", str(config), "calendars")
     assert code == 2
-    assert f"Error: {config} [calendars.store] weekend: give a list" in err
+    assert f"Error: {config}: calendars.store.weekend: give a list" in err

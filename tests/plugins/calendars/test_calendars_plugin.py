@@ -210,18 +210,30 @@ def test_custom_calendars_from_configuration(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[calendars.x]\nhourz = []\n", r"\[calendars.x\]: unknown key\(s\) hourz"),
-        ('[calendars.x]\nhours = ["9-17"]\n', r"\[calendars.x\] hours: '9-17' is not HH:MM"),
-        ('[calendars.x]\nhours = "09:00-17:00"\n', r"\[calendars.x\] hours: give a list"),
-        ('[calendars.x]\nweekend = ["caturday"]\n', r"\[calendars.x\] weekend: 'caturday'"),
-        ('[calendars.x]\nclosed = ["2026-13-01"]\n', r"\[calendars.x\] closed: '2026-13-01'"),
-        ('[calendars.x]\nclosed = "2026-10-01"\n', r"\[calendars.x\] closed must be a list"),
-        ('[calendars.x]\nbase = "mars"\n', r"\[calendars.x\] base: unknown calendar 'mars'"),
+        (
+            "[calendars.x]\nhourz = []\n",
+            r"calendars.x: unknown setting\(s\) hourz \(did you mean hours\?\)",
+        ),
+        ('[calendars.x]\nhours = ["9-17"]\n', r"calendars.x.hours: '9-17' is not HH:MM"),
+        ('[calendars.x]\nhours = "09:00-17:00"\n', r"calendars.x.hours: give a list"),
+        ('[calendars.x]\nweekend = ["caturday"]\n', r"calendars.x.weekend: 'caturday'"),
+        (
+            '[calendars.x]\nclosed = ["2026-13-01"]\n',
+            r"calendars.x.closed\[1\]: expected a date such as 2026-10-09, got '2026-13-01'",
+        ),
+        ("[calendars.x]\nclosed = 3\n", r"calendars.x.closed: expected an array \[...\], got 3"),
+        ('[calendars.x]\nbase = "mars"\n', r"calendars.x.base: unknown calendar 'mars'"),
         ('[calendars.x]\nbase = "y"\n[calendars.y]\nbase = "x"\n', "cycle: x → y → x"),
-        ('[calendars.x]\ncountry = "XX"\n', r"\[calendars.x\]: the holidays package"),
+        ('[calendars.x]\ncountry = "XX"\n', r"calendars.x: the holidays package"),
         ('[calendars.x]\ncountry = "US"\nsubdivision = "ZZ"\n', "subdivision ZZ"),
-        ('[calendars.x]\nbase = "cn"\ncountry = "US"\n', "base or country, not both"),
-        ('[calendars.x]\nsubdivision = "CA"\n', "subdivision needs country"),
+        (
+            '[calendars.x]\nbase = "cn"\ncountry = "US"\n',
+            "calendars.x.country: give base or country, not both",
+        ),
+        (
+            '[calendars.x]\nsubdivision = "CA"\n',
+            "calendars.x.subdivision: subdivision needs country",
+        ),
         ('[calendars.x]\ntimezone = "Mars/Base"\n', "unknown time zone 'Mars/Base'"),
         ('[calendars.cn]\nbase = "24x7"\n', "'cn' is a built-in calendar"),
         (
@@ -230,9 +242,12 @@ def test_custom_calendars_from_configuration(tmp_path: Path) -> None:
         ),
         (
             '[calendars.x]\nclosed = ["2026-10-01"]\nopen = ["2026-10-01"]\n',
-            "both in closed and in open",
+            "calendars.x.open: 2026-10-01 is both in closed and in open",
         ),
-        ("[calendars]\ndefalt = 1\n", r"\[calendars\]: unknown setting 'defalt'"),
+        (
+            "[calendars]\ndefalt = 1\n",
+            r"calendars: unknown setting\(s\) defalt; \[calendars\] takes default",
+        ),
     ],
 )
 def test_configuration_errors_name_the_file_and_key(

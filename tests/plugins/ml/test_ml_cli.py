@@ -204,7 +204,8 @@ def test_configuration_errors_name_the_table(project: Project) -> None:
     assert "[ml.nosuch]: no classification scheme 'nosuch'" in result.output
     project.configure("smart")
     result = project.run("list", ok=False)
-    assert "[ml.cause]: mode must be one of rules, model, fallback, blend" in result.output
+    expected = "ml.cause.mode: expected one of rules, model, fallback, blend, got 'smart'"
+    assert f"complaintkit.toml: {expected}" in result.output
 
 
 def test_a_missing_model_file_says_how_to_train_it(project: Project) -> None:

@@ -341,7 +341,7 @@ recipients = ["complainant"]
         ),
         (
             RULE.replace("mail", "fax") + 'recipients = ["complainant"]',
-            "rules\\]\\] 'received-1' channels: no channel 'fax'",
+            "notifications.rules\\[1\\].channels: no channel 'fax' in \\[notifications.channels\\]",
         ),
         (
             RULE + 'recipients = ["complainent"]',
@@ -360,8 +360,8 @@ recipients = ["complainant"]
             "only sla_warning and sla_breach rules have targets",
         ),
         (
-            RULE + 'recipient = ["complainant"]',
-            "unknown key 'recipient'; did you mean 'recipients'",
+            RULE + 'recipients = ["complainant"]\nrecipient = ["complainant"]',
+            r"rules\[1\]: unknown setting\(s\) recipient \(did you mean recipients\?\)",
         ),
         (
             RULE + 'recipients = ["complainant"]\ntemplate = "nope"',
@@ -380,17 +380,20 @@ def test_rule_mistakes_are_load_time_errors_naming_file_and_key(
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ('type = "email"\nhost = "x"', "from must be an address"),
+        ('type = "email"\nhost = "x"', "x.from: must be an address"),
         (
             'type = "email"\nfrom = "a@b.cn"\nsecurity = "tls"',
-            "security must be none, starttls or ssl",
+            "x.security: expected one of none, starttls, ssl, got 'tls'",
         ),
         (
             'type = "email"\nfrom = "a@b.cn"\nusername = "u"',
             "password \\(or password_env\\) is missing",
         ),
-        ('type = "email"\nfrom = "a@b.cn"\nprot = 25', "unknown key 'prot'; did you mean 'port'"),
-        ('type = "webhook"\nurl = "ftp://x"', "url must be an http:// or https:// URL"),
+        (
+            'type = "email"\nfrom = "a@b.cn"\nprot = 25',
+            "x: unknown setting\\(s\\) prot \\(did you mean port\\?\\); known: type, from, host",
+        ),
+        ('type = "webhook"\nurl = "ftp://x"', "x.url: must be an http:// or https:// URL"),
         (
             'type = "webhook"\nurl = "http://x"\nsecret_env = "CK_NO_SUCH_VARIABLE"',
             "CK_NO_SUCH_VARIABLE is not set",
@@ -407,7 +410,7 @@ def test_channel_mistakes_are_load_time_errors(
 ) -> None:
     with pytest.raises(ConfigError, match=message) as info:
         project(f"[notifications]\n[notifications.channels.x]\n{table}\n")
-    assert "[notifications.channels.x]" in str(info.value)
+    assert "complaintkit.toml: notifications.channels.x" in str(info.value)
 
 
 def test_misspelt_template_variable_names_file_and_line(

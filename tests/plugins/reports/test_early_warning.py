@@ -358,20 +358,32 @@ def test_spike_rules_must_name_their_recipients(tmp_path: Path, rule: str, messa
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ({"windw": 28}, "unknown setting\\(s\\) windw"),
-        ({"period": "month"}, "period must be one of day, week"),
-        ({"method": "shewhart"}, "method must be one of ewma, cusum"),
-        ({"window": 10, "baseline": 10}, "baseline \\(10\\) must be smaller than window"),
-        ({"lambda": 1.5}, "lambda must be between 0.01 and 1"),
-        ({"dimensions": ["colour"]}, "'colour' is not a dimension"),
-        ({"dimensions": []}, "non-empty list"),
-        ({"min_count": 0}, "min_count must be at least 1"),
-        ({"h": "high"}, "h must be a number"),
+        (
+            {"windw": 28},
+            "ck.toml: early_warning: unknown setting\\(s\\) windw \\(did you mean window",
+        ),
+        ({"period": "month"}, "early_warning.period: expected one of day, week, got 'month'"),
+        ({"method": "shewhart"}, "early_warning.method: expected one of ewma, cusum"),
+        (
+            {"window": 10, "baseline": 10},
+            "early_warning.baseline: must be smaller than window \\(10\\)",
+        ),
+        ({"lambda": 1.5}, "early_warning.lambda: must be between 0.01 and 1, got 1.5"),
+        ({"lam": 0.5}, "early_warning: unknown setting\\(s\\) lam \\(did you mean lambda\\?\\)"),
+        ({"dimensions": ["colour"]}, "early_warning.dimensions: 'colour' is not a dimension"),
+        ({"dimensions": []}, "early_warning.dimensions: must be a non-empty list"),
+        ({"min_count": 0}, "early_warning.min_count: must be at least 1"),
+        ({"h": "high"}, "early_warning.h: expected a number, got 'high'"),
+        ({"k": float("nan")}, "early_warning.k: must be between 0 and 5, got nan"),
     ],
 )
 def test_settings_are_checked(table: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        load_settings(table, "ck.toml: [early_warning]")
+        load_settings(table, "ck.toml")
+
+
+def test_the_lambda_key_is_read_into_lam() -> None:
+    assert load_settings({"lambda": 0.5, "window": 10}).lam == 0.5
 
 
 def test_settings_defaults_and_strings_from_the_command_line() -> None:

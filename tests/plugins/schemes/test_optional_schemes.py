@@ -100,12 +100,17 @@ def test_an_enabled_optional_scheme_can_be_extended(tmp_path: Path) -> None:
     assert result.evidence == ("积分补回来",)
 
 
+def test_one_name_where_a_list_is_expected_is_a_list_of_one(tmp_path: Path) -> None:
+    host = _host(tmp_path, '[classification]\nenable = "motive"\n')
+    assert list(host.schemes())[-1] == "motive"
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
         ('[classification]\nenable = ["mood"]\n', "'mood' is not an optional built-in scheme"),
         ('[classification]\nenable = ["severity"]\n', "'severity' is not an optional built-in"),
-        ('[classification]\nenable = "motive"\n', "enable must be a list of scheme names"),
+        ("[classification]\nenable = [1]\n", "classification.enable[1]: expected text"),
         ('[classification]\nschemes = ["motives"]\n', "unknown built-in scheme(s) 'motives'"),
     ],
 )

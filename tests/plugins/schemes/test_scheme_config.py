@@ -222,8 +222,8 @@ def test_a_new_name_defines_a_new_scheme(tmp_path: Path) -> None:
         ('[[classification.rules]]\nfile = "missing.toml"\n', {}, "missing.toml does not exist"),
         (
             '[[classification.rules]]\nfile = "x.toml"\nmode = "merge"\n',
-            {"x.toml": CAUSE_EXTRA},
-            "mode must be one of extend, replace, got 'merge'",
+            {},
+            "classification.rules[1].mode: expected one of extend, replace, got 'merge'",
         ),
         (
             '[[classification.rules]]\nfile = "bad.toml"\n',
@@ -233,12 +233,24 @@ def test_a_new_name_defines_a_new_scheme(tmp_path: Path) -> None:
         (
             '[classification]\nschemes = ["cause", "mood"]\n',
             {},
-            "unknown built-in scheme(s) 'mood'",
+            "classification.schemes: unknown built-in scheme(s) 'mood'; built in: severity,",
         ),
-        ('[classification]\nschemes = "cause"\n', {}, "must be a list of scheme names"),
-        ('[classification]\nscheme = ["cause"]\n', {}, "unknown key(s) scheme; known: schemes"),
-        ('[[classification.rules]]\npath = "x.toml"\n', {}, "unknown key(s) path"),
-        ('[[classification.rules]]\nmode = "extend"\n', {}, "needs file ="),
+        ("[classification]\nschemes = 3\n", {}, "classification.schemes: expected an array [...]"),
+        (
+            '[classification]\nscheme = ["cause"]\n',
+            {},
+            "classification: unknown setting(s) scheme (did you mean schemes?); known: schemes",
+        ),
+        (
+            '[[classification.rules]]\nfile = "x.toml"\npath = "x.toml"\n',
+            {},
+            "classification.rules[1]: unknown setting(s) path; known: file, mode",
+        ),
+        (
+            '[[classification.rules]]\nmode = "extend"\n',
+            {},
+            "classification.rules[1].file: missing (this setting is required)",
+        ),
         (
             '[[classification.rules]]\nfile = "x.toml"\n',
             {"x.toml": 'name = "cause"\n[[labels]]\nname = "safety"\nkeywords = ["fire"]\n'},
