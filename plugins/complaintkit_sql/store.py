@@ -52,12 +52,7 @@ from complaintkit.errors import (
     ValidationError,
 )
 from complaintkit.facts import (
-    ACKNOWLEDGE_ACTIONS,
-    CLOCK_ACTIONS,
-    RESOLVE_ACTIONS,
-    RESPOND_ACTIONS,
     ComplaintFacts,
-    scan_history,
 )
 from complaintkit.model import (
     OPEN_STATUSES,
@@ -83,6 +78,7 @@ from complaintkit.storage import (
     store_path,
 )
 
+from .facts_query import FLAGS, facts_statement, instant_parser, pauses_of
 from .schema import KEY_LENGTH, SCHEMA_VERSION, STEPS, Tables, make_tables
 
 __all__ = [
@@ -446,18 +442,11 @@ _OPEN = frozenset(OPEN_STATUSES)
 
 
 def _facts(
-    row: Sequence[Any],
-    instant: Callable[[Any], datetime | None],
-    labels: dict[str, str],
-    history: Sequence[Any] | None,
-    clock: Sequence[tuple[str, datetime, Mapping[str, Any]]],
+    row: Sequence[Any], instant: Callable[[Any, int | None], datetime | None]
 ) -> ComplaintFacts:
-    """The facts from a row of :data:`_FACT_COLUMNS` (instants as ``instant`` reads them,
-    remedies as JSON text), its labels, its event aggregates (None when it has no history:
-    escalations, then the instant and offset of the acknowledging, responding and resolving
-    events) and its :data:`~complaintkit.facts.CLOCK_ACTIONS` events in history order, as
-    ``(action, at, data)`` for :func:`~complaintkit.facts.scan_history` (pauses, reopenings,
-    breached targets)."""
+    """The facts from a row of :func:`~complaintkit_sql.facts_query.facts_statement`:
+    :data:`_FACT_COLUMNS` (instants as ``instant`` reads them, remedies as JSON text) then
+    :data:`~complaintkit_sql.facts_query.AGGREGATES`."""
     (
         reference,
         received_utc,
@@ -478,20 +467,27 @@ def _facts(
         phone,
         email,
         remedies,
+        escalations,
+        reopened,
+        flags,
+        breached_other,
+        pausing,
+        ack_at,
+        ack_offset,
+        resp_at,
+        resp_offset,
+        res_at,
+        res_offset,
+        reopen_at,
+        reopen_offset,
+        labels,
     ) = row
-    received = _join(instant(received_utc), received_offset)
+    received = instant(received_utc, received_offset)
     assert received is not None
     status = _STATUSES[status_value]
-    if history is None:
-        acknowledged = responded = resolved = None
-        escalations = 0
-    else:
-        escalations, ack_utc, ack_offset, resp_utc, resp_offset, res_utc, res_offset = history
-        acknowledged = _join(instant(ack_utc), ack_offset)
-        responded = _join(instant(resp_utc), resp_offset)
-        resolved = _join(instant(res_utc), res_offset)
-        escalations = int(escalations)
-    clocked = scan_history(clock)
+    breached, untimed = FLAGS[flags]
+    if breached_other is not None:
+        breached = breached | frozenset(orjson.loads(breached_other))
     # Only a complaint with remedies pays for decoding them (most have none: "[]").
     found = orjson.loads(remedies) if remedies != "[]" else None
     return ComplaintFacts(
@@ -503,23 +499,23 @@ def _facts(
         assignee=assignee,
         product=product,
         escalation_level=_LEVELS[level],
-        labels=labels,
+        labels={} if labels is None else orjson.loads(labels),
         sla_policy=sla_policy,
-        due_at=_join(instant(due_utc), due_offset),
+        due_at=instant(due_utc, due_offset),
         satisfaction=satisfaction,
         parent=parent,
         recomplaint_count=recomplaint_count,
         customer=customer_id or phone or email,
-        acknowledged_at=acknowledged,
-        responded_at=responded,
-        resolved_at=None if status in _OPEN else resolved,
-        reopened=clocked.reopened,
-        reopened_at=clocked.reopened_at,
-        breached=clocked.breached,
-        escalations=escalations,
-        pauses=clocked.pauses,
+        acknowledged_at=instant(ack_at, ack_offset),
+        responded_at=instant(resp_at, resp_offset),
+        resolved_at=None if status in _OPEN else instant(res_at, res_offset),
+        reopened=int(reopened),
+        reopened_at=instant(reopen_at, reopen_offset),
+        breached=breached,
+        escalations=int(escalations),
+        pauses=() if pausing is None else pauses_of(pausing),
         remedies=_remedies(found) if found else (),
-        untimed=clocked.untimed,
+        untimed=untimed,
     )
 
 
@@ -1331,15 +1327,13 @@ class SQLStore:
     # --- facts --------------------------------------------------------------------------
 
     def facts(self, flt: ComplaintFilter | None = None) -> Iterator[ComplaintFacts]:
-        """The facts of the complaints matching ``flt``, in ``find`` order, without building
-        complaints: the filter is SQL as in ``find``; per page of :data:`FACTS_PAGE` complaints
-        one query selects their columns, one their labels, one aggregates their events
-        (``GROUP BY`` reference with conditional ``MIN``/``COUNT``, the met events then joined
-        back for their instants) and one reads the few events that shape the SLA clocks
-        (pause, resume, reopen, ``sla_breach``: their order matters, so they go through
-        :func:`~complaintkit.facts.scan_history` as in ``facts_of``).
-        Only the remedies of complaints that have some are decoded from JSON.
-        """
+        """The facts of the complaints matching ``flt``, in ``find`` order, computed in the
+        database without building complaints: one statement
+        (:func:`~complaintkit_sql.facts_query.facts_statement`: the filter in SQL as in
+        ``find``, the events and labels aggregated per complaint), its rows read in batches of
+        :data:`FACTS_PAGE` from one read transaction (a server-side cursor on PostgreSQL and
+        MariaDB), so memory stays flat however many complaints match. Only remedies that
+        exist are decoded from JSON."""
         self._check()
         c = self.tables.complaints.c
         select = sa.select(
@@ -1352,149 +1346,48 @@ class SQLStore:
                 for name in _FACT_COLUMNS
             )
         )
-        instant = self._instant_reader()
-
-        def key(row: Any) -> tuple[datetime, str]:
-            received = instant(row[1])
-            assert received is not None  # received_utc is NOT NULL
-            return received, row[0]
-
-        return self._pages(
+        statement = facts_statement(
+            self.dialect,
             select,
             self._where(flt),
-            None,
-            0,
-            size=FACTS_PAGE,
-            build=self._facts,
-            key=key,
+            self.tables.events,
+            self.tables.labels,
+            self._raw_instant,
         )
+        return self._stream_facts(statement)
+
+    def _stream_facts(self, statement: sa.Select[Any]) -> Iterator[ComplaintFacts]:
+        instant = instant_parser(self.dialect == "sqlite")
+        with self._connect() as conn:
+            if self.dialect == "postgresql":
+                # Looking a filter's events up by primary key beats scanning the events
+                # table; PostgreSQL's default cost of a random page (4, for spinning disks)
+                # says otherwise. The usual value for SSDs and cached data, for this read
+                # transaction only.
+                conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
+            result = conn.execution_options(stream_results=True).execute(statement)
+            while rows := result.fetchmany(FACTS_PAGE):
+                try:
+                    page = [_facts(row, instant) for row in rows]
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise StorageError(
+                        f"{self.display_url}: a complaint cannot be read ({exc})"
+                    ) from exc
+                yield from page
 
     def _raw_instant(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
         """An instant column read without SQLAlchemy's conversion where that is slow: on SQLite
-        the stored text (parsed by :meth:`_instant_reader`, several times faster)."""
+        the stored text (parsed by :func:`~complaintkit_sql.facts_query.instant_parser`,
+        several times faster)."""
         if self.dialect == "sqlite":
             return sa.type_coerce(column, sa.String).label(column.key)
         return column
-
-    def _instant_reader(self) -> Callable[[Any], datetime | None]:
-        """What turns a :meth:`_raw_instant` value into a naive UTC datetime."""
-        return _naive_utc if self.dialect == "sqlite" else _as_is
 
     def _json_text(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
         """A JSON column as its text, so the caller decides what to decode."""
         if self.dialect == "postgresql":
             return sa.cast(column, sa.Text).label(column.key)
         return sa.type_coerce(column, sa.String).label(column.key)
-
-    def _facts(self, conn: sa.Connection, rows: Sequence[Any]) -> list[ComplaintFacts]:
-        if not rows:
-            return []
-        t = self.tables
-        e = t.events
-        references = [row[0] for row in rows]
-        if self.dialect == "postgresql":
-            # Looking 2,000 references up by primary key beats scanning the events table, but
-            # PostgreSQL's default cost of a random page (4, for spinning disks) makes it scan
-            # the whole table once per page, which grows with the square of the store. The
-            # usual value for SSDs and cached data, for this read transaction only.
-            conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
-        labels: dict[str, dict[str, str]] = {}
-        labelled, conds = self._of_page(t.labels, references)
-        for reference, scheme, label in conn.execute(
-            sa.select(t.labels.c.reference, t.labels.c.scheme, t.labels.c.label)
-            .select_from(labelled)
-            .where(*conds)
-        ).all():
-            labels.setdefault(reference, {})[scheme] = label
-        # Events are found by reference (the primary key), never through the action index: a
-        # page's events are few, the whole table's reopens or breaches many. ``action || ''``
-        # keeps a planner without statistics (SQLite) from choosing that index.
-        action = e.c.action.concat("")
-        # The last reopen of each complaint: resolutions before it do not count.
-        events, conds = self._of_page(e, references)
-        reopens = (
-            sa.select(e.c.reference, sa.func.max(e.c.seq).label("last"))
-            .select_from(events)
-            .where(action == "reopen", *conds)
-            .group_by(e.c.reference)
-            .subquery("reopens")
-        )
-        after_reopen = e.c.seq > sa.func.coalesce(reopens.c.last, -1)
-
-        def first(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
-            return sa.func.min(sa.case((condition, e.c.seq)))
-
-        def how_many(action: str) -> sa.ColumnElement[Any]:
-            return sa.func.count(sa.case((e.c.action == action, 1)))
-
-        aggregates = (
-            sa.select(
-                e.c.reference,
-                how_many("escalate").label("escalations"),
-                first(e.c.action.in_(sorted(ACKNOWLEDGE_ACTIONS))).label("ack"),
-                first(e.c.action.in_(sorted(RESPOND_ACTIONS))).label("resp"),
-                first(sa.and_(e.c.action.in_(sorted(RESOLVE_ACTIONS)), after_reopen)).label("res"),
-            )
-            .select_from(events.outerjoin(reopens, reopens.c.reference == e.c.reference))
-            .where(*conds)
-            .group_by(e.c.reference)
-            .subquery("aggregates")
-        )
-        met = [e.alias(f"met_{name}") for name in ("ack", "resp", "res")]
-        source: sa.FromClause = aggregates
-        for name, alias in zip(("ack", "resp", "res"), met, strict=True):
-            source = source.outerjoin(
-                alias,
-                sa.and_(
-                    alias.c.reference == aggregates.c.reference,
-                    alias.c.seq == aggregates.c[name],
-                ),
-            )
-        history: dict[str, Sequence[Any]] = {
-            found[0]: found[1:]
-            for found in conn.execute(
-                sa.select(
-                    aggregates.c.reference,
-                    aggregates.c.escalations,
-                    *(
-                        column
-                        for alias in met
-                        for column in (self._raw_instant(alias.c.at_utc), alias.c.at_offset)
-                    ),
-                ).select_from(source)
-            ).all()
-        }
-        instant = self._instant_reader()
-        clock: dict[str, list[tuple[str, datetime, Mapping[str, Any]]]] = {}
-        for reference, kind, at_utc, at_offset, target, to in conn.execute(
-            sa.select(
-                e.c.reference,
-                e.c.action,
-                self._raw_instant(e.c.at_utc),
-                e.c.at_offset,
-                e.c.data["target"],
-                e.c.data["to"],
-            )
-            .select_from(events)
-            .where(action.in_(sorted(CLOCK_ACTIONS)), *conds)
-            .order_by(e.c.reference, e.c.seq)
-        ).all():
-            at = _join(instant(at_utc), at_offset)
-            assert at is not None  # at_utc is NOT NULL
-            clock.setdefault(reference, []).append((kind, at, {"target": target, "to": to}))
-        try:
-            return [
-                _facts(
-                    row,
-                    instant,
-                    labels.get(row[0], {}),
-                    history.get(row[0]),
-                    clock.get(row[0], ()),
-                )
-                for row in rows
-            ]
-        except (ValueError, TypeError, KeyError) as exc:
-            raise StorageError(f"{self.display_url}: a complaint cannot be read ({exc})") from exc
 
     def count(self, flt: ComplaintFilter | None = None) -> int:
         """How many complaints match ``flt`` (``SELECT COUNT(*)``)."""
