@@ -42,7 +42,7 @@ from complaintkit.lifecycle import IMPORT, implied_targets
 from complaintkit.model import Status
 from complaintkit.sla import TARGETS
 
-__all__ = ["AGGREGATES", "FLAGS", "facts_statement", "instant_parser", "pauses_of"]
+__all__ = ["AGGREGATES", "FLAGS", "facts_statement", "instant_parser", "pauses_of", "zone_of"]
 
 #: The statuses whose import implies each SLA target was reached.
 _IMPLYING = {
@@ -279,7 +279,8 @@ def facts_statement(
 
 
 @cache
-def _zone(offset: int) -> timezone:
+def zone_of(offset: int) -> timezone:
+    """The fixed zone of a UTC offset in seconds (UTC itself for 0)."""
     return UTC if offset == 0 else timezone(timedelta(seconds=offset))
 
 
@@ -294,7 +295,7 @@ def instant_parser(text: bool) -> Callable[[Any, int | None], datetime | None]:
         at: datetime = parse(value) if text else value
         if not offset:
             return at.replace(tzinfo=UTC)
-        return (at + timedelta(seconds=offset)).replace(tzinfo=_zone(offset))
+        return (at + timedelta(seconds=offset)).replace(tzinfo=zone_of(offset))
 
     return instant
 

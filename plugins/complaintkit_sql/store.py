@@ -34,8 +34,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta, timezone
-from functools import cache
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -78,7 +77,7 @@ from complaintkit.storage import (
     store_path,
 )
 
-from .facts_query import FLAGS, facts_statement, instant_parser, pauses_of
+from .facts_query import FLAGS, facts_statement, instant_parser, pauses_of, zone_of
 from .schema import KEY_LENGTH, SCHEMA_VERSION, STEPS, Tables, make_tables
 
 __all__ = [
@@ -204,11 +203,6 @@ class SchemaStatus:
 # --- values between Python and the database ---------------------------------------------
 
 
-@cache
-def _zone(offset: int) -> timezone:
-    return UTC if offset == 0 else timezone(timedelta(seconds=offset))
-
-
 def _split(at: datetime, field: str, reference: str) -> tuple[datetime, int]:
     """An aware datetime as (naive UTC, offset in seconds)."""
     offset = at.utcoffset()
@@ -228,7 +222,7 @@ def _utc(at: datetime) -> datetime:
 def _join(utc: datetime | None, offset: int | None) -> datetime | None:
     if utc is None:
         return None
-    zone = _zone(offset or 0)
+    zone = zone_of(offset or 0)
     return (utc + timedelta(seconds=offset or 0)).replace(tzinfo=zone)
 
 
@@ -362,16 +356,26 @@ def _remedies(data: Sequence[Mapping[str, Any]]) -> tuple[Remedy, ...]:
     )
 
 
-def _complaint(row: Any, labels: Sequence[Any], events: Sequence[Any]) -> Complaint:
-    """A complaint from its row, label rows and event rows (ordered by seq)."""
-    received = _join(row.received_utc, row.received_offset)
+def _complaint(
+    row: Any,
+    labels: Sequence[Any],
+    events: Sequence[Any],
+    instant: Callable[[Any, int | None], datetime | None],
+    json: Callable[[Any], Any],
+) -> Complaint:
+    """A complaint from its row, its labels as ``(scheme, label, confidence, evidence,
+    classifier)`` and its events as ``(at_utc, at_offset, actor, action, reason, data)`` (in
+    history order), instants as
+    ``instant`` reads them and JSON columns as ``json`` decodes them (see
+    :meth:`SQLStore._read_columns`)."""
+    received = instant(row.received_utc, row.received_offset)
     assert received is not None
     return Complaint(
         reference=row.reference,
         received_at=received,
         text=row.text,
         title=row.title,
-        channel=Channel(row.channel),
+        channel=_CHANNELS[row.channel],
         complainant=Party(
             name=row.complainant_name,
             phone=row.phone,
@@ -382,35 +386,34 @@ def _complaint(row: Any, labels: Sequence[Any], events: Sequence[Any]) -> Compla
         order=row.order_ref,
         remedy_sought=None if row.remedy_sought is None else RemedyKind(row.remedy_sought),
         labels={
-            lb.scheme: Label(lb.scheme, lb.label, lb.confidence, tuple(lb.evidence), lb.classifier)
-            for lb in labels
+            scheme: Label(scheme, label, confidence, tuple(json(evidence)), classifier)
+            for scheme, label, confidence, evidence, classifier in labels
         },
-        status=Status(row.status),
-        escalation_level=EscalationLevel(row.escalation_level),
+        status=_STATUSES[row.status],
+        escalation_level=_LEVELS[row.escalation_level],
         department=row.department,
         assignee=row.assignee,
-        due_at=_join(row.due_utc, row.due_offset),
-        alert_at=_join(row.alert_utc, row.alert_offset),
+        due_at=instant(row.due_utc, row.due_offset),
+        alert_at=instant(row.alert_utc, row.alert_offset),
         sla_policy=row.sla_policy,
         solution=row.solution,
-        remedies=_remedies(row.remedies),
+        remedies=_remedies(json(row.remedies)),
         satisfaction=row.satisfaction,
         parent=row.parent,
         recomplaint_count=row.recomplaint_count,
-        tags=tuple(row.tags),
-        custom=row.custom,
+        tags=tuple(json(row.tags)),
+        custom=json(row.custom),
         history=tuple(
-            Event(
-                at=_join(e.at_utc, e.at_offset),  # type: ignore[arg-type]
-                actor=e.actor,
-                action=e.action,
-                reason=e.reason,
-                data=e.data,
-            )
-            for e in events
+            Event(instant(at_utc, at_offset), actor, action, reason, json(data))  # type: ignore[arg-type]
+            for at_utc, at_offset, actor, action, reason, data in events
         ),
         version=row.version,
     )
+
+
+def _decoded(value: Any) -> Any:
+    """A JSON column the driver already decoded."""
+    return value
 
 
 #: The complaint columns :meth:`SQLStore.facts` reads.
@@ -1091,6 +1094,20 @@ class SQLStore:
 
     # --- reading ------------------------------------------------------------------------
 
+    def _read_columns(self, table: sa.Table) -> list[sa.ColumnElement[Any]]:
+        """Every column of ``table`` as :func:`_complaint` reads it: on SQLite the instants
+        and JSON as the stored text, parsed by :func:`~complaintkit_sql.facts_query.
+        instant_parser` and ``orjson`` (several times faster than SQLAlchemy's conversions);
+        elsewhere as the driver gives them."""
+        if self.dialect != "sqlite":
+            return list(table.c)
+        return [
+            sa.type_coerce(column, sa.String).label(column.key)
+            if isinstance(column.type, sa.JSON | sa.DateTime)
+            else column
+            for column in table.c
+        ]
+
     def _assemble(self, conn: sa.Connection, rows: Sequence[Any]) -> list[Complaint]:
         if not rows:
             return []
@@ -1098,23 +1115,43 @@ class SQLStore:
         references = [row.reference for row in rows]
         labels: dict[str, list[Any]] = {}
         events: dict[str, list[Any]] = {}
-        for start in range(0, len(references), IN_CHUNK):
-            part = references[start : start + IN_CHUNK]
-            for lb in conn.execute(
-                sa.select(t.labels)
-                .where(t.labels.c.reference.in_(part))
-                .order_by(t.labels.c.reference, t.labels.c.position)
-            ):
-                labels.setdefault(lb.reference, []).append(lb)
-            for ev in conn.execute(
-                sa.select(t.events)
-                .where(t.events.c.reference.in_(part))
-                .order_by(t.events.c.reference, t.events.c.seq)
-            ):
-                events.setdefault(ev.reference, []).append(ev)
+        labelled, conds = self._of_page(t.labels, references)
+        lb = {column.key: column for column in self._read_columns(t.labels)}
+        for reference, *label in conn.execute(
+            sa.select(
+                *(lb[name] for name in ("reference", "scheme", "label", "confidence", "evidence")),
+                lb["classifier"],
+            )
+            .select_from(labelled)
+            .where(*conds)
+            .order_by(t.labels.c.reference, t.labels.c.position)
+        ).all():
+            labels.setdefault(reference, []).append(label)
+        happened, conds = self._of_page(t.events, references)
+        ev = {column.key: column for column in self._read_columns(t.events)}
+        for reference, *event in conn.execute(
+            sa.select(
+                *(ev[name] for name in ("reference", "at_utc", "at_offset", "actor", "action")),
+                ev["reason"],
+                ev["data"],
+            )
+            .select_from(happened)
+            .where(*conds)
+            .order_by(t.events.c.reference, t.events.c.seq)
+        ).all():
+            events.setdefault(reference, []).append(event)
+        text = self.dialect == "sqlite"
+        instant = instant_parser(text)
+        json = orjson.loads if text else _decoded
         try:
             return [
-                _complaint(row, labels.get(row.reference, ()), events.get(row.reference, ()))
+                _complaint(
+                    row,
+                    labels.get(row.reference, ()),
+                    events.get(row.reference, ()),
+                    instant,
+                    json,
+                )
                 for row in rows
             ]
         except (ValueError, TypeError, KeyError) as exc:
@@ -1125,7 +1162,9 @@ class SQLStore:
         self._check()
         c = self.tables.complaints
         with self._connect() as conn:
-            rows = conn.execute(sa.select(c).where(c.c.reference == reference)).all()
+            rows = conn.execute(
+                sa.select(*self._read_columns(c)).where(c.c.reference == reference)
+            ).all()
             if not rows:
                 raise NotFoundError(reference)
             return self._assemble(conn, rows)[0]
@@ -1239,7 +1278,20 @@ class SQLStore:
         if offset < 0 or (limit is not None and limit < 0):
             raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
         self._check()
-        return self._pages(sa.select(self.tables.complaints), self._where(flt), limit, offset)
+        parse = _naive_utc if self.dialect == "sqlite" else _as_is
+
+        def key(row: Any) -> tuple[datetime, str]:
+            received = parse(row.received_utc)
+            assert received is not None  # received_utc is NOT NULL
+            return received, row.reference
+
+        return self._pages(
+            sa.select(*self._read_columns(self.tables.complaints)),
+            self._where(flt),
+            limit,
+            offset,
+            key=key,
+        )
 
     def _pages(
         self,
