@@ -25,8 +25,8 @@ How it stays correct with many processes:
 Queries are pushed down: every :class:`ComplaintFilter` field becomes SQL, ``find`` reads in
 pages by key (``received_utc, reference``) so memory stays flat however many rows match, and
 ``count``/``count_by`` are ``COUNT``/``GROUP BY`` in the database; ``facts`` (what reports read,
-see :mod:`complaintkit.facts`) selects a few columns and aggregates the events table per page,
-building no complaint.
+see :mod:`complaintkit.facts`) is one set-based statement over the complaints, events and labels
+tables (:mod:`complaintkit_sql.facts_query`), read as a stream, building no complaint.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ __all__ = [
 CHUNK = 1000
 #: Complaints read per query by ``find``.
 PAGE = 500
-#: Complaints whose facts are read per round of queries by ``facts``.
+#: Rows of the facts statement fetched per batch by ``facts``.
 FACTS_PAGE = 2000
 #: References per ``IN (…)`` list.
 IN_CHUNK = 500
