@@ -138,7 +138,7 @@ def in_process(url: str, dialect: str, connect: dict[str, Any]) -> dict[str, flo
 
             conn = psycopg.connect(**connect)
         else:
-            import pymysql
+            import pymysql  # type: ignore[import-untyped]
 
             conn = pymysql.connect(**connect)
         rows = 0

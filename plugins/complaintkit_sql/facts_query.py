@@ -51,9 +51,9 @@ _IMPLYING = {
 
 #: The columns :func:`facts_statement` adds after the complaint's columns, in order: the
 #: escalation and reopening counts; :data:`FLAGS`, the targets breached and untimed as bits;
-#: the other breached targets (a JSON array of strings, or None); the pause and resume events
-#: (text, or None); (instant, offset) of the acknowledging, responding, resolving and last
-#: reopening events; the labels (a JSON object, or None).
+#: the other breached targets (a JSON array of their strings and of nulls, or None); the pause
+#: and resume events (text, or None); (instant, offset) of the acknowledging, responding,
+#: resolving and last reopening events; the labels (a JSON object, or None).
 AGGREGATES = (
     "escalations",
     "reopened",
