@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STORE := tinydb://demo/complaints.json
 
-.PHONY: setup demo test check lint typecheck pytest bench bench-help bench-storage bench-reports bench-migrate bench-contention docs-images clean
+.PHONY: setup demo test check lint typecheck pytest bench bench-help bench-sql bench-storage bench-reports bench-migrate bench-contention docs-images clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ bench: $(STAMP)
 # How light `complaintkit --help` is, against `python -c "import click"` (target: under 2x).
 bench-help: $(STAMP)
 	$(BIN)/python benchmarks/bench_help.py --repeat 21
+
+# Issue 16's yardstick on SQLite with the CFPB file (~51k): each report as a process against a
+# process reading the tables raw, full find()/facts() against a raw fetch, peaks of memory.
+# SIZE=20000 for fewer complaints, STORE=url to measure an existing SQL store.
+bench-sql: $(STAMP)
+	$(BIN)/python benchmarks/bench_sql.py --repeat 3 $(if $(SIZE),--n $(SIZE)) $(if $(STORE),--store $(STORE))
 
 # Every storage backend available here (PostgreSQL and MariaDB when their servers answer).
 bench-storage: $(STAMP)

@@ -25,8 +25,8 @@ How it stays correct with many processes:
 Queries are pushed down: every :class:`ComplaintFilter` field becomes SQL, ``find`` reads in
 pages by key (``received_utc, reference``) so memory stays flat however many rows match, and
 ``count``/``count_by`` are ``COUNT``/``GROUP BY`` in the database; ``facts`` (what reports read,
-see :mod:`complaintkit.facts`) selects a few columns and aggregates the events table per page,
-building no complaint.
+see :mod:`complaintkit.facts`) is one set-based statement over the complaints, events and labels
+tables (:mod:`complaintkit_sql.facts_query`), read as a stream, building no complaint.
 """
 
 from __future__ import annotations
@@ -34,8 +34,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta, timezone
-from functools import cache
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -52,12 +51,7 @@ from complaintkit.errors import (
     ValidationError,
 )
 from complaintkit.facts import (
-    ACKNOWLEDGE_ACTIONS,
-    CLOCK_ACTIONS,
-    RESOLVE_ACTIONS,
-    RESPOND_ACTIONS,
     ComplaintFacts,
-    scan_history,
 )
 from complaintkit.model import (
     OPEN_STATUSES,
@@ -83,6 +77,7 @@ from complaintkit.storage import (
     store_path,
 )
 
+from .facts_query import FLAGS, facts_statement, instant_parser, pauses_of, zone_of
 from .schema import KEY_LENGTH, SCHEMA_VERSION, STEPS, Tables, make_tables
 
 __all__ = [
@@ -100,7 +95,7 @@ __all__ = [
 CHUNK = 1000
 #: Complaints read per query by ``find``.
 PAGE = 500
-#: Complaints whose facts are read per round of queries by ``facts``.
+#: Rows of the facts statement fetched per batch by ``facts``.
 FACTS_PAGE = 2000
 #: References per ``IN (…)`` list.
 IN_CHUNK = 500
@@ -208,11 +203,6 @@ class SchemaStatus:
 # --- values between Python and the database ---------------------------------------------
 
 
-@cache
-def _zone(offset: int) -> timezone:
-    return UTC if offset == 0 else timezone(timedelta(seconds=offset))
-
-
 def _split(at: datetime, field: str, reference: str) -> tuple[datetime, int]:
     """An aware datetime as (naive UTC, offset in seconds)."""
     offset = at.utcoffset()
@@ -232,7 +222,7 @@ def _utc(at: datetime) -> datetime:
 def _join(utc: datetime | None, offset: int | None) -> datetime | None:
     if utc is None:
         return None
-    zone = _zone(offset or 0)
+    zone = zone_of(offset or 0)
     return (utc + timedelta(seconds=offset or 0)).replace(tzinfo=zone)
 
 
@@ -366,16 +356,26 @@ def _remedies(data: Sequence[Mapping[str, Any]]) -> tuple[Remedy, ...]:
     )
 
 
-def _complaint(row: Any, labels: Sequence[Any], events: Sequence[Any]) -> Complaint:
-    """A complaint from its row, label rows and event rows (ordered by seq)."""
-    received = _join(row.received_utc, row.received_offset)
+def _complaint(
+    row: Any,
+    labels: Sequence[Any],
+    events: Sequence[Any],
+    instant: Callable[[Any, int | None], datetime | None],
+    json: Callable[[Any], Any],
+) -> Complaint:
+    """A complaint from its row, its labels as ``(scheme, label, confidence, evidence,
+    classifier)`` and its events as ``(at_utc, at_offset, actor, action, reason, data)`` (in
+    history order), instants as
+    ``instant`` reads them and JSON columns as ``json`` decodes them (see
+    :meth:`SQLStore._read_columns`)."""
+    received = instant(row.received_utc, row.received_offset)
     assert received is not None
     return Complaint(
         reference=row.reference,
         received_at=received,
         text=row.text,
         title=row.title,
-        channel=Channel(row.channel),
+        channel=_CHANNELS[row.channel],
         complainant=Party(
             name=row.complainant_name,
             phone=row.phone,
@@ -386,35 +386,34 @@ def _complaint(row: Any, labels: Sequence[Any], events: Sequence[Any]) -> Compla
         order=row.order_ref,
         remedy_sought=None if row.remedy_sought is None else RemedyKind(row.remedy_sought),
         labels={
-            lb.scheme: Label(lb.scheme, lb.label, lb.confidence, tuple(lb.evidence), lb.classifier)
-            for lb in labels
+            scheme: Label(scheme, label, confidence, tuple(json(evidence)), classifier)
+            for scheme, label, confidence, evidence, classifier in labels
         },
-        status=Status(row.status),
-        escalation_level=EscalationLevel(row.escalation_level),
+        status=_STATUSES[row.status],
+        escalation_level=_LEVELS[row.escalation_level],
         department=row.department,
         assignee=row.assignee,
-        due_at=_join(row.due_utc, row.due_offset),
-        alert_at=_join(row.alert_utc, row.alert_offset),
+        due_at=instant(row.due_utc, row.due_offset),
+        alert_at=instant(row.alert_utc, row.alert_offset),
         sla_policy=row.sla_policy,
         solution=row.solution,
-        remedies=_remedies(row.remedies),
+        remedies=_remedies(json(row.remedies)),
         satisfaction=row.satisfaction,
         parent=row.parent,
         recomplaint_count=row.recomplaint_count,
-        tags=tuple(row.tags),
-        custom=row.custom,
+        tags=tuple(json(row.tags)),
+        custom=json(row.custom),
         history=tuple(
-            Event(
-                at=_join(e.at_utc, e.at_offset),  # type: ignore[arg-type]
-                actor=e.actor,
-                action=e.action,
-                reason=e.reason,
-                data=e.data,
-            )
-            for e in events
+            Event(instant(at_utc, at_offset), actor, action, reason, json(data))  # type: ignore[arg-type]
+            for at_utc, at_offset, actor, action, reason, data in events
         ),
         version=row.version,
     )
+
+
+def _decoded(value: Any) -> Any:
+    """A JSON column the driver already decoded."""
+    return value
 
 
 #: The complaint columns :meth:`SQLStore.facts` reads.
@@ -446,18 +445,11 @@ _OPEN = frozenset(OPEN_STATUSES)
 
 
 def _facts(
-    row: Sequence[Any],
-    instant: Callable[[Any], datetime | None],
-    labels: dict[str, str],
-    history: Sequence[Any] | None,
-    clock: Sequence[tuple[str, datetime, Mapping[str, Any]]],
+    row: Sequence[Any], instant: Callable[[Any, int | None], datetime | None]
 ) -> ComplaintFacts:
-    """The facts from a row of :data:`_FACT_COLUMNS` (instants as ``instant`` reads them,
-    remedies as JSON text), its labels, its event aggregates (None when it has no history:
-    escalations, then the instant and offset of the acknowledging, responding and resolving
-    events) and its :data:`~complaintkit.facts.CLOCK_ACTIONS` events in history order, as
-    ``(action, at, data)`` for :func:`~complaintkit.facts.scan_history` (pauses, reopenings,
-    breached targets)."""
+    """The facts from a row of :func:`~complaintkit_sql.facts_query.facts_statement`:
+    :data:`_FACT_COLUMNS` (instants as ``instant`` reads them, remedies as JSON text) then
+    :data:`~complaintkit_sql.facts_query.AGGREGATES`."""
     (
         reference,
         received_utc,
@@ -478,20 +470,28 @@ def _facts(
         phone,
         email,
         remedies,
+        escalations,
+        reopened,
+        flags,
+        breached_other,
+        pausing,
+        ack_at,
+        ack_offset,
+        resp_at,
+        resp_offset,
+        res_at,
+        res_offset,
+        reopen_at,
+        reopen_offset,
+        labels,
     ) = row
-    received = _join(instant(received_utc), received_offset)
+    received = instant(received_utc, received_offset)
     assert received is not None
     status = _STATUSES[status_value]
-    if history is None:
-        acknowledged = responded = resolved = None
-        escalations = 0
-    else:
-        escalations, ack_utc, ack_offset, resp_utc, resp_offset, res_utc, res_offset = history
-        acknowledged = _join(instant(ack_utc), ack_offset)
-        responded = _join(instant(resp_utc), resp_offset)
-        resolved = _join(instant(res_utc), res_offset)
-        escalations = int(escalations)
-    clocked = scan_history(clock)
+    breached, untimed = FLAGS[flags]
+    if breached_other is not None:
+        # the array holds a null for each event of the complaint that is no such breach
+        breached = breached | frozenset(t for t in orjson.loads(breached_other) if t is not None)
     # Only a complaint with remedies pays for decoding them (most have none: "[]").
     found = orjson.loads(remedies) if remedies != "[]" else None
     return ComplaintFacts(
@@ -503,23 +503,23 @@ def _facts(
         assignee=assignee,
         product=product,
         escalation_level=_LEVELS[level],
-        labels=labels,
+        labels={} if labels is None else orjson.loads(labels),
         sla_policy=sla_policy,
-        due_at=_join(instant(due_utc), due_offset),
+        due_at=instant(due_utc, due_offset),
         satisfaction=satisfaction,
         parent=parent,
         recomplaint_count=recomplaint_count,
         customer=customer_id or phone or email,
-        acknowledged_at=acknowledged,
-        responded_at=responded,
-        resolved_at=None if status in _OPEN else resolved,
-        reopened=clocked.reopened,
-        reopened_at=clocked.reopened_at,
-        breached=clocked.breached,
-        escalations=escalations,
-        pauses=clocked.pauses,
+        acknowledged_at=instant(ack_at, ack_offset),
+        responded_at=instant(resp_at, resp_offset),
+        resolved_at=None if status in _OPEN else instant(res_at, res_offset),
+        reopened=int(reopened),
+        reopened_at=instant(reopen_at, reopen_offset),
+        breached=breached,
+        escalations=int(escalations),
+        pauses=() if pausing is None else pauses_of(pausing),
         remedies=_remedies(found) if found else (),
-        untimed=clocked.untimed,
+        untimed=untimed,
     )
 
 
@@ -1095,6 +1095,20 @@ class SQLStore:
 
     # --- reading ------------------------------------------------------------------------
 
+    def _read_columns(self, table: sa.Table) -> list[sa.ColumnElement[Any]]:
+        """Every column of ``table`` as :func:`_complaint` reads it: on SQLite the instants
+        and JSON as the stored text, parsed by :func:`~complaintkit_sql.facts_query.
+        instant_parser` and ``orjson`` (several times faster than SQLAlchemy's conversions);
+        elsewhere as the driver gives them."""
+        if self.dialect != "sqlite":
+            return list(table.c)
+        return [
+            sa.type_coerce(column, sa.String).label(column.key)
+            if isinstance(column.type, sa.JSON | sa.DateTime)
+            else column
+            for column in table.c
+        ]
+
     def _assemble(self, conn: sa.Connection, rows: Sequence[Any]) -> list[Complaint]:
         if not rows:
             return []
@@ -1102,23 +1116,43 @@ class SQLStore:
         references = [row.reference for row in rows]
         labels: dict[str, list[Any]] = {}
         events: dict[str, list[Any]] = {}
-        for start in range(0, len(references), IN_CHUNK):
-            part = references[start : start + IN_CHUNK]
-            for lb in conn.execute(
-                sa.select(t.labels)
-                .where(t.labels.c.reference.in_(part))
-                .order_by(t.labels.c.reference, t.labels.c.position)
-            ):
-                labels.setdefault(lb.reference, []).append(lb)
-            for ev in conn.execute(
-                sa.select(t.events)
-                .where(t.events.c.reference.in_(part))
-                .order_by(t.events.c.reference, t.events.c.seq)
-            ):
-                events.setdefault(ev.reference, []).append(ev)
+        labelled, conds = self._of_page(t.labels, references)
+        lb = {column.key: column for column in self._read_columns(t.labels)}
+        for reference, *label in conn.execute(
+            sa.select(
+                *(lb[name] for name in ("reference", "scheme", "label", "confidence", "evidence")),
+                lb["classifier"],
+            )
+            .select_from(labelled)
+            .where(*conds)
+            .order_by(t.labels.c.reference, t.labels.c.position)
+        ).all():
+            labels.setdefault(reference, []).append(label)
+        happened, conds = self._of_page(t.events, references)
+        ev = {column.key: column for column in self._read_columns(t.events)}
+        for reference, *event in conn.execute(
+            sa.select(
+                *(ev[name] for name in ("reference", "at_utc", "at_offset", "actor", "action")),
+                ev["reason"],
+                ev["data"],
+            )
+            .select_from(happened)
+            .where(*conds)
+            .order_by(t.events.c.reference, t.events.c.seq)
+        ).all():
+            events.setdefault(reference, []).append(event)
+        text = self.dialect == "sqlite"
+        instant = instant_parser(text)
+        json = orjson.loads if text else _decoded
         try:
             return [
-                _complaint(row, labels.get(row.reference, ()), events.get(row.reference, ()))
+                _complaint(
+                    row,
+                    labels.get(row.reference, ()),
+                    events.get(row.reference, ()),
+                    instant,
+                    json,
+                )
                 for row in rows
             ]
         except (ValueError, TypeError, KeyError) as exc:
@@ -1129,7 +1163,9 @@ class SQLStore:
         self._check()
         c = self.tables.complaints
         with self._connect() as conn:
-            rows = conn.execute(sa.select(c).where(c.c.reference == reference)).all()
+            rows = conn.execute(
+                sa.select(*self._read_columns(c)).where(c.c.reference == reference)
+            ).all()
             if not rows:
                 raise NotFoundError(reference)
             return self._assemble(conn, rows)[0]
@@ -1243,7 +1279,20 @@ class SQLStore:
         if offset < 0 or (limit is not None and limit < 0):
             raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
         self._check()
-        return self._pages(sa.select(self.tables.complaints), self._where(flt), limit, offset)
+        parse = _naive_utc if self.dialect == "sqlite" else _as_is
+
+        def key(row: Any) -> tuple[datetime, str]:
+            received = parse(row.received_utc)
+            assert received is not None  # received_utc is NOT NULL
+            return received, row.reference
+
+        return self._pages(
+            sa.select(*self._read_columns(self.tables.complaints)),
+            self._where(flt),
+            limit,
+            offset,
+            key=key,
+        )
 
     def _pages(
         self,
@@ -1331,15 +1380,13 @@ class SQLStore:
     # --- facts --------------------------------------------------------------------------
 
     def facts(self, flt: ComplaintFilter | None = None) -> Iterator[ComplaintFacts]:
-        """The facts of the complaints matching ``flt``, in ``find`` order, without building
-        complaints: the filter is SQL as in ``find``; per page of :data:`FACTS_PAGE` complaints
-        one query selects their columns, one their labels, one aggregates their events
-        (``GROUP BY`` reference with conditional ``MIN``/``COUNT``, the met events then joined
-        back for their instants) and one reads the few events that shape the SLA clocks
-        (pause, resume, reopen, ``sla_breach``: their order matters, so they go through
-        :func:`~complaintkit.facts.scan_history` as in ``facts_of``).
-        Only the remedies of complaints that have some are decoded from JSON.
-        """
+        """The facts of the complaints matching ``flt``, in ``find`` order, computed in the
+        database without building complaints: one statement
+        (:func:`~complaintkit_sql.facts_query.facts_statement`: the filter in SQL as in
+        ``find``, the events and labels aggregated per complaint), its rows read in batches of
+        :data:`FACTS_PAGE` from one read transaction (a server-side cursor on PostgreSQL and
+        MariaDB), so memory stays flat however many complaints match. Only remedies that
+        exist are decoded from JSON."""
         self._check()
         c = self.tables.complaints.c
         select = sa.select(
@@ -1352,149 +1399,52 @@ class SQLStore:
                 for name in _FACT_COLUMNS
             )
         )
-        instant = self._instant_reader()
-
-        def key(row: Any) -> tuple[datetime, str]:
-            received = instant(row[1])
-            assert received is not None  # received_utc is NOT NULL
-            return received, row[0]
-
-        return self._pages(
+        statement = facts_statement(
+            self.dialect,
             select,
             self._where(flt),
-            None,
-            0,
-            size=FACTS_PAGE,
-            build=self._facts,
-            key=key,
+            self.tables.events,
+            self.tables.labels,
+            self._raw_instant,
         )
+        return self._stream_facts(statement)
+
+    def _stream_facts(self, statement: sa.Select[Any]) -> Iterator[ComplaintFacts]:
+        instant = instant_parser(self.dialect == "sqlite")
+        with self._connect() as conn:
+            if self.dialect == "postgresql":
+                # Read through a server-side cursor, the statement would be planned for its
+                # first tenth of rows (cursor_tuple_fraction): nested loops that aggregate
+                # the events again for every complaint, for many minutes at 50,000. All of
+                # its rows are read, so plan for all of them. And looking a filter's events
+                # up by primary key beats scanning the events table, which PostgreSQL's
+                # default cost of a random page (4, for spinning disks) denies; 1.1 is the
+                # usual value for SSDs and cached data. Both for this read transaction only.
+                conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
+                conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
+            result = conn.execution_options(stream_results=True).execute(statement)
+            while rows := result.fetchmany(FACTS_PAGE):
+                try:
+                    page = [_facts(row, instant) for row in rows]
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise StorageError(
+                        f"{self.display_url}: a complaint cannot be read ({exc})"
+                    ) from exc
+                yield from page
 
     def _raw_instant(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
         """An instant column read without SQLAlchemy's conversion where that is slow: on SQLite
-        the stored text (parsed by :meth:`_instant_reader`, several times faster)."""
+        the stored text (parsed by :func:`~complaintkit_sql.facts_query.instant_parser`,
+        several times faster)."""
         if self.dialect == "sqlite":
             return sa.type_coerce(column, sa.String).label(column.key)
         return column
-
-    def _instant_reader(self) -> Callable[[Any], datetime | None]:
-        """What turns a :meth:`_raw_instant` value into a naive UTC datetime."""
-        return _naive_utc if self.dialect == "sqlite" else _as_is
 
     def _json_text(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[str]:
         """A JSON column as its text, so the caller decides what to decode."""
         if self.dialect == "postgresql":
             return sa.cast(column, sa.Text).label(column.key)
         return sa.type_coerce(column, sa.String).label(column.key)
-
-    def _facts(self, conn: sa.Connection, rows: Sequence[Any]) -> list[ComplaintFacts]:
-        if not rows:
-            return []
-        t = self.tables
-        e = t.events
-        references = [row[0] for row in rows]
-        if self.dialect == "postgresql":
-            # Looking 2,000 references up by primary key beats scanning the events table, but
-            # PostgreSQL's default cost of a random page (4, for spinning disks) makes it scan
-            # the whole table once per page, which grows with the square of the store. The
-            # usual value for SSDs and cached data, for this read transaction only.
-            conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
-        labels: dict[str, dict[str, str]] = {}
-        labelled, conds = self._of_page(t.labels, references)
-        for reference, scheme, label in conn.execute(
-            sa.select(t.labels.c.reference, t.labels.c.scheme, t.labels.c.label)
-            .select_from(labelled)
-            .where(*conds)
-        ).all():
-            labels.setdefault(reference, {})[scheme] = label
-        # Events are found by reference (the primary key), never through the action index: a
-        # page's events are few, the whole table's reopens or breaches many. ``action || ''``
-        # keeps a planner without statistics (SQLite) from choosing that index.
-        action = e.c.action.concat("")
-        # The last reopen of each complaint: resolutions before it do not count.
-        events, conds = self._of_page(e, references)
-        reopens = (
-            sa.select(e.c.reference, sa.func.max(e.c.seq).label("last"))
-            .select_from(events)
-            .where(action == "reopen", *conds)
-            .group_by(e.c.reference)
-            .subquery("reopens")
-        )
-        after_reopen = e.c.seq > sa.func.coalesce(reopens.c.last, -1)
-
-        def first(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
-            return sa.func.min(sa.case((condition, e.c.seq)))
-
-        def how_many(action: str) -> sa.ColumnElement[Any]:
-            return sa.func.count(sa.case((e.c.action == action, 1)))
-
-        aggregates = (
-            sa.select(
-                e.c.reference,
-                how_many("escalate").label("escalations"),
-                first(e.c.action.in_(sorted(ACKNOWLEDGE_ACTIONS))).label("ack"),
-                first(e.c.action.in_(sorted(RESPOND_ACTIONS))).label("resp"),
-                first(sa.and_(e.c.action.in_(sorted(RESOLVE_ACTIONS)), after_reopen)).label("res"),
-            )
-            .select_from(events.outerjoin(reopens, reopens.c.reference == e.c.reference))
-            .where(*conds)
-            .group_by(e.c.reference)
-            .subquery("aggregates")
-        )
-        met = [e.alias(f"met_{name}") for name in ("ack", "resp", "res")]
-        source: sa.FromClause = aggregates
-        for name, alias in zip(("ack", "resp", "res"), met, strict=True):
-            source = source.outerjoin(
-                alias,
-                sa.and_(
-                    alias.c.reference == aggregates.c.reference,
-                    alias.c.seq == aggregates.c[name],
-                ),
-            )
-        history: dict[str, Sequence[Any]] = {
-            found[0]: found[1:]
-            for found in conn.execute(
-                sa.select(
-                    aggregates.c.reference,
-                    aggregates.c.escalations,
-                    *(
-                        column
-                        for alias in met
-                        for column in (self._raw_instant(alias.c.at_utc), alias.c.at_offset)
-                    ),
-                ).select_from(source)
-            ).all()
-        }
-        instant = self._instant_reader()
-        clock: dict[str, list[tuple[str, datetime, Mapping[str, Any]]]] = {}
-        for reference, kind, at_utc, at_offset, target, to in conn.execute(
-            sa.select(
-                e.c.reference,
-                e.c.action,
-                self._raw_instant(e.c.at_utc),
-                e.c.at_offset,
-                e.c.data["target"],
-                e.c.data["to"],
-            )
-            .select_from(events)
-            .where(action.in_(sorted(CLOCK_ACTIONS)), *conds)
-            .order_by(e.c.reference, e.c.seq)
-        ).all():
-            at = _join(instant(at_utc), at_offset)
-            assert at is not None  # at_utc is NOT NULL
-            clock.setdefault(reference, []).append((kind, at, {"target": target, "to": to}))
-        try:
-            return [
-                _facts(
-                    row,
-                    instant,
-                    labels.get(row[0], {}),
-                    history.get(row[0]),
-                    clock.get(row[0], ()),
-                )
-                for row in rows
-            ]
-        except (ValueError, TypeError, KeyError) as exc:
-            raise StorageError(f"{self.display_url}: a complaint cannot be read ({exc})") from exc
 
     def count(self, flt: ComplaintFilter | None = None) -> int:
         """How many complaints match ``flt`` (``SELECT COUNT(*)``)."""

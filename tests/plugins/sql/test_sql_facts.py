@@ -1,0 +1,136 @@
+"""The SQL store's set-based facts against the reference definition, on histories whose order
+decides (imports before and after reopenings, breaches of targets other than the three, pauses
+given out of order) and with a filter, on SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from complaintkit.facts import facts_of
+from complaintkit.model import Channel, Complaint, Event, Label, Remedy, RemedyKind, Status
+from complaintkit.storage import ComplaintFilter
+from complaintkit_sql.store import SQLStore
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+
+
+def _complaint(
+    reference: str,
+    steps: list[tuple[float, str, dict[str, object]]],
+    *,
+    status: Status = Status.CLOSED,
+    channel: Channel = Channel.WEB,
+    offset: int = 8,
+) -> Complaint:
+    zone = timezone(timedelta(hours=offset))
+    received = START.astimezone(zone)
+    return Complaint(
+        reference=reference,
+        received_at=received,
+        text=f"投诉 {reference}",
+        channel=channel,
+        status=status,
+        labels={
+            "cause": Label("cause", "price", 0.9, ("价格",), "keywords"),
+            "severity": Label("severity", "general", 0.5, (), "keywords"),
+        },
+        remedies=(Remedy(RemedyKind.REFUND, amount=12.5, currency="CNY", accepted=True),),
+        history=tuple(
+            Event(at=received + timedelta(hours=h), actor="agent", action=a, data=d)
+            for h, a, d in steps
+        ),
+    )
+
+
+HISTORIES = [
+    # an import implying resolve before the reopening: forgotten by it; after it: untimed
+    _complaint(
+        "F-01",
+        [
+            (0, "import", {"from": "received", "to": "closed"}),
+            (1, "reopen", {}),
+            (2, "import", {"from": "reopened", "to": "resolved"}),
+            (3, "resolve", {}),
+        ],
+    ),
+    # a resolution after the reopening met the target before the second import
+    _complaint(
+        "F-02",
+        [
+            (0, "acknowledge", {}),
+            (1, "reopen", {}),
+            (2, "close", {}),
+            (3, "import", {"from": "closed", "to": "closed"}),
+        ],
+    ),
+    # breaches of a target that is not one of the three, with a string and with a number
+    _complaint(
+        "F-03",
+        [
+            (1, "sla_breach", {"target": "callback"}),
+            (2, "sla_breach", {"target": 7}),
+            (3, "sla_breach", {"target": None}),
+            (4, "sla_breach", {}),
+            (5, "sla_breach", {"target": "resolve"}),
+            (6, "reopen", {}),
+            (7, "sla_breach", {"target": "acknowledge"}),
+        ],
+        status=Status.REOPENED,
+    ),
+    # pauses: one never resumed, a resume while running, a pause while paused
+    _complaint(
+        "F-04",
+        [
+            (0.5, "resume", {}),
+            (1, "pause", {}),
+            (2, "pause", {}),
+            (3, "resume", {}),
+            (4, "escalate", {}),
+            (5, "escalate", {}),
+            (6, "pause", {}),
+        ],
+        status=Status.INVESTIGATING,
+        offset=-5,
+    ),
+    # an import of a state that implies nothing, and of one that is no state at all
+    _complaint(
+        "F-05",
+        [
+            (0, "import", {"from": "x", "to": "received"}),
+            (1, "import", {"from": "x", "to": "nonsense"}),
+            (2, "import", {"from": "x", "to": 3}),
+        ],
+        status=Status.RECEIVED,
+        channel=Channel.PHONE,
+        offset=0,
+    ),
+    # no history at all
+    _complaint("F-06", [], status=Status.RECEIVED, channel=Channel.PHONE),
+]
+
+
+def test_facts_equal_the_reference_definition(sql_url: str) -> None:
+    store = SQLStore(sql_url)
+    try:
+        store.add_many(HISTORIES)
+        by_reference = {c.reference: c for c in store.find()}
+        expected = [facts_of(by_reference[c.reference]) for c in HISTORIES]
+        got = {f.reference: f for f in store.facts()}
+        assert [got[c.reference] for c in HISTORIES] == expected
+        # the cases this file is about came out as the definition says
+        assert got["F-01"].untimed == frozenset({"acknowledge", "respond", "resolve"})
+        assert got["F-02"].untimed == frozenset() and got["F-02"].resolved_at is not None
+        assert got["F-03"].breached == frozenset({"callback", "acknowledge"})
+        assert got["F-04"].pauses[-1][1] is None and len(got["F-04"].pauses) == 2
+        assert got["F-04"].escalations == 2
+        assert got["F-04"].received_at.utcoffset() == timedelta(hours=-5)
+        assert got["F-06"].labels == {"cause": "price", "severity": "general"}
+        web = list(store.facts(ComplaintFilter(channels=frozenset({Channel.WEB}))))
+        assert [f.reference for f in web] == [
+            c.reference for c in store.find(ComplaintFilter(channels=frozenset({Channel.WEB})))
+        ]
+        assert [f.reference for f in web] == ["F-01", "F-02", "F-03", "F-04"]
+        assert web == [got[f.reference] for f in web]
+        assert got["F-05"].received_at == START.astimezone(UTC)
+    finally:
+        store.close()
