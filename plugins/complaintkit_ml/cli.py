@@ -86,6 +86,12 @@ def _render(result: Any, scheme: str, path: str, mode: str, sources: list[str]) 
     type=click.Path(dir_okay=False),
     help="Write the model here instead of the [ml.SCHEME] model file.",
 )
+@click.option(
+    "--learning-curve",
+    is_flag=True,
+    help="Also show how the cross-validated accuracy grows with the number of labelled "
+    "examples (each fold trained on 10%, 25%, 50%, 75% and all of its part).",
+)
 @output_option("table", "json")
 @click.pass_obj
 def train_command(
@@ -100,6 +106,7 @@ def train_command(
     limit: int | None,
     folds: int,
     out: str | None,
+    learning_curve: bool,
     fmt: str,
 ) -> None:
     """Train a model for SCHEME and write it to the model file of [ml.SCHEME].
@@ -181,6 +188,7 @@ def train_command(
         rule_labels=labels if blend else (),
         source="; ".join(sources),
         progress=say,
+        learning_curve=learning_curve,
     )
     target = app.config.resolve_path(out) if out else settings.model
     result.model.save(target)
@@ -196,8 +204,17 @@ def train_command(
                     "notes": list(result.notes),
                     "training_set": result.model.metadata["training_set"],
                     "figures": result.figures.to_dict(),
+                    "learning_curve": [
+                        {"examples": n, "accuracy": round(acc, 4), "macro_f1": round(f1, 4)}
+                        for n, acc, f1 in result.curve
+                    ],
                 }
             )
         )
     else:
         click.echo(terminal_safe(_render(result, key, str(target), settings.mode, sources)))
+        if result.curve:
+            click.echo("\nlearning curve (cross-validated, examples each fold learnt from):")
+            click.echo("  examples  accuracy  macro-F1")
+            for n, accuracy, macro_f1 in result.curve:
+                click.echo(f"  {n:8,}  {accuracy:8.3f}  {macro_f1:8.3f}")

@@ -129,6 +129,13 @@ class TrainingResult:
     folds: int
     seconds: float
     notes: tuple[str, ...] = ()
+    #: ``(training examples, accuracy, macro-F1)`` cross-validated with each fold's training
+    #: part cut to a share of itself (``learning_curve=True``): how accuracy grows with labels.
+    curve: tuple[tuple[int, float, float], ...] = ()
+
+
+#: The shares of each fold's training part the learning curve trains on.
+CURVE_SHARES = (0.1, 0.25, 0.5, 0.75, 1.0)
 
 
 def _matrix(texts: Sequence[str], spec: FeatureSpec) -> tuple[Any, list[str], list[str]]:
@@ -253,6 +260,7 @@ def train_model(
     source: str = "",
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    learning_curve: bool = False,
 ) -> TrainingResult:
     """Train a model for ``scheme`` (whose labels are ``labels``) on ``(text, label)`` pairs.
 
@@ -261,6 +269,8 @@ def train_model(
     :param rules: for a blend model, the rules' ``classify``; their vote on each text becomes
         features (one per label in ``rule_labels`` and one for no vote).
     :param source: where the training set came from, for the metadata.
+    :param learning_curve: also cross-validate with each fold's training part cut to the
+        shares of :data:`CURVE_SHARES` (stratified), for :attr:`TrainingResult.curve`.
     :raises ConfigError: a gold label that is not one of ``labels``, or fewer than two labels
         with at least two examples each.
     """
@@ -329,7 +339,27 @@ def train_model(
         out_of_fold[test_rows] = features[test_rows] @ coef + intercept
     temperature = _temperature(out_of_fold, targets)
     predicted = [classes[i] for i in out_of_fold.argmax(axis=1)]
-    figures = figures_of(texts, [gold for _, gold in kept], predicted, classes)
+    gold = [gold for _, gold in kept]
+    figures = figures_of(texts, gold, predicted, classes)
+    curve: list[tuple[int, float, float]] = []
+    if learning_curve:
+        say("learning curve")
+        rng = np.random.default_rng(seed)
+        splits = list(splitter.split(texts, targets))
+        for share in CURVE_SHARES:
+            scores = np.zeros((n, len(classes)))
+            sizes = []
+            for train_rows, test_rows in splits:
+                chosen = _stratified_share(train_rows, targets, share, rng)
+                sizes.append(len(chosen))
+                if len(set(targets[chosen].tolist())) < 2:
+                    scores[test_rows] = 0.0
+                    continue
+                coef, intercept = _fit(features[chosen], targets[chosen], len(classes))
+                scores[test_rows] = features[test_rows] @ coef + intercept
+            guessed = [classes[i] for i in scores.argmax(axis=1)]
+            part = _scores(gold, guessed, classes)
+            curve.append((round(sum(sizes) / len(sizes)), part.accuracy, part.macro_f1))
 
     say("fitting the model on every example")
     coef, intercept = _fit(features, targets, len(classes))
@@ -367,4 +397,16 @@ def train_model(
             "versions": _versions(),
         },
     )
-    return TrainingResult(model, figures, folds, seconds, tuple(notes))
+    return TrainingResult(model, figures, folds, seconds, tuple(notes), tuple(curve))
+
+
+def _stratified_share(rows: Any, targets: Any, share: float, rng: Any) -> Any:
+    """``share`` of ``rows``, the same share of each label (at least one example of each)."""
+    if share >= 1.0:
+        return rows
+    chosen = []
+    for label in np.unique(targets[rows]):
+        of_label = rows[targets[rows] == label]
+        count = max(1, round(len(of_label) * share))
+        chosen.append(rng.choice(of_label, size=count, replace=False))
+    return np.sort(np.concatenate(chosen))

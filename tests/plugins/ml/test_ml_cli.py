@@ -78,6 +78,22 @@ def test_train_json_output(project: Project) -> None:
     assert len(data["training_set"]["sha256"]) == 64
 
 
+def test_train_learning_curve(project: Project) -> None:
+    data = json.loads(
+        project.run("train", "cause", "--folds", "3", "--learning-curve", "--format", "json").stdout
+    )
+    curve = data["learning_curve"]
+    assert len(curve) == 5
+    sizes = [point["examples"] for point in curve]
+    assert sizes == sorted(sizes) and sizes[0] < sizes[-1]
+    assert all(0 <= point["accuracy"] <= 1 for point in curve)
+    # The last point learnt from each fold's whole part: the cross-validated figure itself.
+    assert curve[-1]["accuracy"] == round(data["figures"]["accuracy"], 4)
+    table = project.run("train", "cause", "--folds", "3", "--learning-curve").stdout
+    assert "learning curve" in table and "examples  accuracy  macro-F1" in table
+    assert "learning curve" not in project.run("train", "cause", "--folds", "3").stdout
+
+
 def test_train_from_a_labelled_file_with_columns_and_map(project: Project) -> None:
     file = project.root / "labelled.csv"
     with file.open("w", encoding="utf-8", newline="") as handle:
