@@ -9,9 +9,19 @@ from typing import TYPE_CHECKING
 from complaintkit import hookimpl
 
 if TYPE_CHECKING:
+    import click
+
     from complaintkit import Complaint, Config, PersonalField
 
-__all__ = ["mask_complaint", "register_personal_fields"]
+__all__ = ["mask_complaint", "register_commands", "register_personal_fields"]
+
+
+@hookimpl
+def register_commands(cli: click.Group) -> None:
+    """``complaintkit person export``."""
+    from .cli import person_group
+
+    cli.add_command(person_group)
 
 
 @hookimpl
