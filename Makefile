@@ -1,5 +1,6 @@
 # complaintkit: `make demo` runs the main job on the embedded store, `make test` runs every check,
-# `make check` is the fast loop while editing (no database servers, browser or data sets).
+# `make check` is the fast loop while editing (no database servers, browser or data sets; the
+# tests run on every core with pytest-xdist).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -41,7 +42,7 @@ test: lint typecheck pytest
 # The fast loop: lint, types and the tests that need no database server, browser, data set or
 # mounted file system (about a minute on 2 cores). `make test` still runs everything.
 check: lint typecheck
-	COMPLAINTKIT_QUICK=1 $(BIN)/pytest -q -p no:cacheprovider -r fE --durations=5
+	COMPLAINTKIT_QUICK=1 $(BIN)/pytest -q -p no:cacheprovider -r fE --durations=5 -n auto
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py --n 10000 --n 100000
