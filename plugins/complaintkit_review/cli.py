@@ -151,15 +151,12 @@ def _record(item: ReviewItem) -> dict[str, Any]:
 
 
 def _row(app: CommandContext, record: Mapping[str, Any]) -> list[Any]:
+    from complaintkit import label_names
     from complaintkit.display import terminal_safe
 
     scheme = app.host.scheme(record["scheme"])
     label = record["label"]
-    shown = label
-    if label is not None:
-        for item in scheme.labels:
-            if item.name == label:
-                shown = item.names.get(app.lang)
+    shown = label_names(scheme, label).get(app.lang) if label is not None else None
     text = terminal_safe(" ".join(str(record["text"]).split()), multiline=False)
     return [
         record["reference"],
@@ -173,6 +170,7 @@ def _row(app: CommandContext, record: Mapping[str, Any]) -> list[Any]:
 
 
 def _interactive(app: CommandContext, items: list[ReviewItem], note: str | None) -> None:
+    from complaintkit import label_names
     from complaintkit.display import terminal_safe
 
     from .queue import decide
@@ -189,8 +187,7 @@ def _interactive(app: CommandContext, items: list[ReviewItem], note: str | None)
         click.echo(terminal_safe(item.complaint.text))
         proposed = item.label
         if proposed is not None:
-            names = next((x.names for x in labels if x.name == proposed.label), None)
-            shown = names.get(app.lang) if names else proposed.label
+            shown = label_names(scheme, proposed.label).get(app.lang)
             evidence = terminal_safe(", ".join(proposed.evidence), multiline=False) or "-"
             click.echo(
                 f"{'建议' if zh else 'proposed'}: {shown} ({proposed.confidence:.2f}; "
@@ -220,16 +217,18 @@ def _interactive(app: CommandContext, items: list[ReviewItem], note: str | None)
         if answer == "a" and proposed is not None:
             chosen = proposed.label
         else:
-            chosen = _pick(labels, zh)
+            chosen = _pick(app, item.scheme, labels)
         decide(app.desk, item, chosen, note=note)
         done["accepted" if proposed is not None and chosen == proposed.label else "corrected"] += 1
     summary = ", ".join(f"{k} {v}" for k, v in sorted(done.items())) or "nothing decided"
     click.echo(summary, err=True)
 
 
-def _pick(labels: list[Any], zh: bool) -> str:
+def _pick(app: CommandContext, scheme: str, labels: list[Any]) -> str:
+    """Ask for the right label, by its number in the list or a name (``resolve_label``)."""
     from complaintkit.display import terminal_safe
 
+    zh = app.lang == "zh"
     while True:
         answer = click.prompt(
             "正确的标签（编号或名称）" if zh else "the right label (number or name)"
@@ -237,12 +236,10 @@ def _pick(labels: list[Any], zh: bool) -> str:
         answer = answer.strip()
         if answer.isdigit() and 1 <= int(answer) <= len(labels):
             return str(labels[int(answer) - 1].name)
-        for label in labels:
-            if answer.casefold() in (label.name.casefold(), label.names.en.casefold()) or (
-                answer == label.names.zh
-            ):
-                return str(label.name)
-        click.echo(f"{'没有这个标签' if zh else 'no such label'}: {terminal_safe(answer)}")
+        try:
+            return app.host.resolve_label(scheme, answer)[1]
+        except ComplaintkitError:
+            click.echo(f"{'没有这个标签' if zh else 'no such label'}: {terminal_safe(answer)}")
 
 
 def _rows(path: Path) -> Iterator[tuple[int, Any]]:
@@ -302,10 +299,14 @@ def _apply_file(app: CommandContext, path: Path, note: str | None) -> None:
             problems.append(f"{where}: field reference: no complaint {reference!r}")
             continue
         try:
-            scheme, label = app.host.resolve_label(str(row["scheme"]), str(row["label"]))
+            scheme = app.host.resolve_scheme(str(row["scheme"]))
         except ComplaintkitError as exc:
-            field = "scheme" if "no label" not in str(exc) else "label"
-            problems.append(f"{where}: field {field}: {exc}")
+            problems.append(f"{where}: field scheme: {exc}")
+            continue
+        try:
+            scheme, label = app.host.resolve_label(scheme, str(row["label"]))
+        except ComplaintkitError as exc:
+            problems.append(f"{where}: field label: {exc}")
             continue
         current = complaint.labels.get(scheme)
         item = ReviewItem(complaint, scheme, current)
