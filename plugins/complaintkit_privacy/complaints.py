@@ -33,6 +33,10 @@ _MASKS: dict[str, Callable[[str], str]] = {
 }
 
 
+#: The configuration last read and its settings (one configuration per process, normally).
+_LAST: tuple[Config, PrivacySettings] | None = None
+
+
 @attrs.frozen
 class PrivacySettings:
     """``[privacy]``: whether outputs are masked, and custom fields that hold personal data.
@@ -49,6 +53,15 @@ class PrivacySettings:
 
     @classmethod
     def from_config(cls, config: Config) -> PrivacySettings:
+        """``[privacy]`` of ``config``, checked once per configuration (the masking hook asks
+        for every complaint it masks)."""
+        global _LAST
+        if _LAST is None or _LAST[0] is not config:
+            _LAST = (config, cls._read(config))
+        return _LAST[1]
+
+    @classmethod
+    def _read(cls, config: Config) -> PrivacySettings:
         from complaintkit import PERSONAL_KINDS
 
         section = config.section("privacy")

@@ -365,14 +365,14 @@ class PluginHost(ClassificationContributions):
         """The core model's personal fields, then every plugin's (``register_personal_fields``)."""
         from .personal import CORE_FIELDS
 
-        contributed: dict[str, PersonalField] = self._cached(
-            "personal_fields",
-            lambda: self._collect(
+        def build() -> list[PersonalField]:
+            contributed: dict[str, PersonalField] = self._collect(
                 "register_personal_fields", "personal field", lambda f: [f.path], config=self.config
-            ),
-        )
-        core = {f.path for f in CORE_FIELDS}
-        return [*CORE_FIELDS, *(f for path, f in contributed.items() if path not in core)]
+            )
+            core = {f.path for f in CORE_FIELDS}
+            return [*CORE_FIELDS, *(f for path, f in contributed.items() if path not in core)]
+
+        return list(self._cached("personal_fields", build))
 
     def mask(self, complaint: Complaint) -> Complaint:
         """``complaint`` with its personal data masked by the ``mask_complaint`` hook (as
