@@ -7,19 +7,14 @@ from typing import Any
 
 import click
 
-from complaintkit.commands import CommandContext, output_option
+from complaintkit.commands import (
+    CommandContext,
+    label_mapping,
+    labelled_file_options,
+    output_option,
+)
 
 __all__ = ["train_command"]
-
-
-def _mapping(maps: tuple[str, ...]) -> dict[str, str] | None:
-    mapping: dict[str, str] = {}
-    for item in maps:
-        gold, sep, label = item.partition("=")
-        if not sep or not gold.strip():
-            raise click.BadParameter(f"{item!r} is not GOLD=LABEL", param_hint="--map")
-        mapping[gold.strip()] = label.strip()
-    return mapping or None
 
 
 def _percent(value: float) -> str:
@@ -50,22 +45,7 @@ def _render(result: Any, scheme: str, path: str, mode: str, sources: list[str]) 
 @click.command("train")
 @click.argument("scheme")
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
-@click.option("--preset", help="A known labelled data-set layout (as evaluate: airline, cfpb, …).")
-@click.option(
-    "--text-column",
-    "text_columns",
-    multiple=True,
-    help="Column holding the text (repeatable: joined by a newline).",
-)
-@click.option("--label-column", help="Column holding the label.")
-@click.option(
-    "--map",
-    "maps",
-    multiple=True,
-    metavar="GOLD=LABEL",
-    help="Translate a file's label to one of the scheme's labels (repeatable); "
-    "values not listed are skipped when any --map is given.",
-)
+@labelled_file_options
 @click.option(
     "--with-store/--without-store",
     "with_store",
@@ -149,7 +129,7 @@ def train_command(
                 )
             rows: Any = chosen.read(path)
         elif text_columns and label_column:
-            rows = file_examples(path, text_columns, label_column, _mapping(maps))
+            rows = file_examples(path, text_columns, label_column, label_mapping(maps))
         else:
             raise click.UsageError("with PATH give --preset, or --text-column and --label-column")
         examples += rows

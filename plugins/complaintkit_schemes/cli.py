@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from complaintkit.commands import output_option
+from complaintkit.commands import label_mapping, labelled_file_options, output_option
 
 __all__ = ["evaluate_command"]
 
@@ -14,22 +14,7 @@ __all__ = ["evaluate_command"]
 @click.command("evaluate")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--scheme", help="The scheme to score (default: the preset's).")
-@click.option("--preset", help="A known labelled data-set layout: airline, asap, chezhiwang, cfpb.")
-@click.option(
-    "--text-column",
-    "text_columns",
-    multiple=True,
-    help="Column holding the text (repeatable: joined by a newline).",
-)
-@click.option("--label-column", help="Column holding the gold label.")
-@click.option(
-    "--map",
-    "maps",
-    multiple=True,
-    metavar="GOLD=LABEL",
-    help="Translate a gold value to one of the scheme's labels (repeatable); "
-    "values not listed are skipped when any --map is given.",
-)
+@labelled_file_options
 @click.option("--limit", type=click.IntRange(min=1), help="Use only the first N usable rows.")
 @output_option("table", "json")
 @click.pass_obj
@@ -70,13 +55,7 @@ def evaluate_command(
             raise click.UsageError(
                 "give --preset, or --scheme with --text-column and --label-column"
             )
-        mapping: dict[str, str] = {}
-        for item in maps:
-            gold, sep, label = item.partition("=")
-            if not sep or not gold:
-                raise click.BadParameter(f"{item!r} is not GOLD=LABEL", param_hint="--map")
-            mapping[gold.strip()] = label.strip()
-        rows = read_labelled(path, text_columns, label_column, mapping or None)
+        rows = read_labelled(path, text_columns, label_column, label_mapping(maps))
     assert scheme is not None
     items = itertools.islice(rows, limit) if limit else rows
     result = evaluate(app.host.scheme(scheme), items)

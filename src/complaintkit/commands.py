@@ -41,6 +41,8 @@ __all__ = [
     "OUTPUT_FORMATS",
     "CommandContext",
     "ProgressBar",
+    "label_mapping",
+    "labelled_file_options",
     "output_option",
     "quietly",
     "same_command",
@@ -85,6 +87,53 @@ def output_option(*formats: str, default: str = "table") -> Callable[[F], F]:
         show_default=True,
         help=help_text,
     )
+
+
+def labelled_file_options(func: F) -> F:
+    """The options that say how to read a labelled file, the same for every command that reads
+    one (``evaluate``, ``train``): ``--preset`` (a layout a plugin registered with
+    ``register_labelled_datasets``), ``--text-column`` (repeatable, passed as
+    ``text_columns``), ``--label-column`` and ``--map GOLD=LABEL`` (repeatable, passed as
+    ``maps``; turn them into a mapping with :func:`label_mapping`)."""
+    import click
+
+    options = [
+        click.option(
+            "--preset", help="A known labelled data-set layout (airline, asap, chezhiwang, cfpb)."
+        ),
+        click.option(
+            "--text-column",
+            "text_columns",
+            multiple=True,
+            help="Column holding the text (repeatable: joined by a newline).",
+        ),
+        click.option("--label-column", help="Column holding the gold label."),
+        click.option(
+            "--map",
+            "maps",
+            multiple=True,
+            metavar="GOLD=LABEL",
+            help="Translate a gold value to one of the scheme's labels (repeatable); "
+            "values not listed are skipped when any --map is given.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def label_mapping(maps: tuple[str, ...]) -> dict[str, str] | None:
+    """The ``--map GOLD=LABEL`` values as a mapping (None when there are none); a value
+    without ``=`` or without a gold side is a usage error naming it."""
+    import click
+
+    mapping: dict[str, str] = {}
+    for item in maps:
+        gold, sep, label = item.partition("=")
+        if not sep or not gold.strip():
+            raise click.BadParameter(f"{item!r} is not GOLD=LABEL", param_hint="--map")
+        mapping[gold.strip()] = label.strip()
+    return mapping or None
 
 
 def same_command() -> str:
