@@ -53,6 +53,7 @@ def person_data(
 ) -> dict[str, Any]:
     """The export: the identifiers asked for, every complaint as ``show --format json`` prints
     it (in full), and the notifications about those complaints or addressed to the person."""
+    from complaintkit import ConfigError
     from complaintkit.outbox import outbox_of
 
     converter = host.converter()
@@ -61,7 +62,7 @@ def person_data(
     messages: list[dict[str, Any]] = []
     try:
         outbox = outbox_of(store)
-    except Exception:  # noqa: BLE001 - a store without an outbox has sent nothing
+    except ConfigError:  # a store without an outbox has sent nothing
         outbox = None
     if outbox is not None:
         for message in outbox.messages():

@@ -12,6 +12,7 @@ import attrs
 from .. import lifecycle, sla
 from ..errors import TransitionRejected
 from ..model import Complaint, EscalationLevel, Event, Status
+from ..storage import ComplaintFilter
 from .clocks import is_paused
 from .rules import Rules
 from .state import Change, DeskState
@@ -215,7 +216,11 @@ class Handling:
             nonlocal written
             if not pending:
                 return
-            found = [self.s.store.get(reference) for reference in pending]
+            # One query a batch, not one read a complaint; a reference not found is read alone,
+            # which raises the store's NotFoundError naming it.
+            found = list(self.s.store.find(ComplaintFilter(references=frozenset(pending))))
+            missing = set(pending) - {c.reference for c in found}
+            found += [self.s.store.get(reference) for reference in sorted(missing)]
             result = self.s.store.update_many(
                 [attrs.evolve(c, history=c.history + (event(),)) for c in found]
             )
