@@ -71,7 +71,9 @@ from complaintkit.storage import (
     GROUP_KEYS,
     AddResult,
     ComplaintFilter,
+    SortOrder,
     UpdateResult,
+    custom_text,
     parse_url,
     store_path,
 )
@@ -497,6 +499,24 @@ class TinyDBStore:
         end = None if limit is None else offset + limit
         return self._structure_all(selected[offset:end])
 
+    def find_sorted(
+        self,
+        flt: ComplaintFilter | None,
+        order: SortOrder,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[Complaint]:
+        """Complaints matching ``flt`` in ``order`` (see :class:`~complaintkit.SortOrder`),
+        sorted on the raw documents; complaints are built as the iterator is consumed."""
+        if offset < 0 or (limit is not None and limit < 0):
+            raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+        selected = self._selected(flt)
+        with gc_paused():
+            selected.sort(key=_sort_key(order), reverse=order.descending)
+        end = None if limit is None else offset + limit
+        return self._structure_all(selected[offset:end])
+
     def _ordered(self, flt: ComplaintFilter | None) -> list[Doc]:
         """The documents matching ``flt`` in ``find`` order."""
         selected = self._selected(flt)
@@ -615,6 +635,42 @@ def _order_key(doc: Doc) -> tuple[int, str]:
     return (datetime.fromisoformat(doc["received_at"]) - _EPOCH) // _MICROSECOND, doc["reference"]
 
 
+_STATUS_ORDER = {status.value: number for number, status in enumerate(Status)}
+
+
+def _sort_key(order: SortOrder) -> Callable[[Doc], tuple[Any, ...]]:
+    """:func:`complaintkit.storage.sort_key` on stored documents (use with ``reverse``)."""
+    missing_last = not order.descending
+    name = order.key
+
+    def key(doc: Doc) -> tuple[Any, ...]:
+        value: Any
+        if name == "received_at":
+            value = _order_key(doc)[0]
+        elif name == "due_at":
+            due = doc.get("due_at")
+            value = None if due is None else (datetime.fromisoformat(due) - _EPOCH) // _MICROSECOND
+        elif name == "status":
+            value = _STATUS_ORDER[doc.get("status", "received")]
+        elif name == "escalation_level":
+            value = doc.get("escalation_level", 0)
+        else:
+            value = doc["reference"]
+        if value is None:
+            return (missing_last, 0, *_order_key(doc))
+        return (not missing_last, value, *_order_key(doc))
+
+    return key
+
+
+def _custom_is(key: str, wanted: str) -> Callable[[Doc], bool]:
+    def check(doc: Doc) -> bool:
+        custom = doc.get("custom") or {}
+        return key in custom and custom_text(custom[key]) == wanted
+
+    return check
+
+
 # --- filtering and grouping raw documents ------------------------------------------------
 #
 # These mirror ComplaintFilter.matches and storage.group_value on the unstructured form of a
@@ -691,6 +747,11 @@ def document_matcher(flt: ComplaintFilter) -> Callable[[Doc], bool]:
             checks.append(_at_or_before(name, bound))
     if flt.complainant is not None:
         checks.append(_complainant_is(flt.complainant))
+    if flt.tags:
+        tags = flt.tags
+        checks.append(lambda d: tags <= set(d.get("tags") or ()))
+    for key, wanted in flt.custom:
+        checks.append(_custom_is(key, wanted))
     if flt.text:
         needle = flt.text.lower()
         checks.append(

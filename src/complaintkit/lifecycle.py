@@ -10,7 +10,9 @@ to append, or raises :class:`~complaintkit.errors.TransitionRejected` and change
         → solution_accepted → implementing → resolved → closed
     solution_proposed --decline--> investigating
     resolved/closed --reopen--> reopened  (after closure: a re-complaint, one level higher)
+    rejected --reopen--> reopened  (the rejection was wrong; not a re-complaint)
     any open state --withdraw--> withdrawn;  early states --reject--> rejected
+    any open state --merge--> rejected  (the same case as another complaint, its ``parent``)
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .model import Complaint, EscalationLevel, Event, Status
 __all__ = [
     "IMPORT",
     "IMPORT_ACTOR",
+    "MERGE",
     "TRANSITIONS",
     "Transition",
     "allowed_actions",
@@ -70,6 +73,35 @@ def _valid_satisfaction(_complaint: Complaint, params: dict[str, Any]) -> str | 
         return f"satisfaction must be a whole number from 1 to 5, got {value!r}"
     return None
 
+
+def _not_merged(complaint: Complaint, _params: dict[str, Any]) -> str | None:
+    # A merged duplicate lives on in the complaint it was merged into: reopening it would
+    # split one case into two again. (Reopening a wrongly rejected complaint is fine.)
+    if complaint.status is not S.REJECTED:
+        return None
+    for event in reversed(complaint.history):
+        if event.action == MERGE:
+            into = event.data.get("into") or complaint.parent
+            return f"it was merged into {into}; work on {into} instead"
+        if event.action in _BY_ACTION or event.action == IMPORT:
+            return None
+    return None
+
+
+def _merge_target(complaint: Complaint, params: dict[str, Any]) -> str | None:
+    into = params.get("parent")
+    if not into:
+        return (
+            "name the complaint it duplicates: complaintkit merge KEEP DUPLICATE --reason WHY "
+            "(Desk.merge)"
+        )
+    if into == complaint.reference:
+        return "a complaint cannot be merged into itself"
+    return None
+
+
+#: The action that closes a duplicate by merging it into the complaint that is kept.
+MERGE = "merge"
 
 _OPEN = frozenset(
     {
@@ -145,10 +177,12 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "reopen",
-        frozenset({S.RESOLVED, S.CLOSED}),
+        frozenset({S.RESOLVED, S.CLOSED, S.REJECTED}),
         S.REOPENED,
-        "the customer is not satisfied; after closure this is a re-complaint",
+        "the customer is not satisfied (after closure a re-complaint), or a rejection was "
+        "wrong; a merged duplicate cannot be reopened",
         requires=("reason",),
+        guard=_not_merged,
     ),
     Transition(
         "withdraw",
@@ -163,6 +197,14 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.REJECTED,
         "not a valid complaint (duplicate, spam, out of scope)",
         requires=("reason",),
+    ),
+    Transition(
+        MERGE,
+        _OPEN,
+        S.REJECTED,
+        "the same case as another complaint: merged into it (use complaintkit merge)",
+        requires=("reason",),
+        guard=_merge_target,
     ),
 )
 
@@ -225,14 +267,23 @@ def apply(
     reason: str | None = None,
     solution: str | None = None,
     satisfaction: int | None = None,
+    parent: str | None = None,
 ) -> tuple[Complaint, list[Event]]:
     """Apply ``action`` to ``complaint``; return the new complaint and the events to append.
+
+    ``parent`` is the complaint a ``merge`` merges the duplicate into (it becomes the
+    duplicate's ``parent``); other actions ignore it.
 
     Raises :class:`TransitionRejected` (and changes nothing) when the action is unknown, not
     allowed from the current status, missing a required parameter, or refused by its guard.
     """
     transition = transition_for(action)
-    params: dict[str, Any] = {"reason": reason, "solution": solution, "satisfaction": satisfaction}
+    params: dict[str, Any] = {
+        "reason": reason,
+        "solution": solution,
+        "satisfaction": satisfaction,
+        "parent": parent,
+    }
     ref = complaint.reference
     if complaint.status not in transition.sources:
         allowed = ", ".join(allowed_actions(complaint)) or "none"
@@ -260,6 +311,9 @@ def apply(
     if action == "close" and satisfaction is not None:
         changes["satisfaction"] = satisfaction
         data["satisfaction"] = satisfaction
+    if action == MERGE:
+        changes["parent"] = parent
+        data["into"] = parent
     events.append(Event(at=at, actor=actor, action=action, reason=reason, data=data))
     if action == "reopen" and complaint.status is S.CLOSED:
         old = complaint.escalation_level
