@@ -14,8 +14,8 @@ refuses the one spelling whose meaning differs from SQLAlchemy's when it looks m
 
 from __future__ import annotations
 
-import os
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
