@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import orjson
@@ -77,6 +77,9 @@ from complaintkit.storage import (
     parse_url,
     store_path,
 )
+
+if TYPE_CHECKING:
+    from .attachments import SQLAttachments
 
 from .casework_query import custom_condition, order_by, tag_condition
 from .facts_query import FLAGS, facts_statement, instant_parser, pauses_of, zone_of
@@ -1572,6 +1575,15 @@ class SQLStore:
 
         self._check()
         return SQLOutbox(self)
+
+    # --- attachments --------------------------------------------------------------------
+
+    def attachments(self) -> SQLAttachments:
+        """The complaints' attachments in the same database (table ``ck_attachments``)."""
+        from .attachments import SQLAttachments
+
+        self._check()
+        return SQLAttachments(self)
 
     # --- lifetime -----------------------------------------------------------------------
 

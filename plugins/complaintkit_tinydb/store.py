@@ -78,6 +78,7 @@ from complaintkit.storage import (
     store_path,
 )
 
+from .attachments import FolderAttachments, attachments_path
 from .outbox import SQLiteOutbox, outbox_path
 from .storage import SafeJSONStorage, gc_paused
 
@@ -205,6 +206,7 @@ class TinyDBStore:
         self._generation = -1
         self._closed = False
         self._outbox: SQLiteOutbox | None = None
+        self._attachments: FolderAttachments | None = None
         try:
             self._docs()
         except BaseException:
@@ -584,6 +586,19 @@ class TinyDBStore:
             )
         return self._outbox
 
+    # --- attachments --------------------------------------------------------------------
+
+    def attachments(self) -> FolderAttachments:
+        """The complaints' attachments: ``<name>.attachments/`` beside the JSON file
+        (see :mod:`complaintkit_tinydb.attachments`), created by the first one stored."""
+        if self._closed:
+            raise StorageError(f"the store {self.path} is closed")
+        if self._attachments is None:
+            self._attachments = FolderAttachments(
+                attachments_path(self.path), busy_timeout=self.options.lock_timeout
+            )
+        return self._attachments
+
     # --- lifetime -----------------------------------------------------------------------
 
     def close(self) -> None:
@@ -594,6 +609,9 @@ class TinyDBStore:
         if self._outbox is not None:
             self._outbox.close()
             self._outbox = None
+        if self._attachments is not None:
+            self._attachments.close()
+            self._attachments = None
         self._db.close()
         self._index = {}
 

@@ -29,6 +29,13 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 
+from complaintkit.attachments import (
+    Attachment,
+    AttachmentExistsError,
+    AttachmentNotFound,
+    AttachmentStore,
+    attachments_of,
+)
 from complaintkit.calendars import AlwaysOpen
 from complaintkit.errors import (
     CalendarRangeError,
@@ -677,6 +684,20 @@ SAMPLE_GROUP_KEYS = (
 )
 
 
+def _attachment(reference: str, name: str, content: bytes, minutes: int = 0) -> Attachment:
+    import hashlib
+
+    return Attachment(
+        reference,
+        name,
+        len(content),
+        hashlib.sha256(content).hexdigest(),
+        "text/plain",
+        _at("2026-04-01", f"09:{minutes:02d}"),
+        "客服-01",
+    )
+
+
 def _order(complaints: Iterable[Complaint]) -> list[str]:
     return [c.reference for c in sorted(complaints, key=lambda c: (c.received_at, c.reference))]
 
@@ -1001,6 +1022,64 @@ class StoreConformance:
             assert [c.reference for c in find_sorted(store, None, order)] == expected
             window = find_sorted(store, None, order, offset=480, limit=600)
             assert [c.reference for c in window] == expected[480:1080]
+
+    # --- attachments (for stores that keep them) ------------------------------------------
+
+    @pytest.fixture
+    def files(self, store: Store) -> AttachmentStore:
+        """The store's attachments, with complaints A-1 and A-2 stored (skips a backend
+        that keeps none: attachments are optional)."""
+        if not hasattr(store, "attachments"):
+            pytest.skip(f"{type(store).__name__} keeps no attachments")
+        store.add_many([make_complaint("A-1"), make_complaint("A-2")])
+        return attachments_of(store)
+
+    def test_attachments_round_trip_every_byte(self, files: AttachmentStore) -> None:
+        content = bytes(range(256)) * 4096 + b"\x00end"  # 1 MB, every byte value, NUL
+        stored = files.put(_attachment("A-1", "图片 photo.png", content), content)
+        assert stored.name == "图片 photo.png"
+        assert files.get("A-1", "图片 photo.png") == _attachment("A-1", "图片 photo.png", content)
+        assert files.content("A-1", "图片 photo.png") == content
+        assert files.list("A-1") == [stored]
+        assert files.list("A-2") == [] and files.list("NOPE") == []
+
+    def test_attachments_keep_the_order_they_were_added(self, files: AttachmentStore) -> None:
+        for minute, name in enumerate(["c.txt", "a.txt", "b.txt"]):
+            data = name.encode()
+            files.put(_attachment("A-1", name, data, minutes=minute), data)
+        assert [a.name for a in files.list("A-1")] == ["c.txt", "a.txt", "b.txt"]
+        assert list(files.references()) == ["A-1"]
+
+    def test_an_attachment_name_is_taken_once_per_complaint(self, files: AttachmentStore) -> None:
+        files.put(_attachment("A-1", "x.txt", b"first"), b"first")
+        with pytest.raises(AttachmentExistsError, match="x.txt"):
+            files.put(_attachment("A-1", "x.txt", b"second"), b"second")
+        assert files.content("A-1", "x.txt") == b"first"
+        files.put(_attachment("A-2", "x.txt", b"second"), b"second")  # another complaint's
+        assert files.content("A-2", "x.txt") == b"second"
+
+    def test_removing_one_copy_keeps_the_other(self, files: AttachmentStore) -> None:
+        # Content-addressed backends keep one copy of equal content: it must outlive one name.
+        for reference in ("A-1", "A-2"):
+            files.put(_attachment(reference, "same.txt", b"same"), b"same")
+        removed = files.remove("A-1", "same.txt")
+        assert removed.sha256 == _attachment("A-1", "same.txt", b"same").sha256
+        assert files.list("A-1") == []
+        assert files.content("A-2", "same.txt") == b"same"
+        with pytest.raises(AttachmentNotFound, match="same.txt"):
+            files.content("A-1", "same.txt")
+        with pytest.raises(AttachmentNotFound):
+            files.remove("A-1", "same.txt")
+        with pytest.raises(AttachmentNotFound):
+            files.get("A-1", "never.txt")
+
+    def test_attachments_persist_across_reopen(
+        self, open_store: StoreFactory, files: AttachmentStore
+    ) -> None:
+        files.put(_attachment("A-1", "kept.pdf", b"%PDF-1.7 kept"), b"%PDF-1.7 kept")
+        again = attachments_of(open_store())
+        assert [a.name for a in again.list("A-1")] == ["kept.pdf"]
+        assert again.content("A-1", "kept.pdf") == b"%PDF-1.7 kept"
 
     # --- many complaints: paging ---------------------------------------------------------
 
