@@ -207,13 +207,16 @@ class CaseWork:
         if not isinstance(reason, str) or not reason.strip():
             raise ValidationError(where, ["a reason is required (why is it changed?)"])
         planned: dict[str, Any] = {}
-        for name, value in changes.items():
-            field = _field(name)
-            if field in planned:
-                raise ValidationError(where, [f"field {field} is given twice"])
-            planned[field] = _value(field, value)
-        added = tuple(dict.fromkeys(_tag(t) for t in add_tags))
-        removed = tuple(dict.fromkeys(_tag(t) for t in remove_tags))
+        try:
+            for name, value in changes.items():
+                field = _field(name)
+                if field in planned:
+                    raise ValidationError(where, [f"field {field} is given twice"])
+                planned[field] = _value(field, value)
+            added = tuple(dict.fromkeys(_tag(t) for t in add_tags))
+            removed = tuple(dict.fromkeys(_tag(t) for t in remove_tags))
+        except ValidationError as exc:
+            raise ValidationError(where, exc.problems) from None
         if (added or removed) and "tags" in planned:
             raise ValidationError(where, ["set the tags, or add and remove tags, not both"])
         if set(added) & set(removed):
