@@ -71,8 +71,6 @@ def test_a_note_is_in_no_message_queued_after_it(project: Callable[[str], Projec
     # The webhook carries the whole complaint: still no history, so no note.
     assert any("complaint" in m.payload for m in messages if m.channel == "crm")
     for message in messages:
-        shown = json.dumps(
-            [message.subject, message.body, message.payload], ensure_ascii=False
-        )
+        shown = json.dumps([message.subject, message.body, message.payload], ensure_ascii=False)
         assert "INTERNAL-ONLY" not in shown and "客户难缠" not in shown, message.key
     assert len(p.desk.notes(p.desk.get("CK-1"))) == 2  # kept, for the people handling it
