@@ -94,7 +94,7 @@ def _phone_pattern(digits: str) -> str:
     head = ""
     if len(digits) == 11 and digits[0] == "1":
         # A North-American number is written with or without the 1 before its area code.
-        head, digits = "1?" + _GAP, digits[1:]
+        head, digits = "(?:1" + _GAP + ")?", digits[1:]
     return r"(?<![\d+])" + _COUNTRY + r"\(?" + head + _GAP.join(digits) + r"(?!\d)"
 
 
