@@ -121,7 +121,7 @@ class RetentionSettings:
 def finished_at(complaint: Complaint) -> datetime | None:
     """When a closed, withdrawn or rejected complaint got there: the last event that moved it
     into its status (``data["to"]``), else its last event; None while it is not finished."""
-    from complaintkit import TERMINAL_STATUSES
+    from complaintkit.model import TERMINAL_STATUSES
 
     if complaint.status not in TERMINAL_STATUSES:
         return None
@@ -144,7 +144,8 @@ class RetentionResult:
 
 
 def _due(desk: Desk, cutoff: datetime) -> Iterator[Complaint]:
-    from complaintkit import TERMINAL_STATUSES, ComplaintFilter
+    from complaintkit import ComplaintFilter
+    from complaintkit.model import TERMINAL_STATUSES
 
     for complaint in desk.store.find(ComplaintFilter(statuses=frozenset(TERMINAL_STATUSES))):
         done = finished_at(complaint)
