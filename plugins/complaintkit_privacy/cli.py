@@ -129,7 +129,7 @@ def erase_command(
     if not reason.strip():
         raise click.BadParameter("say why (e.g. the request's number)", param_hint="--reason")
     total = app.store.count()
-    with app.progress("erasing", 2 * total) as bar:
+    with app.progress("erasing", total) as bar:
 
         def progress(stage: str, n: int) -> None:
             if stage == "reading":

@@ -121,19 +121,23 @@ def erase_person(
 
     A plugin that fails stops the erasure before any complaint is changed (raising
     :class:`~complaintkit.ComplaintkitError` naming it), so running it again still finds the
-    person. ``progress(stage, n)`` is told of each complaint read (``"reading"``, twice over
-    the store) and written (``"writing"``).
+    person. The store is read once (``progress(stage, n)`` is told of each complaint read,
+    ``"reading"``, and written, ``"writing"``); the other complaints that may mention the
+    person are then read again by reference (:class:`~.erasure.MentionIndex`).
     """
-    from complaintkit import ComplaintkitError
+    from complaintkit import ComplaintFilter, ComplaintkitError
 
-    from .erasure import Scrub, erased_fields, rewrite_complaints, scrub_complaint
+    from .erasure import MentionIndex, Scrub, erased_fields, rewrite_complaints, scrub_complaint
 
     given = Person.of(phones=[phone or ""], emails=[email or ""], customer_ids=[customer_id or ""])
     own: list[Complaint] = []
+    index = MentionIndex()
     for complaint in desk.store.find():
         progress("reading", 1)
         if _is_theirs(complaint.complainant, given):
             own.append(complaint)
+        else:
+            index.add(complaint)
     parties = [c.complainant for c in own]
     person = Person.of(
         phones=[*given.phones, *(p.phone or "" for p in parties)],
@@ -165,13 +169,12 @@ def erase_person(
 
     changed = [s for c in own if (s := scrub(c)) is not c]
     others: list[Complaint] = []
-    if person.phones or person.emails:
-        for complaint in desk.store.find():
-            progress("reading", 1)
-            if complaint.reference not in person.references:
-                scrubbed = scrub(complaint)
-                if scrubbed is not complaint:
-                    others.append(scrubbed)
+    candidates = index.candidates(person) - person.references
+    if candidates:
+        for complaint in desk.store.find(ComplaintFilter(references=frozenset(candidates))):
+            scrubbed = scrub(complaint)
+            if scrubbed is not complaint:
+                others.append(scrubbed)
     counted: dict[str, int] = {}
     for complaint in (*changed, *others):
         for field in erased_fields(complaint):

@@ -169,7 +169,7 @@ class Person:
         """Whether ``value`` is, as a whole, one of the person's identifiers: a phone number
         (any spelling), an e-mail address (any case) or a customer id."""
         stripped = value.strip()
-        if not stripped:
+        if not stripped or len(stripped) > 64:  # a text, not an identifier
             return False
         digits = phone_digits(stripped)
         return (

@@ -310,3 +310,36 @@ def test_erasure_with_a_store_without_outbox(tmp_path: Path) -> None:
     counts, failures = host.erase_personal_data(Plain(), Person.of(phones=[PHONE]), dry_run=True)  # type: ignore[arg-type]
     assert (counts, failures) == ({"notifications": 0}, [])
     store.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call 138 1234 5678 2 times",
+        "tel:+86-138-1234-5678; or 010-6234-5678",
+        "numbers 99 13812345678 and 42",
+        "mail ZHANG.SANFENG@Example.com.",
+        "(zhang.sanfeng@example.com)",
+        "C-0042",
+    ],
+)
+def test_the_index_finds_every_complaint_a_scrub_would_change(text: str) -> None:
+    from complaintkit_privacy.erasure import MentionIndex, Scrub, scrub_complaint
+
+    person = Person.of(phones=[PHONE], emails=[EMAIL], customer_ids=["C-0042"])
+    complaint = make_complaint("X-1", text="neutral", custom={"note": text})
+    complaint = attrs.evolve(
+        complaint,
+        history=(attrs.evolve(complaint.history[0], data={"v": text}),)
+        if complaint.history
+        else (),
+        title=text,
+    )
+    index = MentionIndex()
+    index.add(complaint)
+    assert index.candidates(person) == {"X-1"}
+    scrubbed = scrub_complaint(
+        complaint, Scrub(person, own=False, fields=()), at=T0, actor="a", reason="r", scope="s"
+    )
+    assert scrubbed is not complaint and ERASED in (scrubbed.title or "")
+    assert index.candidates(Person.of(phones=["13900001111"], emails=["a@b.cn"])) == set()
