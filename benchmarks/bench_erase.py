@@ -112,7 +112,7 @@ def main(urls: list[str]) -> None:
         references = prepare(url)
         before = found(dump(url))
         erase = ["--store", url, "--actor", "dpo", "person", "erase", "--phone", SPELLINGS[1]]
-        dry_s, dry = timed(*erase, "--reason", "bench", "--dry-run")
+        dry_s, _ = timed(*erase, "--reason", "bench", "--dry-run")
         real_s, out = timed(*erase, "--reason", "bench")
         start = time.perf_counter()
         text = dump(url)
