@@ -199,7 +199,8 @@ def retention_apply_command(app: CommandContext, dry_run: bool, now: str | None)
     click.echo(
         f"{done.due} complaint(s) finished before {done.cutoff.isoformat()} "
         f"({period.text} before {at.isoformat()}); {changed} {verb} anonymised, "
-        f"{done.due - changed} already were; {done.notifications} notification(s) {verb} "
+        f"{done.due - changed} had nothing left to anonymise; {done.notifications} "
+        f"notification(s) {verb} "
         "rewritten"
     )
     if dry_run:

@@ -183,5 +183,5 @@ def test_the_command_on_a_cron_schedule(tmp_path: Path, monkeypatch: pytest.Monk
     assert "13812345678" in (tmp_path / "s.json").read_text("utf-8")
     assert "1 were anonymised" in ck("retention", "apply", "--now", later)
     assert "13812345678" not in (tmp_path / "s.json").read_text("utf-8")
-    assert "0 were anonymised, 1 already were" in ck("retention", "apply", "--now", later)
+    assert "0 were anonymised, 1 had nothing left to anonymise" in ck("retention", "apply", "--now", later)
     assert "needs a time zone" in ck("retention", "apply", "--now", "2030-01-01", code=2)
