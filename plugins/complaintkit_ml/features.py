@@ -29,6 +29,7 @@ __all__ = [
     "CJK",
     "FeatureSpec",
     "fold",
+    "batch_grams",
     "batch_hashes",
     "gram_hashes",
     "is_chinese",
@@ -193,6 +194,41 @@ def batch_hashes(folded: Sequence[str], shortest: int, longest: int) -> tuple[An
     if not parts_h:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
     return np.concatenate(parts_h), np.concatenate(parts_d)
+
+
+def batch_grams(folded: Sequence[str], shortest: int, longest: int) -> tuple[Any, Any, Any, Any]:
+    """As :func:`batch_hashes`, with where each n-gram is: ``(hashes, text numbers, starts,
+    lengths)``, a start being the offset in ``"".join(folded)`` (one code point a character),
+    so that training can name the n-grams it keeps without building a string for every one."""
+    import numpy as np
+
+    lengths = np.fromiter(map(len, folded), np.int64, len(folded))
+    codes = np.frombuffer("".join(folded).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    doc = np.repeat(np.arange(len(folded), dtype=np.int32), lengths)
+    ends = np.repeat(np.cumsum(lengths), lengths)
+    prime = np.uint64(_PRIME)
+    hashes = codes + prime
+    parts_h, parts_d, parts_s, parts_n = [], [], [], []
+    for n in range(1, longest + 1):
+        if n > len(codes):
+            break
+        if n > 1:
+            hashes = hashes[:-1] * prime + codes[n - 1 :]
+        if n >= shortest:
+            starts = np.flatnonzero(np.arange(len(hashes)) + n <= ends[: len(hashes)])
+            parts_h.append(hashes[starts])
+            parts_d.append(doc[starts])
+            parts_s.append(starts)
+            parts_n.append(np.full(len(starts), n, np.int8))
+    if not parts_h:
+        empty = np.zeros(0, np.int64)
+        return np.zeros(0, np.uint64), empty.astype(np.int32), empty, empty.astype(np.int8)
+    return (
+        np.concatenate(parts_h),
+        np.concatenate(parts_d),
+        np.concatenate(parts_s),
+        np.concatenate(parts_n),
+    )
 
 
 def gram_hashes(grams: Sequence[str]) -> Any:

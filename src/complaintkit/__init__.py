@@ -14,6 +14,7 @@ from .hookspecs import hookimpl
 # isort: off
 if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     from .classification import (
+        BatchScheme as BatchScheme,
         Classification as Classification,
         ClassificationScheme as ClassificationScheme,
         CombinableScheme as CombinableScheme,
@@ -134,6 +135,7 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
 #: (which give type checkers the same names) list exactly these.
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "classification": (
+        "BatchScheme",
         "Classification",
         "ClassificationScheme",
         "CombinableScheme",

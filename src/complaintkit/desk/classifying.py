@@ -4,8 +4,9 @@ with a manual label automatic passes keep), and the ``classify`` events that kee
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -17,7 +18,7 @@ from .state import Change, DeskState
 from .writing import Writer
 
 if TYPE_CHECKING:
-    from ..classification import ClassificationScheme, SchemeSet
+    from ..classification import Classification, ClassificationScheme, SchemeSet
 
 __all__ = ["MANUAL", "ClassificationPreview", "Classifier", "classified_fires"]
 
@@ -56,6 +57,16 @@ class ClassificationPreview:
     examples: Mapping[tuple[str, str | None, str], tuple[str, ...]]
     before: Mapping[tuple[str, str], int]
     after: Mapping[tuple[str, str], int]
+
+
+#: Complaints classified together when the desk classifies many (an import, ``classify
+#: --all``): enough for a model to score in one numpy pass, few enough to stream.
+BATCH = 256
+
+
+def text_of(complaint: Complaint) -> str:
+    """What a scheme classifies: the title and the text, joined by a newline."""
+    return f"{complaint.title}\n{complaint.text}" if complaint.title else complaint.text
 
 
 class Classifier:
@@ -100,21 +111,22 @@ class Classifier:
         *,
         force: bool = False,
         extra_events: tuple[Event, ...] = (),
+        verdicts: Sequence[Classification | None] | None = None,
     ) -> tuple[Complaint, list[tuple[Label, Label | None]]]:
         """Classify by ``schemes``; manual labels are kept unless ``force``.
 
         All label changes of one pass go into one ``classify`` event whose data maps each
         changed scheme to ``{"from", "to", "confidence", "evidence"}``, so the old label of a
-        re-classified complaint stays in its history.
+        re-classified complaint stays in its history. ``verdicts``: the schemes' verdicts on
+        the complaint's text, when they were already asked (:meth:`labelled_many`).
         """
-        text = f"{complaint.title}\n{complaint.text}" if complaint.title else complaint.text
         labels = dict(complaint.labels)
         data: dict[str, Any] = {}
         changes: list[tuple[Label, Label | None]] = []
         scheme_set, classifiers = self._scheme_set(schemes)
-        for name, classifier, result in zip(
-            scheme_set.names, classifiers, scheme_set.classify(text), strict=True
-        ):
+        if verdicts is None:
+            verdicts = scheme_set.classify(text_of(complaint))
+        for name, classifier, result in zip(scheme_set.names, classifiers, verdicts, strict=True):
             previous = labels.get(name)
             if result is None or (
                 previous is not None and previous.classifier == MANUAL and not force
@@ -140,6 +152,26 @@ class Classifier:
             attrs.evolve(complaint, labels=labels, history=complaint.history + events),
             changes,
         )
+
+    def labelled_many(
+        self,
+        complaints: Iterable[Complaint],
+        schemes: Sequence[ClassificationScheme],
+        at: datetime,
+        *,
+        force: bool = False,
+    ) -> Iterator[tuple[Complaint, Complaint, list[tuple[Label, Label | None]]]]:
+        """``(complaint, labelled, changes)`` of :meth:`labelled` for each of ``complaints``,
+        in order, asking the schemes :data:`BATCH` texts at a time so that a scheme faster in
+        batches (:class:`~complaintkit.classification.BatchScheme`) gets them together.
+        ``complaints`` is read lazily, a batch at a time."""
+        scheme_set, _ = self._scheme_set(schemes)
+        source = iter(complaints)
+        while batch := list(islice(source, BATCH)):
+            verdicts = scheme_set.classify_many([text_of(c) for c in batch])
+            for complaint, found in zip(batch, verdicts, strict=True):
+                new, changes = self.labelled(complaint, schemes, at, force=force, verdicts=found)
+                yield complaint, new, changes
 
     def classify(
         self, reference: str, *, schemes: Sequence[str] | None = None, force: bool = False
@@ -219,9 +251,9 @@ class Classifier:
             batch.clear()
 
         at = self.s.clock()
-        for complaint in list(self.s.store.find(flt)):
+        found = list(self.s.store.find(flt))
+        for complaint, new, changes in self.labelled_many(found, chosen, at, force=force):
             examined += 1
-            new, changes = self.labelled(complaint, chosen, at, force=force)
             if new is not complaint:
                 new = self.deadlines.with_sla(new)
                 batch.append((new, changes))
@@ -251,9 +283,8 @@ class Classifier:
         after: Counter[tuple[str, str]] = Counter()
         examined = changed = updated = 0
         at = self.s.clock()
-        for complaint in complaints:
+        for complaint, new, changes in self.labelled_many(complaints, chosen, at, force=force):
             examined += 1
-            new, changes = self.labelled(complaint, chosen, at, force=force)
             for name in names:
                 if name in complaint.labels:
                     before[name, complaint.labels[name].label] += 1
