@@ -146,11 +146,9 @@ def queue(
     return items
 
 
-def decide(desk: Desk, item: ReviewItem, label: str, *, note: str | None = None) -> Complaint:
-    """Record a person's decision on ``item``: ``label`` (a key or a name in either language)
-    is kept by hand. The reason says whether the automatic label was accepted or corrected,
-    and what it was."""
-    scheme, chosen = desk.host.resolve_label(item.scheme, label)
+def decision_reason(item: ReviewItem, chosen: str, note: str | None = None) -> str:
+    """What the history says of a person's decision on ``item`` (``chosen``: a label key):
+    whether the automatic label was accepted or corrected, and what it was."""
     was = item.label
     if was is None:
         reason = "review: labelled (the scheme had left it without a label)"
@@ -161,6 +159,13 @@ def decide(desk: Desk, item: ReviewItem, label: str, *, note: str | None = None)
             f"review: corrected from {was.label} ({was.classifier}, "
             f"confidence {was.confidence:.2f})"
         )
-    if note:
-        reason = f"{reason}; {note}"
-    return desk.label(item.complaint.reference, scheme, chosen, reason=reason)
+    return f"{reason}; {note}" if note else reason
+
+
+def decide(desk: Desk, item: ReviewItem, label: str, *, note: str | None = None) -> Complaint:
+    """Record a person's decision on ``item``: ``label`` (a key or a name in either language)
+    is kept by hand, with :func:`decision_reason` as the reason."""
+    scheme, chosen = desk.host.resolve_label(item.scheme, label)
+    return desk.label(
+        item.complaint.reference, scheme, chosen, reason=decision_reason(item, chosen, note)
+    )
