@@ -25,6 +25,8 @@ from typing import Any
 
 import attrs
 
+from complaintkit.i18n import text_language
+
 __all__ = [
     "CJK",
     "FeatureSpec",
@@ -39,7 +41,6 @@ __all__ = [
 
 #: A CJK ideograph (the basic block, extension A and the compatibility block).
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _WORD = re.compile(r"[a-z0][a-z0']*")
 #: @mentions and links: addresses, not what the complaint is about.
 _ADDRESS = re.compile(r"@\w+|https?://\S+")
@@ -63,22 +64,13 @@ def fold(text: str) -> str:
 
 
 def is_chinese(text: str) -> bool:
-    """True when CJK ideographs make up at least a fifth of the text's letters.
-
-    A letter here is a CJK ideograph or an ASCII letter; counting ideographs against a fifth of
-    the letters keeps an English complaint that quotes a Chinese name English, and a Chinese
-    complaint that mentions "iPhone" or "4S店" Chinese.
-    """
-    cjk = len(CJK.findall(text))
-    if not cjk:
-        return False
-    latin = len(_ASCII_LETTER.findall(text))
-    return cjk * 5 >= cjk + latin
+    """True when the text counts as Chinese (:func:`complaintkit.text_language`)."""
+    return text_language(text) == "zh"
 
 
 def language(text: str) -> str:
-    """``zh`` or ``en``, by :func:`is_chinese`."""
-    return "zh" if is_chinese(text) else "en"
+    """``zh`` or ``en``: :func:`complaintkit.text_language`, the rule ``evaluate`` uses too."""
+    return text_language(text)
 
 
 @attrs.frozen

@@ -69,6 +69,7 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     from .i18n import (
         Names as Names,
         name_of as name_of,
+        text_language as text_language,
     )
     from .inputs import InputFormat as InputFormat
     from .model import (
@@ -184,6 +185,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "i18n": (
         "name_of",
         "Names",
+        "text_language",
     ),
     "inputs": ("InputFormat",),
     "model": (
