@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from privacy_stores import store_url
 
 from complaintkit import ERASED, Config, Desk, Party, make_host
 from complaintkit.outbox import OutboxMessage, outbox_of
 from complaintkit.testing import make_complaint
 from complaintkit_cli.main import cli
 from complaintkit_privacy.retention import Period, apply_retention, finished_at, parse_period
-from privacy_stores import store_url
 
 __all__ = ["store_url"]  # the fixture, one test per backend
 
@@ -183,5 +183,6 @@ def test_the_command_on_a_cron_schedule(tmp_path: Path, monkeypatch: pytest.Monk
     assert "13812345678" in (tmp_path / "s.json").read_text("utf-8")
     assert "1 were anonymised" in ck("retention", "apply", "--now", later)
     assert "13812345678" not in (tmp_path / "s.json").read_text("utf-8")
-    assert "0 were anonymised, 1 had nothing left to anonymise" in ck("retention", "apply", "--now", later)
+    again = ck("retention", "apply", "--now", later)
+    assert "0 were anonymised, 1 had nothing left to anonymise" in again
     assert "needs a time zone" in ck("retention", "apply", "--now", "2030-01-01", code=2)
