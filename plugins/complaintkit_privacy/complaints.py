@@ -107,7 +107,7 @@ def mask_complaint(complaint: Complaint, fields: Sequence[PersonalField]) -> Com
             (party.phone, mask_phone),
             (party.email, mask_email),
         )
-        if value
+        if value and value != ERASED  # an erased party leaves the token, which stays as it is
     ]
 
     def text(value: str) -> str:

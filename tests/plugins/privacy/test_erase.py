@@ -343,3 +343,11 @@ def test_the_index_finds_every_complaint_a_scrub_would_change(text: str) -> None
     )
     assert scrubbed is not complaint and ERASED in (scrubbed.title or "")
     assert index.candidates(Person.of(phones=["13900001111"], emails=["a@b.cn"])) == set()
+
+
+def test_an_erased_complaint_shows_the_token_unmasked(desk: Desk) -> None:
+    seed(desk)
+    erase_person(desk, phone=PHONE, email=None, customer_id=None, reason="r", dry_run=False)
+    shown = desk.host.mask(desk.get("P-1"))
+    assert shown.complainant.name == ERASED
+    assert shown.text.startswith(f"我是{ERASED}，") and shown.title == f"{ERASED}投诉快递"
