@@ -85,8 +85,11 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     )
     from .personal import (
         CORE_FIELDS as CORE_FIELDS,
+        ERASED as ERASED,
         PERSONAL_KINDS as PERSONAL_KINDS,
+        Person as Person,
         PersonalField as PersonalField,
+        phone_digits as phone_digits,
     )
     from .notification import (
         DeliveryError as DeliveryError,
@@ -201,8 +204,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "personal": (
         "CORE_FIELDS",
+        "ERASED",
         "PERSONAL_KINDS",
+        "Person",
         "PersonalField",
+        "phone_digits",
     ),
     "notification": (
         "DeliveryError",
