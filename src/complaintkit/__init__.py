@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
         attachments_of as attachments_of,
     )
     from .classification import (
+        BatchScheme as BatchScheme,
         Classification as Classification,
         ClassificationScheme as ClassificationScheme,
         CombinableScheme as CombinableScheme,
@@ -76,6 +77,7 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     from .i18n import (
         Names as Names,
         name_of as name_of,
+        text_language as text_language,
     )
     from .inputs import InputFormat as InputFormat
     from .model import (
@@ -91,8 +93,11 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     )
     from .personal import (
         CORE_FIELDS as CORE_FIELDS,
+        ERASED as ERASED,
         PERSONAL_KINDS as PERSONAL_KINDS,
+        Person as Person,
         PersonalField as PersonalField,
+        phone_digits as phone_digits,
     )
     from .notification import (
         DeliveryError as DeliveryError,
@@ -153,6 +158,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "attachments_of",
     ),
     "classification": (
+        "BatchScheme",
         "Classification",
         "ClassificationScheme",
         "CombinableScheme",
@@ -201,6 +207,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "i18n": (
         "name_of",
         "Names",
+        "text_language",
     ),
     "inputs": ("InputFormat",),
     "model": (
@@ -216,8 +223,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "personal": (
         "CORE_FIELDS",
+        "ERASED",
         "PERSONAL_KINDS",
+        "Person",
         "PersonalField",
+        "phone_digits",
     ),
     "notification": (
         "DeliveryError",
