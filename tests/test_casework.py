@@ -252,7 +252,7 @@ def test_a_file_over_the_size_limit_is_refused_whole(
 def test_the_type_comes_from_the_content(desk: Desk, ck_store: Store) -> None:
     before = ck_store.get("CK-1")
     program = b"MZ\x90\x00" + bytes(200)
-    with pytest.raises(ValidationError, match="name says application/pdf .* content is app"):
+    with pytest.raises(ValidationError, match=r"name says application/pdf .* content is app"):
         desk.attach("CK-1", "invoice.pdf", program)
     with pytest.raises(ValidationError, match="type application/x-msdownload is not allowed"):
         desk.attach("CK-1", "setup.exe", program)
@@ -303,7 +303,7 @@ def test_sniffing_common_types() -> None:
     assert sniff("中文投诉记录\n".encode()) == "text/plain"
     assert sniff(b"\x7fELF" + bytes(20)) == "application/x-executable"
     assert sniff(b"PK\x03\x04" + bytes(30)) == "application/octet-stream"  # a broken zip
-    assert sniff("text with a bell \a".encode()) == "application/octet-stream"
+    assert sniff(b"text with a bell \a") == "application/octet-stream"
 
 
 def test_detach_removes_it_and_the_history_keeps_what_it_was(desk: Desk) -> None:
@@ -316,7 +316,7 @@ def test_detach_removes_it_and_the_history_keeps_what_it_was(desk: Desk) -> None
         "wrong customer's invoice",
         stored.sha256,
     )
-    with pytest.raises(AttachmentNotFound, match="no attachment named 'invoice.pdf'"):
+    with pytest.raises(AttachmentNotFound, match=r"no attachment named 'invoice\.pdf'"):
         desk.detach("CK-1", "invoice.pdf")
 
 

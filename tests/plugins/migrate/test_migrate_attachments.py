@@ -102,6 +102,6 @@ def test_a_different_file_of_the_same_name_is_refused(tmp_path: Path) -> None:
         make_host(Config(store=middle), env={}).open_store() as b,
     ):
         assert verify_attachments(a, b) == ["attachments of CK-1 differ: photo.png"]
-        with pytest.raises(MigrationError, match="another file as attachment 'photo.png'"):
+        with pytest.raises(MigrationError, match=r"another file as attachment 'photo\.png'"):
             copy_attachments(a, b)
     assert kept.name == "invoice.pdf"
