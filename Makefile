@@ -12,7 +12,7 @@ DEMO_STORE := tinydb://demo/complaints.json
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,mysql,ml]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,mysql,ml,api]'
 	touch $(STAMP)
 
 setup: $(STAMP)

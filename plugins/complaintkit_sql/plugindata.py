@@ -48,7 +48,11 @@ class SQLPluginData:
 
     def add(self, namespace: str, key: str, value: dict[str, Any]) -> bool:
         """Store ``value`` unless ``key`` is taken; True if stored."""
-        row = {"namespace": namespace, "doc_key": key, "value": check_document(namespace, key, value)}
+        row = {
+            "namespace": namespace,
+            "doc_key": key,
+            "value": check_document(namespace, key, value),
+        }
         statement: Any
         if self.store.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -76,7 +80,11 @@ class SQLPluginData:
 
     def put(self, namespace: str, key: str, value: dict[str, Any]) -> None:
         """Store ``value`` under ``key``, replacing any document there."""
-        row = {"namespace": namespace, "doc_key": key, "value": check_document(namespace, key, value)}
+        row = {
+            "namespace": namespace,
+            "doc_key": key,
+            "value": check_document(namespace, key, value),
+        }
         with self.store._writing() as conn:
             conn.execute(sa.delete(self.table).where(self._where(namespace, key)))
             conn.execute(sa.insert(self.table), row)

@@ -49,7 +49,9 @@ def _add_worker(factory: PluginDataFactory, name: str, start: Any, queue: Any) -
     try:
         data = factory()
         start.wait(30)
-        won = [key for key in (f"k{i:02d}" for i in range(20)) if data.add("race", key, {"by": name})]
+        won = [
+            key for key in (f"k{i:02d}" for i in range(20)) if data.add("race", key, {"by": name})
+        ]
         queue.put((name, won, None))
     except BaseException as exc:  # noqa: BLE001 - reported to the parent test
         queue.put((name, [], f"{type(exc).__name__}: {exc}"))
