@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from complaintkit import Complaint, Party, new_reference
 from complaintkit.desk import Desk, utcnow
@@ -248,6 +249,12 @@ def create_app(service: Service) -> FastAPI:
                 f"the body must be JSON (Content-Type: application/json), not {media or 'untyped'}",
             )
             return _problem_response(problem, request)
+        if any(tuple(e.get("loc", ())) == ("header", "If-Match") for e in errors):
+            reference = request.path_params.get("reference", "")
+            try:
+                queries.expected_version(None, reference)
+            except ApiProblem as problem:
+                return _problem_response(problem, request)
         if any(e.get("type") == "json_invalid" for e in errors):
             problem = ApiProblem(
                 400,
@@ -262,7 +269,16 @@ def create_app(service: Service) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
         status = exc.status_code
-        problem = ApiProblem(status, "http", str(exc.detail), headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if status == 405:
+            # Each method of a path is its own route: Allow names those of every route.
+            methods = set()
+            for route in app.routes:
+                match, _ = route.matches(request.scope)
+                if match != Match.NONE:
+                    methods |= set(getattr(route, "methods", None) or ())
+            headers["Allow"] = ", ".join(sorted(methods))
+        problem = ApiProblem(status, "http", str(exc.detail), headers=headers)
         return _problem_response(problem, request)
 
     @app.exception_handler(Exception)
@@ -304,10 +320,12 @@ def create_app(service: Service) -> FastAPI:
     Reader = Annotated[Token, Depends(may("read"))]
     Ref = Annotated[str, Path(max_length=255, description="The complaint's reference.")]
     IfMatch = Annotated[
-        str | None,
+        str,
         Header(
             alias="If-Match",
-            description='The ETag of the version the change is based on (e.g. "3"); required.',
+            description='The ETag of the version the change is based on (e.g. "3"); without '
+            "it the change is refused with 428.",
+            max_length=100,
         ),
     ]
     Lang = Annotated[Literal["en", "zh"] | None, Query(description="Language of names.")]
@@ -608,7 +626,7 @@ def create_app(service: Service) -> FastAPI:
         reference: Ref,
         body: TransitionBody,
         token: Annotated[Token, Depends(may("transition"))],
-        if_match: IfMatch = None,
+        if_match: IfMatch,
     ) -> Response:
         return change(token, reference, if_match, lambda desk: desk.transition(
             reference, body.action, reason=body.reason, solution=body.solution,
@@ -626,7 +644,7 @@ def create_app(service: Service) -> FastAPI:
         reference: Ref,
         body: AssignBody,
         token: Annotated[Token, Depends(may("assign"))],
-        if_match: IfMatch = None,
+        if_match: IfMatch,
     ) -> Response:
         if body.department is None and body.assignee is None:
             raise ApiProblem(422, "validation", "give department, assignee or both")
@@ -646,7 +664,7 @@ def create_app(service: Service) -> FastAPI:
         scheme: Annotated[str, Path(max_length=255)],
         body: LabelBody,
         token: Annotated[Token, Depends(may("label"))],
-        if_match: IfMatch = None,
+        if_match: IfMatch,
     ) -> Response:
         return change(token, reference, if_match, lambda desk: desk.label(
             reference, scheme, body.label, reason=body.reason))
@@ -664,7 +682,7 @@ def create_app(service: Service) -> FastAPI:
         reference: Ref,
         body: RemedyBody,
         token: Annotated[Token, Depends(may("remedy"))],
-        if_match: IfMatch = None,
+        if_match: IfMatch,
     ) -> Response:
         expected = queries.expected_version(if_match, reference)
         desk = service.desk(token, guard=(reference, expected))
@@ -692,7 +710,7 @@ def create_app(service: Service) -> FastAPI:
         reference: Ref,
         number: Annotated[int, Path(ge=1, le=10_000)],
         token: Annotated[Token, Depends(may("remedy"))],
-        if_match: IfMatch = None,
+        if_match: IfMatch,
     ) -> Response:
         return change(token, reference, if_match,
                       lambda desk: desk.accept_remedy(reference, number - 1))
@@ -710,7 +728,7 @@ def create_app(service: Service) -> FastAPI:
         reference: Ref,
         body: SatisfactionBody,
         token: Annotated[Token, Depends(may("satisfaction"))],
-        if_match: IfMatch = None,
+        if_match: IfMatch,
     ) -> Response:
         return change(token, reference, if_match,
                       lambda desk: desk.record_satisfaction(reference, body.score))

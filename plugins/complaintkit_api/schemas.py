@@ -34,13 +34,16 @@ Short = Annotated[str, Field(max_length=255)]
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: 0 is not false and "3" is not 3; NaN and infinities are not numbers.
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class IntakeBody(_Body):
     """One new complaint: the options of ``complaintkit add``."""
 
-    text: Text = Field(description="What the customer said.")
+    text: Annotated[str, Field(max_length=100_000, pattern=r"\S")] = Field(
+        description="What the customer said (not blank)."
+    )
     title: Text | None = None
     channel: Channel = Channel.OTHER
     name: Short | None = Field(None, description="Complainant's name.")
