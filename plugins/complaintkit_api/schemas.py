@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
 
 from complaintkit.model import Channel, RemedyKind
 
@@ -30,12 +30,25 @@ __all__ = [
 ]
 
 Text = Annotated[str, Field(max_length=100_000)]
+Flag = Annotated[bool, Strict()]
+
+
+def _iso_text(value: object) -> object:
+    if not isinstance(value, str | datetime):
+        raise ValueError("expected a date-time as ISO 8601 text, e.g. 2026-11-23T09:00:00+08:00")
+    return value
+
+
+When = Annotated[datetime, BeforeValidator(_iso_text)]
+Score = Annotated[int, Strict(), Field(ge=1, le=5)]
+Amount = Annotated[float, Strict(), Field(ge=0, le=1e12)]
 Short = Annotated[str, Field(max_length=255)]
 
 
 class _Body(BaseModel):
-    # Strict: 0 is not false and "3" is not 3; NaN and infinities are not numbers.
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+    # Unknown fields are refused; NaN and infinities are not numbers. Flags and numbers are
+    # strict (below): 0 is not false and "3" is not 3.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class IntakeBody(_Body):
@@ -54,19 +67,19 @@ class IntakeBody(_Body):
     order: Short | None = None
     remedy: RemedyKind | None = Field(None, description="What the customer asks for.")
     reference: Short | None = Field(None, description="Default: a new CK-… reference.")
-    received_at: datetime | None = Field(None, description="Default: now. With a time zone.")
+    received_at: When | None = Field(None, description="Default: now. With a time zone.")
     tags: list[Short] = Field(default_factory=list, max_length=100)
     fields: dict[Short, Text] = Field(
         default_factory=dict, description="Custom fields.", max_length=100
     )
-    classify: bool = True
+    classify: Flag = True
 
 
 class BatchBody(_Body):
     """Many new complaints at once (``complaintkit import``)."""
 
     complaints: list[IntakeBody] = Field(min_length=1)
-    classify: bool = True
+    classify: Flag = True
 
 
 class TransitionBody(_Body):
@@ -75,7 +88,7 @@ class TransitionBody(_Body):
     action: Short = Field(description="acknowledge, assess, investigate, propose, accept, …")
     reason: Text | None = None
     solution: Text | None = None
-    satisfaction: Annotated[int, Field(ge=1, le=5)] | None = None
+    satisfaction: Score | None = None
 
 
 class AssignBody(_Body):
@@ -97,25 +110,25 @@ class RemedyBody(_Body):
     """``complaintkit remedy``: a remedy offered, within the token role's approval limit."""
 
     kind: RemedyKind
-    amount: Annotated[float, Field(ge=0, le=1e12)] | None = None
+    amount: Amount | None = None
     currency: Short | None = None
     description: Text | None = None
-    customer_loss: Annotated[float, Field(ge=0, le=1e12)] | None = None
-    complaint_cost: Annotated[float, Field(ge=0, le=1e12)] | None = None
+    customer_loss: Amount | None = None
+    complaint_cost: Amount | None = None
 
 
 class SatisfactionBody(_Body):
     """``complaintkit satisfaction``."""
 
-    score: Annotated[int, Field(ge=1, le=5)]
+    score: Score
 
 
 class SweepBody(_Body):
     """``complaintkit sweep``."""
 
-    now: datetime | None = Field(None, description="Pretend it is this instant (with a zone).")
-    dry_run: bool = False
-    allow_future: bool = False
+    now: When | None = Field(None, description="Pretend it is this instant (with a zone).")
+    dry_run: Flag = False
+    allow_future: Flag = False
 
 
 class TokenBody(_Body):

@@ -151,12 +151,24 @@ class Service:
         return TokenBook(self.data())
 
     def desk(self, token: Token, guard: tuple[str, int] | None = None) -> Desk:
-        """A desk acting for the token's name; with ``guard`` (reference, version) it may
-        change that complaint only from that version (:class:`Guarded`)."""
+        """This thread's desk, acting for the token's name; with ``guard`` (reference,
+        version) it may change that complaint only from that version (:class:`Guarded`).
+
+        One desk per worker thread, given the request's actor and store each time: a desk
+        builds its classifiers' matchers once (tens of milliseconds) and reads the process
+        configuration once, which a desk per request would repeat every time. A request runs
+        on one thread from start to end, so no two requests share a desk at once.
+        """
         store = self.store()
         if guard is not None:
             store = Guarded(store, *guard)  # type: ignore[assignment]
-        return Desk(self.host, store, actor=token.name, retry=self._retry)
+        desk: Desk | None = getattr(self._local, "desk", None)
+        if desk is None:
+            desk = Desk(self.host, store, actor=token.name, retry=self._retry)
+            self._local.desk = desk
+        desk.store = store
+        desk.actor = token.name
+        return desk
 
     def close(self) -> None:
         """Close every thread's store."""
