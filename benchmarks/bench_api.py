@@ -76,8 +76,14 @@ def measure_http(url: str, n: int, work: Path) -> dict[str, list[float]]:
     secret = TokenBook(plugin_data_of(store)).create("bench", "admin")[1]
     store.close()
     port = free_port()
-    command = [str(Path(sys.executable).parent / "complaintkit"), "--store", url, "serve",
-               "--port", str(port)]
+    command = [
+        str(Path(sys.executable).parent / "complaintkit"),
+        "--store",
+        url,
+        "serve",
+        "--port",
+        str(port),
+    ]
     log = (work / f"serve-{port}.log").open("w")
     env = {**os.environ, "COMPLAINTKIT_CONFIG": str(work / "none.toml")}
     (work / "none.toml").write_text("", encoding="utf-8")
@@ -115,8 +121,11 @@ def measure_http(url: str, n: int, work: Path) -> dict[str, list[float]]:
 
             for i in range(20):  # warm-up: connections, caches, the first classification
                 client.post("/complaints", json={"text": TEXT, "reference": f"W-{i}"})
-            return {"intake": timed(n, intake), "get": timed(n, get),
-                    "transition": timed(n, transition)}
+            return {
+                "intake": timed(n, intake),
+                "get": timed(n, get),
+                "transition": timed(n, transition),
+            }
     finally:
         server.terminate()
         server.wait(30)
@@ -143,8 +152,11 @@ def measure_sdk(url: str, n: int) -> dict[str, list[float]]:
         def transition(i: int) -> None:
             desk.transition(f"S-{i}", "acknowledge")
 
-        return {"intake": timed(n, intake), "get": timed(n, get),
-                "transition": timed(n, transition)}
+        return {
+            "intake": timed(n, intake),
+            "get": timed(n, get),
+            "transition": timed(n, transition),
+        }
     finally:
         store.close()
 
@@ -159,8 +171,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         for backend in backends:
-            dbs = [Database(backend, work, f"ck_bench_api_{uuid.uuid4().hex[:8]}")
-                   for _ in range(2)]
+            dbs = [
+                Database(backend, work, f"ck_bench_api_{uuid.uuid4().hex[:8]}") for _ in range(2)
+            ]
             try:
                 http = measure_http(dbs[0].url, args.n, work)
                 sdk = measure_sdk(dbs[1].url, args.n)
@@ -170,14 +183,18 @@ def main(argv: list[str] | None = None) -> None:
             for op in OPERATIONS:
                 h, s = summary(http[op]), summary(sdk[op])
                 rows.append([backend, op, *h, *s, s[0] / h[0]])
-    header = ("| backend | operation | HTTP req/s | HTTP p50 ms | HTTP p99 ms | SDK calls/s "
-              "| SDK p50 ms | SDK p99 ms | SDK ÷ HTTP |")
+    header = (
+        "| backend | operation | HTTP req/s | HTTP p50 ms | HTTP p99 ms | SDK calls/s "
+        "| SDK p50 ms | SDK p99 ms | SDK ÷ HTTP |"
+    )
     print(f"{args.n} calls of each operation, one client, one after another\n")
     print(header)
     print("|" + "---|" * 9)
     for backend, op, hr, h50, h99, sr, s50, s99, ratio in rows:
-        print(f"| {backend} | {op} | {hr:,.0f} | {h50:.1f} | {h99:.1f} | {sr:,.0f} | {s50:.1f} "
-              f"| {s99:.1f} | {ratio:.1f}× |")
+        print(
+            f"| {backend} | {op} | {hr:,.0f} | {h50:.1f} | {h99:.1f} | {sr:,.0f} | {s50:.1f} "
+            f"| {s99:.1f} | {ratio:.1f}× |"
+        )
 
 
 if __name__ == "__main__":

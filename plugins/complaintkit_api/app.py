@@ -6,7 +6,6 @@ role, builds a desk acting for the token's name and answers with the records the
 line prints with ``--format json``. Errors are problem documents (:mod:`.problems`).
 """
 
-
 import logging
 import re
 import urllib.parse
@@ -48,7 +47,7 @@ from .schemas import (
     TokenBody,
     TransitionBody,
 )
-from .service import ApiSettings, Idempotency, Replay, Service, pages
+from .service import Idempotency, Replay, Service, pages
 from .tokens import Token
 
 __all__ = ["REPORT_MEDIA_TYPES", "create_app"]
@@ -77,8 +76,7 @@ _PROBLEM_CONTENT = {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}
 
 def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
-        status: {"description": TITLES[status], "content": _PROBLEM_CONTENT}
-        for status in statuses
+        status: {"description": TITLES[status], "content": _PROBLEM_CONTENT} for status in statuses
     }
 
 
@@ -121,10 +119,9 @@ class Guard:
             )
             return
         for name, value in scope.get("headers", ()):
-            if name == b"content-length":
-                if not value.isdigit() or int(value) > self.max_body:
-                    await _send_problem(send, self._too_large(), path)
-                    return
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_body):
+                await _send_problem(send, self._too_large(), path)
+                return
         body = bytearray()
         more = True
         while more:
@@ -187,7 +184,9 @@ async def _send_problem(
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
-        json_text(data, lines=True), status_code=status, media_type="application/json",
+        json_text(data, lines=True),
+        status_code=status,
+        media_type="application/json",
         headers=headers,
     )
 
@@ -249,12 +248,15 @@ def create_app(service: Service) -> FastAPI:
                 f"the body must be JSON (Content-Type: application/json), not {media or 'untyped'}",
             )
             return _problem_response(problem, request)
-        if any(tuple(e.get("loc", ())) == ("header", "If-Match") for e in errors):
+        if any(
+            tuple(e.get("loc", ())) == ("header", "If-Match") and e.get("type") == "missing"
+            for e in errors
+        ):
             reference = request.path_params.get("reference", "")
             try:
                 queries.expected_version(None, reference)
-            except ApiProblem as problem:
-                return _problem_response(problem, request)
+            except ApiProblem as required:
+                return _problem_response(required, request)
         if any(e.get("type") == "json_invalid" for e in errors):
             problem = ApiProblem(
                 400,
@@ -354,8 +356,9 @@ def create_app(service: Service) -> FastAPI:
         if received.tzinfo is None:
             received = received.replace(tzinfo=tz)
         queries.check_year(received, "received_at")
-        party = Party(body.name, contact_value(body.phone), contact_value(body.email),
-                      body.customer_id)
+        party = Party(
+            body.name, contact_value(body.phone), contact_value(body.email), body.customer_id
+        )
         problems = [f"{field}: {reason}" for field, reason in party_problems(party)]
         if not body.text.strip():
             problems.append("text: the complaint text is empty")
@@ -396,8 +399,12 @@ def create_app(service: Service) -> FastAPI:
         if getattr(request.state, "replayed", False):
             headers["Idempotent-Replayed"] = "true"
         if result.status >= 400:
-            return Response(json_text(result.body, lines=True), status_code=result.status,
-                            media_type=MEDIA_TYPE, headers=headers)
+            return Response(
+                json_text(result.body, lines=True),
+                status_code=result.status,
+                media_type=MEDIA_TYPE,
+                headers=headers,
+            )
         if isinstance(result.body, dict) and "version" in result.body:
             headers["ETag"] = f'"{result.body["version"]}"'
             headers["Location"] = f"/complaints/{urllib.parse.quote(result.body['reference'])}"
@@ -453,16 +460,20 @@ def create_app(service: Service) -> FastAPI:
         responses={
             200: {
                 "description": "What was added, skipped (reference already stored), refused",
-                "content": {"application/json": {"schema": {
-                    "type": "object",
-                    "required": ["added", "skipped", "refused", "references"],
-                    "properties": {
-                        "added": {"type": "integer"},
-                        "skipped": {"type": "array", "items": {"type": "string"}},
-                        "refused": {"type": "array", "items": {"type": "array"}},
-                        "references": {"type": "array", "items": {"type": "string"}},
-                    },
-                }}},
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["added", "skipped", "refused", "references"],
+                            "properties": {
+                                "added": {"type": "integer"},
+                                "skipped": {"type": "array", "items": {"type": "string"}},
+                                "refused": {"type": "array", "items": {"type": "array"}},
+                                "references": {"type": "array", "items": {"type": "string"}},
+                            },
+                        }
+                    }
+                },
             },
             **_problems(409),
             **COMMON,
@@ -483,8 +494,9 @@ def create_app(service: Service) -> FastAPI:
                 f"this one {len(body.complaints)}",
             )
         now = utcnow()
-        references = [item.reference or new_reference(item.received_at or now)
-                      for item in body.complaints]
+        references = [
+            item.reference or new_reference(item.received_at or now) for item in body.complaints
+        ]
 
         def work(refs: list[str]) -> Replay:
             complaints = []
@@ -524,11 +536,14 @@ def create_app(service: Service) -> FastAPI:
         responses={
             200: {
                 "description": "A page of complaints (the Link header has the next page)",
-                "content": {"application/json": {"schema": {
-                    "type": "array", "items": COMPLAINT_SCHEMA}}},
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": COMPLAINT_SCHEMA}}
+                },
                 "headers": {
-                    "Next-Cursor": {"description": "Pass as cursor for the next page",
-                                    "schema": {"type": "string"}},
+                    "Next-Cursor": {
+                        "description": "Pass as cursor for the next page",
+                        "schema": {"type": "string"},
+                    },
                     "Link": {"description": 'rel="next"', "schema": {"type": "string"}},
                 },
             },
@@ -561,10 +576,23 @@ def create_app(service: Service) -> FastAPI:
     ) -> Response:
         limit = min(limit, settings.max_page)
         flt = queries.build_filter(
-            host, tz, statuses=status, channels=channel, labels=label, unclassified=unclassified,
-            department=department, assignee=assignee, product=product, since=since,
-            until=until, search=search, min_level=min_level, open_only=open, due_by=due_by,
-            overdue=overdue, now=datetime.now(tz),
+            host,
+            tz,
+            statuses=status,
+            channels=channel,
+            labels=label,
+            unclassified=unclassified,
+            department=department,
+            assignee=assignee,
+            product=product,
+            since=since,
+            until=until,
+            search=search,
+            min_level=min_level,
+            open_only=open,
+            due_by=due_by,
+            overdue=overdue,
+            now=datetime.now(tz),
         )
         after = None
         if cursor:
@@ -586,8 +614,11 @@ def create_app(service: Service) -> FastAPI:
         tags=["complaints"],
         summary="One complaint with its labels and history (complaintkit show)",
         responses={
-            200: {"description": "The complaint", "content": COMPLAINT_CONTENT,
-                  "headers": ETAG_HEADER},
+            200: {
+                "description": "The complaint",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
             **ONE,
         },
         response_class=Response,
@@ -604,11 +635,16 @@ def create_app(service: Service) -> FastAPI:
                 raise ApiProblem(400, "bad-parameter", "reason goes with unmasked")
             return complaint_response(complaint)
         if not allowed(token.role, "unmask"):
-            raise ApiProblem(403, "forbidden", f"a token with role {token.role} may not "
-                             f"unmask; it needs role {least_role('unmask')} or higher")
+            raise ApiProblem(
+                403,
+                "forbidden",
+                f"a token with role {token.role} may not "
+                f"unmask; it needs role {least_role('unmask')} or higher",
+            )
         if not reason or not reason.strip():
-            raise ApiProblem(400, "bad-parameter",
-                             "unmasked needs reason WHY (it is recorded in the history)")
+            raise ApiProblem(
+                400, "bad-parameter", "unmasked needs reason WHY (it is recorded in the history)"
+            )
         service.desk(token).record_disclosure([reference], reason=reason)
         complaint = service.store().get(reference)
         data: dict[str, Any] = host.converter().unstructure(complaint)
@@ -618,8 +654,14 @@ def create_app(service: Service) -> FastAPI:
         "/complaints/{reference}/transitions",
         tags=["handling"],
         summary="Move a complaint through the process (complaintkit transition)",
-        responses={200: {"description": "The complaint as changed", "content": COMPLAINT_CONTENT,
-                         "headers": ETAG_HEADER}, **CHANGE},
+        responses={
+            200: {
+                "description": "The complaint as changed",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
+            **CHANGE,
+        },
         response_class=Response,
     )
     def transition(
@@ -628,16 +670,31 @@ def create_app(service: Service) -> FastAPI:
         token: Annotated[Token, Depends(may("transition"))],
         if_match: IfMatch,
     ) -> Response:
-        return change(token, reference, if_match, lambda desk: desk.transition(
-            reference, body.action, reason=body.reason, solution=body.solution,
-            satisfaction=body.satisfaction))
+        return change(
+            token,
+            reference,
+            if_match,
+            lambda desk: desk.transition(
+                reference,
+                body.action,
+                reason=body.reason,
+                solution=body.solution,
+                satisfaction=body.satisfaction,
+            ),
+        )
 
     @app.put(
         "/complaints/{reference}/assignment",
         tags=["handling"],
         summary="Give a complaint to a department and/or person (complaintkit assign)",
-        responses={200: {"description": "The complaint as changed", "content": COMPLAINT_CONTENT,
-                         "headers": ETAG_HEADER}, **CHANGE},
+        responses={
+            200: {
+                "description": "The complaint as changed",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
+            **CHANGE,
+        },
         response_class=Response,
     )
     def assign(
@@ -648,15 +705,27 @@ def create_app(service: Service) -> FastAPI:
     ) -> Response:
         if body.department is None and body.assignee is None:
             raise ApiProblem(422, "validation", "give department, assignee or both")
-        return change(token, reference, if_match, lambda desk: desk.assign(
-            reference, department=body.department, assignee=body.assignee, reason=body.reason))
+        return change(
+            token,
+            reference,
+            if_match,
+            lambda desk: desk.assign(
+                reference, department=body.department, assignee=body.assignee, reason=body.reason
+            ),
+        )
 
     @app.put(
         "/complaints/{reference}/labels/{scheme}",
         tags=["handling"],
         summary="Set a label by hand (complaintkit label)",
-        responses={200: {"description": "The complaint as changed", "content": COMPLAINT_CONTENT,
-                         "headers": ETAG_HEADER}, **CHANGE},
+        responses={
+            200: {
+                "description": "The complaint as changed",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
+            **CHANGE,
+        },
         response_class=Response,
     )
     def set_label(
@@ -666,16 +735,26 @@ def create_app(service: Service) -> FastAPI:
         token: Annotated[Token, Depends(may("label"))],
         if_match: IfMatch,
     ) -> Response:
-        return change(token, reference, if_match, lambda desk: desk.label(
-            reference, scheme, body.label, reason=body.reason))
+        return change(
+            token,
+            reference,
+            if_match,
+            lambda desk: desk.label(reference, scheme, body.label, reason=body.reason),
+        )
 
     @app.post(
         "/complaints/{reference}/remedies",
         tags=["handling"],
         summary="Offer a remedy within the role's approval limit (complaintkit remedy)",
-        responses={200: {"description": "The complaint as changed; a V2 < V1 + C warning in "
-                         "the Complaintkit-Warning header", "content": COMPLAINT_CONTENT,
-                         "headers": ETAG_HEADER}, **CHANGE},
+        responses={
+            200: {
+                "description": "The complaint as changed; a V2 < V1 + C warning in "
+                "the Complaintkit-Warning header",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
+            **CHANGE,
+        },
         response_class=Response,
     )
     def offer_remedy(
@@ -689,9 +768,15 @@ def create_app(service: Service) -> FastAPI:
         limits = desk.process.remedies.limits
         role = token.role if token.role in limits else None
         stored, warnings = desk.offer_remedy(
-            reference, body.kind, amount=body.amount, currency=body.currency,
-            description=body.description, customer_loss=body.customer_loss,
-            complaint_cost=body.complaint_cost, role=role)
+            reference,
+            body.kind,
+            amount=body.amount,
+            currency=body.currency,
+            description=body.description,
+            customer_loss=body.customer_loss,
+            complaint_cost=body.complaint_cost,
+            role=role,
+        )
         response = complaint_response(stored)
         if warnings:
             response.headers["Complaintkit-Warning"] = urllib.parse.quote(warnings[0], safe=" ,")
@@ -702,8 +787,14 @@ def create_app(service: Service) -> FastAPI:
         tags=["handling"],
         summary="Record that the customer accepted remedy NUMBER, 1 = first "
         "(complaintkit remedy --accept)",
-        responses={200: {"description": "The complaint as changed", "content": COMPLAINT_CONTENT,
-                         "headers": ETAG_HEADER}, **CHANGE},
+        responses={
+            200: {
+                "description": "The complaint as changed",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
+            **CHANGE,
+        },
         response_class=Response,
     )
     def accept_remedy(
@@ -712,16 +803,22 @@ def create_app(service: Service) -> FastAPI:
         token: Annotated[Token, Depends(may("remedy"))],
         if_match: IfMatch,
     ) -> Response:
-        return change(token, reference, if_match,
-                      lambda desk: desk.accept_remedy(reference, number - 1))
+        return change(
+            token, reference, if_match, lambda desk: desk.accept_remedy(reference, number - 1)
+        )
 
     @app.put(
         "/complaints/{reference}/satisfaction",
         tags=["handling"],
-        summary="Record satisfaction 1-5; closes a resolved complaint (complaintkit "
-        "satisfaction)",
-        responses={200: {"description": "The complaint as changed", "content": COMPLAINT_CONTENT,
-                         "headers": ETAG_HEADER}, **CHANGE},
+        summary="Record satisfaction 1-5; closes a resolved complaint (complaintkit satisfaction)",
+        responses={
+            200: {
+                "description": "The complaint as changed",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
+            **CHANGE,
+        },
         response_class=Response,
     )
     def satisfaction(
@@ -730,8 +827,9 @@ def create_app(service: Service) -> FastAPI:
         token: Annotated[Token, Depends(may("satisfaction"))],
         if_match: IfMatch,
     ) -> Response:
-        return change(token, reference, if_match,
-                      lambda desk: desk.record_satisfaction(reference, body.score))
+        return change(
+            token, reference, if_match, lambda desk: desk.record_satisfaction(reference, body.score)
+        )
 
     # --- process ------------------------------------------------------------------------
 
@@ -739,9 +837,13 @@ def create_app(service: Service) -> FastAPI:
         "/sweep",
         tags=["process"],
         summary="Record due SLA warnings and breaches, escalate (complaintkit sweep)",
-        responses={200: {"description": "What the sweep did (sweep --format json)",
-                         "content": {"application/json": {"schema": {"type": "object"}}}},
-                   **COMMON},
+        responses={
+            200: {
+                "description": "What the sweep did (sweep --format json)",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            **COMMON,
+        },
         response_class=Response,
     )
     def sweep(
@@ -773,16 +875,25 @@ def create_app(service: Service) -> FastAPI:
         "/reports",
         tags=["reports"],
         summary="The reports (complaintkit report --list --format json)",
-        responses={200: {"description": "Reports", "content": {"application/json": {
-            "schema": {"type": "array", "items": {"type": "object"}}}}}, **COMMON},
+        responses={
+            200: {
+                "description": "Reports",
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}
+                },
+            },
+            **COMMON,
+        },
         response_class=Response,
     )
     def list_reports(token: Reader, lang: Lang = None) -> Response:
-        return _json([reporter_record(r, lang or service.lang)
-                      for r in host.reporters().values()])
+        return _json([reporter_record(r, lang or service.lang) for r in host.reporters().values()])
 
-    report_content = {media: {"schema": {"type": "string"}}
-                      for media in REPORT_MEDIA_TYPES.values() if media != "application/json"}
+    report_content = {
+        media: {"schema": {"type": "string"}}
+        for media in REPORT_MEDIA_TYPES.values()
+        if media != "application/json"
+    }
     report_content["application/json"] = {"schema": {"type": "object"}}
     report_content["application/octet-stream"] = {"schema": {"type": "string"}}
 
@@ -790,17 +901,27 @@ def create_app(service: Service) -> FastAPI:
         "/reports/{name}",
         tags=["reports"],
         summary="Run a report in any format (complaintkit report NAME)",
-        responses={200: {"description": "The report in the format asked for (format, else "
-                         "the Accept header, else JSON)", "content": report_content},
-                   **ONE, **_problems(406)},
+        responses={
+            200: {
+                "description": "The report in the format asked for (format, else "
+                "the Accept header, else JSON)",
+                "content": report_content,
+            },
+            **ONE,
+            **_problems(406),
+        },
         response_class=Response,
     )
     def run_report(
         request: Request,
         name: Annotated[str, Path(max_length=255)],
         token: Reader,
-        format: Annotated[str | None, Query(max_length=64, description="table, csv, json, "
-                                            "markdown, xlsx, html, or a plugin's")] = None,
+        format: Annotated[
+            str | None,
+            Query(
+                max_length=64, description="table, csv, json, markdown, xlsx, html, or a plugin's"
+            ),
+        ] = None,
         lang: Lang = None,
         option: Annotated[list[str], Query(description="KEY=VALUE")] = [],  # noqa: B006
         now: Annotated[str | None, Query(max_length=40)] = None,
@@ -815,13 +936,17 @@ def create_app(service: Service) -> FastAPI:
     ) -> Response:
         reporters = host.reporters()
         if name not in reporters:
-            raise ApiProblem(404, "not-found", f"unknown report {name!r}; reports: "
-                             + ", ".join(reporters))
+            raise ApiProblem(
+                404, "not-found", f"unknown report {name!r}; reports: " + ", ".join(reporters)
+            )
         fmt = format or _negotiate(request.headers.get("accept"))
         formats = host.report_formats()
         if fmt not in formats:
-            raise ApiProblem(406 if format is None else 400, "bad-format",
-                             f"unknown report format {fmt!r}; formats: " + ", ".join(formats))
+            raise ApiProblem(
+                406 if format is None else 400,
+                "bad-format",
+                f"unknown report format {fmt!r}; formats: " + ", ".join(formats),
+            )
         options: dict[str, str] = {}
         for item in option:
             key, sep, value = item.partition("=")
@@ -832,8 +957,18 @@ def create_app(service: Service) -> FastAPI:
         check_options(reporter, options)
         when = queries.parse_when(now, tz, "now") if now else None
         flt = queries.build_filter(
-            host, tz, statuses=status, channels=channel, labels=label, department=department,
-            product=product, since=since, until=until, open_only=open, now=datetime.now(tz))
+            host,
+            tz,
+            statuses=status,
+            channels=channel,
+            labels=label,
+            department=department,
+            product=product,
+            since=since,
+            until=until,
+            open_only=open,
+            now=datetime.now(tz),
+        )
         desk = service.desk(token)
         language = lang or _language(request.headers.get("accept-language")) or service.lang
         context = desk.report_context(lang=language, options=options, now=when)
@@ -841,7 +976,8 @@ def create_app(service: Service) -> FastAPI:
         renderer = formats[fmt]
         rendered = renderer.render(report, language)
         media = REPORT_MEDIA_TYPES.get(fmt) or (
-            "application/octet-stream" if renderer.binary else "text/plain")
+            "application/octet-stream" if renderer.binary else "text/plain"
+        )
         if isinstance(rendered, str):
             text_media = media if media.startswith("application/") else f"{media}; charset=utf-8"
             return Response(rendered.encode("utf-8"), media_type=text_media)
@@ -853,8 +989,15 @@ def create_app(service: Service) -> FastAPI:
         "/schemes",
         tags=["listings"],
         summary="Classification schemes and their labels (complaintkit schemes --format json)",
-        responses={200: {"description": "Schemes", "content": {"application/json": {
-            "schema": {"type": "array", "items": {"type": "object"}}}}}, **COMMON},
+        responses={
+            200: {
+                "description": "Schemes",
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}
+                },
+            },
+            **COMMON,
+        },
         response_class=Response,
     )
     def schemes(token: Reader) -> Response:
@@ -864,8 +1007,15 @@ def create_app(service: Service) -> FastAPI:
         "/plugins",
         tags=["listings"],
         summary="Installed plugins (complaintkit plugins --format json)",
-        responses={200: {"description": "Plugins", "content": {"application/json": {
-            "schema": {"type": "array", "items": {"type": "object"}}}}}, **COMMON},
+        responses={
+            200: {
+                "description": "Plugins",
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}
+                },
+            },
+            **COMMON,
+        },
         response_class=Response,
     )
     def plugins(token: Annotated[Token, Depends(may("plugins"))]) -> Response:
@@ -879,8 +1029,15 @@ def create_app(service: Service) -> FastAPI:
         "/tokens",
         tags=["tokens"],
         summary="Tokens, without secrets (complaintkit token list --format json)",
-        responses={200: {"description": "Tokens", "content": {"application/json": {
-            "schema": {"type": "array", "items": token_schema}}}}, **COMMON},
+        responses={
+            200: {
+                "description": "Tokens",
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": token_schema}}
+                },
+            },
+            **COMMON,
+        },
         response_class=Response,
     )
     def list_tokens(token: Annotated[Token, Depends(may("tokens"))]) -> Response:
@@ -891,14 +1048,20 @@ def create_app(service: Service) -> FastAPI:
         status_code=201,
         tags=["tokens"],
         summary="Create a token; the answer holds its secret, shown only now",
-        responses={201: {"description": "The token and its secret", "content": {
-            "application/json": {"schema": {**token_schema, "properties": {
-                "secret": {"type": "string"}}}}}}, **COMMON},
+        responses={
+            201: {
+                "description": "The token and its secret",
+                "content": {
+                    "application/json": {
+                        "schema": {**token_schema, "properties": {"secret": {"type": "string"}}}
+                    }
+                },
+            },
+            **COMMON,
+        },
         response_class=Response,
     )
-    def create_token(
-        body: TokenBody, token: Annotated[Token, Depends(may("tokens"))]
-    ) -> Response:
+    def create_token(body: TokenBody, token: Annotated[Token, Depends(may("tokens"))]) -> Response:
         created, secret = service.tokens().create(body.name, body.role)
         return _json({**created.record(), "secret": secret}, 201)
 
@@ -906,8 +1069,13 @@ def create_app(service: Service) -> FastAPI:
         "/tokens/{name}",
         tags=["tokens"],
         summary="Revoke a token (complaintkit token revoke)",
-        responses={200: {"description": "The revoked token", "content": {"application/json": {
-            "schema": token_schema}}}, **ONE},
+        responses={
+            200: {
+                "description": "The revoked token",
+                "content": {"application/json": {"schema": token_schema}},
+            },
+            **ONE,
+        },
         response_class=Response,
     )
     def revoke_token(
@@ -961,4 +1129,3 @@ def _language(accept_language: str | None) -> str | None:
     if first.startswith("en"):
         return "en"
     return None
-

@@ -13,7 +13,9 @@ __all__ = ["serve_command", "token_group"]
 
 
 @click.command("serve")
-@click.option("--host", "bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--host", "bind", default="127.0.0.1", show_default=True, help="Address to listen on."
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option(
     "--openapi",
@@ -75,7 +77,12 @@ def list_command(app: CommandContext, fmt: str) -> None:
     from .tokens import TokenBook
 
     tokens = [t.record() for t in TokenBook(plugin_data_of(app.store)).list()]
-    columns = [("name", "name"), ("role", "role"), ("created_at", "created"), ("hash_prefix", "hash")]
+    columns = [
+        ("name", "name"),
+        ("role", "role"),
+        ("created_at", "created"),
+        ("hash_prefix", "hash"),
+    ]
     write_records(sys.stdout, fmt, columns, tokens)
 
 

@@ -53,7 +53,9 @@ def parse_when(value: str, tz: tzinfo, name: str) -> datetime:
 def check_year(when: datetime, name: str) -> None:
     """Refuse instants outside 1900-2999 (no store or calendar means them)."""
     if not 1900 <= when.year <= 2999:
-        raise ApiProblem(400, "bad-parameter", f"{name}: {when.isoformat()} is not a year 1900-2999")
+        raise ApiProblem(
+            400, "bad-parameter", f"{name}: {when.isoformat()} is not a year 1900-2999"
+        )
 
 
 def build_filter(

@@ -44,8 +44,9 @@ def openapi_text() -> str:
     return json.dumps(openapi_document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def serve(host: PluginHost, url: str, *, host_name: str = "127.0.0.1", port: int = 8000,
-          lang: str = "en") -> None:
+def serve(
+    host: PluginHost, url: str, *, host_name: str = "127.0.0.1", port: int = 8000, lang: str = "en"
+) -> None:
     """Serve until interrupted (uvicorn, one process; its worker threads share the work)."""
     import uvicorn
 

@@ -161,7 +161,7 @@ class Service:
         """
         store = self.store()
         if guard is not None:
-            store = Guarded(store, *guard)  # type: ignore[assignment]
+            store = Guarded(store, *guard)
         desk: Desk | None = getattr(self._local, "desk", None)
         if desk is None:
             desk = Desk(self.host, store, actor=token.name, retry=self._retry)
@@ -205,7 +205,9 @@ class Idempotency:
             canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
         except orjson.JSONDecodeError:
             canonical = body
-        return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+        return hashlib.sha256(
+            method.encode() + b" " + path.encode() + b"\n" + canonical
+        ).hexdigest()
 
     def run(
         self,
@@ -264,8 +266,11 @@ class Idempotency:
             from .problems import problem_body
 
             body = problem_body(problem, "")
-            data.put(NAMESPACE, name, {**pending, "state": "done", "status": problem.status,
-                                       "body": body})
+            data.put(
+                NAMESPACE,
+                name,
+                {**pending, "state": "done", "status": problem.status, "body": body},
+            )
             raise
         except BaseException:
             data.delete(NAMESPACE, name)
@@ -273,8 +278,13 @@ class Idempotency:
         data.put(
             NAMESPACE,
             name,
-            {**pending, "references": references, "state": "done", "status": result.status,
-             "body": result.body},
+            {
+                **pending,
+                "references": references,
+                "state": "done",
+                "status": result.status,
+                "body": result.body,
+            },
         )
         return result, False
 

@@ -16,14 +16,14 @@ import pytest
 pytest.importorskip("fastapi", reason="the api extra is not installed")
 pytest.importorskip("httpx", reason="the dev extra is not installed")
 
-import httpx  # noqa: E402
-import uvicorn  # noqa: E402
+import httpx
+import uvicorn
 
-from complaintkit import make_host  # noqa: E402
-from complaintkit.config import load_config  # noqa: E402
-from complaintkit.plugindata import plugin_data_of  # noqa: E402
-from complaintkit_api.server import build  # noqa: E402
-from complaintkit_api.tokens import TokenBook  # noqa: E402
+from complaintkit import make_host
+from complaintkit.config import load_config
+from complaintkit.plugindata import plugin_data_of
+from complaintkit_api.server import build
+from complaintkit_api.tokens import TokenBook
 
 #: Remedy approval limits the tests run with: an agent may offer 200, a supervisor 2000.
 CONFIG = """
@@ -88,8 +88,7 @@ def start_server(url: str, folder: Path, config: str = CONFIG) -> Running:
     store.close()
     app, service = build(host, url)
     port = free_port()
-    config_ = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                             lifespan="off")
+    config_ = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config_)
 
     def run() -> None:

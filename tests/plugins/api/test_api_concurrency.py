@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from sql.conftest import empty, postgres_database  # noqa: F401 - the fixture, for PostgreSQL
 
 from .conftest import Running, intake
@@ -75,7 +74,7 @@ def run_clients(api: Running, references: list[str]) -> tuple[list[Any], float]:
     def guarded(number: int) -> None:
         try:
             _client_work(api, number, references, results, start)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=guarded, args=(n,)) for n in range(CLIENTS)]
@@ -110,8 +109,9 @@ def test_twenty_clients_lose_no_update_and_store_one_intake(
         for reference in references:
             c = store.get(reference)
             reasons = [e.reason for e in c.history if e.reason and e.reason.startswith("client")]
-            expected = sorted(reason for _, changes, _ in results for ref, reason in changes
-                              if ref == reference)
+            expected = sorted(
+                reason for _, changes, _ in results for ref, reason in changes if ref == reference
+            )
             assert sorted(reasons) == expected  # every written change is in the history
             assert c.version == 1 + written[reference]  # and nothing else wrote
             assert all(e.actor == "agent-1" for e in c.history[1:])

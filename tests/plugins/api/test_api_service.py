@@ -33,8 +33,9 @@ def test_every_report_in_every_format(api: Running) -> None:
                 else:
                     assert response.text.strip()
         summary = client.get("/reports/summary").json()  # JSON when no format is asked for
-        printed = CliRunner().invoke(cli, ["--store", api.url, "report", "summary", "--format",
-                                           "json"])
+        printed = CliRunner().invoke(
+            cli, ["--store", api.url, "report", "summary", "--format", "json"]
+        )
         assert printed.exit_code == 0, printed.output
         assert summary.keys() == json.loads(printed.stdout).keys()
         assert summary["tables"] == json.loads(printed.stdout)["tables"]
@@ -69,8 +70,7 @@ def test_sweep_is_for_admins_and_answers_as_the_cli(api: Running) -> None:
         assert done.status_code == 200
         assert set(done.json()) == set(cli_json(api, "sweep", "--dry-run"))
         future = client.post("/sweep", json={"now": "2999-01-01T00:00:00+00:00"})
-        assert future.status_code == 422 and "later than the real time" in future.json()[
-            "detail"]
+        assert future.status_code == 422 and "later than the real time" in future.json()["detail"]
 
 
 def test_tokens_no_token_bad_token_and_revocation(api: Running) -> None:
@@ -111,9 +111,14 @@ def test_tokens_no_token_bad_token_and_revocation(api: Running) -> None:
     [
         (b'{"text": "unterminated', {}, 400, "not valid JSON"),
         (b'{"text": 42}', {}, 422, "body.text: Input should be a valid string"),
-        (b'{"text": "ok", "colour": "red"}', {}, 422, "body.colour: Extra inputs are not permitted"),
+        (
+            b'{"text": "ok", "colour": "red"}',
+            {},
+            422,
+            "body.colour: Extra inputs are not permitted",
+        ),
         (b'{"text": "ok", "channel": "pigeon"}', {}, 422, "body.channel"),
-        (b'[1, 2]', {}, 422, "body"),
+        (b"[1, 2]", {}, 422, "body"),
         (b'{"text": "ok"}', {"Content-Type": "text/plain"}, 415, "must be JSON"),
         (b'{"text": "a\\u0000b"}', {}, 400, "NUL"),
         (b'{"text": "a\\ud800b"}', {}, 400, "surrogate"),
@@ -145,8 +150,9 @@ def test_a_body_streamed_past_the_limit_is_refused(api: Running) -> None:
         yield b'"}'
 
     with api.client("agent") as client:
-        response = client.post("/complaints", content=chunks(),
-                               headers={"Content-Type": "application/json"})
+        response = client.post(
+            "/complaints", content=chunks(), headers={"Content-Type": "application/json"}
+        )
     assert response.status_code == 413
 
 
