@@ -9,7 +9,7 @@ step is a function of a connection, run in its own transaction together with the
 (PostgreSQL and SQLite roll a failed step back entirely; MariaDB commits DDL implicitly, so a
 step there is written to be safely re-runnable).
 
-Layout (version 3):
+Layout (version 4):
 
 ``ck_complaints``
     one row per complaint: the columns users filter and group on, indexed; instants as UTC
@@ -24,8 +24,11 @@ Layout (version 3):
     the history, one row per event, numbered from 0 per complaint (``seq``).
 ``ck_outbox``
     notification messages (version 2; see :mod:`complaintkit_sql.outbox`).
+``ck_plugin_data``
+    plugins' own JSON documents by (namespace, key) (version 3; see
+    :mod:`complaintkit_sql.plugindata`): the HTTP API's tokens and idempotency keys.
 ``ck_attachments``
-    files attached to complaints, their content in the row (version 3; see
+    files attached to complaints, their content in the row (version 4; see
     :mod:`complaintkit_sql.attachments`).
 ``ck_schema``
     the schema version.
@@ -47,7 +50,7 @@ __all__ = [
 ]
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Longest value of an indexed text column (references, departments, labels, …).
 KEY_LENGTH = 255
@@ -88,6 +91,7 @@ class Tables:
         self.labels = metadata.tables["ck_labels"]
         self.events = metadata.tables["ck_events"]
         self.outbox = metadata.tables["ck_outbox"]
+        self.plugin_data = metadata.tables["ck_plugin_data"]
         self.attachments = metadata.tables["ck_attachments"]
 
 
@@ -222,6 +226,14 @@ def make_tables(mysql_collation: str = "utf8mb4_bin") -> Tables:
         **table_kw,
     )
     sa.Table(
+        "ck_plugin_data",
+        md,
+        sa.Column("namespace", _key(), primary_key=True),
+        sa.Column("doc_key", _key(), primary_key=True),
+        sa.Column("value", _json(), nullable=False),
+        **table_kw,
+    )
+    sa.Table(
         "ck_attachments",
         md,
         sa.Column(
@@ -261,7 +273,7 @@ def _create(*names: str) -> Step:
 
 
 def _create_attachments(conn: sa.Connection, tables: Tables) -> None:
-    """Version 3: ``ck_attachments``. On MariaDB/MySQL its key takes the collation of the
+    """Version 4: ``ck_attachments``. On MariaDB/MySQL its key takes the collation of the
     existing ``ck_complaints.reference`` (a foreign key needs equal collations, and a
     database made by an older complaintkit may have another than this server's best)."""
     chosen = tables
@@ -276,11 +288,12 @@ def _create_attachments(conn: sa.Connection, tables: Tables) -> None:
 
 
 #: Version 1: complaints, labels and history. Version 2: the notification outbox. Version 3:
-#: attachments.
+#: plugin data. Version 4: attachments.
 STEPS: dict[int, Step] = {
     1: _create("ck_schema", "ck_complaints", "ck_labels", "ck_events"),
     2: _create("ck_outbox"),
-    3: _create_attachments,
+    3: _create("ck_plugin_data"),
+    4: _create_attachments,
 }
 
 assert sorted(STEPS) == list(range(1, SCHEMA_VERSION + 1))
