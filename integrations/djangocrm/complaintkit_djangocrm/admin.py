@@ -16,17 +16,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import crm.admin  # noqa: F401  (the CRM registers its admins first; we extend them)
-from complaintkit import (
-    Channel,
-    Complaint,
-    ComplaintFilter,
-    ComplaintkitError,
-    NotFoundError,
-    Party,
-    RemedyKind,
-    ValidationError,
-    new_reference,
-)
 from crm.models import Company, Contact
 from crm.site.crmadminsite import crm_site
 from django.contrib import admin, messages
@@ -38,6 +27,18 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_POST
+
+from complaintkit import (
+    Channel,
+    Complaint,
+    ComplaintFilter,
+    ComplaintkitError,
+    NotFoundError,
+    Party,
+    RemedyKind,
+    ValidationError,
+    new_reference,
+)
 
 from .desks import desk_for, opened
 from .forms import LabelForm, RegisterComplaintForm, TransitionForm
@@ -136,8 +137,9 @@ class ComplaintsOnCounterparty(admin.ModelAdmin):  # type: ignore[type-arg]
         if queryset.count() != 1:
             self.message_user(
                 request,
-                "选择一条记录来登记投诉。" if lang() == "zh" else "Select one record to register "
-                "a complaint for.",
+                "选择一条记录来登记投诉。"
+                if lang() == "zh"
+                else "Select one record to register a complaint for.",
                 messages.WARNING,
             )
             return None

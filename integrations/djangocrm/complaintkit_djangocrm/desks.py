@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import threading
 
-from complaintkit import Desk, PluginHost, Store, load_config, make_host
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+
+from complaintkit import Desk, PluginHost, Store, load_config, make_host
 
 from .conf import config_path, store_url
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from complaintkit import Channel, Names, RemedyKind, name_of
 from django import forms
+
+from complaintkit import Channel, Names, RemedyKind, name_of
 
 from .presenting import both
 from .texts import lang, texts
@@ -29,9 +30,7 @@ class RegisterComplaintForm(forms.Form):
     channel = forms.ChoiceField(choices=_choices(Channel), initial=Channel.PHONE.value)
     product = forms.CharField(max_length=200, required=False)
     order = forms.CharField(max_length=200, required=False)
-    remedy_sought = forms.ChoiceField(
-        choices=[("", "—"), *_choices(RemedyKind)], required=False
-    )
+    remedy_sought = forms.ChoiceField(choices=[("", "—"), *_choices(RemedyKind)], required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.utils import timezone
+
 from complaintkit import (
     ClassificationScheme,
     Complaint,
@@ -20,7 +22,7 @@ from complaintkit import (
     name_of,
 )
 from complaintkit.lifecycle import allowed_actions, transition_for
-from django.utils import timezone
+from complaintkit.sla import OUTCOME_NAMES, TARGET_NAMES
 
 from .texts import action_name
 
@@ -101,10 +103,10 @@ def deadline_rows(desk: Desk, c: Complaint) -> list[dict[str, str]]:
         return []
     return [
         {
-            "target": t.target,
+            "target": both(TARGET_NAMES[t.target]) if t.target in TARGET_NAMES else t.target,
             "deadline": local(t.deadline) or (t.gap or ""),
             "met": local(t.met_at),
-            "outcome": t.outcome,
+            "outcome": both(OUTCOME_NAMES[t.outcome]) if t.outcome in OUTCOME_NAMES else t.outcome,
         }
         for t in clocks.targets
     ]

@@ -7,8 +7,9 @@ labels always show both names.
 
 from __future__ import annotations
 
-from complaintkit import Names
 from django.utils import translation
+
+from complaintkit import Names
 
 __all__ = ["ACTION_NAMES", "TEXTS", "action_name", "lang", "texts"]
 

@@ -18,7 +18,8 @@ MANAGER = "Andrew.Manager.Global"  # a sales manager: staff, not a superuser
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _close_complaint_stores() -> Iterator[None]:
+def _close_complaint_stores(django_db_setup: None) -> Iterator[None]:
+    """complaintkit's connections to the test database are closed before Django drops it."""
     yield
     from complaintkit_djangocrm.desks import close_stores
 

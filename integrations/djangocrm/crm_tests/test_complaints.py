@@ -8,10 +8,10 @@ import re
 from typing import Any
 
 import pytest
-from complaintkit import ComplaintFilter, Status
 from django.test import Client
 from django.urls import reverse
 
+from complaintkit import ComplaintFilter, Status
 from complaintkit_djangocrm.desks import opened
 from complaintkit_djangocrm.models import CrmComplaint
 
@@ -101,12 +101,16 @@ def test_transitions_from_the_complaint_page_record_the_crm_user_as_actor(
     assert 'id="ck-status">received · 已受理<' in page
     assert re.search(r'data-action="acknowledge"', page)
     assert 'data-action="close"' not in page  # not allowed from "received"
-    assert "Deadlines" in page and "acknowledge" in page
+    deadlines = page.split('id="ck-deadlines"')[1].split("</table>")[0]
+    assert "<td>acknowledge · 确认受理</td>" in deadlines
+    assert "<td>open, within due · 处理中·未超时</td>" in deadlines
 
     page = _transition(client, link, "acknowledge").content.decode()
     assert f"Complaint {link.reference}: Acknowledge done." in page
     assert 'id="ck-status">acknowledged · 已确认<' in page
     assert 'data-action="assess"' in page and 'data-action="acknowledge"' not in page
+    deadlines = page.split('id="ck-deadlines"')[1].split("</table>")[0]
+    assert deadlines.count("<td>met · 已达成</td>") == 1  # acknowledge is met, resolve is not
 
     _transition(client, link, "assess")
     _transition(client, link, "investigate")

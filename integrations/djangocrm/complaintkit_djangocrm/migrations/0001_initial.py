@@ -7,29 +7,71 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('crm', '0009_request_case'),
+        ("crm", "0009_request_case"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CrmComplaint',
+            name="CrmComplaint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(max_length=64, unique=True, verbose_name='reference · 编号')),
-                ('registered_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='registered · 登记时间')),
-                ('company', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='ck_complaints', to='crm.company', verbose_name='company · 公司')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='ck_complaints', to='crm.contact', verbose_name='contact · 联系人')),
-                ('registered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='registered by · 登记人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(max_length=64, unique=True, verbose_name="reference · 编号"),
+                ),
+                (
+                    "registered_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="registered · 登记时间"
+                    ),
+                ),
+                (
+                    "company",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="ck_complaints",
+                        to="crm.company",
+                        verbose_name="company · 公司",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="ck_complaints",
+                        to="crm.contact",
+                        verbose_name="contact · 联系人",
+                    ),
+                ),
+                (
+                    "registered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="registered by · 登记人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'complaint · 投诉',
-                'verbose_name_plural': 'complaints · 投诉',
-                'ordering': ('-registered_at', '-id'),
+                "verbose_name": "complaint · 投诉",
+                "verbose_name_plural": "complaints · 投诉",
+                "ordering": ("-registered_at", "-id"),
             },
         ),
     ]
