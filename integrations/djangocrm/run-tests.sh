@@ -6,7 +6,7 @@
 #    or COMPLAINTKIT_REQUIRE_BROWSER=1 (CI) that is a failure instead.
 # 2. The venv of its own (integrations/djangocrm/.venv: the CRM's Django pins stay out of the
 #    main .venv, complaintkit installed editable) is built by make when missing or stale.
-# 3. Every test on SQLite (the headless-Chromium one skips without chromium, or fails under
+# 3. mypy (strict, with Django's stubs) on the app, then every test on SQLite (the headless-Chromium one skips without chromium, or fails under
 #    COMPLAINTKIT_REQUIRE_BROWSER=1), then registration and transitions on PostgreSQL
 #    ($DJANGOCRM_PG) when its server answers (required under COMPLAINTKIT_REQUIRE_SERVICES=1).
 set -euo pipefail
@@ -27,6 +27,7 @@ fi
 
 make -C "$root" --no-print-directory integrations/djangocrm/.venv/.installed
 cd "$here"
+.venv/bin/mypy
 .venv/bin/pytest -q
 
 if .venv/bin/python - "$pg" <<'PY' 2>/dev/null

@@ -12,14 +12,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, cast
 
 import crm.admin  # noqa: F401  (the CRM registers its admins first; we extend them)
 from crm.models import Company, Contact
 from crm.site.crmadminsite import crm_site
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as FormError
 from django.db.models import Model, Q, QuerySet
@@ -121,7 +122,7 @@ class ComplaintsOnCounterparty(admin.ModelAdmin):  # type: ignore[type-arg]
         return mine + list(super().get_urls())
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = dict(super().get_actions(request))
+        actions: dict[str, Any] = dict(super().get_actions(request))
         if request.user.has_perm(f"{_APP}.add_{_MODEL}"):
             actions["register_complaint"] = (
                 type(self).register_complaint_action,
@@ -221,6 +222,8 @@ class ComplaintsOnCounterparty(admin.ModelAdmin):  # type: ignore[type-arg]
         data: dict[str, Any],
         form: RegisterComplaintForm,
     ) -> CrmComplaint | None:
+        if isinstance(request.user, AnonymousUser):
+            raise PermissionDenied  # the admin sites let only signed-in staff this far
         contact = record if isinstance(record, Contact) else None
         company = record if isinstance(record, Company) else getattr(record, "company", None)
         desk = desk_for(request.user)
@@ -311,7 +314,7 @@ class CrmComplaintAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return summary(c)["due_at"] if c else ""
 
     def get_urls(self) -> list[URLPattern]:
-        def view(name: str, func: Any) -> URLPattern:
+        def view(name: str, func: Callable[[HttpRequest, str], HttpResponse]) -> URLPattern:
             return path(
                 f"<path:object_id>/{name}/",
                 self.admin_site.admin_view(require_POST(func)),
@@ -326,7 +329,7 @@ class CrmComplaintAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return mine + list(super().get_urls())
 
     def _link(self, request: HttpRequest, object_id: str, *, change: bool) -> CrmComplaint:
-        link = self.get_object(request, unquote(object_id))
+        link = cast("CrmComplaint | None", self.get_object(request, unquote(object_id)))
         if link is None:
             raise Http404(f"no complaint with id {object_id}")
         allowed = (

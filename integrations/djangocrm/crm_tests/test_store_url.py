@@ -55,3 +55,13 @@ def test_without_the_setting_the_store_is_the_crms_test_database(transactional_d
     name = str(connections["default"].settings_dict["NAME"])
     assert "test" in name
     assert store_url().endswith(name.split("/")[-1])
+
+
+def test_migrate_makes_the_complaint_store_ready_in_the_crms_database(
+    transactional_db: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=1)
+    assert f"complaintkit store ready: {store_url()}" in capsys.readouterr().out
+    assert "ck_complaints" in connections["default"].introspection.table_names()
