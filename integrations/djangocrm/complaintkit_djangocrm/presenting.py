@@ -7,7 +7,7 @@ own words and are escaped by Django's templates like everything else.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
@@ -184,8 +184,3 @@ def history_rows(c: Complaint) -> list[dict[str, str]]:
             }
         )
     return rows
-
-
-def satisfaction_choices() -> Sequence[int]:
-    """The satisfaction scores a close may record."""
-    return (1, 2, 3, 4, 5)

@@ -263,3 +263,17 @@ def test_the_crm_admin_site_has_the_same_complaint_pages(
     )
     _host, store = opened()
     assert store.get(link.reference).history[0].actor == "Adam.Admin"
+
+
+def test_the_customers_words_stay_inert_on_the_crm_pages(
+    client: Client, manager: Any, customer: Any
+) -> None:
+    _company, contact = customer
+    client.force_login(manager)
+    words = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    _register(client, _register_url("contact", contact.pk), title=words)
+    link = CrmComplaint.objects.get(contact=contact)
+    for url in (_page(link), reverse("site:crm_contact_change", args=[contact.pk])):
+        html = client.get(url).content.decode()
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img" in html
+        assert '<script>alert("x")' not in html and "<img src=x" not in html
