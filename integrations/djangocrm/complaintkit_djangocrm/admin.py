@@ -136,13 +136,7 @@ class ComplaintsOnCounterparty(admin.ModelAdmin):  # type: ignore[type-arg]
     ) -> HttpResponse | None:
         """The list's action: open the registration page of the one selected record."""
         if queryset.count() != 1:
-            self.message_user(
-                request,
-                "选择一条记录来登记投诉。"
-                if lang() == "zh"
-                else "Select one record to register a complaint for.",
-                messages.WARNING,
-            )
+            self.message_user(request, TEXTS["select_one"].get(lang()), messages.WARNING)
             return None
         record = queryset.get()
         return HttpResponseRedirect(self._register_url(record.pk))

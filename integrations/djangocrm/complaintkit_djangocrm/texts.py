@@ -64,6 +64,9 @@ TEXTS: dict[str, Names] = {
     "company": Names("Company", "公司"),
     "registered_by": Names("Registered by", "登记人"),
     "none_yet": Names("No complaints yet.", "暂无投诉。"),
+    "select_one": Names(
+        "Select one record to register a complaint for.", "请选择一条记录来登记投诉。"
+    ),
     "optional": Names("optional", "可选"),
     "registered": Names("Complaint {reference} registered.", "投诉 {reference} 已登记。"),
     "done": Names("Complaint {reference}: {action} done.", "投诉 {reference}：已{action}。"),
