@@ -138,7 +138,7 @@ def test_a_rejected_complaint_reopens_without_becoming_a_recomplaint() -> None:
     assert [(e.action, e.data) for e in events] == [
         ("reopen", {"from": "rejected", "to": "reopened"})
     ]
-    assert allowed_actions(reopened) == ["assess", "investigate", "withdraw", "merge"]
+    assert allowed_actions(reopened) == ["assess", "investigate", "withdraw"]
 
 
 def test_merge_rejects_the_duplicate_and_links_it_to_the_kept_one() -> None:

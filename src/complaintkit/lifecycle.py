@@ -12,7 +12,7 @@ to append, or raises :class:`~complaintkit.errors.TransitionRejected` and change
     resolved/closed --reopen--> reopened  (after closure: a re-complaint, one level higher)
     rejected --reopen--> reopened  (the rejection was wrong; not a re-complaint)
     any open state --withdraw--> withdrawn;  early states --reject--> rejected
-    any open state --merge--> rejected  (the same case as another complaint, its ``parent``)
+    any open state --merge--> rejected  (Desk.merge only: the duplicate of its ``parent``)
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ __all__ = [
     "IMPORT",
     "IMPORT_ACTOR",
     "MERGE",
+    "MERGE_TRANSITION",
     "TRANSITIONS",
     "Transition",
     "allowed_actions",
@@ -83,7 +84,7 @@ def _not_merged(complaint: Complaint, _params: dict[str, Any]) -> str | None:
         if event.action == MERGE:
             into = event.data.get("into") or complaint.parent
             return f"it was merged into {into}; work on {into} instead"
-        if event.action in _BY_ACTION or event.action == IMPORT:
+        if event.action in _ANY_ACTION or event.action == IMPORT:
             return None
     return None
 
@@ -198,17 +199,23 @@ TRANSITIONS: tuple[Transition, ...] = (
         "not a valid complaint (duplicate, spam, out of scope)",
         requires=("reason",),
     ),
-    Transition(
-        MERGE,
-        _OPEN,
-        S.REJECTED,
-        "the same case as another complaint: merged into it (use complaintkit merge)",
-        requires=("reason",),
-        guard=_merge_target,
-    ),
+)
+
+#: The move a merge makes (:meth:`Desk.merge <complaintkit.desk.Desk.merge>`): any open
+#: complaint to ``rejected``, its ``parent`` the complaint kept. Not in :data:`TRANSITIONS`,
+#: which lists what ``complaintkit transition`` and a CRM's buttons offer: a merge needs the
+#: complaint to keep, so it has a command of its own (``complaintkit merge``).
+MERGE_TRANSITION = Transition(
+    MERGE,
+    _OPEN,
+    S.REJECTED,
+    "the same case as another complaint: merged into it (complaintkit merge)",
+    requires=("reason",),
+    guard=_merge_target,
 )
 
 _BY_ACTION = {t.action: t for t in TRANSITIONS}
+_ANY_ACTION = {**_BY_ACTION, MERGE: MERGE_TRANSITION}
 
 #: The actor of every event brought in from another system's history (``import`` with a
 #: mapping that has a status or step times), and the action that records a state the source
@@ -245,9 +252,10 @@ def is_imported(complaint: Complaint) -> bool:
 
 
 def transition_for(action: str) -> Transition:
-    """The table row for ``action``; an unknown action is rejected with the list of known ones."""
+    """The table row for ``action`` (or :data:`MERGE_TRANSITION`); an unknown action is
+    rejected with the list of known ones."""
     try:
-        return _BY_ACTION[action]
+        return _ANY_ACTION[action]
     except KeyError:
         known = ", ".join(_BY_ACTION)
         raise TransitionRejected(f"unknown action {action!r}; known actions: {known}") from None
