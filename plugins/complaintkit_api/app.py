@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from complaintkit import Complaint, Party, find_sorted, new_reference
-from complaintkit.attachments import AttachmentSettings, check_attachment
+from complaintkit.attachments import AttachmentSettings, check_attachment, safe_name
 from complaintkit.desk import Desk, utcnow
 from complaintkit.display import json_text
 from complaintkit.errors import ComplaintkitError, ValidationError
@@ -1041,8 +1041,13 @@ def create_app(service: Service) -> FastAPI:
         content: bytes = getattr(request.state, "raw", b"")
         limits = AttachmentSettings.from_config(host.config)
         try:
+            safe_name(name)
+        except ValidationError as exc:
+            raise problem_for(exc) from None  # a name that leaves nothing: 422
+        try:
             check_attachment(name, content, limits, reference=reference)
         except ValidationError as exc:
+            # The SDK's words; the status says which check refused it.
             if len(content) > limits.max_size:
                 status, slug = 413, "too-large"
             elif not content:

@@ -189,8 +189,9 @@ def test_attachments_upload_list_download_and_remove(
         assert "is not allowed ([attachments] allowed_types" in program.json()["detail"]
         liar = client.post(path, params={"name": "invoice.pdf"}, content=b"hello", headers=head)
         assert liar.status_code == 415
-        assert "the name says application/pdf (.pdf) but the content is text/plain" in (
-            liar.json()["detail"]
+        assert (
+            "the name says application/pdf (.pdf) but the content is text/plain"
+            in (liar.json()["detail"])
         )
         empty = client.post(path, params={"name": "e.txt"}, content=b"", headers=head)
         assert empty.status_code == 422 and "the file is empty" in empty.json()["detail"]
@@ -198,6 +199,8 @@ def test_attachments_upload_list_download_and_remove(
         assert again.status_code == 409 and "already has an attachment" in again.json()["detail"]
         stale = client.post(path, params={"name": "n.txt"}, content=b"new", headers=version(made))
         assert stale.status_code == 412
+        dots = client.post(path, params={"name": "../.."}, content=b"abc", headers=head)
+        assert dots.status_code == 422 and dots.json()["detail"].startswith("attachment")
         nameless = client.post(path, content=b"abc", headers=head)
         assert nameless.status_code == 422 and "name" in nameless.json()["detail"]
         assert [a["name"] for a in client.get(path).json()] == ["passwd", "photo.png"]
@@ -222,7 +225,9 @@ def test_merge_and_reopen(api: Running) -> None:
         keep = intake(client, reference="M-1", tags=["vip"])
         intake(client, reference="M-2", tags=["物流"])
         dup = client.get("/complaints/M-2")
-        noted = client.post("/complaints/M-2/notes", json={"text": "同一订单"}, headers=version(dup))
+        noted = client.post(
+            "/complaints/M-2/notes", json={"text": "同一订单"}, headers=version(dup)
+        )
         assert noted.status_code == 201
         body = {"duplicate": "M-2", "reason": "同一客户同一订单"}
         forbidden = client.post(
@@ -269,7 +274,9 @@ def test_merge_and_reopen(api: Running) -> None:
             headers={"If-Match": f'"{other["version"]}"'},
         )
         assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
-        reopened = client.post("/complaints/M-3/transitions", json=reopen, headers=version(rejected))
+        reopened = client.post(
+            "/complaints/M-3/transitions", json=reopen, headers=version(rejected)
+        )
         assert reopened.status_code == 200, reopened.text
         assert reopened.json()["status"] == "reopened"
         assert reopened.json()["history"][-1]["actor"] == "supervisor-1"
