@@ -13,7 +13,8 @@
 //   COMPLAINTKIT_URL=http://127.0.0.1:8000 COMPLAINTKIT_TOKEN=ck_… node exchange.mjs
 //
 // COMPLAINTKIT_CRM_CASE names the CRM case (default: a new WK-… id per run). Exit code 0 when
-// every answer was the one expected, 1 otherwise (the message says which), 2 for bad usage.
+// every answer was the one expected, 1 otherwise (the message says which; also when the case
+// was registered by an earlier run: its intake is answered as a replay), 2 for bad usage.
 // The last line is RESULT followed by a JSON summary, for scripts.
 
 import assert from "node:assert/strict";
@@ -128,7 +129,15 @@ async function main() {
     fields: { crm_case: crmCase },
   };
   const first = await client.register(complaint, { idempotencyKey });
-  assert.equal(first.replayed, false, "the first intake must not be a replay");
+  if (first.replayed) {
+    // The key was used before: this case was registered by an earlier run, once.
+    process.stderr.write(
+      `CRM case ${crmCase} was already registered (${first.complaint.reference}) by an ` +
+        "earlier run with this token; nothing was stored again. Run with another " +
+        "COMPLAINTKIT_CRM_CASE to see the whole exchange.\n",
+    );
+    return 1;
+  }
   const retry = await client.register(complaint, { idempotencyKey });
   assert.equal(retry.replayed, true, "the retry must be answered with Idempotent-Replayed: true");
   assert.equal(retry.complaint.reference, first.complaint.reference, "the retry's reference");

@@ -138,6 +138,26 @@ def test_the_node_client_does_a_crm_exchange_and_the_store_shows_it(
         }
 
 
+def test_a_crm_job_run_twice_registers_its_case_once(
+    node: str, serve: Callable[..., Running]
+) -> None:
+    api = serve()
+    env = {
+        "COMPLAINTKIT_URL": api.base,
+        "COMPLAINTKIT_TOKEN": create_token(api, "suitecrm", "agent"),
+        "COMPLAINTKIT_CRM_CASE": "SC-1",
+    }
+    assert run_exchange(node, env).returncode == 0
+    again = run_exchange(node, env)
+    assert again.returncode == 1
+    assert "CRM case SC-1 was already registered" in again.stderr
+    assert "idempotent-replayed: true" in again.stdout
+    with api.store() as store:
+        assert store.count() == 4  # nothing stored by the second run
+        (complaint,) = store.find(ComplaintFilter(custom=(("crm_case", "SC-1"),)))
+        assert complaint.status.value == "assessed"  # the replay changed nothing
+
+
 def test_the_node_client_without_a_token_says_how_to_make_one(node: str) -> None:
     done = run_exchange(node, {"COMPLAINTKIT_URL": "http://127.0.0.1:9"})
     assert done.returncode == 2
