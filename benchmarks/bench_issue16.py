@@ -77,6 +77,7 @@ SQL_BACKENDS = ("sqlite", "postgresql", "mariadb")
 TARGETS: dict[str, tuple[float, str]] = {
     "import": (3.0, "x"),
     "migrate": (3.0, "x"),
+    "the": (1.0, "x"),  # the verification: at most one read of each side
     "find()": (5.0, "x"),
     "report": (1.5, "x"),
     "list": (0.3, "s"),
@@ -109,6 +110,7 @@ def process(command: Sequence[str]) -> float:
 def driver_rows(complaints: Sequence[Any], dialect: str) -> dict[str, list[list[Any]]]:
     """The rows the store writes, per table, as the driver takes them (prepared untimed)."""
     import sqlalchemy as sa
+
     from complaintkit_sql.schema import make_tables
     from complaintkit_sql.store import _rows  # the bench reuses the store's row mapping
 
@@ -268,20 +270,35 @@ class Run:
             self.record(backend, "import (add_many)", took, "raw write", write_floor)
             url = dbs[-1].url
             if backend == "postgresql":
-                with opened(url) as (_host, store):
-                    with store.engine.connect() as conn:  # type: ignore[attr-defined]
-                        conn.exec_driver_sql("ANALYZE")
-                        conn.commit()
+                with opened(url) as (_host, store), store.engine.connect() as conn:  # type: ignore[attr-defined]
+                    conn.exec_driver_sql("ANALYZE")
+                    conn.commit()
 
-            # migrations
-            from complaintkit_migrate import migrate
+            # migrations: the copy and the verification timed apart
+            from complaintkit_migrate import copy_store, verify_stores
 
-            targets: list[str] = []
+            def migration(source: str, batch: int) -> Callable[[str], tuple[float, float, float]]:
+                def go(destination: str) -> tuple[float, float, float]:
+                    with opened(source) as (_h, a), opened(destination) as (_h2, b):
+                        gc.collect()
+                        started = time.perf_counter()
+                        assert copy_store(a, b, batch_size=batch).copied == n
+                        copied = time.perf_counter()
+                        assert verify_stores(a, b, batch_size=batch).ok
+                        verified = time.perf_counter()
+                        # one plain read of each side, for the verification's yardstick
+                        assert sum(1 for _ in a.find()) == n and sum(1 for _ in b.find()) == n
+                        read = time.perf_counter() - verified
+                    return copied - started, verified - copied, read
 
-            def ck_migrate() -> None:
-                with opened(self.tinydb_url) as (_h, source), opened(targets[-1]) as (_h2, dest):
-                    result = migrate(source, dest)
-                    assert result.copy.copied == n and result.verification.ok
+                return go
+
+            def medians(runs: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+                return (
+                    statistics.median(r[0] for r in runs),
+                    statistics.median(r[1] for r in runs),
+                    statistics.median(r[2] for r in runs),
+                )
 
             path = Path(self.tinydb_url.removeprefix("tinydb://"))
             started = time.perf_counter()
@@ -291,25 +308,28 @@ class Run:
             finally:
                 gc.enable()
             parse = time.perf_counter() - started
-            took = median_of(self.repeat, ck_migrate, lambda: targets.append(database().url))
-            self.record(backend, "migrate tinydb→", took, "parse + raw write", parse + write_floor)
+            forth = migration(self.tinydb_url, 5000)
+            copy_s, verify_s, read_s = medians([forth(database().url) for _ in range(self.repeat)])
+            floor = parse + write_floor
+            self.record(backend, "migrate tinydb→", copy_s + verify_s, "parse + raw write", floor)
+            self.record(backend, "  of it the copy", copy_s, "parse + raw write", floor)
+            self.record(backend, "  the verification", verify_s, "find() both sides", read_s)
 
-            back: list[str] = []
-
-            def fresh_tinydb() -> None:
-                back.append(f"tinydb://{self.work}/back_{backend}_{next(made)}.json")
-
-            def ck_back() -> None:
-                with opened(url) as (_h, source), opened(back[-1]) as (_h2, dest):
-                    result = migrate(source, dest, batch_size=50_000)
-                    assert result.copy.copied == n and result.verification.ok
-
-            took = median_of(self.repeat, ck_back, fresh_tinydb)
             fetch = statistics.median(raw_fetch(url) for _ in range(self.repeat))
             started = time.perf_counter()
             durable_write(self.work / "floor.json", self.docs)
             write = time.perf_counter() - started
-            self.record(backend, "migrate →tinydb", took, "fetch + write", fetch + write)
+            back = migration(url, 50_000)
+            copy_s, verify_s, read_s = medians(
+                [
+                    back(f"tinydb://{self.work}/back_{backend}_{next(made)}.json")
+                    for _ in range(self.repeat)
+                ]
+            )
+            floor = fetch + write
+            self.record(backend, "migrate →tinydb", copy_s + verify_s, "fetch + write", floor)
+            self.record(backend, "  of it the copy", copy_s, "fetch + write", floor)
+            self.record(backend, "  the verification", verify_s, "find() both sides", read_s)
 
             # full reads
             from complaintkit_sql.store import SQLStore
