@@ -946,6 +946,11 @@ class SQLStore:
         """
         if not rows:
             return
+        if self.dialect == "postgresql" and len(rows) < 50:
+            # A few rows (one complaint's labels and events): one pipelined INSERT costs one
+            # round trip, COPY two.
+            conn.execute(sa.insert(table), rows)
+            return
         names = [column.name for column in table.columns]
         json_at = [i for i, col in enumerate(table.columns) if isinstance(col.type, sa.JSON)]
         instant_at = (
