@@ -7,12 +7,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STORE := tinydb://demo/complaints.json
 
-.PHONY: setup demo test check lint typecheck pytest bench bench-import bench-help bench-sql bench-storage bench-reports bench-migrate bench-contention docs-images clean
+.PHONY: setup demo test check lint typecheck pytest bench bench-import bench-help bench-sql bench-storage bench-reports bench-migrate bench-contention bench-api docs-images clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,mysql,ml]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,mysql,ml,api]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -89,6 +89,11 @@ bench-migrate: $(STAMP)
 # process doing the same changes (about 10 minutes with PostgreSQL and MariaDB).
 bench-contention: $(STAMP)
 	$(BIN)/python benchmarks/bench_contention.py
+
+# The HTTP API against the SDK in one process: intake, get, transition on SQLite (and
+# PostgreSQL when its server answers); requests per second, p50/p99, ratios (about 2 minutes).
+bench-api: $(STAMP)
+	$(BIN)/python benchmarks/bench_api.py --n 300
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache

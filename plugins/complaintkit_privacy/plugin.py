@@ -1,5 +1,7 @@
-"""Masks personal data on the way out (``mask_complaint``) and declares the custom fields
-``[privacy] fields`` names as personal (``register_personal_fields``)."""
+"""Masks personal data on the way out (``mask_complaint``), declares the custom fields
+``[privacy] fields`` names as personal (``register_personal_fields``), erases a person from the
+notification outbox (``erase_personal_data``), and adds ``complaintkit person`` and
+``complaintkit retention``."""
 
 from __future__ import annotations
 
@@ -11,17 +13,32 @@ from complaintkit import hookimpl
 if TYPE_CHECKING:
     import click
 
-    from complaintkit import Complaint, Config, PersonalField
+    from complaintkit import Complaint, Config, Person, PersonalField, Store
 
-__all__ = ["mask_complaint", "register_commands", "register_personal_fields"]
+__all__ = [
+    "erase_personal_data",
+    "mask_complaint",
+    "register_commands",
+    "register_personal_fields",
+]
 
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    """``complaintkit person export``."""
-    from .cli import person_group
+    """``complaintkit person export|erase`` and ``complaintkit retention apply``."""
+    from .cli import person_group, retention_group
 
     cli.add_command(person_group)
+    cli.add_command(retention_group)
+
+
+@hookimpl
+def erase_personal_data(store: Store, person: Person, dry_run: bool) -> dict[str, int]:
+    """The store's notification outbox: messages about the person's complaints or addressed
+    to them or mentioning them are rewritten (``Outbox.rewrite``)."""
+    from .erasure import scrub_outbox
+
+    return {"notifications": scrub_outbox(store, person, dry_run=dry_run)}
 
 
 @hookimpl

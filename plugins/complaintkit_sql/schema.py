@@ -9,7 +9,7 @@ step is a function of a connection, run in its own transaction together with the
 (PostgreSQL and SQLite roll a failed step back entirely; MariaDB commits DDL implicitly, so a
 step there is written to be safely re-runnable).
 
-Layout (version 2):
+Layout (version 3):
 
 ``ck_complaints``
     one row per complaint: the columns users filter and group on, indexed; instants as UTC
@@ -24,6 +24,9 @@ Layout (version 2):
     the history, one row per event, numbered from 0 per complaint (``seq``).
 ``ck_outbox``
     notification messages (version 2; see :mod:`complaintkit_sql.outbox`).
+``ck_plugin_data``
+    plugins' own JSON documents by (namespace, key) (version 3; see
+    :mod:`complaintkit_sql.plugindata`): the HTTP API's tokens and idempotency keys.
 ``ck_schema``
     the schema version.
 """
@@ -44,7 +47,7 @@ __all__ = [
 ]
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Longest value of an indexed text column (references, departments, labels, …).
 KEY_LENGTH = 255
@@ -80,6 +83,7 @@ class Tables:
         self.labels = metadata.tables["ck_labels"]
         self.events = metadata.tables["ck_events"]
         self.outbox = metadata.tables["ck_outbox"]
+        self.plugin_data = metadata.tables["ck_plugin_data"]
 
 
 def make_tables(mysql_collation: str = "utf8mb4_bin") -> Tables:
@@ -212,6 +216,14 @@ def make_tables(mysql_collation: str = "utf8mb4_bin") -> Tables:
         sa.Index("ck_outbox_order", "created_utc", "id"),
         **table_kw,
     )
+    sa.Table(
+        "ck_plugin_data",
+        md,
+        sa.Column("namespace", _key(), primary_key=True),
+        sa.Column("doc_key", _key(), primary_key=True),
+        sa.Column("value", _json(), nullable=False),
+        **table_kw,
+    )
     return Tables(md)
 
 
@@ -232,10 +244,12 @@ def _create(*names: str) -> Step:
     return step
 
 
-#: Version 1: complaints, labels and history. Version 2: the notification outbox.
+#: Version 1: complaints, labels and history. Version 2: the notification outbox. Version 3:
+#: plugin data.
 STEPS: dict[int, Step] = {
     1: _create("ck_schema", "ck_complaints", "ck_labels", "ck_events"),
     2: _create("ck_outbox"),
+    3: _create("ck_plugin_data"),
 }
 
 assert sorted(STEPS) == list(range(1, SCHEMA_VERSION + 1))

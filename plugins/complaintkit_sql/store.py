@@ -68,6 +68,7 @@ from complaintkit.model import (
     Status,
 )
 from complaintkit.outbox import Outbox
+from complaintkit.plugindata import PluginData
 from complaintkit.redact import redact_url
 from complaintkit.storage import (
     GROUP_KEYS,
@@ -1637,6 +1638,13 @@ class SQLStore:
 
         self._check()
         return SQLOutbox(self)
+
+    def plugin_data(self) -> PluginData:
+        """Plugins' JSON documents in the same database (table ``ck_plugin_data``)."""
+        from .plugindata import SQLPluginData
+
+        self._check()
+        return SQLPluginData(self)
 
     # --- lifetime -----------------------------------------------------------------------
 

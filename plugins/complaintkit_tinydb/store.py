@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 import cattrs
@@ -77,6 +77,9 @@ from complaintkit.storage import (
 )
 
 from .outbox import SQLiteOutbox, outbox_path
+
+if TYPE_CHECKING:
+    from .plugindata import TinyDBPluginData
 from .storage import SafeJSONStorage, gc_paused
 
 __all__ = [
@@ -563,6 +566,16 @@ class TinyDBStore:
                 outbox_path(self.path), busy_timeout=self.options.lock_timeout
             )
         return self._outbox
+
+    # --- plugin data --------------------------------------------------------------------
+
+    def plugin_data(self) -> TinyDBPluginData:
+        """Plugins' JSON documents: table ``plugin_data`` in the same file."""
+        from .plugindata import TinyDBPluginData
+
+        if self._closed:
+            raise StorageError(f"the store {self.path} is closed")
+        return TinyDBPluginData(self)
 
     # --- lifetime -----------------------------------------------------------------------
 

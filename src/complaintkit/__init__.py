@@ -14,6 +14,7 @@ from .hookspecs import hookimpl
 # isort: off
 if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     from .classification import (
+        BatchScheme as BatchScheme,
         Classification as Classification,
         ClassificationScheme as ClassificationScheme,
         CombinableScheme as CombinableScheme,
@@ -68,6 +69,7 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     from .i18n import (
         Names as Names,
         name_of as name_of,
+        text_language as text_language,
     )
     from .inputs import InputFormat as InputFormat
     from .model import (
@@ -83,8 +85,11 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     )
     from .personal import (
         CORE_FIELDS as CORE_FIELDS,
+        ERASED as ERASED,
         PERSONAL_KINDS as PERSONAL_KINDS,
+        Person as Person,
         PersonalField as PersonalField,
+        phone_digits as phone_digits,
     )
     from .notification import (
         DeliveryError as DeliveryError,
@@ -134,6 +139,7 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
 #: (which give type checkers the same names) list exactly these.
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "classification": (
+        "BatchScheme",
         "Classification",
         "ClassificationScheme",
         "CombinableScheme",
@@ -182,6 +188,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "i18n": (
         "name_of",
         "Names",
+        "text_language",
     ),
     "inputs": ("InputFormat",),
     "model": (
@@ -197,8 +204,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "personal": (
         "CORE_FIELDS",
+        "ERASED",
         "PERSONAL_KINDS",
+        "Person",
         "PersonalField",
+        "phone_digits",
     ),
     "notification": (
         "DeliveryError",

@@ -46,7 +46,7 @@ from .errors import (
     PluginLoadError,
     UnknownSchemeError,
 )
-from .hookcalls import contributions, describe, guard, isolating, monitor
+from .hookcalls import Runner, call_running, contributions, describe, guard, isolating, monitor
 from .host_schemes import ClassificationContributions
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from .inputs import InputFormat
     from .model import Complaint
     from .notification import NotificationChannel
-    from .personal import PersonalField
+    from .personal import Person, PersonalField
     from .reporting import Reporter, ReportFormat
     from .storage import StorageBackend, Store
 
@@ -100,6 +100,7 @@ class PluginHost(ClassificationContributions):
             self.trace_hooks(trace)
         self.failures: list[PluginFailure] = []
         self.hook_errors: list[PluginFailure] = []
+        self._runners: dict[str, Runner] = {}
         #: installed plugins left out by COMPLAINTKIT_LOAD_PLUGINS / COMPLAINTKIT_DISABLE_PLUGINS
         self.left_out: list[str] = []
         self._versions: dict[str, str | None] = {}
@@ -384,6 +385,35 @@ class PluginHost(ClassificationContributions):
         )
         return complaint if masked is None else masked
 
+    def erase_personal_data(
+        self, store: Store, person: Person, *, dry_run: bool
+    ) -> tuple[dict[str, int], list[PluginFailure]]:
+        """Let every plugin erase ``person`` from data it keeps itself (the
+        ``erase_personal_data`` hook): the counts of what was (or, with ``dry_run``, would be)
+        changed, added up by kind, and the plugins that failed. Every implementation runs; a
+        failure is kept in :attr:`hook_errors` too and does not stop the others."""
+        failures: list[PluginFailure] = []
+
+        @contextmanager
+        def each(plugin_name: str) -> Iterator[None]:
+            try:
+                yield
+            except Exception as exc:  # noqa: BLE001 - reported; the caller decides what next
+                failure = PluginFailure(plugin_name, "erase_personal_data", describe(exc))
+                failures.append(failure)
+                self.hook_errors.append(failure)
+                log.warning("%s", failure)
+
+        with isolating(each):
+            results: list[dict[str, int]] = self.pm.hook.erase_personal_data(
+                store=store, person=person, dry_run=dry_run, config=self.config
+            )
+        counts: dict[str, int] = {}
+        for result in results:
+            for kind, n in result.items():
+                counts[kind] = counts.get(kind, 0) + int(n)
+        return counts, failures
+
     def input_format(self, name: str) -> InputFormat:
         """One input format by name; an unknown name lists the known ones."""
         formats = self.input_formats()
@@ -510,19 +540,31 @@ class PluginHost(ClassificationContributions):
         """Call every implementation of a lifecycle or task hook and return their results (None
         left out); one that raises is logged with its plugin's name, kept in
         :attr:`hook_errors`, and does not stop the others."""
+        runner = self._runners.get(hook_name)
+        if runner is None:
+            runner = self._runners[hook_name] = self._isolated(hook_name)
+        results: list[Any] = call_running(runner, getattr(self.pm.hook, hook_name), **kwargs)
+        return results
 
-        @contextmanager
-        def each(plugin_name: str) -> Iterator[None]:
+    def _isolated(self, hook_name: str) -> Runner:
+        """How :meth:`collect` runs each implementation of ``hook_name`` (built once a hook:
+        lifecycle hooks are called once a complaint, thousands of times in an import)."""
+
+        def run(
+            plugin_name: str,
+            function: Callable[..., Any],
+            args: tuple[Any, ...],
+            kwargs: dict[str, Any],
+        ) -> Any:
             try:
-                yield
+                return function(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - observers never break the change they observe
                 failure = PluginFailure(plugin_name, hook_name, describe(exc))
                 self.hook_errors.append(failure)
                 log.warning("%s", failure)
+                return None
 
-        with isolating(each):
-            results: list[Any] = getattr(self.pm.hook, hook_name)(**kwargs)
-        return results
+        return run
 
     # --- tracing ------------------------------------------------------------------------
 
