@@ -1605,12 +1605,12 @@ class SQLStore:
             return set()
         if self.dialect == "postgresql":
             conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
-            found = set(conn.execute(self._known_query(references)).scalars())
+            stored = set(conn.execute(self._known_query(references)).scalars())
             # Only for this query: left on, it also made the server plan afresh each of the
             # foreign-key checks of the rows written next in the transaction (one per label
             # and event), three quarters of an import's time.
             conn.exec_driver_sql("SET LOCAL plan_cache_mode = auto")
-            return found
+            return stored
         found: set[str] = set()
         for start in range(0, len(references), IN_CHUNK):
             part = references[start : start + IN_CHUNK]
