@@ -41,6 +41,7 @@ __all__ = [
     "MentionIndex",
     "Scrub",
     "erased_fields",
+    "remove_attachments",
     "rewrite_complaints",
     "scrub_complaint",
     "scrub_message",
@@ -488,3 +489,22 @@ def scrub_outbox_for(
         if new is not message and new != message:
             rewritten[message.key] = new
     return _write_messages(outbox, rewritten, dry_run)
+
+
+def remove_attachments(store: Store, person: Person, *, dry_run: bool) -> int:
+    """Delete the files attached to the person's own complaints (``person.references``); how
+    many were (or, with ``dry_run``, would be) deleted. A store that keeps no attachments has
+    none. The complaint's history keeps what each file was (name, size, type, digest), and the
+    erasure's own event, written after, says that the person's data was erased."""
+    if not hasattr(store, "attachments"):
+        return 0
+    from complaintkit import attachments_of
+
+    files = attachments_of(store)
+    removed = 0
+    for reference in sorted(person.references):
+        for found in files.list(reference):
+            if not dry_run:
+                files.remove(reference, found.name)
+            removed += 1
+    return removed

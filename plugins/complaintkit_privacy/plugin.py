@@ -1,7 +1,7 @@
 """Masks personal data on the way out (``mask_complaint``), declares the custom fields
 ``[privacy] fields`` names as personal (``register_personal_fields``), erases a person from the
-notification outbox (``erase_personal_data``), and adds ``complaintkit person`` and
-``complaintkit retention``."""
+notification outbox and the files attached to their complaints (``erase_personal_data``), and
+adds ``complaintkit person`` and ``complaintkit retention``."""
 
 from __future__ import annotations
 
@@ -35,10 +35,16 @@ def register_commands(cli: click.Group) -> None:
 @hookimpl
 def erase_personal_data(store: Store, person: Person, dry_run: bool) -> dict[str, int]:
     """The store's notification outbox: messages about the person's complaints or addressed
-    to them or mentioning them are rewritten (``Outbox.rewrite``)."""
-    from .erasure import scrub_outbox
+    to them or mentioning them are rewritten (``Outbox.rewrite``). The files attached to the
+    person's own complaints (photos, invoices, letters: personal data no text scrub can
+    reach) are deleted; counted as ``attachments`` when there were any."""
+    from .erasure import remove_attachments, scrub_outbox
 
-    return {"notifications": scrub_outbox(store, person, dry_run=dry_run)}
+    counts = {"notifications": scrub_outbox(store, person, dry_run=dry_run)}
+    removed = remove_attachments(store, person, dry_run=dry_run)
+    if removed:
+        counts["attachments"] = removed
+    return counts
 
 
 @hookimpl

@@ -48,23 +48,24 @@ def db(url: str, *args: str) -> tuple[int, str]:
 def test_an_old_schema_asks_for_db_upgrade_then_works(sql_url: str) -> None:
     make_version_1(sql_url)
     with open_sql(sql_url) as store:
-        with pytest.raises(StorageError, match=r"schema version 1; .*needs version 3.*db upgrade"):
+        with pytest.raises(StorageError, match=r"schema version 1; .*needs version 4.*db upgrade"):
             store.count()
         with pytest.raises(StorageError, match="db upgrade"):
             store.add(make_complaint("X-1"))
     code, out = db(sql_url, "status")
     assert code == 0, out
-    assert "schema version: 1 (this complaintkit needs 3)" in out
-    assert "outdated" in out and "pending upgrade steps: 2, 3" in out
+    assert "schema version: 1 (this complaintkit needs 4)" in out
+    assert "outdated" in out and "pending upgrade steps: 2, 3, 4" in out
     code, out = db(sql_url, "upgrade")
-    assert (code, out.strip()) == (0, "upgraded schema from version 1 to 3 (steps 2, 3)")
+    assert (code, out.strip()) == (0, "upgraded schema from version 1 to 4 (steps 2, 3, 4)")
     code, out = db(sql_url, "upgrade")
-    assert "already current (version 3)" in out
+    assert "already current (version 4)" in out
     code, out = db(sql_url, "status")
     assert "state: current" in out and "pending upgrade steps: -" in out
     with open_sql(sql_url) as store:
         assert store.get("CK-RICH-1") == rich_complaint(version=3)  # data kept
-        assert store.outbox().counts()[MessageStatus.PENDING] == 0  # the new table is there
+        assert store.outbox().counts()[MessageStatus.PENDING] == 0  # the new tables are there
+        assert store.attachments().list("CK-RICH-1") == []
 
 
 def create_in_background(url: str) -> tuple[threading.Thread, list[BaseException]]:
@@ -172,7 +173,7 @@ def test_db_status_in_chinese_and_on_tinydb(tmp_path: Path) -> None:
 def test_db_status_reads_and_never_creates_tables(sql_url: str) -> None:
     code, out = db(sql_url, "status")
     assert code == 0, out
-    assert "schema version: 0 (this complaintkit needs 3)" in out
+    assert "schema version: 0 (this complaintkit needs 4)" in out
     assert "state: empty: no complaintkit tables yet (create them with: complaintkit" in out
     engine = sa.create_engine(engine_url(sql_url))
     try:
@@ -353,7 +354,7 @@ def test_concurrent_upgrades_run_each_step_once(sql_url: str) -> None:
     for store in stores:
         store.close()
     assert not errors, errors
-    assert sorted(results) == [[], [], [2, 3]]
+    assert sorted(results) == [[], [], list(range(2, SCHEMA_VERSION + 1))]
     with open_sql(sql_url) as store:
         assert store.schema_status().state == "current"
         assert store.get("CK-RICH-1").version == 3
