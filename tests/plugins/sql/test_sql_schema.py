@@ -20,12 +20,13 @@ from complaintkit.testing import make_complaint
 from complaintkit.testing.conformance import rich_complaint
 from complaintkit_cli.main import cli
 from complaintkit_sql.schema import SCHEMA_VERSION, STEPS, Tables, make_tables
-from complaintkit_sql.store import SQLStore, _rows, engine_url, open_sql
+from complaintkit_sql.store import SQLStore, _json_dumps, _rows, engine_url, open_sql
 
 
 def make_version_1(url: str) -> None:
     """A database as complaintkit with schema version 1 left it, holding one complaint."""
-    engine = sa.create_engine(engine_url(url))
+    # the store's JSON serializer: _rows hands over JSON columns already encoded
+    engine = sa.create_engine(engine_url(url), json_serializer=_json_dumps)
     tables = make_tables()
     row, labels, events = _rows(rich_complaint(), 3)
     try:
