@@ -9,7 +9,7 @@ step is a function of a connection, run in its own transaction together with the
 (PostgreSQL and SQLite roll a failed step back entirely; MariaDB commits DDL implicitly, so a
 step there is written to be safely re-runnable).
 
-Layout (version 2):
+Layout (version 3):
 
 ``ck_complaints``
     one row per complaint: the columns users filter and group on, indexed; instants as UTC
@@ -21,7 +21,9 @@ Layout (version 2):
     one row per (complaint, scheme), indexed on (scheme, label); ``position`` keeps the order
     of the complaint's labels.
 ``ck_events``
-    the history, one row per event, numbered from 0 per complaint (``seq``).
+    the history, one row per event, numbered from 0 per complaint (``seq``); ``digest`` (version
+    3) is the event's link in the complaint's hash chain (:mod:`complaintkit.audit`), NULL for
+    events stored before version 3 until ``complaintkit audit seal``.
 ``ck_outbox``
     notification messages (version 2; see :mod:`complaintkit_sql.outbox`).
 ``ck_schema``
@@ -44,7 +46,7 @@ __all__ = [
 ]
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Longest value of an indexed text column (references, departments, labels, …).
 KEY_LENGTH = 255
@@ -180,6 +182,7 @@ def make_tables(mysql_collation: str = "utf8mb4_bin") -> Tables:
         sa.Column("action", sa.String(64), nullable=False),
         sa.Column("reason", _long_text()),
         sa.Column("data", _json(), nullable=False),
+        sa.Column("digest", sa.String(64)),
         sa.Index("ck_events_action", "action", "at_utc"),
         **table_kw,
     )
@@ -232,10 +235,20 @@ def _create(*names: str) -> Step:
     return step
 
 
-#: Version 1: complaints, labels and history. Version 2: the notification outbox.
+def _add_event_digest(conn: sa.Connection, tables: Tables) -> None:
+    """Version 3: ``ck_events.digest``. Re-runnable (MariaDB commits the DDL before the version
+    bump): the column is added only when the table lacks it. Existing rows keep NULL."""
+    if "digest" in {column["name"] for column in sa.inspect(conn).get_columns("ck_events")}:
+        return
+    conn.execute(sa.text("ALTER TABLE ck_events ADD COLUMN digest VARCHAR(64)"))
+
+
+#: Version 1: complaints, labels and history. Version 2: the notification outbox. Version 3:
+#: the digest of each event (the audit hash chain).
 STEPS: dict[int, Step] = {
     1: _create("ck_schema", "ck_complaints", "ck_labels", "ck_events"),
     2: _create("ck_outbox"),
+    3: _add_event_digest,
 }
 
 assert sorted(STEPS) == list(range(1, SCHEMA_VERSION + 1))

@@ -206,7 +206,7 @@ class Classifier:
             nonlocal changed
             if not batch:
                 return
-            stored = self.s.store.update_many([c for c, _ in batch])
+            stored = self.s.writes.update_many([c for c, _ in batch])
             changed += len(stored.updated)
             if fire:
                 by_ref = {c.reference: c for c in stored.updated}
