@@ -35,10 +35,13 @@ def events(n: int = 4) -> tuple[Event, ...]:
 
 def test_the_canonical_form_is_sorted_json_in_utc_without_the_digest() -> None:
     e = Event(T0, "张三", "received", None, {"b": 1, "a": {"d": 2, "c": 3}})
-    assert canonical(e) == (
-        '{"action":"received","actor":"张三","at":"2026-03-01T01:00:00.000000Z",'
-        '"data":{"a":{"c":3,"d":2},"b":1},"reason":null}'
-    ).encode()
+    assert (
+        canonical(e)
+        == (
+            '{"action":"received","actor":"张三","at":"2026-03-01T01:00:00.000000Z",'
+            '"data":{"a":{"c":3,"d":2},"b":1},"reason":null}'
+        ).encode()
+    )
     assert canonical(attrs.evolve(e, digest="x")) == canonical(e)
     # The same instant in another offset is the same event.
     assert canonical(attrs.evolve(e, at=T0.astimezone(UTC))) == canonical(e)

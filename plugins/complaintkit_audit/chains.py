@@ -290,7 +290,9 @@ def heads(store: Store, progress: Progress | None = None) -> Iterator[bytes]:
         yield _head_line(c.reference, len(c.history), head(c.history))
 
 
-def write_heads(store: Store, out: Path | None, progress: Progress | None = None) -> tuple[int, str]:
+def write_heads(
+    store: Store, out: Path | None, progress: Progress | None = None
+) -> tuple[int, str]:
     """The number of complaints and the digest over all their heads (SHA-256 of the lines
     :func:`heads` gives); the lines are written to ``out`` when given, with the digest as the
     file's last line, so a copy of that one line kept elsewhere vouches for the file."""
@@ -336,9 +338,7 @@ def read_anchor(path: Path) -> tuple[dict[str, AnchorHead], str]:
                     and isinstance(record.get("events"), int)
                     and (record.get("head") is None or isinstance(record.get("head"), str))
                 ):
-                    raise ConfigError(
-                        f"{path}, line {number}: expected reference, events and head"
-                    )
+                    raise ConfigError(f"{path}, line {number}: expected reference, events and head")
                 total.update(line if line.endswith(b"\n") else line + b"\n")
                 kept[record["reference"]] = AnchorHead(record["events"], record["head"])
     except OSError as exc:

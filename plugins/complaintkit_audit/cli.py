@@ -124,7 +124,8 @@ def _print(
         )
     if anchor is not None:
         echo(
-            f"锚点 {anchor}：{result.anchored:,} 条投诉，摘要 {anchor_digest}（请与另处保存的副本比对）"
+            f"锚点 {anchor}：{result.anchored:,} 条投诉，摘要 {anchor_digest}"
+            "（请与另处保存的副本比对）"
             if zh
             else f"anchor {anchor}: {result.anchored:,} complaints checked against it, digest "
             f"{anchor_digest} (compare with the copy kept elsewhere)"
@@ -157,7 +158,8 @@ def _describe(f: Finding, zh: bool) -> str:
     found = f.found if f.found is not None else ("无摘要" if zh else "no digest")
     if zh:
         return (
-            f"{f.reference}: 第 {f.index} 个事件（{f.action}）链断裂：应为 {f.expected}，实为 {found}"
+            f"{f.reference}: 第 {f.index} 个事件（{f.action}）链断裂："
+            f"应为 {f.expected}，实为 {found}"
         )
     return (
         f"{f.reference}: broken at event {f.index} ({f.action}): expected {f.expected}, "

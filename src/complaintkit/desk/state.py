@@ -66,11 +66,11 @@ class DeskState:
     clock: Callable[[], datetime]
     retry: RetryPolicy
     _process: ProcessConfig | None = attrs.field(default=None, init=False)
-    writes: SealedWrites = attrs.field(init=False)
 
-    @writes.default
-    def _sealed_writes(self) -> SealedWrites:
-        """Where the units store what they change: the store, every new event sealed."""
+    @property
+    def writes(self) -> SealedWrites:
+        """Where the units store what they change: the store (whichever the desk has now),
+        every new event sealed."""
         return SealedWrites(self.store)
 
     @property

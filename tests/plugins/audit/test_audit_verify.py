@@ -374,8 +374,9 @@ def test_migrate_keeps_every_digest_and_the_chains_verify(
     verified = run(sql_store_url, "audit", "verify")
     assert verified.exit_code == 0, verified.output
     # The same heads on both sides: one digest over them all.
-    assert run(url, "audit", "head").output.splitlines()[0] == (
-        run(sql_store_url, "audit", "head").output.splitlines()[0]
+    assert (
+        run(url, "audit", "head").output.splitlines()[0]
+        == (run(sql_store_url, "audit", "head").output.splitlines()[0])
     )
     back = url.replace("complaints.json", "back.json")
     assert run(url, "migrate", sql_store_url, back).exit_code == 0
@@ -394,3 +395,35 @@ def test_verify_speaks_chinese(tinydb_store: tuple[str, Path]) -> None:
     result = run(url, "--lang", "zh", "audit", "verify")
     assert result.exit_code == 1
     assert "A-1: 第 1 个事件" in result.output and "1 条链断裂" in result.output
+
+
+def test_every_kind_of_desk_write_leaves_a_whole_chain(tmp_path: Path) -> None:
+    # Batch intake, batch classification, a label, a remedy, a disclosure, a store swapped
+    # under the desk: each writes through the sealing layer.
+    from complaintkit import RemedyKind
+
+    url = f"tinydb://{tmp_path / 'c.json'}"
+    host = make_host(Config(store=url), env={})
+    store = host.open_store()
+    other = host.open_store(f"tinydb://{tmp_path / 'other.json'}")
+    try:
+        desk = Desk(host, store, actor="clerk")
+        texts = ["快递延误三天，包裹破损", "The refund never arrived, charged twice"]
+        batch = [make_complaint(f"B-{i}", text=t) for i, t in enumerate(texts)]
+        assert desk.intake_many(batch, classify=False).added == 2
+        assert desk.classify_many()[1] == 2
+        desk.transition("B-0", "acknowledge")
+        desk.offer_remedy("B-0", RemedyKind.REFUND, amount=20.0, description="运费")
+        desk.record_disclosure(["B-0", "B-1"], reason="subject access request 7")
+        desk.store = other
+        desk.intake(make_complaint("B-9"), classify=False)
+        actions = [e.action for e in store.get("B-0").history]
+        assert actions[:2] == ["received", "classify"] and "remedy_offered" in actions
+        for s, references in ((store, ("B-0", "B-1")), (other, ("B-9",))):
+            for reference in references:
+                history = s.get(reference).history
+                assert history and all(e.digest for e in history)
+                assert first_break(reference, history) is None
+    finally:
+        store.close()
+        other.close()
