@@ -44,7 +44,7 @@ KEPT = 1000
 SEALED_ACTION = "audit_sealed"
 
 #: Complaints written per batch by :func:`seal_store`.
-SEAL_BATCH = 2000
+SEAL_BATCH = 5000
 
 Progress = Callable[[int], None]
 
@@ -134,7 +134,8 @@ def verify_store(
 ) -> Verification:
     """Check the chain of every complaint of ``store`` matching ``flt``; with ``anchor``
     (reference → head, from :func:`read_anchor`), also that each anchored complaint's chain
-    still passes through the head it had then."""
+    still passes through the head it had then (the entries found are taken out of
+    ``anchor``; what is left names anchored complaints the store no longer has)."""
     result = Verification()
     for c in store.find(flt):
         result.complaints += 1
