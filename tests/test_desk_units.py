@@ -9,7 +9,7 @@ from typing import Any
 import pluggy
 import pytest
 
-from complaintkit import Desk, DuplicateNameError, Store, hookimpl, hookspecs
+from complaintkit import Desk, DuplicateNameError, NotFoundError, Store, hookimpl, hookspecs
 from complaintkit.hookcalls import contributions, guard
 from complaintkit.testing import make_complaint
 
@@ -79,3 +79,49 @@ def test_contributions_refuse_a_name_registered_twice_naming_both_plugins() -> N
         contributions(pm, "register_reporters", "reporter", lambda r: [r.name], print)
     message = str(caught.value)
     assert "summary" in message and "first" in message and "second" in message
+
+
+def test_label_many_applies_decisions_in_one_batch_with_the_events_label_gives(
+    ck_desk: Desk, ck_store: Store
+) -> None:
+    for i in range(3):
+        ck_desk.intake(make_complaint(f"L-{i}", text="The fee is too high"))
+    versions = {c.reference: c.version for c in ck_store.find()}
+    applied = ck_desk.label_many(
+        [
+            ("L-0", "cause", "integrity", "advert promised no fees"),
+            ("L-1", "投诉原因", "服务质量", None),  # names in Chinese are resolved too
+            ("L-0", "severity", "serious", "second decision on L-0"),
+        ]
+    )
+    assert applied == 3
+    after = {c.reference: c for c in ck_store.find()}
+    # one write a complaint, whatever number of decisions it had
+    assert after["L-0"].version == versions["L-0"] + 1
+    assert after["L-1"].version == versions["L-1"] + 1
+    assert after["L-2"].version == versions["L-2"]
+    assert after["L-0"].labels["cause"].label == "integrity"
+    assert after["L-0"].labels["cause"].classifier == "manual"
+    assert after["L-0"].labels["severity"].label == "serious"
+    assert after["L-1"].labels["cause"].label == "service_quality"
+    last_two = after["L-0"].history[-2:]
+    assert [e.reason for e in last_two] == ["advert promised no fees", "second decision on L-0"]
+    assert last_two[0].data["cause"]["to"] == "integrity"
+    # the same event label() would have written
+    ck_desk.label("L-2", "cause", "integrity", reason="advert promised no fees")
+    one = ck_store.get("L-2").history[-1]
+    assert (one.action, one.reason, one.data) == (
+        last_two[0].action,
+        last_two[0].reason,
+        last_two[0].data,
+    )
+
+
+def test_label_many_refuses_an_unknown_reference_and_writes_nothing_of_its_batch(
+    ck_desk: Desk, ck_store: Store
+) -> None:
+    ck_desk.intake(make_complaint("M-1", text="The fee is too high"))
+    before = ck_store.get("M-1")
+    with pytest.raises(NotFoundError, match="M-404"):
+        ck_desk.label_many([("M-1", "cause", "price", None), ("M-404", "cause", "price", None)])
+    assert ck_store.get("M-1") == before

@@ -97,3 +97,22 @@ def test_the_check_catches_a_private_import(tmp_path: Path) -> None:
     found = [(m, n) for _, m, n in _imports(sneaky)]
     assert found == [("complaintkit.host", "_describe"), ("complaintkit", "Desk")]
     assert "_describe" not in complaintkit.host.__all__
+
+
+def test_one_language_rule_for_every_figure_given_per_language() -> None:
+    from complaintkit import text_language
+    from complaintkit_ml.features import language
+    from complaintkit_schemes.evaluation import language_of
+
+    cases = {
+        "The courier lost my parcel": "en",
+        "快递丢了": "zh",
+        "iPhone 15 Pro Max 屏幕坏了": "zh",
+        "Order ORD-1 for 张三 was late and nobody called back": "en",
+        "The shop on 王府井 was rude to me again": "en",
+        "我在北京王府井大街的店里买的 MacBook Pro 坏了": "zh",
+        "": "en",
+    }
+    for text, expected in cases.items():
+        assert text_language(text) == expected, text
+        assert language(text) == language_of(text) == expected, text

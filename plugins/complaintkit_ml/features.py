@@ -25,10 +25,13 @@ from typing import Any
 
 import attrs
 
+from complaintkit.i18n import text_language
+
 __all__ = [
     "CJK",
     "FeatureSpec",
     "fold",
+    "batch_grams",
     "batch_hashes",
     "gram_hashes",
     "is_chinese",
@@ -38,7 +41,6 @@ __all__ = [
 
 #: A CJK ideograph (the basic block, extension A and the compatibility block).
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_ASCII_LETTER = re.compile(r"[A-Za-z]")
 _WORD = re.compile(r"[a-z0][a-z0']*")
 #: @mentions and links: addresses, not what the complaint is about.
 _ADDRESS = re.compile(r"@\w+|https?://\S+")
@@ -62,22 +64,13 @@ def fold(text: str) -> str:
 
 
 def is_chinese(text: str) -> bool:
-    """True when CJK ideographs make up at least a fifth of the text's letters.
-
-    A letter here is a CJK ideograph or an ASCII letter; counting ideographs against a fifth of
-    the letters keeps an English complaint that quotes a Chinese name English, and a Chinese
-    complaint that mentions "iPhone" or "4S店" Chinese.
-    """
-    cjk = len(CJK.findall(text))
-    if not cjk:
-        return False
-    latin = len(_ASCII_LETTER.findall(text))
-    return cjk * 5 >= cjk + latin
+    """True when the text counts as Chinese (:func:`complaintkit.text_language`)."""
+    return text_language(text) == "zh"
 
 
 def language(text: str) -> str:
-    """``zh`` or ``en``, by :func:`is_chinese`."""
-    return "zh" if is_chinese(text) else "en"
+    """``zh`` or ``en``: :func:`complaintkit.text_language`, the rule ``evaluate`` uses too."""
+    return text_language(text)
 
 
 @attrs.frozen
@@ -193,6 +186,41 @@ def batch_hashes(folded: Sequence[str], shortest: int, longest: int) -> tuple[An
     if not parts_h:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
     return np.concatenate(parts_h), np.concatenate(parts_d)
+
+
+def batch_grams(folded: Sequence[str], shortest: int, longest: int) -> tuple[Any, Any, Any, Any]:
+    """As :func:`batch_hashes`, with where each n-gram is: ``(hashes, text numbers, starts,
+    lengths)``, a start being the offset in ``"".join(folded)`` (one code point a character),
+    so that training can name the n-grams it keeps without building a string for every one."""
+    import numpy as np
+
+    lengths = np.fromiter(map(len, folded), np.int64, len(folded))
+    codes = np.frombuffer("".join(folded).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    doc = np.repeat(np.arange(len(folded), dtype=np.int32), lengths)
+    ends = np.repeat(np.cumsum(lengths), lengths)
+    prime = np.uint64(_PRIME)
+    hashes = codes + prime
+    parts_h, parts_d, parts_s, parts_n = [], [], [], []
+    for n in range(1, longest + 1):
+        if n > len(codes):
+            break
+        if n > 1:
+            hashes = hashes[:-1] * prime + codes[n - 1 :]
+        if n >= shortest:
+            starts = np.flatnonzero(np.arange(len(hashes)) + n <= ends[: len(hashes)])
+            parts_h.append(hashes[starts])
+            parts_d.append(doc[starts])
+            parts_s.append(starts)
+            parts_n.append(np.full(len(starts), n, np.int8))
+    if not parts_h:
+        empty = np.zeros(0, np.int64)
+        return np.zeros(0, np.uint64), empty.astype(np.int32), empty, empty.astype(np.int8)
+    return (
+        np.concatenate(parts_h),
+        np.concatenate(parts_d),
+        np.concatenate(parts_s),
+        np.concatenate(parts_n),
+    )
 
 
 def gram_hashes(grams: Sequence[str]) -> Any:

@@ -19,7 +19,7 @@ import hashlib
 import math
 import platform
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -30,7 +30,7 @@ import numpy as np
 from complaintkit.classification import Classification
 from complaintkit.errors import ConfigError
 
-from .features import FeatureSpec, language
+from .features import FeatureSpec, batch_grams, language
 from .model import NO_VOTE, TextModel
 
 __all__ = ["Figures", "TrainingResult", "figures_of", "training_hash", "train_model"]
@@ -138,39 +138,64 @@ class TrainingResult:
 CURVE_SHARES = (0.1, 0.25, 0.5, 0.75, 1.0)
 
 
-def _matrix(texts: Sequence[str], spec: FeatureSpec) -> tuple[Any, list[str], list[str]]:
-    """The n-gram count matrix (CSR) of ``texts``, with the character and word vocabularies."""
+@attrs.frozen
+class _Grams:
+    """The n-gram count matrix (CSR, characters' columns first) of some texts, and how to name
+    a column: a character n-gram is cut from the joined folded texts where it first occurs, so
+    only the n-grams kept need a string."""
+
+    matrix: Any
+    n_chars: int
+    joined: str
+    char_starts: Any
+    char_lengths: Any
+    words: list[str]
+
+    def name(self, column: int) -> str:
+        if column < self.n_chars:
+            start = int(self.char_starts[column])
+            return self.joined[start : start + int(self.char_lengths[column])]
+        return self.words[column - self.n_chars]
+
+
+def _matrix(texts: Sequence[str], spec: FeatureSpec) -> _Grams:
+    """The n-gram counts of ``texts``, computed over all of them at once.
+
+    Character n-grams are told apart by the 64-bit hash prediction looks them up by
+    (:func:`~complaintkit_ml.features.batch_grams`; a column is a distinct hash), so training
+    sees exactly the features prediction will; word n-grams are numbered in one pass over all
+    the texts' words.
+    """
     import scipy.sparse as sp
 
-    chars: defaultdict[str, int] = defaultdict()
-    chars.default_factory = chars.__len__
-    words: defaultdict[str, int] = defaultdict()
-    words.default_factory = words.__len__
-    columns: list[Any] = [[], []]
-    counts: list[Any] = [[], []]
-    pointers: list[list[int]] = [[0], [0]]
-    for text in texts:
-        for which, (grams, vocabulary) in enumerate(
-            zip(spec.analyse(text), (chars, words), strict=True)
-        ):
-            columns[which].append(
-                np.fromiter(map(vocabulary.__getitem__, grams), np.int64, len(grams))
-            )
-            counts[which].append(np.fromiter(grams.values(), np.float64, len(grams)))
-            pointers[which].append(pointers[which][-1] + len(grams))
-    parts = []
-    for which, vocabulary in enumerate((chars, words)):
-        matrix = sp.csr_matrix(
-            (
-                np.concatenate(counts[which]) if texts else np.zeros(0),
-                np.concatenate(columns[which]) if texts else np.zeros(0, np.int64),
-                np.array(pointers[which]),
-            ),
-            shape=(len(texts), len(vocabulary)),
-        )
-        parts.append(matrix)
-    matrix = sp.hstack(parts, format="csr")
-    return matrix, list(chars), list(words)
+    n = len(texts)
+    folded = [spec.prepared(text) for text in texts]
+    hashes, docs, starts, lengths = batch_grams(folded, spec.char_min, spec.char_max)
+    distinct, first, columns = np.unique(hashes, return_index=True, return_inverse=True)
+    chars = sp.csr_matrix((np.ones(len(hashes)), (docs, columns.ravel())), shape=(n, len(distinct)))
+    chars.sum_duplicates()
+    vocabulary: dict[str, int] = {}
+    number = vocabulary.setdefault
+    word_columns: list[int] = []
+    pointers = [0]
+    for text in folded:
+        grams = spec.word_stream(text)
+        word_columns += [number(gram, len(vocabulary)) for gram in grams]
+        pointers.append(len(word_columns))
+    word_rows = np.repeat(np.arange(n), np.diff(pointers))
+    words = sp.csr_matrix(
+        (np.ones(len(word_columns)), (word_rows, np.array(word_columns, np.int64))),
+        shape=(n, len(vocabulary)),
+    )
+    words.sum_duplicates()
+    return _Grams(
+        matrix=sp.hstack([chars, words], format="csr"),
+        n_chars=len(distinct),
+        joined="".join(folded),
+        char_starts=starts[first],
+        char_lengths=lengths[first],
+        words=list(vocabulary),
+    )
 
 
 def _select(matrix: Any, n_chars: int, max_features: int) -> Any:
@@ -220,6 +245,40 @@ def _fit(features: Any, targets: Any, n_classes: int) -> tuple[Any, Any]:
         coef = np.hstack([-coef / 2, coef / 2])
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
     return coef, intercept
+
+
+def _fit_all(
+    features: Any,
+    targets: Any,
+    n_classes: int,
+    row_sets: Sequence[Any],
+    done: Callable[[int], None] = lambda _number: None,
+) -> list[tuple[Any, Any]]:
+    """:func:`_fit` on each set of rows (``None``: every row), on as many threads as there
+    are cores: liblinear lets go of the GIL while it fits, so the folds fit side by side.
+    ``done(k)`` is called as the k-th fit (counting from 1, in the order they finish) ends."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    def fit(rows: Any) -> tuple[Any, Any]:
+        if rows is None:
+            return _fit(features, targets, n_classes)
+        return _fit(features[rows], targets[rows], n_classes)
+
+    workers = max(1, min(len(row_sets), len(os.sched_getaffinity(0)), 4))
+    if workers == 1:
+        results = []
+        for number, rows in enumerate(row_sets, 1):
+            results.append(fit(rows))
+            done(number)
+        return results
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(fit, rows): i for i, rows in enumerate(row_sets)}
+        found: dict[int, tuple[Any, Any]] = {}
+        for number, future in enumerate(as_completed(futures), 1):
+            found[futures[future]] = future.result()
+            done(number)
+    return [found[i] for i in range(len(row_sets))]
 
 
 def _temperature(scores: Any, targets: Any) -> float:
@@ -309,16 +368,16 @@ def train_model(
     targets = np.array([classes.index(gold) for _, gold in kept])
 
     say(f"reading the n-grams of {len(texts)} texts")
-    counts_matrix, chars, words = _matrix(texts, spec)
-    keep, df = _select(counts_matrix, len(chars), max_features)
-    counts_matrix = counts_matrix[:, keep]
+    grams = _matrix(texts, spec)
+    keep, df = _select(grams.matrix, grams.n_chars, max_features)
+    counts_matrix = grams.matrix[:, keep]
     n = len(texts)
     idf = np.log((1.0 + n) / (1.0 + df[keep])) + 1.0
     features = _tfidf(counts_matrix, idf)
-    n_chars = int(np.searchsorted(keep, len(chars)))
-    vocabulary = [*chars, *words]
-    char_vocabulary = tuple(vocabulary[i] for i in keep[:n_chars])
-    word_vocabulary = tuple(vocabulary[i] for i in keep[n_chars:])
+    n_chars = int(np.searchsorted(keep, grams.n_chars))
+    char_vocabulary = tuple(map(grams.name, keep[:n_chars].tolist()))
+    word_vocabulary = tuple(map(grams.name, keep[n_chars:].tolist()))
+    del grams
     rule_columns: tuple[str, ...] = ()
     if rules is not None:
         import scipy.sparse as sp
@@ -330,13 +389,20 @@ def train_model(
 
     from sklearn.model_selection import StratifiedKFold
 
-    say(f"{folds}-fold cross-validation")
+    say(f"{folds}-fold cross-validation and the fit on every example")
     out_of_fold = np.zeros((n, len(classes)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for number, (train_rows, test_rows) in enumerate(splitter.split(texts, targets), 1):
-        say(f"fold {number} of {folds}")
-        coef, intercept = _fit(features[train_rows], targets[train_rows], len(classes))
+    splits = list(splitter.split(texts, targets))
+    fitted = _fit_all(
+        features,
+        targets,
+        len(classes),
+        [*(train_rows for train_rows, _ in splits), None],
+        lambda number: say(f"fit {number} of {folds + 1}"),
+    )
+    for (coef, intercept), (_, test_rows) in zip(fitted, splits, strict=False):
         out_of_fold[test_rows] = features[test_rows] @ coef + intercept
+    coef, intercept = fitted[-1]
     temperature = _temperature(out_of_fold, targets)
     predicted = [classes[i] for i in out_of_fold.argmax(axis=1)]
     gold = [gold for _, gold in kept]
@@ -345,24 +411,21 @@ def train_model(
     if learning_curve:
         say("learning curve")
         rng = np.random.default_rng(seed)
-        splits = list(splitter.split(texts, targets))
         for share in CURVE_SHARES:
             scores = np.zeros((n, len(classes)))
-            sizes = []
-            for train_rows, test_rows in splits:
-                chosen = _stratified_share(train_rows, targets, share, rng)
-                sizes.append(len(chosen))
-                if len(set(targets[chosen].tolist())) < 2:
-                    scores[test_rows] = 0.0
-                    continue
-                coef, intercept = _fit(features[chosen], targets[chosen], len(classes))
-                scores[test_rows] = features[test_rows] @ coef + intercept
+            chosen = [
+                _stratified_share(train_rows, targets, share, rng) for train_rows, _ in splits
+            ]
+            sizes = [len(rows) for rows in chosen]
+            usable = [i for i, rows in enumerate(chosen) if len(set(targets[rows].tolist())) >= 2]
+            curve_fits = _fit_all(features, targets, len(classes), [chosen[i] for i in usable])
+            for i, (curve_coef, curve_intercept) in zip(usable, curve_fits, strict=True):
+                test_rows = splits[i][1]
+                scores[test_rows] = features[test_rows] @ curve_coef + curve_intercept
             guessed = [classes[i] for i in scores.argmax(axis=1)]
             part = _scores(gold, guessed, classes)
             curve.append((round(sum(sizes) / len(sizes)), part.accuracy, part.macro_f1))
 
-    say("fitting the model on every example")
-    coef, intercept = _fit(features, targets, len(classes))
     seconds = time.perf_counter() - started
     model = TextModel(
         scheme=scheme,

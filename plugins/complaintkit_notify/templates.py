@@ -12,13 +12,19 @@ use is parsed and every variable it reads is checked against what its event prov
 misspelt ``{{ complaint.titel }}`` is an error naming the file and line, never a missing mail.
 A template is one self-contained file: ``{% include %}``, ``{% extends %}`` and ``{% import %}``
 are refused at load time. Anything that still fails while rendering (a huge ``range``, a
-``format_map`` on a missing key) is a :class:`~complaintkit.ConfigError` naming the file, which
-the notifier turns into a dead message with that reason.
+``format_map`` on a missing key, a loop that runs past :data:`TIME_LIMIT` or writes past
+:data:`MAX_CHARS`) is a :class:`~complaintkit.ConfigError` naming the file, which the notifier
+turns into a dead message with that reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextvars
+import signal
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,11 +32,20 @@ from typing import Any
 import attrs
 import jinja2
 from jinja2 import nodes
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import SandboxedEnvironment, safe_range
 
 from complaintkit import ConfigError
 
-__all__ = ["SHIPPED", "Rendered", "Template", "TemplateSet", "event_schema"]
+__all__ = [
+    "MAX_CHARS",
+    "SHIPPED",
+    "TIME_LIMIT",
+    "RenderLimitError",
+    "Rendered",
+    "Template",
+    "TemplateSet",
+    "event_schema",
+]
 
 SHIPPED = Path(__file__).parent / "templates"
 
@@ -139,17 +154,104 @@ class Template:
     html: jinja2.Template | None
 
     def render(self, variables: Mapping[str, Any]) -> Rendered:
-        """Render; an error names the template file."""
+        """Render within :data:`TIME_LIMIT` and :data:`MAX_CHARS` (a runaway loop is this
+        template's failure, not a hung notifier); an error names the template file."""
         try:
-            subject = self.subject.render(variables).strip() if self.subject else None
-            body = self.body.render(variables)
-            html = self.html.render(variables) if self.html else None
+            with _budget():
+                subject = _render(self.subject, variables).strip() if self.subject else None
+                body = _render(self.body, variables)
+                html = _render(self.html, variables) if self.html else None
         except Exception as exc:  # noqa: BLE001 - a template is user code: any failure is its own
             # The sandbox raises plain Python errors too (OverflowError for a huge range,
             # KeyError from str.format_map, ZeroDivisionError, ...); each one is this template's
             # failure, reported with its file so the message is queued dead with the reason.
             raise ConfigError(f"{self.path}: {type(exc).__name__}: {exc}") from None
         return Rendered(subject, body.strip() + "\n", html)
+
+
+#: The longest a message may be: anything longer is a template's mistake (a runaway loop).
+MAX_CHARS = 200_000
+#: The longest rendering one message may take, in seconds.
+TIME_LIMIT = 2.0
+
+
+class RenderLimitError(RuntimeError):
+    """A template went over :data:`TIME_LIMIT` or :data:`MAX_CHARS` while rendering."""
+
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "complaintkit_render_deadline", default=None
+)
+
+
+def _over_time() -> RenderLimitError:
+    return RenderLimitError(f"rendering took longer than {TIME_LIMIT:g} s (a runaway loop?)")
+
+
+def _check_time() -> None:
+    deadline = _deadline.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise _over_time()
+
+
+@contextmanager
+def _budget() -> Iterator[None]:
+    """Render inside a deadline of :data:`TIME_LIMIT`: checked at every piece of output and
+    every 1,024 steps of a ``range``, and, in the main thread, by a timer signal too, so that
+    even a loop that writes nothing over a long text is stopped."""
+    token = _deadline.set(time.monotonic() + TIME_LIMIT)
+    alarm = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    previous: Any = None
+    if alarm:
+
+        def on_alarm(_signum: int, _frame: Any) -> None:
+            raise _over_time()
+
+        previous = signal.signal(signal.SIGALRM, on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT)
+    try:
+        yield
+    finally:
+        if alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        _deadline.reset(token)
+
+
+def _render(template: jinja2.Template, variables: Mapping[str, Any]) -> str:
+    """The template's output, piece by piece, stopped at :data:`MAX_CHARS` or the deadline."""
+    parts: list[str] = []
+    size = 0
+    for piece in template.generate(variables):
+        size += len(piece)
+        if size > MAX_CHARS:
+            raise RenderLimitError(
+                f"the message would be longer than {MAX_CHARS:,} characters (a runaway loop?)"
+            )
+        _check_time()
+        parts.append(piece)
+    return "".join(parts)
+
+
+class _TimedRange:
+    """The sandbox's ``range`` (at most 100,000 numbers, refused at once when bigger), minding
+    the render deadline as it is walked: nested loops over ranges that write nothing are
+    stopped too. It has a length, like the ``range`` it stands for."""
+
+    def __init__(self, *args: int) -> None:
+        self.numbers = safe_range(*args)
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.numbers
+
+    def __iter__(self) -> Iterator[int]:
+        for step, number in enumerate(self.numbers):
+            if not step & 1023:
+                _check_time()
+            yield number
 
 
 def when(value: str | None) -> str:
@@ -180,6 +282,7 @@ def _environment(*, html: bool) -> SandboxedEnvironment:
         lstrip_blocks=True,
     )
     env.filters["when"] = when
+    env.globals["range"] = _TimedRange
     return env
 
 

@@ -277,11 +277,12 @@ _BAD = "__unreadable__"
 def _apply_file(app: CommandContext, path: Path, note: str | None) -> None:
     from complaintkit.display import terminal_safe
 
-    from .queue import MANUAL, ReviewItem, decide
+    from .queue import MANUAL, ReviewItem, decision_reason
 
     zh = app.lang == "zh"
     applied: Counter[str] = Counter()
     problems: list[str] = []
+    decisions: list[tuple[str, str, str, str | None]] = []
     for line, row in _rows(path):
         where = f"{path}:{line}"
         if not isinstance(row, Mapping) or _BAD in row:
@@ -315,9 +316,12 @@ def _apply_file(app: CommandContext, path: Path, note: str | None) -> None:
             continue
         row_note = str(row.get("note") or "").strip() or None
         notes = "; ".join(n for n in (note, row_note) if n) or None
-        decide(app.desk, item, label, note=notes)
+        decisions.append((reference, scheme, label, decision_reason(item, label, notes)))
         verdict = "accepted" if current is not None and current.label == label else "corrected"
         applied[verdict] += 1
+    # every decision in one batch of writes: a file store is rewritten once, not once a row
+    with app.progress("applying", len(decisions)) as bar:
+        app.desk.label_many(decisions, progress=bar.update)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(applied.items())) or "nothing applied"
     click.echo(f"{'已应用' if zh else 'applied'}: {summary}")
     for problem in problems:

@@ -23,7 +23,14 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from complaintkit import Complaint, ConfigError, Label
+from complaintkit import (
+    Complaint,
+    ComplaintkitError,
+    ConfigError,
+    InvalidSetting,
+    Label,
+    structure_section,
+)
 
 if TYPE_CHECKING:
     from complaintkit import ComplaintFilter, Config, Desk, PluginHost
@@ -44,13 +51,27 @@ MANUAL = str(attrs.fields(Label).classifier.default)
 #: The threshold of every scheme the configuration does not name.
 DEFAULT_THRESHOLD = 0.5
 
-_KEYS = ("threshold", "thresholds", "unlabelled")
+
+def _fraction(_instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not 0 <= value <= 1:
+        raise InvalidSetting(f"must be a number from 0 to 1, got {value!r}", attribute.name)
 
 
-def _threshold(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise ConfigError(f"{where}: must be a number from 0 to 1, got {value!r}")
-    return float(value)
+def _fractions(_instance: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    for name, number in value.items():
+        if not 0 <= number <= 1:
+            raise InvalidSetting(
+                f"must be a number from 0 to 1, got {number!r}", (attribute.name, name)
+            )
+
+
+@attrs.frozen
+class _ReviewTable:
+    """``[review]`` as written (scheme names not yet resolved)."""
+
+    threshold: float = attrs.field(default=DEFAULT_THRESHOLD, validator=_fraction)
+    thresholds: dict[str, float] = attrs.field(factory=dict, validator=_fractions)
+    unlabelled: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -63,27 +84,23 @@ class ReviewSettings:
 
     @classmethod
     def from_config(cls, config: Config, host: PluginHost) -> ReviewSettings:
-        """Read and check ``[review]``; scheme names are resolved against the host's schemes."""
-        section = config.section("review")
-        where = f"{config.where} [review]"
-        unknown = sorted(set(section) - set(_KEYS))
-        if unknown:
-            raise ConfigError(
-                f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(_KEYS)}"
-            )
-        threshold = _threshold(section.get("threshold", DEFAULT_THRESHOLD), f"{where} threshold")
-        table = section.get("thresholds", {})
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"{where} thresholds: must be a table such as {{ cause = 0.6 }}")
+        """Read and check ``[review]`` (:func:`complaintkit.structure_section`: every mistake
+        named by file and key); scheme names are resolved against the host's schemes."""
+        table = structure_section(config, "review", _ReviewTable)
+
+        def scheme(name: str, key: str) -> str:
+            try:
+                return host.resolve_scheme(name)
+            except ComplaintkitError as exc:  # an unknown scheme
+                raise ConfigError(f"{config.where}: review.{key}: {exc}") from None
+
         thresholds = {
-            host.resolve_scheme(str(name)): _threshold(value, f"{where} thresholds.{name}")
-            for name, value in table.items()
+            scheme(name, f"thresholds.{name}"): value for name, value in table.thresholds.items()
         }
-        names = section.get("unlabelled", [])
-        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-            raise ConfigError(f'{where} unlabelled: must be a list of scheme names, e.g. ["cause"]')
-        unlabelled = frozenset(host.resolve_scheme(name) for name in names)
-        return cls(threshold, thresholds, unlabelled)
+        unlabelled = frozenset(
+            scheme(name, f"unlabelled[{i}]") for i, name in enumerate(table.unlabelled, 1)
+        )
+        return cls(table.threshold, thresholds, unlabelled)
 
     def threshold_of(self, scheme: str) -> float:
         """The confidence below which an automatic label of ``scheme`` needs review."""
@@ -146,11 +163,9 @@ def queue(
     return items
 
 
-def decide(desk: Desk, item: ReviewItem, label: str, *, note: str | None = None) -> Complaint:
-    """Record a person's decision on ``item``: ``label`` (a key or a name in either language)
-    is kept by hand. The reason says whether the automatic label was accepted or corrected,
-    and what it was."""
-    scheme, chosen = desk.host.resolve_label(item.scheme, label)
+def decision_reason(item: ReviewItem, chosen: str, note: str | None = None) -> str:
+    """What the history says of a person's decision on ``item`` (``chosen``: a label key):
+    whether the automatic label was accepted or corrected, and what it was."""
     was = item.label
     if was is None:
         reason = "review: labelled (the scheme had left it without a label)"
@@ -161,6 +176,13 @@ def decide(desk: Desk, item: ReviewItem, label: str, *, note: str | None = None)
             f"review: corrected from {was.label} ({was.classifier}, "
             f"confidence {was.confidence:.2f})"
         )
-    if note:
-        reason = f"{reason}; {note}"
-    return desk.label(item.complaint.reference, scheme, chosen, reason=reason)
+    return f"{reason}; {note}" if note else reason
+
+
+def decide(desk: Desk, item: ReviewItem, label: str, *, note: str | None = None) -> Complaint:
+    """Record a person's decision on ``item``: ``label`` (a key or a name in either language)
+    is kept by hand, with :func:`decision_reason` as the reason."""
+    scheme, chosen = desk.host.resolve_label(item.scheme, label)
+    return desk.label(
+        item.complaint.reference, scheme, chosen, reason=decision_reason(item, chosen, note)
+    )

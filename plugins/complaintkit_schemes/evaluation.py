@@ -34,6 +34,7 @@ import attrs
 
 from complaintkit.classification import ClassificationScheme
 from complaintkit.errors import ConfigError
+from complaintkit.i18n import text_language
 
 __all__ = [
     "DATASET_PRESETS",
@@ -224,15 +225,9 @@ def _ratio(part: int, whole: int) -> float:
 
 
 def language_of(text: str) -> str:
-    """``zh`` for a text with Chinese characters in it (at least one in five letters, or
-    five in all), ``en`` otherwise: which language's figures a text counts in."""
-    han = letters = 0
-    for char in text:
-        if "\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf":
-            han += 1
-        elif char.isalpha():
-            letters += 1
-    return "zh" if han and (han >= 5 or han * 5 >= han + letters) else "en"
+    """``zh`` or ``en``: which language's figures a text counts in
+    (:func:`complaintkit.text_language`, the rule ``train`` uses too)."""
+    return text_language(text)
 
 
 def evaluate(scheme: ClassificationScheme, items: Iterable[tuple[str, str]]) -> EvaluationResult:

@@ -14,6 +14,7 @@ from .hookspecs import hookimpl
 # isort: off
 if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     from .classification import (
+        BatchScheme as BatchScheme,
         Classification as Classification,
         ClassificationScheme as ClassificationScheme,
         CombinableScheme as CombinableScheme,
@@ -68,6 +69,7 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     from .i18n import (
         Names as Names,
         name_of as name_of,
+        text_language as text_language,
     )
     from .inputs import InputFormat as InputFormat
     from .model import (
@@ -134,6 +136,7 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
 #: (which give type checkers the same names) list exactly these.
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "classification": (
+        "BatchScheme",
         "Classification",
         "ClassificationScheme",
         "CombinableScheme",
@@ -182,6 +185,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "i18n": (
         "name_of",
         "Names",
+        "text_language",
     ),
     "inputs": ("InputFormat",),
     "model": (

@@ -20,22 +20,60 @@ import pluggy
 
 from .errors import ComplaintkitError, ConfigError, DuplicateNameError
 
-__all__ = ["contributions", "describe", "guard", "isolating", "monitor", "short"]
+__all__ = [
+    "Runner",
+    "call_running",
+    "contributions",
+    "describe",
+    "guard",
+    "isolating",
+    "monitor",
+    "short",
+]
 
 # Around a hook call the host says what an implementation's failure means; the guard wrapped
-# around every ordinary implementation at registration runs it inside that context.
+# around every ordinary implementation at registration runs it through that runner.
 _Around = Callable[[str], AbstractContextManager[None]]
-_around: contextvars.ContextVar[_Around | None] = contextvars.ContextVar(
+#: ``runner(plugin_name, function, args, kwargs)``: call one implementation, deciding what its
+#: failure means; what it returns is the implementation's result (None: pluggy skips it).
+Runner = Callable[[str, Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any]
+_around: contextvars.ContextVar[Runner | None] = contextvars.ContextVar(
     "complaintkit_around", default=None
 )
+
+
+def _runner_of(each: _Around) -> Runner:
+    def run(
+        plugin_name: str,
+        function: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        result = None  # when ``each`` keeps the error: pluggy skips a None result
+        with each(plugin_name):
+            result = function(*args, **kwargs)
+        return result
+
+    return run
 
 
 @contextmanager
 def isolating(each: _Around) -> Iterator[None]:
     """Run each implementation of the hooks called inside the block in ``each(plugin)``."""
-    token = _around.set(each)
+    token = _around.set(_runner_of(each))
     try:
         yield
+    finally:
+        _around.reset(token)
+
+
+def call_running(runner: Runner, hook: Callable[..., Any], **kwargs: Any) -> Any:
+    """Call ``hook`` (a pluggy hook caller) with each implementation run by ``runner``: the
+    fast form of :func:`isolating` for hooks called once a complaint (lifecycle fan-out),
+    with no context manager built per call or per implementation."""
+    token = _around.set(runner)
+    try:
+        return hook(**kwargs)
     finally:
         _around.reset(token)
 
@@ -52,14 +90,11 @@ def guard(impl: pluggy.HookImpl) -> None:
         around = _around.get()
         if around is None:
             return function(*args, **kwargs)
-        result = None  # when ``around`` keeps the error: pluggy skips a None result
         token = _around.set(None)  # a hook called from inside this one isolates on its own
         try:
-            with around(plugin_name):
-                result = function(*args, **kwargs)
+            return around(plugin_name, function, args, kwargs)
         finally:
             _around.reset(token)
-        return result
 
     guarded.__complaintkit_guarded__ = True  # type: ignore[attr-defined]
     setattr(impl, "function", guarded)  # noqa: B010 - pluggy declares it Final for users

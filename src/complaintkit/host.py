@@ -46,7 +46,7 @@ from .errors import (
     PluginLoadError,
     UnknownSchemeError,
 )
-from .hookcalls import contributions, describe, guard, isolating, monitor
+from .hookcalls import Runner, call_running, contributions, describe, guard, isolating, monitor
 from .host_schemes import ClassificationContributions
 
 if TYPE_CHECKING:
@@ -100,6 +100,7 @@ class PluginHost(ClassificationContributions):
             self.trace_hooks(trace)
         self.failures: list[PluginFailure] = []
         self.hook_errors: list[PluginFailure] = []
+        self._runners: dict[str, Runner] = {}
         #: installed plugins left out by COMPLAINTKIT_LOAD_PLUGINS / COMPLAINTKIT_DISABLE_PLUGINS
         self.left_out: list[str] = []
         self._versions: dict[str, str | None] = {}
@@ -510,19 +511,31 @@ class PluginHost(ClassificationContributions):
         """Call every implementation of a lifecycle or task hook and return their results (None
         left out); one that raises is logged with its plugin's name, kept in
         :attr:`hook_errors`, and does not stop the others."""
+        runner = self._runners.get(hook_name)
+        if runner is None:
+            runner = self._runners[hook_name] = self._isolated(hook_name)
+        results: list[Any] = call_running(runner, getattr(self.pm.hook, hook_name), **kwargs)
+        return results
 
-        @contextmanager
-        def each(plugin_name: str) -> Iterator[None]:
+    def _isolated(self, hook_name: str) -> Runner:
+        """How :meth:`collect` runs each implementation of ``hook_name`` (built once a hook:
+        lifecycle hooks are called once a complaint, thousands of times in an import)."""
+
+        def run(
+            plugin_name: str,
+            function: Callable[..., Any],
+            args: tuple[Any, ...],
+            kwargs: dict[str, Any],
+        ) -> Any:
             try:
-                yield
+                return function(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - observers never break the change they observe
                 failure = PluginFailure(plugin_name, hook_name, describe(exc))
                 self.hook_errors.append(failure)
                 log.warning("%s", failure)
+                return None
 
-        with isolating(each):
-            results: list[Any] = getattr(self.pm.hook, hook_name)(**kwargs)
-        return results
+        return run
 
     # --- tracing ------------------------------------------------------------------------
 

@@ -217,6 +217,18 @@ class Desk:
         ``scheme`` and ``label`` may be keys or names in English or Chinese."""
         return self._classifier.label(reference, scheme, label, reason=reason)
 
+    def label_many(
+        self,
+        decisions: Iterable[tuple[str, str, str, str | None]],
+        *,
+        batch_size: int = 500,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """:meth:`label` for many ``(reference, scheme, label, reason)`` decisions (a review
+        file), written a batch of complaints at a time; returns how many were applied."""
+        with self.batch():
+            return self._classifier.label_many(decisions, batch_size=batch_size, progress=progress)
+
     @batched
     def classify_many(
         self,

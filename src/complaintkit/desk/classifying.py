@@ -4,12 +4,14 @@ with a manual label automatic passes keep), and the ``classify`` events that kee
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..errors import NotFoundError
 from ..model import Complaint, Event, Label
 from ..storage import ComplaintFilter
 from .clocks import SLAClocks
@@ -17,7 +19,7 @@ from .state import Change, DeskState
 from .writing import Writer
 
 if TYPE_CHECKING:
-    from ..classification import ClassificationScheme, SchemeSet
+    from ..classification import Classification, ClassificationScheme, SchemeSet
 
 __all__ = ["MANUAL", "ClassificationPreview", "Classifier", "classified_fires"]
 
@@ -56,6 +58,16 @@ class ClassificationPreview:
     examples: Mapping[tuple[str, str | None, str], tuple[str, ...]]
     before: Mapping[tuple[str, str], int]
     after: Mapping[tuple[str, str], int]
+
+
+#: Complaints classified together when the desk classifies many (an import, ``classify
+#: --all``): enough for a model to score in one numpy pass, few enough to stream.
+BATCH = 256
+
+
+def text_of(complaint: Complaint) -> str:
+    """What a scheme classifies: the title and the text, joined by a newline."""
+    return f"{complaint.title}\n{complaint.text}" if complaint.title else complaint.text
 
 
 class Classifier:
@@ -100,21 +112,22 @@ class Classifier:
         *,
         force: bool = False,
         extra_events: tuple[Event, ...] = (),
+        verdicts: Sequence[Classification | None] | None = None,
     ) -> tuple[Complaint, list[tuple[Label, Label | None]]]:
         """Classify by ``schemes``; manual labels are kept unless ``force``.
 
         All label changes of one pass go into one ``classify`` event whose data maps each
         changed scheme to ``{"from", "to", "confidence", "evidence"}``, so the old label of a
-        re-classified complaint stays in its history.
+        re-classified complaint stays in its history. ``verdicts``: the schemes' verdicts on
+        the complaint's text, when they were already asked (:meth:`labelled_many`).
         """
-        text = f"{complaint.title}\n{complaint.text}" if complaint.title else complaint.text
         labels = dict(complaint.labels)
         data: dict[str, Any] = {}
         changes: list[tuple[Label, Label | None]] = []
         scheme_set, classifiers = self._scheme_set(schemes)
-        for name, classifier, result in zip(
-            scheme_set.names, classifiers, scheme_set.classify(text), strict=True
-        ):
+        if verdicts is None:
+            verdicts = scheme_set.classify(text_of(complaint))
+        for name, classifier, result in zip(scheme_set.names, classifiers, verdicts, strict=True):
             previous = labels.get(name)
             if result is None or (
                 previous is not None and previous.classifier == MANUAL and not force
@@ -141,6 +154,26 @@ class Classifier:
             changes,
         )
 
+    def labelled_many(
+        self,
+        complaints: Iterable[Complaint],
+        schemes: Sequence[ClassificationScheme],
+        at: datetime,
+        *,
+        force: bool = False,
+    ) -> Iterator[tuple[Complaint, Complaint, list[tuple[Label, Label | None]]]]:
+        """``(complaint, labelled, changes)`` of :meth:`labelled` for each of ``complaints``,
+        in order, asking the schemes :data:`BATCH` texts at a time so that a scheme faster in
+        batches (:class:`~complaintkit.classification.BatchScheme`) gets them together.
+        ``complaints`` is read lazily, a batch at a time."""
+        scheme_set, _ = self._scheme_set(schemes)
+        source = iter(complaints)
+        while batch := list(islice(source, BATCH)):
+            verdicts = scheme_set.classify_many([text_of(c) for c in batch])
+            for complaint, found in zip(batch, verdicts, strict=True):
+                new, changes = self.labelled(complaint, schemes, at, force=force, verdicts=found)
+                yield complaint, new, changes
+
     def classify(
         self, reference: str, *, schemes: Sequence[str] | None = None, force: bool = False
     ) -> Complaint:
@@ -158,30 +191,80 @@ class Classifier:
 
         ``scheme`` and ``label`` may be keys or names in English or Chinese."""
         scheme, label = self.s.host.resolve_label(scheme, label)
+        return self.writer.mutate(
+            reference, lambda c: self._by_hand(c, scheme, label, reason, self.s.clock())
+        )
 
-        def change(c: Complaint) -> Change:
-            previous = c.labels.get(scheme)
-            new_label = Label(scheme, label, 1.0, (), MANUAL)
-            event = Event(
-                at=self.s.clock(),
-                actor=self.s.actor,
-                action="classify",
-                reason=reason,
-                data={
-                    scheme: {
-                        "from": previous.label if previous else None,
-                        "to": label,
-                        "confidence": 1.0,
-                        "evidence": [],
-                    }
-                },
-            )
-            new = attrs.evolve(
-                c, labels={**c.labels, scheme: new_label}, history=c.history + (event,)
-            )
-            return Change(new, classified_fires([(new_label, previous)]))
+    def _by_hand(
+        self, c: Complaint, scheme: str, label: str, reason: str | None, at: datetime
+    ) -> Change:
+        """``c`` with ``label`` set by hand for ``scheme`` (both resolved), and its event."""
+        previous = c.labels.get(scheme)
+        new_label = Label(scheme, label, 1.0, (), MANUAL)
+        event = Event(
+            at=at,
+            actor=self.s.actor,
+            action="classify",
+            reason=reason,
+            data={
+                scheme: {
+                    "from": previous.label if previous else None,
+                    "to": label,
+                    "confidence": 1.0,
+                    "evidence": [],
+                }
+            },
+        )
+        new = attrs.evolve(c, labels={**c.labels, scheme: new_label}, history=c.history + (event,))
+        return Change(new, classified_fires([(new_label, previous)]))
 
-        return self.writer.mutate(reference, change)
+    def label_many(
+        self,
+        decisions: Iterable[tuple[str, str, str, str | None]],
+        *,
+        batch_size: int = 500,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """:meth:`label` for many ``(reference, scheme, label, reason)`` decisions, written
+        ``batch_size`` complaints at a time with ``update_many`` (on a file store each write
+        rewrites the file, so 400 decisions cost one write instead of 400). Decisions on one
+        complaint are applied in order. A complaint changed by someone else meanwhile is
+        labelled again on its new version, one by one. Returns the decisions applied.
+
+        :raises NotFoundError: a reference not in the store (nothing of its batch is written).
+        """
+        resolve = self.s.host.resolve_label
+        applied = 0
+        pending = iter(decisions)
+        while chunk := list(islice(pending, batch_size)):
+            resolved = [(ref, *resolve(scheme, label), why) for ref, scheme, label, why in chunk]
+            wanted = {ref for ref, *_ in resolved}
+            current = {
+                c.reference: c
+                for c in self.s.store.find(ComplaintFilter(references=frozenset(wanted)))
+            }
+            missing = sorted(wanted - set(current))
+            if missing:
+                raise NotFoundError(missing[0])
+            at = self.s.clock()
+            fires: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+            changed: dict[str, Complaint] = {}
+            for ref, scheme, label, why in resolved:
+                change = self._by_hand(changed.get(ref, current[ref]), scheme, label, why, at)
+                changed[ref] = change.complaint
+                fires.setdefault(ref, []).extend(change.fire)
+            ready = [self.deadlines.with_sla(c) for c in changed.values()]
+            stored = self.s.store.update_many(ready)
+            for complaint in stored.updated:
+                self.writer.fire_all(complaint, fires[complaint.reference])
+            for reference in stored.conflicts:
+                for ref, scheme, label, why in resolved:
+                    if ref == reference:
+                        self.label(ref, scheme, label, reason=why)
+            applied += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
+        return applied
 
     def classify_many(
         self,
@@ -219,9 +302,9 @@ class Classifier:
             batch.clear()
 
         at = self.s.clock()
-        for complaint in list(self.s.store.find(flt)):
+        found = list(self.s.store.find(flt))
+        for complaint, new, changes in self.labelled_many(found, chosen, at, force=force):
             examined += 1
-            new, changes = self.labelled(complaint, chosen, at, force=force)
             if new is not complaint:
                 new = self.deadlines.with_sla(new)
                 batch.append((new, changes))
@@ -251,9 +334,8 @@ class Classifier:
         after: Counter[tuple[str, str]] = Counter()
         examined = changed = updated = 0
         at = self.s.clock()
-        for complaint in complaints:
+        for complaint, new, changes in self.labelled_many(complaints, chosen, at, force=force):
             examined += 1
-            new, changes = self.labelled(complaint, chosen, at, force=force)
             for name in names:
                 if name in complaint.labels:
                     before[name, complaint.labels[name].label] += 1

@@ -5,15 +5,17 @@ or as a streamed batch. The checks themselves are :mod:`complaintkit.intake`'s."
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .. import lifecycle
+from ..errors import ValidationError
 from ..intake import CHARACTERS_REMOVED, check_complaint, clean_complaint
 from ..model import Complaint, EscalationLevel, Event, Label, Status
 from ..storage import AddResult, ComplaintFilter
-from .classifying import Classifier, classified_fires
+from .classifying import BATCH, Classifier, classified_fires
 from .clocks import SLAClocks
 from .rules import Rules
 from .state import NOBODY, DeskState, Fires
@@ -82,6 +84,34 @@ class Intake:
             return attrs.evolve(complaint, history=complaint.history + received), []
         return complaint, []
 
+    def prepare_many(
+        self, complaints: Iterable[Complaint], schemes: Sequence[ClassificationScheme] = ()
+    ) -> Iterator[tuple[Complaint, list[tuple[Label, Label | None]]]]:
+        """:meth:`prepare` of each of ``complaints``, in order and lazily, the schemes asked a
+        batch of texts at a time (:meth:`Classifier.labelled_many`). A complaint that fails
+        the checks raises where :meth:`prepare` would: the ones before it are given first."""
+        if not schemes:
+            for complaint in complaints:
+                yield self.prepare(complaint)
+            return
+        source = iter(complaints)
+        while True:
+            checked: list[Complaint] = []
+            failure: ValidationError | None = None
+            for complaint in islice(source, BATCH):
+                try:
+                    checked.append(self.prepare(complaint)[0])
+                except ValidationError as error:  # raised after the complaints before it
+                    failure = error
+                    break
+            if not checked and failure is None:
+                return
+            at = self.s.clock()
+            for _, labelled, changes in self.classifier.labelled_many(checked, schemes, at):
+                yield labelled, changes
+            if failure is not None:
+                raise failure
+
     def intake(self, complaint: Complaint, *, classify: bool = True) -> Complaint:
         """Store a new complaint: classified by every scheme (unless ``classify`` is False),
         routed, linked to the complaint it repeats, fast-channel escalated and given its SLA
@@ -134,8 +164,7 @@ class Intake:
         repeat_candidates: list[Complaint] = []
 
         def stream() -> Iterator[Complaint]:
-            for complaint in complaints:
-                ready, changes = self.prepare(complaint, chosen)
+            for ready, changes in self.prepare_many(complaints, chosen):
                 fires = classified_fires(changes)
                 if active:
                     ready, more = self._process_new(ready, lookup=False)

@@ -100,6 +100,22 @@ def test_a_template_loading_another_is_refused_when_the_configuration_loads(
         ("{{ complaint.text.format_map(complaint) }}\n", "KeyError: 'delivery'"),
         ("{{ 1 // (complaint.recomplaint_count) }}\n", "ZeroDivisionError"),
         ("{{ complaint.labels.nothing.name }}\n", "UndefinedError"),
+        # runaway loops: output past the size limit; loops that write nothing, past the time
+        # limit (over ranges, and over a text, stopped by the timer in the main thread)
+        (
+            "{% for i in range(99999) %}{% for j in range(99999) %}xxxxxxxxxx"
+            "{% endfor %}{% endfor %}\n",
+            "RenderLimitError: the message would be longer than 200,000 characters",
+        ),
+        (
+            "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}\n",
+            "RenderLimitError: rendering took longer than 2 s",
+        ),
+        (
+            "{% set t = complaint.text * 3000 %}{% for a in t %}{% for b in t %}{% endfor %}"
+            "{% endfor %}\n",
+            "RenderLimitError: rendering took longer than 2 s",
+        ),
     ],
 )
 def test_a_render_failure_is_a_dead_message_and_the_other_rules_are_delivered(

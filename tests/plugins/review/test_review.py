@@ -72,10 +72,25 @@ def test_thresholds_per_scheme_from_the_configuration(ck: Run, tmp_path: Path) -
 def test_bad_review_configuration_names_the_key(ck: Run, tmp_path: Path) -> None:
     (tmp_path / "complaintkit.toml").write_text("[review]\nthreshold = 2\n", encoding="utf-8")
     result = ck("review", code=2)
-    assert "[review] threshold: must be a number from 0 to 1, got 2" in result.output
+    assert "complaintkit.toml: review.threshold: must be a number from 0 to 1, got 2" in (
+        result.output
+    )
     (tmp_path / "complaintkit.toml").write_text("[review]\nthreshhold = 0.4\n", encoding="utf-8")
     result = ck("review", code=2)
-    assert "unknown key(s) threshhold; known: threshold, thresholds, unlabelled" in result.output
+    assert (
+        "review: unknown setting(s) threshhold (did you mean threshold?); "
+        "known: threshold, thresholds, unlabelled" in result.output
+    )
+    (tmp_path / "complaintkit.toml").write_text(
+        '[review]\nthresholds = { cause = 1.5 }\nunlabelled = ["nosuch"]\n', encoding="utf-8"
+    )
+    result = ck("review", code=2)
+    assert "review.thresholds.cause: must be a number from 0 to 1, got 1.5" in result.output
+    (tmp_path / "complaintkit.toml").write_text(
+        '[review]\nunlabelled = ["cause", "nosuch"]\n', encoding="utf-8"
+    )
+    result = ck("review", code=2)
+    assert "review.unlabelled[2]: unknown classification scheme 'nosuch'" in result.output
 
 
 def test_interactive_accept_and_correct_are_recorded_and_leave_the_queue(ck: Run) -> None:
