@@ -254,7 +254,7 @@ class Classifier:
                 changed[ref] = change.complaint
                 fires.setdefault(ref, []).extend(change.fire)
             ready = [self.deadlines.with_sla(c) for c in changed.values()]
-            stored = self.s.store.update_many(ready)
+            stored = self.s.writes.update_many(ready)
             for complaint in stored.updated:
                 self.writer.fire_all(complaint, fires[complaint.reference])
             for reference in stored.conflicts:
