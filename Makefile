@@ -7,12 +7,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STORE := tinydb://demo/complaints.json
 
-.PHONY: setup demo test check lint typecheck pytest bench bench-help bench-sql bench-storage bench-reports bench-migrate bench-contention docs-images clean
+.PHONY: setup demo test test-djangocrm check lint typecheck pytest bench bench-help bench-sql bench-storage bench-reports bench-migrate bench-contention bench-api docs-images clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,mysql,ml]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,mysql,ml,api]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -27,8 +27,8 @@ demo: $(STAMP)
 	$(BIN)/complaintkit --store $(DEMO_STORE) report summary --out demo/summary.html
 
 lint: $(STAMP)
-	$(BIN)/ruff check src plugins cli tests benchmarks docs/generate.py docs/screenshots.py
-	$(BIN)/ruff format --check src plugins cli tests benchmarks docs/generate.py docs/screenshots.py
+	$(BIN)/ruff check src plugins cli tests benchmarks integrations docs/generate.py docs/screenshots.py
+	$(BIN)/ruff format --check src plugins cli tests benchmarks integrations docs/generate.py docs/screenshots.py
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
@@ -37,7 +37,24 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck test-djangocrm pytest
+
+# DjangoCRM (django-crm-admin 1.7.0, Django 5.2) extended by integrations/djangocrm, in a venv of
+# its own so the CRM's pins stay out of .venv; what runs, and when it skips, is said in
+# integrations/djangocrm/run-tests.sh (about a minute and a half).
+DJANGOCRM := integrations/djangocrm
+DJANGOCRM_BIN := $(DJANGOCRM)/.venv/bin
+DJANGOCRM_STAMP := $(DJANGOCRM)/.venv/.installed
+DJANGOCRM_PG ?= postgresql://postgres@127.0.0.1:5432/ck_djangocrm
+
+$(DJANGOCRM_STAMP): $(DJANGOCRM)/pyproject.toml pyproject.toml
+	$(PYTHON) -m venv $(DJANGOCRM)/.venv
+	$(DJANGOCRM_BIN)/python -m pip install --quiet --upgrade pip
+	$(DJANGOCRM_BIN)/python -m pip install --quiet -e '.[sql,postgres]' -e '$(DJANGOCRM)[test,postgres]'
+	touch $(DJANGOCRM_STAMP)
+
+test-djangocrm:
+	DJANGOCRM_PG='$(DJANGOCRM_PG)' bash $(DJANGOCRM)/run-tests.sh
 
 # The fast loop: lint, types and the tests that need no database server, browser, data set or
 # mounted file system (about a minute on 2 cores). `make test` still runs everything.
@@ -80,5 +97,10 @@ bench-migrate: $(STAMP)
 bench-contention: $(STAMP)
 	$(BIN)/python benchmarks/bench_contention.py
 
+# The HTTP API against the SDK in one process: intake, get, transition on SQLite (and
+# PostgreSQL when its server answers); requests per second, p50/p99, ratios (about 2 minutes).
+bench-api: $(STAMP)
+	$(BIN)/python benchmarks/bench_api.py --n 300
+
 clean:
-	rm -rf $(VENV) demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DJANGOCRM)/.venv demo .pytest_cache .mypy_cache .ruff_cache

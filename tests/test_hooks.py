@@ -788,3 +788,46 @@ def test_hook_sweep_finished(tmp_path: Path) -> None:
     assert result.notes == (Names("archived 1 complaints", "已归档"),)
     assert [(f.plugin, f.stage) for f in host.hook_errors][-1][1] == "sweep_finished"
     assert "archive disk full" in host.hook_errors[-1].error
+
+
+def test_hook_erase_personal_data(tmp_path: Path) -> None:
+    import json
+
+    from complaintkit import ERASED, Config, Party, Person, make_host
+    from complaintkit_privacy.person import erase_person
+
+    class CallLog:
+        """A plugin keeping its own file of call notes, honouring erasure."""
+
+        def __init__(self, path: Path) -> None:
+            self.path = path
+            path.write_text(
+                json.dumps(["called 138 1234 5678 about P-1", "called 139 0000 1111"]), "utf-8"
+            )
+
+        @hookimpl
+        def erase_personal_data(self, store: Store, person: Person, dry_run: bool) -> Any:
+            notes = json.loads(self.path.read_text("utf-8"))
+            erased = [person.replace(note)[0] for note in notes]
+            changed = sum(a != b for a, b in zip(notes, erased, strict=True))
+            if not dry_run:
+                self.path.write_text(json.dumps(erased), "utf-8")
+            return {"call notes": changed}
+
+    calls = CallLog(tmp_path / "calls.json")
+    host = make_host(Config(store=f"tinydb://{tmp_path / 'c.json'}"), env={}, plugins=(calls,))
+    desk = Desk(host, host.open_store())
+    desk.intake(make_complaint("P-1", complainant=Party(phone="13812345678")), classify=False)
+    looked = erase_person(
+        desk, phone="+8613812345678", email=None, customer_id=None, reason="r", dry_run=True
+    )
+    assert looked.plugins == {"call notes": 1, "notifications": 0}
+    assert "138 1234 5678" in calls.path.read_text("utf-8")
+    erase_person(desk, phone="13812345678", email=None, customer_id=None, reason="r", dry_run=False)
+    assert json.loads(calls.path.read_text("utf-8")) == [
+        f"called {ERASED} about P-1",
+        "called 139 0000 1111",
+    ]
+    person = Person.of(phones=["13812345678"], references=["P-1"])
+    counts, failures = host.erase_personal_data(desk.store, person, dry_run=False)
+    assert counts == {"call notes": 0, "notifications": 0} and failures == []  # idempotent

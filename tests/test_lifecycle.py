@@ -14,7 +14,12 @@ from complaintkit.lifecycle import TRANSITIONS, allowed_actions, apply
 from complaintkit.testing import FIXED_TIME, make_complaint
 
 ACTIONS = [t.action for t in TRANSITIONS]
-PARAMS = {"reason": "customer asked", "solution": "refund the fee", "satisfaction": 4}
+PARAMS = {
+    "reason": "customer asked",
+    "solution": "refund the fee",
+    "satisfaction": 4,
+    "parent": "CK-KEPT",
+}
 
 
 def labelled() -> Complaint:
@@ -122,7 +127,42 @@ def test_unknown_action_lists_known_ones() -> None:
 def test_terminal_states_allow_nothing_but_reopen() -> None:
     assert allowed_actions(run(labelled(), *HAPPY_PATH)) == ["reopen"]
     assert allowed_actions(run(labelled(), "withdraw")) == []
-    assert allowed_actions(run(labelled(), "reject")) == []
+    assert allowed_actions(run(labelled(), "reject")) == ["reopen"]
+
+
+def test_a_rejected_complaint_reopens_without_becoming_a_recomplaint() -> None:
+    rejected = run(labelled(), "acknowledge", "reject")
+    reopened, events = apply(rejected, "reopen", actor="a", at=FIXED_TIME, reason="not spam")
+    assert reopened.status is Status.REOPENED
+    assert (reopened.recomplaint_count, reopened.escalation_level) == (0, EscalationLevel(0))
+    assert [(e.action, e.data) for e in events] == [
+        ("reopen", {"from": "rejected", "to": "reopened"})
+    ]
+    assert allowed_actions(reopened) == ["assess", "investigate", "withdraw"]
+
+
+def test_merge_rejects_the_duplicate_and_links_it_to_the_kept_one() -> None:
+    c = run(labelled(), "acknowledge", "assess", "investigate")
+    merged, events = apply(c, "merge", actor="a", at=FIXED_TIME, reason="same", parent="CK-9")
+    assert (merged.status, merged.parent) == (Status.REJECTED, "CK-9")
+    assert events[0].data == {"from": "investigating", "to": "rejected", "into": "CK-9"}
+    with pytest.raises(TransitionRejected, match="merged into CK-9; work on CK-9 instead"):
+        apply(merged, "reopen", actor="a", at=FIXED_TIME, reason="again")
+    with pytest.raises(TransitionRejected, match="cannot be merged into itself"):
+        apply(c, "merge", actor="a", at=FIXED_TIME, reason="same", parent=c.reference)
+    with pytest.raises(TransitionRejected, match="complaintkit merge KEEP DUPLICATE"):
+        apply(c, "merge", actor="a", at=FIXED_TIME, reason="same")
+
+
+def test_a_rejection_after_a_merge_and_reopening_is_judged_by_the_last_status_change() -> None:
+    merged, _ = apply(labelled(), "merge", actor="a", at=FIXED_TIME, reason="s", parent="CK-9")
+    # An import (or a later plain rejection) stands after the merge: that is what is reopened.
+    rejected = attrs.evolve(
+        merged, status=Status.REJECTED, history=merged.history + run(labelled(), "reject").history
+    )
+    assert (
+        apply(rejected, "reopen", actor="a", at=FIXED_TIME, reason="r")[0].status is Status.REOPENED
+    )
 
 
 @given(st.lists(st.sampled_from(ACTIONS), max_size=25))
@@ -136,7 +176,9 @@ def test_any_sequence_either_applies_by_the_table_or_changes_nothing(actions: li
             c, events = apply(c, action, actor="agent", at=at, **PARAMS)  # type: ignore[arg-type]
         except TransitionRejected:
             assert c is before
-            assert before.status not in row.sources
+            # Refused by the table, or by the row's guard (a merged duplicate is not reopened).
+            guard = row.guard
+            assert before.status not in row.sources or (guard and guard(before, dict(PARAMS)))
             continue
         assert before.status in row.sources
         assert c.status is row.target

@@ -163,7 +163,9 @@ def test_csv_file_ending_chooses_the_safe_csv(hostile_store: Path, tmp_path: Pat
 
 
 def test_list_csv_neutralises_every_untrusted_column(hostile_store: Path) -> None:
-    text = invoke(hostile_store, "list", "--format", "csv", "--limit", "1").stdout
+    text = invoke(
+        hostile_store, "list", "--sort", "received_at", "--format", "csv", "--limit", "1"
+    ).stdout
     (row,) = csv.DictReader(io.StringIO(text))
     assert row["product"] == "'" + DDE
     assert row["department"] == "'" + LINK
@@ -172,14 +174,19 @@ def test_list_csv_neutralises_every_untrusted_column(hostile_store: Path) -> Non
     assert row["title"] == "'" + LINK
     assert row["reference"] == "H-1" and row["received_at"].startswith("2026-09-01")
     full = invoke(
-        hostile_store, "list", "--format", "csv", "--limit", "1", "--unmasked", "--reason", "audit"
+        hostile_store,
+        "list",
+        *("--sort", "received_at", "--format", "csv", "--limit", "1"),
+        *("--unmasked", "--reason", "audit"),
     ).stdout
     (row,) = csv.DictReader(io.StringIO(full))
     assert row["complainant_name"] == "'@Ann"
 
 
 def test_list_csv_raw_is_the_documented_opt_out(hostile_store: Path) -> None:
-    text = invoke(hostile_store, "list", "--format", "csv-raw", "--limit", "1").stdout
+    text = invoke(
+        hostile_store, "list", "--sort", "received_at", "--format", "csv-raw", "--limit", "1"
+    ).stdout
     (row,) = csv.DictReader(io.StringIO(text))
     assert (row["product"], row["department"]) == (DDE, LINK)
 
@@ -295,7 +302,8 @@ def test_list_csv_into_a_file_keeps_the_text_exactly(hostile_store: Path, tmp_pa
     out = tmp_path / "list.csv"
     with out.open("wb") as handle:
         subprocess.run(
-            [COMPLAINTKIT, "--store", f"tinydb://{hostile_store}", "list", "--format", "csv-raw"],
+            [COMPLAINTKIT, "--store", f"tinydb://{hostile_store}", "list", "--sort", "received_at"]
+            + ["--format", "csv-raw"],
             stdout=handle,
             check=True,
         )

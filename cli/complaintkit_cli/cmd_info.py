@@ -41,15 +41,9 @@ def report_options(func: F) -> F:
 
 
 def _listed(reporter: Reporter, lang: str) -> dict[str, Any]:
-    from complaintkit.reporting import reporter_options
+    from complaintkit.records import reporter_record
 
-    known = reporter_options(reporter)
-    return {
-        "name": reporter.name,
-        "title": reporter.names.get(lang),
-        "description": reporter.description,
-        "options": dict(known) if known is not None else None,
-    }
+    return reporter_record(reporter, lang)
 
 
 def _options_text(reporter: Reporter) -> str:
@@ -243,28 +237,9 @@ def schemes_command(app: App, fmt: str) -> None:
 
     schemes = app.host.schemes()
     if fmt == "json":
-        click.echo(
-            to_json(
-                [
-                    {
-                        "name": s.name,
-                        "en": s.names.en,
-                        "zh": s.names.zh,
-                        "plugin": app.host.owner("register_classification_schemes", s.name),
-                        "labels": [
-                            {
-                                "name": lb.name,
-                                "en": lb.names.en,
-                                "zh": lb.names.zh,
-                                "description": lb.description,
-                            }
-                            for lb in s.labels
-                        ],
-                    }
-                    for s in schemes.values()
-                ]
-            )
-        )
+        from complaintkit.records import scheme_records
+
+        click.echo(to_json(scheme_records(app.host)))
         return
     rows = []
     for s in schemes.values():
@@ -283,14 +258,9 @@ def plugins_command(app: App, fmt: str) -> None:
     import sys
 
     from complaintkit.display import write_records
+    from complaintkit.records import plugin_records
 
-    info: list[dict[str, Any]] = app.host.plugin_info()
-    for item in info:
-        item["error"] = None
-    info += [
-        {"name": f.plugin, "version": None, "hooks": [], "error": f"{f.stage}: {f.error}"}
-        for f in app.failures_seen
-    ]
+    info = plugin_records(app.host, app.failures_seen)
     columns = [("name", "plugin"), ("version", "version"), ("hooks", "hooks"), ("error", "error")]
     if app.lang == "zh":
         columns = [("name", "插件"), ("version", "版本"), ("hooks", "钩子"), ("error", "错误")]

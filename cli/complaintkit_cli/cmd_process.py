@@ -81,10 +81,9 @@ def sweep_command(
         result = app.desk.sweep(now=now, dry_run=dry_run, progress=bar.update)
     if fmt == "json":
         from complaintkit.display import json_text
+        from complaintkit.records import sweep_record
 
-        data = attrs.asdict(result, recurse=False)  # tuples come out as JSON arrays
-        data["notes"] = [note.get(app.lang) for note in result.notes]
-        click.echo(json_text(data))
+        click.echo(json_text(sweep_record(result, app.lang)))
         return
     verb = "would record" if dry_run else "recorded"
     if app.lang == "zh":

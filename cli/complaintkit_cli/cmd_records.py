@@ -315,6 +315,15 @@ def disclosed(
 @click.command("list")
 @filter_options
 @click.option(
+    "--sort",
+    default="-received_at",
+    show_default=True,
+    metavar="FIELD",
+    help="Order by received_at, due_at, reference, status (process order) or "
+    "escalation_level; - before it for descending (newest, latest, highest first). "
+    "Complaints without a due_at come last either way.",
+)
+@click.option(
     "--limit",
     type=click.IntRange(min=0),
     default=None,
@@ -327,6 +336,7 @@ def disclosed(
 def list_command(
     app: App,
     /,
+    sort: str,
     limit: int | None,
     offset: int,
     unmasked: bool,
@@ -334,20 +344,31 @@ def list_command(
     fmt: str,
     **opts: Any,
 ) -> None:
-    """List complaints, oldest first, with filters.
+    """List complaints, newest first (or --sort FIELD), with filters.
 
     Personal data (names, phone numbers, e-mail addresses, ID and card numbers, also inside
     the texts) is masked; --unmasked --reason WHY shows it in full and records that in the
     history of every complaint listed.
     """
+    from complaintkit import SortOrder, ValidationError
+
     from .render import echo, text_table, to_json, to_json_line, write_csv
 
+    try:
+        order = SortOrder.parse(sort)
+    except ValidationError as exc:
+        raise click.BadParameter("; ".join(exc.problems), param_hint="--sort") from None
     flt = build_filter(app.config.tzinfo, **pop_filters(opts))
     flt = check_filter_names(app.host, flt)
     if limit is None:
         limit = 50 if fmt == "table" else 0
     store = app.store
-    found = disclosed(app, store.find(flt, limit=limit or None, offset=offset), unmasked, reason)
+    found = disclosed(
+        app,
+        app.desk.find(flt, limit=limit or None, offset=offset, sort=order),
+        unmasked,
+        reason,
+    )
     lang = app.lang
     if fmt == "table":
         rows = list(_list_rows(app, found, lang))
@@ -400,6 +421,7 @@ def show_command(app: App, reference: str, unmasked: bool, reason: str | None, f
     lang = app.lang
     tz = app.config.tzinfo
     zh = lang == "zh"
+    merged = c.status.value == "rejected" and any(e.action == "merge" for e in c.history)
     rows: list[tuple[str, str]] = [
         ("编号" if zh else "reference", c.reference),
         ("受理时间" if zh else "received", local_time(c.received_at, tz)),
@@ -431,7 +453,12 @@ def show_command(app: App, reference: str, unmasked: bool, reason: str | None, f
         ),
         ("解决方案" if zh else "solution", c.solution),
         ("满意度" if zh else "satisfaction", str(c.satisfaction) if c.satisfaction else None),
-        ("原投诉" if zh else "re-complaint of", c.parent),
+        (
+            ("合并至" if zh else "merged into")
+            if merged
+            else ("原投诉" if zh else "re-complaint of"),
+            c.parent,
+        ),
         (
             "复投诉次数" if zh else "re-complaints",
             str(c.recomplaint_count) if c.recomplaint_count else None,
@@ -473,6 +500,18 @@ def show_command(app: App, reference: str, unmasked: bool, reason: str | None, f
     if c.remedies:
         click.echo()
         click.echo(text_table(*_remedy_table(c, lang, tz)))
+    notes = app.desk.notes(c)
+    if notes:
+        click.echo()
+        click.echo(text_table(*_notes_table(notes, lang, tz)))
+    if hasattr(app.store, "attachments"):
+        from complaintkit import attachments_of
+
+        files = attachments_of(app.store).list(c.reference)
+        if files:
+            click.echo()
+            headers = ["附件", "大小", "类型"] if zh else ["attachment", "size", "type"]
+            click.echo(text_table(headers, [[a.name, f"{a.size:,}", a.media_type] for a in files]))
     click.echo()
     history = [
         [local_time(e.at, tz), e.actor, e.action, e.reason or "", _event_detail(e.action, e.data)]
@@ -488,6 +527,24 @@ def show_command(app: App, reference: str, unmasked: bool, reason: str | None, f
     click.echo()
     heading = "可执行操作" if zh else "next actions"
     echo(f"{heading}: {', '.join(actions) if actions else '-'}")
+
+
+def _notes_table(notes: list[Any], lang: str, tz: tzinfo) -> tuple[list[str], list[list[str]]]:
+    """The internal notes: when, by whom (a note carried over by a merge: its author, and
+    the complaint it came from), and the text."""
+    zh = lang == "zh"
+    headers = (
+        ["时间", "作者", "内部备注（不发送给客户）"] if zh else ["when", "by", "internal note"]
+    )
+    rows = []
+    for note in notes:
+        data = note.data
+        author = str(data.get("author") or note.actor)
+        source = data.get("merged_from")
+        if source:
+            author += f" ({'来自' if zh else 'from'} {source})"
+        rows.append([local_time(note.at, tz), author, str(data.get("text", ""))])
+    return headers, rows
 
 
 def _remedy_table(c: Complaint, lang: str, tz: tzinfo) -> tuple[list[str], list[list[str]]]:

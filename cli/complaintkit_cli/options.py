@@ -101,6 +101,21 @@ def filter_options(func: F) -> F:
             "--due-by", metavar="WHEN", help="Open, with an SLA deadline at or before WHEN."
         ),
         click.option("--overdue", is_flag=True, help="Open, with an SLA deadline already passed."),
+        click.option(
+            "--tag",
+            "tags",
+            multiple=True,
+            metavar="TAG",
+            help="Only complaints carrying this tag, exactly (repeatable: all of them).",
+        ),
+        click.option(
+            "--custom",
+            "custom",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="Only complaints whose custom field KEY is VALUE (a text, a number as 12 or "
+            "2.5, true/false; repeatable: all of them).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -131,6 +146,15 @@ def build_filter(tz: tzinfo, **opts: Any) -> ComplaintFilter:
         if not sep or not scheme or not label:
             raise click.BadParameter(f"{item!r} is not SCHEME=LABEL", param_hint="--label")
         labels.append((scheme.strip(), label.strip()))
+    custom = []
+    for item in opts.get("custom") or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--custom")
+        custom.append((key.strip(), value))
+    tags = [t.strip() for t in opts.get("tags") or ()]
+    if any(not t for t in tags):
+        raise click.BadParameter("a tag cannot be empty", param_hint="--tag")
     level = opts.get("min_level")
     due_by = parse_when(opts["due_by"], tz, "--due-by") if opts.get("due_by") else None
     if opts.get("overdue"):
@@ -150,6 +174,8 @@ def build_filter(tz: tzinfo, **opts: Any) -> ComplaintFilter:
         min_escalation=EscalationLevel[level.upper()] if level else None,
         open_only=bool(opts.get("open_only")) or due_by is not None,
         due_by=due_by,
+        tags=frozenset(tags),
+        custom=tuple(custom),
     )
 
 
@@ -207,6 +233,8 @@ FILTER_KEYS = (
     "open_only",
     "due_by",
     "overdue",
+    "tags",
+    "custom",
 )
 
 

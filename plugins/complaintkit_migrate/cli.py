@@ -65,13 +65,15 @@ def migrate_command(
     at the destination (whole batches only) and exits with status 130. A destination that
     holds a different complaint under the same reference is refused, never overwritten. At
     the end both stores are read again and compared: counts, a checksum of every record, and
-    the first differing references; any difference exits with status 1. Pending
+    the first differing references; any difference exits with status 1. Attachments are
+    copied after the complaints and compared too (name, size, type, SHA-256). Pending
     notifications stay in the source.
     """
     from complaintkit.errors import MigrationError, StoreNotFoundError
     from complaintkit.redact import redact_url
     from complaintkit.storage import resolve_url
 
+    from .attachments import copy_attachments, verify_attachments
     from .copying import VerificationFailed, copy_store, verify_stores
 
     zh = app.lang == "zh"
@@ -114,10 +116,20 @@ def migrate_command(
                             line += f" ({done.already_there:,} already there and equal)"
                     click.echo(line)
                     _say_changes(done, zh)
+                    carried = copy_attachments(source, destination)
+                    if carried is not None and (carried.copied or carried.already_there):
+                        click.echo(
+                            f"已复制 {carried.copied:,} 个附件"
+                            f"（{carried.already_there:,} 个已在目标库中）"
+                            if zh
+                            else f"copied {carried.copied:,} attachments "
+                            f"({carried.already_there:,} already there and equal)"
+                        )
                 with app.progress("verifying", total + destination.count()) as bar:
                     result = verify_stores(
                         source, destination, batch_size=batch_size, progress=bar.update
                     )
+                differing = verify_attachments(source, destination)
             except KeyboardInterrupt:
                 _interrupted(app, destination, total, copying=copying)
         finally:
@@ -126,6 +138,8 @@ def migrate_command(
         source.close()
     if not result.ok:
         raise VerificationFailed(result)
+    if differing:
+        raise MigrationError("; ".join(differing))
     if zh:
         click.echo(
             f"校验通过：两边各 {result.source_count:,} 条投诉，校验和均为 {result.source_checksum}"

@@ -5,11 +5,11 @@ complainant's own name, phone and e-mail address are masked wherever they appear
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
-from complaintkit import Complaint, Config, ConfigError, PersonalField
+from complaintkit import ERASED, Complaint, Config, PersonalField
 
 from .masking import (
     mask_address,
@@ -20,6 +20,7 @@ from .masking import (
     mask_phone,
     mask_text,
 )
+from .retention import RetentionSettings
 
 __all__ = ["PrivacySettings", "mask_complaint"]
 
@@ -36,56 +37,44 @@ _MASKS: dict[str, Callable[[str], str]] = {
 #: The configuration last read and its settings (one configuration per process, normally).
 _LAST: tuple[Config, PrivacySettings] | None = None
 
+#: The kinds a custom field named in ``[privacy] fields`` may have (PERSONAL_KINDS).
+Kind = Literal["name", "phone", "email", "address", "id_card", "bank_card", "text", "identifier"]
+
 
 @attrs.frozen
 class PrivacySettings:
-    """``[privacy]``: whether outputs are masked, and custom fields that hold personal data.
+    """``[privacy]``: whether outputs are masked, custom fields that hold personal data, and
+    how long personal data is kept (``[privacy.retention]``, see
+    :class:`~complaintkit_privacy.retention.RetentionSettings`).
 
     ::
 
         [privacy]
         mask = true                                  # the default
         fields = { address = "address", note = "text", "身份证" = "id_card" }
+
+        [privacy.retention]
+        anonymise_closed_after = "3y"
     """
 
     mask: bool = True
-    fields: Mapping[str, str] = attrs.field(factory=dict)
+    fields: Mapping[str, Kind] = attrs.field(factory=dict)
+    retention: RetentionSettings = attrs.field(factory=RetentionSettings)
 
     @classmethod
     def from_config(cls, config: Config) -> PrivacySettings:
         """``[privacy]`` of ``config``, checked once per configuration (the masking hook asks
-        for every complaint it masks)."""
+        for every complaint it masks); a mistake raises ConfigError naming the key."""
         global _LAST
         if _LAST is None or _LAST[0] is not config:
-            _LAST = (config, cls._read(config))
+            from complaintkit import structure_section
+
+            _LAST = (config, structure_section(config, "privacy", cls))
         return _LAST[1]
-
-    @classmethod
-    def _read(cls, config: Config) -> PrivacySettings:
-        from complaintkit import PERSONAL_KINDS
-
-        section = config.section("privacy")
-        where = f"{config.where} [privacy]"
-        unknown = sorted(set(section) - {"mask", "fields"})
-        if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: fields, mask")
-        mask = section.get("mask", True)
-        if not isinstance(mask, bool):
-            raise ConfigError(f"{where} mask: must be true or false, got {mask!r}")
-        fields = section.get("fields", {})
-        if not isinstance(fields, Mapping):
-            raise ConfigError(f'{where} fields: must be a table such as {{ address = "text" }}')
-        for name, kind in fields.items():
-            if kind not in PERSONAL_KINDS:
-                raise ConfigError(
-                    f"{where} fields.{name}: must be one of {', '.join(PERSONAL_KINDS)}, "
-                    f"got {kind!r}"
-                )
-        return cls(mask, dict(fields))
 
 
 def _masked_value(value: Any, kind: str, text: Callable[[str], str]) -> Any:
-    if not isinstance(value, str) or not value:
+    if not isinstance(value, str) or not value or value == ERASED:
         return value
     if "*" in value and kind != "text":
         return value  # masked already: masking twice must not hide what the first one kept
@@ -118,7 +107,7 @@ def mask_complaint(complaint: Complaint, fields: Sequence[PersonalField]) -> Com
             (party.phone, mask_phone),
             (party.email, mask_email),
         )
-        if value
+        if value and value != ERASED  # an erased party leaves the token, which stays as it is
     ]
 
     def text(value: str) -> str:

@@ -1,24 +1,22 @@
 """Everything held about one person: their complaints, with every history entry, and the
 notifications written for those complaints or sent to them (a subject access request under the
-PIPL or the GDPR; ``complaintkit person export``)."""
+PIPL or the GDPR; ``complaintkit person export``), and erasing them (``person erase``)."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
+from complaintkit import ERASED, Party, Person, phone_digits
+
 if TYPE_CHECKING:
-    from complaintkit import Complaint, PluginHost, Store
+    from complaintkit import Complaint, Desk, PluginHost, Store
 
-__all__ = ["identifiers", "person_complaints", "person_data"]
+__all__ = ["Erasure", "erase_person", "identifiers", "person_complaints", "person_data"]
 
-
-def _national(phone: str) -> str:
-    """A phone number's digits without China's country code (``+86 138-1234-5678`` and
-    ``13812345678`` are the same number)."""
-    digits = re.sub(r"\D", "", phone)
-    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+_national = phone_digits
 
 
 def identifiers(*, phone: str | None, email: str | None, customer_id: str | None) -> list[str]:
@@ -91,3 +89,113 @@ def person_data(
         "complaints": [converter.unstructure(c) for c in complaints],
         "notifications": messages,
     }
+
+
+@attrs.frozen
+class Erasure:
+    """What ``person erase`` did (or, dry, would do): the person's complaints and other
+    complaints that mention their phone or e-mail, each as references of complaints changed;
+    how often each field changed; and what plugins changed (notifications and the like)."""
+
+    own: tuple[str, ...]
+    others: tuple[str, ...]
+    fields: dict[str, int]
+    plugins: dict[str, int]
+    written: int
+
+
+def erase_person(
+    desk: Desk,
+    *,
+    phone: str | None,
+    email: str | None,
+    customer_id: str | None,
+    reason: str,
+    dry_run: bool,
+    progress: Callable[[str, int], None] = lambda stage, n: None,
+) -> Erasure:
+    """Erase one person everywhere (see :mod:`complaintkit_privacy.erasure`): find their
+    complaints by the identifiers given, learn from them their names, phone numbers and
+    addresses, let plugins erase them (the notification outbox among them), then rewrite
+    their complaints and any other complaint mentioning their phone or e-mail, in batches.
+
+    A plugin that fails stops the erasure before any complaint is changed (raising
+    :class:`~complaintkit.ComplaintkitError` naming it), so running it again still finds the
+    person. The store is read once (``progress(stage, n)`` is told of each complaint read,
+    ``"reading"``, and written, ``"writing"``); the other complaints that may mention the
+    person are then read again by reference (:class:`~.erasure.MentionIndex`).
+    """
+    from complaintkit import ComplaintFilter, ComplaintkitError
+
+    from .erasure import MentionIndex, Scrub, erased_fields, rewrite_complaints, scrub_complaint
+
+    given = Person.of(phones=[phone or ""], emails=[email or ""], customer_ids=[customer_id or ""])
+    own: list[Complaint] = []
+    index = MentionIndex()
+    for complaint in desk.store.find():
+        progress("reading", 1)
+        if _is_theirs(complaint.complainant, given):
+            own.append(complaint)
+        else:
+            index.add(complaint)
+    parties = [c.complainant for c in own]
+    person = Person.of(
+        phones=[*given.phones, *(p.phone or "" for p in parties)],
+        emails=[*given.emails, *(p.email or "" for p in parties)],
+        names=[p.name or "" for p in parties if p.name != ERASED],
+        customer_ids=[*given.customer_ids, *(p.customer_id or "" for p in parties)],
+        references=[c.reference for c in own],
+    )
+    plugins, failures = desk.host.erase_personal_data(desk.store, person, dry_run=dry_run)
+    if failures:
+        named = "; ".join(f"{f.plugin}: {f.error}" for f in failures)
+        raise ComplaintkitError(
+            f"erasure stopped, no complaint was changed: {named}. Fix the plugin (or disable "
+            "it with COMPLAINTKIT_DISABLE_PLUGINS) and run the command again"
+        )
+    fields = desk.host.personal_fields()
+    now, actor = desk.clock(), desk.actor
+
+    def scrub(complaint: Complaint) -> Complaint:
+        mine = complaint.reference in person.references
+        return scrub_complaint(
+            complaint,
+            Scrub(person, own=mine, fields=fields),
+            at=now,
+            actor=actor,
+            reason=reason,
+            scope="person",
+        )
+
+    changed = [s for c in own if (s := scrub(c)) is not c]
+    others: list[Complaint] = []
+    candidates = index.candidates(person) - person.references
+    if candidates:
+        for complaint in desk.store.find(ComplaintFilter(references=frozenset(candidates))):
+            scrubbed = scrub(complaint)
+            if scrubbed is not complaint:
+                others.append(scrubbed)
+    counted: dict[str, int] = {}
+    for complaint in (*changed, *others):
+        for field in erased_fields(complaint):
+            counted[field] = counted.get(field, 0) + 1
+    written = 0
+    if not dry_run:
+        written = len(
+            rewrite_complaints(desk, [*changed, *others], scrub, lambda n: progress("writing", n))
+        )
+    return Erasure(
+        own=tuple(c.reference for c in changed),
+        others=tuple(c.reference for c in others),
+        fields=dict(sorted(counted.items())),
+        plugins=plugins,
+        written=written,
+    )
+
+
+def _is_theirs(party: Party, person: Person) -> bool:
+    return bool(
+        (party.phone and phone_digits(party.phone) in person.phones)
+        or (party.email and party.email.strip().casefold() in person.emails)
+        or (party.customer_id and party.customer_id.strip() in person.customer_ids)
+    )

@@ -1,5 +1,7 @@
-"""Masks personal data on the way out (``mask_complaint``) and declares the custom fields
-``[privacy] fields`` names as personal (``register_personal_fields``)."""
+"""Masks personal data on the way out (``mask_complaint``), declares the custom fields
+``[privacy] fields`` names as personal (``register_personal_fields``), erases a person from the
+notification outbox and the files attached to their complaints (``erase_personal_data``), and
+adds ``complaintkit person`` and ``complaintkit retention``."""
 
 from __future__ import annotations
 
@@ -11,17 +13,38 @@ from complaintkit import hookimpl
 if TYPE_CHECKING:
     import click
 
-    from complaintkit import Complaint, Config, PersonalField
+    from complaintkit import Complaint, Config, Person, PersonalField, Store
 
-__all__ = ["mask_complaint", "register_commands", "register_personal_fields"]
+__all__ = [
+    "erase_personal_data",
+    "mask_complaint",
+    "register_commands",
+    "register_personal_fields",
+]
 
 
 @hookimpl
 def register_commands(cli: click.Group) -> None:
-    """``complaintkit person export``."""
-    from .cli import person_group
+    """``complaintkit person export|erase`` and ``complaintkit retention apply``."""
+    from .cli import person_group, retention_group
 
     cli.add_command(person_group)
+    cli.add_command(retention_group)
+
+
+@hookimpl
+def erase_personal_data(store: Store, person: Person, dry_run: bool) -> dict[str, int]:
+    """The store's notification outbox: messages about the person's complaints or addressed
+    to them or mentioning them are rewritten (``Outbox.rewrite``). The files attached to the
+    person's own complaints (photos, invoices, letters: personal data no text scrub can
+    reach) are deleted; counted as ``attachments`` when there were any."""
+    from .erasure import remove_attachments, scrub_outbox
+
+    counts = {"notifications": scrub_outbox(store, person, dry_run=dry_run)}
+    removed = remove_attachments(store, person, dry_run=dry_run)
+    if removed:
+        counts["attachments"] = removed
+    return counts
 
 
 @hookimpl

@@ -12,13 +12,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from complaintkit.errors import NotFoundError
+from complaintkit.errors import NotFoundError, StorageError
 from complaintkit.outbox import MessageNotFound, MessageStatus, OutboxMessage
 
 from .store import _join, _utc
@@ -292,3 +292,21 @@ class SQLOutbox:
         if exists is None:
             raise MessageNotFound(key)
         return False
+
+    def rewrite(self, messages: Mapping[str, OutboxMessage]) -> int:
+        """Replace each stored message named by a key of ``messages`` (key included), in one
+        transaction; a new key already stored elsewhere raises and changes nothing."""
+        if not messages:
+            return 0
+        t = self.table
+        replaced = 0
+        try:
+            with self.store._writing() as conn:
+                for old, new in messages.items():
+                    result = conn.execute(
+                        sa.update(t).where(t.c.msg_key == old).values(self._row(new))
+                    )
+                    replaced += max(result.rowcount, 0)
+        except StorageError as exc:
+            raise StorageError(f"{exc}; nothing was changed") from exc
+        return replaced

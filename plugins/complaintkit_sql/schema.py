@@ -9,7 +9,7 @@ step is a function of a connection, run in its own transaction together with the
 (PostgreSQL and SQLite roll a failed step back entirely; MariaDB commits DDL implicitly, so a
 step there is written to be safely re-runnable).
 
-Layout (version 3):
+Layout (version 5):
 
 ``ck_complaints``
     one row per complaint: the columns users filter and group on, indexed; instants as UTC
@@ -22,10 +22,16 @@ Layout (version 3):
     of the complaint's labels.
 ``ck_events``
     the history, one row per event, numbered from 0 per complaint (``seq``); ``digest`` (version
-    3) is the event's link in the complaint's hash chain (:mod:`complaintkit.audit`), NULL for
-    events stored before version 3 until ``complaintkit audit seal``.
+    5) is the event's link in the complaint's hash chain (:mod:`complaintkit.audit`), NULL for
+    events stored before version 5 until ``complaintkit audit seal``.
 ``ck_outbox``
     notification messages (version 2; see :mod:`complaintkit_sql.outbox`).
+``ck_plugin_data``
+    plugins' own JSON documents by (namespace, key) (version 3; see
+    :mod:`complaintkit_sql.plugindata`): the HTTP API's tokens and idempotency keys.
+``ck_attachments``
+    files attached to complaints, their content in the row (version 4; see
+    :mod:`complaintkit_sql.attachments`).
 ``ck_schema``
     the schema version.
 """
@@ -46,7 +52,7 @@ __all__ = [
 ]
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 5
 
 #: Longest value of an indexed text column (references, departments, labels, …).
 KEY_LENGTH = 255
@@ -66,6 +72,11 @@ def _long_text() -> sa.types.TypeEngine[str]:
     return sa.Text().with_variant(mysql.LONGTEXT(), "mysql", "mariadb")
 
 
+def _blob() -> sa.types.TypeEngine[bytes]:
+    # MariaDB's BLOB holds 64 KB; LONGBLOB holds any attachment the size limit lets in.
+    return sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+
+
 def _json() -> sa.types.TypeEngine[Any]:
     # ``json``, not ``jsonb``, on PostgreSQL: it keeps the keys in the order they were written,
     # so a complaint reads back (and prints) exactly as stored. Cast to jsonb to query it.
@@ -82,6 +93,8 @@ class Tables:
         self.labels = metadata.tables["ck_labels"]
         self.events = metadata.tables["ck_events"]
         self.outbox = metadata.tables["ck_outbox"]
+        self.plugin_data = metadata.tables["ck_plugin_data"]
+        self.attachments = metadata.tables["ck_attachments"]
 
 
 def make_tables(mysql_collation: str = "utf8mb4_bin") -> Tables:
@@ -215,6 +228,33 @@ def make_tables(mysql_collation: str = "utf8mb4_bin") -> Tables:
         sa.Index("ck_outbox_order", "created_utc", "id"),
         **table_kw,
     )
+    sa.Table(
+        "ck_plugin_data",
+        md,
+        sa.Column("namespace", _key(), primary_key=True),
+        sa.Column("doc_key", _key(), primary_key=True),
+        sa.Column("value", _json(), nullable=False),
+        **table_kw,
+    )
+    sa.Table(
+        "ck_attachments",
+        md,
+        sa.Column(
+            "reference",
+            _key(),
+            sa.ForeignKey("ck_complaints.reference", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("name", _key(), primary_key=True),
+        sa.Column("size", sa.BigInteger, nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("media_type", sa.String(KEY_LENGTH), nullable=False),
+        sa.Column("added_utc", _instant(), nullable=False),
+        sa.Column("added_offset", sa.Integer, nullable=False),
+        sa.Column("added_by", _long_text(), nullable=False),
+        sa.Column("content", _blob(), nullable=False),
+        **table_kw,
+    )
     return Tables(md)
 
 
@@ -235,8 +275,23 @@ def _create(*names: str) -> Step:
     return step
 
 
+def _create_attachments(conn: sa.Connection, tables: Tables) -> None:
+    """Version 4: ``ck_attachments``. On MariaDB/MySQL its key takes the collation of the
+    existing ``ck_complaints.reference`` (a foreign key needs equal collations, and a
+    database made by an older complaintkit may have another than this server's best)."""
+    chosen = tables
+    if conn.dialect.name in ("mysql", "mariadb"):
+        found = conn.exec_driver_sql(
+            "SELECT collation_name FROM information_schema.columns WHERE table_schema = "
+            "DATABASE() AND table_name = 'ck_complaints' AND column_name = 'reference'"
+        ).scalar()
+        if found and found != tables.attachments.dialect_options["mysql"]["collate"]:
+            chosen = make_tables(str(found))
+    chosen.metadata.create_all(conn, tables=[chosen.attachments], checkfirst=True)
+
+
 def _add_event_digest(conn: sa.Connection, tables: Tables) -> None:
-    """Version 3: ``ck_events.digest``. Re-runnable (MariaDB commits the DDL before the version
+    """Version 5: ``ck_events.digest``. Re-runnable (MariaDB commits the DDL before the version
     bump): the column is added only when the table lacks it. Existing rows keep NULL."""
     if "digest" in {column["name"] for column in sa.inspect(conn).get_columns("ck_events")}:
         return
@@ -244,11 +299,14 @@ def _add_event_digest(conn: sa.Connection, tables: Tables) -> None:
 
 
 #: Version 1: complaints, labels and history. Version 2: the notification outbox. Version 3:
-#: the digest of each event (the audit hash chain).
+#: plugin data. Version 4: attachments. Version 5: the digest of each event (the audit hash
+#: chain).
 STEPS: dict[int, Step] = {
     1: _create("ck_schema", "ck_complaints", "ck_labels", "ck_events"),
     2: _create("ck_outbox"),
-    3: _add_event_digest,
+    3: _create("ck_plugin_data"),
+    4: _create_attachments,
+    5: _add_event_digest,
 }
 
 assert sorted(STEPS) == list(range(1, SCHEMA_VERSION + 1))

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
 import orjson
@@ -66,17 +66,23 @@ from complaintkit.model import (
     Status,
 )
 from complaintkit.outbox import Outbox
+from complaintkit.plugindata import PluginData
 from complaintkit.redact import redact_url
 from complaintkit.serialization import complaint_to_data
 from complaintkit.storage import (
     GROUP_KEYS,
     AddResult,
     ComplaintFilter,
+    SortOrder,
     UpdateResult,
     parse_url,
     store_path,
 )
 
+if TYPE_CHECKING:
+    from .attachments import SQLAttachments
+
+from .casework_query import custom_condition, order_by, tag_condition
 from .facts_query import FLAGS, facts_statement, instant_parser, pauses_of, zone_of
 from .schema import KEY_LENGTH, SCHEMA_VERSION, STEPS, Tables, make_tables
 
@@ -1254,6 +1260,11 @@ class SQLStore:
         if flt.complainant is not None:
             who = flt.complainant
             conds.append(sa.or_(c.customer_id == who, c.phone == who, c.email == who))
+        for tag in sorted(flt.tags):
+            conds.append(tag_condition(self.dialect, t.complaints, tag))
+        for key, value in flt.custom:
+            collation = t.complaints.dialect_options["mysql"]["collate"] or "utf8mb4_bin"
+            conds.append(custom_condition(self.dialect, t.complaints, key, value, collation))
         if flt.text:
             needle = flt.text.lower()
             lower = sa.func.ck_lower if self.dialect == "sqlite" else sa.func.lower
@@ -1295,6 +1306,38 @@ class SQLStore:
             offset,
             key=key,
         )
+
+    def find_sorted(
+        self,
+        flt: ComplaintFilter | None,
+        order: SortOrder,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[Complaint]:
+        """Complaints matching ``flt`` in ``order`` (see :class:`~complaintkit.SortOrder`),
+        sorted by the database and read in pages of :data:`PAGE` (by offset: a complaint
+        changed between two pages in a way that moves it may be seen twice or not at all)."""
+        if offset < 0 or (limit is not None and limit < 0):
+            raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+        self._check()
+        c = self.tables.complaints
+        query = (
+            sa.select(*self._read_columns(c)).where(*self._where(flt)).order_by(*order_by(c, order))
+        )
+        remaining = limit
+        position = offset
+        while remaining is None or remaining > 0:
+            step = PAGE if remaining is None else min(PAGE, remaining)
+            with self._connect() as conn:
+                rows = conn.execute(query.offset(position).limit(step)).all()
+                page = self._assemble(conn, rows)
+            yield from page
+            if len(rows) < step:
+                return
+            position += len(rows)
+            if remaining is not None:
+                remaining -= len(rows)
 
     def _pages(
         self,
@@ -1535,6 +1578,22 @@ class SQLStore:
 
         self._check()
         return SQLOutbox(self)
+
+    def plugin_data(self) -> PluginData:
+        """Plugins' JSON documents in the same database (table ``ck_plugin_data``)."""
+        from .plugindata import SQLPluginData
+
+        self._check()
+        return SQLPluginData(self)
+
+    # --- attachments --------------------------------------------------------------------
+
+    def attachments(self) -> SQLAttachments:
+        """The complaints' attachments in the same database (table ``ck_attachments``)."""
+        from .attachments import SQLAttachments
+
+        self._check()
+        return SQLAttachments(self)
 
     # --- lifetime -----------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -116,28 +116,7 @@ class SQLiteOutbox:
 
     def enqueue(self, messages: Iterable[OutboxMessage]) -> int:
         """Store new messages in one transaction; keys already present are left alone."""
-        rows = [
-            (
-                m.key,
-                m.channel,
-                m.recipient,
-                m.body,
-                _ts(m.created_at),
-                m.subject,
-                m.event,
-                m.reference,
-                m.lang,
-                json.dumps(m.payload, ensure_ascii=False),
-                m.status.value,
-                m.attempts,
-                _ts(m.next_attempt_at),
-                m.last_error,
-                _ts(m.sent_at),
-                _ts(m.lease_until),
-                m.claimed_by,
-            )
-            for m in messages
-        ]
+        rows = [_values(m) for m in messages]
         if not rows:
             return 0
         with self._lock:
@@ -250,6 +229,53 @@ class SQLiteOutbox:
             )
             == 1
         )
+
+    def rewrite(self, messages: Mapping[str, OutboxMessage]) -> int:
+        """Replace each stored message named by a key of ``messages`` (key included), in one
+        transaction; a new key already stored elsewhere raises and changes nothing."""
+        assignments = ", ".join(f"{column.strip()} = ?" for column in _COLUMNS.split(","))
+        rows = [(*_values(new), old) for old, new in messages.items()]
+        if not rows:
+            return 0
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    replaced = 0
+                    for row in rows:
+                        replaced += self._db.execute(
+                            f"UPDATE outbox SET {assignments} WHERE key = ?", row
+                        ).rowcount
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                return replaced
+            except sqlite3.Error as exc:
+                raise StorageError(f"outbox {self.path}: {exc}; nothing was changed") from None
+
+
+def _values(m: OutboxMessage) -> tuple[Any, ...]:
+    """A message as the row's values, in the order of ``_COLUMNS``."""
+    return (
+        m.key,
+        m.channel,
+        m.recipient,
+        m.body,
+        _ts(m.created_at),
+        m.subject,
+        m.event,
+        m.reference,
+        m.lang,
+        json.dumps(m.payload, ensure_ascii=False),
+        m.status.value,
+        m.attempts,
+        _ts(m.next_attempt_at),
+        m.last_error,
+        _ts(m.sent_at),
+        _ts(m.lease_until),
+        m.claimed_by,
+    )
 
 
 def _message(row: tuple[Any, ...]) -> OutboxMessage:

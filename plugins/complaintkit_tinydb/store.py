@@ -41,7 +41,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import attrs
 import cattrs
@@ -71,12 +71,18 @@ from complaintkit.storage import (
     GROUP_KEYS,
     AddResult,
     ComplaintFilter,
+    SortOrder,
     UpdateResult,
+    custom_text,
     parse_url,
     store_path,
 )
 
+from .attachments import FolderAttachments, attachments_path
 from .outbox import SQLiteOutbox, outbox_path
+
+if TYPE_CHECKING:
+    from .plugindata import TinyDBPluginData
 from .storage import SafeJSONStorage, gc_paused
 
 __all__ = [
@@ -203,6 +209,7 @@ class TinyDBStore:
         self._generation = -1
         self._closed = False
         self._outbox: SQLiteOutbox | None = None
+        self._attachments: FolderAttachments | None = None
         try:
             self._docs()
         except BaseException:
@@ -497,6 +504,24 @@ class TinyDBStore:
         end = None if limit is None else offset + limit
         return self._structure_all(selected[offset:end])
 
+    def find_sorted(
+        self,
+        flt: ComplaintFilter | None,
+        order: SortOrder,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[Complaint]:
+        """Complaints matching ``flt`` in ``order`` (see :class:`~complaintkit.SortOrder`),
+        sorted on the raw documents; complaints are built as the iterator is consumed."""
+        if offset < 0 or (limit is not None and limit < 0):
+            raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+        selected = self._selected(flt)
+        with gc_paused():
+            selected.sort(key=_sort_key(order), reverse=order.descending)
+        end = None if limit is None else offset + limit
+        return self._structure_all(selected[offset:end])
+
     def _ordered(self, flt: ComplaintFilter | None) -> list[Doc]:
         """The documents matching ``flt`` in ``find`` order."""
         selected = self._selected(flt)
@@ -564,6 +589,29 @@ class TinyDBStore:
             )
         return self._outbox
 
+    # --- plugin data --------------------------------------------------------------------
+
+    def plugin_data(self) -> TinyDBPluginData:
+        """Plugins' JSON documents: table ``plugin_data`` in the same file."""
+        from .plugindata import TinyDBPluginData
+
+        if self._closed:
+            raise StorageError(f"the store {self.path} is closed")
+        return TinyDBPluginData(self)
+
+    # --- attachments --------------------------------------------------------------------
+
+    def attachments(self) -> FolderAttachments:
+        """The complaints' attachments: ``<name>.attachments/`` beside the JSON file
+        (see :mod:`complaintkit_tinydb.attachments`), created by the first one stored."""
+        if self._closed:
+            raise StorageError(f"the store {self.path} is closed")
+        if self._attachments is None:
+            self._attachments = FolderAttachments(
+                attachments_path(self.path), busy_timeout=self.options.lock_timeout
+            )
+        return self._attachments
+
     # --- lifetime -----------------------------------------------------------------------
 
     def close(self) -> None:
@@ -574,6 +622,9 @@ class TinyDBStore:
         if self._outbox is not None:
             self._outbox.close()
             self._outbox = None
+        if self._attachments is not None:
+            self._attachments.close()
+            self._attachments = None
         self._db.close()
         self._index = {}
 
@@ -613,6 +664,42 @@ def _order_key(doc: Doc) -> tuple[int, str]:
     # Whole microseconds since the epoch: exact, and sorting 100,000 of them is ten times
     # faster than comparing aware datetimes whose tzinfo objects all differ.
     return (datetime.fromisoformat(doc["received_at"]) - _EPOCH) // _MICROSECOND, doc["reference"]
+
+
+_STATUS_ORDER = {status.value: number for number, status in enumerate(Status)}
+
+
+def _sort_key(order: SortOrder) -> Callable[[Doc], tuple[Any, ...]]:
+    """:func:`complaintkit.storage.sort_key` on stored documents (use with ``reverse``)."""
+    missing_last = not order.descending
+    name = order.key
+
+    def key(doc: Doc) -> tuple[Any, ...]:
+        value: Any
+        if name == "received_at":
+            value = _order_key(doc)[0]
+        elif name == "due_at":
+            due = doc.get("due_at")
+            value = None if due is None else (datetime.fromisoformat(due) - _EPOCH) // _MICROSECOND
+        elif name == "status":
+            value = _STATUS_ORDER[doc.get("status", "received")]
+        elif name == "escalation_level":
+            value = doc.get("escalation_level", 0)
+        else:
+            value = doc["reference"]
+        if value is None:
+            return (missing_last, 0, *_order_key(doc))
+        return (not missing_last, value, *_order_key(doc))
+
+    return key
+
+
+def _custom_is(key: str, wanted: str) -> Callable[[Doc], bool]:
+    def check(doc: Doc) -> bool:
+        custom = doc.get("custom") or {}
+        return key in custom and custom_text(custom[key]) == wanted
+
+    return check
 
 
 # --- filtering and grouping raw documents ------------------------------------------------
@@ -691,6 +778,11 @@ def document_matcher(flt: ComplaintFilter) -> Callable[[Doc], bool]:
             checks.append(_at_or_before(name, bound))
     if flt.complainant is not None:
         checks.append(_complainant_is(flt.complainant))
+    if flt.tags:
+        tags = flt.tags
+        checks.append(lambda d: tags <= set(d.get("tags") or ()))
+    for key, wanted in flt.custom:
+        checks.append(_custom_is(key, wanted))
     if flt.text:
         needle = flt.text.lower()
         checks.append(

@@ -13,6 +13,14 @@ from .hookspecs import hookimpl
 
 # isort: off
 if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
+    from .attachments import (
+        Attachment as Attachment,
+        AttachmentExistsError as AttachmentExistsError,
+        AttachmentNotFound as AttachmentNotFound,
+        AttachmentSettings as AttachmentSettings,
+        AttachmentStore as AttachmentStore,
+        attachments_of as attachments_of,
+    )
     from .classification import (
         BatchScheme as BatchScheme,
         Classification as Classification,
@@ -85,8 +93,11 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     )
     from .personal import (
         CORE_FIELDS as CORE_FIELDS,
+        ERASED as ERASED,
         PERSONAL_KINDS as PERSONAL_KINDS,
+        Person as Person,
         PersonalField as PersonalField,
+        phone_digits as phone_digits,
     )
     from .notification import (
         DeliveryError as DeliveryError,
@@ -123,9 +134,12 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
         ComplaintFilter as ComplaintFilter,
         ExistsStore as ExistsStore,
         RestorableStore as RestorableStore,
+        SortingStore as SortingStore,
+        SortOrder as SortOrder,
         StorageBackend as StorageBackend,
         Store as Store,
         UpdateResult as UpdateResult,
+        find_sorted as find_sorted,
         group_value as group_value,
         parse_url as parse_url,
     )
@@ -135,6 +149,14 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
 #: loading below are made from it, and tests/test_public_api.py checks that the imports above
 #: (which give type checkers the same names) list exactly these.
 _EXPORTS: dict[str, tuple[str, ...]] = {
+    "attachments": (
+        "Attachment",
+        "AttachmentExistsError",
+        "AttachmentNotFound",
+        "AttachmentSettings",
+        "AttachmentStore",
+        "attachments_of",
+    ),
     "classification": (
         "BatchScheme",
         "Classification",
@@ -201,8 +223,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "personal": (
         "CORE_FIELDS",
+        "ERASED",
         "PERSONAL_KINDS",
+        "Person",
         "PersonalField",
+        "phone_digits",
     ),
     "notification": (
         "DeliveryError",
@@ -242,9 +267,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "AddResult",
         "ComplaintFilter",
         "ExistsStore",
+        "find_sorted",
         "group_value",
         "parse_url",
         "RestorableStore",
+        "SortingStore",
+        "SortOrder",
         "StorageBackend",
         "Store",
         "UpdateResult",

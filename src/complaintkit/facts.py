@@ -46,8 +46,9 @@ __all__ = [
 
 T = TypeVar("T")
 
-#: History actions that end a complaint's resolve clock (as in :mod:`complaintkit.sla`).
-RESOLVE_ACTIONS = frozenset({"resolve", "close", "withdraw", "reject"})
+#: History actions that end a complaint's resolve clock (as in :mod:`complaintkit.sla`); a
+#: ``merge`` rejects a duplicate, so it ends the duplicate's clocks as ``reject`` does.
+RESOLVE_ACTIONS = frozenset({"resolve", "close", "withdraw", "reject", "merge"})
 #: History actions that count as the first real answer.
 RESPOND_ACTIONS = RESOLVE_ACTIONS | {"respond", "propose"}
 #: History actions that acknowledge a complaint (any handling step does).

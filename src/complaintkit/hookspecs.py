@@ -20,7 +20,7 @@ Two families:
 
 * **Task hooks** let a plugin do periodic work: ``sweep_finished`` runs at the end of every
   sweep and returns lines for its output; a failing implementation is logged like a lifecycle
-  hook's.
+  hook's. ``erase_personal_data`` lets a plugin erase a person from its own storage.
 * **Policy hooks** decide something (a route, an SLA policy, a masked copy): the first
   implementation that
   returns a value wins, and an exception reaches the caller, since a complaint must not be routed
@@ -59,11 +59,11 @@ if TYPE_CHECKING:
     from .inputs import InputFormat
     from .model import Complaint, Event, Label
     from .notification import NotificationChannel
-    from .personal import PersonalField
+    from .personal import Person, PersonalField
     from .reporting import Reporter, ReportFormat
     from .routing import Route
     from .spikes import SpikeWarning
-    from .storage import StorageBackend
+    from .storage import StorageBackend, Store
 
 __all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
 
@@ -468,6 +468,34 @@ def sweep_finished(desk: Desk, now: datetime, dry_run: bool) -> list[Names] | No
     """
 
 
+@hookspec
+def erase_personal_data(
+    store: Store, person: Person, dry_run: bool, config: Config
+) -> dict[str, int] | None:
+    """Erase a person from data a plugin keeps outside the complaints (its own tables or
+    files, a cache, a queue), when ``complaintkit person erase`` anonymises them.
+
+    :param store: the store being erased (a plugin keeping data beside it finds it there).
+    :param person: who: :class:`~complaintkit.personal.Person` with their phone numbers,
+        e-mail addresses, names and customer ids, and the references of their complaints.
+        ``person.replace(text)`` replaces their phone numbers (any spelling), addresses and
+        names in a text with :data:`~complaintkit.personal.ERASED`, as the core does;
+        ``person.is_identifier(value)`` tells a whole value that identifies them.
+    :param dry_run: True for ``--dry-run``: count what would change, change nothing.
+    :param config: the configuration in force.
+    :returns: how many records of each kind were (or would be) changed, e.g.
+        ``{"notifications": 3}``, or None for nothing. Counts of the same kind from several
+        plugins are added up; the command prints them. Never return the erased values.
+
+    Called once per erasure, before the complaints are rewritten, so that the person can
+    still be found. Every implementation runs; one that raises is reported with its plugin's
+    name and the complaints are left unchanged, so the erasure can be run again once the
+    plugin is fixed (or disabled). Must be idempotent: a second erasure of the same person
+    changes nothing and counts 0. The notification outbox of the store is erased this way by
+    the privacy plugin.
+    """
+
+
 CONTRIBUTION_HOOKS = (
     "register_classification_schemes",
     "replace_classification_schemes",
@@ -494,4 +522,4 @@ LIFECYCLE_HOOKS = (
     "spike_detected",
 )
 POLICY_HOOKS = ("choose_sla_policy", "route_complaint", "mask_complaint")
-TASK_HOOKS = ("sweep_finished",)
+TASK_HOOKS = ("sweep_finished", "erase_personal_data")

@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from .inputs import InputFormat
     from .model import Complaint
     from .notification import NotificationChannel
-    from .personal import PersonalField
+    from .personal import Person, PersonalField
     from .reporting import Reporter, ReportFormat
     from .storage import StorageBackend, Store
 
@@ -384,6 +384,35 @@ class PluginHost(ClassificationContributions):
             "mask_complaint", complaint=complaint, fields=self.personal_fields(), config=self.config
         )
         return complaint if masked is None else masked
+
+    def erase_personal_data(
+        self, store: Store, person: Person, *, dry_run: bool
+    ) -> tuple[dict[str, int], list[PluginFailure]]:
+        """Let every plugin erase ``person`` from data it keeps itself (the
+        ``erase_personal_data`` hook): the counts of what was (or, with ``dry_run``, would be)
+        changed, added up by kind, and the plugins that failed. Every implementation runs; a
+        failure is kept in :attr:`hook_errors` too and does not stop the others."""
+        failures: list[PluginFailure] = []
+
+        @contextmanager
+        def each(plugin_name: str) -> Iterator[None]:
+            try:
+                yield
+            except Exception as exc:  # noqa: BLE001 - reported; the caller decides what next
+                failure = PluginFailure(plugin_name, "erase_personal_data", describe(exc))
+                failures.append(failure)
+                self.hook_errors.append(failure)
+                log.warning("%s", failure)
+
+        with isolating(each):
+            results: list[dict[str, int]] = self.pm.hook.erase_personal_data(
+                store=store, person=person, dry_run=dry_run, config=self.config
+            )
+        counts: dict[str, int] = {}
+        for result in results:
+            for kind, n in result.items():
+                counts[kind] = counts.get(kind, 0) + int(n)
+        return counts, failures
 
     def input_format(self, name: str) -> InputFormat:
         """One input format by name; an unknown name lists the known ones."""

@@ -10,7 +10,9 @@ to append, or raises :class:`~complaintkit.errors.TransitionRejected` and change
         → solution_accepted → implementing → resolved → closed
     solution_proposed --decline--> investigating
     resolved/closed --reopen--> reopened  (after closure: a re-complaint, one level higher)
+    rejected --reopen--> reopened  (the rejection was wrong; not a re-complaint)
     any open state --withdraw--> withdrawn;  early states --reject--> rejected
+    any open state --merge--> rejected  (Desk.merge only: the duplicate of its ``parent``)
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from .model import Complaint, EscalationLevel, Event, Status
 __all__ = [
     "IMPORT",
     "IMPORT_ACTOR",
+    "MERGE",
+    "MERGE_TRANSITION",
     "TRANSITIONS",
     "Transition",
     "allowed_actions",
@@ -70,6 +74,35 @@ def _valid_satisfaction(_complaint: Complaint, params: dict[str, Any]) -> str | 
         return f"satisfaction must be a whole number from 1 to 5, got {value!r}"
     return None
 
+
+def _not_merged(complaint: Complaint, _params: dict[str, Any]) -> str | None:
+    # A merged duplicate lives on in the complaint it was merged into: reopening it would
+    # split one case into two again. (Reopening a wrongly rejected complaint is fine.)
+    if complaint.status is not S.REJECTED:
+        return None
+    for event in reversed(complaint.history):
+        if event.action == MERGE:
+            into = event.data.get("into") or complaint.parent
+            return f"it was merged into {into}; work on {into} instead"
+        if event.action in _ANY_ACTION or event.action == IMPORT:
+            return None
+    return None
+
+
+def _merge_target(complaint: Complaint, params: dict[str, Any]) -> str | None:
+    into = params.get("parent")
+    if not into:
+        return (
+            "name the complaint it duplicates: complaintkit merge KEEP DUPLICATE --reason WHY "
+            "(Desk.merge)"
+        )
+    if into == complaint.reference:
+        return "a complaint cannot be merged into itself"
+    return None
+
+
+#: The action that closes a duplicate by merging it into the complaint that is kept.
+MERGE = "merge"
 
 _OPEN = frozenset(
     {
@@ -145,10 +178,12 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "reopen",
-        frozenset({S.RESOLVED, S.CLOSED}),
+        frozenset({S.RESOLVED, S.CLOSED, S.REJECTED}),
         S.REOPENED,
-        "the customer is not satisfied; after closure this is a re-complaint",
+        "the customer is not satisfied (after closure a re-complaint), or a rejection was "
+        "wrong; a merged duplicate cannot be reopened",
         requires=("reason",),
+        guard=_not_merged,
     ),
     Transition(
         "withdraw",
@@ -166,7 +201,21 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
 )
 
+#: The move a merge makes (:meth:`Desk.merge <complaintkit.desk.Desk.merge>`): any open
+#: complaint to ``rejected``, its ``parent`` the complaint kept. Not in :data:`TRANSITIONS`,
+#: which lists what ``complaintkit transition`` and a CRM's buttons offer: a merge needs the
+#: complaint to keep, so it has a command of its own (``complaintkit merge``).
+MERGE_TRANSITION = Transition(
+    MERGE,
+    _OPEN,
+    S.REJECTED,
+    "the same case as another complaint: merged into it (complaintkit merge)",
+    requires=("reason",),
+    guard=_merge_target,
+)
+
 _BY_ACTION = {t.action: t for t in TRANSITIONS}
+_ANY_ACTION = {**_BY_ACTION, MERGE: MERGE_TRANSITION}
 
 #: The actor of every event brought in from another system's history (``import`` with a
 #: mapping that has a status or step times), and the action that records a state the source
@@ -203,9 +252,10 @@ def is_imported(complaint: Complaint) -> bool:
 
 
 def transition_for(action: str) -> Transition:
-    """The table row for ``action``; an unknown action is rejected with the list of known ones."""
+    """The table row for ``action`` (or :data:`MERGE_TRANSITION`); an unknown action is
+    rejected with the list of known ones."""
     try:
-        return _BY_ACTION[action]
+        return _ANY_ACTION[action]
     except KeyError:
         known = ", ".join(_BY_ACTION)
         raise TransitionRejected(f"unknown action {action!r}; known actions: {known}") from None
@@ -225,14 +275,23 @@ def apply(
     reason: str | None = None,
     solution: str | None = None,
     satisfaction: int | None = None,
+    parent: str | None = None,
 ) -> tuple[Complaint, list[Event]]:
     """Apply ``action`` to ``complaint``; return the new complaint and the events to append.
+
+    ``parent`` is the complaint a ``merge`` merges the duplicate into (it becomes the
+    duplicate's ``parent``); other actions ignore it.
 
     Raises :class:`TransitionRejected` (and changes nothing) when the action is unknown, not
     allowed from the current status, missing a required parameter, or refused by its guard.
     """
     transition = transition_for(action)
-    params: dict[str, Any] = {"reason": reason, "solution": solution, "satisfaction": satisfaction}
+    params: dict[str, Any] = {
+        "reason": reason,
+        "solution": solution,
+        "satisfaction": satisfaction,
+        "parent": parent,
+    }
     ref = complaint.reference
     if complaint.status not in transition.sources:
         allowed = ", ".join(allowed_actions(complaint)) or "none"
@@ -260,6 +319,9 @@ def apply(
     if action == "close" and satisfaction is not None:
         changes["satisfaction"] = satisfaction
         data["satisfaction"] = satisfaction
+    if action == MERGE:
+        changes["parent"] = parent
+        data["into"] = parent
     events.append(Event(at=at, actor=actor, action=action, reason=reason, data=data))
     if action == "reopen" and complaint.status is S.CLOSED:
         old = complaint.escalation_level

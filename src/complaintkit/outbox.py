@@ -11,6 +11,9 @@ contract that makes delivery safe:
 * ``mark_sent`` records the confirmation; a sent message is never claimed again, so a retry
   never sends twice what a channel confirmed. ``mark_failed`` records the reason and either
   schedules the next attempt or, with ``retry_at=None``, gives up (status ``dead``).
+* ``rewrite`` replaces stored messages as a whole, in one transaction: erasing a person's
+  data (``complaintkit person erase``) rewrites the messages addressed to them or mentioning
+  them, their keys included when a key holds their address.
 
 A backend offers an outbox by giving its store an ``outbox()`` method returning an
 :class:`Outbox` over the same database or file set; :func:`outbox_of` finds it.
@@ -19,7 +22,7 @@ A backend offers an outbox by giving its store an ``outbox()`` method returning 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
@@ -126,6 +129,14 @@ class Outbox(Protocol):
     def retry(self, key: str, *, at: datetime) -> bool:
         """Make a dead message pending again, due at ``at`` with its attempts reset to 0 (an
         admin's manual retry). False if the message is not dead; MessageNotFound if no such key."""
+        ...
+
+    def rewrite(self, messages: Mapping[str, OutboxMessage]) -> int:
+        """Replace stored messages, all in one transaction: each key of ``messages`` names a
+        stored message and its value is stored instead, every field as given, the key too
+        (erasing a person rewrites a key holding their address). Keys not stored are passed
+        over; returns how many messages were replaced. A new key that another stored message
+        already has raises :class:`~complaintkit.errors.StorageError` and changes nothing."""
         ...
 
 

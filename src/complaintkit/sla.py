@@ -11,8 +11,8 @@ time.
   close, withdraw, reject).
 * ``respond`` — the first real answer. Met by the first ``respond`` note
   (:meth:`Desk.respond <complaintkit.desk.Desk.respond>`), ``propose``, ``resolve``, ``close``,
-  ``withdraw`` or ``reject``.
-* ``resolve`` — a result. Met by ``resolve``, ``close``, ``withdraw`` or ``reject``. A
+  ``withdraw``, ``reject`` or ``merge``.
+* ``resolve`` — a result. Met by ``resolve``, ``close``, ``withdraw``, ``reject`` or ``merge``. A
   ``reopen`` restarts the resolve clock at the reopening.
 
 Every clock starts when the complaint was received (``received_at``). ``pause`` / ``resume``

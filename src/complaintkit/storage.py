@@ -14,6 +14,7 @@ refuses the one spelling whose meaning differs from SQLAlchemy's when it looks m
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -27,16 +28,22 @@ from .model import Channel, Complaint, EscalationLevel, Status
 __all__ = [
     "GROUP_KEYS",
     "FILE_SCHEMES",
+    "SORT_KEYS",
     "AddResult",
     "ComplaintFilter",
     "ExistsStore",
     "RestorableStore",
+    "SortOrder",
+    "SortingStore",
     "StorageBackend",
     "Store",
     "UpdateResult",
+    "custom_text",
+    "find_sorted",
     "group_value",
     "parse_url",
     "resolve_url",
+    "sort_key",
     "store_path",
 ]
 
@@ -65,7 +72,11 @@ class ComplaintFilter:
     before that instant, ``alert_by`` those with an ``alert_at`` at or before it (the SLA
     sweep's work list); complaints without one never match. ``complainant`` matches the
     complainant's customer id, phone or e-mail exactly (finding earlier complaints of the same
-    person).
+    person). ``tags`` are tags the complaint must all carry (exactly, case included);
+    ``custom`` holds ``(key, value)`` pairs its custom fields must all match: a field matches
+    when its value, as :func:`custom_text` writes it, equals ``value`` (a text as it is, a
+    whole or decimal number as JSON writes it, ``true``/``false``; a list, an object or a
+    null never matches).
     """
 
     statuses: frozenset[Status] = frozenset()
@@ -84,6 +95,8 @@ class ComplaintFilter:
     due_by: datetime | None = None
     alert_by: datetime | None = None
     complainant: str | None = None
+    tags: frozenset[str] = frozenset()
+    custom: tuple[tuple[str, str], ...] = ()
 
     def matches(self, c: Complaint) -> bool:
         """The reference semantics of the filter, for backends that filter in Python."""
@@ -120,11 +133,130 @@ class ComplaintFilter:
             who = c.complainant
             if self.complainant not in (who.customer_id, who.phone, who.email):
                 return False
+        if self.tags and not self.tags <= set(c.tags):
+            return False
+        for key, wanted in self.custom:
+            if key not in c.custom or custom_text(c.custom[key]) != wanted:
+                return False
         if self.text:
             needle = self.text.lower()
             if needle not in c.text.lower() and needle not in (c.title or "").lower():
                 return False
         return True
+
+
+def custom_text(value: Any) -> str | None:
+    """A custom field's value as a ``custom`` filter compares it: a text as it is, a number as
+    JSON writes it (``5``, ``2.5``), a boolean as ``true``/``false``; None for a null, a list
+    or an object, which no filter value matches."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return None
+
+
+#: What ``find_sorted`` (``complaintkit list --sort``) may sort on; ``-`` before one sorts
+#: descending. ``status`` sorts in the order of the handling process, not by name.
+SORT_KEYS = ("received_at", "due_at", "reference", "status", "escalation_level")
+
+_STATUS_ORDER = {status: number for number, status in enumerate(Status)}
+
+
+@attrs.frozen
+class SortOrder:
+    """An order of complaints: by ``key`` (one of :data:`SORT_KEYS`), descending or not.
+
+    Ties are broken by the instant received and then the reference, in the same direction;
+    complaints without a value (no ``due_at``) come last either way. ``parse`` reads the
+    command line's spelling: ``-received_at`` (newest first, the default), ``due_at``.
+    """
+
+    key: str = "received_at"
+    descending: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        if self.key not in SORT_KEYS:
+            from .errors import ValidationError
+
+            raise ValidationError(
+                "sort",
+                [
+                    f"cannot sort by {self.key!r}; use one of {', '.join(SORT_KEYS)} (- before "
+                    "one for descending, e.g. -received_at)"
+                ],
+            )
+
+    @classmethod
+    def parse(cls, text: str) -> SortOrder:
+        """``received_at`` ascending, ``-received_at`` descending."""
+        text = text.strip()
+        if text.startswith("-"):
+            return cls(text[1:].strip(), descending=True)
+        return cls(text.lstrip("+").strip(), descending=False)
+
+    def __str__(self) -> str:
+        return f"{'-' if self.descending else ''}{self.key}"
+
+
+def sort_key(order: SortOrder) -> Callable[[Complaint], tuple[Any, ...]]:
+    """The key that sorts complaints in ``order`` with :func:`sorted`; use it with
+    ``reverse=order.descending`` (complaints without a value still come last)."""
+    missing_last = not order.descending
+
+    def key(c: Complaint) -> tuple[Any, ...]:
+        value: Any
+        if order.key == "status":
+            value = _STATUS_ORDER[c.status]
+        elif order.key == "escalation_level":
+            value = int(c.escalation_level)
+        else:
+            value = getattr(c, order.key)
+        if value is None:
+            return (missing_last, 0, c.received_at, c.reference)
+        return (not missing_last, value, c.received_at, c.reference)
+
+    return key
+
+
+@runtime_checkable
+class SortingStore(Protocol):
+    """A store that sorts in its own query: ``find_sorted`` is ``find`` in another order.
+
+    It returns what :func:`find_sorted`'s fallback returns (the matching complaints sorted
+    by :func:`sort_key`, then ``offset`` and ``limit`` applied), without reading every match
+    into memory. TinyDB and SQL stores implement it; the conformance suite checks it.
+    """
+
+    def find_sorted(
+        self,
+        flt: ComplaintFilter | None,
+        order: SortOrder,
+        *,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Iterator[Complaint]:
+        """Complaints matching ``flt`` in ``order``."""
+        ...
+
+
+def find_sorted(
+    store: Store,
+    flt: ComplaintFilter | None,
+    order: SortOrder,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> Iterator[Complaint]:
+    """Complaints of ``store`` matching ``flt`` in ``order``: the store's own ``find_sorted``
+    when it has one, else every match read and sorted here."""
+    if isinstance(store, SortingStore):
+        return store.find_sorted(flt, order, limit=limit, offset=offset)
+    if offset < 0 or (limit is not None and limit < 0):
+        raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+    found = sorted(store.find(flt), key=sort_key(order), reverse=order.descending)
+    end = None if limit is None else offset + limit
+    return iter(found[offset:end])
 
 
 def group_value(c: Complaint, key: str) -> str | None:

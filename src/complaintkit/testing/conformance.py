@@ -29,6 +29,13 @@ from zoneinfo import ZoneInfo
 import attrs
 import pytest
 
+from complaintkit.attachments import (
+    Attachment,
+    AttachmentExistsError,
+    AttachmentNotFound,
+    AttachmentStore,
+    attachments_of,
+)
 from complaintkit.calendars import AlwaysOpen
 from complaintkit.errors import (
     CalendarRangeError,
@@ -49,13 +56,25 @@ from complaintkit.model import (
     Status,
 )
 from complaintkit.sla import OUTCOMES, SlaPolicy, Target, clocks_of, compute_clocks
-from complaintkit.storage import AddResult, ComplaintFilter, RestorableStore, Store, group_value
+from complaintkit.storage import (
+    SORT_KEYS,
+    AddResult,
+    ComplaintFilter,
+    RestorableStore,
+    SortOrder,
+    Store,
+    find_sorted,
+    group_value,
+    sort_key,
+)
 from complaintkit.testing import make_complaint
 
 __all__ = [
     "CHINA",
+    "EMPTY_FILTERS",
     "SAMPLE_FILTERS",
     "SAMPLE_GROUP_KEYS",
+    "SAMPLE_ORDERS",
     "StoreConformance",
     "StoreFactory",
     "history_complaints",
@@ -175,6 +194,8 @@ def sample_complaints() -> list[Complaint]:
             due_at=_at("2026-01-08", "10:00"),
             alert_at=_at("2026-01-08", "06:00"),
             sla_policy="standard",
+            tags=("vip", "delivery"),
+            custom={"region": "华东", "store_no": 12, "vip": True},
         ),
         make_complaint(
             "S-02",
@@ -204,6 +225,8 @@ def sample_complaints() -> list[Complaint]:
             assignee="bob",
             satisfaction=2,
             complainant=Party(name="Ann", phone="+86 138 0000 0007", customer_id="C-7"),
+            tags=("vip",),
+            custom={"region": "华北", "store_no": "12"},
         ),
         make_complaint(
             "S-04",
@@ -228,6 +251,9 @@ def sample_complaints() -> list[Complaint]:
             assignee="bob",
             product="P-2",
             escalation_level=EscalationLevel.LEADERSHIP,
+            # Tags are compared exactly; nested values never match a custom filter.
+            tags=("delivery", "Vip"),
+            custom={"region": "华东", "score": 2.5, "nested": {"region": "华东"}, "list": ["华东"]},
         ),
         make_complaint(
             "S-06",
@@ -249,6 +275,8 @@ def sample_complaints() -> list[Complaint]:
             department="logistics",
             assignee="carol",
             product="P-1",
+            tags=("VIP",),
+            custom={"region": "huadong", 'odd "key".$[0]': "yes", "vip": "true"},
         ),
         make_complaint(
             "S-07",
@@ -284,6 +312,7 @@ def sample_complaints() -> list[Complaint]:
             due_at=_at("2026-03-06", "15:45"),
             alert_at=_at("2026-03-06", "11:45"),
             sla_policy="standard",
+            custom={"region": None, "store_no": 12.5},
         ),
         make_complaint(
             "S-11",
@@ -610,7 +639,35 @@ SAMPLE_FILTERS: dict[str, ComplaintFilter] = {
     "complainant-phone": ComplaintFilter(complainant="+86 138 0000 0007"),
     "complainant-email": ComplaintFilter(complainant="ann@example.com"),
     "alert-by-open": ComplaintFilter(alert_by=_at("2026-12-31", "00:00"), open_only=True),
+    # Tags exactly (S-05's "Vip" and S-08's "VIP" are other tags), every one given.
+    "tag": ComplaintFilter(tags=frozenset({"vip"})),
+    "two-tags": ComplaintFilter(tags=frozenset({"vip", "delivery"})),
+    # Custom fields by their text: S-01's 12 and S-03's "12" alike, never S-10's 12.5.
+    "custom-text": ComplaintFilter(custom=(("region", "华东"),)),
+    "custom-number": ComplaintFilter(custom=(("store_no", "12"),)),
+    "custom-decimal": ComplaintFilter(custom=(("score", "2.5"),)),
+    "custom-boolean": ComplaintFilter(custom=(("vip", "true"),)),
+    "custom-odd-key": ComplaintFilter(custom=(('odd "key".$[0]', "yes"),)),
+    "custom-and-tag": ComplaintFilter(tags=frozenset({"vip"}), custom=(("region", "华北"),)),
+    "custom-two": ComplaintFilter(custom=(("region", "华东"), ("store_no", "12"))),
+    # Nothing matches a case that differs, a null, or a nested value.
+    "custom-case": ComplaintFilter(custom=(("region", "HUADONG"),)),
+    "custom-null": ComplaintFilter(custom=(("region", "null"),)),
+    "custom-nested": ComplaintFilter(custom=(("nested", '{"region": "华东"}'),)),
 }
+
+#: Filters of :data:`SAMPLE_FILTERS` that select no sample, on purpose.
+EMPTY_FILTERS = frozenset({"nothing", "custom-case", "custom-null", "custom-nested"})
+
+#: Every sort order, ascending and descending (``complaintkit list --sort``).
+SAMPLE_ORDERS = tuple(
+    SortOrder(key, descending=descending) for key in SORT_KEYS for descending in (False, True)
+)
+
+
+def _sorted(complaints: Iterable[Complaint], order: SortOrder) -> list[str]:
+    return [c.reference for c in sorted(complaints, key=sort_key(order), reverse=order.descending)]
+
 
 #: Group keys exercised by ``count_by`` (every key of ``GROUP_KEYS``).
 SAMPLE_GROUP_KEYS = (
@@ -625,6 +682,20 @@ SAMPLE_GROUP_KEYS = (
     "label:cause",
     "label:no-such-scheme",
 )
+
+
+def _attachment(reference: str, name: str, content: bytes, minutes: int = 0) -> Attachment:
+    import hashlib
+
+    return Attachment(
+        reference,
+        name,
+        len(content),
+        hashlib.sha256(content).hexdigest(),
+        "text/plain",
+        _at("2026-04-01", f"09:{minutes:02d}"),
+        "客服-01",
+    )
 
 
 def _order(complaints: Iterable[Complaint]) -> list[str]:
@@ -868,7 +939,9 @@ class StoreConformance:
     def test_find_and_count_with_filter(self, filled: Store, name: str) -> None:
         flt = SAMPLE_FILTERS[name]
         expected = _order(c for c in _stored(sample_complaints()) if flt.matches(c))
-        if name != "nothing":
+        if name in EMPTY_FILTERS:
+            assert not expected, "the samples were meant to match nothing here"
+        else:
             assert 0 < len(expected) < len(sample_complaints()), "samples do not test this"
         assert [c.reference for c in filled.find(flt)] == expected
         assert filled.count(flt) == len(expected)
@@ -917,6 +990,111 @@ class StoreConformance:
         asked = (r for r in ["S-01", "NOPE", "S-12", "S-01"])
         assert filled.existing(asked) == {"S-01", "S-12"}
         assert filled.existing([]) == set()
+
+    # --- sorted listings -----------------------------------------------------------------
+
+    @pytest.mark.parametrize("order", SAMPLE_ORDERS, ids=str)
+    def test_find_sorted_in_every_order(self, filled: Store, order: SortOrder) -> None:
+        expected = _sorted(_stored(sample_complaints()), order)
+        got = list(find_sorted(filled, None, order))
+        assert [c.reference for c in got] == expected
+        by_reference = {c.reference: c for c in _stored(sample_complaints())}
+        assert all(c == by_reference[c.reference] for c in got)
+
+    def test_find_sorted_puts_complaints_without_a_deadline_last(self, filled: Store) -> None:
+        for descending in (False, True):
+            got = [c for c in find_sorted(filled, None, SortOrder("due_at", descending))]
+            dues = [c.due_at for c in got]
+            assert dues[:3] != [None] * 3 and dues[-1] is None
+            known = [d for d in dues if d is not None]
+            assert known == sorted(known, reverse=descending)
+            assert None not in dues[: len(known)]
+
+    def test_find_sorted_filters_and_pages(self, filled: Store) -> None:
+        order = SortOrder("received_at", descending=True)
+        flt = ComplaintFilter(open_only=True)
+        expected = _sorted((c for c in _stored(sample_complaints()) if flt.matches(c)), order)
+        assert len(expected) > 4
+        got = [c.reference for c in find_sorted(filled, flt, order, offset=1, limit=3)]
+        assert got == expected[1:4]
+        assert list(find_sorted(filled, flt, order, limit=0)) == []
+        tagged = ComplaintFilter(tags=frozenset({"vip"}))
+        assert [c.reference for c in find_sorted(filled, tagged, order)] == ["S-03", "S-01"]
+
+    def test_find_sorted_pages_through_many_complaints(self, store: Store) -> None:
+        base = datetime(2026, 5, 1, tzinfo=UTC)
+        complaints = [
+            make_complaint(
+                f"Q-{(i * 7919) % 1100:04d}",
+                received_at=(base + timedelta(minutes=i % 89)).astimezone(CHINA if i % 2 else UTC),
+                escalation_level=EscalationLevel(i % 4),
+            )
+            for i in range(1100)
+        ]
+        store.add_many(iter(complaints))
+        for order in (SortOrder("received_at"), SortOrder("escalation_level", False)):
+            expected = _sorted(complaints, order)
+            assert [c.reference for c in find_sorted(store, None, order)] == expected
+            window = find_sorted(store, None, order, offset=480, limit=600)
+            assert [c.reference for c in window] == expected[480:1080]
+
+    # --- attachments (for stores that keep them) ------------------------------------------
+
+    @pytest.fixture
+    def files(self, store: Store) -> AttachmentStore:
+        """The store's attachments, with complaints A-1 and A-2 stored (skips a backend
+        that keeps none: attachments are optional)."""
+        if not hasattr(store, "attachments"):
+            pytest.skip(f"{type(store).__name__} keeps no attachments")
+        store.add_many([make_complaint("A-1"), make_complaint("A-2")])
+        return attachments_of(store)
+
+    def test_attachments_round_trip_every_byte(self, files: AttachmentStore) -> None:
+        content = bytes(range(256)) * 4096 + b"\x00end"  # 1 MB, every byte value, NUL
+        stored = files.put(_attachment("A-1", "图片 photo.png", content), content)
+        assert stored.name == "图片 photo.png"
+        assert files.get("A-1", "图片 photo.png") == _attachment("A-1", "图片 photo.png", content)
+        assert files.content("A-1", "图片 photo.png") == content
+        assert files.list("A-1") == [stored]
+        assert files.list("A-2") == [] and files.list("NOPE") == []
+
+    def test_attachments_keep_the_order_they_were_added(self, files: AttachmentStore) -> None:
+        for minute, name in enumerate(["c.txt", "a.txt", "b.txt"]):
+            data = name.encode()
+            files.put(_attachment("A-1", name, data, minutes=minute), data)
+        assert [a.name for a in files.list("A-1")] == ["c.txt", "a.txt", "b.txt"]
+        assert list(files.references()) == ["A-1"]
+
+    def test_an_attachment_name_is_taken_once_per_complaint(self, files: AttachmentStore) -> None:
+        files.put(_attachment("A-1", "x.txt", b"first"), b"first")
+        with pytest.raises(AttachmentExistsError, match=r"x\.txt"):
+            files.put(_attachment("A-1", "x.txt", b"second"), b"second")
+        assert files.content("A-1", "x.txt") == b"first"
+        files.put(_attachment("A-2", "x.txt", b"second"), b"second")  # another complaint's
+        assert files.content("A-2", "x.txt") == b"second"
+
+    def test_removing_one_copy_keeps_the_other(self, files: AttachmentStore) -> None:
+        # Content-addressed backends keep one copy of equal content: it must outlive one name.
+        for reference in ("A-1", "A-2"):
+            files.put(_attachment(reference, "same.txt", b"same"), b"same")
+        removed = files.remove("A-1", "same.txt")
+        assert removed.sha256 == _attachment("A-1", "same.txt", b"same").sha256
+        assert files.list("A-1") == []
+        assert files.content("A-2", "same.txt") == b"same"
+        with pytest.raises(AttachmentNotFound, match=r"same\.txt"):
+            files.content("A-1", "same.txt")
+        with pytest.raises(AttachmentNotFound):
+            files.remove("A-1", "same.txt")
+        with pytest.raises(AttachmentNotFound):
+            files.get("A-1", "never.txt")
+
+    def test_attachments_persist_across_reopen(
+        self, open_store: StoreFactory, files: AttachmentStore
+    ) -> None:
+        files.put(_attachment("A-1", "kept.pdf", b"%PDF-1.7 kept"), b"%PDF-1.7 kept")
+        again = attachments_of(open_store())
+        assert [a.name for a in again.list("A-1")] == ["kept.pdf"]
+        assert again.content("A-1", "kept.pdf") == b"%PDF-1.7 kept"
 
     # --- many complaints: paging ---------------------------------------------------------
 

@@ -31,7 +31,7 @@ from typing import Any
 import attrs
 import pytest
 
-from complaintkit.errors import NotFoundError
+from complaintkit.errors import NotFoundError, StorageError
 from complaintkit.outbox import MessageStatus, Outbox, OutboxMessage
 
 __all__ = ["OutboxConformance", "OutboxFactory", "sample_message"]
@@ -258,6 +258,37 @@ class OutboxConformance:
         ]
         assert [m.key for m in outbox.messages(limit=2)] == ["M-0000", "M-0001"]
         assert [m.key for m in outbox.messages(MessageStatus.SENT)] == ["M-0000"]
+
+    # --- rewrite (erasure) -----------------------------------------------------------------
+
+    def test_rewrite_replaces_whole_messages_keys_included(self, outbox: Outbox) -> None:
+        outbox.enqueue([sample_message(), *_messages(2)])
+        (claimed,) = outbox.claim(T0, worker="w", limit=1, lease=LEASE)
+        outbox.mark_sent(claimed.key, at=T0 + timedelta(minutes=1), worker="w")
+        sent = outbox.get(claimed.key)
+        erased = attrs.evolve(
+            sent,
+            key="CK-1:received:ack:email:[erased]",
+            recipient="[erased]",
+            body="[erased]您好",
+            payload={"version": 1, "complaint": {"complainant": {"email": None}}},
+        )
+        assert outbox.rewrite({sent.key: erased, "not-stored": erased}) == 1
+        with pytest.raises(NotFoundError):
+            outbox.get(sent.key)
+        assert outbox.get(erased.key) == erased  # status, sent_at, attempts as given
+        assert [m.key for m in outbox.messages()] == [erased.key, "M-0000", "M-0001"]
+        assert outbox.counts()[MessageStatus.SENT] == 1
+        assert outbox.rewrite({}) == 0
+
+    def test_rewrite_to_a_key_already_stored_changes_nothing(self, outbox: Outbox) -> None:
+        outbox.enqueue(_messages(3))
+        first = attrs.evolve(outbox.get("M-0000"), body="changed")
+        clash = attrs.evolve(outbox.get("M-0001"), key="M-0002", body="changed")
+        with pytest.raises(StorageError):
+            outbox.rewrite({"M-0000": first, "M-0001": clash})
+        assert [m.body for m in outbox.messages()] == [sample_message().body] * 3
+        assert [m.key for m in outbox.messages()] == ["M-0000", "M-0001", "M-0002"]
 
     # --- concurrency -----------------------------------------------------------------------
 

@@ -100,12 +100,12 @@ def test_masking_can_be_switched_off(ck: Run, ref: str, tmp_path: Path) -> None:
     (tmp_path / "complaintkit.toml").write_text("[privacy]\nmask = false\n", encoding="utf-8")
     assert PHONE in ck("show", ref).stdout
     (tmp_path / "complaintkit.toml").write_text("[privacy]\nmask = 'no'\n", encoding="utf-8")
-    assert "[privacy] mask: must be true or false" in ck("show", ref, code=2).output
+    assert "privacy.mask: expected true or false, got 'no'" in ck("show", ref, code=2).output
     (tmp_path / "complaintkit.toml").write_text(
         '[privacy]\nfields = { address = "street" }\n', encoding="utf-8"
     )
     assert (
-        "fields.address: must be one of name, phone, email, address"
+        "privacy.fields.address: expected one of name, phone, email, address"
         in ck("show", ref, code=2).output
     )
 

@@ -22,7 +22,15 @@ from conftest import skip_if_quick
 PG_ADMIN = os.environ.get("COMPLAINTKIT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_ADMIN = os.environ.get("COMPLAINTKIT_TEST_MYSQL", "mysql://root@127.0.0.1:3306/test")
 
-TABLES = ("ck_outbox", "ck_events", "ck_labels", "ck_complaints", "ck_schema")
+TABLES = (
+    "ck_attachments",
+    "ck_plugin_data",
+    "ck_outbox",
+    "ck_events",
+    "ck_labels",
+    "ck_complaints",
+    "ck_schema",
+)
 
 #: Every backend the SQL tests run on, by the name used in test ids.
 BACKENDS = ("sqlite", "postgresql", "mysql")

@@ -43,7 +43,7 @@ def make_version_1(url: str) -> None:
         engine.dispose()
 
 
-#: ck_events as schema versions 1 and 2 had it: no digest column.
+#: ck_events as schema versions 1 to 4 had it: no digest column.
 events_v1 = sa.table(
     "ck_events",
     *(sa.column(name) for name in ("reference", "seq", "at_utc", "at_offset", "actor", "action")),
@@ -66,33 +66,34 @@ def db(url: str, *args: str) -> tuple[int, str]:
 def test_an_old_schema_asks_for_db_upgrade_then_works(sql_url: str) -> None:
     make_version_1(sql_url)
     with open_sql(sql_url) as store:
-        with pytest.raises(StorageError, match=r"schema version 1; .*needs version 3.*db upgrade"):
+        with pytest.raises(StorageError, match=r"schema version 1; .*needs version 5.*db upgrade"):
             store.count()
         with pytest.raises(StorageError, match="db upgrade"):
             store.add(make_complaint("X-1"))
     code, out = db(sql_url, "status")
     assert code == 0, out
-    assert "schema version: 1 (this complaintkit needs 3)" in out
-    assert "outdated" in out and "pending upgrade steps: 2, 3" in out
+    assert "schema version: 1 (this complaintkit needs 5)" in out
+    assert "outdated" in out and "pending upgrade steps: 2, 3, 4, 5" in out
     code, out = db(sql_url, "upgrade")
-    assert (code, out.strip()) == (0, "upgraded schema from version 1 to 3 (steps 2, 3)")
+    assert (code, out.strip()) == (0, "upgraded schema from version 1 to 5 (steps 2, 3, 4, 5)")
     code, out = db(sql_url, "upgrade")
-    assert "already current (version 3)" in out
+    assert "already current (version 5)" in out
     code, out = db(sql_url, "status")
     assert "state: current" in out and "pending upgrade steps: -" in out
     with open_sql(sql_url) as store:
         assert store.get("CK-RICH-1") == rich_complaint(version=3)  # data kept
-        assert store.outbox().counts()[MessageStatus.PENDING] == 0  # the new table is there
+        assert store.outbox().counts()[MessageStatus.PENDING] == 0  # the new tables are there
+        assert store.attachments().list("CK-RICH-1") == []
 
 
-def test_upgrading_to_version_3_adds_the_event_digest_and_keeps_every_event(
+def test_upgrading_to_version_5_adds_the_event_digest_and_keeps_every_event(
     sql_url: str,
 ) -> None:
     make_version_1(sql_url)
     with open_sql(sql_url) as store:
-        assert store.upgrade_schema(target=2) == [2]
-        assert store.schema_status().current == 2
-        assert store.upgrade_schema() == [3]
+        assert store.upgrade_schema(target=4) == [2, 3, 4]
+        assert store.schema_status().current == 4
+        assert store.upgrade_schema() == [5]
         old = store.get("CK-RICH-1")
         assert old == rich_complaint(version=3)  # every event kept, no digest yet
         assert old.history and all(e.digest is None for e in old.history)
@@ -109,15 +110,15 @@ def test_the_digest_step_runs_again_safely_after_its_column_was_added(sql_url: s
     # must find its column there and only bump the version when run again.
     make_version_1(sql_url)
     with open_sql(sql_url) as store:
-        store.upgrade_schema(target=2)
+        store.upgrade_schema(target=4)
     engine = sa.create_engine(engine_url(sql_url))
     try:
         with engine.begin() as conn:
-            STEPS[3](conn, make_tables())
+            STEPS[5](conn, make_tables())
     finally:
         engine.dispose()
     with open_sql(sql_url) as store:
-        assert store.upgrade_schema() == [3]
+        assert store.upgrade_schema() == [5]
         assert store.get("CK-RICH-1") == rich_complaint(version=3)
 
 
@@ -226,7 +227,7 @@ def test_db_status_in_chinese_and_on_tinydb(tmp_path: Path) -> None:
 def test_db_status_reads_and_never_creates_tables(sql_url: str) -> None:
     code, out = db(sql_url, "status")
     assert code == 0, out
-    assert "schema version: 0 (this complaintkit needs 3)" in out
+    assert "schema version: 0 (this complaintkit needs 5)" in out
     assert "state: empty: no complaintkit tables yet (create them with: complaintkit" in out
     engine = sa.create_engine(engine_url(sql_url))
     try:
@@ -407,7 +408,7 @@ def test_concurrent_upgrades_run_each_step_once(sql_url: str) -> None:
     for store in stores:
         store.close()
     assert not errors, errors
-    assert sorted(results) == [[], [], [2, 3]]
+    assert sorted(results) == [[], [], list(range(2, SCHEMA_VERSION + 1))]
     with open_sql(sql_url) as store:
         assert store.schema_status().state == "current"
         assert store.get("CK-RICH-1").version == 3

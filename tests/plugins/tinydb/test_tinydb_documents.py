@@ -67,6 +67,14 @@ near_times = st.datetimes(
 )
 words = st.text(alphabet="aAbB延误 ", max_size=5)
 names = st.sampled_from(["logistics", "service", "alice", "P-1"])
+TAGS = ["vip", "VIP", "双十一"]
+CUSTOM_KEYS = ["region", "store_no", 'odd "key"']
+custom_values = st.one_of(
+    st.sampled_from(["华东", "12", "true", "2.5"]),
+    st.sampled_from([12, 2.5, True, False, None]),
+    st.just(["华东"]),
+    st.just({"region": "华东"}),
+)
 
 
 @st.composite
@@ -91,6 +99,8 @@ def complaints(draw: st.DrawFn, reference: str | None = None) -> Complaint:
             phone=draw(st.none() | st.just("+1 555")),
         ),
         alert_at=draw(st.none() | times | near_times),
+        tags=tuple(draw(st.lists(st.sampled_from(TAGS), unique=True, max_size=3))),
+        custom=draw(st.dictionaries(st.sampled_from(CUSTOM_KEYS), custom_values, max_size=3)),
     )
     return complaint
 
@@ -116,6 +126,14 @@ FILTER_FIELDS: dict[str, st.SearchStrategy[Any]] = {
     "due_by": times | near_times,
     "complainant": st.sampled_from(["C-1", "a@b.c", "+1 555"]),
     "alert_by": times | near_times,
+    "tags": st.frozensets(st.sampled_from(TAGS), min_size=1, max_size=2),
+    "custom": st.lists(
+        st.tuples(
+            st.sampled_from(CUSTOM_KEYS), st.sampled_from(["华东", "12", "true", "2.5", "null"])
+        ),
+        min_size=1,
+        max_size=2,
+    ).map(tuple),
 }
 
 

@@ -1,0 +1,1131 @@
+"""The HTTP API as an ASGI application (FastAPI on Starlette; served by uvicorn).
+
+Routes are plain (``def``) functions: FastAPI runs them on its worker threads, each with its
+own store (:class:`~complaintkit_api.service.Service`). A route reads the token, checks the
+role, builds a desk acting for the token's name and answers with the records the command
+line prints with ``--format json``. Errors are problem documents (:mod:`.problems`).
+"""
+
+import logging
+import re
+import urllib.parse
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import datetime
+from itertools import islice
+from typing import Annotated, Any, Literal
+
+import attrs
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+
+from complaintkit import Complaint, Party, new_reference
+from complaintkit.desk import Desk, utcnow
+from complaintkit.display import json_text
+from complaintkit.errors import ComplaintkitError
+from complaintkit.intake import complaint_problems, contact_value, party_problems
+from complaintkit.model import Channel, Status
+from complaintkit.records import plugin_records, reporter_record, scheme_records, sweep_record
+from complaintkit.reporting import check_options
+
+from . import queries
+from .problems import MEDIA_TYPE, TITLES, ApiProblem, problem_body, problem_for
+from .roles import allowed, least_role
+from .schemas import (
+    COMPLAINT_SCHEMA,
+    PROBLEM_SCHEMA,
+    AssignBody,
+    BatchBody,
+    IntakeBody,
+    LabelBody,
+    RemedyBody,
+    SatisfactionBody,
+    SweepBody,
+    TokenBody,
+    TransitionBody,
+)
+from .service import Idempotency, Replay, Service, pages
+from .tokens import Token
+
+__all__ = ["REPORT_MEDIA_TYPES", "create_app"]
+
+log = logging.getLogger("complaintkit.api")
+
+VERSION = "1"
+
+#: The media type of each report format; others are text/plain or octet-stream.
+REPORT_MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv",
+    "html": "text/html",
+    "markdown": "text/markdown",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "table": "text/plain",
+}
+
+# A NUL character no store can hold; a lone UTF-16 surrogate no store or JSON encoder can.
+_NUL = re.compile(rb"\x00|\\u0000")
+_SURROGATE_PAIR = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+_PROBLEM_CONTENT = {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}
+
+
+def _problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {
+        status: {"description": TITLES[status], "content": _PROBLEM_CONTENT} for status in statuses
+    }
+
+
+#: Every route may answer these (bad input, no token, too large, storage down).
+COMMON = _problems(400, 401, 403, 413, 415, 422, 503)
+ONE = {**COMMON, **_problems(404)}
+CHANGE = {**ONE, **_problems(409, 412, 428)}
+COMPLAINT_CONTENT = {"application/json": {"schema": COMPLAINT_SCHEMA}}
+ETAG_HEADER = {"ETag": {"description": "The complaint's version", "schema": {"type": "string"}}}
+
+
+class BodyTooLarge(Exception):
+    """The request body passed ``[api] max_body``."""
+
+
+class Guard:
+    """Pure ASGI middleware: refuses a body above the size limit (413) before the route reads
+    it, and NUL characters or lone surrogates in the path, query or body (400), which no
+    store can hold."""
+
+    def __init__(self, app: Any, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[MutableMapping[str, Any]]],
+        send: Callable[[MutableMapping[str, Any]], Awaitable[None]],
+    ) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        query = urllib.parse.unquote_to_bytes(scope.get("query_string", b""))
+        raw_path = urllib.parse.unquote_to_bytes(scope.get("raw_path") or b"")
+        if "\x00" in path or b"\x00" in query or b"\x00" in raw_path:
+            await _send_problem(
+                send, ApiProblem(400, "bad-character", "the request has a NUL character"), path
+            )
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_body):
+                await _send_problem(send, self._too_large(), path)
+                return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_body:
+                await _send_problem(send, self._too_large(), path)
+                return
+        if _NUL.search(body) or _SURROGATE.search(_SURROGATE_PAIR.sub(b"", body)):
+            await _send_problem(
+                send,
+                ApiProblem(
+                    400,
+                    "bad-character",
+                    "the body has a NUL character or a lone UTF-16 surrogate, which no store "
+                    "can hold",
+                ),
+                path,
+            )
+            return
+        scope.setdefault("state", {})["raw"] = bytes(body)  # the idempotency fingerprint
+        sent = False
+
+        async def replay() -> MutableMapping[str, Any]:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    def _too_large(self) -> ApiProblem:
+        return ApiProblem(
+            413,
+            "too-large",
+            f"the request body is larger than {self.max_body:,} bytes ([api] max_body)",
+        )
+
+
+async def _send_problem(
+    send: Callable[[MutableMapping[str, Any]], Awaitable[None]], problem: ApiProblem, path: str
+) -> None:
+    body = json_text(problem_body(problem, path), lines=True).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": problem.status,
+            "headers": [
+                (b"content-type", MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json_text(data, lines=True),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _problem_response(problem: ApiProblem, request: Request) -> Response:
+    headers = dict(problem.headers)
+    if problem.status == 401:
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return Response(
+        json_text(problem_body(problem, request.url.path), lines=True),
+        status_code=problem.status,
+        media_type=MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _describe(error: Any) -> str:
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    return f"{where}: {error.get('msg', 'invalid')}"
+
+
+def create_app(service: Service) -> FastAPI:
+    """The API over ``service``'s store."""
+    app = FastAPI(
+        title="complaintkit",
+        version=VERSION,
+        description="Customer-complaint management (客户投诉管理) over HTTP: intake, "
+        "handling, reports. Bodies are the records `complaintkit … --format json` prints; "
+        "errors are RFC 9457 problem documents with the command line's words. See docs/api.md.",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.service = service
+    host = service.host
+    tz = host.config.tzinfo
+    settings = service.settings
+    idempotency = Idempotency(service)
+    bearer = HTTPBearer(auto_error=False, description="complaintkit token create")
+
+    # --- errors -------------------------------------------------------------------------
+
+    @app.exception_handler(ApiProblem)
+    async def on_problem(request: Request, exc: ApiProblem) -> Response:
+        return _problem_response(exc, request)
+
+    @app.exception_handler(ComplaintkitError)
+    async def on_error(request: Request, exc: ComplaintkitError) -> Response:
+        return _problem_response(problem_for(exc), request)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> Response:
+        errors = list(exc.errors())
+        media = request.headers.get("content-type", "")
+        raw = getattr(request.state, "raw", b"")
+        if raw and "json" not in media.lower():
+            problem = ApiProblem(
+                415,
+                "not-json",
+                f"the body must be JSON (Content-Type: application/json), not {media or 'untyped'}",
+            )
+            return _problem_response(problem, request)
+        if any(
+            tuple(e.get("loc", ())) == ("header", "If-Match") and e.get("type") == "missing"
+            for e in errors
+        ):
+            reference = request.path_params.get("reference", "")
+            try:
+                queries.expected_version(None, reference)
+            except ApiProblem as required:
+                return _problem_response(required, request)
+        if any(e.get("type") == "json_invalid" for e in errors):
+            problem = ApiProblem(
+                400,
+                "bad-json",
+                "the body is not valid JSON: " + "; ".join(_describe(e) for e in errors),
+            )
+        else:
+            lines = [_describe(e) for e in errors]
+            problem = ApiProblem(422, "validation", "; ".join(lines), errors=lines)
+        return _problem_response(problem, request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        status = exc.status_code
+        headers = dict(exc.headers or {})
+        if status == 405:
+            # Each method of a path is its own route: Allow names those of every route.
+            methods = set()
+            for route in app.routes:
+                match, _ = route.matches(request.scope)
+                if match != Match.NONE:
+                    methods |= set(getattr(route, "methods", None) or ())
+            headers["Allow"] = ", ".join(sorted(methods))
+        problem = ApiProblem(status, "http", str(exc.detail), headers=headers)
+        return _problem_response(problem, request)
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        log.exception("request %s %s failed", request.method, request.url.path)
+        problem = ApiProblem(500, "internal", f"internal error ({type(exc).__name__}); logged")
+        return _problem_response(problem, request)
+
+    # --- who is calling -----------------------------------------------------------------
+
+    def caller(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Token:
+        if credentials is None:
+            raise ApiProblem(
+                401,
+                "no-token",
+                "this API needs a token: Authorization: Bearer ck_… "
+                "(complaintkit token create --name NAME --role agent)",
+            )
+        token = service.tokens().check(credentials.credentials)
+        if token is None:
+            raise ApiProblem(401, "bad-token", "the token is unknown or has been revoked")
+        return token
+
+    def may(action: str) -> Callable[[Token], Token]:
+        def check(token: Annotated[Token, Depends(caller)]) -> Token:
+            if not allowed(token.role, action):
+                raise ApiProblem(
+                    403,
+                    "forbidden",
+                    f"a token with role {token.role} may not {action.replace('_', ' ')}; "
+                    f"it needs role {least_role(action)} or higher",
+                )
+            return token
+
+        return check
+
+    Reader = Annotated[Token, Depends(may("read"))]
+    Ref = Annotated[str, Path(max_length=255, description="The complaint's reference.")]
+    IfMatch = Annotated[
+        str,
+        Header(
+            alias="If-Match",
+            description='The ETag of the version the change is based on (e.g. "3"); without '
+            "it the change is refused with 428.",
+            max_length=100,
+        ),
+    ]
+    Lang = Annotated[Literal["en", "zh"] | None, Query(description="Language of names.")]
+
+    def out(c: Complaint) -> dict[str, Any]:
+        data: dict[str, Any] = host.converter().unstructure(host.mask(c))
+        return data
+
+    def complaint_response(c: Complaint, status: int = 200) -> Response:
+        return _json(out(c), status, {"ETag": queries.etag(c)})
+
+    def change(
+        token: Token,
+        reference: str,
+        if_match: str | None,
+        work: Callable[[Desk], Complaint],
+    ) -> Response:
+        expected = queries.expected_version(if_match, reference)
+        desk = service.desk(token, guard=(reference, expected))
+        return complaint_response(work(desk))
+
+    # --- complaints ---------------------------------------------------------------------
+
+    def new_complaint(body: IntakeBody, reference: str) -> Complaint:
+        received = body.received_at or utcnow()
+        if received.tzinfo is None:
+            received = received.replace(tzinfo=tz)
+        queries.check_year(received, "received_at")
+        party = Party(
+            body.name, contact_value(body.phone), contact_value(body.email), body.customer_id
+        )
+        problems = [f"{field}: {reason}" for field, reason in party_problems(party)]
+        if not body.text.strip():
+            problems.append("text: the complaint text is empty")
+        if problems:
+            raise ApiProblem(422, "validation", "; ".join(problems), errors=problems)
+        return Complaint(
+            reference=reference,
+            received_at=received,
+            text=body.text.strip(),
+            title=body.title,
+            channel=body.channel,
+            complainant=party,
+            product=body.product,
+            order=body.order,
+            remedy_sought=body.remedy,
+            tags=tuple(body.tags),
+            custom=dict(body.fields),
+        )
+
+    def idempotent(
+        request: Request,
+        token: Token,
+        key: str | None,
+        references: list[str],
+        work: Callable[[list[str]], Replay],
+        raw: bytes,
+    ) -> Replay:
+        if key is None:
+            return work(references)
+        fingerprint = Idempotency.fingerprint(request.method, request.url.path, raw)
+        result, replayed = idempotency.run(token, key, fingerprint, references, work)
+        if replayed:
+            request.state.replayed = True
+        return result
+
+    def replay_response(request: Request, result: Replay) -> Response:
+        headers = {}
+        if getattr(request.state, "replayed", False):
+            headers["Idempotent-Replayed"] = "true"
+        if result.status >= 400:
+            return Response(
+                json_text(result.body, lines=True),
+                status_code=result.status,
+                media_type=MEDIA_TYPE,
+                headers=headers,
+            )
+        if isinstance(result.body, dict) and "version" in result.body:
+            headers["ETag"] = f'"{result.body["version"]}"'
+            headers["Location"] = f"/complaints/{urllib.parse.quote(result.body['reference'])}"
+        return _json(result.body, result.status, headers)
+
+    IdemKey = Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=200,
+            description="A retry with the same key and body returns the first response.",
+        ),
+    ]
+
+    @app.post(
+        "/complaints",
+        status_code=201,
+        tags=["complaints"],
+        summary="Register one complaint (complaintkit add)",
+        responses={
+            201: {"description": "Stored", "content": COMPLAINT_CONTENT, "headers": ETAG_HEADER},
+            **_problems(409),
+            **COMMON,
+        },
+        response_class=Response,
+    )
+    def intake_one(
+        body: IntakeBody,
+        request: Request,
+        token: Annotated[Token, Depends(may("intake"))],
+        idempotency_key: IdemKey = None,
+    ) -> Response:
+        received = body.received_at or utcnow()
+        reference = body.reference or new_reference(received)
+
+        def work(references: list[str]) -> Replay:
+            try:
+                complaint = new_complaint(body, references[0])
+                stored = service.desk(token).intake(complaint, classify=body.classify)
+            except ComplaintkitError as exc:
+                raise problem_for(exc) from exc
+            return Replay(201, out(stored))
+
+        raw = request.state.raw if hasattr(request.state, "raw") else b""
+        return replay_response(
+            request, idempotent(request, token, idempotency_key, [reference], work, raw)
+        )
+
+    @app.post(
+        "/complaints/batch",
+        tags=["complaints"],
+        summary="Register many complaints at once (complaintkit import)",
+        responses={
+            200: {
+                "description": "What was added, skipped (reference already stored), refused",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["added", "skipped", "refused", "references"],
+                            "properties": {
+                                "added": {"type": "integer"},
+                                "skipped": {"type": "array", "items": {"type": "string"}},
+                                "refused": {"type": "array", "items": {"type": "array"}},
+                                "references": {"type": "array", "items": {"type": "string"}},
+                            },
+                        }
+                    }
+                },
+            },
+            **_problems(409),
+            **COMMON,
+        },
+        response_class=Response,
+    )
+    def intake_many(
+        body: BatchBody,
+        request: Request,
+        token: Annotated[Token, Depends(may("intake"))],
+        idempotency_key: IdemKey = None,
+    ) -> Response:
+        if len(body.complaints) > settings.max_batch:
+            raise ApiProblem(
+                422,
+                "too-many",
+                f"a batch holds at most {settings.max_batch} complaints ([api] max_batch), "
+                f"this one {len(body.complaints)}",
+            )
+        now = utcnow()
+        references = [
+            item.reference or new_reference(item.received_at or now) for item in body.complaints
+        ]
+
+        def work(refs: list[str]) -> Replay:
+            complaints = []
+            problems = []
+            for number, (item, ref) in enumerate(zip(body.complaints, refs, strict=True)):
+                try:
+                    complaint = new_complaint(item, ref)
+                except ApiProblem as problem:
+                    problems += [f"complaints.{number}: {line}" for line in problem.errors]
+                    continue
+                problems += [
+                    f"complaints.{number}.{field or 'complaint'}: {reason}"
+                    for field, reason in complaint_problems(complaint)
+                ]
+                complaints.append(complaint)
+            if problems:
+                raise ApiProblem(422, "validation", "; ".join(problems), errors=problems)
+            try:
+                result = service.desk(token).intake_many(complaints, classify=body.classify)
+            except ComplaintkitError as exc:
+                raise problem_for(exc) from exc
+            data = attrs.asdict(result, recurse=False)
+            data["skipped"] = list(result.skipped)
+            data["refused"] = [list(pair) for pair in result.refused]
+            data["references"] = refs
+            return Replay(200, data)
+
+        raw = request.state.raw if hasattr(request.state, "raw") else b""
+        return replay_response(
+            request, idempotent(request, token, idempotency_key, references, work, raw)
+        )
+
+    @app.get(
+        "/complaints",
+        tags=["complaints"],
+        summary="List complaints, oldest first, with the filters of complaintkit list",
+        responses={
+            200: {
+                "description": "A page of complaints (the Link header has the next page)",
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": COMPLAINT_SCHEMA}}
+                },
+                "headers": {
+                    "Next-Cursor": {
+                        "description": "Pass as cursor for the next page",
+                        "schema": {"type": "string"},
+                    },
+                    "Link": {"description": 'rel="next"', "schema": {"type": "string"}},
+                },
+            },
+            **COMMON,
+        },
+        response_class=Response,
+    )
+    def list_complaints(
+        request: Request,
+        token: Reader,
+        status: Annotated[list[Status], Query()] = [],  # noqa: B006 - FastAPI copies it
+        channel: Annotated[list[Channel], Query()] = [],  # noqa: B006
+        label: Annotated[list[str], Query(description="SCHEME=LABEL")] = [],  # noqa: B006
+        unclassified: Annotated[str | None, Query(max_length=255)] = None,
+        department: Annotated[str | None, Query(max_length=255)] = None,
+        assignee: Annotated[str | None, Query(max_length=255)] = None,
+        product: Annotated[str | None, Query(max_length=255)] = None,
+        since: Annotated[str | None, Query(max_length=40)] = None,
+        until: Annotated[str | None, Query(max_length=40)] = None,
+        search: Annotated[str | None, Query(max_length=255)] = None,
+        min_level: Annotated[
+            Literal["front_line", "department", "complaint_management", "leadership"] | None,
+            Query(),
+        ] = None,
+        open: Annotated[bool, Query()] = False,
+        due_by: Annotated[str | None, Query(max_length=40)] = None,
+        overdue: Annotated[bool, Query()] = False,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        cursor: Annotated[str | None, Query(max_length=2000)] = None,
+    ) -> Response:
+        limit = min(limit, settings.max_page)
+        flt = queries.build_filter(
+            host,
+            tz,
+            statuses=status,
+            channels=channel,
+            labels=label,
+            unclassified=unclassified,
+            department=department,
+            assignee=assignee,
+            product=product,
+            since=since,
+            until=until,
+            search=search,
+            min_level=min_level,
+            open_only=open,
+            due_by=due_by,
+            overdue=overdue,
+            now=datetime.now(tz),
+        )
+        after = None
+        if cursor:
+            flt, at, ref = queries.after_cursor(flt, cursor)
+            after = (at, ref)
+        found = list(islice(pages(service.store().find(flt), after), limit + 1))
+        headers = {}
+        if len(found) > limit:
+            found = found[:limit]
+            following = queries.cursor_for(found[-1])
+            headers["Next-Cursor"] = following
+            query = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+            query.append(("cursor", following))
+            headers["Link"] = f'<{request.url.path}?{urllib.parse.urlencode(query)}>; rel="next"'
+        return _json([out(c) for c in found], headers=headers)
+
+    @app.get(
+        "/complaints/{reference}",
+        tags=["complaints"],
+        summary="One complaint with its labels and history (complaintkit show)",
+        responses={
+            200: {
+                "description": "The complaint",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
+            **ONE,
+        },
+        response_class=Response,
+    )
+    def get_complaint(
+        reference: Ref,
+        token: Reader,
+        unmasked: Annotated[bool, Query(description="Personal data in full (supervisor)")] = False,
+        reason: Annotated[str | None, Query(max_length=1000)] = None,
+    ) -> Response:
+        complaint = service.store().get(reference)
+        if not unmasked:
+            if reason:
+                raise ApiProblem(400, "bad-parameter", "reason goes with unmasked")
+            return complaint_response(complaint)
+        if not allowed(token.role, "unmask"):
+            raise ApiProblem(
+                403,
+                "forbidden",
+                f"a token with role {token.role} may not "
+                f"unmask; it needs role {least_role('unmask')} or higher",
+            )
+        if not reason or not reason.strip():
+            raise ApiProblem(
+                400, "bad-parameter", "unmasked needs reason WHY (it is recorded in the history)"
+            )
+        service.desk(token).record_disclosure([reference], reason=reason)
+        complaint = service.store().get(reference)
+        data: dict[str, Any] = host.converter().unstructure(complaint)
+        return _json(data, headers={"ETag": queries.etag(complaint)})
+
+    @app.post(
+        "/complaints/{reference}/transitions",
+        tags=["handling"],
+        summary="Move a complaint through the process (complaintkit transition)",
+        responses={
+            200: {
+                "description": "The complaint as changed",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
+            **CHANGE,
+        },
+        response_class=Response,
+    )
+    def transition(
+        reference: Ref,
+        body: TransitionBody,
+        token: Annotated[Token, Depends(may("transition"))],
+        if_match: IfMatch,
+    ) -> Response:
+        return change(
+            token,
+            reference,
+            if_match,
+            lambda desk: desk.transition(
+                reference,
+                body.action,
+                reason=body.reason,
+                solution=body.solution,
+                satisfaction=body.satisfaction,
+            ),
+        )
+
+    @app.put(
+        "/complaints/{reference}/assignment",
+        tags=["handling"],
+        summary="Give a complaint to a department and/or person (complaintkit assign)",
+        responses={
+            200: {
+                "description": "The complaint as changed",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
+            **CHANGE,
+        },
+        response_class=Response,
+    )
+    def assign(
+        reference: Ref,
+        body: AssignBody,
+        token: Annotated[Token, Depends(may("assign"))],
+        if_match: IfMatch,
+    ) -> Response:
+        if body.department is None and body.assignee is None:
+            raise ApiProblem(422, "validation", "give department, assignee or both")
+        return change(
+            token,
+            reference,
+            if_match,
+            lambda desk: desk.assign(
+                reference, department=body.department, assignee=body.assignee, reason=body.reason
+            ),
+        )
+
+    @app.put(
+        "/complaints/{reference}/labels/{scheme}",
+        tags=["handling"],
+        summary="Set a label by hand (complaintkit label)",
+        responses={
+            200: {
+                "description": "The complaint as changed",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
+            **CHANGE,
+        },
+        response_class=Response,
+    )
+    def set_label(
+        reference: Ref,
+        scheme: Annotated[str, Path(max_length=255)],
+        body: LabelBody,
+        token: Annotated[Token, Depends(may("label"))],
+        if_match: IfMatch,
+    ) -> Response:
+        return change(
+            token,
+            reference,
+            if_match,
+            lambda desk: desk.label(reference, scheme, body.label, reason=body.reason),
+        )
+
+    @app.post(
+        "/complaints/{reference}/remedies",
+        tags=["handling"],
+        summary="Offer a remedy within the role's approval limit (complaintkit remedy)",
+        responses={
+            200: {
+                "description": "The complaint as changed; a V2 < V1 + C warning in "
+                "the Complaintkit-Warning header",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
+            **CHANGE,
+        },
+        response_class=Response,
+    )
+    def offer_remedy(
+        reference: Ref,
+        body: RemedyBody,
+        token: Annotated[Token, Depends(may("remedy"))],
+        if_match: IfMatch,
+    ) -> Response:
+        expected = queries.expected_version(if_match, reference)
+        desk = service.desk(token, guard=(reference, expected))
+        limits = desk.process.remedies.limits
+        role = token.role if token.role in limits else None
+        stored, warnings = desk.offer_remedy(
+            reference,
+            body.kind,
+            amount=body.amount,
+            currency=body.currency,
+            description=body.description,
+            customer_loss=body.customer_loss,
+            complaint_cost=body.complaint_cost,
+            role=role,
+        )
+        response = complaint_response(stored)
+        if warnings:
+            response.headers["Complaintkit-Warning"] = urllib.parse.quote(warnings[0], safe=" ,")
+        return response
+
+    @app.post(
+        "/complaints/{reference}/remedies/{number}/acceptance",
+        tags=["handling"],
+        summary="Record that the customer accepted remedy NUMBER, 1 = first "
+        "(complaintkit remedy --accept)",
+        responses={
+            200: {
+                "description": "The complaint as changed",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
+            **CHANGE,
+        },
+        response_class=Response,
+    )
+    def accept_remedy(
+        reference: Ref,
+        number: Annotated[int, Path(ge=1, le=10_000)],
+        token: Annotated[Token, Depends(may("remedy"))],
+        if_match: IfMatch,
+    ) -> Response:
+        return change(
+            token, reference, if_match, lambda desk: desk.accept_remedy(reference, number - 1)
+        )
+
+    @app.put(
+        "/complaints/{reference}/satisfaction",
+        tags=["handling"],
+        summary="Record satisfaction 1-5; closes a resolved complaint (complaintkit satisfaction)",
+        responses={
+            200: {
+                "description": "The complaint as changed",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
+            **CHANGE,
+        },
+        response_class=Response,
+    )
+    def satisfaction(
+        reference: Ref,
+        body: SatisfactionBody,
+        token: Annotated[Token, Depends(may("satisfaction"))],
+        if_match: IfMatch,
+    ) -> Response:
+        return change(
+            token, reference, if_match, lambda desk: desk.record_satisfaction(reference, body.score)
+        )
+
+    # --- process ------------------------------------------------------------------------
+
+    @app.post(
+        "/sweep",
+        tags=["process"],
+        summary="Record due SLA warnings and breaches, escalate (complaintkit sweep)",
+        responses={
+            200: {
+                "description": "What the sweep did (sweep --format json)",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            **COMMON,
+        },
+        response_class=Response,
+    )
+    def sweep(
+        body: SweepBody,
+        token: Annotated[Token, Depends(may("sweep"))],
+        lang: Lang = None,
+    ) -> Response:
+        desk = service.desk(token)
+        real_now = desk.clock()
+        now = body.now or real_now
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=tz)
+        queries.check_year(now, "now")
+        if now > real_now and not (body.dry_run or body.allow_future):
+            raise ApiProblem(
+                422,
+                "future",
+                f"now {now.isoformat()} is later than the real time: the sweep would store "
+                "warnings, breaches and escalations dated in the future and notify people "
+                "about deadlines that have not passed. Look with dry_run, or set allow_future "
+                "to record them anyway (a test store)",
+            )
+        result = desk.sweep(now=now, dry_run=body.dry_run)
+        return _json(sweep_record(result, lang or service.lang))
+
+    # --- reports ------------------------------------------------------------------------
+
+    @app.get(
+        "/reports",
+        tags=["reports"],
+        summary="The reports (complaintkit report --list --format json)",
+        responses={
+            200: {
+                "description": "Reports",
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}
+                },
+            },
+            **COMMON,
+        },
+        response_class=Response,
+    )
+    def list_reports(token: Reader, lang: Lang = None) -> Response:
+        return _json([reporter_record(r, lang or service.lang) for r in host.reporters().values()])
+
+    report_content = {
+        media: {"schema": {"type": "string"}}
+        for media in REPORT_MEDIA_TYPES.values()
+        if media != "application/json"
+    }
+    report_content["application/json"] = {"schema": {"type": "object"}}
+    report_content["application/octet-stream"] = {"schema": {"type": "string"}}
+
+    @app.get(
+        "/reports/{name}",
+        tags=["reports"],
+        summary="Run a report in any format (complaintkit report NAME)",
+        responses={
+            200: {
+                "description": "The report in the format asked for (format, else "
+                "the Accept header, else JSON)",
+                "content": report_content,
+            },
+            **ONE,
+            **_problems(406),
+        },
+        response_class=Response,
+    )
+    def run_report(
+        request: Request,
+        name: Annotated[str, Path(max_length=255)],
+        token: Reader,
+        format: Annotated[
+            str | None,
+            Query(
+                max_length=64, description="table, csv, json, markdown, xlsx, html, or a plugin's"
+            ),
+        ] = None,
+        lang: Lang = None,
+        option: Annotated[list[str], Query(description="KEY=VALUE")] = [],  # noqa: B006
+        now: Annotated[str | None, Query(max_length=40)] = None,
+        status: Annotated[list[Status], Query()] = [],  # noqa: B006
+        channel: Annotated[list[Channel], Query()] = [],  # noqa: B006
+        label: Annotated[list[str], Query(description="SCHEME=LABEL")] = [],  # noqa: B006
+        department: Annotated[str | None, Query(max_length=255)] = None,
+        product: Annotated[str | None, Query(max_length=255)] = None,
+        since: Annotated[str | None, Query(max_length=40)] = None,
+        until: Annotated[str | None, Query(max_length=40)] = None,
+        open: Annotated[bool, Query()] = False,
+    ) -> Response:
+        reporters = host.reporters()
+        if name not in reporters:
+            raise ApiProblem(
+                404, "not-found", f"unknown report {name!r}; reports: " + ", ".join(reporters)
+            )
+        fmt = format or _negotiate(request.headers.get("accept"))
+        formats = host.report_formats()
+        if fmt not in formats:
+            raise ApiProblem(
+                406 if format is None else 400,
+                "bad-format",
+                f"unknown report format {fmt!r}; formats: " + ", ".join(formats),
+            )
+        options: dict[str, str] = {}
+        for item in option:
+            key, sep, value = item.partition("=")
+            if not sep or not key.strip():
+                raise ApiProblem(400, "bad-parameter", f"option: {item!r} is not KEY=VALUE")
+            options[key.strip()] = value.strip()
+        reporter = reporters[name]
+        check_options(reporter, options)
+        when = queries.parse_when(now, tz, "now") if now else None
+        flt = queries.build_filter(
+            host,
+            tz,
+            statuses=status,
+            channels=channel,
+            labels=label,
+            department=department,
+            product=product,
+            since=since,
+            until=until,
+            open_only=open,
+            now=datetime.now(tz),
+        )
+        desk = service.desk(token)
+        language = lang or _language(request.headers.get("accept-language")) or service.lang
+        context = desk.report_context(lang=language, options=options, now=when)
+        report = reporter.run(service.store(), flt, context)
+        renderer = formats[fmt]
+        rendered = renderer.render(report, language)
+        media = REPORT_MEDIA_TYPES.get(fmt) or (
+            "application/octet-stream" if renderer.binary else "text/plain"
+        )
+        if isinstance(rendered, str):
+            text_media = media if media.startswith("application/") else f"{media}; charset=utf-8"
+            return Response(rendered.encode("utf-8"), media_type=text_media)
+        return Response(rendered, media_type=media)
+
+    # --- listings -----------------------------------------------------------------------
+
+    @app.get(
+        "/schemes",
+        tags=["listings"],
+        summary="Classification schemes and their labels (complaintkit schemes --format json)",
+        responses={
+            200: {
+                "description": "Schemes",
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}
+                },
+            },
+            **COMMON,
+        },
+        response_class=Response,
+    )
+    def schemes(token: Reader) -> Response:
+        return _json(scheme_records(host))
+
+    @app.get(
+        "/plugins",
+        tags=["listings"],
+        summary="Installed plugins (complaintkit plugins --format json)",
+        responses={
+            200: {
+                "description": "Plugins",
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}
+                },
+            },
+            **COMMON,
+        },
+        response_class=Response,
+    )
+    def plugins(token: Annotated[Token, Depends(may("plugins"))]) -> Response:
+        return _json(plugin_records(host, host.failures))
+
+    # --- tokens -------------------------------------------------------------------------
+
+    token_schema = {"type": "object", "required": ["name", "role", "created_at", "hash_prefix"]}
+
+    @app.get(
+        "/tokens",
+        tags=["tokens"],
+        summary="Tokens, without secrets (complaintkit token list --format json)",
+        responses={
+            200: {
+                "description": "Tokens",
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": token_schema}}
+                },
+            },
+            **COMMON,
+        },
+        response_class=Response,
+    )
+    def list_tokens(token: Annotated[Token, Depends(may("tokens"))]) -> Response:
+        return _json([t.record() for t in service.tokens().list()])
+
+    @app.post(
+        "/tokens",
+        status_code=201,
+        tags=["tokens"],
+        summary="Create a token; the answer holds its secret, shown only now",
+        responses={
+            201: {
+                "description": "The token and its secret",
+                "content": {
+                    "application/json": {
+                        "schema": {**token_schema, "properties": {"secret": {"type": "string"}}}
+                    }
+                },
+            },
+            **COMMON,
+        },
+        response_class=Response,
+    )
+    def create_token(body: TokenBody, token: Annotated[Token, Depends(may("tokens"))]) -> Response:
+        created, secret = service.tokens().create(body.name, body.role)
+        return _json({**created.record(), "secret": secret}, 201)
+
+    @app.delete(
+        "/tokens/{name}",
+        tags=["tokens"],
+        summary="Revoke a token (complaintkit token revoke)",
+        responses={
+            200: {
+                "description": "The revoked token",
+                "content": {"application/json": {"schema": token_schema}},
+            },
+            **ONE,
+        },
+        response_class=Response,
+    )
+    def revoke_token(
+        name: Annotated[str, Path(max_length=64)],
+        token: Annotated[Token, Depends(may("tokens"))],
+    ) -> Response:
+        if service.tokens().data.get("api", f"token:{name}") is None:
+            raise ApiProblem(404, "not-found", f"no token named {name!r}")
+        return _json(service.tokens().revoke(name).record())
+
+    return app
+
+
+_ACCEPTED = {media: name for name, media in REPORT_MEDIA_TYPES.items()}
+
+
+def _negotiate(accept: str | None) -> str:
+    """The report format an Accept header asks for (JSON when any or none)."""
+    if not accept:
+        return "json"
+    choices = []
+    for position, part in enumerate(accept.split(",")):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        choices.append((-quality, position, media.lower()))
+    for quality, _, media in sorted(choices):
+        if quality == 0:
+            break
+        if media in _ACCEPTED:
+            return _ACCEPTED[media]
+        if media in ("*/*", "application/*"):
+            return "json"
+        if media == "text/*":
+            return "table"
+    return accept.split(",")[0].split(";")[0].strip() or "json"
+
+
+def _language(accept_language: str | None) -> str | None:
+    """``zh`` or ``en`` when Accept-Language starts with one of them."""
+    if not accept_language:
+        return None
+    first = accept_language.split(",")[0].strip().lower()
+    if first.startswith("zh"):
+        return "zh"
+    if first.startswith("en"):
+        return "en"
+    return None

@@ -1,0 +1,204 @@
+"""The request bodies (pydantic models: unknown fields refused) and the JSON schemas of the
+responses, as the OpenAPI description states them.
+
+Response bodies are the records the command line prints with ``--format json`` (a complaint
+is ``host.converter().unstructure(host.mask(complaint))``, as ``show --format json``); their
+schemas here describe those records, they do not make another shape.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
+
+from complaintkit.model import Channel, RemedyKind
+
+__all__ = [
+    "AssignBody",
+    "BatchBody",
+    "COMPLAINT_SCHEMA",
+    "IntakeBody",
+    "LabelBody",
+    "PROBLEM_SCHEMA",
+    "RemedyBody",
+    "SatisfactionBody",
+    "SweepBody",
+    "TokenBody",
+    "TransitionBody",
+]
+
+Text = Annotated[str, Field(max_length=100_000)]
+Flag = Annotated[bool, Strict()]
+
+
+def _iso_text(value: object) -> object:
+    if not isinstance(value, str | datetime):
+        raise ValueError("expected a date-time as ISO 8601 text, e.g. 2026-11-23T09:00:00+08:00")
+    return value
+
+
+When = Annotated[datetime, BeforeValidator(_iso_text)]
+Score = Annotated[int, Strict(), Field(ge=1, le=5)]
+Amount = Annotated[float, Strict(), Field(ge=0, le=1e12)]
+Short = Annotated[str, Field(max_length=255)]
+
+
+class _Body(BaseModel):
+    # Unknown fields are refused; NaN and infinities are not numbers. Flags and numbers are
+    # strict (below): 0 is not false and "3" is not 3.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class IntakeBody(_Body):
+    """One new complaint: the options of ``complaintkit add``."""
+
+    text: Annotated[str, Field(max_length=100_000, pattern=r"\S")] = Field(
+        description="What the customer said (not blank)."
+    )
+    title: Text | None = None
+    channel: Channel = Channel.OTHER
+    name: Short | None = Field(None, description="Complainant's name.")
+    phone: Short | None = None
+    email: Short | None = None
+    customer_id: Short | None = Field(None, description="Complainant's id in the CRM.")
+    product: Short | None = None
+    order: Short | None = None
+    remedy: RemedyKind | None = Field(None, description="What the customer asks for.")
+    reference: Short | None = Field(None, description="Default: a new CK-… reference.")
+    received_at: When | None = Field(None, description="Default: now. With a time zone.")
+    tags: list[Short] = Field(default_factory=list, max_length=100)
+    fields: dict[Short, Text] = Field(
+        default_factory=dict, description="Custom fields.", max_length=100
+    )
+    classify: Flag = True
+
+
+class BatchBody(_Body):
+    """Many new complaints at once (``complaintkit import``)."""
+
+    complaints: list[IntakeBody] = Field(min_length=1)
+    classify: Flag = True
+
+
+class TransitionBody(_Body):
+    """``complaintkit transition``: an action and what it needs."""
+
+    action: Short = Field(description="acknowledge, assess, investigate, propose, accept, …")
+    reason: Text | None = None
+    solution: Text | None = None
+    satisfaction: Score | None = None
+
+
+class AssignBody(_Body):
+    """``complaintkit assign``."""
+
+    department: Short | None = None
+    assignee: Short | None = None
+    reason: Text | None = None
+
+
+class LabelBody(_Body):
+    """``complaintkit label``: the label in the path's scheme, set by hand."""
+
+    label: Short
+    reason: Text | None = None
+
+
+class RemedyBody(_Body):
+    """``complaintkit remedy``: a remedy offered, within the token role's approval limit."""
+
+    kind: RemedyKind
+    amount: Amount | None = None
+    currency: Short | None = None
+    description: Text | None = None
+    customer_loss: Amount | None = None
+    complaint_cost: Amount | None = None
+
+
+class SatisfactionBody(_Body):
+    """``complaintkit satisfaction``."""
+
+    score: Score
+
+
+class SweepBody(_Body):
+    """``complaintkit sweep``."""
+
+    now: When | None = Field(None, description="Pretend it is this instant (with a zone).")
+    dry_run: Flag = False
+    allow_future: Flag = False
+
+
+class TokenBody(_Body):
+    """``complaintkit token create``."""
+
+    name: Short
+    role: Short = Field(description="agent, supervisor or admin")
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details; detail has the words of the command line.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+
+COMPLAINT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "A complaint as `complaintkit show --format json` prints it (personal "
+    "data masked).",
+    "required": [
+        "reference",
+        "received_at",
+        "text",
+        "channel",
+        "complainant",
+        "labels",
+        "status",
+        "escalation_level",
+        "remedies",
+        "tags",
+        "custom",
+        "history",
+        "version",
+    ],
+    "properties": {
+        "reference": {"type": "string"},
+        "received_at": {"type": "string"},
+        "text": {"type": "string"},
+        "title": _NULLABLE_STRING,
+        "channel": {"type": "string"},
+        "complainant": {"type": "object"},
+        "product": _NULLABLE_STRING,
+        "order": _NULLABLE_STRING,
+        "remedy_sought": _NULLABLE_STRING,
+        "labels": {"type": "object"},
+        "status": {"type": "string"},
+        "escalation_level": {"type": "integer"},
+        "department": _NULLABLE_STRING,
+        "assignee": _NULLABLE_STRING,
+        "due_at": _NULLABLE_STRING,
+        "alert_at": _NULLABLE_STRING,
+        "sla_policy": _NULLABLE_STRING,
+        "solution": _NULLABLE_STRING,
+        "remedies": {"type": "array", "items": {"type": "object"}},
+        "satisfaction": {"type": ["integer", "null"]},
+        "parent": _NULLABLE_STRING,
+        "recomplaint_count": {"type": "integer"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "custom": {"type": "object"},
+        "history": {"type": "array", "items": {"type": "object"}},
+        "version": {"type": "integer"},
+    },
+}
