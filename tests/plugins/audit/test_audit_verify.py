@@ -427,3 +427,34 @@ def test_every_kind_of_desk_write_leaves_a_whole_chain(tmp_path: Path) -> None:
     finally:
         store.close()
         other.close()
+
+
+def test_person_erase_leaves_every_chain_whole_and_records_the_old_head(
+    store_url: str,
+) -> None:
+    # The erasure rewrites text inside past events (the person's phone in a reason here):
+    # the history is re-sealed from there and the erasure event is a link of the chain.
+    from complaintkit import Party
+
+    host = make_host(Config(store=store_url), env={})
+    store = host.open_store()
+    try:
+        desk = Desk(host, store, actor="clerk")
+        who = Party(name="王小明", phone="13812345678")
+        desk.intake(make_complaint("E-1", text="快递丢了", complainant=who), classify=False)
+        desk.transition("E-1", "acknowledge", reason="已致电 13812345678")
+        desk.intake(make_complaint("E-2", text="another one"), classify=False)
+        before = store.get("E-1").history
+    finally:
+        store.close()
+    erased = run(store_url, "person", "erase", "--phone", "13812345678", "--reason", "DSR-1")
+    assert erased.exit_code == 0, erased.output
+    history = history_of(store_url, "E-1")
+    assert "13812345678" not in (history[1].reason or "")
+    assert history[0] == before[0]  # not rewritten: keeps its digest
+    assert history[1].digest != before[1].digest
+    closing = history[-1]
+    assert closing.action == "personal_data_erased"
+    assert closing.data[ERASURE_HEAD] == head(before) and closing.data["resealed_from"] == 1
+    code, data = verify_json(store_url)
+    assert (code, data["ok"], data["erasures"]) == (0, True, 1)
