@@ -379,6 +379,7 @@ def _rows(complaint: Complaint, version: int) -> _Rows:
                 "action": event.action,
                 "reason": event.reason,
                 "data": _encoded(data, reference) if data else _EMPTY_OBJECT,
+                "digest": event.digest,
             }
         )
     return row, labels, events
@@ -413,7 +414,7 @@ def _complaint(
     json: Callable[[Any], Any],
 ) -> Complaint:
     """A complaint from its row, its labels as ``(scheme, label, confidence, evidence,
-    classifier)`` and its events as ``(at_utc, at_offset, actor, action, reason, data)`` (in
+    classifier)`` and its events as ``(at_utc, at_offset, actor, action, reason, data, digest)`` (in
     history order), instants as
     ``instant`` reads them and JSON columns as ``json`` decodes them (see
     :meth:`SQLStore._read_columns`)."""
@@ -453,8 +454,8 @@ def _complaint(
         tags=tuple(json(row.tags)),
         custom=json(row.custom),
         history=tuple(
-            Event(instant(at_utc, at_offset), actor, action, reason, json(data))  # type: ignore[arg-type]
-            for at_utc, at_offset, actor, action, reason, data in events
+            Event(instant(at_utc, at_offset), actor, action, reason, json(data), digest)  # type: ignore[arg-type]
+            for at_utc, at_offset, actor, action, reason, data, digest in events
         ),
         version=row.version,
     )
@@ -1240,6 +1241,7 @@ class SQLStore:
                 *(ev[name] for name in ("reference", "at_utc", "at_offset", "actor", "action")),
                 ev["reason"],
                 ev["data"],
+                ev["digest"],
             )
             .select_from(happened)
             .where(*conds)
