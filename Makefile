@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STORE := tinydb://demo/complaints.json
 
-.PHONY: setup demo test test-djangocrm check lint typecheck pytest bench bench-help bench-sql bench-storage bench-reports bench-migrate bench-contention bench-api docs-images clean
+.PHONY: setup demo test test-djangocrm check lint typecheck pytest bench bench-import bench-help bench-sql bench-storage bench-reports bench-migrate bench-contention bench-api docs-images clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +61,17 @@ test-djangocrm:
 check: lint typecheck
 	COMPLAINTKIT_QUICK=1 $(BIN)/pytest -q -p no:cacheprovider -r fE --durations=5 -n auto
 
+# Every figure of issue 16 on SQLite, PostgreSQL and MariaDB (those that answer here), one
+# table of ratios against floors measured in the same run: import and migrations against raw
+# writes, find()/facts() against a raw fetch, reports against a raw read, list/show against
+# --help, one transition. SIZE=N complaints (default 20000; about 10 minutes on 2 cores),
+# REPEAT=n runs per figure (median), BACKENDS="sqlite postgresql" to choose, SKIP="reports facts"
+# to leave figures out (MariaDB's facts statement takes minutes at 20,000).
 bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_issue16.py --n $(or $(SIZE),20000) --repeat $(or $(REPEAT),1) $(foreach b,$(BACKENDS),--backend $(b)) $(foreach s,$(SKIP),--skip $(s))
+
+# The TinyDB import against its floor and the no-model bound (what `make bench` ran before).
+bench-import: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py --n 10000 --n 100000
 
 # How light `complaintkit --help` is, against `python -c "import click"` (target: under 2x).

@@ -27,6 +27,7 @@ PRINTING = [
     "add", "show", "list", "clocks", "sweep", "route", "transition", "assign", "escalate",
     "label", "pause", "resume", "respond", "satisfaction", "plugins", "schemes", "evaluate",
     "calendars list", "calendars days", "outbox list", "recompute", "calendars check",
+    "audit verify",
 ]  # fmt: skip
 #: Commands whose --format names something else: the input file's (import) or a report's.
 OTHER_FORMATS = {"import", "report"}

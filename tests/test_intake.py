@@ -6,10 +6,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import attrs
 import pytest
 from click.testing import CliRunner, Result
 
-from complaintkit import Channel, Desk, Party, RemedyKind, Status, ValidationError
+from complaintkit import (
+    Channel,
+    Desk,
+    Event,
+    Label,
+    Party,
+    RemedyKind,
+    Status,
+    ValidationError,
+)
 from complaintkit.intake import (
     CHARACTERS_REMOVED,
     MAX_KEY_LENGTH,
@@ -86,6 +96,42 @@ def test_nul_and_lone_surrogates_are_removed_and_counted_by_field() -> None:
     assert clean.custom == {"note": "ab"}
     assert clean.tags == ("x",)
     assert removed == {"text": 1, "complainant.name": 1, "custom.note": 2, "tags": 1}
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("event data", {"note": "a\x00b"}),
+        ("nested event data", {"items": [{"k\x00": 1}]}),
+        ("event data surrogate", {"note": "Li\udce9"}),
+        ("event reason", None),
+        ("label evidence", None),
+    ],
+)
+def test_nul_and_surrogates_in_labels_and_history_are_found(where: str, value: object) -> None:
+    # The fast check (texts joined, event data encoded in C) must find them everywhere.
+    base = make_complaint("R-1")
+    event = Event(at=base.received_at, actor="a", action="note", data={"ok": 1})
+    label = Label("cause", "product", evidence=("fine",))
+    if where == "event reason":
+        event = attrs.evolve(event, reason="why\x00")
+    elif where == "label evidence":
+        label = attrs.evolve(label, evidence=("fine", "bad\udce9"))
+    else:
+        event = attrs.evolve(event, data=value)
+    dirty = attrs.evolve(base, labels={"cause": label}, history=(event,))
+    clean, removed = clean_complaint(dirty)
+    assert removed, where
+    assert "\x00" not in repr(clean) and "\\udce9" not in ascii(clean)
+
+
+def test_a_literal_backslash_u0000_is_kept() -> None:
+    # JSON writes NUL as \u0000; the same six characters typed by a person are not NUL.
+    base = make_complaint("R-1")
+    event = Event(at=base.received_at, actor="a", action="note", data={"note": "C:\\u0000"})
+    complaint = attrs.evolve(base, history=(event,))
+    clean, removed = clean_complaint(complaint)
+    assert clean is complaint and removed == {}
 
 
 def test_other_control_characters_are_kept_exactly() -> None:

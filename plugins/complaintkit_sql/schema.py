@@ -9,7 +9,7 @@ step is a function of a connection, run in its own transaction together with the
 (PostgreSQL and SQLite roll a failed step back entirely; MariaDB commits DDL implicitly, so a
 step there is written to be safely re-runnable).
 
-Layout (version 4):
+Layout (version 5):
 
 ``ck_complaints``
     one row per complaint: the columns users filter and group on, indexed; instants as UTC
@@ -21,7 +21,9 @@ Layout (version 4):
     one row per (complaint, scheme), indexed on (scheme, label); ``position`` keeps the order
     of the complaint's labels.
 ``ck_events``
-    the history, one row per event, numbered from 0 per complaint (``seq``).
+    the history, one row per event, numbered from 0 per complaint (``seq``); ``digest`` (version
+    5) is the event's link in the complaint's hash chain (:mod:`complaintkit.audit`), NULL for
+    events stored before version 5 until ``complaintkit audit seal``.
 ``ck_outbox``
     notification messages (version 2; see :mod:`complaintkit_sql.outbox`).
 ``ck_plugin_data``
@@ -50,7 +52,7 @@ __all__ = [
 ]
 
 #: The schema version this code reads and writes.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Longest value of an indexed text column (references, departments, labels, …).
 KEY_LENGTH = 255
@@ -193,6 +195,7 @@ def make_tables(mysql_collation: str = "utf8mb4_bin") -> Tables:
         sa.Column("action", sa.String(64), nullable=False),
         sa.Column("reason", _long_text()),
         sa.Column("data", _json(), nullable=False),
+        sa.Column("digest", sa.String(64)),
         sa.Index("ck_events_action", "action", "at_utc"),
         **table_kw,
     )
@@ -287,13 +290,23 @@ def _create_attachments(conn: sa.Connection, tables: Tables) -> None:
     chosen.metadata.create_all(conn, tables=[chosen.attachments], checkfirst=True)
 
 
+def _add_event_digest(conn: sa.Connection, tables: Tables) -> None:
+    """Version 5: ``ck_events.digest``. Re-runnable (MariaDB commits the DDL before the version
+    bump): the column is added only when the table lacks it. Existing rows keep NULL."""
+    if "digest" in {column["name"] for column in sa.inspect(conn).get_columns("ck_events")}:
+        return
+    conn.execute(sa.text("ALTER TABLE ck_events ADD COLUMN digest VARCHAR(64)"))
+
+
 #: Version 1: complaints, labels and history. Version 2: the notification outbox. Version 3:
-#: plugin data. Version 4: attachments.
+#: plugin data. Version 4: attachments. Version 5: the digest of each event (the audit hash
+#: chain).
 STEPS: dict[int, Step] = {
     1: _create("ck_schema", "ck_complaints", "ck_labels", "ck_events"),
     2: _create("ck_outbox"),
     3: _create("ck_plugin_data"),
     4: _create_attachments,
+    5: _add_event_digest,
 }
 
 assert sorted(STEPS) == list(range(1, SCHEMA_VERSION + 1))

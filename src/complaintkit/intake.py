@@ -35,6 +35,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final, TypeVar
 
 import attrs
+import orjson
 
 from .errors import ValidationError
 from .i18n import CHANNEL_NAMES, LEVEL_NAMES, REMEDY_NAMES, STATUS_NAMES, Names
@@ -371,9 +372,38 @@ def _may_hold_unstorable(c: Complaint) -> bool:
     else:
         if _unstorable_in(values):
             return True
-    return bool(c.labels or c.remedies or c.history) and (
-        _dirty(c.labels) or _dirty(c.remedies) or _dirty(c.history)
-    )
+    if c.remedies and _dirty(c.remedies):
+        return True
+    return bool(c.labels or c.history) and _parts_may_hold_unstorable(c)
+
+
+_NUL_IN_JSON: Final = b"\\u0000"
+
+
+def _parts_may_hold_unstorable(c: Complaint) -> bool:
+    """Whether the labels or the history may hold a character to remove: their texts joined
+    and searched at once, their event data encoded by orjson in C (which refuses surrogates and
+    writes NUL as an escape). Anything unusual (a value of another type, a literal
+    backslash-u0000) is looked at closely with :func:`_dirty`; only a clean answer is fast."""
+    texts: list[str] = []
+    data: list[dict[str, Any]] = []
+    for key, label in c.labels.items():
+        texts += (key, label.scheme, label.label, label.classifier)
+        texts += label.evidence
+    for event in c.history:
+        texts += (event.actor, event.action)
+        if event.reason is not None:
+            texts.append(event.reason)
+        if event.data:
+            data.append(event.data)
+    try:
+        if _unstorable_in("\x1f".join(texts)):
+            return True
+        if not data or _NUL_IN_JSON not in orjson.dumps(data):
+            return False
+    except TypeError:  # a value that is not text, or data orjson refuses (surrogates)
+        pass
+    return _dirty(c.labels) or _dirty(c.history)
 
 
 def _dirty(value: Any) -> bool:

@@ -149,13 +149,19 @@ class Remedy:
 
 @attrs.frozen
 class Event:
-    """One entry of the append-only history: who did what, when, and why."""
+    """One entry of the append-only history: who did what, when, and why.
+
+    ``digest`` seals the history (see :mod:`complaintkit.audit`): the SHA-256 of this event
+    and the digest of the one before it, set when the event is stored through the desk. It is
+    None on events of a store written before sealing existed, until ``complaintkit audit seal``.
+    """
 
     at: datetime = attrs.field(validator=_aware)
     actor: str
     action: str
     reason: str | None = None
     data: dict[str, Any] = attrs.field(factory=dict)
+    digest: str | None = None
 
 
 @attrs.frozen

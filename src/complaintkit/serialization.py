@@ -225,6 +225,7 @@ def complaint_to_data(c: Complaint) -> dict[str, Any]:
                 "action": e.action,
                 "reason": e.reason,
                 "data": _json_copy(e.data),
+                "digest": e.digest,
             }
             for e in c.history
         ],

@@ -254,7 +254,7 @@ class Classifier:
                 changed[ref] = change.complaint
                 fires.setdefault(ref, []).extend(change.fire)
             ready = [self.deadlines.with_sla(c) for c in changed.values()]
-            stored = self.s.store.update_many(ready)
+            stored = self.s.writes.update_many(ready)
             for complaint in stored.updated:
                 self.writer.fire_all(complaint, fires[complaint.reference])
             for reference in stored.conflicts:
@@ -289,7 +289,7 @@ class Classifier:
             nonlocal changed
             if not batch:
                 return
-            stored = self.s.store.update_many([c for c, _ in batch])
+            stored = self.s.writes.update_many([c for c, _ in batch])
             changed += len(stored.updated)
             if fire:
                 by_ref = {c.reference: c for c in stored.updated}

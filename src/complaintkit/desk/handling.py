@@ -221,7 +221,7 @@ class Handling:
             found = list(self.s.store.find(ComplaintFilter(references=frozenset(pending))))
             missing = set(pending) - {c.reference for c in found}
             found += [self.s.store.get(reference) for reference in sorted(missing)]
-            result = self.s.store.update_many(
+            result = self.s.writes.update_many(
                 [attrs.evolve(c, history=c.history + (event(),)) for c in found]
             )
             written += len(result.updated)

@@ -120,7 +120,7 @@ class Intake:
             complaint, self.classifier.schemes(None) if classify else ()
         )
         prepared, process_fires = self._process_new(prepared, lookup=True)
-        stored = self.s.store.add(prepared)
+        stored = self.s.writes.add(prepared)
         if not lifecycle.is_imported(stored):
             self.writer.fire_all(
                 stored,
@@ -176,7 +176,7 @@ class Intake:
                     repeat_candidates.append(ready)
                 yield ready
 
-        result = self.s.store.add_many(stream())
+        result = self.s.writes.add_many(stream())
         skipped = set(result.skipped)
         if observe:
             for complaint, fires in prepared:
@@ -299,7 +299,7 @@ class Intake:
                 changed.append((self.deadlines.with_sla(linked), fires))
         if not changed:
             return
-        result = self.s.store.update_many([c for c, _ in changed])
+        result = self.s.writes.update_many([c for c, _ in changed])
         stored = {c.reference: c for c in result.updated}
         for complaint, fires in changed:
             if complaint.reference in stored:

@@ -95,7 +95,7 @@ class Recomputer:
             nonlocal redecided
             if not batch:
                 return
-            result = self.s.store.update_many([c for c, _, _ in batch])
+            result = self.s.writes.update_many([c for c, _, _ in batch])
             stored = {c.reference for c in result.updated}
             for complaint, what, kinds in batch:
                 if complaint.reference in stored:

@@ -13,6 +13,7 @@ import attrs
 
 from ..model import Complaint, Party
 from ..retry import RetryPolicy
+from .sealing import SealedWrites
 
 if TYPE_CHECKING:
     from ..host import PluginHost
@@ -50,6 +51,9 @@ class Change:
 class DeskState:
     """The state every unit of a :class:`~complaintkit.desk.Desk` works with.
 
+    Units read through ``store`` and write through ``writes`` (the same store, with every
+    new history event hash-chained on the way in: :mod:`complaintkit.desk.sealing`).
+
     ``desk`` is the façade itself: what the hooks receive as ``desk`` and where the batch sizes
     (``SWEEP_BATCH``, ``RECOMPUTE_BATCH``, ``RECOMPUTE_PAGE``) are read, so that setting them
     on a desk (or on the class) still takes effect.
@@ -62,6 +66,12 @@ class DeskState:
     clock: Callable[[], datetime]
     retry: RetryPolicy
     _process: ProcessConfig | None = attrs.field(default=None, init=False)
+
+    @property
+    def writes(self) -> SealedWrites:
+        """Where the units store what they change: the store (whichever the desk has now),
+        every new event sealed."""
+        return SealedWrites(self.store)
 
     @property
     def process(self) -> ProcessConfig:

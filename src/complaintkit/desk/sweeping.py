@@ -89,7 +89,7 @@ class Sweeper:
             # changed meanwhile by someone else (another sweep) is re-read and re-decided.
             if not batch:
                 return
-            result = self.s.store.update_many([change.complaint for change, _ in batch])
+            result = self.s.writes.update_many([change.complaint for change, _ in batch])
             stored = {c.reference: c for c in result.updated}
             for change, done in batch:
                 reference = change.complaint.reference

@@ -42,7 +42,7 @@ class Writer:
             result = change(current)
             if result.complaint is current:
                 return current, ()
-            return self.s.store.update(self.deadlines.with_sla(result.complaint)), result.fire
+            return self.s.writes.update(self.deadlines.with_sla(result.complaint)), result.fire
 
         stored, fires = attempt() if expected_version is not None else self.s.retry.run(attempt)
         self.fire_all(stored, fires)

@@ -787,6 +787,21 @@ class StoreConformance:
         assert got.labels["severity"].evidence == ("延误", "破损")
         assert got.custom["flags"]["nested"] == [[1, 2], {"深": "层"}]
 
+    def test_a_sealed_history_keeps_its_digests_and_its_chain(self, store: Store) -> None:
+        from ..audit import first_break, seal
+
+        original = rich_complaint()
+        sealed = attrs.evolve(original, history=seal(original.reference, original.history))
+        assert all(e.digest for e in sealed.history)
+        store.add(sealed)
+        got = store.get(original.reference)
+        assert [e.digest for e in got.history] == [e.digest for e in sealed.history]
+        # What the store gives back hashes as what it was given (times, JSON data, offsets).
+        assert first_break(got.reference, got.history) is None
+        longer = seal(got.reference, (*got.history, attrs.evolve(got.history[0], digest=None)))
+        stored = store.update(attrs.evolve(got, history=longer))
+        assert first_break(stored.reference, store.get(stored.reference).history) is None
+
     def test_add_stores_version_one_whatever_the_input_version(self, store: Store) -> None:
         stored = store.add(make_complaint("V-1", version=7))
         assert stored.version == 1

@@ -9,10 +9,12 @@ import threading
 import time
 from pathlib import Path
 
+import attrs
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from complaintkit.audit import first_break, seal
 from complaintkit.errors import ConfigError, StorageError, ValidationError
 from complaintkit.outbox import MessageStatus
 from complaintkit.storage import ComplaintFilter
@@ -20,23 +22,41 @@ from complaintkit.testing import make_complaint
 from complaintkit.testing.conformance import rich_complaint
 from complaintkit_cli.main import cli
 from complaintkit_sql.schema import SCHEMA_VERSION, STEPS, Tables, make_tables
-from complaintkit_sql.store import SQLStore, _rows, engine_url, open_sql
+from complaintkit_sql.store import SQLStore, _json_dumps, _rows, engine_url, open_sql
 
 
 def make_version_1(url: str) -> None:
     """A database as complaintkit with schema version 1 left it, holding one complaint."""
-    engine = sa.create_engine(engine_url(url))
+    # the store's JSON serializer: _rows hands over JSON columns already encoded
+    engine = sa.create_engine(engine_url(url), json_serializer=_json_dumps)
     tables = make_tables()
     row, labels, events = _rows(rich_complaint(), 3)
     try:
         with engine.begin() as conn:
             STEPS[1](conn, tables)
+            # Step 1 creates ck_events from the latest metadata; version 1 had no digest.
+            conn.execute(sa.text("ALTER TABLE ck_events DROP COLUMN digest"))
             conn.execute(sa.insert(tables.schema).values(id=1, version=1))
             conn.execute(sa.insert(tables.complaints), [row])
             conn.execute(sa.insert(tables.labels), labels)
-            conn.execute(sa.insert(tables.events), events)
+            conn.execute(sa.insert(events_v1), [without_digest(e) for e in events])
     finally:
         engine.dispose()
+
+
+#: ck_events as schema versions 1 to 4 had it: no digest column.
+events_v1 = sa.table(
+    "ck_events",
+    *(sa.column(name) for name in ("reference", "seq", "at_utc", "at_offset", "actor", "action")),
+    sa.column("reason"),
+    sa.column("data", sa.JSON),
+)
+
+
+def without_digest(event_row: dict[str, object]) -> dict[str, object]:
+    """An event row as schema version 1 wrote it."""
+    assert event_row["digest"] is None  # rich_complaint() was never sealed
+    return {key: value for key, value in event_row.items() if key != "digest"}
 
 
 def db(url: str, *args: str) -> tuple[int, str]:
@@ -47,24 +67,60 @@ def db(url: str, *args: str) -> tuple[int, str]:
 def test_an_old_schema_asks_for_db_upgrade_then_works(sql_url: str) -> None:
     make_version_1(sql_url)
     with open_sql(sql_url) as store:
-        with pytest.raises(StorageError, match=r"schema version 1; .*needs version 4.*db upgrade"):
+        with pytest.raises(StorageError, match=r"schema version 1; .*needs version 5.*db upgrade"):
             store.count()
         with pytest.raises(StorageError, match="db upgrade"):
             store.add(make_complaint("X-1"))
     code, out = db(sql_url, "status")
     assert code == 0, out
-    assert "schema version: 1 (this complaintkit needs 4)" in out
-    assert "outdated" in out and "pending upgrade steps: 2, 3, 4" in out
+    assert "schema version: 1 (this complaintkit needs 5)" in out
+    assert "outdated" in out and "pending upgrade steps: 2, 3, 4, 5" in out
     code, out = db(sql_url, "upgrade")
-    assert (code, out.strip()) == (0, "upgraded schema from version 1 to 4 (steps 2, 3, 4)")
+    assert (code, out.strip()) == (0, "upgraded schema from version 1 to 5 (steps 2, 3, 4, 5)")
     code, out = db(sql_url, "upgrade")
-    assert "already current (version 4)" in out
+    assert "already current (version 5)" in out
     code, out = db(sql_url, "status")
     assert "state: current" in out and "pending upgrade steps: -" in out
     with open_sql(sql_url) as store:
         assert store.get("CK-RICH-1") == rich_complaint(version=3)  # data kept
         assert store.outbox().counts()[MessageStatus.PENDING] == 0  # the new tables are there
         assert store.attachments().list("CK-RICH-1") == []
+
+
+def test_upgrading_to_version_5_adds_the_event_digest_and_keeps_every_event(
+    sql_url: str,
+) -> None:
+    make_version_1(sql_url)
+    with open_sql(sql_url) as store:
+        assert store.upgrade_schema(target=4) == [2, 3, 4]
+        assert store.schema_status().current == 4
+        assert store.upgrade_schema() == [5]
+        old = store.get("CK-RICH-1")
+        assert old == rich_complaint(version=3)  # every event kept, no digest yet
+        assert old.history and all(e.digest is None for e in old.history)
+        # The column is there: a sealed history is written and read back whole.
+        sealed = store.update(attrs.evolve(old, history=seal(old.reference, old.history)))
+        assert [e.digest for e in store.get("CK-RICH-1").history] == [
+            e.digest for e in sealed.history
+        ]
+        assert first_break(sealed.reference, store.get("CK-RICH-1").history) is None
+
+
+def test_the_digest_step_runs_again_safely_after_its_column_was_added(sql_url: str) -> None:
+    # MariaDB commits ALTER TABLE before the version bump: a step cut off between the two
+    # must find its column there and only bump the version when run again.
+    make_version_1(sql_url)
+    with open_sql(sql_url) as store:
+        store.upgrade_schema(target=4)
+    engine = sa.create_engine(engine_url(sql_url))
+    try:
+        with engine.begin() as conn:
+            STEPS[5](conn, make_tables())
+    finally:
+        engine.dispose()
+    with open_sql(sql_url) as store:
+        assert store.upgrade_schema() == [5]
+        assert store.get("CK-RICH-1") == rich_complaint(version=3)
 
 
 def create_in_background(url: str) -> tuple[threading.Thread, list[BaseException]]:
@@ -172,7 +228,7 @@ def test_db_status_in_chinese_and_on_tinydb(tmp_path: Path) -> None:
 def test_db_status_reads_and_never_creates_tables(sql_url: str) -> None:
     code, out = db(sql_url, "status")
     assert code == 0, out
-    assert "schema version: 0 (this complaintkit needs 4)" in out
+    assert "schema version: 0 (this complaintkit needs 5)" in out
     assert "state: empty: no complaintkit tables yet (create them with: complaintkit" in out
     engine = sa.create_engine(engine_url(sql_url))
     try:

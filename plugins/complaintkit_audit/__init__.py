@@ -1,0 +1,2 @@
+"""The tamper-evident history: ``complaintkit audit verify|seal|head`` over the hash chains the
+core computes (:mod:`complaintkit.audit`)."""
