@@ -235,6 +235,32 @@ def _problem_response(problem: ApiProblem, request: Request) -> Response:
     )
 
 
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters a route (and its dependencies) takes."""
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _refuse_unknown_query(request: Request) -> None:
+    """A query parameter the operation does not take is refused (400), as an unknown field of
+    a body is: a misspelt filter (``stauts=closed``) must not quietly list everything."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = _query_names(dependant)
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        raise ApiProblem(
+            400,
+            "bad-parameter",
+            f"unknown query parameter(s) {', '.join(map(repr, unknown))}; this operation "
+            f"takes: {', '.join(sorted(known)) or 'none'}",
+        )
+
+
 def _describe(error: Any) -> str:
     where = ".".join(str(part) for part in error.get("loc", ()))
     return f"{where}: {error.get('msg', 'invalid')}"
@@ -325,6 +351,7 @@ def create_app(service: Service) -> FastAPI:
     # --- who is calling -----------------------------------------------------------------
 
     def caller(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Token:
         if credentials is None:
@@ -337,6 +364,7 @@ def create_app(service: Service) -> FastAPI:
         token = service.tokens().check(credentials.credentials)
         if token is None:
             raise ApiProblem(401, "bad-token", "the token is unknown or has been revoked")
+        _refuse_unknown_query(request)
         return token
 
     def may(action: str) -> Callable[[Token], Token]:

@@ -322,6 +322,9 @@ def test_lists_sorted_and_filtered_by_tags_and_custom_fields(api: Running) -> No
             "/complaints", params={"sort": "-reference", "cursor": first.headers["Next-Cursor"]}
         )
         assert mixed.status_code == 400 and "sort=reference" in mixed.json()["detail"]
+        misspelt = client.get("/complaints", params={"stauts": "closed"})
+        assert misspelt.status_code == 400
+        assert "unknown query parameter(s) 'stauts'" in misspelt.json()["detail"]
         not_pair = client.get("/complaints", params={"custom": "region"})
         assert not_pair.status_code == 400 and "KEY=VALUE" in not_pair.json()["detail"]
         report = client.get("/reports/summary", params={"tag": "vip", "format": "json"})
