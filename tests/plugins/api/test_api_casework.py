@@ -315,6 +315,15 @@ def test_lists_sorted_and_filtered_by_tags_and_custom_fields(api: Running) -> No
         by_reference = client.get("/complaints", params={"sort": "reference"}).json()
         assert [c["reference"] for c in by_reference] == [f"S-{i}" for i in range(6)]
 
+        # A complaint added before the cursor's place meanwhile shifts nothing.
+        first_page = client.get("/complaints", params={"sort": "reference", "limit": 3})
+        assert [c["reference"] for c in first_page.json()] == ["S-0", "S-1", "S-2"]
+        intake(client, reference="S-0a")
+        rest = client.get(
+            "/complaints",
+            params={"sort": "reference", "cursor": first_page.headers["Next-Cursor"]},
+        )
+        assert [c["reference"] for c in rest.json()] == ["S-3", "S-4", "S-5"]
         bad = client.get("/complaints", params={"sort": "colour"})
         assert bad.status_code == 400 and "cannot sort by 'colour'" in bad.json()["detail"]
         first = client.get("/complaints", params={"sort": "reference", "limit": 2})
