@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import orjson
 
-from complaintkit.audit import ERASURE_HEAD, ERASURE_START, first_break, head, is_sealed, reseal
+from complaintkit.audit import ERASURE_START, first_break, head, is_sealed, reseal
 from complaintkit.errors import ConfigError
 from complaintkit.model import Complaint, Event
 
@@ -178,7 +178,7 @@ def _check(c: Complaint, result: Verification) -> None:
         return
     if any(e.action == SEALED_ACTION for e in history):
         result.sealed_after_the_fact += 1
-    if any(ERASURE_HEAD in e.data for e in history):
+    if any(ERASURE_START in e.data for e in history):
         result.erasures += 1
 
 
@@ -190,14 +190,11 @@ def _check_anchor(c: Complaint, kept: AnchorHead, result: Verification) -> None:
     if len(history) >= n and history[n - 1].digest == kept.head:
         return
     # An erasure since the anchor that re-sealed from an event at or before the anchored head
-    # rewrote that head legitimately; it is listed, and it is confirmed when the erasure
-    # recorded exactly the anchored head (no event between anchor and erasure).
+    # rewrote that head legitimately: it is listed (take a new anchor after erasures).
     for index in range(n, len(history)):
-        event = history[index]
-        start = event.data.get(ERASURE_START) if ERASURE_HEAD in event.data else None
+        start = history[index].data.get(ERASURE_START)
         if isinstance(start, int) and start < n:
-            if not (index == n and event.data.get(ERASURE_HEAD) == kept.head):
-                result.rewritten_since_anchor.append(c.reference)
+            result.rewritten_since_anchor.append(c.reference)
             return
     if len(history) < n:
         detail = f"the anchor kept {n} events, the store has {len(history)}"

@@ -29,7 +29,6 @@ import orjson
 from .model import Event
 
 __all__ = [
-    "ERASURE_HEAD",
     "ERASURE_START",
     "Break",
     "canonical",
@@ -46,8 +45,6 @@ __all__ = [
 #: The version tag hashed into every genesis value; a new canonical form would change it.
 _SCHEME = b"complaintkit-audit-v1"
 
-#: The erasure event's ``data`` key holding the chain's head before the rewrite.
-ERASURE_HEAD = "previous_head"
 #: The erasure event's ``data`` key holding the index of the first event re-sealed.
 ERASURE_START = "resealed_from"
 
@@ -137,12 +134,12 @@ def seal_rewrite(
 ) -> tuple[Event, ...]:
     """The history of an erasure: ``after`` (``before`` with personal data rewritten inside
     its events, same length and order) re-sealed from the first event that changed, followed
-    by ``erasure``, whose ``data`` gains :data:`ERASURE_HEAD` (the head of ``before``, None if
-    it was never sealed) and :data:`ERASURE_START` (the index re-sealed from).
+    by ``erasure``, whose ``data`` gains :data:`ERASURE_START` (the index re-sealed from).
 
-    The chain stays whole (``first_break`` finds nothing), and the erasure is part of it: the
-    head before the rewrite is recorded and hashed into the erasure event, so a head kept
-    elsewhere (``complaintkit audit head``) can be matched with it.
+    The chain stays whole (``first_break`` finds nothing), and the erasure is part of it.
+    The head before the rewrite is deliberately *not* recorded: it is a digest over the erased
+    data, against which guesses of that data (a phone number is about 10**9 of them) could be
+    tested, so keeping it would keep the data in another form.
     """
     if len(after) != len(before):
         raise ValueError(
@@ -155,7 +152,7 @@ def seal_rewrite(
     if any(e.digest is None for e in before[:start]):
         start = 0  # nothing sealed to chain from: seal the whole rewritten history
     rewritten = tuple(attrs.evolve(e, digest=None) for e in after[start:])
-    data = {**erasure.data, ERASURE_HEAD: head(before), ERASURE_START: start}
+    data = {**erasure.data, ERASURE_START: start}
     closing = attrs.evolve(erasure, data=data, digest=None)
     return reseal(reference, (*after[:start], *rewritten, closing), start)
 
