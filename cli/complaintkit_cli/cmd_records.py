@@ -412,11 +412,14 @@ def show_command(app: App, reference: str, unmasked: bool, reason: str | None, f
     from complaintkit.display import terminal_safe
     from complaintkit.lifecycle import allowed_actions
 
-    from .render import display_width, echo, echo_complaint, text_table
+    from .render import display_width, echo, text_table
 
     (c,) = disclosed(app, [app.store.get(reference)], unmasked, reason)
     if fmt != "table":
-        echo_complaint(app, fmt, c, "")
+        from complaintkit.display import json_text
+
+        # Masked (or disclosed) once, above: echo_complaint would mask it a second time.
+        click.echo(json_text(app.host.converter().unstructure(c), lines=fmt == "jsonl"))
         return
     lang = app.lang
     tz = app.config.tzinfo

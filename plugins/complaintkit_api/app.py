@@ -22,10 +22,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from complaintkit import Complaint, Party, new_reference
+from complaintkit import Complaint, Party, find_sorted, new_reference
+from complaintkit.attachments import AttachmentSettings, check_attachment, safe_name
 from complaintkit.desk import Desk, utcnow
 from complaintkit.display import json_text
-from complaintkit.errors import ComplaintkitError
+from complaintkit.errors import ComplaintkitError, ValidationError
 from complaintkit.intake import complaint_problems, contact_value, party_problems
 from complaintkit.model import Channel, Status
 from complaintkit.records import plugin_records, reporter_record, scheme_records, sweep_record
@@ -35,19 +36,24 @@ from . import queries
 from .problems import MEDIA_TYPE, TITLES, ApiProblem, problem_body, problem_for
 from .roles import allowed, least_role
 from .schemas import (
+    ATTACHMENT_SCHEMA,
     COMPLAINT_SCHEMA,
+    NOTE_SCHEMA,
     PROBLEM_SCHEMA,
     AssignBody,
     BatchBody,
+    EditBody,
     IntakeBody,
     LabelBody,
+    MergeBody,
+    NoteBody,
     RemedyBody,
     SatisfactionBody,
     SweepBody,
     TokenBody,
     TransitionBody,
 )
-from .service import Idempotency, Replay, Service, pages
+from .service import Idempotency, Replay, Service
 from .tokens import Token
 
 __all__ = ["REPORT_MEDIA_TYPES", "create_app"]
@@ -71,6 +77,12 @@ _NUL = re.compile(rb"\x00|\\u0000")
 _SURROGATE_PAIR = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
+SORT_HELP = (
+    "Order by received_at, due_at, reference, status (process order) or escalation_level; "
+    "- before it for descending (newest, latest, highest first), as complaintkit list --sort. "
+    "Complaints without a due_at come last either way."
+)
+
 _PROBLEM_CONTENT = {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}
 
 
@@ -92,14 +104,25 @@ class BodyTooLarge(Exception):
     """The request body passed ``[api] max_body``."""
 
 
+#: The one route whose body is a file, not JSON: an attachment uploaded.
+UPLOAD = re.compile(r"/complaints/[^/]+/attachments")
+
+
+def is_upload(method: str, path: str) -> bool:
+    """Whether a request uploads an attachment (its body is the file's bytes)."""
+    return method == "POST" and UPLOAD.fullmatch(path) is not None
+
+
 class Guard:
     """Pure ASGI middleware: refuses a body above the size limit (413) before the route reads
     it, and NUL characters or lone surrogates in the path, query or body (400), which no
-    store can hold."""
+    store can hold. An attachment's body is a file: any bytes, up to ``max_file``
+    (``[attachments] max_size``)."""
 
-    def __init__(self, app: Any, max_body: int) -> None:
+    def __init__(self, app: Any, max_body: int, max_file: int = 0) -> None:
         self.app = app
         self.max_body = max_body
+        self.max_file = max_file or max_body
 
     async def __call__(
         self,
@@ -111,6 +134,8 @@ class Guard:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
+        upload = is_upload(scope.get("method", ""), path)
+        limit = self.max_file if upload else self.max_body
         query = urllib.parse.unquote_to_bytes(scope.get("query_string", b""))
         raw_path = urllib.parse.unquote_to_bytes(scope.get("raw_path") or b"")
         if "\x00" in path or b"\x00" in query or b"\x00" in raw_path:
@@ -119,8 +144,8 @@ class Guard:
             )
             return
         for name, value in scope.get("headers", ()):
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_body):
-                await _send_problem(send, self._too_large(), path)
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
+                await _send_problem(send, self._too_large(upload), path)
                 return
         body = bytearray()
         more = True
@@ -130,10 +155,10 @@ class Guard:
                 break
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_body:
-                await _send_problem(send, self._too_large(), path)
+            if len(body) > limit:
+                await _send_problem(send, self._too_large(upload), path)
                 return
-        if _NUL.search(body) or _SURROGATE.search(_SURROGATE_PAIR.sub(b"", body)):
+        if not upload and (_NUL.search(body) or _SURROGATE.search(_SURROGATE_PAIR.sub(b"", body))):
             await _send_problem(
                 send,
                 ApiProblem(
@@ -157,7 +182,14 @@ class Guard:
 
         await self.app(scope, replay, send)
 
-    def _too_large(self) -> ApiProblem:
+    def _too_large(self, upload: bool) -> ApiProblem:
+        if upload:
+            return ApiProblem(
+                413,
+                "too-large",
+                f"the attachment is larger than the {self.max_file:,} bytes allowed "
+                "([attachments] max_size)",
+            )
         return ApiProblem(
             413,
             "too-large",
@@ -203,6 +235,32 @@ def _problem_response(problem: ApiProblem, request: Request) -> Response:
     )
 
 
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters a route (and its dependencies) takes."""
+    names = {field.alias for field in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def _refuse_unknown_query(request: Request) -> None:
+    """A query parameter the operation does not take is refused (400), as an unknown field of
+    a body is: a misspelt filter (``stauts=closed``) must not quietly list everything."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = _query_names(dependant)
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        raise ApiProblem(
+            400,
+            "bad-parameter",
+            f"unknown query parameter(s) {', '.join(map(repr, unknown))}; this operation "
+            f"takes: {', '.join(sorted(known)) or 'none'}",
+        )
+
+
 def _describe(error: Any) -> str:
     where = ".".join(str(part) for part in error.get("loc", ()))
     return f"{where}: {error.get('msg', 'invalid')}"
@@ -241,7 +299,8 @@ def create_app(service: Service) -> FastAPI:
         errors = list(exc.errors())
         media = request.headers.get("content-type", "")
         raw = getattr(request.state, "raw", b"")
-        if raw and "json" not in media.lower():
+        upload = is_upload(request.method, request.url.path)
+        if raw and "json" not in media.lower() and not upload:
             problem = ApiProblem(
                 415,
                 "not-json",
@@ -292,6 +351,7 @@ def create_app(service: Service) -> FastAPI:
     # --- who is calling -----------------------------------------------------------------
 
     def caller(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Token:
         if credentials is None:
@@ -304,6 +364,7 @@ def create_app(service: Service) -> FastAPI:
         token = service.tokens().check(credentials.credentials)
         if token is None:
             raise ApiProblem(401, "bad-token", "the token is unknown or has been revoked")
+        _refuse_unknown_query(request)
         return token
 
     def may(action: str) -> Callable[[Token], Token]:
@@ -344,10 +405,11 @@ def create_app(service: Service) -> FastAPI:
         reference: str,
         if_match: str | None,
         work: Callable[[Desk], Complaint],
+        status: int = 200,
     ) -> Response:
         expected = queries.expected_version(if_match, reference)
         desk = service.desk(token, guard=(reference, expected))
-        return complaint_response(work(desk))
+        return complaint_response(work(desk), status)
 
     # --- complaints ---------------------------------------------------------------------
 
@@ -532,7 +594,7 @@ def create_app(service: Service) -> FastAPI:
     @app.get(
         "/complaints",
         tags=["complaints"],
-        summary="List complaints, oldest first, with the filters of complaintkit list",
+        summary="List complaints, newest first (or sort), with the filters of complaintkit list",
         responses={
             200: {
                 "description": "A page of complaints (the Link header has the next page)",
@@ -571,10 +633,20 @@ def create_app(service: Service) -> FastAPI:
         open: Annotated[bool, Query()] = False,
         due_by: Annotated[str | None, Query(max_length=40)] = None,
         overdue: Annotated[bool, Query()] = False,
+        tag: Annotated[
+            list[Annotated[str, Query(max_length=255)]],
+            Query(description="Carrying this tag (repeatable: all of them)"),
+        ] = [],  # noqa: B006
+        custom: Annotated[
+            list[Annotated[str, Query(max_length=2000)]],
+            Query(description="KEY=VALUE: custom field KEY is VALUE (repeatable: all of them)"),
+        ] = [],  # noqa: B006
+        sort: Annotated[str, Query(max_length=40, description=SORT_HELP)] = "-received_at",
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: Annotated[str | None, Query(max_length=2000)] = None,
     ) -> Response:
         limit = min(limit, settings.max_page)
+        order = queries.parse_sort(sort)
         flt = queries.build_filter(
             host,
             tz,
@@ -592,17 +664,19 @@ def create_app(service: Service) -> FastAPI:
             open_only=open,
             due_by=due_by,
             overdue=overdue,
+            tags=tag,
+            custom=custom,
             now=datetime.now(tz),
         )
         after = None
         if cursor:
-            flt, at, ref = queries.after_cursor(flt, cursor)
-            after = (at, ref)
-        found = list(islice(pages(service.store().find(flt), after), limit + 1))
+            flt, after = queries.after_cursor(flt, cursor, order)
+        matching = find_sorted(service.store(), flt, order, limit=None if after else limit + 1)
+        found = list(islice(queries.pages(matching, after), limit + 1))
         headers = {}
         if len(found) > limit:
             found = found[:limit]
-            following = queries.cursor_for(found[-1])
+            following = queries.cursor_for(found[-1], order)
             headers["Next-Cursor"] = following
             query = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
             query.append(("cursor", following))
@@ -831,6 +905,279 @@ def create_app(service: Service) -> FastAPI:
             token, reference, if_match, lambda desk: desk.record_satisfaction(reference, body.score)
         )
 
+    # --- case work ----------------------------------------------------------------------
+
+    changed = {
+        "description": "The complaint as changed",
+        "content": COMPLAINT_CONTENT,
+        "headers": ETAG_HEADER,
+    }
+
+    @app.patch(
+        "/complaints/{reference}",
+        tags=["case work"],
+        summary="Correct a complaint's fields; the history records old and new values "
+        "(complaintkit edit)",
+        responses={200: changed, **CHANGE},
+        response_class=Response,
+    )
+    def edit(
+        reference: Ref,
+        body: EditBody,
+        token: Annotated[Token, Depends(may("edit"))],
+        if_match: IfMatch,
+    ) -> Response:
+        changes: dict[str, Any] = dict(body.set)
+        both = [field for field in body.unset if field in changes]
+        if both:
+            problems = [f"field {field} is both set and unset" for field in both]
+            raise ApiProblem(
+                422,
+                "validation",
+                f"edit of complaint {reference}: " + "; ".join(problems),
+                errors=problems,
+            )
+        for field in body.unset:
+            changes[field] = None
+        return change(
+            token,
+            reference,
+            if_match,
+            lambda desk: desk.edit(
+                reference,
+                changes,
+                reason=body.reason,
+                add_tags=body.add_tags,
+                remove_tags=body.remove_tags,
+            ),
+        )
+
+    @app.get(
+        "/complaints/{reference}/notes",
+        tags=["case work"],
+        summary="The internal notes of a complaint, oldest first (never sent to the customer)",
+        responses={
+            200: {
+                "description": "Its notes (note events of the history, personal data masked)",
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": NOTE_SCHEMA}}
+                },
+                "headers": ETAG_HEADER,
+            },
+            **ONE,
+        },
+        response_class=Response,
+    )
+    def list_notes(reference: Ref, token: Reader) -> Response:
+        complaint = service.store().get(reference)
+        converter = host.converter()
+        notes = [converter.unstructure(e) for e in Desk.notes(host.mask(complaint))]
+        return _json(notes, headers={"ETag": queries.etag(complaint)})
+
+    @app.post(
+        "/complaints/{reference}/notes",
+        status_code=201,
+        tags=["case work"],
+        summary="Add an internal note (complaintkit note)",
+        responses={201: changed, **CHANGE},
+        response_class=Response,
+    )
+    def add_note(
+        reference: Ref,
+        body: NoteBody,
+        token: Annotated[Token, Depends(may("note"))],
+        if_match: IfMatch,
+    ) -> Response:
+        return change(
+            token, reference, if_match, lambda desk: desk.add_note(reference, body.text), 201
+        )
+
+    attachment_list = {"type": "array", "items": ATTACHMENT_SCHEMA}
+
+    @app.get(
+        "/complaints/{reference}/attachments",
+        tags=["case work"],
+        summary="The attachments of a complaint (complaintkit attachments --format json)",
+        responses={
+            200: {
+                "description": "Its attachments, oldest first",
+                "content": {"application/json": {"schema": attachment_list}},
+            },
+            **ONE,
+        },
+        response_class=Response,
+    )
+    def list_attachments(reference: Ref, token: Reader) -> Response:
+        found = service.desk(token).attachments(reference)
+        return _json(
+            [
+                {**a.as_data(), "added_at": a.added_at.isoformat(), "added_by": a.added_by}
+                for a in found
+            ]
+        )
+
+    @app.post(
+        "/complaints/{reference}/attachments",
+        status_code=201,
+        tags=["case work"],
+        summary="Attach a file: the body is its bytes, name the name to keep it under "
+        "(complaintkit attach)",
+        responses={
+            201: {
+                "description": "The attachment as stored (attach --format json); ETag: the "
+                "complaint's new version",
+                "content": {"application/json": {"schema": ATTACHMENT_SCHEMA}},
+                "headers": {
+                    **ETAG_HEADER,
+                    "Location": {
+                        "description": "Where to read the file",
+                        "schema": {"type": "string"},
+                    },
+                },
+            },
+            **CHANGE,
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "The file's bytes. The type is read from the content (the "
+                "Content-Type sent is not trusted) and must be in [attachments] "
+                "allowed_types (415); at most [attachments] max_size bytes (413).",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+                },
+            }
+        },
+        response_class=Response,
+    )
+    def attach(
+        request: Request,
+        reference: Ref,
+        name: Annotated[
+            str,
+            Query(
+                min_length=1,
+                max_length=1000,
+                description="The file's name; only its last part is kept, made safe "
+                "(../../etc/passwd is kept as passwd)",
+            ),
+        ],
+        token: Annotated[Token, Depends(may("attach"))],
+        if_match: IfMatch,
+    ) -> Response:
+        expected = queries.expected_version(if_match, reference)
+        content: bytes = getattr(request.state, "raw", b"")
+        limits = AttachmentSettings.from_config(host.config)
+        try:
+            safe_name(name)
+        except ValidationError as exc:
+            raise problem_for(exc) from None  # a name that leaves nothing: 422
+        try:
+            check_attachment(name, content, limits, reference=reference)
+        except ValidationError as exc:
+            # The SDK's words; the status says which check refused it.
+            if len(content) > limits.max_size:
+                status, slug = 413, "too-large"
+            elif not content:
+                status, slug = 422, "validation"
+            else:
+                status, slug = 415, "type-not-allowed"
+            raise ApiProblem(status, slug, str(exc), errors=exc.problems) from None
+        desk = service.desk(token, guard=(reference, expected))
+        complaint, stored = desk.attach(reference, name, content)
+        where = (
+            f"/complaints/{urllib.parse.quote(reference, safe='')}/attachments/"
+            f"{urllib.parse.quote(stored.name, safe='')}"
+        )
+        return _json(
+            {"reference": reference, **stored.as_data()},
+            201,
+            {"ETag": queries.etag(complaint), "Location": where},
+        )
+
+    AttachmentName = Annotated[str, Path(max_length=1000, description="The attachment's name.")]
+
+    @app.get(
+        "/complaints/{reference}/attachments/{name}",
+        tags=["case work"],
+        summary="Read one attachment (complaintkit attachment get)",
+        responses={
+            200: {
+                "description": "The file, as a download, in the type read from its content",
+                "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            },
+            **ONE,
+        },
+        response_class=Response,
+    )
+    def download(reference: Ref, name: AttachmentName, token: Reader) -> Response:
+        found, content = service.desk(token).attachment(reference, name)
+        media = found.media_type
+        if media.startswith("text/"):
+            media += "; charset=utf-8"
+        fallback = "".join(
+            ch if ch.isascii() and (ch.isalnum() or ch in "._- ") else "_" for ch in found.name
+        )
+        disposition = (
+            f'attachment; filename="{fallback}"; '
+            f"filename*=UTF-8''{urllib.parse.quote(found.name, safe='')}"
+        )
+        return Response(
+            content,
+            media_type=media,
+            headers={
+                "Content-Disposition": disposition,
+                "X-Content-Type-Options": "nosniff",
+                "Content-Security-Policy": "sandbox",
+            },
+        )
+
+    @app.delete(
+        "/complaints/{reference}/attachments/{name}",
+        tags=["case work"],
+        summary="Remove an attachment; the history keeps what it was (complaintkit detach)",
+        responses={200: changed, **CHANGE},
+        response_class=Response,
+    )
+    def detach(
+        reference: Ref,
+        name: AttachmentName,
+        token: Annotated[Token, Depends(may("detach"))],
+        if_match: IfMatch,
+        reason: Annotated[str | None, Query(max_length=10_000)] = None,
+    ) -> Response:
+        return change(
+            token, reference, if_match, lambda desk: desk.detach(reference, name, reason=reason)
+        )
+
+    @app.post(
+        "/complaints/{reference}/merge",
+        tags=["case work"],
+        summary="Merge a duplicate into this complaint, which is kept (complaintkit merge)",
+        responses={
+            200: {
+                "description": "The kept complaint as changed (the duplicate is rejected, "
+                "its parent this one)",
+                "content": COMPLAINT_CONTENT,
+                "headers": ETAG_HEADER,
+            },
+            **CHANGE,
+        },
+        response_class=Response,
+    )
+    def merge(
+        reference: Ref,
+        body: MergeBody,
+        token: Annotated[Token, Depends(may("merge"))],
+        if_match: IfMatch,
+    ) -> Response:
+        return change(
+            token,
+            reference,
+            if_match,
+            lambda desk: desk.merge(reference, body.duplicate, reason=body.reason)[0],
+        )
+
     # --- process ------------------------------------------------------------------------
 
     @app.post(
@@ -933,6 +1280,14 @@ def create_app(service: Service) -> FastAPI:
         since: Annotated[str | None, Query(max_length=40)] = None,
         until: Annotated[str | None, Query(max_length=40)] = None,
         open: Annotated[bool, Query()] = False,
+        tag: Annotated[
+            list[Annotated[str, Query(max_length=255)]],
+            Query(description="Carrying this tag (repeatable: all of them)"),
+        ] = [],  # noqa: B006
+        custom: Annotated[
+            list[Annotated[str, Query(max_length=2000)]],
+            Query(description="KEY=VALUE: custom field KEY is VALUE (repeatable: all of them)"),
+        ] = [],  # noqa: B006
     ) -> Response:
         reporters = host.reporters()
         if name not in reporters:
@@ -967,6 +1322,8 @@ def create_app(service: Service) -> FastAPI:
             since=since,
             until=until,
             open_only=open,
+            tags=tag,
+            custom=custom,
             now=datetime.now(tz),
         )
         desk = service.desk(token)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from complaintkit.attachments import AttachmentExistsError
 from complaintkit.errors import (
     ApprovalError,
     ComplaintkitError,
@@ -84,6 +85,7 @@ def problem_body(problem: ApiProblem, instance: str) -> dict[str, Any]:
 _STATUSES: tuple[tuple[type[ComplaintkitError], int, str], ...] = (
     (NotFoundError, 404, "not-found"),
     (DuplicateComplaintError, 409, "duplicate"),
+    (AttachmentExistsError, 409, "attachment-exists"),
     (ConflictError, 409, "conflict"),
     (ApprovalError, 403, "approval"),
     (TransitionRejected, 409, "transition-rejected"),

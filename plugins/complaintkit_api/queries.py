@@ -1,20 +1,22 @@
 """Query parameters into complaintkit values: the list and report filters (the command
-line's ``--status``, ``--label SCHEME=LABEL``, ``--since`` …), cursors, ``If-Match``."""
+line's ``--status``, ``--label SCHEME=LABEL``, ``--since``, ``--tag``, ``--custom KEY=VALUE`` …),
+the ``--sort`` order, cursors, ``If-Match``."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import re
-from collections.abc import Sequence
-from datetime import datetime, time, tzinfo
+from collections.abc import Iterator, Sequence
+from datetime import datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import orjson
 
+from complaintkit.errors import ValidationError
 from complaintkit.model import Channel, Complaint, EscalationLevel, Status
-from complaintkit.storage import ComplaintFilter
+from complaintkit.storage import ComplaintFilter, SortOrder, sort_key
 
 from .problems import ApiProblem
 
@@ -27,6 +29,8 @@ __all__ = [
     "cursor_for",
     "etag",
     "expected_version",
+    "pages",
+    "parse_sort",
     "parse_when",
 ]
 
@@ -76,10 +80,21 @@ def build_filter(
     open_only: bool = False,
     due_by: str | None = None,
     overdue: bool = False,
+    tags: Sequence[str] = (),
+    custom: Sequence[str] = (),
     now: datetime,
 ) -> ComplaintFilter:
     """The filter of the command line's filter options, scheme and label names resolved."""
     pairs = []
+    fields = []
+    for item in custom:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ApiProblem(400, "bad-parameter", f"custom: {item!r} is not KEY=VALUE")
+        fields.append((key.strip(), value))
+    wanted = [t.strip() for t in tags]
+    if any(not t for t in wanted):
+        raise ApiProblem(400, "bad-parameter", "tag: a tag cannot be empty")
     for item in labels:
         scheme, sep, label = item.partition("=")
         if not sep or not scheme.strip() or not label.strip():
@@ -102,19 +117,69 @@ def build_filter(
         min_escalation=EscalationLevel[min_level.upper()] if min_level else None,
         open_only=open_only or due is not None,
         due_by=due,
+        tags=frozenset(wanted),
+        custom=tuple(fields),
     )
 
 
-def cursor_for(c: Complaint) -> str:
-    """An opaque cursor that continues a listing after ``c`` (list order: received, then
-    reference)."""
-    data = orjson.dumps({"t": c.received_at.isoformat(), "r": c.reference})
+def parse_sort(text: str) -> SortOrder:
+    """The ``sort`` parameter (the command line's ``--sort``): ``-received_at`` …"""
+    try:
+        return SortOrder.parse(text)
+    except ValidationError as exc:
+        raise ApiProblem(400, "bad-parameter", "sort: " + "; ".join(exc.problems)) from None
+
+
+def _encode(value: Any) -> Any:
+    return {"d": value.isoformat()} if isinstance(value, datetime) else value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        at = datetime.fromisoformat(value["d"])
+        if at.tzinfo is None:
+            raise ValueError(value)
+        return at
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(value)
+    return value
+
+
+def cursor_for(c: Complaint, order: SortOrder) -> str:
+    """An opaque cursor that continues a listing in ``order`` after ``c``: the order and
+    ``c``'s sort key (its value, then received and reference, which break ties), so the
+    next page starts right after it even when ``c`` has changed or gone since."""
+    flag, value, received, reference = sort_key(order)(c)
+    data = orjson.dumps(
+        {
+            "s": str(order),
+            "f": flag,
+            "v": _encode(value),
+            "t": received.isoformat(),
+            "r": reference,
+        }
+    )
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def after_cursor(flt: ComplaintFilter, cursor: str) -> tuple[ComplaintFilter, datetime, str]:
-    """``flt`` narrowed to complaints received at or after the cursor's, and the
-    (received, reference) that the page must start after."""
+@attrs.frozen
+class After:
+    """Where a page starts: just after ``key`` in ``order``."""
+
+    order: SortOrder
+    key: tuple[Any, ...]
+
+    def follows(self, c: Complaint) -> bool:
+        """Whether ``c`` comes after the cursor in the listing's order."""
+        key = sort_key(self.order)(c)
+        return key < self.key if self.order.descending else key > self.key
+
+
+def after_cursor(
+    flt: ComplaintFilter, cursor: str, order: SortOrder
+) -> tuple[ComplaintFilter, After]:
+    """Where the page after ``cursor`` starts, and ``flt`` narrowed to the complaints that may
+    follow it (by the instant received, when that is the order)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data: Any = orjson.loads(raw)
@@ -122,12 +187,43 @@ def after_cursor(flt: ComplaintFilter, cursor: str) -> tuple[ComplaintFilter, da
         reference = data["r"]
         if at.tzinfo is None or not isinstance(reference, str):
             raise ValueError(cursor)
-    except (binascii.Error, ValueError, TypeError, KeyError, orjson.JSONDecodeError):
+        if "s" in data:
+            given = SortOrder.parse(data["s"])
+            flag = data["f"]
+            if not isinstance(flag, bool):
+                raise ValueError(cursor)
+            key: tuple[Any, ...] = (flag, _decode(data["v"]), at, reference)
+        else:  # a cursor of the first version of the API: oldest first
+            given = SortOrder("received_at", descending=False)
+            key = (False, at, at, reference)  # as sort_key makes it
+    except (binascii.Error, ValueError, TypeError, KeyError, ValidationError):
         raise ApiProblem(
             400, "bad-cursor", f"cursor {cursor!r} is not one this API gave out"
         ) from None
-    start = at if flt.received_from is None else max(at, flt.received_from)
-    return attrs.evolve(flt, received_from=start), at, reference
+    if given != order:
+        raise ApiProblem(
+            400,
+            "bad-cursor",
+            f"the cursor continues a listing sorted by {given}, not by {order}: ask with "
+            f"sort={given}, or start again without a cursor",
+        )
+    if order.key == "received_at":
+        if order.descending:
+            until = at + timedelta(microseconds=1)
+            if flt.received_until is not None:
+                until = min(until, flt.received_until)
+            flt = attrs.evolve(flt, received_until=until)
+        else:
+            start = at if flt.received_from is None else max(at, flt.received_from)
+            flt = attrs.evolve(flt, received_from=start)
+    return flt, After(order, key)
+
+
+def pages(found: Iterator[Complaint], after: After | None) -> Iterator[Complaint]:
+    """``found`` from just after ``after`` on."""
+    for c in found:
+        if after is None or after.follows(c):
+            yield c
 
 
 def etag(c: Complaint) -> str:

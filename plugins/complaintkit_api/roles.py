@@ -20,6 +20,11 @@ ACTIONS: dict[str, str] = {
     "label": "agent",
     "remedy": "agent",  # within the role's [remedies.approval] limit
     "satisfaction": "agent",
+    "edit": "agent",  # correct a complaint's fields
+    "note": "agent",  # add an internal note
+    "attach": "agent",  # upload an attachment
+    "detach": "supervisor",  # remove an attachment (the history keeps what it was)
+    "merge": "supervisor",  # close a duplicate into the complaint kept
     "unmask": "supervisor",  # personal data in full, recorded in the history
     "sweep": "admin",
     "plugins": "admin",

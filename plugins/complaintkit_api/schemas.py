@@ -18,9 +18,14 @@ from complaintkit.model import Channel, RemedyKind
 __all__ = [
     "AssignBody",
     "BatchBody",
+    "ATTACHMENT_SCHEMA",
     "COMPLAINT_SCHEMA",
+    "EditBody",
     "IntakeBody",
     "LabelBody",
+    "MergeBody",
+    "NOTE_SCHEMA",
+    "NoteBody",
     "PROBLEM_SCHEMA",
     "RemedyBody",
     "SatisfactionBody",
@@ -123,6 +128,45 @@ class SatisfactionBody(_Body):
     score: Score
 
 
+class EditBody(_Body):
+    """``complaintkit edit``: new values, values removed, tags added or removed, and why.
+
+    The values are checked by the desk (:meth:`Desk.edit <complaintkit.desk.Desk.edit>`): an
+    unknown field, a value of the wrong type or an invalid one is refused (422) naming the
+    field, with the words of the command line.
+    """
+
+    set: dict[Annotated[str, Field(max_length=255)], Any] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="FIELD: new value. Fields: name, phone, email, customer_id, product, "
+        "order, title, channel, tags (a list: replaces them all), custom.KEY (any JSON value).",
+    )
+    unset: list[Short] = Field(
+        default_factory=list, max_length=100, description="Fields whose value is removed."
+    )
+    add_tags: list[Short] = Field(default_factory=list, max_length=100)
+    remove_tags: list[Short] = Field(default_factory=list, max_length=100)
+    reason: Annotated[str, Field(max_length=10_000, pattern=r"\S")] = Field(
+        description="Why the fields are changed (recorded; not blank)."
+    )
+
+
+class NoteBody(_Body):
+    """``complaintkit note``: an internal note, never sent to the customer."""
+
+    text: Annotated[str, Field(max_length=100_000, pattern=r"\S")]
+
+
+class MergeBody(_Body):
+    """``complaintkit merge KEEP DUPLICATE``: the path names the complaint kept."""
+
+    duplicate: Short = Field(description="The complaint merged into this one (it is rejected).")
+    reason: Annotated[str, Field(max_length=10_000, pattern=r"\S")] = Field(
+        description="Why they are the same case (recorded on both)."
+    )
+
+
 class SweepBody(_Body):
     """``complaintkit sweep``."""
 
@@ -137,6 +181,35 @@ class TokenBody(_Body):
     name: Short
     role: Short = Field(description="agent, supervisor or admin")
 
+
+ATTACHMENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An attachment as `complaintkit attachments --format json` lists it "
+    "(`attach --format json` adds the reference; added_at and added_by are in listings).",
+    "required": ["name", "size", "sha256", "type"],
+    "properties": {
+        "reference": {"type": "string"},
+        "name": {"type": "string"},
+        "size": {"type": "integer"},
+        "sha256": {"type": "string"},
+        "type": {"type": "string"},
+        "added_at": {"type": "string"},
+        "added_by": {"type": "string"},
+    },
+}
+
+NOTE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An internal note: a `note` event of the history (data.text; a note "
+    "carried over by a merge also has data.author, data.written_at and data.merged_from).",
+    "required": ["at", "actor", "action", "data"],
+    "properties": {
+        "at": {"type": "string"},
+        "actor": {"type": "string"},
+        "action": {"type": "string"},
+        "data": {"type": "object"},
+    },
+}
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",

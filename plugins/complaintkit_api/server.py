@@ -17,13 +17,16 @@ __all__ = ["build", "openapi_document", "openapi_text", "serve"]
 def build(host: PluginHost, url: str, *, lang: str = "en") -> tuple[Any, Service]:
     """The ASGI application over the store at ``url`` (with the ``[api]`` limits of the
     host's configuration), and the service to close when it stops."""
+    from complaintkit.attachments import AttachmentSettings
+
     from .app import Guard, create_app
 
     config = host.config
     settings = ApiSettings.from_config(config.section("api"), config.where)
     service = Service(host, url, lang=lang, settings=settings)
     app = create_app(service)
-    return Guard(app, settings.max_body), service
+    files = AttachmentSettings.from_config(config)
+    return Guard(app, settings.max_body, files.max_size), service
 
 
 def openapi_document() -> dict[str, Any]:

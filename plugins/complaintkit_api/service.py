@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -287,11 +287,3 @@ class Idempotency:
             },
         )
         return result, False
-
-
-def pages(found: Iterator[Complaint], after: tuple[Any, str] | None) -> Iterator[Complaint]:
-    """``found`` from just after ``after`` (received, reference) on."""
-    for c in found:
-        if after is not None and (c.received_at, c.reference) <= after:
-            continue
-        yield c

@@ -133,22 +133,28 @@ def test_list_filters_and_pages_with_a_cursor(api: Running) -> None:
                 received_at=f"2026-11-0{i + 1}T09:00:00+08:00",
             )
         emails = client.get("/complaints", params={"channel": "email"}).json()
-        assert [c["reference"] for c in emails] == ["L-1", "L-3", "L-5"]
-        # The API pages oldest first (its cursor); the CLI lists newest first unless asked.
-        assert emails == cli_json(api, "list", "--channel", "email", "--sort", "received_at")
-        seen: list[str] = []
-        params: dict[str, Any] = {"limit": 3}
-        while True:
-            page = client.get("/complaints", params=params)
-            assert page.status_code == 200
-            seen += [c["reference"] for c in page.json()]
-            if "Next-Cursor" not in page.headers:
-                break
-            assert 'rel="next"' in page.headers["Link"]
-            params["cursor"] = page.headers["Next-Cursor"]
-        assert seen == [f"L-{i}" for i in range(7)]
+        # Newest first, as the CLI lists them.
+        assert [c["reference"] for c in emails] == ["L-5", "L-3", "L-1"]
+        assert emails == cli_json(api, "list", "--channel", "email")
+        oldest = client.get("/complaints", params={"channel": "email", "sort": "received_at"})
+        assert oldest.json() == cli_json(api, "list", "--channel", "email", "--sort", "received_at")
+        for sort, expected in (
+            ("-received_at", [f"L-{i}" for i in reversed(range(7))]),
+            ("received_at", [f"L-{i}" for i in range(7)]),
+        ):
+            seen: list[str] = []
+            params: dict[str, Any] = {"limit": 3, "sort": sort}
+            while True:
+                page = client.get("/complaints", params=params)
+                assert page.status_code == 200
+                seen += [c["reference"] for c in page.json()]
+                if "Next-Cursor" not in page.headers:
+                    break
+                assert 'rel="next"' in page.headers["Link"]
+                params["cursor"] = page.headers["Next-Cursor"]
+            assert seen == expected, sort
         since = client.get("/complaints", params={"since": "2026-11-05", "status": "received"})
-        assert [c["reference"] for c in since.json()] == ["L-4", "L-5", "L-6"]
+        assert [c["reference"] for c in since.json()] == ["L-6", "L-5", "L-4"]
         bad = client.get("/complaints", params={"cursor": "nonsense"})
         assert bad.status_code == 400 and "cursor" in bad.json()["detail"]
         unknown = client.get("/complaints", params={"label": "cause=prize"})
