@@ -1566,15 +1566,30 @@ class SQLStore:
                 # usual value for SSDs and cached data. Both for this read transaction only.
                 conn.exec_driver_sql("SET LOCAL cursor_tuple_fraction = 1.0")
                 conn.exec_driver_sql("SET LOCAL random_page_cost = 1.1")
-            result = conn.execution_options(stream_results=True).execute(statement)
-            while rows := result.fetchmany(FACTS_PAGE):
-                try:
-                    page = [_facts(row, instant) for row in rows]
-                except (ValueError, TypeError, KeyError) as exc:
-                    raise StorageError(
-                        f"{self.display_url}: a complaint cannot be read ({exc})"
-                    ) from exc
-                yield from page
+            restore = result = None
+            if getattr(conn.dialect, "is_mariadb", False):
+                # MariaDB joins the per-complaint aggregates (derived tables) to the
+                # complaints by a block nested loop at its default join_cache_level (2):
+                # every complaint against every aggregate row, 114 s at 20,000 complaints.
+                # Level 8 lets it use hashed and key-ordered join buffers: 0.8 s. For this
+                # statement only; the connection goes back to the pool as it came.
+                restore = conn.exec_driver_sql("SELECT @@SESSION.join_cache_level").scalar()
+                conn.exec_driver_sql("SET SESSION join_cache_level = 8")
+            try:
+                result = conn.execution_options(stream_results=True).execute(statement)
+                while rows := result.fetchmany(FACTS_PAGE):
+                    try:
+                        page = [_facts(row, instant) for row in rows]
+                    except (ValueError, TypeError, KeyError) as exc:
+                        raise StorageError(
+                            f"{self.display_url}: a complaint cannot be read ({exc})"
+                        ) from exc
+                    yield from page
+            finally:
+                if restore is not None:
+                    if result is not None:
+                        result.close()
+                    conn.exec_driver_sql(f"SET SESSION join_cache_level = {int(restore)}")
 
     def _raw_instant(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
         """An instant column read without SQLAlchemy's conversion where that is slow: on SQLite

@@ -131,3 +131,35 @@ def test_the_look_up_leaves_the_rows_written_after_it_to_cached_plans(sql_url: s
         assert store._known(conn, ["P-00001", "X-1"]) == {"P-00001"}
         if store.dialect == "postgresql":
             assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == before == "auto"
+
+
+def test_facts_on_mariadb_use_hashed_join_buffers_for_that_statement_only(sql_url: str) -> None:
+    # MariaDB's default join_cache_level (2) joined the per-complaint aggregates to the
+    # complaints by a block nested loop (every complaint against every aggregate row): 114 s
+    # for facts() at 20,000 complaints, 0.8 s at level 8. The level is set around the one
+    # statement and the pooled connection gets its own level back.
+    with _filled(sql_url) as store:
+        statements: list[str] = []
+
+        def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            statements.append(statement)
+
+        sa.event.listen(store.engine, "before_cursor_execute", seen)
+        try:
+            facts = list(store.facts())
+        finally:
+            sa.event.remove(store.engine, "before_cursor_execute", seen)
+        assert len(facts) == N
+        settings = [s for s in statements if "join_cache_level" in s]
+        if not getattr(store.engine.dialect, "is_mariadb", False):
+            assert settings == []
+            return
+        assert settings == [
+            "SELECT @@SESSION.join_cache_level",
+            "SET SESSION join_cache_level = 8",
+            "SET SESSION join_cache_level = 2",
+        ]
+        facts_at = next(i for i, s in enumerate(statements) if "ck_events" in s)
+        assert statements.index("SET SESSION join_cache_level = 8") < facts_at
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT @@SESSION.join_cache_level").scalar() == 2
