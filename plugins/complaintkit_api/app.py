@@ -1095,7 +1095,7 @@ def create_app(service: Service) -> FastAPI:
             {"ETag": queries.etag(complaint), "Location": where},
         )
 
-    AttachmentName = Annotated[str, Path(max_length=1000, description="The attachment's name.")]
+    AttachmentName = Annotated[str, Path(max_length=255, description="The attachment's name.")]
 
     @app.get(
         "/complaints/{reference}/attachments/{name}",
@@ -1144,7 +1144,7 @@ def create_app(service: Service) -> FastAPI:
         name: AttachmentName,
         token: Annotated[Token, Depends(may("detach"))],
         if_match: IfMatch,
-        reason: Annotated[str | None, Query(max_length=10_000)] = None,
+        reason: Annotated[str | None, Query(max_length=1000)] = None,
     ) -> Response:
         return change(
             token, reference, if_match, lambda desk: desk.detach(reference, name, reason=reason)
