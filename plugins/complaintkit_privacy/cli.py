@@ -162,22 +162,25 @@ def retention_group() -> None:
 )
 @click.pass_obj
 def retention_apply_command(app: CommandContext, dry_run: bool, now: str | None) -> None:
-    """Anonymise the complaints finished (closed, withdrawn or rejected) longer ago than
-    [privacy.retention] anonymise_closed_after allows: the complainant, personal custom fields,
-    and personal data in every text and history entry (the complainant's own name, phone and
-    e-mail erased; other phone, e-mail, ID and card numbers masked), and the notifications
-    about them. Run it from cron; a second run changes nothing. Prints how many complaints
-    it changed."""
+    """Apply [privacy.retention]: anonymise the complaints finished (closed, withdrawn or
+    rejected) longer ago than anonymise_closed_after allows (the complainant, personal custom
+    fields, and personal data in every text and history entry: the complainant's own name,
+    phone and e-mail erased; other phone, e-mail, ID and card numbers masked; and the
+    notifications about them), and delete the files attached to finished complaints longer
+    ago than delete_attachments_after allows (each deletion in the history). Run it from
+    cron; a second run changes nothing. Prints how much it changed."""
     from datetime import datetime
 
     from .complaints import PrivacySettings
-    from .retention import apply_retention
+    from .retention import apply_attachment_retention, apply_retention
 
-    period = PrivacySettings.from_config(app.config).retention.anonymise_closed_after
-    if period is None:
+    policy = PrivacySettings.from_config(app.config).retention
+    period = policy.anonymise_closed_after
+    files_period = policy.delete_attachments_after
+    if period is None and files_period is None:
         raise click.UsageError(
-            "no retention policy: set [privacy.retention] anonymise_closed_after in "
-            'complaintkit.toml (e.g. "3y")'
+            "no retention policy: set [privacy.retention] anonymise_closed_after and/or "
+            'delete_attachments_after in complaintkit.toml (e.g. "3y", "1y")'
         )
     if now is None:
         at = app.desk.clock()
@@ -192,16 +195,27 @@ def retention_apply_command(app: CommandContext, dry_run: bool, now: str | None)
             raise click.BadParameter(
                 f"{now!r} needs a time zone (e.g. +08:00 or Z)", param_hint="--now"
             )
-    with app.progress("retention", None) as bar:
-        done = apply_retention(app.desk, period, now=at, dry_run=dry_run, progress=bar.update)
     verb = "would be" if dry_run else "were"
-    changed = len(done.changed)
-    click.echo(
-        f"{done.due} complaint(s) finished before {done.cutoff.isoformat()} "
-        f"({period.text} before {at.isoformat()}); {changed} {verb} anonymised, "
-        f"{done.due - changed} had nothing left to anonymise; {done.notifications} "
-        f"notification(s) {verb} "
-        "rewritten"
-    )
+    if period is not None:
+        with app.progress("retention", None) as bar:
+            done = apply_retention(app.desk, period, now=at, dry_run=dry_run, progress=bar.update)
+        changed = len(done.changed)
+        click.echo(
+            f"{done.due} complaint(s) finished before {done.cutoff.isoformat()} "
+            f"({period.text} before {at.isoformat()}); {changed} {verb} anonymised, "
+            f"{done.due - changed} had nothing left to anonymise; {done.notifications} "
+            f"notification(s) {verb} "
+            "rewritten"
+        )
+    if files_period is not None:
+        with app.progress("attachments", None) as bar:
+            files = apply_attachment_retention(
+                app.desk, files_period, now=at, dry_run=dry_run, progress=bar.update
+            )
+        click.echo(
+            f"{len(files.deleted)} attachment(s) of {files.complaints} finished complaint(s) "
+            f"attached before {files.cutoff.isoformat()} ({files_period.text} before "
+            f"{at.isoformat()}) {verb} deleted"
+        )
     if dry_run:
         click.echo("dry run: nothing was changed")

@@ -105,17 +105,25 @@ def _closed_after(value: object) -> Period | None:
     return parse_period(value, "anonymise_closed_after")
 
 
+def _attachments_after(value: object) -> Period | None:
+    return parse_period(value, "delete_attachments_after")
+
+
 @attrs.frozen
 class RetentionSettings:
     """``[privacy.retention]``::
 
         [privacy.retention]
         anonymise_closed_after = "3y"    # also "36 months", "1095d", "3年"
+        delete_attachments_after = "1y"  # files of finished complaints, by when attached
 
-    Without ``anonymise_closed_after`` nothing expires.
+    Without either key nothing expires.
     """
 
     anonymise_closed_after: Period | None = attrs.field(default=None, converter=_closed_after)
+    delete_attachments_after: Period | None = attrs.field(
+        default=None, converter=_attachments_after
+    )
 
 
 def finished_at(complaint: Complaint) -> datetime | None:
@@ -199,3 +207,48 @@ def apply_retention(
             ),
         )
     return RetentionResult(cutoff, looked, due, changed, notifications)
+
+
+@attrs.frozen
+class AttachmentRetention:
+    """What a run of ``delete_attachments_after`` did (or, dry, would do): the attachments
+    attached before ``cutoff`` to finished complaints, as ``(reference, name)``."""
+
+    cutoff: datetime
+    deleted: tuple[tuple[str, str], ...]
+
+    @property
+    def complaints(self) -> int:
+        """How many complaints lost (or would lose) attachments."""
+        return len({reference for reference, _ in self.deleted})
+
+
+def apply_attachment_retention(
+    desk: Desk,
+    period: Period,
+    *,
+    now: datetime,
+    dry_run: bool,
+    progress: Callable[[int], None] = lambda n: None,
+) -> AttachmentRetention:
+    """Delete every file attached more than ``period`` before ``now`` to a complaint that is
+    finished (closed, withdrawn or rejected: an open case keeps its evidence), each deletion
+    recorded in the complaint's history like ``complaintkit detach`` (``detach``, with the
+    file's name, size, digest and type and the policy as the reason). With ``dry_run`` only
+    list them. A second run deletes nothing."""
+    from complaintkit.attachments import attachments_of
+    from complaintkit.model import TERMINAL_STATUSES
+
+    files = attachments_of(desk.store)
+    cutoff = period.before(now)
+    due: list[tuple[str, str]] = []
+    for reference in sorted(files.references()):
+        progress(1)
+        old = [a.name for a in files.list(reference) if a.added_at < cutoff]
+        if old and desk.store.get(reference).status in TERMINAL_STATUSES:
+            due.extend((reference, name) for name in old)
+    if not dry_run:
+        reason = f"retention: attached more than {period.text} ago"
+        for reference, name in due:
+            desk.detach(reference, name, reason=reason)
+    return AttachmentRetention(cutoff, tuple(due))

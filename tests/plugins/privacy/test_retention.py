@@ -186,3 +186,62 @@ def test_the_command_on_a_cron_schedule(tmp_path: Path, monkeypatch: pytest.Monk
     again = ck("retention", "apply", "--now", later)
     assert "0 were anonymised, 1 had nothing left to anonymise" in again
     assert "needs a time zone" in ck("retention", "apply", "--now", "2030-01-01", code=2)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_attachments_of_finished_complaints_expire_by_when_they_were_attached(desk: Desk) -> None:
+    seed(desk)
+    assert isinstance(desk.clock, Clock)
+    desk.clock.now = datetime(2023, 3, 1, tzinfo=UTC)
+    for ref in ("OLD", "RECENT", "OPEN"):
+        desk.attach(ref, "receipt.png", PNG)
+    desk.clock.now = datetime(2026, 1, 1, tzinfo=UTC)
+    desk.attach("OLD", "later.png", PNG)  # attached five months before NOW: kept
+    one_year = Period(1, "years", "1y")
+    from complaintkit_privacy.retention import apply_attachment_retention
+
+    dry = apply_attachment_retention(desk, one_year, now=NOW, dry_run=True)
+    assert dry.cutoff == datetime(2025, 6, 1, tzinfo=UTC)
+    # RECENT was closed in 2024 and its file attached in 2023; OPEN is still being handled
+    assert dry.deleted == (("OLD", "receipt.png"), ("RECENT", "receipt.png"))
+    assert dry.complaints == 2
+    assert [a.name for a in desk.attachments("OLD")] == ["receipt.png", "later.png"]
+
+    done = apply_attachment_retention(desk, one_year, now=NOW, dry_run=False)
+    assert done.deleted == dry.deleted
+    assert [a.name for a in desk.attachments("OLD")] == ["later.png"]
+    assert desk.attachments("RECENT") == []
+    assert [a.name for a in desk.attachments("OPEN")] == ["receipt.png"]
+    last = desk.get("RECENT").history[-1]
+    assert (last.action, last.reason) == ("detach", "retention: attached more than 1y ago")
+    assert last.data["name"] == "receipt.png"
+    again = apply_attachment_retention(desk, one_year, now=NOW, dry_run=False)
+    assert again.deleted == ()
+
+
+def test_the_command_applies_both_policies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "complaintkit.toml").write_text(
+        '[privacy.retention]\ndelete_attachments_after = "1y"\n', encoding="utf-8"
+    )
+    (tmp_path / "a.png").write_bytes(PNG)
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["--store", "tinydb://s.json", *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("init")
+    run("add", "--text", "broken on arrival", "--reference", "F-1")
+    run("attach", "F-1", "a.png")
+    run("transition", "F-1", "reject", "--reason", "not ours")
+    later = "2030-01-01T00:00:00+00:00"
+    out = run("retention", "apply", "--dry-run", "--now", later)
+    assert "1 attachment(s) of 1 finished complaint(s)" in out and "would be deleted" in out
+    assert "dry run: nothing was changed" in out
+    out = run("retention", "apply", "--now", later)
+    assert "1 attachment(s) of 1 finished complaint(s)" in out and "were deleted" in out
+    assert "0 attachment(s)" in run("retention", "apply", "--now", later)
+    assert "detach" in run("show", "F-1")
