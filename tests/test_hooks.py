@@ -623,6 +623,64 @@ def test_hook_route_complaint(tmp_path: Path) -> None:
     assert other.department == "customer_service"  # the configured rules decide instead
 
 
+def _review_desk(tmp_path: Path, *plugins: object) -> tuple[Any, Any]:
+    from complaintkit import Label
+    from process_support import make_desk
+
+    desk, store = make_desk(f"tinydb://{tmp_path / 'c.json'}", plugins=plugins)
+    for reference, confidence in (("R-1", 0.2), ("R-2", 0.9), ("R-3", 0.4)):
+        label = Label("cause", "price", confidence, classifier="rules")
+        store.add(make_complaint(reference, labels={"cause": label}))
+    return desk, store
+
+
+def test_hook_review_queue(tmp_path: Path) -> None:
+    class Elsewhere:
+        @hookimpl(tryfirst=True)
+        def review_queue(self, schemes: list[str]) -> list[dict[str, Any]] | None:
+            return [{"reference": "kept elsewhere"}] if schemes == ["elsewhere"] else None
+
+    desk, store = _review_desk(tmp_path, Elsewhere())
+    with store:
+        hook = desk.host.pm.hook.review_queue
+        found = hook(desk=desk, schemes=["投诉原因"], below=None, open_only=False, limit=None)
+        assert [(r["reference"], r["confidence"]) for r in found] == [("R-1", 0.2), ("R-3", 0.4)]
+        assert found[0]["label"] == "price" and found[0]["classifier"] == "rules"
+        one = hook(desk=desk, schemes=[], below=0.95, open_only=False, limit=1)
+        assert [r["reference"] for r in one] == ["R-1"]
+        # The first answer wins: a plugin answering before the review plugin.
+        assert hook(desk=desk, schemes=["elsewhere"], below=None, open_only=False, limit=None) == [
+            {"reference": "kept elsewhere"}
+        ]
+        with pytest.raises(UnknownSchemeError, match="nope"):
+            hook(desk=desk, schemes=["nope"], below=None, open_only=False, limit=None)
+
+
+def test_hook_apply_review_decisions(tmp_path: Path) -> None:
+    desk, store = _review_desk(tmp_path)
+    rows = [
+        ("row 1", {"reference": "R-1", "scheme": "cause", "label": "price"}),
+        ("row 2", {"reference": "R-3", "scheme": "cause", "label": "integrity", "note": "T-1"}),
+        ("row 3", {"reference": "R-9", "scheme": "cause", "label": "price"}),
+        ("row 4", {"reference": "R-2", "scheme": "cause"}),
+    ]
+    with store:
+        result = desk.host.pm.hook.apply_review_decisions(desk=desk, rows=rows, note="weekly")
+        assert result == {
+            "applied": {"accepted": 1, "corrected": 1},
+            "problems": [
+                "row 3: field reference: no complaint 'R-9'",
+                "row 4: field label: missing",
+            ],
+        }
+        accepted, corrected = store.get("R-1"), store.get("R-3")
+    assert accepted.labels["cause"].classifier == "manual"
+    assert accepted.history[-1].actor == "tester"
+    assert accepted.history[-1].reason == "review: accepted (rules, confidence 0.20); weekly"
+    assert corrected.labels["cause"].label == "integrity"
+    assert corrected.history[-1].reason.endswith("weekly; T-1")
+
+
 class SlaRecorder:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str, Any]] = []

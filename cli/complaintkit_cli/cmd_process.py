@@ -198,6 +198,7 @@ def recompute_command(app: App, dry_run: bool, show: int, escalate_overdue: bool
 def clocks_command(app: App, reference: str, now_text: str | None, fmt: str) -> None:
     """Show a complaint's SLA deadlines, time left and whether each target was met."""
     from complaintkit.display import write_records
+    from complaintkit.records import clock_records
     from complaintkit.sla import TARGET_NAMES, provisional_state
 
     from .render import text_table
@@ -215,22 +216,7 @@ def clocks_command(app: App, reference: str, now_text: str | None, fmt: str) -> 
     def when(at: datetime | None) -> str:
         return at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if at else "-"
 
-    records = [
-        {
-            "reference": complaint.reference,
-            "policy": clocks.policy,
-            "calendar": clocks.calendar,
-            "target": clock.target,
-            "deadline": clock.deadline,
-            "provisional": clock.provisional,
-            "outcome": clock.outcome,
-            "paused": clock.paused_since is not None,
-            "left_seconds": None if clock.left is None else int(clock.left.total_seconds()),
-            "met_at": clock.met_at,
-            "gap": clock.gap,
-        }
-        for clock in clocks.targets
-    ]
+    records = clock_records(complaint.reference, clocks)
     if fmt != "table":
         write_records(sys.stdout, fmt, [(k, k) for k in records[0]] if records else [], records)
         return

@@ -27,9 +27,15 @@ from complaintkit.attachments import AttachmentSettings, check_attachment, safe_
 from complaintkit.desk import Desk, utcnow
 from complaintkit.display import json_text
 from complaintkit.errors import ComplaintkitError, ValidationError
-from complaintkit.intake import complaint_problems, contact_value, party_problems
+from complaintkit.intake import complaint_problems, contact_value, parse_level, party_problems
 from complaintkit.model import Channel, Status
-from complaintkit.records import plugin_records, reporter_record, scheme_records, sweep_record
+from complaintkit.records import (
+    clock_records,
+    plugin_records,
+    reporter_record,
+    scheme_records,
+    sweep_record,
+)
 from complaintkit.reporting import check_options
 
 from . import queries
@@ -37,17 +43,25 @@ from .problems import MEDIA_TYPE, TITLES, ApiProblem, problem_body, problem_for
 from .roles import allowed, least_role
 from .schemas import (
     ATTACHMENT_SCHEMA,
+    CLOCK_SCHEMA,
     COMPLAINT_SCHEMA,
     NOTE_SCHEMA,
     PROBLEM_SCHEMA,
+    REVIEW_SCHEMA,
     AssignBody,
     BatchBody,
+    ClassifyBody,
     EditBody,
+    EscalateBody,
     IntakeBody,
     LabelBody,
     MergeBody,
     NoteBody,
+    PauseBody,
     RemedyBody,
+    RespondBody,
+    ResumeBody,
+    ReviewDecisionsBody,
     SatisfactionBody,
     SweepBody,
     TokenBody,
@@ -1177,6 +1191,268 @@ def create_app(service: Service) -> FastAPI:
             if_match,
             lambda desk: desk.merge(reference, body.duplicate, reason=body.reason)[0],
         )
+
+    # --- escalation, SLA clocks, responses, routing, classification ---------------------
+
+    @app.post(
+        "/complaints/{reference}/escalation",
+        tags=["handling"],
+        summary="Raise a complaint to a higher level of management (complaintkit escalate)",
+        responses={200: changed, **CHANGE},
+        response_class=Response,
+    )
+    def escalate(
+        reference: Ref,
+        body: EscalateBody,
+        token: Annotated[Token, Depends(may("escalate"))],
+        if_match: IfMatch,
+    ) -> Response:
+        level = None
+        if body.to is not None:
+            try:
+                level = parse_level(body.to)
+            except ValueError as exc:
+                raise ApiProblem(422, "validation", f"to: {exc}", errors=[f"to: {exc}"]) from exc
+        return change(
+            token,
+            reference,
+            if_match,
+            lambda desk: desk.escalate(reference, to=level, reason=body.reason),
+        )
+
+    @app.post(
+        "/complaints/{reference}/pause",
+        tags=["handling"],
+        summary="Stop a complaint's SLA clocks while waiting on the customer (complaintkit pause)",
+        responses={200: changed, **CHANGE},
+        response_class=Response,
+    )
+    def pause(
+        reference: Ref,
+        body: PauseBody,
+        token: Annotated[Token, Depends(may("pause"))],
+        if_match: IfMatch,
+    ) -> Response:
+        return change(
+            token, reference, if_match, lambda desk: desk.pause(reference, reason=body.reason)
+        )
+
+    @app.post(
+        "/complaints/{reference}/resume",
+        tags=["handling"],
+        summary="Restart a complaint's SLA clocks; the paused time moves its deadlines "
+        "(complaintkit resume)",
+        responses={200: changed, **CHANGE},
+        response_class=Response,
+    )
+    def resume(
+        reference: Ref,
+        body: ResumeBody,
+        token: Annotated[Token, Depends(may("pause"))],
+        if_match: IfMatch,
+    ) -> Response:
+        return change(
+            token, reference, if_match, lambda desk: desk.resume(reference, reason=body.reason)
+        )
+
+    @app.post(
+        "/complaints/{reference}/responses",
+        tags=["handling"],
+        summary="Record a response given to the complainant (complaintkit respond)",
+        responses={200: changed, **CHANGE},
+        response_class=Response,
+    )
+    def respond(
+        reference: Ref,
+        body: RespondBody,
+        token: Annotated[Token, Depends(may("respond"))],
+        if_match: IfMatch,
+    ) -> Response:
+        return change(
+            token, reference, if_match, lambda desk: desk.respond(reference, body.message)
+        )
+
+    @app.post(
+        "/complaints/{reference}/routing",
+        tags=["handling"],
+        summary="Route a complaint by the routing rules (or a routing plugin) now "
+        "(complaintkit route)",
+        responses={200: changed, **CHANGE},
+        response_class=Response,
+    )
+    def route(
+        reference: Ref,
+        token: Annotated[Token, Depends(may("route"))],
+        if_match: IfMatch,
+    ) -> Response:
+        return change(token, reference, if_match, lambda desk: desk.route(reference)[0])
+
+    @app.post(
+        "/complaints/{reference}/classification",
+        tags=["handling"],
+        summary="Classify one complaint again; a changed label keeps the old one in its "
+        "history (complaintkit classify REF)",
+        responses={200: changed, **CHANGE},
+        response_class=Response,
+    )
+    def classify(
+        reference: Ref,
+        body: ClassifyBody,
+        token: Annotated[Token, Depends(may("classify"))],
+        if_match: IfMatch,
+    ) -> Response:
+        for name in body.schemes:
+            host.scheme(name)
+        chosen = list(body.schemes) or None
+        return change(
+            token,
+            reference,
+            if_match,
+            lambda desk: desk.classify(reference, schemes=chosen, force=body.force),
+        )
+
+    @app.get(
+        "/complaints/{reference}/clocks",
+        tags=["handling"],
+        summary="A complaint's SLA deadlines, time left and whether each target was met "
+        "(complaintkit clocks --format json)",
+        responses={
+            200: {
+                "description": "One record per SLA target",
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": CLOCK_SCHEMA}}
+                },
+                "headers": ETAG_HEADER,
+            },
+            **ONE,
+        },
+        response_class=Response,
+    )
+    def clocks(
+        reference: Ref,
+        token: Reader,
+        now: Annotated[
+            datetime | None,
+            Query(description="Show the clocks as of this instant (with a zone; default: now)."),
+        ] = None,
+    ) -> Response:
+        desk = service.desk(token)
+        complaint = desk.get(reference)
+        when = now or desk.clock()
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=tz)
+        queries.check_year(when, "now")
+        found = desk.clocks(complaint, now=when)
+        if found is None:
+            raise ApiProblem(
+                404,
+                "no-sla-policy",
+                f"complaint {reference} has no SLA policy; configure [sla] (see docs/process.md)",
+            )
+        return _json(
+            clock_records(complaint.reference, found), headers={"ETag": queries.etag(complaint)}
+        )
+
+    # --- review of automatic labels (the review plugin, through its hooks) --------------
+
+    no_review = ApiProblem(
+        404,
+        "no-review",
+        "there is no review queue: the review plugin (complaintkit_review) is not enabled",
+    )
+
+    @app.get(
+        "/review",
+        tags=["review"],
+        summary="Automatic labels due for review, least confident first "
+        "(complaintkit review --format json)",
+        responses={
+            200: {
+                "description": "The labels due for review",
+                "content": {
+                    "application/json": {"schema": {"type": "array", "items": REVIEW_SCHEMA}}
+                },
+            },
+            **ONE,
+        },
+        response_class=Response,
+    )
+    def review_queue(
+        token: Annotated[Token, Depends(may("read"))],
+        scheme: Annotated[
+            list[Annotated[str, Query(max_length=255)]],
+            Query(description="Only this scheme, by key or name (repeatable; default: all)."),
+        ] = [],  # noqa: B006 - FastAPI copies it
+        below: Annotated[
+            float | None,
+            Query(
+                ge=0, le=1, description="Review labels below this confidence instead of [review]."
+            ),
+        ] = None,
+        open_only: Annotated[
+            bool, Query(alias="open", description="Only complaints still open.")
+        ] = False,
+        limit: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    ) -> Response:
+        records = host.pm.hook.review_queue(
+            desk=service.desk(token),
+            schemes=list(scheme),
+            below=below,
+            open_only=open_only,
+            limit=limit,
+        )
+        if records is None:
+            raise no_review
+        return _json(records)
+
+    @app.post(
+        "/review/decisions",
+        tags=["review"],
+        summary="Apply review decisions: accept or correct labels "
+        "(complaintkit review --decisions FILE)",
+        responses={
+            200: {
+                "description": "How many were accepted, corrected or unchanged, and each row "
+                "that could not be applied (decisions.N: field F: why); the others were",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "applied": {
+                                    "type": "object",
+                                    "additionalProperties": {"type": "integer"},
+                                },
+                                "problems": {"type": "array", "items": {"type": "string"}},
+                            },
+                            "required": ["applied", "problems"],
+                        }
+                    }
+                },
+            },
+            **ONE,
+        },
+        response_class=Response,
+    )
+    def review_decisions(
+        body: ReviewDecisionsBody, token: Annotated[Token, Depends(may("review"))]
+    ) -> Response:
+        if len(body.decisions) > settings.max_batch:
+            raise ApiProblem(
+                422,
+                "too-many",
+                f"a batch holds at most {settings.max_batch} decisions ([api] max_batch), "
+                f"this one {len(body.decisions)}",
+            )
+        rows = [
+            (f"decisions.{number}", row.model_dump()) for number, row in enumerate(body.decisions)
+        ]
+        result = host.pm.hook.apply_review_decisions(
+            desk=service.desk(token), rows=rows, note=body.note
+        )
+        if result is None:
+            raise no_review
+        return _json(result)
 
     # --- process ------------------------------------------------------------------------
 

@@ -20,6 +20,12 @@ ACTIONS: dict[str, str] = {
     "label": "agent",
     "remedy": "agent",  # within the role's [remedies.approval] limit
     "satisfaction": "agent",
+    "escalate": "agent",  # raise the escalation level
+    "pause": "agent",  # pause and resume the SLA clocks
+    "respond": "agent",  # record a response to the complainant
+    "route": "agent",  # route again by the routing rules
+    "classify": "agent",  # classify one complaint again
+    "review": "agent",  # accept or correct automatic labels (review decisions)
     "edit": "agent",  # correct a complaint's fields
     "note": "agent",  # add an internal note
     "attach": "agent",  # upload an attachment

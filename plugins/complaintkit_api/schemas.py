@@ -18,6 +18,13 @@ from complaintkit.model import Channel, RemedyKind
 __all__ = [
     "AssignBody",
     "BatchBody",
+    "CLOCK_SCHEMA",
+    "ClassifyBody",
+    "EscalateBody",
+    "PauseBody",
+    "RespondBody",
+    "ResumeBody",
+    "ReviewDecisionsBody",
     "ATTACHMENT_SCHEMA",
     "COMPLAINT_SCHEMA",
     "EditBody",
@@ -167,6 +174,66 @@ class MergeBody(_Body):
     )
 
 
+Reason = Annotated[str, Field(max_length=10_000, pattern=r"\S")]
+
+
+class EscalateBody(_Body):
+    """``complaintkit escalate``: a higher level (default: the next) and why."""
+
+    to: Annotated[
+        str | None,
+        Field(
+            max_length=255,
+            description="front_line, department, complaint_management or leadership (the "
+            "English or Chinese name is understood too); default: the next level.",
+        ),
+    ] = None
+    reason: Reason = Field(description="Why it is escalated (recorded; not blank).")
+
+
+class PauseBody(_Body):
+    """``complaintkit pause``: what we are waiting for from the customer."""
+
+    reason: Reason = Field(description="What we are waiting for (recorded; not blank).")
+
+
+class ResumeBody(_Body):
+    """``complaintkit resume``."""
+
+    reason: Text | None = Field(None, description="Why the clocks run again.")
+
+
+class RespondBody(_Body):
+    """``complaintkit respond``: the response given to the complainant."""
+
+    message: Annotated[str, Field(max_length=100_000, pattern=r"\S")]
+
+
+class ClassifyBody(_Body):
+    """``complaintkit classify REF``: classify one complaint again."""
+
+    schemes: list[Short] = Field(
+        default_factory=list, max_length=100, description="Only these schemes (default: all)."
+    )
+    force: Flag = Field(False, description="Also replace labels that were set by hand.")
+
+
+class ReviewDecision(_Body):
+    """One decision of ``complaintkit review --decisions FILE``: the label a person chose."""
+
+    reference: Short
+    scheme: Short = Field(description="By key or English or Chinese name.")
+    label: Short = Field(description="By key or English or Chinese name.")
+    note: Text | None = Field(None, description="Recorded with this decision.")
+
+
+class ReviewDecisionsBody(_Body):
+    """``complaintkit review --decisions FILE``: the rows of the file, and ``--note``."""
+
+    decisions: list[ReviewDecision] = Field(min_length=1)
+    note: Text | None = Field(None, description="Recorded with every decision.")
+
+
 class SweepBody(_Body):
     """``complaintkit sweep``."""
 
@@ -274,4 +341,52 @@ COMPLAINT_SCHEMA: dict[str, Any] = {
         "history": {"type": "array", "items": {"type": "object"}},
         "version": {"type": "integer"},
     },
+}
+
+
+#: One SLA target's clock (``complaintkit clocks REF --format json``).
+CLOCK_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "reference": {"type": "string"},
+        "policy": {"type": "string"},
+        "calendar": {"type": "string"},
+        "target": {"type": "string"},
+        "deadline": {"type": ["string", "null"], "format": "date-time"},
+        "provisional": {"type": "boolean"},
+        "outcome": {"type": "string"},
+        "paused": {"type": "boolean"},
+        "left_seconds": {"type": ["integer", "null"]},
+        "met_at": {"type": ["string", "null"], "format": "date-time"},
+        "gap": {"type": ["string", "null"]},
+    },
+    "required": [
+        "reference",
+        "policy",
+        "calendar",
+        "target",
+        "deadline",
+        "provisional",
+        "outcome",
+        "paused",
+        "left_seconds",
+        "met_at",
+        "gap",
+    ],
+}
+
+
+#: One label due for review (``complaintkit review --format json``).
+REVIEW_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "reference": {"type": "string"},
+        "scheme": {"type": "string"},
+        "label": {"type": ["string", "null"]},
+        "confidence": {"type": ["number", "null"]},
+        "classifier": {"type": ["string", "null"]},
+        "evidence": {"type": "array", "items": {"type": "string"}},
+        "text": {"type": "string"},
+    },
+    "required": ["reference", "scheme", "label", "confidence", "classifier", "evidence", "text"],
 }

@@ -4,19 +4,29 @@
 from .queue import (
     DEFAULT_THRESHOLD,
     MANUAL,
+    DecisionOutcome,
     ReviewItem,
     ReviewSettings,
+    apply_decisions,
     decide,
+    decision_reason,
     due_for_review,
     queue,
+    review_record,
+    review_records,
 )
 
 __all__ = [
     "DEFAULT_THRESHOLD",
     "MANUAL",
+    "DecisionOutcome",
     "ReviewItem",
     "ReviewSettings",
+    "apply_decisions",
     "decide",
+    "decision_reason",
     "due_for_review",
     "queue",
+    "review_record",
+    "review_records",
 ]

@@ -104,7 +104,7 @@ def review_command(
     from complaintkit import ComplaintFilter
     from complaintkit.display import write_records
 
-    from .queue import ReviewSettings, queue
+    from .queue import ReviewSettings, queue, review_record
 
     if interactive and decisions:
         raise click.UsageError("use --interactive or --decisions, not both")
@@ -125,7 +125,7 @@ def review_command(
         sys.stdout,
         fmt,
         columns,
-        (_record(item) for item in items),
+        (review_record(item) for item in items),
         table=lambda record: _row(app, record),
     )
     if fmt == "table":
@@ -135,19 +135,6 @@ def review_command(
         else:
             shown = ", ".join(f"{scheme} {n}" for scheme, n in sorted(counts.items()))
             click.echo(f"{'待复核' if zh else 'to review'}: {shown}", err=True)
-
-
-def _record(item: ReviewItem) -> dict[str, Any]:
-    label = item.label
-    return {
-        "reference": item.complaint.reference,
-        "scheme": item.scheme,
-        "label": label.label if label else None,
-        "confidence": round(label.confidence, 3) if label else None,
-        "classifier": label.classifier if label else None,
-        "evidence": list(label.evidence) if label else [],
-        "text": item.complaint.text,
-    }
 
 
 def _row(app: CommandContext, record: Mapping[str, Any]) -> list[Any]:
@@ -245,6 +232,8 @@ def _pick(app: CommandContext, scheme: str, labels: list[Any]) -> str:
 def _rows(path: Path) -> Iterator[tuple[int, Any]]:
     """(line, row) of a decisions file: JSON Lines (.jsonl, .ndjson), a JSON array (.json,
     numbered by position) or CSV (anything else, numbered by the line a row starts on)."""
+    from .queue import UNREADABLE
+
     suffix = path.suffix.lower()
     try:
         if suffix in (".jsonl", ".ndjson"):
@@ -254,7 +243,7 @@ def _rows(path: Path) -> Iterator[tuple[int, Any]]:
                         try:
                             yield line, json.loads(text)
                         except ValueError as exc:
-                            yield line, {_BAD: f"not JSON ({exc})"}
+                            yield line, {UNREADABLE: f"not JSON ({exc})"}
         elif suffix == ".json":
             data = json.loads(path.read_text(encoding="utf-8-sig"))
             if not isinstance(data, list):
@@ -271,58 +260,17 @@ def _rows(path: Path) -> Iterator[tuple[int, Any]]:
         raise ComplaintkitError(f"{path}: cannot be read ({exc})") from None
 
 
-_BAD = "__unreadable__"
-
-
 def _apply_file(app: CommandContext, path: Path, note: str | None) -> None:
     from complaintkit.display import terminal_safe
 
-    from .queue import MANUAL, ReviewItem, decision_reason
+    from .queue import apply_decisions
 
     zh = app.lang == "zh"
-    applied: Counter[str] = Counter()
-    problems: list[str] = []
-    decisions: list[tuple[str, str, str, str | None]] = []
-    for line, row in _rows(path):
-        where = f"{path}:{line}"
-        if not isinstance(row, Mapping) or _BAD in row:
-            detail = row.get(_BAD) if isinstance(row, Mapping) else "not an object"
-            problems.append(f"{where}: {detail}")
-            continue
-        missing = [f for f in ("reference", "scheme", "label") if not str(row.get(f) or "").strip()]
-        if missing:
-            problems.append(f"{where}: field {missing[0]}: missing")
-            continue
-        reference = str(row["reference"]).strip()
-        try:
-            complaint = app.desk.get(reference)
-        except ComplaintkitError:
-            problems.append(f"{where}: field reference: no complaint {reference!r}")
-            continue
-        try:
-            scheme = app.host.resolve_scheme(str(row["scheme"]))
-        except ComplaintkitError as exc:
-            problems.append(f"{where}: field scheme: {exc}")
-            continue
-        try:
-            scheme, label = app.host.resolve_label(scheme, str(row["label"]))
-        except ComplaintkitError as exc:
-            problems.append(f"{where}: field label: {exc}")
-            continue
-        current = complaint.labels.get(scheme)
-        item = ReviewItem(complaint, scheme, current)
-        if current is not None and current.classifier == MANUAL and current.label == label:
-            applied["unchanged"] += 1
-            continue
-        row_note = str(row.get("note") or "").strip() or None
-        notes = "; ".join(n for n in (note, row_note) if n) or None
-        decisions.append((reference, scheme, label, decision_reason(item, label, notes)))
-        verdict = "accepted" if current is not None and current.label == label else "corrected"
-        applied[verdict] += 1
-    # every decision in one batch of writes: a file store is rewritten once, not once a row
-    with app.progress("applying", len(decisions)) as bar:
-        app.desk.label_many(decisions, progress=bar.update)
-    summary = ", ".join(f"{k} {v}" for k, v in sorted(applied.items())) or "nothing applied"
+    rows = [(f"{path}:{line}", row) for line, row in _rows(path)]
+    with app.progress("applying", len(rows)) as bar:
+        outcome = apply_decisions(app.desk, rows, note, progress=bar.update)
+    problems = outcome.problems
+    summary = ", ".join(f"{k} {v}" for k, v in outcome.applied.items()) or "nothing applied"
     click.echo(f"{'已应用' if zh else 'applied'}: {summary}")
     for problem in problems:
         click.echo(terminal_safe(problem), err=True)

@@ -18,7 +18,8 @@ Configuration (``complaintkit.toml``)::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -39,10 +40,16 @@ __all__ = [
     "DEFAULT_THRESHOLD",
     "MANUAL",
     "ReviewItem",
+    "DecisionOutcome",
     "ReviewSettings",
+    "UNREADABLE",
+    "apply_decisions",
     "decide",
+    "decision_reason",
     "due_for_review",
     "queue",
+    "review_record",
+    "review_records",
 ]
 
 #: The classifier of a label set by a person (a label's default).
@@ -186,3 +193,111 @@ def decide(desk: Desk, item: ReviewItem, label: str, *, note: str | None = None)
     return desk.label(
         item.complaint.reference, scheme, chosen, reason=decision_reason(item, chosen, note)
     )
+
+
+def review_record(item: ReviewItem) -> dict[str, Any]:
+    """One label due for review as ``review --format json`` prints it (and the API answers)."""
+    label = item.label
+    return {
+        "reference": item.complaint.reference,
+        "scheme": item.scheme,
+        "label": label.label if label else None,
+        "confidence": round(label.confidence, 3) if label else None,
+        "classifier": label.classifier if label else None,
+        "evidence": list(label.evidence) if label else [],
+        "text": item.complaint.text,
+    }
+
+
+def review_records(
+    desk: Desk,
+    schemes: Sequence[str],
+    below: float | None,
+    open_only: bool,
+    limit: int | None,
+) -> list[dict[str, Any]]:
+    """The queue as records (:func:`review_record`): ``schemes`` by key or English or Chinese
+    name (none: all), ``below`` replacing the thresholds, ``open_only`` complaints still
+    open, at most ``limit`` labels; an unknown scheme or a bad ``[review]`` section is refused
+    with the error naming it."""
+    from complaintkit import ComplaintFilter
+
+    host = desk.host
+    settings = ReviewSettings.from_config(host.config, host)
+    chosen = [host.resolve_scheme(name) for name in schemes] or sorted(host.schemes())
+    flt = ComplaintFilter(open_only=open_only) if open_only else None
+    items = queue(desk, settings, chosen, flt, below=below)[:limit]
+    return [review_record(item) for item in items]
+
+
+#: The key of a row that could not be read (its value says why), in :func:`apply_decisions`.
+UNREADABLE = "__unreadable__"
+
+
+@attrs.frozen
+class DecisionOutcome:
+    """What :func:`apply_decisions` did: how many decisions were ``accepted``, ``corrected``
+    or ``unchanged`` (already decided so by hand), and each row it could not apply, named by
+    where it came from and the field."""
+
+    applied: Mapping[str, int]
+    problems: tuple[str, ...]
+
+    def record(self) -> dict[str, Any]:
+        """As JSON: ``{"applied": {...}, "problems": [...]}``."""
+        return {"applied": dict(self.applied), "problems": list(self.problems)}
+
+
+def apply_decisions(
+    desk: Desk,
+    rows: Iterable[tuple[str, Any]],
+    note: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> DecisionOutcome:
+    """Apply decisions ``(where, row)``: a row is a mapping with ``reference``, ``scheme``,
+    ``label`` and optionally ``note`` (``{UNREADABLE: why}`` for a row that could not be
+    read). A row that cannot be applied is reported as ``where: field F: why``; the others
+    are written together (:meth:`Desk.label_many`), each with :func:`decision_reason` (and
+    ``note`` and the row's note) as the reason."""
+    host = desk.host
+    applied: Counter[str] = Counter()
+    problems: list[str] = []
+    decisions: list[tuple[str, str, str, str | None]] = []
+    for where, row in rows:
+        if not isinstance(row, Mapping) or UNREADABLE in row:
+            detail = row.get(UNREADABLE) if isinstance(row, Mapping) else "not an object"
+            problems.append(f"{where}: {detail}")
+            continue
+        missing = [f for f in ("reference", "scheme", "label") if not str(row.get(f) or "").strip()]
+        if missing:
+            problems.append(f"{where}: field {missing[0]}: missing")
+            continue
+        reference = str(row["reference"]).strip()
+        try:
+            complaint = desk.get(reference)
+        except ComplaintkitError:
+            problems.append(f"{where}: field reference: no complaint {reference!r}")
+            continue
+        try:
+            scheme = host.resolve_scheme(str(row["scheme"]))
+        except ComplaintkitError as exc:
+            problems.append(f"{where}: field scheme: {exc}")
+            continue
+        try:
+            scheme, label = host.resolve_label(scheme, str(row["label"]))
+        except ComplaintkitError as exc:
+            problems.append(f"{where}: field label: {exc}")
+            continue
+        current = complaint.labels.get(scheme)
+        item = ReviewItem(complaint, scheme, current)
+        if current is not None and current.classifier == MANUAL and current.label == label:
+            applied["unchanged"] += 1
+            continue
+        row_note = str(row.get("note") or "").strip() or None
+        notes = "; ".join(n for n in (note, row_note) if n) or None
+        decisions.append((reference, scheme, label, decision_reason(item, label, notes)))
+        verdict = "accepted" if current is not None and current.label == label else "corrected"
+        applied[verdict] += 1
+    # every decision in one batch of writes: a file store is rewritten once, not once a row
+    desk.label_many(decisions, progress=progress)
+    return DecisionOutcome(dict(sorted(applied.items())), tuple(problems))

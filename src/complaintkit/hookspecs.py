@@ -40,7 +40,7 @@ call on standard error: its arguments, the plugins that answer it, and what they
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -309,6 +309,44 @@ def mask_complaint(
     """
 
 
+@hookspec(firstresult=True)
+def review_queue(
+    desk: Desk, schemes: list[str], below: float | None, open_only: bool, limit: int | None
+) -> list[dict[str, Any]] | None:
+    """The labels due for a person's review, for a caller that does not own the review (the
+    HTTP API's ``GET /review``).
+
+    :param desk: the desk to read through (its store and host).
+    :param schemes: only these schemes, by key or English or Chinese name (empty: all).
+    :param below: review labels below this confidence instead of the configured thresholds.
+    :param open_only: only complaints still open.
+    :param limit: at most this many labels (None: all).
+    :returns: the records ``complaintkit review --format json`` prints, least confident first,
+        or None when the plugin does not keep a review queue. The first implementation
+        returning a list wins (the review plugin). An unknown scheme raises the error naming
+        it, which reaches the caller.
+    """
+
+
+@hookspec(firstresult=True)
+def apply_review_decisions(
+    desk: Desk, rows: list[tuple[str, Any]], note: str | None
+) -> dict[str, Any] | None:
+    """Apply a person's review decisions, as ``complaintkit review --decisions FILE`` does,
+    for a caller that does not own the review (the HTTP API's ``POST /review/decisions``).
+
+    :param desk: the desk acting for the person who decided (the actor of every change).
+    :param rows: ``(where, row)``: a row is a mapping with ``reference``, ``scheme``,
+        ``label`` and optionally ``note``; ``where`` names the row in the caller's terms
+        (``decisions.0``) and begins every problem reported about it.
+    :param note: a note recorded with every decision, or None.
+    :returns: ``{"applied": {"accepted": n, "corrected": n, "unchanged": n}, "problems":
+        ["where: field F: why", ...]}`` (rows with a problem are not applied, the others are),
+        or None when the plugin does not keep a review queue. The first implementation
+        returning a result wins (the review plugin).
+    """
+
+
 # --- lifecycle hooks ----------------------------------------------------------------------
 
 
@@ -521,5 +559,11 @@ LIFECYCLE_HOOKS = (
     "complaint_recomplaint",
     "spike_detected",
 )
-POLICY_HOOKS = ("choose_sla_policy", "route_complaint", "mask_complaint")
+POLICY_HOOKS = (
+    "choose_sla_policy",
+    "route_complaint",
+    "mask_complaint",
+    "review_queue",
+    "apply_review_decisions",
+)
 TASK_HOOKS = ("sweep_finished", "erase_personal_data")

@@ -1,4 +1,5 @@
-"""What the listings print as JSON: classification schemes, reporters, plugins, a sweep.
+"""What the listings print as JSON: classification schemes, reporters, plugins, a sweep, the
+SLA clocks of a complaint.
 
 The command line (``--format json``) and the HTTP API answer with these same records, so a
 script moving from one to the other finds the same shapes.
@@ -15,8 +16,15 @@ if TYPE_CHECKING:
     from .desk import SweepResult
     from .host import PluginFailure, PluginHost
     from .reporting import Reporter
+    from .sla import Clocks
 
-__all__ = ["plugin_records", "reporter_record", "scheme_records", "sweep_record"]
+__all__ = [
+    "clock_records",
+    "plugin_records",
+    "reporter_record",
+    "scheme_records",
+    "sweep_record",
+]
 
 
 def scheme_records(host: PluginHost) -> list[dict[str, Any]]:
@@ -75,3 +83,23 @@ def sweep_record(result: SweepResult, lang: str) -> dict[str, Any]:
     data = attrs.asdict(result, recurse=False)  # tuples come out as JSON arrays
     data["notes"] = [note.get(lang) for note in result.notes]
     return data
+
+
+def clock_records(reference: str, clocks: Clocks) -> list[dict[str, Any]]:
+    """A complaint's SLA clocks, one record per target (``clocks REF --format json``)."""
+    return [
+        {
+            "reference": reference,
+            "policy": clocks.policy,
+            "calendar": clocks.calendar,
+            "target": clock.target,
+            "deadline": clock.deadline,
+            "provisional": clock.provisional,
+            "outcome": clock.outcome,
+            "paused": clock.paused_since is not None,
+            "left_seconds": None if clock.left is None else int(clock.left.total_seconds()),
+            "met_at": clock.met_at,
+            "gap": clock.gap,
+        }
+        for clock in clocks.targets
+    ]
