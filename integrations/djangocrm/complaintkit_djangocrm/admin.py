@@ -288,24 +288,28 @@ class CrmComplaintAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         page = list(changelist.result_list)
         found = _stored(link.reference for link in page)
         for link in page:
-            link.ck = found.get(link.reference)
+            stored = found.get(link.reference)
+            link.ck_summary = summary(stored) if stored else {}
         changelist.result_list = page
         return changelist
 
+    @staticmethod
+    def _summarised(link: CrmComplaint, key: str) -> str:
+        """One field of the row's summary (empty when the complaint is not in the store)."""
+        found: dict[str, str] = getattr(link, "ck_summary", {})
+        return found.get(key, "")
+
     @admin.display(description="title · 标题")
     def ck_title(self, link: CrmComplaint) -> str:
-        c = getattr(link, "ck", None)
-        return summary(c)["title"] if c else ""
+        return self._summarised(link, "title")
 
     @admin.display(description="status · 状态")
     def ck_status(self, link: CrmComplaint) -> str:
-        c = getattr(link, "ck", None)
-        return summary(c)["status"] if c else ""
+        return self._summarised(link, "status")
 
     @admin.display(description="due · 截止时间")
     def ck_due(self, link: CrmComplaint) -> str:
-        c = getattr(link, "ck", None)
-        return summary(c)["due_at"] if c else ""
+        return self._summarised(link, "due_at")
 
     def get_urls(self) -> list[URLPattern]:
         def view(name: str, func: Callable[[HttpRequest, str], HttpResponse]) -> URLPattern:
