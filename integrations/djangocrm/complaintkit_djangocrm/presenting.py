@@ -119,12 +119,13 @@ def label_rows(c: Complaint, schemes: Mapping[str, ClassificationScheme]) -> lis
     rows = []
     for scheme_name, label in c.labels.items():
         scheme = schemes.get(scheme_name)
+        names = label_names(scheme, label.label)
         rows.append(
             {
                 "scheme": both(scheme.names) if scheme else scheme_name,
-                "label": both(label_names(scheme, label.label)),
-                "label_en": label_names(scheme, label.label).en,
-                "label_zh": label_names(scheme, label.label).zh,
+                "label": both(names),
+                "label_en": names.en,
+                "label_zh": names.zh,
                 "confidence": f"{label.confidence:.2f}",
                 "evidence": ", ".join(label.evidence),
                 "by": label.classifier,
