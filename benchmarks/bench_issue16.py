@@ -68,7 +68,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_sql import RAW_READ, REPORTS, connect_args, raw_fetch  # sibling scripts
-from bench_storage import Database, available, durable_write, load, opened
+from bench_storage import Database, available, durable_write, load, opened, placeholder
 
 BIN = Path(sys.executable).parent
 CK = str(BIN / "complaintkit")
@@ -166,7 +166,7 @@ def raw_write(db: Database, rows: dict[str, list[list[Any]]]) -> float:
                     for value in values:
                         copy.write_row(value)
             else:
-                mark = "?" if db.backend == "sqlite" else "%s"
+                mark = placeholder(db.backend)
                 cursor.executemany(
                     f"INSERT INTO {table} VALUES ({', '.join([mark] * width)})", values
                 )
