@@ -191,7 +191,7 @@ class ComplaintsOnCounterparty(admin.ModelAdmin):  # type: ignore[type-arg]
             initial={"name": party.name, "phone": party.phone, "email": party.email},
         )
         if request.method == "POST" and form.is_valid():
-            link = self._register(request, record, party, form.cleaned_data, form)
+            link = self._register(request, record, party, form)
             if link is not None:
                 self.message_user(
                     request, t["registered"].format(reference=link.reference), messages.SUCCESS
@@ -213,13 +213,15 @@ class ComplaintsOnCounterparty(admin.ModelAdmin):  # type: ignore[type-arg]
         request: HttpRequest,
         record: Model,
         party: Party,
-        data: dict[str, Any],
         form: RegisterComplaintForm,
     ) -> CrmComplaint | None:
+        """Store the complaint of the valid ``form`` and link it to ``record``; None (the
+        form given complaintkit's error) when complaintkit refuses it."""
         if isinstance(request.user, AnonymousUser):
             raise PermissionDenied  # the admin sites let only signed-in staff this far
         contact = record if isinstance(record, Contact) else None
         company = record if isinstance(record, Company) else getattr(record, "company", None)
+        data = form.cleaned_data
         desk = desk_for(request.user)
         now = desk.clock()
         custom: dict[str, Any] = {"crm": "djangocrm"}
