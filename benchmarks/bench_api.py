@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench_storage import Database, available
+from bench_storage import Database, available, opened
 
 TEXT = "快递晚到三天，客服态度差，要求退款并道歉"
 OPERATIONS = ("intake", "get", "transition")
@@ -67,14 +67,11 @@ def measure_http(url: str, n: int, work: Path) -> dict[str, list[float]]:
     """The three operations over HTTP against ``complaintkit serve`` in its own process."""
     import httpx
 
-    from complaintkit import Config, make_host
     from complaintkit.plugindata import plugin_data_of
     from complaintkit_api.tokens import TokenBook
 
-    host = make_host(Config(store=url), env={})
-    store = host.open_store(url, create=True)
-    secret = TokenBook(plugin_data_of(store)).create("bench", "admin")[1]
-    store.close()
+    with opened(url) as (_host, store):
+        secret = TokenBook(plugin_data_of(store)).create("bench", "admin")[1]
     port = free_port()
     command = [
         str(Path(sys.executable).parent / "complaintkit"),
@@ -134,12 +131,10 @@ def measure_http(url: str, n: int, work: Path) -> dict[str, list[float]]:
 
 def measure_sdk(url: str, n: int) -> dict[str, list[float]]:
     """The same operations through a Desk in this process."""
-    from complaintkit import Complaint, Config, Desk, make_host, utcnow
+    from complaintkit import Complaint, Desk, utcnow
 
-    host = make_host(Config(store=url), env={})
-    store = host.open_store(url, create=True)
-    desk = Desk(host, store, actor="bench")
-    try:
+    with opened(url) as (host, store):
+        desk = Desk(host, store, actor="bench")
         for i in range(20):
             desk.intake(Complaint(reference=f"W-{i}", received_at=utcnow(), text=TEXT))
 
@@ -157,8 +152,6 @@ def measure_sdk(url: str, n: int) -> dict[str, list[float]]:
             "get": timed(n, get),
             "transition": timed(n, transition),
         }
-    finally:
-        store.close()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -67,8 +67,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_sql import RAW_READ, REPORTS, TABLES, connect_args  # sibling scripts
-from bench_storage import Database, available, durable_write, load, opened
+from bench_sql import RAW_READ, REPORTS, connect_args, raw_fetch  # sibling scripts
+from bench_storage import Database, available, durable_write, load, opened, placeholder
 
 BIN = Path(sys.executable).parent
 CK = str(BIN / "complaintkit")
@@ -166,7 +166,7 @@ def raw_write(db: Database, rows: dict[str, list[list[Any]]]) -> float:
                     for value in values:
                         copy.write_row(value)
             else:
-                mark = "?" if db.backend == "sqlite" else "%s"
+                mark = placeholder(db.backend)
                 cursor.executemany(
                     f"INSERT INTO {table} VALUES ({', '.join([mark] * width)})", values
                 )
@@ -179,29 +179,11 @@ def raw_write(db: Database, rows: dict[str, list[list[Any]]]) -> float:
         conn.close()
 
 
-def raw_fetch(db_url: str) -> float:
+def raw_fetch_seconds(db_url: str) -> float:
+    """Seconds of bench_sql's raw fetch of the three tables of ``db_url``."""
     dialect, connect = connect_args(db_url)
     started = time.perf_counter()
-    if dialect == "sqlite":
-        import sqlite3
-
-        conn: Any = sqlite3.connect(connect["database"])
-    elif dialect == "postgresql":
-        import psycopg
-
-        conn = psycopg.connect(**connect)
-    else:
-        import pymysql  # type: ignore[import-untyped]
-
-        conn = pymysql.connect(**connect)
-    try:
-        for table in TABLES:
-            cursor = conn.cursor()
-            cursor.execute(f"SELECT * FROM {table}")
-            while cursor.fetchmany(5000):
-                pass
-    finally:
-        conn.close()
+    raw_fetch(dialect, connect)
     return time.perf_counter() - started
 
 
@@ -326,7 +308,7 @@ class Run:
                 backend, "  the verification", verify_s, "find() both sides", read_s, "verification"
             )
 
-            fetch = statistics.median(raw_fetch(url) for _ in range(self.repeat))
+            fetch = statistics.median(raw_fetch_seconds(url) for _ in range(self.repeat))
             started = time.perf_counter()
             durable_write(self.work / "floor.json", self.docs)
             write = time.perf_counter() - started

@@ -123,34 +123,37 @@ def build(url: str, n: int | None, work: Path) -> None:
     print(f"(store built in {took:.0f} s: {url})", file=sys.stderr)
 
 
+def raw_fetch(dialect: str, connect: dict[str, Any]) -> int:
+    """The raw fetch, in this process: every row of the three tables, ``SELECT *`` by the
+    database's own driver (no SQLAlchemy, no complaintkit); the number of rows."""
+    if dialect == "sqlite":
+        import sqlite3
+
+        conn: Any = sqlite3.connect(connect["database"])
+    elif dialect == "postgresql":
+        import psycopg
+
+        conn = psycopg.connect(**connect)
+    else:
+        import pymysql  # type: ignore[import-untyped]
+
+        conn = pymysql.connect(**connect)
+    rows = 0
+    try:
+        for table in TABLES:
+            cursor = conn.cursor()
+            cursor.execute(f"SELECT * FROM {table}")
+            while batch := cursor.fetchmany(5000):
+                rows += len(batch)
+    finally:
+        conn.close()
+    return rows
+
+
 def in_process(url: str, dialect: str, connect: dict[str, Any]) -> dict[str, float]:
     """Seconds for a raw fetch of the three tables, a full ``find()`` and a full ``facts()``,
     each in this process on a fresh store."""
     from complaintkit_sql.store import SQLStore
-
-    def raw() -> int:
-        if dialect == "sqlite":
-            import sqlite3
-
-            conn: Any = sqlite3.connect(connect["database"])
-        elif dialect == "postgresql":
-            import psycopg
-
-            conn = psycopg.connect(**connect)
-        else:
-            import pymysql  # type: ignore[import-untyped]
-
-            conn = pymysql.connect(**connect)
-        rows = 0
-        try:
-            for table in TABLES:
-                cursor = conn.cursor()
-                cursor.execute(f"SELECT * FROM {table}")
-                while batch := cursor.fetchmany(5000):
-                    rows += len(batch)
-        finally:
-            conn.close()
-        return rows
 
     def through(read: Callable[[SQLStore], Any]) -> Callable[[], int]:
         def go() -> int:
@@ -160,7 +163,7 @@ def in_process(url: str, dialect: str, connect: dict[str, Any]) -> dict[str, flo
         return go
 
     steps: dict[str, Callable[[], int]] = {
-        "raw fetch (in process)": raw,
+        "raw fetch (in process)": lambda: raw_fetch(dialect, connect),
         "find()": through(lambda s: s.find()),
         "facts()": through(lambda s: s.facts()),
     }

@@ -191,7 +191,7 @@ class ComplaintsOnCounterparty(admin.ModelAdmin):  # type: ignore[type-arg]
             initial={"name": party.name, "phone": party.phone, "email": party.email},
         )
         if request.method == "POST" and form.is_valid():
-            link = self._register(request, record, party, form.cleaned_data, form)
+            link = self._register(request, record, party, form)
             if link is not None:
                 self.message_user(
                     request, t["registered"].format(reference=link.reference), messages.SUCCESS
@@ -213,13 +213,15 @@ class ComplaintsOnCounterparty(admin.ModelAdmin):  # type: ignore[type-arg]
         request: HttpRequest,
         record: Model,
         party: Party,
-        data: dict[str, Any],
         form: RegisterComplaintForm,
     ) -> CrmComplaint | None:
+        """Store the complaint of the valid ``form`` and link it to ``record``; None (the
+        form given complaintkit's error) when complaintkit refuses it."""
         if isinstance(request.user, AnonymousUser):
             raise PermissionDenied  # the admin sites let only signed-in staff this far
         contact = record if isinstance(record, Contact) else None
         company = record if isinstance(record, Company) else getattr(record, "company", None)
+        data = form.cleaned_data
         desk = desk_for(request.user)
         now = desk.clock()
         custom: dict[str, Any] = {"crm": "djangocrm"}
@@ -288,24 +290,28 @@ class CrmComplaintAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         page = list(changelist.result_list)
         found = _stored(link.reference for link in page)
         for link in page:
-            link.ck = found.get(link.reference)
+            stored = found.get(link.reference)
+            link.ck_summary = summary(stored) if stored else {}
         changelist.result_list = page
         return changelist
 
+    @staticmethod
+    def _summarised(link: CrmComplaint, key: str) -> str:
+        """One field of the row's summary (empty when the complaint is not in the store)."""
+        found: dict[str, str] = getattr(link, "ck_summary", {})
+        return found.get(key, "")
+
     @admin.display(description="title · 标题")
     def ck_title(self, link: CrmComplaint) -> str:
-        c = getattr(link, "ck", None)
-        return summary(c)["title"] if c else ""
+        return self._summarised(link, "title")
 
     @admin.display(description="status · 状态")
     def ck_status(self, link: CrmComplaint) -> str:
-        c = getattr(link, "ck", None)
-        return summary(c)["status"] if c else ""
+        return self._summarised(link, "status")
 
     @admin.display(description="due · 截止时间")
     def ck_due(self, link: CrmComplaint) -> str:
-        c = getattr(link, "ck", None)
-        return summary(c)["due_at"] if c else ""
+        return self._summarised(link, "due_at")
 
     def get_urls(self) -> list[URLPattern]:
         def view(name: str, func: Callable[[HttpRequest, str], HttpResponse]) -> URLPattern:

@@ -7,16 +7,16 @@ from typing import Any
 
 from django import forms
 
-from complaintkit import Channel, Names, RemedyKind, name_of
+from complaintkit import Channel, RemedyKind
 
-from .presenting import both
+from .presenting import both_enum
 from .texts import lang, texts
 
 __all__ = ["LabelForm", "RegisterComplaintForm", "TransitionForm"]
 
 
 def _choices(enum_type: type[Channel] | type[RemedyKind]) -> list[tuple[str, str]]:
-    return [(m.value, both(Names(name_of(m, "en"), name_of(m, "zh")))) for m in enum_type]
+    return [(m.value, both_enum(m)) for m in enum_type]
 
 
 class RegisterComplaintForm(forms.Form):

@@ -28,6 +28,7 @@ from .texts import action_name
 
 __all__ = [
     "both",
+    "both_enum",
     "complaint_rows",
     "deadline_rows",
     "history_rows",
@@ -45,7 +46,8 @@ def both(names: Names) -> str:
     return names.en if names.en == names.zh else f"{names.en} · {names.zh}"
 
 
-def _both_enum(member: Any) -> str:
+def both_enum(member: Any) -> str:
+    """A model enum member's (status, channel, level, remedy) names as :func:`both` shows them."""
     return both(Names(name_of(member, "en"), name_of(member, "zh")))
 
 
@@ -65,7 +67,7 @@ def summary(c: Complaint) -> dict[str, str]:
     """What a list row shows of a complaint."""
     return {
         "title": c.title or c.text[:80],
-        "status": _both_enum(c.status),
+        "status": both_enum(c.status),
         "status_key": c.status.value,
         "due_at": local(c.due_at),
         "complainant": party_text(c.complainant),
@@ -76,15 +78,15 @@ def complaint_rows(c: Complaint, t: Mapping[str, str]) -> list[tuple[str, str]]:
     """The complaint's facts as (name, value) rows, empty values left out."""
     rows = [
         (t["reference"], c.reference),
-        (t["status"], _both_enum(c.status)),
-        (t["level"], _both_enum(c.escalation_level)),
+        (t["status"], both_enum(c.status)),
+        (t["level"], both_enum(c.escalation_level)),
         (t["received"], local(c.received_at)),
-        (t["channel"], _both_enum(c.channel)),
+        (t["channel"], both_enum(c.channel)),
         (t["complainant"], party_text(c.complainant)),
         (t["customer_id"], c.complainant.customer_id or ""),
         (t["product"], c.product or ""),
         (t["order"], c.order or ""),
-        (t["remedy_sought"], _both_enum(c.remedy_sought) if c.remedy_sought else ""),
+        (t["remedy_sought"], both_enum(c.remedy_sought) if c.remedy_sought else ""),
         (t["department"], c.department or ""),
         (t["assignee"], c.assignee or ""),
         (t["due_at"], local(c.due_at)),
@@ -117,12 +119,13 @@ def label_rows(c: Complaint, schemes: Mapping[str, ClassificationScheme]) -> lis
     rows = []
     for scheme_name, label in c.labels.items():
         scheme = schemes.get(scheme_name)
+        names = label_names(scheme, label.label)
         rows.append(
             {
                 "scheme": both(scheme.names) if scheme else scheme_name,
-                "label": both(label_names(scheme, label.label)),
-                "label_en": label_names(scheme, label.label).en,
-                "label_zh": label_names(scheme, label.label).zh,
+                "label": both(names),
+                "label_en": names.en,
+                "label_zh": names.zh,
                 "confidence": f"{label.confidence:.2f}",
                 "evidence": ", ".join(label.evidence),
                 "by": label.classifier,

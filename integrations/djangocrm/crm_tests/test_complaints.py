@@ -31,6 +31,13 @@ def _register_url(model: str, pk: int) -> str:
     return reverse(f"site:crm_{model}_register_complaint", args=[pk])
 
 
+def _registered(client: Client, manager: Any, contact: Any, **extra: str) -> CrmComplaint:
+    """The manager signed in and a complaint registered from ``contact``: its CRM link."""
+    client.force_login(manager)
+    _register(client, _register_url("contact", contact.pk), **extra)
+    return CrmComplaint.objects.get(contact=contact)
+
+
 def _page(link: CrmComplaint) -> str:
     return reverse("site:complaintkit_djangocrm_crmcomplaint_change", args=[link.pk])
 
@@ -93,9 +100,7 @@ def test_transitions_from_the_complaint_page_record_the_crm_user_as_actor(
     client: Client, manager: Any, customer: Any
 ) -> None:
     _company, contact = customer
-    client.force_login(manager)
-    _register(client, _register_url("contact", contact.pk))
-    link = CrmComplaint.objects.get(contact=contact)
+    link = _registered(client, manager, contact)
 
     page = client.get(_page(link)).content.decode()
     assert 'id="ck-status">received · 已受理<' in page
@@ -133,9 +138,7 @@ def test_an_action_not_allowed_is_refused_with_complaintkits_words_and_changes_n
     client: Client, manager: Any, customer: Any
 ) -> None:
     _company, contact = customer
-    client.force_login(manager)
-    _register(client, _register_url("contact", contact.pk))
-    link = CrmComplaint.objects.get(contact=contact)
+    link = _registered(client, manager, contact)
     _host, store = opened()
     before = store.get(link.reference)
 
@@ -153,9 +156,7 @@ def test_a_label_set_by_hand_shows_its_english_and_chinese_names(
     client: Client, manager: Any, customer: Any
 ) -> None:
     _company, contact = customer
-    client.force_login(manager)
-    _register(client, _register_url("contact", contact.pk))
-    link = CrmComplaint.objects.get(contact=contact)
+    link = _registered(client, manager, contact)
     url = reverse("site:complaintkit_djangocrm_crmcomplaint_label", args=[link.pk])
     page = client.post(url, {"label": "severity:serious", "reason": "safety"}, follow=True)
     html = page.content.decode()
@@ -208,9 +209,7 @@ def test_a_crm_user_without_complaint_permissions_can_neither_register_nor_handl
     client: Client, manager: Any, outsider: Any, customer: Any
 ) -> None:
     _company, contact = customer
-    client.force_login(manager)
-    _register(client, _register_url("contact", contact.pk))
-    link = CrmComplaint.objects.get(contact=contact)
+    link = _registered(client, manager, contact)
     client.force_login(outsider)
     assert client.get(_register_url("contact", contact.pk)).status_code == 403
     response = client.post(
@@ -226,9 +225,7 @@ def test_a_crm_user_without_complaint_permissions_can_neither_register_nor_handl
 
 def test_the_chinese_pages_speak_chinese(client: Client, manager: Any, customer: Any) -> None:
     _company, contact = customer
-    client.force_login(manager)
-    _register(client, _register_url("contact", contact.pk))
-    link = CrmComplaint.objects.get(contact=contact)
+    link = _registered(client, manager, contact)
     url = _page(link).replace("/en/", "/zh-hans/", 1)
     html = client.get(url).content.decode()
     assert "下一步操作" in html and "处理记录" in html and "确认受理" in html
@@ -269,10 +266,8 @@ def test_the_customers_words_stay_inert_on_the_crm_pages(
     client: Client, manager: Any, customer: Any
 ) -> None:
     _company, contact = customer
-    client.force_login(manager)
     words = '<script>alert("x")</script><img src=x onerror=alert(1)>'
-    _register(client, _register_url("contact", contact.pk), title=words)
-    link = CrmComplaint.objects.get(contact=contact)
+    link = _registered(client, manager, contact, title=words)
     for url in (_page(link), reverse("site:crm_contact_change", args=[contact.pk])):
         html = client.get(url).content.decode()
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&lt;img" in html
