@@ -28,7 +28,6 @@ import attrs
 from complaintkit.i18n import text_language
 
 __all__ = [
-    "CJK",
     "FeatureSpec",
     "fold",
     "batch_grams",
@@ -39,8 +38,6 @@ __all__ = [
     "locate",
 ]
 
-#: A CJK ideograph (the basic block, extension A and the compatibility block).
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[a-z0][a-z0']*")
 #: @mentions and links: addresses, not what the complaint is about.
 _ADDRESS = re.compile(r"@\w+|https?://\S+")
