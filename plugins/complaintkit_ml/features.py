@@ -28,7 +28,6 @@ import attrs
 from complaintkit.i18n import text_language
 
 __all__ = [
-    "CJK",
     "FeatureSpec",
     "fold",
     "batch_grams",
@@ -39,8 +38,6 @@ __all__ = [
     "locate",
 ]
 
-#: A CJK ideograph (the basic block, extension A and the compatibility block).
-CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[a-z0][a-z0']*")
 #: @mentions and links: addresses, not what the complaint is about.
 _ADDRESS = re.compile(r"@\w+|https?://\S+")
@@ -161,31 +158,42 @@ def _window_hashes(text: str, shortest: int, longest: int) -> Any:
     return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
 
 
-def batch_hashes(folded: Sequence[str], shortest: int, longest: int) -> tuple[Any, Any]:
-    """(hashes, text numbers) of every character n-gram of every text in ``folded``, computed
-    over all the texts at once: windows that would cross from one text into the next are left
-    out, so each text gets exactly the n-grams :meth:`FeatureSpec.char_hashes` gives it."""
+def _windows_inside(
+    folded: Sequence[str], shortest: int, longest: int, doc_type: Any
+) -> list[tuple[int, Any, Any, Any]]:
+    """``(n, starts, hashes, text numbers)`` for each length ``n`` from ``shortest`` to
+    ``longest``: the windows of ``n`` code points of ``"".join(folded)`` that stay inside one
+    text, a start being the window's offset in the joined text (one code point a character)."""
     import numpy as np
 
     lengths = np.fromiter(map(len, folded), np.int64, len(folded))
     codes = np.frombuffer("".join(folded).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
-    doc = np.repeat(np.arange(len(folded)), lengths)
+    doc = np.repeat(np.arange(len(folded), dtype=doc_type), lengths)
     ends = np.repeat(np.cumsum(lengths), lengths)  # where each position's text ends
     prime = np.uint64(_PRIME)
     hashes = codes + prime
-    parts_h, parts_d = [], []
+    found = []
     for n in range(1, longest + 1):
         if n > len(codes):
             break
         if n > 1:
             hashes = hashes[:-1] * prime + codes[n - 1 :]
         if n >= shortest:
-            inside = np.arange(len(hashes)) + n <= ends[: len(hashes)]
-            parts_h.append(hashes[inside])
-            parts_d.append(doc[: len(hashes)][inside])
-    if not parts_h:
+            starts = np.flatnonzero(np.arange(len(hashes)) + n <= ends[: len(hashes)])
+            found.append((n, starts, hashes[starts], doc[starts]))
+    return found
+
+
+def batch_hashes(folded: Sequence[str], shortest: int, longest: int) -> tuple[Any, Any]:
+    """(hashes, text numbers) of every character n-gram of every text in ``folded``, computed
+    over all the texts at once: windows that would cross from one text into the next are left
+    out, so each text gets exactly the n-grams :meth:`FeatureSpec.char_hashes` gives it."""
+    import numpy as np
+
+    found = _windows_inside(folded, shortest, longest, np.int64)
+    if not found:
         return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    return np.concatenate(parts_h), np.concatenate(parts_d)
+    return np.concatenate([f[2] for f in found]), np.concatenate([f[3] for f in found])
 
 
 def batch_grams(folded: Sequence[str], shortest: int, longest: int) -> tuple[Any, Any, Any, Any]:
@@ -194,32 +202,15 @@ def batch_grams(folded: Sequence[str], shortest: int, longest: int) -> tuple[Any
     so that training can name the n-grams it keeps without building a string for every one."""
     import numpy as np
 
-    lengths = np.fromiter(map(len, folded), np.int64, len(folded))
-    codes = np.frombuffer("".join(folded).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
-    doc = np.repeat(np.arange(len(folded), dtype=np.int32), lengths)
-    ends = np.repeat(np.cumsum(lengths), lengths)
-    prime = np.uint64(_PRIME)
-    hashes = codes + prime
-    parts_h, parts_d, parts_s, parts_n = [], [], [], []
-    for n in range(1, longest + 1):
-        if n > len(codes):
-            break
-        if n > 1:
-            hashes = hashes[:-1] * prime + codes[n - 1 :]
-        if n >= shortest:
-            starts = np.flatnonzero(np.arange(len(hashes)) + n <= ends[: len(hashes)])
-            parts_h.append(hashes[starts])
-            parts_d.append(doc[starts])
-            parts_s.append(starts)
-            parts_n.append(np.full(len(starts), n, np.int8))
-    if not parts_h:
+    found = _windows_inside(folded, shortest, longest, np.int32)
+    if not found:
         empty = np.zeros(0, np.int64)
         return np.zeros(0, np.uint64), empty.astype(np.int32), empty, empty.astype(np.int8)
     return (
-        np.concatenate(parts_h),
-        np.concatenate(parts_d),
-        np.concatenate(parts_s),
-        np.concatenate(parts_n),
+        np.concatenate([hashes for _, _, hashes, _ in found]),
+        np.concatenate([docs for _, _, _, docs in found]),
+        np.concatenate([starts for _, starts, _, _ in found]),
+        np.concatenate([np.full(len(starts), n, np.int8) for n, starts, _, _ in found]),
     )
 
 

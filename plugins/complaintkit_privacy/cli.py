@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -11,15 +12,38 @@ from complaintkit.commands import CommandContext
 __all__ = ["person_group", "retention_group"]
 
 
+#: How a command names the person: any of these, at least one.
+_PERSON_OPTIONS = (
+    click.option("--phone", help="The person's phone number (any spacing; +86 or not)."),
+    click.option("--email", help="The person's e-mail address."),
+    click.option("--customer-id", help="The person's customer id in the CRM."),
+)
+
+
+def _person_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--phone``, ``--email`` and ``--customer-id`` on a command."""
+    for option in reversed(_PERSON_OPTIONS):
+        func = option(func)
+    return func
+
+
+def _named_person(phone: str | None, email: str | None, customer_id: str | None) -> list[str]:
+    """The person's identifiers (:func:`.person.identifiers`); a usage error when none is given."""
+    from .person import identifiers
+
+    values = identifiers(phone=phone, email=email, customer_id=customer_id)
+    if not values:
+        raise click.UsageError("name the person: --phone, --email or --customer-id")
+    return values
+
+
 @click.group("person")
 def person_group() -> None:
     """What is held about one person: their complaints, histories and notifications."""
 
 
 @person_group.command("export")
-@click.option("--phone", help="The person's phone number (any spacing; +86 or not).")
-@click.option("--email", help="The person's e-mail address.")
-@click.option("--customer-id", help="The person's customer id in the CRM.")
+@_person_options
 @click.option(
     "--reason",
     required=True,
@@ -46,11 +70,9 @@ def export_command(
     (personal_data_disclosed, with --reason)."""
     from complaintkit.display import json_text
 
-    from .person import identifiers, person_complaints, person_data
+    from .person import person_complaints, person_data
 
-    values = identifiers(phone=phone, email=email, customer_id=customer_id)
-    if not values:
-        raise click.UsageError("name the person: --phone, --email or --customer-id")
+    values = _named_person(phone, email, customer_id)
     complaints = list(
         person_complaints(app.store, phone=phone, email=email, customer_id=customer_id)
     )
@@ -92,9 +114,7 @@ def _erasure_lines(done: Any, dry_run: bool) -> list[str]:
 
 
 @person_group.command("erase")
-@click.option("--phone", help="The person's phone number (any spacing; +86 or not).")
-@click.option("--email", help="The person's e-mail address.")
-@click.option("--customer-id", help="The person's customer id in the CRM.")
+@_person_options
 @click.option(
     "--reason",
     required=True,
@@ -120,10 +140,9 @@ def erase_command(
     and how many values, never the values. Run with --dry-run first."""
     from complaintkit import phone_digits
 
-    from .person import erase_person, identifiers
+    from .person import erase_person
 
-    if not identifiers(phone=phone, email=email, customer_id=customer_id):
-        raise click.UsageError("name the person: --phone, --email or --customer-id")
+    _named_person(phone, email, customer_id)
     if phone and len(phone_digits(phone)) < 7:
         raise click.BadParameter(f"{phone!r} is not a phone number", param_hint="--phone")
     if not reason.strip():

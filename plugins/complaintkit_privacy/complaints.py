@@ -12,6 +12,7 @@ import attrs
 from complaintkit import ERASED, Complaint, Config, PersonalField
 
 from .masking import (
+    map_strings,
     mask_address,
     mask_card,
     mask_email,
@@ -85,17 +86,6 @@ def _masked_value(value: Any, kind: str, text: Callable[[str], str]) -> Any:
     return _MASKS[kind](value)
 
 
-def _masked_data(value: Any, text: Callable[[str], str]) -> Any:
-    """Every string inside an event's details, masked as free text."""
-    if isinstance(value, str):
-        return text(value)
-    if isinstance(value, Mapping):
-        return {key: _masked_data(item, text) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_masked_data(item, text) for item in value)
-    return value
-
-
 def mask_complaint(complaint: Complaint, fields: Sequence[PersonalField]) -> Complaint:
     """``complaint`` with every personal field masked by its kind and personal data in every
     free text masked (see :mod:`complaintkit_privacy.masking`)."""
@@ -128,7 +118,7 @@ def mask_complaint(complaint: Complaint, fields: Sequence[PersonalField]) -> Com
         attrs.evolve(
             event,
             reason=text(event.reason) if event.reason else event.reason,
-            data=_masked_data(event.data, text),
+            data=map_strings(event.data, text),
         )
         for event in complaint.history
     )

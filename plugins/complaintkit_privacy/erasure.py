@@ -31,6 +31,8 @@ import attrs
 from complaintkit import ERASED, Complaint, Event, Party, Person, PersonalField
 from complaintkit.audit import seal_rewrite
 
+from .masking import map_strings, mask_text
+
 if TYPE_CHECKING:
     from datetime import datetime
 
@@ -89,12 +91,7 @@ class _Texts:
         self.scrub = scrub
         self.replaced = 0
         self.fields: set[str] = set()
-        if scrub.mask:
-            from .masking import mask_text
-
-            self._mask: Callable[[str], str] | None = mask_text
-        else:
-            self._mask = None
+        self._mask: Callable[[str], str] | None = mask_text if scrub.mask else None
 
     def text(self, value: str | None, where: str) -> str | None:
         if not value:
@@ -115,13 +112,7 @@ class _Texts:
 
     def data(self, value: Any, where: str) -> Any:
         """Every string inside an event's details or a payload, scrubbed as text."""
-        if isinstance(value, str):
-            return self.text(value, where)
-        if isinstance(value, Mapping):
-            return {key: self.data(item, where) for key, item in value.items()}
-        if isinstance(value, (list, tuple)):
-            return type(value)(self.data(item, where) for item in value)
-        return value
+        return map_strings(value, lambda text: self.text(text, where))
 
 
 def _party(party: Party, scrub: Scrub, texts: _Texts) -> Party:

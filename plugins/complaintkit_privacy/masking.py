@@ -26,8 +26,9 @@ the checks are what keeps false hits rare. Every function is pure and works on a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
+from typing import Any
 
 import attrs
 
@@ -331,6 +332,18 @@ def find_personal_data(text: str, kinds: Iterable[str] = KINDS) -> list[Finding]
             continue
         taken.append(finding)
     return sorted(taken, key=lambda f: f.start)
+
+
+def map_strings(value: Any, change: Callable[[str], Any]) -> Any:
+    """``value`` (an event's details, a payload) with ``change`` applied to every string in it,
+    through mappings, lists and tuples; anything else is kept as it is."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, Mapping):
+        return {key: map_strings(item, change) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(map_strings(item, change) for item in value)
+    return value
 
 
 def mask_text(

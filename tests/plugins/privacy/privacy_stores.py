@@ -1,11 +1,12 @@
 """Stores for the erasure and retention tests: a TinyDB file, a SQLite file, and a throw-away
 database on the local PostgreSQL server (skipped without one, unless
-``COMPLAINTKIT_REQUIRE_SERVICES=1``)."""
+``COMPLAINTKIT_REQUIRE_SERVICES=1``); and the clock their desks run on."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,19 @@ import pytest
 from conftest import require_service
 
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+class Clock:
+    """A desk's clock: one minute later at each reading, the first a minute after ``start``;
+    a test may set ``now`` to move it."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(minutes=1)
+        return self.now
+
 
 #: The backends every erasure and retention test runs on.
 BACKENDS = ("tinydb", "sqlite", "postgresql")

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import attrs
 import pytest
 from click.testing import CliRunner
-from privacy_stores import store_url
+from privacy_stores import Clock, store_url
 
 from complaintkit import (
     ERASED,
@@ -41,21 +41,12 @@ NAME = "张三丰"
 REPORTS = ("summary", "sla", "kpis", "remedies")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
-        return self.now
-
-
 @pytest.fixture
 def desk(store_url: str, tmp_path: Path) -> Iterator[Desk]:
     config = Config(store=store_url, data={"privacy": {"fields": {"address": "address"}}})
     host = make_host(config, env={})
     store = host.open_store()
-    yield Desk(host, store, actor="dpo", clock=Clock())
+    yield Desk(host, store, actor="dpo", clock=Clock(T0))
     store.close()
 
 

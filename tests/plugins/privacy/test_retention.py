@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from privacy_stores import store_url
+from privacy_stores import Clock, store_url
 
 from complaintkit import ERASED, Config, Desk, Party, make_host
 from complaintkit.outbox import OutboxMessage, outbox_of
@@ -26,21 +26,12 @@ NOW = datetime(2026, 6, 1, tzinfo=UTC)
 THREE_YEARS = Period(3, "years", "3y")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> datetime:
-        self.now += timedelta(minutes=1)
-        return self.now
-
-
 @pytest.fixture
 def desk(store_url: str) -> Iterator[Desk]:
     config = Config(store=store_url, data={"privacy": {"fields": {"address": "address"}}})
     host = make_host(config, env={})
     store = host.open_store()
-    yield Desk(host, store, actor="retention", clock=Clock())
+    yield Desk(host, store, actor="retention", clock=Clock(T0))
     store.close()
 
 
