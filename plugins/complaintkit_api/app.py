@@ -112,6 +112,12 @@ ONE = {**COMMON, **_problems(404)}
 CHANGE = {**ONE, **_problems(409, 412, 428)}
 COMPLAINT_CONTENT = {"application/json": {"schema": COMPLAINT_SCHEMA}}
 ETAG_HEADER = {"ETag": {"description": "The complaint's version", "schema": {"type": "string"}}}
+#: The answer of a route that changes one complaint (through ``change``).
+CHANGED = {
+    "description": "The complaint as changed",
+    "content": COMPLAINT_CONTENT,
+    "headers": ETAG_HEADER,
+}
 
 
 class BodyTooLarge(Exception):
@@ -742,14 +748,7 @@ def create_app(service: Service) -> FastAPI:
         "/complaints/{reference}/transitions",
         tags=["handling"],
         summary="Move a complaint through the process (complaintkit transition)",
-        responses={
-            200: {
-                "description": "The complaint as changed",
-                "content": COMPLAINT_CONTENT,
-                "headers": ETAG_HEADER,
-            },
-            **CHANGE,
-        },
+        responses={200: CHANGED, **CHANGE},
         response_class=Response,
     )
     def transition(
@@ -775,14 +774,7 @@ def create_app(service: Service) -> FastAPI:
         "/complaints/{reference}/assignment",
         tags=["handling"],
         summary="Give a complaint to a department and/or person (complaintkit assign)",
-        responses={
-            200: {
-                "description": "The complaint as changed",
-                "content": COMPLAINT_CONTENT,
-                "headers": ETAG_HEADER,
-            },
-            **CHANGE,
-        },
+        responses={200: CHANGED, **CHANGE},
         response_class=Response,
     )
     def assign(
@@ -806,14 +798,7 @@ def create_app(service: Service) -> FastAPI:
         "/complaints/{reference}/labels/{scheme}",
         tags=["handling"],
         summary="Set a label by hand (complaintkit label)",
-        responses={
-            200: {
-                "description": "The complaint as changed",
-                "content": COMPLAINT_CONTENT,
-                "headers": ETAG_HEADER,
-            },
-            **CHANGE,
-        },
+        responses={200: CHANGED, **CHANGE},
         response_class=Response,
     )
     def set_label(
@@ -875,14 +860,7 @@ def create_app(service: Service) -> FastAPI:
         tags=["handling"],
         summary="Record that the customer accepted remedy NUMBER, 1 = first "
         "(complaintkit remedy --accept)",
-        responses={
-            200: {
-                "description": "The complaint as changed",
-                "content": COMPLAINT_CONTENT,
-                "headers": ETAG_HEADER,
-            },
-            **CHANGE,
-        },
+        responses={200: CHANGED, **CHANGE},
         response_class=Response,
     )
     def accept_remedy(
@@ -899,14 +877,7 @@ def create_app(service: Service) -> FastAPI:
         "/complaints/{reference}/satisfaction",
         tags=["handling"],
         summary="Record satisfaction 1-5; closes a resolved complaint (complaintkit satisfaction)",
-        responses={
-            200: {
-                "description": "The complaint as changed",
-                "content": COMPLAINT_CONTENT,
-                "headers": ETAG_HEADER,
-            },
-            **CHANGE,
-        },
+        responses={200: CHANGED, **CHANGE},
         response_class=Response,
     )
     def satisfaction(
@@ -921,18 +892,12 @@ def create_app(service: Service) -> FastAPI:
 
     # --- case work ----------------------------------------------------------------------
 
-    changed = {
-        "description": "The complaint as changed",
-        "content": COMPLAINT_CONTENT,
-        "headers": ETAG_HEADER,
-    }
-
     @app.patch(
         "/complaints/{reference}",
         tags=["case work"],
         summary="Correct a complaint's fields; the history records old and new values "
         "(complaintkit edit)",
-        responses={200: changed, **CHANGE},
+        responses={200: CHANGED, **CHANGE},
         response_class=Response,
     )
     def edit(
@@ -993,7 +958,7 @@ def create_app(service: Service) -> FastAPI:
         status_code=201,
         tags=["case work"],
         summary="Add an internal note (complaintkit note)",
-        responses={201: changed, **CHANGE},
+        responses={201: CHANGED, **CHANGE},
         response_class=Response,
     )
     def add_note(
@@ -1150,7 +1115,7 @@ def create_app(service: Service) -> FastAPI:
         "/complaints/{reference}/attachments/{name}",
         tags=["case work"],
         summary="Remove an attachment; the history keeps what it was (complaintkit detach)",
-        responses={200: changed, **CHANGE},
+        responses={200: CHANGED, **CHANGE},
         response_class=Response,
     )
     def detach(
@@ -1198,7 +1163,7 @@ def create_app(service: Service) -> FastAPI:
         "/complaints/{reference}/escalation",
         tags=["handling"],
         summary="Raise a complaint to a higher level of management (complaintkit escalate)",
-        responses={200: changed, **CHANGE},
+        responses={200: CHANGED, **CHANGE},
         response_class=Response,
     )
     def escalate(
@@ -1224,7 +1189,7 @@ def create_app(service: Service) -> FastAPI:
         "/complaints/{reference}/pause",
         tags=["handling"],
         summary="Stop a complaint's SLA clocks while waiting on the customer (complaintkit pause)",
-        responses={200: changed, **CHANGE},
+        responses={200: CHANGED, **CHANGE},
         response_class=Response,
     )
     def pause(
@@ -1242,7 +1207,7 @@ def create_app(service: Service) -> FastAPI:
         tags=["handling"],
         summary="Restart a complaint's SLA clocks; the paused time moves its deadlines "
         "(complaintkit resume)",
-        responses={200: changed, **CHANGE},
+        responses={200: CHANGED, **CHANGE},
         response_class=Response,
     )
     def resume(
@@ -1259,7 +1224,7 @@ def create_app(service: Service) -> FastAPI:
         "/complaints/{reference}/responses",
         tags=["handling"],
         summary="Record a response given to the complainant (complaintkit respond)",
-        responses={200: changed, **CHANGE},
+        responses={200: CHANGED, **CHANGE},
         response_class=Response,
     )
     def respond(
@@ -1277,7 +1242,7 @@ def create_app(service: Service) -> FastAPI:
         tags=["handling"],
         summary="Route a complaint by the routing rules (or a routing plugin) now "
         "(complaintkit route)",
-        responses={200: changed, **CHANGE},
+        responses={200: CHANGED, **CHANGE},
         response_class=Response,
     )
     def route(
@@ -1292,7 +1257,7 @@ def create_app(service: Service) -> FastAPI:
         tags=["handling"],
         summary="Classify one complaint again; a changed label keeps the old one in its "
         "history (complaintkit classify REF)",
-        responses={200: changed, **CHANGE},
+        responses={200: CHANGED, **CHANGE},
         response_class=Response,
     )
     def classify(
