@@ -466,19 +466,17 @@ def create_app(service: Service) -> FastAPI:
         key: str | None,
         references: list[str],
         work: Callable[[list[str]], Replay],
-        raw: bytes,
-    ) -> Replay:
+    ) -> Response:
+        """The response of ``work``, or under an ``Idempotency-Key`` the one kept for it."""
+        replayed = False
         if key is None:
-            return work(references)
-        fingerprint = Idempotency.fingerprint(request.method, request.url.path, raw)
-        result, replayed = idempotency.run(token, key, fingerprint, references, work)
-        if replayed:
-            request.state.replayed = True
-        return result
-
-    def replay_response(request: Request, result: Replay) -> Response:
+            result = work(references)
+        else:
+            raw = getattr(request.state, "raw", b"")
+            fingerprint = Idempotency.fingerprint(request.method, request.url.path, raw)
+            result, replayed = idempotency.run(token, key, fingerprint, references, work)
         headers = {}
-        if getattr(request.state, "replayed", False):
+        if replayed:
             headers["Idempotent-Replayed"] = "true"
         if result.status >= 400:
             return Response(
@@ -530,10 +528,7 @@ def create_app(service: Service) -> FastAPI:
                 raise problem_for(exc) from exc
             return Replay(201, out(stored))
 
-        raw = request.state.raw if hasattr(request.state, "raw") else b""
-        return replay_response(
-            request, idempotent(request, token, idempotency_key, [reference], work, raw)
-        )
+        return idempotent(request, token, idempotency_key, [reference], work)
 
     @app.post(
         "/complaints/batch",
@@ -606,10 +601,7 @@ def create_app(service: Service) -> FastAPI:
             data["references"] = refs
             return Replay(200, data)
 
-        raw = request.state.raw if hasattr(request.state, "raw") else b""
-        return replay_response(
-            request, idempotent(request, token, idempotency_key, references, work, raw)
-        )
+        return idempotent(request, token, idempotency_key, references, work)
 
     @app.get(
         "/complaints",
