@@ -828,21 +828,24 @@ def create_app(service: Service) -> FastAPI:
         token: Annotated[Token, Depends(may("remedy"))],
         if_match: IfMatch,
     ) -> Response:
-        expected = queries.expected_version(if_match, reference)
-        desk = service.desk(token, guard=(reference, expected))
-        limits = desk.process.remedies.limits
-        role = token.role if token.role in limits else None
-        stored, warnings = desk.offer_remedy(
-            reference,
-            body.kind,
-            amount=body.amount,
-            currency=body.currency,
-            description=body.description,
-            customer_loss=body.customer_loss,
-            complaint_cost=body.complaint_cost,
-            role=role,
-        )
-        response = complaint_response(stored)
+        warnings: list[str] = []
+
+        def work(desk: Desk) -> Complaint:
+            limits = desk.process.remedies.limits
+            stored, found = desk.offer_remedy(
+                reference,
+                body.kind,
+                amount=body.amount,
+                currency=body.currency,
+                description=body.description,
+                customer_loss=body.customer_loss,
+                complaint_cost=body.complaint_cost,
+                role=token.role if token.role in limits else None,
+            )
+            warnings.extend(found)
+            return stored
+
+        response = change(token, reference, if_match, work)
         if warnings:
             response.headers["Complaintkit-Warning"] = urllib.parse.quote(warnings[0], safe=" ,")
         return response
