@@ -387,15 +387,18 @@ def create_app(service: Service) -> FastAPI:
         _refuse_unknown_query(request)
         return token
 
+    def require(token: Token, action: str) -> None:
+        if not allowed(token.role, action):
+            raise ApiProblem(
+                403,
+                "forbidden",
+                f"a token with role {token.role} may not {action.replace('_', ' ')}; "
+                f"it needs role {least_role(action)} or higher",
+            )
+
     def may(action: str) -> Callable[[Token], Token]:
         def check(token: Annotated[Token, Depends(caller)]) -> Token:
-            if not allowed(token.role, action):
-                raise ApiProblem(
-                    403,
-                    "forbidden",
-                    f"a token with role {token.role} may not {action.replace('_', ' ')}; "
-                    f"it needs role {least_role(action)} or higher",
-                )
+            require(token, action)
             return token
 
         return check
@@ -720,13 +723,7 @@ def create_app(service: Service) -> FastAPI:
             if reason:
                 raise ApiProblem(400, "bad-parameter", "reason goes with unmasked")
             return complaint_response(complaint)
-        if not allowed(token.role, "unmask"):
-            raise ApiProblem(
-                403,
-                "forbidden",
-                f"a token with role {token.role} may not "
-                f"unmask; it needs role {least_role('unmask')} or higher",
-            )
+        require(token, "unmask")
         if not reason or not reason.strip():
             raise ApiProblem(
                 400, "bad-parameter", "unmasked needs reason WHY (it is recorded in the history)"
