@@ -436,6 +436,15 @@ def create_app(service: Service) -> FastAPI:
 
     # --- complaints ---------------------------------------------------------------------
 
+    def check_batch(count: int, what: str) -> None:
+        if count > settings.max_batch:
+            raise ApiProblem(
+                422,
+                "too-many",
+                f"a batch holds at most {settings.max_batch} {what} ([api] max_batch), "
+                f"this one {count}",
+            )
+
     def new_complaint(body: IntakeBody, reference: str) -> Complaint:
         received = body.received_at or utcnow()
         if received.tzinfo is None:
@@ -566,13 +575,7 @@ def create_app(service: Service) -> FastAPI:
         token: Annotated[Token, Depends(may("intake"))],
         idempotency_key: IdemKey = None,
     ) -> Response:
-        if len(body.complaints) > settings.max_batch:
-            raise ApiProblem(
-                422,
-                "too-many",
-                f"a batch holds at most {settings.max_batch} complaints ([api] max_batch), "
-                f"this one {len(body.complaints)}",
-            )
+        check_batch(len(body.complaints), "complaints")
         now = utcnow()
         references = [
             item.reference or new_reference(item.received_at or now) for item in body.complaints
@@ -1394,13 +1397,7 @@ def create_app(service: Service) -> FastAPI:
     def review_decisions(
         body: ReviewDecisionsBody, token: Annotated[Token, Depends(may("review"))]
     ) -> Response:
-        if len(body.decisions) > settings.max_batch:
-            raise ApiProblem(
-                422,
-                "too-many",
-                f"a batch holds at most {settings.max_batch} decisions ([api] max_batch), "
-                f"this one {len(body.decisions)}",
-            )
+        check_batch(len(body.decisions), "decisions")
         rows = [
             (f"decisions.{number}", row.model_dump()) for number, row in enumerate(body.decisions)
         ]
