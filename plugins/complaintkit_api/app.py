@@ -446,10 +446,7 @@ def create_app(service: Service) -> FastAPI:
             )
 
     def new_complaint(body: IntakeBody, reference: str) -> Complaint:
-        received = body.received_at or utcnow()
-        if received.tzinfo is None:
-            received = received.replace(tzinfo=tz)
-        queries.check_year(received, "received_at")
+        received = queries.in_zone(body.received_at or utcnow(), tz, "received_at")
         party = Party(
             body.name, contact_value(body.phone), contact_value(body.email), body.customer_id
         )
@@ -1298,10 +1295,7 @@ def create_app(service: Service) -> FastAPI:
     ) -> Response:
         desk = service.desk(token)
         complaint = desk.get(reference)
-        when = now or desk.clock()
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=tz)
-        queries.check_year(when, "now")
+        when = queries.in_zone(now or desk.clock(), tz, "now")
         found = desk.clocks(complaint, now=when)
         if found is None:
             raise ApiProblem(
@@ -1430,10 +1424,7 @@ def create_app(service: Service) -> FastAPI:
     ) -> Response:
         desk = service.desk(token)
         real_now = desk.clock()
-        now = body.now or real_now
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=tz)
-        queries.check_year(now, "now")
+        now = queries.in_zone(body.now or real_now, tz, "now")
         if now > real_now and not (body.dry_run or body.allow_future):
             raise ApiProblem(
                 422,

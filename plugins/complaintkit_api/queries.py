@@ -29,6 +29,7 @@ __all__ = [
     "cursor_for",
     "etag",
     "expected_version",
+    "in_zone",
     "pages",
     "parse_sort",
     "parse_when",
@@ -49,9 +50,15 @@ def parse_when(value: str, tz: tzinfo, name: str) -> datetime:
         ) from None
     if len(value) <= 10:
         parsed = datetime.combine(parsed.date(), time(0, 0))
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
-    check_year(parsed, name)
-    return parsed
+    return in_zone(parsed, tz, name)
+
+
+def in_zone(when: datetime, tz: tzinfo, name: str) -> datetime:
+    """``when`` in ``tz`` if it has no zone, its year checked (:func:`check_year`)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=tz)
+    check_year(when, name)
+    return when
 
 
 def check_year(when: datetime, name: str) -> None:
