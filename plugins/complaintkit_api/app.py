@@ -301,6 +301,8 @@ def create_app(service: Service) -> FastAPI:
     host = service.host
     tz = host.config.tzinfo
     settings = service.settings
+    # Read once: the configuration does not change while the server runs.
+    attachment_limits = AttachmentSettings.from_config(host.config)
     idempotency = Idempotency(service)
     bearer = HTTPBearer(auto_error=False, description="complaintkit token create")
 
@@ -1038,16 +1040,15 @@ def create_app(service: Service) -> FastAPI:
     ) -> Response:
         expected = queries.expected_version(if_match, reference)
         content: bytes = getattr(request.state, "raw", b"")
-        limits = AttachmentSettings.from_config(host.config)
         try:
             safe_name(name)
         except ValidationError as exc:
             raise problem_for(exc) from None  # a name that leaves nothing: 422
         try:
-            check_attachment(name, content, limits, reference=reference)
+            check_attachment(name, content, attachment_limits, reference=reference)
         except ValidationError as exc:
             # The SDK's words; the status says which check refused it.
-            if len(content) > limits.max_size:
+            if len(content) > attachment_limits.max_size:
                 status, slug = 413, "too-large"
             elif not content:
                 status, slug = 422, "validation"
