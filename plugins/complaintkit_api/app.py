@@ -68,7 +68,7 @@ from .schemas import (
     TransitionBody,
 )
 from .service import Idempotency, Replay, Service
-from .tokens import Token
+from .tokens import Token, TokenError
 
 __all__ = ["REPORT_MEDIA_TYPES", "create_app"]
 
@@ -1661,9 +1661,11 @@ def create_app(service: Service) -> FastAPI:
         name: Annotated[str, Path(max_length=64)],
         token: Annotated[Token, Depends(may("tokens"))],
     ) -> Response:
-        if service.tokens().data.get("api", f"token:{name}") is None:
-            raise ApiProblem(404, "not-found", f"no token named {name!r}")
-        return _json(service.tokens().revoke(name).record())
+        try:
+            revoked = service.tokens().revoke(name)
+        except TokenError:  # revoke's only refusal: no token by that name
+            raise ApiProblem(404, "not-found", f"no token named {name!r}") from None
+        return _json(revoked.record())
 
     return app
 
