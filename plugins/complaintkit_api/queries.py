@@ -176,11 +176,6 @@ class After:
     order: SortOrder
     key: tuple[Any, ...]
 
-    def follows(self, c: Complaint) -> bool:
-        """Whether ``c`` comes after the cursor in the listing's order."""
-        key = sort_key(self.order)(c)
-        return key < self.key if self.order.descending else key > self.key
-
 
 def after_cursor(
     flt: ComplaintFilter, cursor: str, order: SortOrder
@@ -227,10 +222,14 @@ def after_cursor(
 
 
 def pages(found: Iterator[Complaint], after: After | None) -> Iterator[Complaint]:
-    """``found`` from just after ``after`` on."""
-    for c in found:
-        if after is None or after.follows(c):
-            yield c
+    """``found`` from just after ``after`` on (the sort key function built once, not per
+    complaint)."""
+    if after is None:
+        return found
+    key_of, start = sort_key(after.order), after.key
+    if after.order.descending:
+        return (c for c in found if key_of(c) < start)
+    return (c for c in found if key_of(c) > start)
 
 
 def etag(c: Complaint) -> str:
