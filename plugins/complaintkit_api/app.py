@@ -436,6 +436,26 @@ def create_app(service: Service) -> FastAPI:
         desk = service.desk(token, guard=(reference, expected))
         return complaint_response(work(desk), status)
 
+    def changing(
+        method: Literal["POST", "PUT", "PATCH", "DELETE"],
+        path: str,
+        *,
+        tag: str,
+        summary: str,
+        status_code: int = 200,
+    ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+        """Register a route that changes one complaint (through :func:`change`): it answers
+        the complaint as changed, or a problem (404; If-Match: 409, 412, 428 …)."""
+        return app.api_route(
+            path,
+            methods=[method],
+            tags=[tag],
+            summary=summary,
+            status_code=status_code,
+            responses={status_code: CHANGED, **CHANGE},
+            response_class=Response,
+        )
+
     # --- complaints ---------------------------------------------------------------------
 
     def check_batch(count: int, what: str) -> None:
@@ -735,12 +755,11 @@ def create_app(service: Service) -> FastAPI:
         data: dict[str, Any] = host.converter().unstructure(complaint)
         return _json(data, headers={"ETag": queries.etag(complaint)})
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/transitions",
-        tags=["handling"],
+        tag="handling",
         summary="Move a complaint through the process (complaintkit transition)",
-        responses={200: CHANGED, **CHANGE},
-        response_class=Response,
     )
     def transition(
         reference: Ref,
@@ -761,12 +780,11 @@ def create_app(service: Service) -> FastAPI:
             ),
         )
 
-    @app.put(
+    @changing(
+        "PUT",
         "/complaints/{reference}/assignment",
-        tags=["handling"],
+        tag="handling",
         summary="Give a complaint to a department and/or person (complaintkit assign)",
-        responses={200: CHANGED, **CHANGE},
-        response_class=Response,
     )
     def assign(
         reference: Ref,
@@ -785,12 +803,11 @@ def create_app(service: Service) -> FastAPI:
             ),
         )
 
-    @app.put(
+    @changing(
+        "PUT",
         "/complaints/{reference}/labels/{scheme}",
-        tags=["handling"],
+        tag="handling",
         summary="Set a label by hand (complaintkit label)",
-        responses={200: CHANGED, **CHANGE},
-        response_class=Response,
     )
     def set_label(
         reference: Ref,
@@ -849,13 +866,12 @@ def create_app(service: Service) -> FastAPI:
             response.headers["Complaintkit-Warning"] = urllib.parse.quote(warnings[0], safe=" ,")
         return response
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/remedies/{number}/acceptance",
-        tags=["handling"],
+        tag="handling",
         summary="Record that the customer accepted remedy NUMBER, 1 = first "
         "(complaintkit remedy --accept)",
-        responses={200: CHANGED, **CHANGE},
-        response_class=Response,
     )
     def accept_remedy(
         reference: Ref,
@@ -867,12 +883,11 @@ def create_app(service: Service) -> FastAPI:
             token, reference, if_match, lambda desk: desk.accept_remedy(reference, number - 1)
         )
 
-    @app.put(
+    @changing(
+        "PUT",
         "/complaints/{reference}/satisfaction",
-        tags=["handling"],
+        tag="handling",
         summary="Record satisfaction 1-5; closes a resolved complaint (complaintkit satisfaction)",
-        responses={200: CHANGED, **CHANGE},
-        response_class=Response,
     )
     def satisfaction(
         reference: Ref,
@@ -886,13 +901,12 @@ def create_app(service: Service) -> FastAPI:
 
     # --- case work ----------------------------------------------------------------------
 
-    @app.patch(
+    @changing(
+        "PATCH",
         "/complaints/{reference}",
-        tags=["case work"],
+        tag="case work",
         summary="Correct a complaint's fields; the history records old and new values "
         "(complaintkit edit)",
-        responses={200: CHANGED, **CHANGE},
-        response_class=Response,
     )
     def edit(
         reference: Ref,
@@ -947,13 +961,12 @@ def create_app(service: Service) -> FastAPI:
         notes = [converter.unstructure(e) for e in Desk.notes(host.mask(complaint))]
         return _json(notes, headers={"ETag": queries.etag(complaint)})
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/notes",
-        status_code=201,
-        tags=["case work"],
+        tag="case work",
         summary="Add an internal note (complaintkit note)",
-        responses={201: CHANGED, **CHANGE},
-        response_class=Response,
+        status_code=201,
     )
     def add_note(
         reference: Ref,
@@ -1104,12 +1117,11 @@ def create_app(service: Service) -> FastAPI:
             },
         )
 
-    @app.delete(
+    @changing(
+        "DELETE",
         "/complaints/{reference}/attachments/{name}",
-        tags=["case work"],
+        tag="case work",
         summary="Remove an attachment; the history keeps what it was (complaintkit detach)",
-        responses={200: CHANGED, **CHANGE},
-        response_class=Response,
     )
     def detach(
         reference: Ref,
@@ -1152,12 +1164,11 @@ def create_app(service: Service) -> FastAPI:
 
     # --- escalation, SLA clocks, responses, routing, classification ---------------------
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/escalation",
-        tags=["handling"],
+        tag="handling",
         summary="Raise a complaint to a higher level of management (complaintkit escalate)",
-        responses={200: CHANGED, **CHANGE},
-        response_class=Response,
     )
     def escalate(
         reference: Ref,
@@ -1178,12 +1189,11 @@ def create_app(service: Service) -> FastAPI:
             lambda desk: desk.escalate(reference, to=level, reason=body.reason),
         )
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/pause",
-        tags=["handling"],
+        tag="handling",
         summary="Stop a complaint's SLA clocks while waiting on the customer (complaintkit pause)",
-        responses={200: CHANGED, **CHANGE},
-        response_class=Response,
     )
     def pause(
         reference: Ref,
@@ -1195,13 +1205,12 @@ def create_app(service: Service) -> FastAPI:
             token, reference, if_match, lambda desk: desk.pause(reference, reason=body.reason)
         )
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/resume",
-        tags=["handling"],
+        tag="handling",
         summary="Restart a complaint's SLA clocks; the paused time moves its deadlines "
         "(complaintkit resume)",
-        responses={200: CHANGED, **CHANGE},
-        response_class=Response,
     )
     def resume(
         reference: Ref,
@@ -1213,12 +1222,11 @@ def create_app(service: Service) -> FastAPI:
             token, reference, if_match, lambda desk: desk.resume(reference, reason=body.reason)
         )
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/responses",
-        tags=["handling"],
+        tag="handling",
         summary="Record a response given to the complainant (complaintkit respond)",
-        responses={200: CHANGED, **CHANGE},
-        response_class=Response,
     )
     def respond(
         reference: Ref,
@@ -1230,13 +1238,12 @@ def create_app(service: Service) -> FastAPI:
             token, reference, if_match, lambda desk: desk.respond(reference, body.message)
         )
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/routing",
-        tags=["handling"],
+        tag="handling",
         summary="Route a complaint by the routing rules (or a routing plugin) now "
         "(complaintkit route)",
-        responses={200: CHANGED, **CHANGE},
-        response_class=Response,
     )
     def route(
         reference: Ref,
@@ -1245,13 +1252,12 @@ def create_app(service: Service) -> FastAPI:
     ) -> Response:
         return change(token, reference, if_match, lambda desk: desk.route(reference)[0])
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/classification",
-        tags=["handling"],
+        tag="handling",
         summary="Classify one complaint again; a changed label keeps the old one in its "
         "history (complaintkit classify REF)",
-        responses={200: CHANGED, **CHANGE},
-        response_class=Response,
     )
     def classify(
         reference: Ref,
