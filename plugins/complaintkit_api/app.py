@@ -68,7 +68,7 @@ from .schemas import (
     TransitionBody,
 )
 from .service import Idempotency, Replay, Service
-from .tokens import Token
+from .tokens import Token, TokenError
 
 __all__ = ["REPORT_MEDIA_TYPES", "create_app"]
 
@@ -112,6 +112,12 @@ ONE = {**COMMON, **_problems(404)}
 CHANGE = {**ONE, **_problems(409, 412, 428)}
 COMPLAINT_CONTENT = {"application/json": {"schema": COMPLAINT_SCHEMA}}
 ETAG_HEADER = {"ETag": {"description": "The complaint's version", "schema": {"type": "string"}}}
+#: The answer of a route that changes one complaint (through ``change``).
+CHANGED = {
+    "description": "The complaint as changed",
+    "content": COMPLAINT_CONTENT,
+    "headers": ETAG_HEADER,
+}
 
 
 class BodyTooLarge(Exception):
@@ -295,6 +301,8 @@ def create_app(service: Service) -> FastAPI:
     host = service.host
     tz = host.config.tzinfo
     settings = service.settings
+    # Read once: the configuration does not change while the server runs.
+    attachment_limits = AttachmentSettings.from_config(host.config)
     idempotency = Idempotency(service)
     bearer = HTTPBearer(auto_error=False, description="complaintkit token create")
 
@@ -381,15 +389,18 @@ def create_app(service: Service) -> FastAPI:
         _refuse_unknown_query(request)
         return token
 
+    def require(token: Token, action: str) -> None:
+        if not allowed(token.role, action):
+            raise ApiProblem(
+                403,
+                "forbidden",
+                f"a token with role {token.role} may not {action.replace('_', ' ')}; "
+                f"it needs role {least_role(action)} or higher",
+            )
+
     def may(action: str) -> Callable[[Token], Token]:
         def check(token: Annotated[Token, Depends(caller)]) -> Token:
-            if not allowed(token.role, action):
-                raise ApiProblem(
-                    403,
-                    "forbidden",
-                    f"a token with role {token.role} may not {action.replace('_', ' ')}; "
-                    f"it needs role {least_role(action)} or higher",
-                )
+            require(token, action)
             return token
 
         return check
@@ -425,13 +436,39 @@ def create_app(service: Service) -> FastAPI:
         desk = service.desk(token, guard=(reference, expected))
         return complaint_response(work(desk), status)
 
+    def changing(
+        method: Literal["POST", "PUT", "PATCH", "DELETE"],
+        path: str,
+        *,
+        tag: str,
+        summary: str,
+        status_code: int = 200,
+    ) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+        """Register a route that changes one complaint (through :func:`change`): it answers
+        the complaint as changed, or a problem (404; If-Match: 409, 412, 428 …)."""
+        return app.api_route(
+            path,
+            methods=[method],
+            tags=[tag],
+            summary=summary,
+            status_code=status_code,
+            responses={status_code: CHANGED, **CHANGE},
+            response_class=Response,
+        )
+
     # --- complaints ---------------------------------------------------------------------
 
+    def check_batch(count: int, what: str) -> None:
+        if count > settings.max_batch:
+            raise ApiProblem(
+                422,
+                "too-many",
+                f"a batch holds at most {settings.max_batch} {what} ([api] max_batch), "
+                f"this one {count}",
+            )
+
     def new_complaint(body: IntakeBody, reference: str) -> Complaint:
-        received = body.received_at or utcnow()
-        if received.tzinfo is None:
-            received = received.replace(tzinfo=tz)
-        queries.check_year(received, "received_at")
+        received = queries.in_zone(body.received_at or utcnow(), tz, "received_at")
         party = Party(
             body.name, contact_value(body.phone), contact_value(body.email), body.customer_id
         )
@@ -460,19 +497,17 @@ def create_app(service: Service) -> FastAPI:
         key: str | None,
         references: list[str],
         work: Callable[[list[str]], Replay],
-        raw: bytes,
-    ) -> Replay:
+    ) -> Response:
+        """The response of ``work``, or under an ``Idempotency-Key`` the one kept for it."""
+        replayed = False
         if key is None:
-            return work(references)
-        fingerprint = Idempotency.fingerprint(request.method, request.url.path, raw)
-        result, replayed = idempotency.run(token, key, fingerprint, references, work)
-        if replayed:
-            request.state.replayed = True
-        return result
-
-    def replay_response(request: Request, result: Replay) -> Response:
+            result = work(references)
+        else:
+            raw = getattr(request.state, "raw", b"")
+            fingerprint = Idempotency.fingerprint(request.method, request.url.path, raw)
+            result, replayed = idempotency.run(token, key, fingerprint, references, work)
         headers = {}
-        if getattr(request.state, "replayed", False):
+        if replayed:
             headers["Idempotent-Replayed"] = "true"
         if result.status >= 400:
             return Response(
@@ -524,10 +559,7 @@ def create_app(service: Service) -> FastAPI:
                 raise problem_for(exc) from exc
             return Replay(201, out(stored))
 
-        raw = request.state.raw if hasattr(request.state, "raw") else b""
-        return replay_response(
-            request, idempotent(request, token, idempotency_key, [reference], work, raw)
-        )
+        return idempotent(request, token, idempotency_key, [reference], work)
 
     @app.post(
         "/complaints/batch",
@@ -562,13 +594,7 @@ def create_app(service: Service) -> FastAPI:
         token: Annotated[Token, Depends(may("intake"))],
         idempotency_key: IdemKey = None,
     ) -> Response:
-        if len(body.complaints) > settings.max_batch:
-            raise ApiProblem(
-                422,
-                "too-many",
-                f"a batch holds at most {settings.max_batch} complaints ([api] max_batch), "
-                f"this one {len(body.complaints)}",
-            )
+        check_batch(len(body.complaints), "complaints")
         now = utcnow()
         references = [
             item.reference or new_reference(item.received_at or now) for item in body.complaints
@@ -600,10 +626,7 @@ def create_app(service: Service) -> FastAPI:
             data["references"] = refs
             return Replay(200, data)
 
-        raw = request.state.raw if hasattr(request.state, "raw") else b""
-        return replay_response(
-            request, idempotent(request, token, idempotency_key, references, work, raw)
-        )
+        return idempotent(request, token, idempotency_key, references, work)
 
     @app.get(
         "/complaints",
@@ -722,13 +745,7 @@ def create_app(service: Service) -> FastAPI:
             if reason:
                 raise ApiProblem(400, "bad-parameter", "reason goes with unmasked")
             return complaint_response(complaint)
-        if not allowed(token.role, "unmask"):
-            raise ApiProblem(
-                403,
-                "forbidden",
-                f"a token with role {token.role} may not "
-                f"unmask; it needs role {least_role('unmask')} or higher",
-            )
+        require(token, "unmask")
         if not reason or not reason.strip():
             raise ApiProblem(
                 400, "bad-parameter", "unmasked needs reason WHY (it is recorded in the history)"
@@ -738,19 +755,11 @@ def create_app(service: Service) -> FastAPI:
         data: dict[str, Any] = host.converter().unstructure(complaint)
         return _json(data, headers={"ETag": queries.etag(complaint)})
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/transitions",
-        tags=["handling"],
+        tag="handling",
         summary="Move a complaint through the process (complaintkit transition)",
-        responses={
-            200: {
-                "description": "The complaint as changed",
-                "content": COMPLAINT_CONTENT,
-                "headers": ETAG_HEADER,
-            },
-            **CHANGE,
-        },
-        response_class=Response,
     )
     def transition(
         reference: Ref,
@@ -771,19 +780,11 @@ def create_app(service: Service) -> FastAPI:
             ),
         )
 
-    @app.put(
+    @changing(
+        "PUT",
         "/complaints/{reference}/assignment",
-        tags=["handling"],
+        tag="handling",
         summary="Give a complaint to a department and/or person (complaintkit assign)",
-        responses={
-            200: {
-                "description": "The complaint as changed",
-                "content": COMPLAINT_CONTENT,
-                "headers": ETAG_HEADER,
-            },
-            **CHANGE,
-        },
-        response_class=Response,
     )
     def assign(
         reference: Ref,
@@ -802,19 +803,11 @@ def create_app(service: Service) -> FastAPI:
             ),
         )
 
-    @app.put(
+    @changing(
+        "PUT",
         "/complaints/{reference}/labels/{scheme}",
-        tags=["handling"],
+        tag="handling",
         summary="Set a label by hand (complaintkit label)",
-        responses={
-            200: {
-                "description": "The complaint as changed",
-                "content": COMPLAINT_CONTENT,
-                "headers": ETAG_HEADER,
-            },
-            **CHANGE,
-        },
-        response_class=Response,
     )
     def set_label(
         reference: Ref,
@@ -851,39 +844,34 @@ def create_app(service: Service) -> FastAPI:
         token: Annotated[Token, Depends(may("remedy"))],
         if_match: IfMatch,
     ) -> Response:
-        expected = queries.expected_version(if_match, reference)
-        desk = service.desk(token, guard=(reference, expected))
-        limits = desk.process.remedies.limits
-        role = token.role if token.role in limits else None
-        stored, warnings = desk.offer_remedy(
-            reference,
-            body.kind,
-            amount=body.amount,
-            currency=body.currency,
-            description=body.description,
-            customer_loss=body.customer_loss,
-            complaint_cost=body.complaint_cost,
-            role=role,
-        )
-        response = complaint_response(stored)
+        warnings: list[str] = []
+
+        def work(desk: Desk) -> Complaint:
+            limits = desk.process.remedies.limits
+            stored, found = desk.offer_remedy(
+                reference,
+                body.kind,
+                amount=body.amount,
+                currency=body.currency,
+                description=body.description,
+                customer_loss=body.customer_loss,
+                complaint_cost=body.complaint_cost,
+                role=token.role if token.role in limits else None,
+            )
+            warnings.extend(found)
+            return stored
+
+        response = change(token, reference, if_match, work)
         if warnings:
             response.headers["Complaintkit-Warning"] = urllib.parse.quote(warnings[0], safe=" ,")
         return response
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/remedies/{number}/acceptance",
-        tags=["handling"],
+        tag="handling",
         summary="Record that the customer accepted remedy NUMBER, 1 = first "
         "(complaintkit remedy --accept)",
-        responses={
-            200: {
-                "description": "The complaint as changed",
-                "content": COMPLAINT_CONTENT,
-                "headers": ETAG_HEADER,
-            },
-            **CHANGE,
-        },
-        response_class=Response,
     )
     def accept_remedy(
         reference: Ref,
@@ -895,19 +883,11 @@ def create_app(service: Service) -> FastAPI:
             token, reference, if_match, lambda desk: desk.accept_remedy(reference, number - 1)
         )
 
-    @app.put(
+    @changing(
+        "PUT",
         "/complaints/{reference}/satisfaction",
-        tags=["handling"],
+        tag="handling",
         summary="Record satisfaction 1-5; closes a resolved complaint (complaintkit satisfaction)",
-        responses={
-            200: {
-                "description": "The complaint as changed",
-                "content": COMPLAINT_CONTENT,
-                "headers": ETAG_HEADER,
-            },
-            **CHANGE,
-        },
-        response_class=Response,
     )
     def satisfaction(
         reference: Ref,
@@ -921,19 +901,12 @@ def create_app(service: Service) -> FastAPI:
 
     # --- case work ----------------------------------------------------------------------
 
-    changed = {
-        "description": "The complaint as changed",
-        "content": COMPLAINT_CONTENT,
-        "headers": ETAG_HEADER,
-    }
-
-    @app.patch(
+    @changing(
+        "PATCH",
         "/complaints/{reference}",
-        tags=["case work"],
+        tag="case work",
         summary="Correct a complaint's fields; the history records old and new values "
         "(complaintkit edit)",
-        responses={200: changed, **CHANGE},
-        response_class=Response,
     )
     def edit(
         reference: Ref,
@@ -988,13 +961,12 @@ def create_app(service: Service) -> FastAPI:
         notes = [converter.unstructure(e) for e in Desk.notes(host.mask(complaint))]
         return _json(notes, headers={"ETag": queries.etag(complaint)})
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/notes",
-        status_code=201,
-        tags=["case work"],
+        tag="case work",
         summary="Add an internal note (complaintkit note)",
-        responses={201: changed, **CHANGE},
-        response_class=Response,
+        status_code=201,
     )
     def add_note(
         reference: Ref,
@@ -1081,16 +1053,15 @@ def create_app(service: Service) -> FastAPI:
     ) -> Response:
         expected = queries.expected_version(if_match, reference)
         content: bytes = getattr(request.state, "raw", b"")
-        limits = AttachmentSettings.from_config(host.config)
         try:
             safe_name(name)
         except ValidationError as exc:
             raise problem_for(exc) from None  # a name that leaves nothing: 422
         try:
-            check_attachment(name, content, limits, reference=reference)
+            check_attachment(name, content, attachment_limits, reference=reference)
         except ValidationError as exc:
             # The SDK's words; the status says which check refused it.
-            if len(content) > limits.max_size:
+            if len(content) > attachment_limits.max_size:
                 status, slug = 413, "too-large"
             elif not content:
                 status, slug = 422, "validation"
@@ -1146,12 +1117,11 @@ def create_app(service: Service) -> FastAPI:
             },
         )
 
-    @app.delete(
+    @changing(
+        "DELETE",
         "/complaints/{reference}/attachments/{name}",
-        tags=["case work"],
+        tag="case work",
         summary="Remove an attachment; the history keeps what it was (complaintkit detach)",
-        responses={200: changed, **CHANGE},
-        response_class=Response,
     )
     def detach(
         reference: Ref,
@@ -1194,12 +1164,11 @@ def create_app(service: Service) -> FastAPI:
 
     # --- escalation, SLA clocks, responses, routing, classification ---------------------
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/escalation",
-        tags=["handling"],
+        tag="handling",
         summary="Raise a complaint to a higher level of management (complaintkit escalate)",
-        responses={200: changed, **CHANGE},
-        response_class=Response,
     )
     def escalate(
         reference: Ref,
@@ -1220,12 +1189,11 @@ def create_app(service: Service) -> FastAPI:
             lambda desk: desk.escalate(reference, to=level, reason=body.reason),
         )
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/pause",
-        tags=["handling"],
+        tag="handling",
         summary="Stop a complaint's SLA clocks while waiting on the customer (complaintkit pause)",
-        responses={200: changed, **CHANGE},
-        response_class=Response,
     )
     def pause(
         reference: Ref,
@@ -1237,13 +1205,12 @@ def create_app(service: Service) -> FastAPI:
             token, reference, if_match, lambda desk: desk.pause(reference, reason=body.reason)
         )
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/resume",
-        tags=["handling"],
+        tag="handling",
         summary="Restart a complaint's SLA clocks; the paused time moves its deadlines "
         "(complaintkit resume)",
-        responses={200: changed, **CHANGE},
-        response_class=Response,
     )
     def resume(
         reference: Ref,
@@ -1255,12 +1222,11 @@ def create_app(service: Service) -> FastAPI:
             token, reference, if_match, lambda desk: desk.resume(reference, reason=body.reason)
         )
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/responses",
-        tags=["handling"],
+        tag="handling",
         summary="Record a response given to the complainant (complaintkit respond)",
-        responses={200: changed, **CHANGE},
-        response_class=Response,
     )
     def respond(
         reference: Ref,
@@ -1272,13 +1238,12 @@ def create_app(service: Service) -> FastAPI:
             token, reference, if_match, lambda desk: desk.respond(reference, body.message)
         )
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/routing",
-        tags=["handling"],
+        tag="handling",
         summary="Route a complaint by the routing rules (or a routing plugin) now "
         "(complaintkit route)",
-        responses={200: changed, **CHANGE},
-        response_class=Response,
     )
     def route(
         reference: Ref,
@@ -1287,13 +1252,12 @@ def create_app(service: Service) -> FastAPI:
     ) -> Response:
         return change(token, reference, if_match, lambda desk: desk.route(reference)[0])
 
-    @app.post(
+    @changing(
+        "POST",
         "/complaints/{reference}/classification",
-        tags=["handling"],
+        tag="handling",
         summary="Classify one complaint again; a changed label keeps the old one in its "
         "history (complaintkit classify REF)",
-        responses={200: changed, **CHANGE},
-        response_class=Response,
     )
     def classify(
         reference: Ref,
@@ -1338,10 +1302,7 @@ def create_app(service: Service) -> FastAPI:
     ) -> Response:
         desk = service.desk(token)
         complaint = desk.get(reference)
-        when = now or desk.clock()
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=tz)
-        queries.check_year(when, "now")
+        when = queries.in_zone(now or desk.clock(), tz, "now")
         found = desk.clocks(complaint, now=when)
         if found is None:
             raise ApiProblem(
@@ -1437,13 +1398,7 @@ def create_app(service: Service) -> FastAPI:
     def review_decisions(
         body: ReviewDecisionsBody, token: Annotated[Token, Depends(may("review"))]
     ) -> Response:
-        if len(body.decisions) > settings.max_batch:
-            raise ApiProblem(
-                422,
-                "too-many",
-                f"a batch holds at most {settings.max_batch} decisions ([api] max_batch), "
-                f"this one {len(body.decisions)}",
-            )
+        check_batch(len(body.decisions), "decisions")
         rows = [
             (f"decisions.{number}", row.model_dump()) for number, row in enumerate(body.decisions)
         ]
@@ -1476,10 +1431,7 @@ def create_app(service: Service) -> FastAPI:
     ) -> Response:
         desk = service.desk(token)
         real_now = desk.clock()
-        now = body.now or real_now
-        if now.tzinfo is None:
-            now = now.replace(tzinfo=tz)
-        queries.check_year(now, "now")
+        now = queries.in_zone(body.now or real_now, tz, "now")
         if now > real_now and not (body.dry_run or body.allow_future):
             raise ApiProblem(
                 422,
@@ -1715,9 +1667,11 @@ def create_app(service: Service) -> FastAPI:
         name: Annotated[str, Path(max_length=64)],
         token: Annotated[Token, Depends(may("tokens"))],
     ) -> Response:
-        if service.tokens().data.get("api", f"token:{name}") is None:
-            raise ApiProblem(404, "not-found", f"no token named {name!r}")
-        return _json(service.tokens().revoke(name).record())
+        try:
+            revoked = service.tokens().revoke(name)
+        except TokenError:  # revoke's only refusal: no token by that name
+            raise ApiProblem(404, "not-found", f"no token named {name!r}") from None
+        return _json(revoked.record())
 
     return app
 

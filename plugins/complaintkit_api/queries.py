@@ -29,6 +29,7 @@ __all__ = [
     "cursor_for",
     "etag",
     "expected_version",
+    "in_zone",
     "pages",
     "parse_sort",
     "parse_when",
@@ -49,9 +50,15 @@ def parse_when(value: str, tz: tzinfo, name: str) -> datetime:
         ) from None
     if len(value) <= 10:
         parsed = datetime.combine(parsed.date(), time(0, 0))
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
-    check_year(parsed, name)
-    return parsed
+    return in_zone(parsed, tz, name)
+
+
+def in_zone(when: datetime, tz: tzinfo, name: str) -> datetime:
+    """``when`` in ``tz`` if it has no zone, its year checked (:func:`check_year`)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=tz)
+    check_year(when, name)
+    return when
 
 
 def check_year(when: datetime, name: str) -> None:
@@ -169,11 +176,6 @@ class After:
     order: SortOrder
     key: tuple[Any, ...]
 
-    def follows(self, c: Complaint) -> bool:
-        """Whether ``c`` comes after the cursor in the listing's order."""
-        key = sort_key(self.order)(c)
-        return key < self.key if self.order.descending else key > self.key
-
 
 def after_cursor(
     flt: ComplaintFilter, cursor: str, order: SortOrder
@@ -220,10 +222,14 @@ def after_cursor(
 
 
 def pages(found: Iterator[Complaint], after: After | None) -> Iterator[Complaint]:
-    """``found`` from just after ``after`` on."""
-    for c in found:
-        if after is None or after.follows(c):
-            yield c
+    """``found`` from just after ``after`` on (the sort key function built once, not per
+    complaint)."""
+    if after is None:
+        return found
+    key_of, start = sort_key(after.order), after.key
+    if after.order.descending:
+        return (c for c in found if key_of(c) < start)
+    return (c for c in found if key_of(c) > start)
 
 
 def etag(c: Complaint) -> str:

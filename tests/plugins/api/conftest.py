@@ -18,12 +18,14 @@ pytest.importorskip("httpx", reason="the dev extra is not installed")
 
 import httpx
 import uvicorn
+from click.testing import CliRunner, Result
 
 from complaintkit import make_host
 from complaintkit.config import load_config
 from complaintkit.plugindata import plugin_data_of
 from complaintkit_api.server import build
 from complaintkit_api.tokens import TokenBook
+from complaintkit_cli.main import cli
 
 #: Remedy approval limits the tests run with: an agent may offer 200, a supervisor 2000.
 CONFIG = """
@@ -70,6 +72,13 @@ class Running:
         """The store, opened by the test itself (as another process would)."""
         host = make_host(load_config(self.folder / "complaintkit.toml", env={}))
         return host.open_store(self.url, create=False)
+
+    def cli(self, *args: str) -> Result:
+        """Run the command line over the server's store and configuration (exit code not
+        checked)."""
+        return CliRunner().invoke(
+            cli, ["--store", self.url, "--config", str(self.folder / "complaintkit.toml"), *args]
+        )
 
     def stop(self) -> None:
         self.server.should_exit = True

@@ -6,36 +6,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from click.testing import CliRunner
-
-from complaintkit_cli.main import cli
-
 from .conftest import Running, intake
 
 
 def cli_json(api: Running, *args: str) -> Any:
     """What ``complaintkit … --format json`` prints over the same store, parsed."""
-    result = CliRunner().invoke(
-        cli,
-        [
-            "--store",
-            api.url,
-            "--config",
-            str(api.folder / "complaintkit.toml"),
-            *args,
-            "--format",
-            "json",
-        ],
-    )
+    result = api.cli(*args, "--format", "json")
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
 
 def cli_error(api: Running, *args: str) -> str:
     """The message the command line prints after ``Error:`` for the same request."""
-    result = CliRunner().invoke(
-        cli, ["--store", api.url, "--config", str(api.folder / "complaintkit.toml"), *args]
-    )
+    result = api.cli(*args)
     assert result.exit_code != 0
     return result.output.strip().removeprefix("Error: ")
 

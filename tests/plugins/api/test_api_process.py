@@ -11,9 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from click.testing import CliRunner
-
-from complaintkit_cli.main import cli
 
 from .conftest import CONFIG, Running, intake
 from .test_api_casework import current, version
@@ -42,13 +39,6 @@ department = "product"
 )
 
 NOW = "2026-12-07T10:00:00+08:00"
-
-
-def cli_run(api: Running, *args: str) -> Any:
-    """Run the command line over the server's store; its result (exit code not checked)."""
-    return CliRunner().invoke(
-        cli, ["--store", api.url, "--config", str(api.folder / "complaintkit.toml"), *args]
-    )
 
 
 def test_escalate_needs_if_match_and_records_the_token(api: Running) -> None:
@@ -210,7 +200,7 @@ def test_classify_one_complaint_again(api: Running) -> None:
 
 
 def test_review_queue_and_decisions_as_the_command_line(api: Running, tmp_path: Path) -> None:
-    assert cli_run(api, "import", str(EXAMPLES)).exit_code == 0
+    assert api.cli("import", str(EXAMPLES)).exit_code == 0
     with api.client("agent") as client:
         queue = client.get("/review", params={"scheme": "cause"})
         assert queue.status_code == 200, queue.text
@@ -250,7 +240,7 @@ def test_review_queue_and_decisions_as_the_command_line(api: Running, tmp_path: 
         # The command line's words for the same rows (which it cannot apply either).
         path = tmp_path / "bad.json"
         path.write_text(json.dumps(rows[2:]), encoding="utf-8")
-        run = cli_run(api, "review", "--decisions", str(path))
+        run = api.cli("review", "--decisions", str(path))
         assert run.exit_code == 1
         cli_problems = [
             line.split(": ", 1)[1]

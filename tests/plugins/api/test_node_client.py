@@ -18,10 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from complaintkit.storage import ComplaintFilter
-from complaintkit_cli.main import cli
 from conftest import REPO
 
 from .conftest import Running
@@ -55,21 +53,7 @@ def node() -> str:
 def create_token(api: Running, name: str, role: str) -> str:
     """``complaintkit token create`` over the server's store, as an integrator runs it: the
     secret it prints."""
-    result = CliRunner().invoke(
-        cli,
-        [
-            "--store",
-            api.url,
-            "--config",
-            str(api.folder / "complaintkit.toml"),
-            "token",
-            "create",
-            "--name",
-            name,
-            "--role",
-            role,
-        ],
-    )
+    result = api.cli("token", "create", "--name", name, "--role", role)
     assert result.exit_code == 0, result.output
     secret = result.stdout.strip()
     assert secret.startswith("ck_"), result.stdout
