@@ -174,24 +174,14 @@ def attach_command(app: App, reference: str, file: str, name: str | None, fmt: s
 def attachments_command(app: App, reference: str, fmt: str) -> None:
     """List the attachments of a complaint."""
     from complaintkit.display import json_text
+    from complaintkit.records import attachment_record
 
     from .cmd_records import local_time
     from .render import text_table
 
     found = app.desk.attachments(reference)
     if fmt == "json":
-        click.echo(
-            json_text(
-                [
-                    {
-                        **a.as_data(),
-                        "added_at": a.added_at.isoformat(),
-                        "added_by": a.added_by,
-                    }
-                    for a in found
-                ]
-            )
-        )
+        click.echo(json_text([attachment_record(a) for a in found]))
         return
     if not found:
         echo(f"{reference} has no attachments" if app.lang == "en" else f"{reference} 没有附件")
