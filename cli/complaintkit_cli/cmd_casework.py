@@ -8,19 +8,12 @@ from typing import Any
 
 import click
 
-from complaintkit.commands import output_option
+from complaintkit.commands import key_value, output_option
 
 from .main import App
 from .render import echo, echo_complaint
 
 pass_app = click.make_pass_decorator(App)
-
-
-def _assignment(text: str, option: str) -> tuple[str, str]:
-    field, sep, value = text.partition("=")
-    if not sep or not field.strip():
-        raise click.BadParameter(f"{text!r} is not FIELD=VALUE", param_hint=option)
-    return field.strip(), value
 
 
 @click.command("edit")
@@ -66,8 +59,8 @@ def edit_command(
     """
     changes: dict[str, Any] = {}
     for text in assignments:
-        field, value = _assignment(text, "--set")
-        if field.strip() == "tags":
+        field, value = key_value(text, "--set", "FIELD=VALUE")
+        if field == "tags":
             changes[field] = [t.strip() for t in value.split(",") if t.strip()]
         else:
             changes[field] = value
@@ -181,24 +174,14 @@ def attach_command(app: App, reference: str, file: str, name: str | None, fmt: s
 def attachments_command(app: App, reference: str, fmt: str) -> None:
     """List the attachments of a complaint."""
     from complaintkit.display import json_text
+    from complaintkit.records import attachment_record
 
     from .cmd_records import local_time
     from .render import text_table
 
     found = app.desk.attachments(reference)
     if fmt == "json":
-        click.echo(
-            json_text(
-                [
-                    {
-                        **a.as_data(),
-                        "added_at": a.added_at.isoformat(),
-                        "added_by": a.added_by,
-                    }
-                    for a in found
-                ]
-            )
-        )
+        click.echo(json_text([attachment_record(a) for a in found]))
         return
     if not found:
         echo(f"{reference} has no attachments" if app.lang == "en" else f"{reference} 没有附件")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from complaintkit.commands import output_option
+from complaintkit.commands import key_value, output_option
 
 from .completion import complete_reports
 from .main import App
@@ -64,10 +64,8 @@ def _report_context(
 
     options: dict[str, str] = {}
     for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--option")
-        options[key.strip()] = value.strip()
+        key, value = key_value(item, "--option")
+        options[key] = value.strip()
     try:
         check_options(reporter, options)
     except ConfigError as exc:

@@ -139,6 +139,7 @@ def parse_when(value: str, tz: tzinfo, option: str) -> datetime:
 def build_filter(tz: tzinfo, **opts: Any) -> ComplaintFilter:
     """A :class:`ComplaintFilter` from the values of :func:`filter_options`."""
     from complaintkit import Channel, ComplaintFilter, EscalationLevel, Status
+    from complaintkit.commands import key_value
 
     labels = []
     for item in opts.get("labels") or ():
@@ -146,12 +147,7 @@ def build_filter(tz: tzinfo, **opts: Any) -> ComplaintFilter:
         if not sep or not scheme or not label:
             raise click.BadParameter(f"{item!r} is not SCHEME=LABEL", param_hint="--label")
         labels.append((scheme.strip(), label.strip()))
-    custom = []
-    for item in opts.get("custom") or ():
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint="--custom")
-        custom.append((key.strip(), value))
+    custom = [key_value(item, "--custom") for item in opts.get("custom") or ()]
     tags = [t.strip() for t in opts.get("tags") or ()]
     if any(not t for t in tags):
         raise click.BadParameter("a tag cannot be empty", param_hint="--tag")

@@ -30,6 +30,7 @@ from complaintkit.errors import ComplaintkitError, ValidationError
 from complaintkit.intake import complaint_problems, contact_value, parse_level, party_problems
 from complaintkit.model import Channel, Status
 from complaintkit.records import (
+    attachment_record,
     clock_records,
     plugin_records,
     reporter_record,
@@ -995,12 +996,7 @@ def create_app(service: Service) -> FastAPI:
     )
     def list_attachments(reference: Ref, token: Reader) -> Response:
         found = service.desk(token).attachments(reference)
-        return _json(
-            [
-                {**a.as_data(), "added_at": a.added_at.isoformat(), "added_by": a.added_by}
-                for a in found
-            ]
-        )
+        return _json([attachment_record(a) for a in found])
 
     @app.post(
         "/complaints/{reference}/attachments",

@@ -76,6 +76,7 @@ from complaintkit.storage import (
     ComplaintFilter,
     SortOrder,
     UpdateResult,
+    check_page,
     parse_url,
     store_path,
 )
@@ -1388,8 +1389,7 @@ class SQLStore:
         continues after the last key seen, so no query re-reads what came before and no
         connection stays open while the caller works on a page.
         """
-        if offset < 0 or (limit is not None and limit < 0):
-            raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+        check_page(limit, offset)
         self._check()
         parse = _naive_utc if self.dialect == "sqlite" else _as_is
 
@@ -1417,8 +1417,7 @@ class SQLStore:
         """Complaints matching ``flt`` in ``order`` (see :class:`~complaintkit.SortOrder`),
         sorted by the database and read in pages of :data:`PAGE` (by offset: a complaint
         changed between two pages in a way that moves it may be seen twice or not at all)."""
-        if offset < 0 or (limit is not None and limit < 0):
-            raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+        check_page(limit, offset)
         self._check()
         c = self.tables.complaints
         query = (

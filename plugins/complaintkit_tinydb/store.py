@@ -73,6 +73,7 @@ from complaintkit.storage import (
     ComplaintFilter,
     SortOrder,
     UpdateResult,
+    check_page,
     custom_text,
     parse_url,
     store_path,
@@ -498,8 +499,7 @@ class TinyDBStore:
         Selection and ordering happen now, on the raw documents; complaints are built as the
         iterator is consumed.
         """
-        if offset < 0 or (limit is not None and limit < 0):
-            raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+        check_page(limit, offset)
         selected = self._ordered(flt)
         end = None if limit is None else offset + limit
         return self._structure_all(selected[offset:end])
@@ -514,8 +514,7 @@ class TinyDBStore:
     ) -> Iterator[Complaint]:
         """Complaints matching ``flt`` in ``order`` (see :class:`~complaintkit.SortOrder`),
         sorted on the raw documents; complaints are built as the iterator is consumed."""
-        if offset < 0 or (limit is not None and limit < 0):
-            raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+        check_page(limit, offset)
         selected = self._selected(flt)
         with gc_paused():
             selected.sort(key=_sort_key(order), reverse=order.descending)

@@ -41,6 +41,7 @@ __all__ = [
     "OUTPUT_FORMATS",
     "CommandContext",
     "ProgressBar",
+    "key_value",
     "label_mapping",
     "labelled_file_options",
     "output_option",
@@ -122,17 +123,24 @@ def labelled_file_options(func: F) -> F:
     return func
 
 
+def key_value(item: str, option: str, shape: str = "KEY=VALUE") -> tuple[str, str]:
+    """A ``KEY=VALUE`` value given to ``option``: the key stripped and the value as given; a
+    value without ``=`` or without a key is a usage error naming it (spelt as ``shape``)."""
+    import click
+
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip():
+        raise click.BadParameter(f"{item!r} is not {shape}", param_hint=option)
+    return key.strip(), value
+
+
 def label_mapping(maps: tuple[str, ...]) -> dict[str, str] | None:
     """The ``--map GOLD=LABEL`` values as a mapping (None when there are none); a value
     without ``=`` or without a gold side is a usage error naming it."""
-    import click
-
     mapping: dict[str, str] = {}
     for item in maps:
-        gold, sep, label = item.partition("=")
-        if not sep or not gold.strip():
-            raise click.BadParameter(f"{item!r} is not GOLD=LABEL", param_hint="--map")
-        mapping[gold.strip()] = label.strip()
+        gold, label = key_value(item, "--map", "GOLD=LABEL")
+        mapping[gold] = label.strip()
     return mapping or None
 
 

@@ -393,21 +393,14 @@ class PluginHost(ClassificationContributions):
         changed, added up by kind, and the plugins that failed. Every implementation runs; a
         failure is kept in :attr:`hook_errors` too and does not stop the others."""
         failures: list[PluginFailure] = []
-
-        @contextmanager
-        def each(plugin_name: str) -> Iterator[None]:
-            try:
-                yield
-            except Exception as exc:  # noqa: BLE001 - reported; the caller decides what next
-                failure = PluginFailure(plugin_name, "erase_personal_data", describe(exc))
-                failures.append(failure)
-                self.hook_errors.append(failure)
-                log.warning("%s", failure)
-
-        with isolating(each):
-            results: list[dict[str, int]] = self.pm.hook.erase_personal_data(
-                store=store, person=person, dry_run=dry_run, config=self.config
-            )
+        results: list[dict[str, int]] = call_running(
+            self._isolated("erase_personal_data", also=failures),
+            self.pm.hook.erase_personal_data,
+            store=store,
+            person=person,
+            dry_run=dry_run,
+            config=self.config,
+        )
         counts: dict[str, int] = {}
         for result in results:
             for kind, n in result.items():
@@ -546,9 +539,10 @@ class PluginHost(ClassificationContributions):
         results: list[Any] = call_running(runner, getattr(self.pm.hook, hook_name), **kwargs)
         return results
 
-    def _isolated(self, hook_name: str) -> Runner:
+    def _isolated(self, hook_name: str, *, also: list[PluginFailure] | None = None) -> Runner:
         """How :meth:`collect` runs each implementation of ``hook_name`` (built once a hook:
-        lifecycle hooks are called once a complaint, thousands of times in an import)."""
+        lifecycle hooks are called once a complaint, thousands of times in an import): a
+        failure is logged and kept in :attr:`hook_errors` (and in ``also``, when given)."""
 
         def run(
             plugin_name: str,
@@ -558,9 +552,11 @@ class PluginHost(ClassificationContributions):
         ) -> Any:
             try:
                 return function(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - observers never break the change they observe
+            except Exception as exc:  # noqa: BLE001 - kept and logged; the others still run
                 failure = PluginFailure(plugin_name, hook_name, describe(exc))
                 self.hook_errors.append(failure)
+                if also is not None:
+                    also.append(failure)
                 log.warning("%s", failure)
                 return None
 

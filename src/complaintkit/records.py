@@ -1,5 +1,5 @@
 """What the listings print as JSON: classification schemes, reporters, plugins, a sweep, the
-SLA clocks of a complaint.
+SLA clocks of a complaint, an attachment.
 
 The command line (``--format json``) and the HTTP API answer with these same records, so a
 script moving from one to the other finds the same shapes.
@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 if TYPE_CHECKING:
+    from .attachments import Attachment
     from .desk import SweepResult
     from .host import PluginFailure, PluginHost
     from .reporting import Reporter
     from .sla import Clocks
 
 __all__ = [
+    "attachment_record",
     "clock_records",
     "plugin_records",
     "reporter_record",
@@ -103,3 +105,13 @@ def clock_records(reference: str, clocks: Clocks) -> list[dict[str, Any]]:
         }
         for clock in clocks.targets
     ]
+
+
+def attachment_record(attachment: Attachment) -> dict[str, Any]:
+    """One attachment of a complaint as ``attachments REF --format json`` lists it: what the
+    history records of it, and who added it when."""
+    return {
+        **attachment.as_data(),
+        "added_at": attachment.added_at.isoformat(),
+        "added_by": attachment.added_by,
+    }

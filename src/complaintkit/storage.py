@@ -38,6 +38,7 @@ __all__ = [
     "StorageBackend",
     "Store",
     "UpdateResult",
+    "check_page",
     "custom_text",
     "find_sorted",
     "group_value",
@@ -240,6 +241,13 @@ class SortingStore(Protocol):
         ...
 
 
+def check_page(limit: int | None, offset: int) -> None:
+    """Refuse a negative ``limit`` or ``offset`` (ValueError): what every ``find`` and
+    ``find_sorted`` checks before it reads."""
+    if offset < 0 or (limit is not None and limit < 0):
+        raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+
+
 def find_sorted(
     store: Store,
     flt: ComplaintFilter | None,
@@ -252,8 +260,7 @@ def find_sorted(
     when it has one, else every match read and sorted here."""
     if isinstance(store, SortingStore):
         return store.find_sorted(flt, order, limit=limit, offset=offset)
-    if offset < 0 or (limit is not None and limit < 0):
-        raise ValueError(f"limit and offset must not be negative (got {limit}, {offset})")
+    check_page(limit, offset)
     found = sorted(store.find(flt), key=sort_key(order), reverse=order.descending)
     end = None if limit is None else offset + limit
     return iter(found[offset:end])
