@@ -48,12 +48,7 @@ class SQLAttachments:
 
     @staticmethod
     def _attachment(row: Any) -> Attachment:
-        added = row.added_utc
-        if isinstance(added, str):  # SQLite may hand back the stored text
-            from datetime import datetime
-
-            added = datetime.fromisoformat(added)
-        at = _join(added, row.added_offset)
+        at = _join(row.added_utc, row.added_offset)
         assert at is not None
         return Attachment(
             row.reference, row.name, row.size, row.sha256, row.media_type, at, row.added_by

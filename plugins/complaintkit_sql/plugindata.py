@@ -21,10 +21,11 @@ if TYPE_CHECKING:
 __all__ = ["SQLPluginData"]
 
 
-def _copy(value: Any) -> dict[str, Any]:
-    data = orjson.loads(value) if isinstance(value, str | bytes) else value
-    copied: dict[str, Any] = orjson.loads(orjson.dumps(data))
-    return copied
+def _document(value: Any) -> dict[str, Any]:
+    """The document of a ``value`` cell: the engine's JSON deserializer decodes it afresh for
+    every read, so it is already a copy no one else holds; text is decoded here."""
+    document: dict[str, Any] = orjson.loads(value) if isinstance(value, str | bytes) else value
+    return document
 
 
 class SQLPluginData:
@@ -44,7 +45,7 @@ class SQLPluginData:
             value = conn.execute(
                 sa.select(self.table.c.value).where(self._where(namespace, key))
             ).scalar()
-        return None if value is None else _copy(value)
+        return None if value is None else _document(value)
 
     def add(self, namespace: str, key: str, value: dict[str, Any]) -> bool:
         """Store ``value`` unless ``key`` is taken; True if stored."""
@@ -102,4 +103,4 @@ class SQLPluginData:
             rows = conn.execute(
                 sa.select(c.doc_key, c.value).where(c.namespace == namespace).order_by(c.doc_key)
             ).all()
-        return [(row.doc_key, _copy(row.value)) for row in rows]
+        return [(row.doc_key, _document(row.value)) for row in rows]

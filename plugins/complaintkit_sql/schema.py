@@ -63,6 +63,17 @@ def _key(length: int = KEY_LENGTH) -> sa.types.TypeEngine[str]:
     return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
 
 
+def _complaint_reference() -> sa.Column[str]:
+    """The ``reference`` key of a table whose rows belong to a complaint: the first column of
+    its primary key, deleted with the complaint (``ON DELETE CASCADE``)."""
+    return sa.Column(
+        "reference",
+        _key(),
+        sa.ForeignKey("ck_complaints.reference", ondelete="CASCADE"),
+        primary_key=True,
+    )
+
+
 def _instant() -> sa.types.TypeEngine[Any]:
     """A UTC instant without zone, to the microsecond on every database."""
     return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
@@ -164,12 +175,7 @@ def make_tables(mysql_collation: str = "utf8mb4_bin") -> Tables:
     sa.Table(
         "ck_labels",
         md,
-        sa.Column(
-            "reference",
-            _key(),
-            sa.ForeignKey("ck_complaints.reference", ondelete="CASCADE"),
-            primary_key=True,
-        ),
+        _complaint_reference(),
         sa.Column("scheme", _key(), primary_key=True),
         sa.Column("position", sa.Integer, nullable=False),
         sa.Column("label", _key(), nullable=False),
@@ -182,12 +188,7 @@ def make_tables(mysql_collation: str = "utf8mb4_bin") -> Tables:
     sa.Table(
         "ck_events",
         md,
-        sa.Column(
-            "reference",
-            _key(),
-            sa.ForeignKey("ck_complaints.reference", ondelete="CASCADE"),
-            primary_key=True,
-        ),
+        _complaint_reference(),
         sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("at_utc", _instant(), nullable=False),
         sa.Column("at_offset", sa.Integer, nullable=False),
@@ -239,12 +240,7 @@ def make_tables(mysql_collation: str = "utf8mb4_bin") -> Tables:
     sa.Table(
         "ck_attachments",
         md,
-        sa.Column(
-            "reference",
-            _key(),
-            sa.ForeignKey("ck_complaints.reference", ondelete="CASCADE"),
-            primary_key=True,
-        ),
+        _complaint_reference(),
         sa.Column("name", _key(), primary_key=True),
         sa.Column("size", sa.BigInteger, nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),

@@ -58,6 +58,12 @@ _COLUMNS = (
     "key, channel, recipient, body, created_at, subject, event, reference, lang, payload, "
     "status, attempts, next_attempt_at, last_error, sent_at, lease_until, claimed_by"
 )
+#: The UPDATE of :meth:`SQLiteOutbox.rewrite`: every column of ``_COLUMNS``, by the old key.
+_REWRITE = (
+    "UPDATE outbox SET "
+    + ", ".join(f"{column.strip()} = ?" for column in _COLUMNS.split(","))
+    + " WHERE key = ?"
+)
 
 
 def outbox_path(store_path: Path) -> Path:
@@ -233,7 +239,6 @@ class SQLiteOutbox:
     def rewrite(self, messages: Mapping[str, OutboxMessage]) -> int:
         """Replace each stored message named by a key of ``messages`` (key included), in one
         transaction; a new key already stored elsewhere raises and changes nothing."""
-        assignments = ", ".join(f"{column.strip()} = ?" for column in _COLUMNS.split(","))
         rows = [(*_values(new), old) for old, new in messages.items()]
         if not rows:
             return 0
@@ -243,9 +248,7 @@ class SQLiteOutbox:
                 try:
                     replaced = 0
                     for row in rows:
-                        replaced += self._db.execute(
-                            f"UPDATE outbox SET {assignments} WHERE key = ?", row
-                        ).rowcount
+                        replaced += self._db.execute(_REWRITE, row).rowcount
                     self._db.execute("COMMIT")
                 except BaseException:
                     self._db.execute("ROLLBACK")

@@ -342,8 +342,6 @@ def test_verification_failure_carries_the_details(
 
 # --- across backends --------------------------------------------------------------------------
 
-POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-
 
 def _require_backend(scheme: str) -> None:
     if scheme not in _host("tinydb://unused.json").storage_backends():
@@ -353,25 +351,10 @@ def _require_backend(scheme: str) -> None:
         pytest.skip(message)
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test, dropped afterwards."""
-    require_service(POSTGRES_ADMIN)
-    _require_backend("postgresql")
-    psycopg = pytest.importorskip("psycopg")
-    name = f"ck_migrate_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def test_tinydb_to_postgresql_and_back_verifies_equal(
     source_url: str, postgres_url: str, tmp_path: Path, open_store: Callable[..., Store]
 ) -> None:
+    _require_backend("postgresql")
     source = open_store(source_url)
     middle = open_store(postgres_url)
     there = migrate(source, middle, batch_size=1000)

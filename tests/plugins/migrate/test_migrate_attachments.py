@@ -3,8 +3,6 @@ backends, resumes without copying a file twice, and refuses a different file of 
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,6 @@ from complaintkit.attachments import attachments_of
 from complaintkit.testing import make_complaint
 from complaintkit_cli.main import cli
 from complaintkit_migrate.attachments import copy_attachments, verify_attachments
-from conftest import require_service
 
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(100)
@@ -36,21 +33,6 @@ def _source(path: Path) -> str:
 
 def migrate(*args: str) -> Result:
     return CliRunner().invoke(cli, ["migrate", *args])
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test, dropped afterwards."""
-    require_service("postgresql://postgres@127.0.0.1:5432/test")
-    psycopg = pytest.importorskip("psycopg")
-    name = f"ck_attach_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _files(url: str) -> dict[str, list[tuple[str, str, bytes]]]:

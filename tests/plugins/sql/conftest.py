@@ -13,11 +13,17 @@ import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 import sqlalchemy as sa
 
 from conftest import skip_if_quick
+
+if TYPE_CHECKING:
+    from complaintkit_sql.store import SQLStore
+
+T = TypeVar("T")
 
 PG_ADMIN = os.environ.get("COMPLAINTKIT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_ADMIN = os.environ.get("COMPLAINTKIT_TEST_MYSQL", "mysql://root@127.0.0.1:3306/test")
@@ -110,6 +116,27 @@ def backend_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path) ->
         return f"sqlite:///{tmp_path / 'complaints.db'}"
     fixture = "postgres_database" if backend == "postgresql" else "mysql_database"
     return empty(request.getfixturevalue(fixture))
+
+
+def store_views(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path, view: Callable[[SQLStore], T]
+) -> Iterator[Callable[[], T]]:
+    """For a conformance suite's factory fixture (``yield from``): a factory of ``view`` of a
+    fresh store on one empty database of ``backend``, a store (connection) per call since the
+    suites call it in forked processes too; every store is closed after the test."""
+    from complaintkit_sql.store import open_sql
+
+    url = backend_url(request, backend, tmp_path)
+    stores: list[SQLStore] = []
+
+    def factory() -> T:
+        store = open_sql(url)
+        stores.append(store)
+        return view(store)
+
+    yield factory
+    for store in stores:
+        store.close()
 
 
 UrlFactory = Callable[[str], str]

@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from complaintkit.outbox import Outbox, outbox_of
+from complaintkit.outbox import outbox_of
 from complaintkit.testing.outbox_conformance import OutboxConformance
-from complaintkit_sql.store import SQLStore, open_sql
 
-from .conftest import backend_url
+from .conftest import store_views
 
 
 class _SQLOutboxConformance(OutboxConformance):
@@ -19,18 +18,7 @@ class _SQLOutboxConformance(OutboxConformance):
 
     @pytest.fixture
     def outbox_factory(self, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
-        url = backend_url(request, self.backend, tmp_path)
-        stores: list[SQLStore] = []
-
-        def factory() -> Outbox:
-            # A fresh store (connection) per call: the suite calls it in forked processes too.
-            store = open_sql(url)
-            stores.append(store)
-            return outbox_of(store)
-
-        yield factory
-        for store in stores:
-            store.close()
+        yield from store_views(request, self.backend, tmp_path, outbox_of)
 
 
 class TestSQLiteOutbox(_SQLOutboxConformance):

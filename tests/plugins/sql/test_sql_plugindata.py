@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from complaintkit.plugindata import PluginData, plugin_data_of
+from complaintkit.plugindata import plugin_data_of
 from complaintkit.testing.plugindata_conformance import PluginDataConformance
-from complaintkit_sql.store import SQLStore, open_sql
 
-from .conftest import backend_url
+from .conftest import store_views
 
 
 class _SQLPluginDataConformance(PluginDataConformance):
@@ -22,17 +21,7 @@ class _SQLPluginDataConformance(PluginDataConformance):
     def plugin_data_factory(
         self, request: pytest.FixtureRequest, tmp_path: Path
     ) -> Iterator[object]:
-        url = backend_url(request, self.backend, tmp_path)
-        stores: list[SQLStore] = []
-
-        def factory() -> PluginData:
-            store = open_sql(url)
-            stores.append(store)
-            return plugin_data_of(store)
-
-        yield factory
-        for store in stores:
-            store.close()
+        yield from store_views(request, self.backend, tmp_path, plugin_data_of)
 
 
 class TestSQLitePluginData(_SQLPluginDataConformance):
