@@ -265,22 +265,6 @@ def _encoded(value: Any, reference: str) -> bytes:
         ) from None
 
 
-def _remedy_data(remedy: Remedy) -> dict[str, Any]:
-    """A remedy as the ``remedies`` column holds it (as :func:`complaint_to_data` writes it)."""
-    return {
-        "kind": remedy.kind.value,
-        "amount": remedy.amount,
-        "currency": remedy.currency,
-        "description": remedy.description,
-        "accepted": remedy.accepted,
-        "customer_loss": remedy.customer_loss,
-        "complaint_cost": remedy.complaint_cost,
-        "offered_by": remedy.offered_by,
-        "approved_by": remedy.approved_by,
-        "offered_at": None if remedy.offered_at is None else remedy.offered_at.isoformat(),
-    }
-
-
 _EMPTY_LIST = b"[]"
 _EMPTY_OBJECT = b"{}"
 
@@ -337,7 +321,7 @@ def _rows(complaint: Complaint, version: int) -> _Rows:
         "sla_policy": complaint.sla_policy,
         "solution": complaint.solution,
         "remedies": (
-            _encoded([_remedy_data(r) for r in remedies], reference) if remedies else _EMPTY_LIST
+            _encoded([r.as_data() for r in remedies], reference) if remedies else _EMPTY_LIST
         ),
         "satisfaction": complaint.satisfaction,
         "parent": complaint.parent,

@@ -146,6 +146,22 @@ class Remedy:
     approved_by: str | None = None
     offered_at: datetime | None = attrs.field(default=None, validator=_aware)
 
+    def as_data(self) -> dict[str, Any]:
+        """Plain JSON data, as a stored complaint's ``remedies`` hold it
+        (:func:`~complaintkit.serialization.complaint_to_data`, the SQL ``remedies`` column)."""
+        return {
+            "kind": self.kind.value,
+            "amount": self.amount,
+            "currency": self.currency,
+            "description": self.description,
+            "accepted": self.accepted,
+            "customer_loss": self.customer_loss,
+            "complaint_cost": self.complaint_cost,
+            "offered_by": self.offered_by,
+            "approved_by": self.approved_by,
+            "offered_at": None if self.offered_at is None else self.offered_at.isoformat(),
+        }
+
 
 @attrs.frozen
 class Event:

@@ -198,21 +198,7 @@ def complaint_to_data(c: Complaint) -> dict[str, Any]:
         "alert_at": None if c.alert_at is None else c.alert_at.isoformat(),
         "sla_policy": c.sla_policy,
         "solution": c.solution,
-        "remedies": [
-            {
-                "kind": r.kind.value,
-                "amount": r.amount,
-                "currency": r.currency,
-                "description": r.description,
-                "accepted": r.accepted,
-                "customer_loss": r.customer_loss,
-                "complaint_cost": r.complaint_cost,
-                "offered_by": r.offered_by,
-                "approved_by": r.approved_by,
-                "offered_at": None if r.offered_at is None else r.offered_at.isoformat(),
-            }
-            for r in c.remedies
-        ],
+        "remedies": [r.as_data() for r in c.remedies],
         "satisfaction": c.satisfaction,
         "parent": c.parent,
         "recomplaint_count": c.recomplaint_count,
