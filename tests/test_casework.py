@@ -447,3 +447,28 @@ def test_desk_find_sorts_newest_first_when_asked(desk: Desk) -> None:
     newest = [c.reference for c in desk.find(sort="-received_at")]
     assert newest[-3:] == ["S-2", "S-1", "S-0"]
     assert [c.reference for c in desk.find(sort="received_at", limit=2)] == ["S-0", "S-1"]
+
+
+def test_a_merge_stopped_between_its_two_writes_is_finished_by_running_it_again(
+    twins: Desk, ck_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = type(ck_store).update
+
+    def lost_after_the_first_write(self: Store, complaint: Complaint) -> Complaint:
+        if complaint.reference == "CK-2":
+            raise OSError("the connection was lost")
+        return real(self, complaint)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(ck_store), "update", lost_after_the_first_write)
+    with pytest.raises(OSError, match="connection was lost"):
+        twins.merge("CK-1", "CK-2", reason="the same case")
+    monkeypatch.undo()
+    assert ck_store.get("CK-2").status is Status.RECEIVED  # the second write did not happen
+    assert [e.action for e in ck_store.get("CK-1").history].count("merged") == 1
+
+    kept, dup = twins.merge("CK-1", "CK-2", reason="the same case")
+    assert (dup.status, dup.parent) == (Status.REJECTED, "CK-1")
+    assert [e.action for e in kept.history].count("merged") == 1  # carried once, not twice
+    assert len(twins.notes(kept)) == 1
+    assert kept.tags == ("fridge", "repeat")
+    assert [a.name for a in twins.attachments("CK-1")] == ["photo.png", "photo-CK-2.png"]

@@ -499,7 +499,9 @@ class Desk:
         duplicates included, and a merged complaint cannot be reopened). The kept one gets
         the duplicate's tags, copies of its notes and of its attachments, and a ``merged``
         event saying what came from where. Refused (nothing written) when the duplicate is no
-        longer open, when ``keep`` is withdrawn or rejected, or without a reason.
+        longer open, when ``keep`` is withdrawn or rejected, or without a reason. A merge
+        stopped between its writes (the kept complaint first, then the duplicate) is finished
+        by running it again, which carries nothing twice.
         """
         return self._casework.merge(keep, duplicate, reason=reason, actor=actor)
 

@@ -395,6 +395,8 @@ class CaseWork:
         notes = notes_of(dup)
 
         def carry(c: Complaint) -> Change:
+            if _carried(c, dup):
+                return Change(c)  # an earlier merge stopped after carrying: finish it
             at = self.s.clock()
             new_tags = [t for t in dup.tags if t not in c.tags]
             copied = tuple(
@@ -459,11 +461,27 @@ class CaseWork:
                 name = safe_name(
                     f"{stem}-{dup.reference}{dot}{ext}" if dot else f"{name}-{dup.reference}"
                 )
+                if have.get(name) is not None and have[name].sha256 == found.sha256:
+                    continue  # carried by an earlier merge that did not finish
             content = files.content(dup.reference, found.name)
             copy = attrs.evolve(found, reference=kept.reference, name=name, added_at=self.s.clock())
             copied.append(files.put(copy, content))
             have[name] = copy
         return copied
+
+
+def _carried(kept: Complaint, dup: Complaint) -> bool:
+    """Whether ``kept`` already holds what merging ``dup`` carries: a ``merged`` event for it
+    no older than anything in the duplicate's history. A merge writes the kept complaint
+    first and the duplicate second; one stopped in between (a crash, a lost connection) is
+    finished by running it again, without carrying the tags, notes and files twice."""
+    last = max(e.at for e in dup.history) if dup.history else None
+    return any(
+        e.action == MERGED
+        and e.data.get("duplicate") == dup.reference
+        and (last is None or e.at >= last)
+        for e in kept.history
+    )
 
 
 def _applied(c: Complaint, values: Mapping[str, Any]) -> Complaint:
