@@ -96,16 +96,17 @@ def test_bad_review_configuration_names_the_key(ck: Run, tmp_path: Path) -> None
 def test_interactive_accept_and_correct_are_recorded_and_leave_the_queue(ck: Run) -> None:
     before = queue_of(ck, "--scheme", "cause")
     first, second = before[0], before[1]
-    # accept the first proposal; correct the second to "integrity" (by Chinese name)
+    # accept the first proposal; correct the second to another label, by its Chinese name
+    target, zh = ("integrity", "诚信") if second["label"] != "integrity" else ("price", "价格")
     result = ck(
         "review", "--scheme", "cause", "--interactive", "--note", "QA-7",
-        input="a\nc\n诚信\nq\n",
+        input=f"a\nc\n{zh}\nq\n",
     )  # fmt: skip
     assert "accepted 1, corrected 1" in result.output
     after = {item["reference"] for item in queue_of(ck, "--scheme", "cause")}
     assert first["reference"] not in after and second["reference"] not in after
     shown = json.loads(ck("show", str(second["reference"]), "--format", "json").stdout)
-    assert shown["labels"]["cause"]["label"] == "integrity"
+    assert shown["labels"]["cause"]["label"] == target
     assert shown["labels"]["cause"]["classifier"] == "manual"
     last = shown["history"][-1]
     assert last["actor"] == "mei" and last["action"] == "classify"
