@@ -21,7 +21,8 @@ name = "cause"
 [[labels]]
 name = "integrity"
 keywords = [
-  {phrase = "不透明", weight = 5}, {phrase = "annual fee", weight = 5}, {phrase = "陌生交易", weight = 5},
+  {phrase = "不透明", weight = 5}, {phrase = "annual fee", weight = 5},
+  {phrase = "陌生交易", weight = 5},
 ]
 """
 
