@@ -68,7 +68,10 @@ def test_a_rule_change_is_previewed_and_nothing_is_written(store_with_examples: 
     assert "未写入" in zh and "诚信" in zh
     # The real pass then makes exactly the previewed change.
     done = run("classify", "--all", "--scheme", "cause").stdout
-    assert f"labels changed on {preview['updated']}" in done
+    # the real pass says it rewrote what the dry run said would be rewritten
+    assert f"rewrote {preview['updated']:,} (confidence or evidence refreshed included" in done
+    again = run("--lang", "zh", "classify", "--all", "--scheme", "cause").stdout
+    assert "重写 0 条" in again  # the same rules again: nothing to rewrite
     listed = run("list", "--label", "cause=integrity", "--format", "json").stdout
     assert len(json.loads(listed)) == new
 

@@ -99,7 +99,14 @@ def classify_command(
         examined, changed = app.desk.classify_many(
             flt, schemes=chosen, force=force, progress=bar.update
         )
-    click.echo(f"examined {examined}, labels changed on {changed}")
+    # "rewrote", not "labels changed": the count includes labels whose confidence or evidence
+    # alone was refreshed, which the dry run counts apart from the labels that move
+    click.echo(
+        f"检查 {examined:,} 条，重写 {changed:,} 条（含仅置信度或依据更新的）"
+        if app.lang == "zh"
+        else f"examined {examined:,}; rewrote {changed:,} (confidence or evidence refreshed "
+        "included; --dry-run shows how many labels move)"
+    )
 
 
 def _show_preview(app: App, preview: Any, fmt: str) -> None:

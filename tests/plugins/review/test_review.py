@@ -116,6 +116,33 @@ def test_interactive_accept_and_correct_are_recorded_and_leave_the_queue(ck: Run
     assert accepted["history"][-1]["reason"].startswith("review: accepted (schemes")
 
 
+def test_interactive_names_the_labels_after_a_wrong_one_and_says_what_it_recorded(
+    ck: Run,
+) -> None:
+    first = queue_of(ck, "--scheme", "cause")[0]
+    result = ck("review", "--scheme", "cause", "--interactive", input="c\nservice\n2\nq\n")
+    assert (
+        "no such label: service; give 1–4 or a name: "
+        "product_quality, service_quality, price, integrity"
+    ) in result.output
+    assert "→ recorded: Service quality (corrected)" in result.output
+    shown = json.loads(ck("show", str(first["reference"]), "--format", "json").stdout)
+    assert shown["labels"]["cause"]["label"] == "service_quality"
+
+
+def test_interactive_enter_at_the_label_prompt_skips(ck: Run) -> None:
+    first = queue_of(ck, "--scheme", "cause")[0]
+    result = ck("review", "--scheme", "cause", "--interactive", "--limit", "1", input="c\n\n")
+    assert "skipped 1" in result.output
+    assert first["reference"] in {i["reference"] for i in queue_of(ck, "--scheme", "cause")}
+
+
+def test_interactive_input_ending_early_still_reports_what_was_recorded(ck: Run) -> None:
+    result = ck("review", "--scheme", "cause", "--interactive", input="a\nc\n", code=1)
+    assert "accepted 1" in result.output  # kept, and said, before click's "Aborted!"
+    assert "Aborted!" in result.output
+
+
 def test_decisions_from_a_file_keep_the_good_rows_and_name_the_bad(ck: Run, tmp_path: Path) -> None:
     items = queue_of(ck, "--scheme", "cause")
     good = items[0]
