@@ -115,7 +115,8 @@ def review_command(
         _apply_file(app, Path(decisions), note)
         return
     flt = ComplaintFilter(open_only=open_only) if open_only else None
-    items = queue(desk, settings, chosen, flt, below=below)[:limit]
+    unlabelled: Counter[str] = Counter()
+    items = queue(desk, settings, chosen, flt, below=below, unlabelled=unlabelled)[:limit]
     if interactive:
         _interactive(app, items, note)
         return
@@ -135,6 +136,19 @@ def review_command(
         else:
             shown = ", ".join(f"{scheme} {n}" for scheme, n in sorted(counts.items()))
             click.echo(f"{'待复核' if zh else 'to review'}: {shown}", err=True)
+        if unlabelled:
+            # a new user's biggest gap (46% without a cause after an import) is not in the
+            # queue by default: say so, and how to add it
+            missing = ", ".join(f"{scheme} {n:,}" for scheme, n in sorted(unlabelled.items()))
+            listed = ", ".join(f'"{scheme}"' for scheme in sorted(unlabelled))
+            click.echo(
+                f"未分类、不在此队列中：{missing}"
+                f"（在 [review] 中设 unlabelled = [{listed}] 即可加入）"
+                if zh
+                else f"without a label, not in this queue: {missing} "
+                f"(add them with [review] unlabelled = [{listed}])",
+                err=True,
+            )
 
 
 def _row(app: CommandContext, record: Mapping[str, Any]) -> list[Any]:

@@ -69,6 +69,23 @@ def test_thresholds_per_scheme_from_the_configuration(ck: Run, tmp_path: Path) -
     assert len(configured) > len(default)
 
 
+def test_the_table_says_how_many_complaints_without_a_label_the_queue_leaves_out(
+    ck: Run, tmp_path: Path
+) -> None:
+    ck("add", "--text", "zzz qqq")  # no rule says anything about this one
+    missing = len(json.loads(ck("list", "--unclassified", "cause", "--format", "json").stdout))
+    assert missing >= 1
+    out = ck("review", "--scheme", "cause").output
+    assert f"without a label, not in this queue: cause {missing:,} " in out
+    assert '(add them with [review] unlabelled = ["cause"])' in out
+    assert "without a label" not in ck("review", "--scheme", "cause", "--format", "json").stdout
+    (tmp_path / "complaintkit.toml").write_text(
+        '[review]\nunlabelled = ["cause"]\n', encoding="utf-8"
+    )
+    assert "without a label" not in ck("review", "--scheme", "cause").output
+    assert len(queue_of(ck, "--scheme", "cause", "--below", "0")) == missing  # now queued
+
+
 def test_bad_review_configuration_names_the_key(ck: Run, tmp_path: Path) -> None:
     (tmp_path / "complaintkit.toml").write_text("[review]\nthreshold = 2\n", encoding="utf-8")
     result = ck("review", code=2)
