@@ -170,6 +170,10 @@ def _row(app: CommandContext, record: Mapping[str, Any]) -> list[Any]:
     ]
 
 
+#: The counts ``review --interactive`` ends with, in Chinese.
+_ZH_DECISIONS = {"accepted": "接受", "corrected": "更正", "skipped": "跳过"}
+
+
 def _interactive(app: CommandContext, items: list[ReviewItem], note: str | None) -> None:
 
     zh = app.lang == "zh"
@@ -177,9 +181,9 @@ def _interactive(app: CommandContext, items: list[ReviewItem], note: str | None)
     try:
         _decide_each(app, items, note, done)
     finally:  # also after Ctrl-C or the end of the input: what was decided is kept, say so
-        summary = ", ".join(f"{k} {v}" for k, v in sorted(done.items())) or (
-            "未做任何决定" if zh else "nothing decided"
-        )
+        summary = ("，" if zh else ", ").join(
+            f"{_ZH_DECISIONS[k] if zh else k} {v}" for k, v in sorted(done.items())
+        ) or ("未做任何决定" if zh else "nothing decided")
         click.echo(summary, err=True)
 
 
@@ -241,7 +245,7 @@ def _decide_each(
         kind = "accepted" if proposed is not None and chosen == proposed.label else "corrected"
         done[kind] += 1
         shown = label_names(scheme, chosen).get(app.lang)
-        what = {"accepted": "接受", "corrected": "更正"}[kind] if zh else kind
+        what = _ZH_DECISIONS[kind] if zh else kind
         click.echo(f"→ {'已记录' if zh else 'recorded'}: {shown} ({what})")
 
 

@@ -147,6 +147,14 @@ def test_interactive_names_the_labels_after_a_wrong_one_and_says_what_it_recorde
     assert shown["labels"]["cause"]["label"] == "service_quality"
 
 
+def test_interactive_in_chinese(ck: Run) -> None:
+    answers = "c\n服务\n服务质量\nq\n"
+    result = ck("--lang", "zh", "review", "--scheme", "cause", "--interactive", input=answers)
+    assert "没有这个标签：服务；请输入 1–4 或名称" in result.output
+    assert "→ 已记录: 服务质量 (" in result.output
+    assert result.output.rstrip().endswith(("更正 1", "接受 1"))
+
+
 def test_interactive_enter_at_the_label_prompt_skips(ck: Run) -> None:
     first = queue_of(ck, "--scheme", "cause")[0]
     result = ck("review", "--scheme", "cause", "--interactive", "--limit", "1", input="c\n\n")
