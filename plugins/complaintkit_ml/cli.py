@@ -46,9 +46,17 @@ def _review_threshold(app: CommandContext, scheme: str) -> float:
         return _DEFAULT_REVIEW_THRESHOLD
 
 
-def _hints(scheme: str, mode: str, classes: int, threshold: float) -> list[str]:
-    """What a person who just trained must still do for the model to be used as they expect."""
+def _hints(scheme: str, mode: str, classes: int, threshold: float, unseen: list[str]) -> list[str]:
+    """What a person who just trained must still do for the model to be used as they expect
+    (``unseen``: the scheme's labels without a single example)."""
     hints = []
+    if unseen:
+        hints.append(
+            f"no example of {', '.join(unseen)}: the model can never give "
+            f"{'it' if len(unseen) == 1 else 'them'}, and where it decides (modes model, "
+            "blend, and fallback where the rules are unsure) a complaint of that kind gets "
+            "one of the labels it learnt. Label some and train again."
+        )
     if mode == "rules":
         hints.append(
             f'not in use yet: [ml.{scheme}] mode is "rules" (the default), so complaints are '
@@ -225,7 +233,14 @@ def train_command(
     )
     target = app.config.resolve_path(out) if out else settings.model
     result.model.save(target)
-    hints = _hints(key, settings.mode, len(result.model.classes), _review_threshold(app, key))
+    seen = {gold for _, gold in examples}
+    hints = _hints(
+        key,
+        settings.mode,
+        len(result.model.classes),
+        _review_threshold(app, key),
+        [label for label in labels if label not in seen],
+    )
     if fmt == "json":
         click.echo(
             json_text(

@@ -309,11 +309,13 @@ def test_train_says_when_the_review_threshold_cannot_hold_a_two_label_model(
     args = ("train", "cause", str(file), "--text-column", "text", "--label-column", "cause")
     project.configure("model")
     data = json.loads(project.run(*args, *two, "--folds", "2", "--format", "json").stdout)
-    assert len(data["hints"]) == 1
-    assert "learnt 2 labels" in data["hints"][0]
-    assert "[review] thresholds = { cause = 0.7 }" in data["hints"][0]
+    assert len(data["hints"]) == 2
+    assert data["hints"][0].startswith("no example of price, integrity: the model can never")
+    assert "learnt 2 labels" in data["hints"][1]
+    assert "[review] thresholds = { cause = 0.7 }" in data["hints"][1]
     # three labels: a confidence can fall below 0.5, so the default threshold works
-    assert json.loads(project.run(*args, "--folds", "2", "--format", "json").stdout)["hints"] == []
+    (hint,) = json.loads(project.run(*args, "--folds", "2", "--format", "json").stdout)["hints"]
+    assert hint.startswith("no example of integrity: the model can never give it,")
     with project.config.open("a", encoding="utf-8") as handle:
         handle.write('[review]\nthresholds = { "Cause" = 0.7 }\n')  # by its English name
     assert "learnt 2 labels" not in project.run(*args, *two, "--folds", "2").stdout
