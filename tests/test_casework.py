@@ -336,6 +336,30 @@ def test_a_name_taken_is_refused_without_a_history_entry(desk: Desk, ck_store: S
     assert unchanged(ck_store, before)
 
 
+def test_an_attach_stopped_before_its_event_is_finished_by_attaching_again(
+    desk: Desk, ck_store: Store
+) -> None:
+    from complaintkit import AttachmentExistsError
+    from complaintkit.attachments import Attachment
+
+    # What a crash between keeping the file and writing its event leaves: a file, no event.
+    digest = hashlib.sha256(PDF).hexdigest()
+    files = attachments_of(ck_store)
+    at = ck_store.get("CK-1").received_at
+    files.put(Attachment("CK-1", "invoice.pdf", len(PDF), digest, "application/pdf", at, "a"), PDF)
+    with pytest.raises(AttachmentExistsError):  # other content under that name: refused
+        desk.attach("CK-1", "invoice.pdf", PDF + b"\n")
+    complaint, stored = desk.attach("CK-1", "invoice.pdf", PDF)
+    assert [(e.action, e.data["sha256"]) for e in complaint.history if e.action == "attach"] == [
+        ("attach", digest)
+    ]
+    assert stored.sha256 == digest and [a.name for a in desk.attachments("CK-1")] == ["invoice.pdf"]
+    before = ck_store.get("CK-1")
+    with pytest.raises(AttachmentExistsError):  # now recorded: the name is taken
+        desk.attach("CK-1", "invoice.pdf", PDF)
+    assert unchanged(ck_store, before)
+
+
 # --- merging --------------------------------------------------------------------------------
 
 

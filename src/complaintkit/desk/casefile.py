@@ -93,7 +93,10 @@ class CaseFileMethods:
         (:func:`~complaintkit.attachments.safe_name`); the size and the type read from the
         content are checked against ``[attachments]``
         (:func:`~complaintkit.attachments.check_attachment`); a refused file raises
-        :class:`~complaintkit.errors.ValidationError` and nothing is stored."""
+        :class:`~complaintkit.errors.ValidationError` and nothing is stored. A name the
+        complaint has is refused (:class:`~complaintkit.attachments.AttachmentExistsError`),
+        except the same file left unrecorded by an attach that stopped before its event:
+        attaching it again finishes that attach."""
         return self._casework.attach(reference, name, content, actor=actor)
 
     def attachments(self, reference: str) -> list[Attachment]:

@@ -22,6 +22,7 @@ import attrs
 from .. import intake, lifecycle
 from ..attachments import (
     Attachment,
+    AttachmentExistsError,
     AttachmentSettings,
     AttachmentStore,
     attachments_of,
@@ -320,13 +321,16 @@ class CaseWork:
         shown, media_type, digest = check_attachment(
             name, content, self.settings, reference=reference
         )
-        self.s.store.get(reference)  # an unknown reference stores nothing
+        complaint = self.s.store.get(reference)  # an unknown reference stores nothing
         who = actor or self.s.actor
         files = self.files()
-        stored = files.put(
-            Attachment(reference, shown, len(content), digest, media_type, self.s.clock(), who),
-            content,
-        )
+        try:
+            stored = files.put(
+                Attachment(reference, shown, len(content), digest, media_type, self.s.clock(), who),
+                content,
+            )
+        except AttachmentExistsError:
+            stored = _unrecorded(files, complaint, shown, digest)
 
         def change(c: Complaint) -> Change:
             data = stored.as_data()
@@ -468,6 +472,25 @@ class CaseWork:
             copied.append(files.put(copy, content))
             have[name] = copy
         return copied
+
+
+def _unrecorded(files: AttachmentStore, complaint: Complaint, name: str, digest: str) -> Attachment:
+    """The file ``name`` the complaint already has, when it is the same content and its
+    history does not record it: an attach that stopped between keeping the file and writing
+    its event (a crash). Attaching the same file again finishes that attach. Otherwise the
+    name is taken: :class:`~complaintkit.attachments.AttachmentExistsError`."""
+    found = files.get(complaint.reference, name)
+    last = next(
+        (
+            e.action
+            for e in reversed(complaint.history)
+            if e.action in (ATTACH, DETACH) and e.data.get("name") == name
+        ),
+        None,
+    )
+    if found.sha256 != digest or last == ATTACH:
+        raise AttachmentExistsError(complaint.reference, name)
+    return found
 
 
 def _carried(kept: Complaint, dup: Complaint) -> bool:
