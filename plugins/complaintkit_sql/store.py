@@ -709,7 +709,7 @@ class SQLStore:
 
     def _make_tables(self) -> Tables:
         if self.dialect not in ("mysql", "mariadb"):
-            return make_tables()
+            return make_tables(dialect=self.dialect)
         with self._connect() as conn:
             found = conn.exec_driver_sql(
                 "SELECT collation_name FROM information_schema.collations "
