@@ -26,7 +26,9 @@ Built in but off until configuration switches them on (:data:`OPTIONAL_SCHEMES`)
 
 The rules are data: ``rules/<scheme>.toml`` in this package, in the shape documented by
 :func:`complaintkit_schemes.rules.rule_set_from_dict`, scored by
-:class:`complaintkit_schemes.rules.RuleScheme`.
+:class:`complaintkit_schemes.rules.RuleScheme`. The names of the schemes and their labels are
+also in ``rules/names.json`` (:mod:`complaintkit_schemes.names`, regenerated from the rule
+files), so that commands that only show labels read no rule file.
 
 Configuration, in ``complaintkit.toml``::
 

@@ -1347,7 +1347,9 @@ class SQLStore:
         for tag in sorted(flt.tags):
             conds.append(tag_condition(self.dialect, t.complaints, tag))
         for key, value in flt.custom:
-            collation = t.complaints.dialect_options["mysql"]["collate"] or "utf8mb4_bin"
+            collation = "utf8mb4_bin"  # only MariaDB/MySQL compare in a collation named here
+            if self.dialect in ("mysql", "mariadb"):
+                collation = t.complaints.dialect_options["mysql"]["collate"] or collation
             conds.append(custom_condition(self.dialect, t.complaints, key, value, collation))
         if flt.text:
             needle = flt.text.lower()
