@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -242,6 +243,42 @@ def test_help_stays_light() -> None:
     ).stdout
     assert "HEAVY []" in out
     assert "import" in out and "report" in out
+
+
+@pytest.mark.parametrize(("scheme", "name"), [("tinydb", "store.json"), ("sqlite", "store.db")])
+def test_list_and_show_read_no_rule_file_and_build_no_converter(
+    tmp_path: Path, scheme: str, name: str
+) -> None:
+    # Reading commands show labels by name: the schemes' rules (parsed TOML, an automaton),
+    # the configuration converter (cattrs, for absent sections; the TinyDB store reads its
+    # documents with cattrs) and other databases' dialects are for commands that classify,
+    # configure or use those databases.
+    runner = CliRunner()
+    env = {"COMPLAINTKIT_CONFIG": None, "COMPLAINTKIT_STORE": None}
+    store = f"{scheme}://{tmp_path}/{name}"
+    for args in (["init"], ["add", "--text", "Rude staff; call me on 13800138000"]):
+        done = runner.invoke(cli, ["--store", store, *args], env=env)
+        assert done.exit_code == 0, done.output
+    reference = done.stdout.split()[0]
+    code = (
+        "import sys\nfrom complaintkit_cli.main import cli\n"
+        "try:\n    cli(sys.argv[1:], prog_name='complaintkit')\nexcept SystemExit:\n    pass\n"
+        "from complaintkit_schemes.plugin import builtin_rule_set\n"
+        "heavy = [m for m in ('cattrs', 'ahocorasick', 'sqlalchemy.dialects.mysql', "
+        "'sqlalchemy.dialects.postgresql') if m in sys.modules]\n"
+        "print('HEAVY', heavy, builtin_rule_set.cache_info().misses)\n"
+    )
+    for command in (["list"], ["show", reference]):
+        out = subprocess.run(
+            [sys.executable, "-c", code, "--store", store, *command],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+            env={k: v for k, v in os.environ.items() if not k.startswith("COMPLAINTKIT_")},
+        ).stdout
+        assert reference in out and "138****8000" in out, out
+        assert ("HEAVY ['cattrs'] 0" if scheme == "tinydb" else "HEAVY [] 0") in out, out
 
 
 def test_help_lists_plugin_commands_without_other_options() -> None:

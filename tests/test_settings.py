@@ -160,6 +160,31 @@ def test_structure_section_names_the_configuration_file(tmp_path: Path) -> None:
     assert structure_section(load_config(path, env={}), "absent", Window) == Window()
 
 
+@attrs.frozen
+class Required:
+    name: str
+    size: int = 1
+
+
+@attrs.frozen
+class BadDefault:
+    low: int = attrs.field(default=5, validator=_smaller_than_top)
+    top: int = 3
+
+
+def test_an_empty_table_is_the_defaults_or_the_problems_they_have() -> None:
+    # The empty table skips the converter (most sections of most configurations are absent),
+    # and must still read as structuring it would: the defaults, a missing required setting,
+    # a default its own validator refuses.
+    assert structure_settings({}, Sample, where="plugin.toml", path="sample") == Sample()
+    with pytest.raises(ConfigError) as info:
+        structure_settings({}, Required, where="plugin.toml", path="req")
+    assert str(info.value) == "plugin.toml: req.name: missing (this setting is required)"
+    with pytest.raises(ConfigError) as info:
+        structure_settings({}, BadDefault, where="plugin.toml", path="bad")
+    assert str(info.value) == "plugin.toml: bad.low: must be smaller than top (3), got 5"
+
+
 def test_a_section_that_is_not_a_table(tmp_path: Path) -> None:
     path = write(tmp_path, 'routing = "quality"\n')
     with pytest.raises(ConfigError) as info:

@@ -41,6 +41,8 @@ def replace_classification_schemes(
 ) -> None:
     """Stand a :class:`ModelScheme` in for every scheme whose ``[ml.SCHEME]`` mode is not
     ``rules``; a table for a scheme nobody registered is a configuration error."""
+    if not config.section("ml"):
+        return  # nothing to replace: every command that shows labels asks, most have no [ml]
     from .scheme import ModelScheme
     from .settings import ml_settings
 

@@ -26,7 +26,9 @@ Built in but off until configuration switches them on (:data:`OPTIONAL_SCHEMES`)
 
 The rules are data: ``rules/<scheme>.toml`` in this package, in the shape documented by
 :func:`complaintkit_schemes.rules.rule_set_from_dict`, scored by
-:class:`complaintkit_schemes.rules.RuleScheme`.
+:class:`complaintkit_schemes.rules.RuleScheme`. The names of the schemes and their labels are
+also in ``rules/names.json`` (:mod:`complaintkit_schemes.names`, regenerated from the rule
+files), so that commands that only show labels read no rule file.
 
 Configuration, in ``complaintkit.toml``::
 
@@ -137,6 +139,20 @@ def _built(rule_set: RuleSet, where: str) -> RuleScheme:
         raise ConfigError(f"{where}: {exc}") from None
 
 
+def _deferred(name: str) -> RuleScheme:
+    """A built-in scheme as shipped, its rules read (and checked) when first needed."""
+    from .names import builtin_names
+    from .rules import RuleScheme
+
+    def load() -> RuleSet:
+        rule_set = builtin_rule_set(name)
+        _check_names(rule_set, f"built-in rule file rules/{name}.toml")
+        return rule_set
+
+    names, labels = builtin_names(name)
+    return RuleScheme.deferred(name, names, labels, load)
+
+
 def _builtin_names(_: object, __: object, value: tuple[str, ...] | None) -> None:
     unknown = [n for n in value or () if n not in _ALL_BUILTIN]
     if unknown:
@@ -176,6 +192,13 @@ class _ClassificationTable:
     rules: tuple[_RulesEntry, ...] = ()
 
 
+def _chosen_builtins(section: _ClassificationTable) -> tuple[str, ...]:
+    """The built-in schemes ``[classification] schemes`` and ``enable`` switch on, in order."""
+    names = list(BUILTIN_SCHEMES if section.schemes is None else section.schemes)
+    names += section.enable
+    return tuple(n for n in _ALL_BUILTIN if n in names)
+
+
 def configured_rule_sets(config: Config) -> list[tuple[RuleSet, str]]:
     """The rule sets ``config`` asks for, in registration order, each with where it came from.
 
@@ -186,9 +209,7 @@ def configured_rule_sets(config: Config) -> list[tuple[RuleSet, str]]:
     from .rules import load_rule_file
 
     section = structure_section(config, "classification", _ClassificationTable)
-    names = list(BUILTIN_SCHEMES if section.schemes is None else section.schemes)
-    names += section.enable
-    chosen = tuple(n for n in _ALL_BUILTIN if n in names)
+    chosen = _chosen_builtins(section)
     schemes: dict[str, tuple[RuleSet, str]] = {
         name: (builtin_rule_set(name), f"built-in scheme {name!r}") for name in chosen
     }
@@ -231,11 +252,19 @@ def register_classification_schemes(
     adjusted by ``[classification]``.
 
     Every scheme is built before any is registered, so a configuration error registers nothing.
+    Without ``[[classification.rules]]`` the built-in schemes are registered by their names
+    and labels alone (:mod:`complaintkit_schemes.names`), their rules read when they first
+    classify: a command that only shows labels reads no rule file.
     """
-    schemes = [
-        _built(rule_set, f"{config.where}: {origin}")
-        for rule_set, origin in configured_rule_sets(config)
-    ]
+    section = structure_section(config, "classification", _ClassificationTable)
+    schemes: list[ClassificationScheme]
+    if section.rules:
+        schemes = [
+            _built(rule_set, f"{config.where}: {origin}")
+            for rule_set, origin in configured_rule_sets(config)
+        ]
+    else:
+        schemes = [_deferred(name) for name in _chosen_builtins(section)]
     for scheme in schemes:
         register(scheme)
 

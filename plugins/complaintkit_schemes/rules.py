@@ -11,6 +11,7 @@ loadable from TOML and extendable or replaceable from configuration (see
 from __future__ import annotations
 
 import math
+import threading
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -215,32 +216,88 @@ class RuleScheme:
     The score of a label is the sum of the weights of the distinct phrases found for it; the
     winner's confidence grows with its own score and with its share of all scores, so one weak
     hit gives a modest confidence and several agreeing hits a high one.
+
+    The automaton of its phrases is built when it first classifies alone (classifying with
+    other rule schemes, :meth:`combine`, builds one shared automaton instead); a scheme made
+    by :meth:`deferred` also reads its rules only then.
     """
 
     def __init__(self, rule_set: RuleSet) -> None:
-        self.rule_set = rule_set
         self.name = rule_set.name
         self.names = rule_set.names
         self.labels: Sequence[LabelDef] = tuple(lr.label for lr in rule_set.labels)
+        self._load: Callable[[], RuleSet] | None = None
+        self._lock = threading.Lock()
+        self._rule_set: RuleSet | None = None
+        self._default_result: Classification | None = None
+        self._matcher: _Matcher | None = None
+        self._adopt(rule_set)
+
+    @classmethod
+    def deferred(
+        cls, name: str, names: Names, labels: Sequence[LabelDef], load: Callable[[], RuleSet]
+    ) -> RuleScheme:
+        """A scheme whose name and labels are known now and whose rules ``load`` reads when
+        they are first needed (to classify, or :attr:`rule_set`): showing the labels of
+        stored complaints costs no rule file. The rule set ``load`` gives must have exactly
+        this name and these labels (:class:`ConfigError` otherwise, when it is read)."""
+        scheme = cls.__new__(cls)
+        scheme.name = name
+        scheme.names = names
+        scheme.labels = tuple(labels)
+        scheme._load = load
+        scheme._lock = threading.Lock()
+        scheme._rule_set = None
+        scheme._default_result = None
+        scheme._matcher = None
+        return scheme
+
+    def _adopt(self, rule_set: RuleSet) -> RuleSet:
+        """Take ``rule_set`` as this scheme's rules, once its default is checked."""
         known = {label.name for label in self.labels}
         if rule_set.default is not None and rule_set.default not in known:
             raise ConfigError(
                 f"scheme {rule_set.name!r}: default label {rule_set.default!r} is not one of "
                 f"its labels ({', '.join(sorted(known))})"
             )
-        self._matcher = _Matcher([rule_set])
         self._default_result = (
             None
             if rule_set.default is None
             else Classification(rule_set.default, rule_set.default_confidence, ())
         )
+        self._rule_set = rule_set
+        return rule_set
+
+    @property
+    def rule_set(self) -> RuleSet:
+        """The rules behind this scheme (read on first use for a :meth:`deferred` one)."""
+        rule_set = self._rule_set
+        if rule_set is None:
+            with self._lock:
+                rule_set = self._rule_set
+                if rule_set is None:
+                    assert self._load is not None  # only a deferred scheme starts without
+                    rule_set = self._load()
+                    found = (rule_set.name, rule_set.names, [lr.label for lr in rule_set.labels])
+                    if found != (self.name, self.names, list(self.labels)):
+                        raise ConfigError(
+                            f"scheme {self.name!r}: its rules {rule_set.name!r} name other "
+                            "names or labels than it was registered with"
+                        )
+                    self._adopt(rule_set)
+        return rule_set
 
     def __repr__(self) -> str:
         return f"<RuleScheme {self.name} labels={[label.name for label in self.labels]}>"
 
     def classify(self, text: str) -> Classification | None:
         """Score every label by the phrases found in ``text`` and return the best one."""
-        return self.score(self._matcher.hits(text)[0])
+        matcher = self._matcher
+        if matcher is None:
+            # Built by whichever thread comes first; another one building its own equal
+            # automaton meanwhile wastes time but answers the same.
+            matcher = self._matcher = _Matcher([self.rule_set])
+        return self.score(matcher.hits(text)[0])
 
     def score(self, hits: Sequence[tuple[int, float, str]]) -> Classification | None:
         """The verdict for the phrases found (label index, weight, evidence) in one text."""
@@ -264,6 +321,8 @@ class RuleScheme:
         )
 
     def _default(self) -> Classification | None:
+        if self._rule_set is None:
+            _ = self.rule_set  # a deferred scheme reads its rules, and so its default, first
         return self._default_result
 
     def combine(

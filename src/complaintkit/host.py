@@ -169,17 +169,25 @@ class PluginHost(ClassificationContributions):
         env = os.environ if env is None else env
         allow = _split_env(env.get("COMPLAINTKIT_LOAD_PLUGINS"))
         deny = set(_split_env(env.get("COMPLAINTKIT_DISABLE_PLUGINS")) or [])
+        # (name, version) per distribution: each reading of either parses the distribution's
+        # METADATA anew, and one distribution (complaintkit's own) holds a dozen plugins.
+        described: dict[int, tuple[str, str]] = {}
         for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             if (allow is not None and ep.name not in allow) or ep.name in deny:
                 self.left_out.append(ep.name)
                 continue
             dist = getattr(ep, "dist", None)
-            origin = f"{ep.name} ({dist.name if dist else ep.value})"
+            version = None
+            origin = f"{ep.name} ({ep.value})"
+            if dist is not None:
+                if id(dist) not in described:
+                    metadata = dist.metadata
+                    described[id(dist)] = (metadata["Name"], metadata["Version"])
+                dist_name, version = described[id(dist)]
+                origin = f"{ep.name} ({dist_name})"
             try:
                 plugin = ep.load()
-                self.register(
-                    plugin, ep.name, version=dist.version if dist else None, origin=origin
-                )
+                self.register(plugin, ep.name, version=version, origin=origin)
             except DuplicateNameError:
                 raise
             except PluginLoadError as exc:

@@ -338,6 +338,16 @@ def structure_settings(value: Any, cls: type[T], *, where: str, path: str) -> T:
     """``value`` (a table read from ``where``, found at ``path`` in it) as a ``cls``; raises
     :class:`~complaintkit.errors.ConfigError` with a line ``WHERE: PATH.KEY: problem`` for
     each problem (every one found, not just the first)."""
+    attrs_class = attrs.has(cls)  # not in the condition: mypy would narrow cls to attrs's type
+    if isinstance(value, Mapping) and not value and attrs_class:
+        # An absent or empty table is the class's defaults, as structuring it would give:
+        # most sections of most configurations, read by most commands without building the
+        # converter (importing cattrs costs a command tens of milliseconds). A default that
+        # fails its validator takes the converter's way below, which words the error.
+        try:
+            return cls()
+        except Exception:  # noqa: BLE001 - reported by the converter below
+            pass
     try:
         return _converter().structure(value, cls)
     except Exception as exc:  # noqa: BLE001 - every structuring error becomes a ConfigError

@@ -163,3 +163,32 @@ def test_facts_on_mariadb_use_hashed_join_buffers_for_that_statement_only(sql_ur
         assert statements.index("SET SESSION join_cache_level = 8") < facts_at
         with store.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT @@SESSION.join_cache_level").scalar() == 2
+
+
+def test_the_first_page_newest_first_reads_the_order_index_backwards_and_sorts_nothing(
+    sql_url: str,
+) -> None:
+    # `complaintkit list` (newest first): with a second received_utc term in the ORDER BY,
+    # SQLite sorted every complaint sharing the newest instant (33,000 of the 95,000 real
+    # ones, 0.3 s) to show 50 of them.
+    from complaintkit.storage import SortOrder
+
+    with _filled(sql_url) as store:
+        newest = SortOrder.parse("-received_at")
+        query = store._sorted_query(None, newest).limit(50)
+        expected = sorted(store.find(), key=lambda c: (c.received_at, c.reference), reverse=True)
+        assert [c.reference for c in store.find_sorted(None, newest, limit=50)] == [
+            c.reference for c in expected[:50]
+        ]
+        plan = _plan(store, query)
+        if store.dialect == "postgresql":
+            text = "\n".join(line["QUERY PLAN"] for line in plan)
+            assert "Index Scan Backward using ck_complaints_order" in text, text
+            assert "Sort" not in text, text
+        elif store.dialect == "sqlite":
+            details = [line["detail"] for line in plan]
+            assert details == ["SCAN ck_complaints USING INDEX ck_complaints_order"], details
+        else:
+            (line,) = plan
+            assert line["key"] == "ck_complaints_order", line
+            assert "filesort" not in (line["Extra"] or ""), line
