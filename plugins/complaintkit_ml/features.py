@@ -101,6 +101,21 @@ class FeatureSpec:
             text = text[: self.max_chars]
         return fold(text)
 
+    def prepared_many(self, texts: Sequence[str]) -> list[str]:
+        """:meth:`prepared` of each text, folded together in one pass: the texts joined by a
+        line break (which no n-gram, @mention or link runs across), the result cut apart."""
+        cut = self.max_chars
+        if cut:
+            texts = [text[:cut] if len(text) > cut else text for text in texts]
+        joined = fold("\n".join(texts))
+        found = []
+        start = 0
+        for text in texts:
+            stop = start + len(text)
+            found.append(joined[start:stop])
+            start = stop + 1
+        return found
+
     def char_stream(self, folded: str) -> Iterator[str]:
         """Every character n-gram of ``folded``, as often as it occurs."""
         size = len(folded)
@@ -323,14 +338,19 @@ class Batch:
             size = len(self.codes)
             inside = self.kind > 0
             first = self.starts_text()[:size]
-            continues = np.concatenate([[False], inside[:-1]]) & ~first
-            run = np.cumsum(inside & ~continues)  # the run of [a-z0'] each position is in
-            letters = np.flatnonzero(self.kind == 2)
-            runs = run[letters]
-            starts = letters[np.concatenate([[True], runs[1:] != runs[:-1]])[: len(letters)]]
-            last = inside & ~np.append(inside[1:] & ~first[1:], False)
-            run_stops = np.flatnonzero(last) + 1  # the end of run r is run_stops[r - 1]
-            self._words = starts, run_stops[run[starts] - 1]
+            continues = np.concatenate([[False], inside[:-1]]) & inside & ~first
+            # the runs of [a-z0'] inside one text: where each begins and where it stops
+            begins = np.flatnonzero(inside & ~continues)
+            stops = np.flatnonzero(inside & ~np.append(continues[1:], False)) + 1
+            starts = begins.copy()
+            # a word begins at its run's first letter: after any apostrophes leading the run
+            for run in np.flatnonzero(self.kind[begins] != 2).tolist():
+                at = int(begins[run])
+                while at < stops[run] and self.kind[at] != 2:
+                    at += 1
+                starts[run] = at
+            has_letter = starts < stops  # a run of apostrophes alone is no word
+            self._words = starts[has_letter], stops[has_letter]
         return self._words
 
     def starts_text(self) -> Any:

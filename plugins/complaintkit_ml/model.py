@@ -345,22 +345,22 @@ class Predictor:
         # (and the rules' vote, whose phrases are); how long each character n-gram is, and
         # how many words each word n-gram has (to find its end from its first word).
         grams = (*model.char_vocabulary, *model.word_vocabulary)
-        self._wordy = np.array(
-            [any(ch.isalnum() for ch in gram) for gram in grams] + [True] * (n_rules + 1), bool
-        )
+        wordy = np.array([any(ch.isalnum() for ch in gram) for gram in grams] + [True] * n_rules)
         self._size = np.array(
             [len(gram) for gram in model.char_vocabulary]
             + [gram.count(" ") + 1 for gram in model.word_vocabulary]
-            + [0] * (n_rules + 1),
+            + [0] * n_rules,
             np.int64,
         )
         self._idf = model.idf
         self._coef = model.coef / model.temperature  # calibrated once, not per text
         self._intercept = model.intercept / model.temperature
-        # How much each feature pushes toward a class rather than the others on average.
+        # How much each feature pushes toward a class rather than the others on average (0 for
+        # those that cannot be evidence), one row a class.
         n_classes = model.coef.shape[1]
         others = (model.coef.sum(axis=1, keepdims=True) - model.coef) / (n_classes - 1)
         self._push = np.ascontiguousarray((model.coef - others).T)
+        self._push[:, ~wordy] = 0.0
         self._rule_slots = {
             label: model.n_text_features + i for i, label in enumerate(model.rule_labels)
         }
@@ -424,6 +424,8 @@ class Predictor:
             keys.sort()
             starts = keys & ((1 << shift) - 1)
             keys >>= shift
+        if not len(keys):
+            return keys, keys, keys, keys
         bounds = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1], [True]]))
         heads = bounds[:-1]
         doc, feature = np.divmod(keys[heads], width)
@@ -455,8 +457,7 @@ class Predictor:
         count = len(texts)
         if not count:
             return []
-        folded = [self.spec.prepared(text) for text in texts]
-        batch = Batch.of(folded)
+        batch = Batch.of(self.spec.prepared_many(texts))
         doc, feature, tf, first = self._features(batch)
         values = (1.0 + np.log(tf)) * self._idf[feature]
         norms = np.sqrt(np.bincount(doc, weights=values * values, minlength=count))
@@ -517,7 +518,7 @@ class Predictor:
         vote; and where each text's spans begin in that list."""
         count = len(best)
         push = values * self._push.take(best[doc] * self._push.shape[1] + feature)
-        pushing = np.flatnonzero((push > 0) & self._wordy[feature])
+        pushing = np.flatnonzero(push > 0)
         # only each text's strongest few need sorting: where a text has more than enough
         # features above its mean push, the ones below it cannot be among its strongest
         keep = 2 * EVIDENCE
