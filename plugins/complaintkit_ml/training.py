@@ -1,16 +1,18 @@
 """Training a :class:`~complaintkit_ml.model.TextModel` with scikit-learn, and its figures.
 
 scikit-learn (the ``ml`` extra) is used here only, for the fit: a linear support-vector
-classifier (one-vs-rest) on sublinear TF-IDF of character and word n-grams. The features are
+classifier on sublinear TF-IDF of character and word n-grams, as an NB-SVM or a plain one-vs-rest
+SVM, whichever cross-validates better (:func:`_fit`). The features are
 made by :mod:`complaintkit_ml.features`, the same code prediction uses, and the TF-IDF
 arithmetic is done here in numpy exactly as :class:`~complaintkit_ml.model.Predictor` does it,
 so a model predicts after training precisely what it predicted while being scored.
 
 The figures come from stratified k-fold cross-validation: every text is predicted by a model
-that did not see it. The vocabulary and idf are taken from the whole training set (they use no
-label); the classifier and the calibration only ever see the training folds' labels. The
-out-of-fold scores also set the calibration: the softmax temperature that makes the
-probabilities honest (lowest log-loss on texts the model had not seen).
+that did not see it (the figures of the weighting kept; both are in the metadata). The
+vocabulary and idf are taken from the whole training set (they use no label); the classifier
+and the calibration only ever see the training folds' labels. The out-of-fold scores also set
+the calibration: the softmax temperature that makes the probabilities honest (lowest log-loss
+on texts the model had not seen).
 """
 
 from __future__ import annotations
