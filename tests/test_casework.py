@@ -336,6 +336,30 @@ def test_a_name_taken_is_refused_without_a_history_entry(desk: Desk, ck_store: S
     assert unchanged(ck_store, before)
 
 
+def test_an_attach_stopped_before_its_event_is_finished_by_attaching_again(
+    desk: Desk, ck_store: Store
+) -> None:
+    from complaintkit import AttachmentExistsError
+    from complaintkit.attachments import Attachment
+
+    # What a crash between keeping the file and writing its event leaves: a file, no event.
+    digest = hashlib.sha256(PDF).hexdigest()
+    files = attachments_of(ck_store)
+    at = ck_store.get("CK-1").received_at
+    files.put(Attachment("CK-1", "invoice.pdf", len(PDF), digest, "application/pdf", at, "a"), PDF)
+    with pytest.raises(AttachmentExistsError):  # other content under that name: refused
+        desk.attach("CK-1", "invoice.pdf", PDF + b"\n")
+    complaint, stored = desk.attach("CK-1", "invoice.pdf", PDF)
+    assert [(e.action, e.data["sha256"]) for e in complaint.history if e.action == "attach"] == [
+        ("attach", digest)
+    ]
+    assert stored.sha256 == digest and [a.name for a in desk.attachments("CK-1")] == ["invoice.pdf"]
+    before = ck_store.get("CK-1")
+    with pytest.raises(AttachmentExistsError):  # now recorded: the name is taken
+        desk.attach("CK-1", "invoice.pdf", PDF)
+    assert unchanged(ck_store, before)
+
+
 # --- merging --------------------------------------------------------------------------------
 
 
@@ -447,3 +471,28 @@ def test_desk_find_sorts_newest_first_when_asked(desk: Desk) -> None:
     newest = [c.reference for c in desk.find(sort="-received_at")]
     assert newest[-3:] == ["S-2", "S-1", "S-0"]
     assert [c.reference for c in desk.find(sort="received_at", limit=2)] == ["S-0", "S-1"]
+
+
+def test_a_merge_stopped_between_its_two_writes_is_finished_by_running_it_again(
+    twins: Desk, ck_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = type(ck_store).update
+
+    def lost_after_the_first_write(self: Store, complaint: Complaint) -> Complaint:
+        if complaint.reference == "CK-2":
+            raise OSError("the connection was lost")
+        return real(self, complaint)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(ck_store), "update", lost_after_the_first_write)
+    with pytest.raises(OSError, match="connection was lost"):
+        twins.merge("CK-1", "CK-2", reason="the same case")
+    monkeypatch.undo()
+    assert ck_store.get("CK-2").status is Status.RECEIVED  # the second write did not happen
+    assert [e.action for e in ck_store.get("CK-1").history].count("merged") == 1
+
+    kept, dup = twins.merge("CK-1", "CK-2", reason="the same case")
+    assert (dup.status, dup.parent) == (Status.REJECTED, "CK-1")
+    assert [e.action for e in kept.history].count("merged") == 1  # carried once, not twice
+    assert len(twins.notes(kept)) == 1
+    assert kept.tags == ("fridge", "repeat")
+    assert [a.name for a in twins.attachments("CK-1")] == ["photo.png", "photo-CK-2.png"]

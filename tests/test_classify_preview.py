@@ -20,7 +20,10 @@ name = "cause"
 
 [[labels]]
 name = "integrity"
-keywords = [{phrase = "不透明", weight = 5}, {phrase = "annual fee", weight = 5}]
+keywords = [
+  {phrase = "不透明", weight = 5}, {phrase = "annual fee", weight = 5},
+  {phrase = "陌生交易", weight = 5},
+]
 """
 
 
@@ -68,7 +71,15 @@ def test_a_rule_change_is_previewed_and_nothing_is_written(store_with_examples: 
     assert "未写入" in zh and "诚信" in zh
     # The real pass then makes exactly the previewed change.
     done = run("classify", "--all", "--scheme", "cause").stdout
-    assert f"labels changed on {preview['updated']}" in done
+    # the real pass says it rewrote what the dry run said would be rewritten
+    assert f"rewrote {preview['updated']:,} (confidence or evidence refreshed included" in done
+    again = run("--lang", "zh", "classify", "--all", "--scheme", "cause").stdout
+    assert "重写 0 条" in again  # the same rules again: nothing to rewrite
+    counts = json.loads(run("classify", "--all", "--scheme", "cause", "--format", "json").stdout)
+    assert counts == {"examined": preview["examined"], "rewritten": 0}
+    one = move["examples"][0]
+    named = json.loads(run("classify", one, "--format", "json").stdout)
+    assert named[0]["reference"] == one and named[0]["labels"]["cause"] == "integrity"
     listed = run("list", "--label", "cause=integrity", "--format", "json").stdout
     assert len(json.loads(listed)) == new
 
@@ -82,7 +93,6 @@ def test_named_complaints_and_usage(store_with_examples: Path) -> None:
     )
     assert preview["examined"] == 2
     assert run("classify", "--dry-run", code=2).exit_code == 2
-    assert "goes with --dry-run" in run("classify", "--all", "--format", "json", code=2).output
 
 
 def test_hand_set_labels_stay_unless_forced(ck_desk: Desk) -> None:

@@ -116,3 +116,16 @@ def test_one_language_rule_for_every_figure_given_per_language() -> None:
     for text, expected in cases.items():
         assert text_language(text) == expected, text
         assert language(text) == language_of(text) == expected, text
+
+
+def test_no_module_of_the_core_is_over_600_lines() -> None:
+    """Issue 14's limit: a core module that grows past it is split by concern (the desk's
+    case-work methods went to ``desk/casefile.py`` when ``desk/__init__.py`` reached 668)."""
+    core = REPO / "src" / "complaintkit"
+    sizes = {
+        str(path.relative_to(core)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in core.rglob("*.py")
+        if "testing" not in path.relative_to(core).parts
+    }
+    assert len(sizes) > 40  # the walk found the core
+    assert {name: n for name, n in sizes.items() if n > 600} == {}

@@ -724,9 +724,9 @@ def test_reports_demo_store_gives_the_documented_figures(tmp_path: Path) -> None
         desk = Desk(host, store, clock=lambda: demo.NOW)
         pareto = desk.report("pareto")
         assert pareto.names.en == "Pareto of cause"
-        assert pareto.figure("vital few") == "Service quality, Product quality, Price"
+        assert pareto.figure("vital few") == "Service quality, Product quality, Integrity"
         targets = _rows(desk.report("sla").table("targets"), "target")
-        assert [targets["acknowledge"][k] for k in ("met", "missed", "open_past_due")] == [51, 8, 1]
+        assert [targets["acknowledge"][k] for k in ("met", "missed", "open_past_due")] == [50, 9, 1]
         assert desk.report("trends", options={"period": "week"}).figure("open at the end") == 22
         remedies = desk.report("remedies")
         assert (remedies.figure("remedies offered"), remedies.figure("remedies accepted")) == (

@@ -59,8 +59,11 @@ def classify_command(
 
     Give references, or --all (with the usual filters, e.g. --unclassified cause).
     A changed label keeps the old one in the complaint's history. --dry-run shows what a
-    rule or model change would change before anything is written.
+    rule or model change would change before anything is written. --format json prints the
+    counts (or each named complaint's labels) for a script.
     """
+    from complaintkit.display import json_text
+
     from .cmd_records import label_display
 
     chosen = list(schemes) or None
@@ -85,11 +88,26 @@ def classify_command(
             )
         _show_preview(app, preview, fmt)
         return
-    if fmt != "table":
-        raise click.UsageError("--format json goes with --dry-run")
     if references:
-        for reference in references:
-            complaint = app.desk.classify(reference, schemes=chosen, force=force)
+        classified = [
+            app.desk.classify(reference, schemes=chosen, force=force) for reference in references
+        ]
+        if fmt == "json":
+            click.echo(
+                json_text(
+                    [
+                        {
+                            "reference": complaint.reference,
+                            "labels": {
+                                scheme: label.label for scheme, label in complaint.labels.items()
+                            },
+                        }
+                        for complaint in classified
+                    ]
+                )
+            )
+            return
+        for complaint in classified:
             echo(f"{complaint.reference}  {label_display(app.host, complaint, app.lang)}")
         return
     flt = build_filter(app.config.tzinfo, **filters)
@@ -99,7 +117,17 @@ def classify_command(
         examined, changed = app.desk.classify_many(
             flt, schemes=chosen, force=force, progress=bar.update
         )
-    click.echo(f"examined {examined}, labels changed on {changed}")
+    if fmt == "json":
+        click.echo(json_text({"examined": examined, "rewritten": changed}))
+        return
+    # "rewrote", not "labels changed": the count includes labels whose confidence or evidence
+    # alone was refreshed, which the dry run counts apart from the labels that move
+    click.echo(
+        f"检查 {examined:,} 条，重写 {changed:,} 条（含仅置信度或依据更新的）"
+        if app.lang == "zh"
+        else f"examined {examined:,}; rewrote {changed:,} (confidence or evidence refreshed "
+        "included; --dry-run shows how many labels move)"
+    )
 
 
 def _show_preview(app: App, preview: Any, fmt: str) -> None:

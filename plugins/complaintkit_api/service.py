@@ -40,12 +40,14 @@ class ApiSettings:
         max_page = 500          # complaints in one page of a listing
         stale_after = 60        # seconds after which an unfinished idempotent request
                                 # (its process died) may be taken over by a retry
+        keep_keys = 86400       # seconds an idempotency key and its answer are kept
     """
 
     max_body: int = 1_048_576
     max_batch: int = 1000
     max_page: int = 500
     stale_after: float = 60.0
+    keep_keys: float = 86_400.0
 
     @classmethod
     def from_config(cls, section: Any, where: str) -> ApiSettings:
@@ -61,7 +63,7 @@ class ApiSettings:
         for key, value in section.items():
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise ConfigError(f"{where} [api] {key}: expected a positive number, got {value!r}")
-            values[key] = value if key == "stale_after" else int(value)
+            values[key] = value if key in ("stale_after", "keep_keys") else int(value)
         return cls(**values)
 
 
@@ -193,10 +195,19 @@ class Idempotency:
     body is refused (422); a retry while the first is still running gets 409 with
     ``Retry-After``. References are chosen before the work and kept with the key, so a retry
     that takes over from a request whose process died (after ``stale_after`` seconds) writes
-    the same references, which the store refuses to duplicate."""
+    the same references, which the store refuses to duplicate.
+
+    A finished key is kept for ``keep_keys`` seconds (a day by default, as payment APIs do):
+    after that the key is free again, and old keys are removed from the store, at most once
+    per :data:`PRUNE_EVERY` seconds per process, by the request that finds the time has come.
+    """
+
+    #: Seconds between two removals of expired keys by one process (at most).
+    PRUNE_EVERY = 600.0
 
     def __init__(self, service: Service) -> None:
         self.service = service
+        self._pruned_at = 0.0
 
     @staticmethod
     def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -238,6 +249,10 @@ class Idempotency:
             found = data.get(NAMESPACE, name)
             if found is None:  # released in between: try once more
                 return self.run(token, key, fingerprint, references, work)
+            if found["state"] == "done" and self._expired(found, time.time()):
+                # Kept long enough: the key is free again, for this request or any other.
+                data.delete(NAMESPACE, name)
+                return self.run(token, key, fingerprint, references, work)
             if found["fingerprint"] != fingerprint:
                 raise ApiProblem(
                     422,
@@ -257,6 +272,40 @@ class Idempotency:
                 )
             references = list(found["references"])
             data.put(NAMESPACE, name, {**pending, "references": references})
+        self.prune()
+        return self._work(data, name, pending, references, work)
+
+    def _expired(self, document: dict[str, Any], now: float) -> bool:
+        """Whether a finished key's answer was kept for ``keep_keys`` seconds already."""
+        finished = document.get("finished", document.get("started", now))
+        return bool(now - float(finished) >= self.service.settings.keep_keys)
+
+    def prune(self, now: float | None = None) -> int:
+        """Remove the finished keys kept longer than ``keep_keys`` (of every token), unless
+        this process did so less than :data:`PRUNE_EVERY` seconds ago; how many were removed.
+        A key that changed since it was listed (taken again by a new request) is left."""
+        now = time.time() if now is None else now
+        if now - self._pruned_at < min(self.PRUNE_EVERY, self.service.settings.keep_keys):
+            return 0
+        self._pruned_at = now
+        data = self.service.data()
+        removed = 0
+        for name, document in data.items(NAMESPACE):
+            if not name.startswith("idem:") or document.get("state") != "done":
+                continue
+            if self._expired(document, now) and data.get(NAMESPACE, name) == document:
+                removed += data.delete(NAMESPACE, name)
+        return removed
+
+    def _work(
+        self,
+        data: PluginData,
+        name: str,
+        pending: dict[str, Any],
+        references: list[str],
+        work: Callable[[list[str]], Replay],
+    ) -> tuple[Replay, bool]:
+        """Do the work of a key this request holds, and keep its answer."""
         try:
             result = work(references)
         except ApiProblem as problem:
@@ -269,7 +318,14 @@ class Idempotency:
             data.put(
                 NAMESPACE,
                 name,
-                {**pending, "state": "done", "status": problem.status, "body": body},
+                {
+                    **pending,
+                    "references": references,
+                    "state": "done",
+                    "status": problem.status,
+                    "body": body,
+                    "finished": time.time(),
+                },
             )
             raise
         except BaseException:
@@ -284,6 +340,7 @@ class Idempotency:
                 "state": "done",
                 "status": result.status,
                 "body": result.body,
+                "finished": time.time(),
             },
         )
         return result, False

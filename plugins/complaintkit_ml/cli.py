@@ -9,19 +9,73 @@ import click
 
 from complaintkit.commands import (
     CommandContext,
+    in_split,
     label_mapping,
     labelled_file_options,
     output_option,
+    split_option,
 )
 
 __all__ = ["train_command"]
+
+#: The review plugin's threshold for a scheme ``[review]`` does not name.
+_DEFAULT_REVIEW_THRESHOLD = 0.5
 
 
 def _percent(value: float) -> str:
     return f"{value:.3f}"
 
 
-def _render(result: Any, scheme: str, path: str, mode: str, sources: list[str]) -> str:
+def _review_threshold(app: CommandContext, scheme: str) -> float:
+    """The confidence below which the review queue holds ``scheme``'s labels: ``[review]``'s
+    ``thresholds`` (by key or name) or ``threshold``, 0.5 when neither says (the review
+    plugin owns and checks the section; a value it would refuse is read as the default)."""
+    from complaintkit.errors import ComplaintkitError
+
+    table = app.config.section("review")
+    thresholds = table.get("thresholds")
+    for name, value in (thresholds if isinstance(thresholds, dict) else {}).items():
+        try:
+            if app.host.resolve_scheme(str(name)) == scheme:
+                return float(value)
+        except (ComplaintkitError, TypeError, ValueError):
+            continue
+    try:
+        return float(table.get("threshold", _DEFAULT_REVIEW_THRESHOLD))
+    except (TypeError, ValueError):
+        return _DEFAULT_REVIEW_THRESHOLD
+
+
+def _hints(scheme: str, mode: str, classes: int, threshold: float, unseen: list[str]) -> list[str]:
+    """What a person who just trained must still do for the model to be used as they expect
+    (``unseen``: the scheme's labels without a single example)."""
+    hints = []
+    if unseen:
+        hints.append(
+            f"no example of {', '.join(unseen)}: the model can never give "
+            f"{'it' if len(unseen) == 1 else 'them'}, and where it decides (modes model, "
+            "blend, and fallback where the rules are unsure) a complaint of that kind gets "
+            "one of the labels it learnt. Label some and train again."
+        )
+    if mode == "rules":
+        hints.append(
+            f'not in use yet: [ml.{scheme}] mode is "rules" (the default), so complaints are '
+            f'still classified by the rules alone. Set mode = "fallback", "model" or "blend" '
+            f"there (compare them first with complaintkit evaluate)."
+        )
+    if threshold <= 1 / classes:
+        hints.append(
+            f"it learnt {classes} labels, so its confidence is never below {1 / classes:.2f}: "
+            f"the review queue's threshold for {scheme} ({threshold:g}) will hold none of its "
+            f"labels. Set a higher one in complaintkit.toml, e.g. [review] thresholds = "
+            f"{{ {scheme} = {min(1.0, 1 / classes + 0.2):g} }}."
+        )
+    return hints
+
+
+def _render(
+    result: Any, scheme: str, path: str, mode: str, sources: list[str], hints: list[str]
+) -> str:
     figures = result.figures
     lines = [
         f"scheme {scheme}: trained on {figures.n} examples ({'; '.join(sources)}), "
@@ -38,7 +92,7 @@ def _render(result: Any, scheme: str, path: str, mode: str, sources: list[str]) 
             f"{name:<5} {found.n:>6}  {_percent(found.accuracy):>8}  "
             f"{_percent(found.macro_f1):>8}  {recall}"
         )
-    lines += ["", *result.notes, f"model written to {path}"]
+    lines += ["", *result.notes, f"model written to {path}", *hints]
     return "\n".join(line for line in lines)
 
 
@@ -46,6 +100,7 @@ def _render(result: Any, scheme: str, path: str, mode: str, sources: list[str]) 
 @click.argument("scheme")
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
 @labelled_file_options
+@split_option
 @click.option(
     "--with-store/--without-store",
     "with_store",
@@ -82,6 +137,7 @@ def train_command(
     text_columns: tuple[str, ...],
     label_column: str | None,
     maps: tuple[str, ...],
+    split: str | None,
     with_store: bool | None,
     limit: int | None,
     folds: int,
@@ -93,9 +149,10 @@ def train_command(
 
     Learns from the labels people gave in the store (complaintkit label), from a labelled file
     PATH (--preset, or --text-column, --label-column and --map, as evaluate takes them), or
-    both (--with-store). Prints k-fold cross-validated accuracy, macro-F1 and recall per
-    label, overall and per language (zh, en). With mode = "blend" in [ml.SCHEME] the rules'
-    votes are learnt as features too. Needs the ml extra: pip install 'complaintkit[ml]'.
+    both (--with-store); --split train learns from the four fifths of the file that
+    evaluate --split test leaves out. Prints k-fold cross-validated accuracy, macro-F1 and
+    recall per label, overall and per language (zh, en). With mode = "blend" in [ml.SCHEME]
+    the rules' votes are learnt as features too. Needs the ml extra: pip install 'complaintkit[ml]'.
     """
     from complaintkit.display import json_text, terminal_safe
     from complaintkit.errors import ConfigError
@@ -132,10 +189,14 @@ def train_command(
             rows = file_examples(path, text_columns, label_column, label_mapping(maps))
         else:
             raise click.UsageError("with PATH give --preset, or --text-column and --label-column")
+        if split:
+            rows = [(text, gold) for text, gold in rows if in_split(text, split)]
         examples += rows
         sources.append(f"{len(examples)} from {path}")
-    elif preset or text_columns or label_column or maps:
-        raise click.UsageError("--preset, --text-column, --label-column and --map need PATH")
+    elif preset or text_columns or label_column or maps or split:
+        raise click.UsageError(
+            "--preset, --text-column, --label-column, --map and --split need PATH"
+        )
     if with_store or (with_store is None and path is None):
         from_store = list(store_examples(app.store, key))
         sources.append(f"{len(from_store)} labelled by people in {app.config.store}")
@@ -172,6 +233,14 @@ def train_command(
     )
     target = app.config.resolve_path(out) if out else settings.model
     result.model.save(target)
+    seen = {gold for _, gold in examples}
+    hints = _hints(
+        key,
+        settings.mode,
+        len(result.model.classes),
+        _review_threshold(app, key),
+        [label for label in labels if label not in seen],
+    )
     if fmt == "json":
         click.echo(
             json_text(
@@ -182,6 +251,7 @@ def train_command(
                     "folds": result.folds,
                     "seconds": round(result.seconds, 2),
                     "notes": list(result.notes),
+                    "hints": hints,
                     "training_set": result.model.metadata["training_set"],
                     "figures": result.figures.to_dict(),
                     "learning_curve": [
@@ -192,7 +262,7 @@ def train_command(
             )
         )
     else:
-        click.echo(terminal_safe(_render(result, key, str(target), settings.mode, sources)))
+        click.echo(terminal_safe(_render(result, key, str(target), settings.mode, sources, hints)))
         if result.curve:
             click.echo("\nlearning curve (cross-validated, examples each fold learnt from):")
             click.echo("  examples  accuracy  macro-F1")

@@ -74,7 +74,7 @@ class ParetoReporter:
             )
         table = Table(
             "pareto",
-            Names(f"Pareto of {scheme.names.en.lower()}", f"{scheme.names.zh}帕累托"),
+            Names("Labels, most complaints first", "各标签投诉数（从多到少）"),
             (
                 Column(scheme_name, scheme.names),
                 Column("label", Names("label", "标签")),

@@ -115,7 +115,8 @@ def review_command(
         _apply_file(app, Path(decisions), note)
         return
     flt = ComplaintFilter(open_only=open_only) if open_only else None
-    items = queue(desk, settings, chosen, flt, below=below)[:limit]
+    unlabelled: Counter[str] = Counter()
+    items = queue(desk, settings, chosen, flt, below=below, unlabelled=unlabelled)[:limit]
     if interactive:
         _interactive(app, items, note)
         return
@@ -135,6 +136,19 @@ def review_command(
         else:
             shown = ", ".join(f"{scheme} {n}" for scheme, n in sorted(counts.items()))
             click.echo(f"{'待复核' if zh else 'to review'}: {shown}", err=True)
+        if unlabelled:
+            # a new user's biggest gap (46% without a cause after an import) is not in the
+            # queue by default: say so, and how to add it
+            missing = ", ".join(f"{scheme} {n:,}" for scheme, n in sorted(unlabelled.items()))
+            listed = ", ".join(f'"{scheme}"' for scheme in sorted(unlabelled))
+            click.echo(
+                f"未分类、不在此队列中：{missing}"
+                f"（在 [review] 中设 unlabelled = [{listed}] 即可加入）"
+                if zh
+                else f"without a label, not in this queue: {missing} "
+                f"(add them with [review] unlabelled = [{listed}])",
+                err=True,
+            )
 
 
 def _row(app: CommandContext, record: Mapping[str, Any]) -> list[Any]:
@@ -156,14 +170,33 @@ def _row(app: CommandContext, record: Mapping[str, Any]) -> list[Any]:
     ]
 
 
+#: The counts ``review --interactive`` ends with, in Chinese.
+_ZH_DECISIONS = {"accepted": "接受", "corrected": "更正", "skipped": "跳过"}
+
+
 def _interactive(app: CommandContext, items: list[ReviewItem], note: str | None) -> None:
+
+    zh = app.lang == "zh"
+    done: Counter[str] = Counter()
+    try:
+        _decide_each(app, items, note, done)
+    finally:  # also after Ctrl-C or the end of the input: what was decided is kept, say so
+        summary = ("，" if zh else ", ").join(
+            f"{_ZH_DECISIONS[k] if zh else k} {v}" for k, v in sorted(done.items())
+        ) or ("未做任何决定" if zh else "nothing decided")
+        click.echo(summary, err=True)
+
+
+def _decide_each(
+    app: CommandContext, items: list[ReviewItem], note: str | None, done: Counter[str]
+) -> None:
+    """Ask about each item in turn, recording every decision at once (counted in ``done``)."""
     from complaintkit import label_names
     from complaintkit.display import terminal_safe
 
     from .queue import decide
 
     zh = app.lang == "zh"
-    done: Counter[str] = Counter()
     for position, item in enumerate(items, 1):
         scheme = app.host.scheme(item.scheme)
         labels = list(scheme.labels)
@@ -202,31 +235,49 @@ def _interactive(app: CommandContext, items: list[ReviewItem], note: str | None)
             done["skipped"] += 1
             continue
         if answer == "a" and proposed is not None:
-            chosen = proposed.label
+            chosen: str | None = proposed.label
         else:
             chosen = _pick(app, item.scheme, labels)
+        if chosen is None:
+            done["skipped"] += 1
+            continue
         decide(app.desk, item, chosen, note=note)
-        done["accepted" if proposed is not None and chosen == proposed.label else "corrected"] += 1
-    summary = ", ".join(f"{k} {v}" for k, v in sorted(done.items())) or "nothing decided"
-    click.echo(summary, err=True)
+        kind = "accepted" if proposed is not None and chosen == proposed.label else "corrected"
+        done[kind] += 1
+        shown = label_names(scheme, chosen).get(app.lang)
+        what = _ZH_DECISIONS[kind] if zh else kind
+        click.echo(f"→ {'已记录' if zh else 'recorded'}: {shown} ({what})")
 
 
-def _pick(app: CommandContext, scheme: str, labels: list[Any]) -> str:
-    """Ask for the right label, by its number in the list or a name (``resolve_label``)."""
+def _pick(app: CommandContext, scheme: str, labels: list[Any]) -> str | None:
+    """Ask for the right label, by its number in the list or a name (``resolve_label``);
+    None when the person just presses Enter (skip this one after all)."""
     from complaintkit.display import terminal_safe
 
     zh = app.lang == "zh"
+    names = ", ".join(str(label.name) for label in labels)
     while True:
         answer = click.prompt(
-            "正确的标签（编号或名称）" if zh else "the right label (number or name)"
+            "正确的标签（编号或名称；直接回车跳过）"
+            if zh
+            else "the right label (number or name; Enter to skip)",
+            default="",
+            show_default=False,
         )
         answer = answer.strip()
+        if not answer:
+            return None
         if answer.isdigit() and 1 <= int(answer) <= len(labels):
             return str(labels[int(answer) - 1].name)
         try:
             return app.host.resolve_label(scheme, answer)[1]
         except ComplaintkitError:
-            click.echo(f"{'没有这个标签' if zh else 'no such label'}: {terminal_safe(answer)}")
+            click.echo(
+                f"没有这个标签：{terminal_safe(answer)}；请输入 1–{len(labels)} 或名称：{names}"
+                if zh
+                else f"no such label: {terminal_safe(answer)}; give 1–{len(labels)} or a name: "
+                f"{names}"
+            )
 
 
 def _rows(path: Path) -> Iterator[tuple[int, Any]]:

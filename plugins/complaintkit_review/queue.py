@@ -163,11 +163,32 @@ def queue(
     flt: ComplaintFilter | None = None,
     *,
     below: float | None = None,
+    unlabelled: Counter[str] | None = None,
 ) -> list[ReviewItem]:
-    """Every label due for review in the store, least confident first (then oldest first)."""
-    items = list(due_for_review(desk.find(flt), schemes, settings, below=below))
+    """Every label due for review in the store, least confident first (then oldest first).
+
+    ``unlabelled``, when given, counts per scheme the complaints left without a label that
+    the queue does not hold (the scheme is not in ``[review] unlabelled``), in the same pass.
+    """
+    chosen = tuple(schemes)
+    complaints: Iterable[Complaint] = desk.find(flt)
+    if unlabelled is not None:
+        complaints = _counting_unlabelled(
+            complaints, [s for s in chosen if s not in settings.unlabelled], unlabelled
+        )
+    items = list(due_for_review(complaints, chosen, settings, below=below))
     items.sort(key=lambda item: (item.confidence, item.complaint.received_at))
     return items
+
+
+def _counting_unlabelled(
+    complaints: Iterable[Complaint], schemes: Sequence[str], counts: Counter[str]
+) -> Iterator[Complaint]:
+    for complaint in complaints:
+        for scheme in schemes:
+            if scheme not in complaint.labels:
+                counts[scheme] += 1
+        yield complaint
 
 
 def decision_reason(item: ReviewItem, chosen: str, note: str | None = None) -> str:

@@ -37,7 +37,9 @@ class KeywordRule:
     """A phrase that votes for a label with a weight.
 
     English phrases match whole words, case-insensitively; a trailing ``*`` matches any word
-    ending (``charg*`` matches "charged", "charges"). Chinese phrases match anywhere.
+    ending (``charg*`` matches "charged", "charges"); a phrase that begins or ends with
+    punctuation ("!!!", "?!") matches there even right after or before a word ("months!!!").
+    Chinese phrases match anywhere.
     """
 
     phrase: str
@@ -179,10 +181,21 @@ class _Matcher:
                     and any(ms <= start and end <= me for ms, me in masks[owner])
                 ):
                     continue
+                # A phrase's edge that is a word character needs a word boundary there; an
+                # edge that is punctuation ("!!!", "?!", "$1,") matches right after a word.
                 if english:
-                    if start > 0 and _is_word_char(lowered[start - 1]):
+                    if (
+                        start > 0
+                        and _is_word_char(lowered[start])
+                        and _is_word_char(lowered[start - 1])
+                    ):
                         continue
-                    if not prefix and end + 1 < size and _is_word_char(lowered[end + 1]):
+                    if (
+                        not prefix
+                        and end + 1 < size
+                        and _is_word_char(lowered[end])
+                        and _is_word_char(lowered[end + 1])
+                    ):
                         continue
                 key = (owner, index, phrase)
                 if key in seen:

@@ -23,6 +23,7 @@ Everything is opened on first use and closed when the command ends.
 
 from __future__ import annotations
 
+import hashlib
 import shlex
 import signal
 import sys
@@ -39,14 +40,17 @@ if TYPE_CHECKING:
 __all__ = [
     "INTERRUPTED",
     "OUTPUT_FORMATS",
+    "SPLITS",
     "CommandContext",
     "ProgressBar",
+    "in_split",
     "key_value",
     "label_mapping",
     "labelled_file_options",
     "output_option",
     "quietly",
     "same_command",
+    "split_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -121,6 +125,37 @@ def labelled_file_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+#: The parts of a labelled file ``--split`` chooses between (see :func:`in_split`).
+SPLITS = ("train", "test")
+
+
+def in_split(text: str, split: str) -> bool:
+    """Whether ``text`` falls in ``split`` of the stated train/test split of a labelled file:
+    ``test`` is the fifth of texts whose ``int(sha1(text stripped, lower-cased)[:8], 16) % 5
+    == 0``, ``train`` the other four fifths. The part depends on the text alone, so a file
+    split for ``train`` and again for ``evaluate`` gives two parts that never share a text."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; known: {', '.join(SPLITS)}")
+    digest = hashlib.sha1(text.strip().lower().encode("utf-8")).hexdigest()
+    return (int(digest[:8], 16) % 5 == 0) == (split == "test")
+
+
+def split_option(func: F) -> F:
+    """The ``--split train|test`` option of the commands that read a labelled file (passed as
+    ``split``, None when not given): keep only that part of the rows (:func:`in_split`), so
+    ``train --split train`` and ``evaluate --split test`` score a model on texts it never
+    saw."""
+    import click
+
+    return click.option(
+        "--split",
+        type=click.Choice(SPLITS),
+        help="Use only one part of the file's rows, by a hash of each text: test = the fifth "
+        "whose int(sha1(text stripped, lower-cased)[:8], 16) % 5 == 0, train = the rest. "
+        "Train on train, evaluate on test.",
+    )(func)
 
 
 def key_value(item: str, option: str, shape: str = "KEY=VALUE") -> tuple[str, str]:

@@ -22,6 +22,7 @@ import attrs
 from .. import intake, lifecycle
 from ..attachments import (
     Attachment,
+    AttachmentExistsError,
     AttachmentSettings,
     AttachmentStore,
     attachments_of,
@@ -320,13 +321,16 @@ class CaseWork:
         shown, media_type, digest = check_attachment(
             name, content, self.settings, reference=reference
         )
-        self.s.store.get(reference)  # an unknown reference stores nothing
+        complaint = self.s.store.get(reference)  # an unknown reference stores nothing
         who = actor or self.s.actor
         files = self.files()
-        stored = files.put(
-            Attachment(reference, shown, len(content), digest, media_type, self.s.clock(), who),
-            content,
-        )
+        try:
+            stored = files.put(
+                Attachment(reference, shown, len(content), digest, media_type, self.s.clock(), who),
+                content,
+            )
+        except AttachmentExistsError:
+            stored = _unrecorded(files, complaint, shown, digest)
 
         def change(c: Complaint) -> Change:
             data = stored.as_data()
@@ -395,6 +399,8 @@ class CaseWork:
         notes = notes_of(dup)
 
         def carry(c: Complaint) -> Change:
+            if _carried(c, dup):
+                return Change(c)  # an earlier merge stopped after carrying: finish it
             at = self.s.clock()
             new_tags = [t for t in dup.tags if t not in c.tags]
             copied = tuple(
@@ -459,11 +465,46 @@ class CaseWork:
                 name = safe_name(
                     f"{stem}-{dup.reference}{dot}{ext}" if dot else f"{name}-{dup.reference}"
                 )
+                if have.get(name) is not None and have[name].sha256 == found.sha256:
+                    continue  # carried by an earlier merge that did not finish
             content = files.content(dup.reference, found.name)
             copy = attrs.evolve(found, reference=kept.reference, name=name, added_at=self.s.clock())
             copied.append(files.put(copy, content))
             have[name] = copy
         return copied
+
+
+def _unrecorded(files: AttachmentStore, complaint: Complaint, name: str, digest: str) -> Attachment:
+    """The file ``name`` the complaint already has, when it is the same content and its
+    history does not record it: an attach that stopped between keeping the file and writing
+    its event (a crash). Attaching the same file again finishes that attach. Otherwise the
+    name is taken: :class:`~complaintkit.attachments.AttachmentExistsError`."""
+    found = files.get(complaint.reference, name)
+    last = next(
+        (
+            e.action
+            for e in reversed(complaint.history)
+            if e.action in (ATTACH, DETACH) and e.data.get("name") == name
+        ),
+        None,
+    )
+    if found.sha256 != digest or last == ATTACH:
+        raise AttachmentExistsError(complaint.reference, name)
+    return found
+
+
+def _carried(kept: Complaint, dup: Complaint) -> bool:
+    """Whether ``kept`` already holds what merging ``dup`` carries: a ``merged`` event for it
+    no older than anything in the duplicate's history. A merge writes the kept complaint
+    first and the duplicate second; one stopped in between (a crash, a lost connection) is
+    finished by running it again, without carrying the tags, notes and files twice."""
+    last = max(e.at for e in dup.history) if dup.history else None
+    return any(
+        e.action == MERGED
+        and e.data.get("duplicate") == dup.reference
+        and (last is None or e.at >= last)
+        for e in kept.history
+    )
 
 
 def _applied(c: Complaint, values: Mapping[str, Any]) -> Complaint:

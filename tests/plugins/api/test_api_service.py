@@ -4,6 +4,7 @@ problem document, never a 5xx."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 import pytest
@@ -174,3 +175,50 @@ def test_role_table_is_enforced(api: Running) -> None:
         assert client.post("/tokens", json={"name": "x", "role": "admin"}).status_code == 403
     with httpx.Client(base_url=api.base) as anonymous:
         assert anonymous.post("/complaints", json={"text": "x"}).status_code == 401
+
+
+def test_an_idempotency_key_is_kept_for_keep_keys_then_freed_and_pruned(tmp_path: Path) -> None:
+    from complaintkit_api.service import ApiSettings, Idempotency, Replay, Service
+    from complaintkit_api.tokens import NAMESPACE, Token
+
+    url = f"tinydb://{tmp_path / 'c.json'}"
+    host = make_host()
+    host.open_store(url, create=True).close()
+    service = Service(host, url, settings=ApiSettings(keep_keys=60))
+    keys = Idempotency(service)
+    alice = Token("alice", "agent", "2026-12-07T00:00:00+00:00", "abcd")
+    calls: list[list[str]] = []
+
+    def work(references: list[str]) -> Replay:
+        calls.append(references)
+        return Replay(201, {"call": len(calls)})
+
+    first, replayed = keys.run(alice, "k1", "body-1", ["C-1"], work)
+    assert (first, replayed) == (Replay(201, {"call": 1}), False)
+    again, replayed = keys.run(alice, "k1", "body-1", ["C-2"], work)
+    assert (again, replayed) == (first, True) and calls == [["C-1"]]
+
+    data = service.data()
+
+    def age(name: str, seconds: float) -> None:
+        document = data.get(NAMESPACE, name)
+        assert document is not None and document["state"] == "done"
+        data.put(NAMESPACE, name, {**document, "finished": document["finished"] - seconds})
+
+    age("idem:alice:k1", 59)  # kept 59 s of 60: still replayed
+    assert keys.run(alice, "k1", "body-1", ["C-3"], work)[1] is True
+    age("idem:alice:k1", 2)  # now kept 61 s: the key is free for any request
+    third, replayed = keys.run(alice, "k1", "body-2", ["C-3"], work)
+    assert (third, replayed) == (Replay(201, {"call": 2}), False) and calls[-1] == ["C-3"]
+
+    for key in ("k2", "k3", "k4"):
+        keys.run(alice, key, "body", [f"C-{key}"], work)
+    age("idem:alice:k2", 120)
+    age("idem:alice:k3", 120)
+    data.put(NAMESPACE, "token:someone", {"role": "agent"})  # not a key: never pruned
+    assert keys.prune() == 0  # this process pruned moments ago (at the first request)
+    keys._pruned_at = 0.0
+    assert keys.prune() == 2
+    left = {name for name, _ in data.items(NAMESPACE)}
+    assert left == {"idem:alice:k1", "idem:alice:k4", "token:someone"}
+    service.close()

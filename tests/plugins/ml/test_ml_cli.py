@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 from ml_support import EXAMPLES
 
 from complaintkit import Config, Desk, make_host
+from complaintkit.commands import in_split
 from complaintkit.testing import make_complaint
 from complaintkit_cli.main import cli
 
@@ -212,6 +213,112 @@ def test_evaluate_scores_the_configured_combination(project: Project) -> None:
     assert rules["coverage"] < 1.0  # the rules abstain on some
     assert model["coverage"] == 1.0  # the model always answers
     assert model["n"] == rules["n"] == 3
+
+
+def _gold_file(project: Project) -> Path:
+    """The hand-written examples as a labelled CSV, with one row that has no text."""
+    file = project.root / "gold.csv"
+    with file.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "cause"])
+        writer.writerows(EXAMPLES)
+        writer.writerow(["", "price"])
+    return file
+
+
+def test_train_and_evaluate_split_a_file_into_parts_that_share_no_text(
+    project: Project,
+) -> None:
+    file = _gold_file(project)
+    columns = ("--text-column", "text", "--label-column", "cause")
+    test_part = [text for text, _ in EXAMPLES if in_split(text, "test")]
+    assert 0 < len(test_part) < len(EXAMPLES)
+    trained = json.loads(
+        project.run(
+            "train",
+            "cause",
+            str(file),
+            *columns,
+            "--split",
+            "train",
+            "--folds",
+            "2",
+            "--format",
+            "json",
+        ).stdout
+    )
+    assert trained["training_set"]["size"] == len(EXAMPLES) - len(test_part)
+    project.configure("model")
+    scored = json.loads(
+        project.run(
+            "evaluate",
+            str(file),
+            "--scheme",
+            "cause",
+            *columns,
+            "--split",
+            "test",
+            "--format",
+            "json",
+        ).stdout
+    )
+    assert scored["n"] == len(test_part)
+    assert scored["skipped"] == 1  # the row without text, though --split filtered the rows
+
+
+def test_evaluate_limit_keeps_the_count_of_skipped_rows(project: Project) -> None:
+    file = _gold_file(project)
+    scored = json.loads(
+        project.run(
+            "evaluate",
+            str(file),
+            "--scheme",
+            "cause",
+            "--text-column",
+            "text",
+            "--label-column",
+            "cause",
+            "--limit",
+            str(len(EXAMPLES) + 1),
+            "--format",
+            "json",
+        ).stdout
+    )
+    assert scored["n"] == len(EXAMPLES)
+    assert scored["skipped"] == 1
+
+
+def test_split_without_a_file_is_a_usage_error(project: Project) -> None:
+    result = project.run("train", "cause", "--split", "train", ok=False)
+    assert result.exit_code == 2
+    assert "--split need PATH" in result.output
+
+
+def test_train_says_when_the_model_is_not_in_use(project: Project) -> None:
+    out = project.run("train", "cause", "--folds", "3").stdout
+    assert 'not in use yet: [ml.cause] mode is "rules"' in out
+    project.configure("fallback")
+    assert "not in use yet" not in project.run("train", "cause", "--folds", "3").stdout
+
+
+def test_train_says_when_the_review_threshold_cannot_hold_a_two_label_model(
+    project: Project,
+) -> None:
+    file = _gold_file(project)
+    two = ("--map", "product_quality=product_quality", "--map", "service_quality=service_quality")
+    args = ("train", "cause", str(file), "--text-column", "text", "--label-column", "cause")
+    project.configure("model")
+    data = json.loads(project.run(*args, *two, "--folds", "2", "--format", "json").stdout)
+    assert len(data["hints"]) == 2
+    assert data["hints"][0].startswith("no example of price, integrity: the model can never")
+    assert "learnt 2 labels" in data["hints"][1]
+    assert "[review] thresholds = { cause = 0.7 }" in data["hints"][1]
+    # three labels: a confidence can fall below 0.5, so the default threshold works
+    (hint,) = json.loads(project.run(*args, "--folds", "2", "--format", "json").stdout)["hints"]
+    assert hint.startswith("no example of integrity: the model can never give it,")
+    with project.config.open("a", encoding="utf-8") as handle:
+        handle.write('[review]\nthresholds = { "Cause" = 0.7 }\n')  # by its English name
+    assert "learnt 2 labels" not in project.run(*args, *two, "--folds", "2").stdout
 
 
 def test_configuration_errors_name_the_table(project: Project) -> None:

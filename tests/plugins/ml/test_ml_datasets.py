@@ -1,29 +1,25 @@
 """The model on real labelled data it has not seen, against the rules and the majority label.
 
 Split (stated, fixed): a row is *unseen* when ``int(sha1(text stripped and lower-cased)[:8],
-16) % 5 == 0`` (about 20%); the model learns from the other rows only, and is scored on the
-unseen ones. Small presets only: the suite must stay fast (``benchmarks/bench_ml.py`` measures
-every preset, CFPB included).
+16) % 5 == 0`` (about 20%; :func:`complaintkit.commands.in_split`, what ``--split`` of
+``train`` and ``evaluate`` applies); the model learns from the other rows only, and is scored
+on the unseen ones. The ASAP preset is left out: its 57 labelled rows leave 9 unseen, too few
+to tell anything apart (docs/ml.md gives its cross-validated figures instead).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 
 import pytest
 
 from complaintkit import make_host
+from complaintkit.commands import in_split
 from complaintkit_ml.model import Predictor
 from complaintkit_ml.training import train_model
 from conftest import require_dataset
 
 pytestmark = pytest.mark.slow
-
-
-def unseen(text: str) -> bool:
-    """The stated split: about a fifth of the rows, by a hash of the text."""
-    return int(hashlib.sha1(text.strip().lower().encode("utf-8")).hexdigest()[:8], 16) % 5 == 0
 
 
 @pytest.mark.parametrize(
@@ -32,9 +28,11 @@ def unseen(text: str) -> bool:
         # measured on the 1,260 unseen tweets (complaintkit train, 5 folds, NB-SVM kept): model
         # 0.832, blend 0.827 (rules 0.458, majority 0.506); the issue's target of 0.85 is not
         # reached (see docs/ml.md). 车质网, 355 unseen (plain SVM kept): model 0.930, blend
-        # 0.938 (rules 0.859, majority 0.915)
+        # 0.938 (rules 0.859, majority 0.915). CFPB narratives, 240 unseen (plain SVM kept):
+        # model 0.696, blend 0.658 (rules 0.358, majority 0.446)
         ("airline", 0.80),
         ("chezhiwang", 0.90),
+        ("cfpb", 0.65),
     ],
 )
 def test_model_and_blend_beat_rules_and_majority_on_unseen_rows(
@@ -46,8 +44,8 @@ def test_model_and_blend_beat_rules_and_majority_on_unseen_rows(
 
     path = require_dataset(DATASET_PRESETS[preset].path)
     rows = list(dataset.read(str(path)))
-    train = [row for row in rows if not unseen(row[0])]
-    test = [row for row in rows if unseen(row[0])]
+    train = [row for row in rows if in_split(row[0], "train")]
+    test = [row for row in rows if in_split(row[0], "test")]
     rules = host.scheme(dataset.scheme)
     labels = [label.name for label in rules.labels]
 

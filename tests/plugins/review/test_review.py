@@ -69,6 +69,23 @@ def test_thresholds_per_scheme_from_the_configuration(ck: Run, tmp_path: Path) -
     assert len(configured) > len(default)
 
 
+def test_the_table_says_how_many_complaints_without_a_label_the_queue_leaves_out(
+    ck: Run, tmp_path: Path
+) -> None:
+    ck("add", "--text", "zzz qqq")  # no rule says anything about this one
+    missing = len(json.loads(ck("list", "--unclassified", "cause", "--format", "json").stdout))
+    assert missing >= 1
+    out = ck("review", "--scheme", "cause").output
+    assert f"without a label, not in this queue: cause {missing:,} " in out
+    assert '(add them with [review] unlabelled = ["cause"])' in out
+    assert "without a label" not in ck("review", "--scheme", "cause", "--format", "json").stdout
+    (tmp_path / "complaintkit.toml").write_text(
+        '[review]\nunlabelled = ["cause"]\n', encoding="utf-8"
+    )
+    assert "without a label" not in ck("review", "--scheme", "cause").output
+    assert len(queue_of(ck, "--scheme", "cause", "--below", "0")) == missing  # now queued
+
+
 def test_bad_review_configuration_names_the_key(ck: Run, tmp_path: Path) -> None:
     (tmp_path / "complaintkit.toml").write_text("[review]\nthreshold = 2\n", encoding="utf-8")
     result = ck("review", code=2)
@@ -96,16 +113,17 @@ def test_bad_review_configuration_names_the_key(ck: Run, tmp_path: Path) -> None
 def test_interactive_accept_and_correct_are_recorded_and_leave_the_queue(ck: Run) -> None:
     before = queue_of(ck, "--scheme", "cause")
     first, second = before[0], before[1]
-    # accept the first proposal; correct the second to "integrity" (by Chinese name)
+    # accept the first proposal; correct the second to another label, by its Chinese name
+    target, zh = ("integrity", "诚信") if second["label"] != "integrity" else ("price", "价格")
     result = ck(
         "review", "--scheme", "cause", "--interactive", "--note", "QA-7",
-        input="a\nc\n诚信\nq\n",
+        input=f"a\nc\n{zh}\nq\n",
     )  # fmt: skip
     assert "accepted 1, corrected 1" in result.output
     after = {item["reference"] for item in queue_of(ck, "--scheme", "cause")}
     assert first["reference"] not in after and second["reference"] not in after
     shown = json.loads(ck("show", str(second["reference"]), "--format", "json").stdout)
-    assert shown["labels"]["cause"]["label"] == "integrity"
+    assert shown["labels"]["cause"]["label"] == target
     assert shown["labels"]["cause"]["classifier"] == "manual"
     last = shown["history"][-1]
     assert last["actor"] == "mei" and last["action"] == "classify"
@@ -114,6 +132,41 @@ def test_interactive_accept_and_correct_are_recorded_and_leave_the_queue(ck: Run
     accepted = json.loads(ck("show", str(first["reference"]), "--format", "json").stdout)
     assert accepted["labels"]["cause"]["label"] == first["label"]
     assert accepted["history"][-1]["reason"].startswith("review: accepted (schemes")
+
+
+def test_interactive_names_the_labels_after_a_wrong_one_and_says_what_it_recorded(
+    ck: Run,
+) -> None:
+    first = queue_of(ck, "--scheme", "cause")[0]
+    result = ck("review", "--scheme", "cause", "--interactive", input="c\nservice\n2\nq\n")
+    assert (
+        "no such label: service; give 1–4 or a name: "
+        "product_quality, service_quality, price, integrity"
+    ) in result.output
+    assert "→ recorded: Service quality (corrected)" in result.output
+    shown = json.loads(ck("show", str(first["reference"]), "--format", "json").stdout)
+    assert shown["labels"]["cause"]["label"] == "service_quality"
+
+
+def test_interactive_in_chinese(ck: Run) -> None:
+    answers = "c\n服务\n服务质量\nq\n"
+    result = ck("--lang", "zh", "review", "--scheme", "cause", "--interactive", input=answers)
+    assert "没有这个标签：服务；请输入 1–4 或名称" in result.output
+    assert "→ 已记录: 服务质量 (" in result.output
+    assert result.output.rstrip().endswith(("更正 1", "接受 1"))
+
+
+def test_interactive_enter_at_the_label_prompt_skips(ck: Run) -> None:
+    first = queue_of(ck, "--scheme", "cause")[0]
+    result = ck("review", "--scheme", "cause", "--interactive", "--limit", "1", input="c\n\n")
+    assert "skipped 1" in result.output
+    assert first["reference"] in {i["reference"] for i in queue_of(ck, "--scheme", "cause")}
+
+
+def test_interactive_input_ending_early_still_reports_what_was_recorded(ck: Run) -> None:
+    result = ck("review", "--scheme", "cause", "--interactive", input="a\nc\n", code=1)
+    assert "accepted 1" in result.output  # kept, and said, before click's "Aborted!"
+    assert "Aborted!" in result.output
 
 
 def test_decisions_from_a_file_keep_the_good_rows_and_name_the_bad(ck: Run, tmp_path: Path) -> None:
