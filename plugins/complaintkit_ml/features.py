@@ -9,7 +9,7 @@ other:
 
 Folding lower-cases the text, reads every whitespace character as a space and every digit as
 ``0``, one character for one character, so an offset in the folded text is the same offset in
-the original and evidence can be cut out of the complaint's own words (:func:`locate`).
+the original and evidence can be cut out of the complaint's own words (:meth:`Batch.widened`).
 
 The loops run in C (``map`` over precomputed slices, ``Counter`` of an iterable), which keeps a
 prediction within a small factor of the keyword rules' single pass.
@@ -30,12 +30,14 @@ from complaintkit.i18n import text_language
 __all__ = [
     "FeatureSpec",
     "fold",
+    "WORD_SEED",
+    "Batch",
+    "char_windows",
     "batch_grams",
-    "batch_hashes",
+    "batch_words",
     "gram_hashes",
     "is_chinese",
     "language",
-    "locate",
 ]
 
 _WORD = re.compile(r"[a-z0][a-z0']*")
@@ -99,6 +101,21 @@ class FeatureSpec:
             text = text[: self.max_chars]
         return fold(text)
 
+    def prepared_many(self, texts: Sequence[str]) -> list[str]:
+        """:meth:`prepared` of each text, folded together in one pass: the texts joined by a
+        line break (which no n-gram, @mention or link runs across), the result cut apart."""
+        cut = self.max_chars
+        if cut:
+            texts = [text[:cut] if len(text) > cut else text for text in texts]
+        joined = fold("\n".join(texts))
+        found = []
+        start = 0
+        for text in texts:
+            stop = start + len(text)
+            found.append(joined[start:stop])
+            start = stop + 1
+        return found
+
     def char_stream(self, folded: str) -> Iterator[str]:
         """Every character n-gram of ``folded``, as often as it occurs."""
         size = len(folded)
@@ -159,17 +176,17 @@ def _window_hashes(text: str, shortest: int, longest: int) -> Any:
 
 
 def _windows_inside(
-    folded: Sequence[str], shortest: int, longest: int, doc_type: Any
+    batch: Batch, shortest: int, longest: int, doc_type: Any
 ) -> list[tuple[int, Any, Any, Any]]:
     """``(n, starts, hashes, text numbers)`` for each length ``n`` from ``shortest`` to
-    ``longest``: the windows of ``n`` code points of ``"".join(folded)`` that stay inside one
-    text, a start being the window's offset in the joined text (one code point a character)."""
+    ``longest``: the windows of ``n`` code points of the batch's joined texts that stay inside
+    one text, a start being the window's offset in the joined text (one code point a
+    character)."""
     import numpy as np
 
-    lengths = np.fromiter(map(len, folded), np.int64, len(folded))
-    codes = np.frombuffer("".join(folded).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
-    doc = np.repeat(np.arange(len(folded), dtype=doc_type), lengths)
-    ends = np.repeat(np.cumsum(lengths), lengths)  # where each position's text ends
+    codes = batch.codes
+    doc = batch.doc.astype(doc_type)
+    ends = np.repeat(batch.offsets + batch.lengths, batch.lengths)  # where each text ends
     prime = np.uint64(_PRIME)
     hashes = codes + prime
     found = []
@@ -184,25 +201,38 @@ def _windows_inside(
     return found
 
 
-def batch_hashes(folded: Sequence[str], shortest: int, longest: int) -> tuple[Any, Any]:
-    """(hashes, text numbers) of every character n-gram of every text in ``folded``, computed
-    over all the texts at once: windows that would cross from one text into the next are left
-    out, so each text gets exactly the n-grams :meth:`FeatureSpec.char_hashes` gives it."""
+def char_windows(batch: Batch, shortest: int, longest: int) -> Iterator[tuple[int, Any]]:
+    """``(n, hashes)`` for each length ``n`` from ``shortest`` to ``longest``: the hash of
+    the window of ``n`` code points starting at each position of the batch's joined texts (as
+    many as there are such windows), those that would cross from one text into the next given
+    the hash 0 instead, so that no n-gram of a vocabulary matches them (:class:`Predictor`
+    keeps none whose hash is 0). Each text so gets exactly the n-grams
+    :meth:`FeatureSpec.char_hashes` gives it, at their offsets in the joined texts."""
     import numpy as np
 
-    found = _windows_inside(folded, shortest, longest, np.int64)
-    if not found:
-        return np.zeros(0, np.uint64), np.zeros(0, np.int64)
-    return np.concatenate([f[2] for f in found]), np.concatenate([f[3] for f in found])
+    codes = batch.codes
+    ends = (batch.offsets + batch.lengths)[batch.lengths > 0]
+    prime = np.uint64(_PRIME)
+    hashes = codes + prime
+    for n in range(1, longest + 1):
+        if n > len(codes):
+            break
+        if n > 1:
+            hashes = hashes[:-1] * prime + codes[n - 1 :]
+        if n >= shortest:
+            # the windows starting in the last n - 1 positions of a text run past its end
+            crossing = (ends[:, None] - np.arange(1, n)).ravel()
+            hashes[crossing[crossing < len(hashes)]] = 0
+            yield n, hashes
 
 
 def batch_grams(folded: Sequence[str], shortest: int, longest: int) -> tuple[Any, Any, Any, Any]:
-    """As :func:`batch_hashes`, with where each n-gram is: ``(hashes, text numbers, starts,
+    """As :func:`batch_chars`, with where each n-gram is: ``(hashes, text numbers, starts,
     lengths)``, a start being the offset in ``"".join(folded)`` (one code point a character),
     so that training can name the n-grams it keeps without building a string for every one."""
     import numpy as np
 
-    found = _windows_inside(folded, shortest, longest, np.int32)
+    found = _windows_inside(Batch.of(folded), shortest, longest, np.int32)
     if not found:
         empty = np.zeros(0, np.int64)
         return np.zeros(0, np.uint64), empty.astype(np.int32), empty, empty.astype(np.int8)
@@ -214,9 +244,11 @@ def batch_grams(folded: Sequence[str], shortest: int, longest: int) -> tuple[Any
     )
 
 
-def gram_hashes(grams: Sequence[str]) -> Any:
+def gram_hashes(grams: Sequence[str], seed: int = 1) -> Any:
     """The hash :meth:`FeatureSpec.char_hashes` gives each of ``grams`` (for a vocabulary),
-    computed a length at a time over all grams of that length."""
+    computed a length at a time over all grams of that length. ``seed`` starts each hash:
+    1 for character n-grams, :data:`WORD_SEED` for word n-grams (as :func:`batch_words` hashes
+    them), so the two kinds never share a hash but by collision."""
     import numpy as np
 
     result = np.zeros(len(grams), np.uint64)
@@ -230,11 +262,181 @@ def gram_hashes(grams: Sequence[str]) -> Any:
         joined = "".join(grams[p] for p in positions)
         codes = np.frombuffer(joined.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
         codes = codes.reshape(len(positions), length)
-        hashes = codes[:, 0] + prime
+        hashes = codes[:, 0] + np.uint64(seed) * prime
         for k in range(1, length):
             hashes = hashes * prime + codes[:, k]
         result[positions] = hashes
     return result
+
+
+#: What a word n-gram's hash starts from (a character n-gram's starts from 1).
+WORD_SEED = 2
+_INVERSE = pow(_PRIME, -1, 1 << 64)  # P is odd, so it has an inverse modulo 2**64
+#: P**k and P**-k modulo 2**64 for k = 0, 1, …, grown as longer batches come.
+_POWERS: list[Any] = []
+
+
+def _powers(count: int) -> tuple[Any, Any]:
+    """(P**k, P**-k) modulo 2**64 for k in 0..count-1, from a cache."""
+    import numpy as np
+
+    if not _POWERS or len(_POWERS[0]) < count:
+        size = max(count, 2 * len(_POWERS[0]) if _POWERS else 0, 1 << 16)
+        with np.errstate(over="ignore"):
+            up = np.cumprod(np.full(size, _PRIME, np.uint64))
+            down = np.cumprod(np.full(size, _INVERSE, np.uint64))
+        one = np.ones(1, np.uint64)
+        _POWERS[:] = [np.concatenate([one, up[:-1]]), np.concatenate([one, down[:-1]])]
+    return _POWERS[0], _POWERS[1]
+
+
+#: Per code point below 128: 2 for a letter of a word ([a-z0]), 1 for an apostrophe, else 0.
+_KIND = (
+    bytes(
+        2 if ch in "abcdefghijklmnopqrstuvwxyz0" else 1 if ch == "'" else 0
+        for ch in map(chr, range(128))
+    )
+    + b"\x00"
+)
+
+
+@attrs.define(eq=False)
+class Batch:
+    """Folded texts joined into one array of code points, with what every n-gram and every
+    piece of evidence needs to know about it: where each text starts and which text each
+    position belongs to, and the runs of word letters ([a-z0]) that evidence is widened to."""
+
+    codes: Any  # uint64 code points of "".join(folded)
+    lengths: Any  # int64 length of each text
+    offsets: Any  # int64 where each text starts
+    doc: Any  # int64 text number of each position
+    kind: Any  # uint8 _KIND of each position
+    _words: tuple[Any, Any] | None = None
+
+    @classmethod
+    def of(cls, folded: Sequence[str]) -> Batch:
+        """The batch of ``folded`` texts."""
+        import numpy as np
+
+        lengths = np.fromiter(map(len, folded), np.int64, len(folded))
+        codes = np.frombuffer("".join(folded).encode("utf-32-le"), dtype="<u4")
+        kinds = np.frombuffer(_KIND, np.uint8)
+        return cls(
+            codes=codes.astype(np.uint64),
+            lengths=lengths,
+            offsets=np.cumsum(lengths) - lengths,
+            doc=np.repeat(np.arange(len(folded), dtype=np.int64), lengths),
+            kind=kinds[np.minimum(codes, 128)],
+        )
+
+    def words(self) -> tuple[Any, Any]:
+        """(starts, stops) of every word of every text, in order: what ``[a-z0][a-z0']*``
+        finds, a run of letters and apostrophes inside one text from its first letter on."""
+        if self._words is None:
+            import numpy as np
+
+            size = len(self.codes)
+            inside = self.kind > 0
+            first = self.starts_text()[:size]
+            continues = np.concatenate([[False], inside[:-1]]) & inside & ~first
+            # the runs of [a-z0'] inside one text: where each begins and where it stops
+            begins = np.flatnonzero(inside & ~continues)
+            stops = np.flatnonzero(inside & ~np.append(continues[1:], False)) + 1
+            starts = begins.copy()
+            # a word begins at its run's first letter: after any apostrophes leading the run
+            for run in np.flatnonzero(self.kind[begins] != 2).tolist():
+                at = int(begins[run])
+                while at < stops[run] and self.kind[at] != 2:
+                    at += 1
+                starts[run] = at
+            has_letter = starts < stops  # a run of apostrophes alone is no word
+            self._words = starts[has_letter], stops[has_letter]
+        return self._words
+
+    def starts_text(self) -> Any:
+        """True at each position where a text begins."""
+        import numpy as np
+
+        first = np.zeros(len(self.codes) + 1, bool)
+        first[self.offsets[self.lengths > 0]] = True
+        return first
+
+    def widened(self, starts: Any, stops: Any, docs: Any) -> tuple[Any, Any]:
+        """The spans ``[starts, stops)`` of texts ``docs`` widened to the whole words ([a-z0]
+        runs) they touch at either end, never past their own text: "laye" → "delayed"."""
+        import numpy as np
+
+        size = len(self.codes)
+        if not size or not len(starts):
+            return starts, stops
+        letter = self.kind == 2
+        first = self.starts_text()[:size]
+        positions = np.arange(size)
+        after = np.append(letter[1:] & ~first[1:], False)  # the next position continues a run
+        before = np.concatenate([[False], letter[:-1]]) & ~first  # ...the previous one does
+        run_first = np.maximum.accumulate(np.where(letter & ~before, positions, 0))
+        run_stop = np.minimum.accumulate(np.where(letter & ~after, positions, size)[::-1])[::-1]
+        text_start = self.offsets[docs]
+        text_stop = text_start + self.lengths[docs]
+        left = np.maximum(starts - 1, 0)
+        grow = (starts > text_start) & letter[left]
+        starts = np.where(grow, run_first[left], starts)
+        right = np.minimum(stops, size - 1)
+        grow = (stops < text_stop) & letter[right]
+        stops = np.where(grow, run_stop[right] + 1, stops)
+        return starts, stops
+
+
+def batch_words(batch: Batch, shortest: int, longest: int) -> tuple[Any, Any, Any, Any]:
+    """(hashes, text numbers, starts, stops) of every word n-gram of every text in ``batch``
+    (:meth:`FeatureSpec.word_stream`'s n-grams, computed over all the texts at once): a word
+    n-gram's hash is that of its words joined by one space (:func:`gram_hashes` with
+    :data:`WORD_SEED`), its span runs from its first word's start to its last word's end.
+
+    A word is what ``[a-z0][a-z0']*`` finds: a run of letters and apostrophes inside one text,
+    from its first letter on. A word's hash is found from prefix sums of ``c·P**-k`` (P is
+    invertible modulo 2**64), so every word costs a few array operations, not a loop.
+    """
+    import numpy as np
+
+    empty = np.zeros(0, np.int64)
+    size = len(batch.codes)
+    if longest == 0 or not size:
+        return np.zeros(0, np.uint64), empty, empty, empty
+    starts, stops = batch.words()
+    if not len(starts):
+        return np.zeros(0, np.uint64), empty, empty, empty
+    docs = batch.doc[starts]
+    up, down = _powers(size + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.concatenate([[np.uint64(0)], np.cumsum(batch.codes * down[:size])])
+        lengths = stops - starts
+        # sum over the word of c_j·P**(stop-1-j): the hash's part that its letters make
+        raw = up[stops - 1] * (prefix[stops] - prefix[starts])
+        prime = np.uint64(_PRIME)
+        space = np.uint64(ord(" "))
+        hashes = np.uint64(WORD_SEED) * up[lengths] + raw
+        found_hashes, found_docs, found_starts, found_stops = [], [], [], []
+        grams = hashes
+        for n in range(1, longest + 1):
+            if n > 1:
+                if len(grams) < 2:
+                    break
+                grams = (grams[:-1] * prime + space) * up[lengths[n - 1 :]] + raw[n - 1 :]
+            if n >= shortest:
+                same = docs[: len(grams)] == docs[n - 1 :]
+                found_hashes.append(grams[same])
+                found_docs.append(docs[: len(grams)][same])
+                found_starts.append(starts[: len(grams)][same])
+                found_stops.append(stops[n - 1 :][same])
+    if not found_hashes:
+        return np.zeros(0, np.uint64), empty, empty, empty
+    return (
+        np.concatenate(found_hashes),
+        np.concatenate(found_docs),
+        np.concatenate(found_starts),
+        np.concatenate(found_stops),
+    )
 
 
 _SLICES: dict[int, list[slice]] = {}
@@ -247,44 +449,3 @@ def _slices(n: int, count: int) -> Iterable[slice]:
         size = max(count, 2 * len(cached or ()), 256)
         cached = _SLICES[n] = list(map(slice, range(size), range(n, size + n)))
     return cached[:count] if count < len(cached) else cached
-
-
-def _whole(folded: str, start: int, stop: int) -> bool:
-    """True when ``folded[start:stop]`` is not part of a longer word."""
-    before = folded[start - 1] if start > 0 else " "
-    after = folded[stop] if stop < len(folded) else " "
-    return not (_in_word(before) or _in_word(after))
-
-
-_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0")
-
-
-def _in_word(ch: str) -> bool:
-    return ch in _WORD_CHARS
-
-
-def locate(folded: str, gram: str, *, word: bool) -> tuple[int, int] | None:
-    """Where ``gram`` (a feature of ``folded``) first occurs, widened to whole words.
-
-    A word n-gram is found as whole words; a character n-gram inside English words is widened
-    to the whole words it touches, so the evidence reads "delayed" rather than "laye"; Chinese
-    characters are taken as they are. Cut the text at the span for the complaint's own words
-    (folding keeps offsets).
-    """
-    if word:
-        start = folded.find(gram)
-        while start >= 0 and not _whole(folded, start, start + len(gram)):
-            start = folded.find(gram, start + 1)
-        if start < 0:
-            return None
-        return start, start + len(gram)
-    start = folded.find(gram)
-    if start < 0:
-        return None
-    stop = start + len(gram)
-    while start > 0 and folded[start - 1] in _WORD_CHARS:
-        start -= 1
-    size = len(folded)
-    while stop < size and folded[stop] in _WORD_CHARS:
-        stop += 1
-    return start, stop

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import math
 from collections.abc import Mapping, Sequence
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ import orjson
 from complaintkit.classification import Classification
 from complaintkit.errors import ConfigError
 
-from .features import FeatureSpec, batch_hashes, gram_hashes, locate
+from .features import WORD_SEED, Batch, FeatureSpec, batch_words, char_windows, gram_hashes
 
 __all__ = [
     "FORMAT",
@@ -256,6 +255,65 @@ def load_model(path: str | Path, scheme: str, labels: Sequence[str]) -> TextMode
     return model
 
 
+_FINGERPRINT_SHIFT = np.uint64(32)
+_LOW = np.uint64(0xFFFFFFFF)
+#: Fibonacci hashing: the n-gram hashes of a polynomial hash that differ in the last
+#: character differ in their low bits only; times this odd number, every bit of a hash
+#: reaches the product's high bits, which give the slot.
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+#: The low half of a table entry: the feature number, and the flag that some n-gram whose
+#: slot this is did not fit in the table (look it up among the spilt ones).
+_FEATURE_BITS = np.uint64(0x7FFFFFFF)
+_SPILT = np.uint64(0x80000000)
+
+
+def _hash_table(hashes: Any) -> tuple[Any, Any, Any, Any]:
+    """The lookup table of the n-gram ``hashes`` (feature ``i`` has ``hashes[i]``):
+    ``(table, shift of the slot bits, spilt hashes, spilt features)``.
+
+    Each hash is first multiplied by :data:`_MIX` (a bijection). An n-gram lives in the
+    slot of the product's high bits (about six slots a gram), or, when an n-gram is there
+    already, in the next slot if that is free; the entry holds the product's low 32 bits (the
+    last one set, so an empty entry matches nothing) and the feature number. The few n-grams
+    that fit in neither are kept apart, sorted by hash, and their slot's entry says so. A match
+    so checks about 50 bits of the hash: an n-gram the model does not know is mistaken for
+    one it knows about once in 10**9 (a few times in a million complaints, each time one
+    n-gram among hundreds).
+    """
+    if len(hashes) >= 1 << 31:
+        raise ConfigError(f"{len(hashes)} features are more than a model can have")
+    bits = max(16, (6 * len(hashes) - 1).bit_length())
+    size = 1 << bits
+    table = np.zeros(size + 1, np.uint64)
+    mixed = hashes * _MIX
+    entries = ((mixed & _LOW) | np.uint64(1)) << _FINGERPRINT_SHIFT
+    entries |= np.arange(len(hashes), dtype=np.uint64)
+    shift = np.uint64(64 - bits)
+    slots = (mixed >> shift).astype(np.int64)
+    order = np.argsort(slots, kind="stable")
+    sorted_slots = slots[order]
+    head = np.concatenate([[True], sorted_slots[1:] != sorted_slots[:-1]])
+    first = order[head]  # the first n-gram of each slot stays in it
+    table[slots[first]] = entries[first]
+    taken = np.zeros(size + 1, bool)
+    taken[slots[first]] = True
+    # the second n-gram of a slot takes the next slot when no n-gram's own slot is there
+    second_of = head[:-1] & ~head[1:]
+    second = order[1:][second_of]
+    fits = ~taken[slots[second] + 1]
+    table[slots[second[fits]] + 1] = entries[second[fits]]
+    placed = np.zeros(len(hashes), bool)
+    placed[first] = True
+    placed[second[fits]] = True
+    spilt = np.flatnonzero(~placed)
+    table[slots[spilt]] |= _SPILT
+    spill_order = np.argsort(hashes[spilt])
+    spill_hashes = hashes[spilt][spill_order]
+    if not len(spill_hashes):
+        spill_hashes = np.zeros(1, np.uint64)  # matches only a spilt slot's hash 0: none
+    return table, shift, spill_hashes, spilt[spill_order].astype(np.int64)
+
+
 class Predictor:
     """Classifies texts with a :class:`TextModel`, explaining each answer.
 
@@ -267,184 +325,250 @@ class Predictor:
         self.model = model
         self.spec = model.spec
         offset = len(model.char_vocabulary)
-        # Character n-grams are looked up by a 64-bit hash of their code points, computed for
-        # a whole text at once in numpy (a wrong match needs a hash collision: about one in
-        # 10**14 n-grams for a vocabulary of 200,000).
-        hashes = gram_hashes(model.char_vocabulary)
-        self._char_order = np.argsort(hashes, kind="stable").astype(np.int64)
-        self._char_hashes = hashes[self._char_order]
-        if not len(self._char_hashes):
-            self._char_hashes = np.array([np.uint64(0)], dtype=np.uint64)
-            self._char_order = np.array([-1], dtype=np.int64)
-        # ...found through a direct-address table on the hash's low bits (about 8 slots a
-        # gram, so a lookup is one read); the few slots two grams share are marked, and a
-        # text's n-gram landing in one is looked up by binary search instead.
-        size = 1 << max(16, (8 * len(self._char_hashes) - 1).bit_length())
-        self._mask = np.uint64(size - 1)
-        slots = (self._char_hashes & self._mask).astype(np.int64)
-        self._table = np.full(size, -1, np.int32)
-        self._table[slots] = np.arange(len(slots), dtype=np.int32)
-        self._shared = np.bincount(slots, minlength=size) > 1
-        self._words = {gram: offset + i for i, gram in enumerate(model.word_vocabulary)}
-        self._grams = (*model.char_vocabulary, *model.word_vocabulary)
+        # Every n-gram is looked up by a 64-bit hash of its code points (word n-grams' hashes
+        # start from another seed, so the two kinds stay apart), computed for a whole batch of
+        # texts at once in numpy (a wrong match needs a hash collision: about one in 10**14
+        # n-grams for a vocabulary of 200,000).
+        hashes = np.concatenate(
+            [
+                gram_hashes(model.char_vocabulary),
+                gram_hashes(model.word_vocabulary, seed=WORD_SEED),
+            ]
+        )
+        # a window that crosses from one text into the next has the hash 0
+        # (:func:`~complaintkit_ml.features.char_windows`): no n-gram may match it
+        hashes[hashes == 0] = 1
+        self._table, self._shift, self._spill_hashes, self._spill_features = _hash_table(hashes)
         self._offset = offset
+        n_rules = len(model.rule_labels)
         # Which features can be evidence: n-grams with a letter, digit or ideograph in them
-        # (and the rules' vote, whose phrases are).
-        self._wordy = [any(ch.isalnum() for ch in gram) for gram in self._grams] + [True] * (
-            len(model.rule_labels) + 1
+        # (and the rules' vote, whose phrases are); how long each character n-gram is, and
+        # how many words each word n-gram has (to find its end from its first word).
+        grams = (*model.char_vocabulary, *model.word_vocabulary)
+        wordy = np.array([any(ch.isalnum() for ch in gram) for gram in grams] + [True] * n_rules)
+        self._size = np.array(
+            [len(gram) for gram in model.char_vocabulary]
+            + [gram.count(" ") + 1 for gram in model.word_vocabulary]
+            + [0] * n_rules,
+            np.int64,
         )
         self._idf = model.idf
         self._coef = model.coef / model.temperature  # calibrated once, not per text
         self._intercept = model.intercept / model.temperature
-        # each class's coefficients in one contiguous row: gathering a text's features from
-        # it is twice as fast as from a column of the features × classes matrix
-        self._by_class = np.ascontiguousarray(self._coef.T)
-        # How much each feature pushes toward a class rather than the others on average.
+        # How much each feature pushes toward a class rather than the others on average (0 for
+        # those that cannot be evidence), one row a class.
         n_classes = model.coef.shape[1]
         others = (model.coef.sum(axis=1, keepdims=True) - model.coef) / (n_classes - 1)
-        self._push = model.coef - others
+        self._push = np.ascontiguousarray((model.coef - others).T)
+        self._push[:, ~wordy] = 0.0
         self._rule_slots = {
             label: model.n_text_features + i for i, label in enumerate(model.rule_labels)
         }
 
     def _look_up(self, hashes: Any) -> tuple[Any, Any]:
-        """(where in the sorted vocabulary hashes, found or not) for each of ``hashes``."""
-        table = self._char_hashes
-        slots = (hashes & self._mask).astype(np.int64)
-        places = self._table[slots]
-        hit = places >= 0
-        hit[hit] = table[places[hit]] == hashes[hit]
-        again = np.flatnonzero(~hit & self._shared[slots])
-        if len(again):
-            found = np.minimum(np.searchsorted(table, hashes[again]), len(table) - 1)
-            good = table[found] == hashes[again]
-            places[again[good]] = found[good]
-            hit[again[good]] = True
-        return places, hit
+        """(feature numbers, found or not) of ``hashes``; a feature number is only meaningful
+        where found. One read of the table a hash (and one of the slot after it, most often
+        in the same cache line): the reads, not the arithmetic, are what a lookup costs."""
+        table = self._table
+        mixed = hashes * _MIX
+        slots = (mixed >> self._shift).view(np.int64)
+        first = table.take(slots)
+        second = table.take(slots + 1)
+        wanted = (mixed & _LOW) | np.uint64(1)
+        in_first = (first >> _FINGERPRINT_SHIFT) == wanted
+        found = in_first | ((second >> _FINGERPRINT_SHIFT) == wanted)
+        features = (np.where(in_first, first, second) & _FEATURE_BITS).view(np.int64)
+        spilt = np.flatnonzero(~found & ((first & _SPILT) != 0))
+        if len(spilt):
+            spill = self._spill_hashes
+            at = np.minimum(np.searchsorted(spill, hashes[spilt]), len(spill) - 1)
+            good = spill[at] == hashes[spilt]
+            features[spilt[good]] = self._spill_features[at[good]]
+            found[spilt[good]] = True
+        return features, found
 
     def classify(self, text: str, vote: Classification | None = None) -> Classification:
         """The most probable label, its calibrated probability, and the n-grams (in the text's
         own words) that pushed hardest toward it — plus the rules' phrases when their vote did."""
         return self.classify_many((text,), (vote,))[0]
 
+    def _features(self, batch: Batch) -> tuple[Any, Any, Any, Any]:
+        """(text numbers, features, counts, first starts) of the n-grams of ``batch`` that
+        the model knows, one row per text and feature, sorted by text and then feature; a
+        first start is where the feature first occurs (in the batch's joined texts)."""
+        spec = self.spec
+        found_features, found_starts = [], []
+        for _, hashes in char_windows(batch, spec.char_min, spec.char_max):
+            features, hit = self._look_up(hashes)
+            starts = np.flatnonzero(hit)
+            found_features.append(features[starts])
+            found_starts.append(starts)
+        word_hashes, _, word_starts, _ = batch_words(batch, max(spec.word_min, 1), spec.word_max)
+        features, hit = self._look_up(word_hashes)
+        found_features.append(features[hit])
+        found_starts.append(word_starts[hit])
+        feature = np.concatenate(found_features)
+        starts = np.concatenate(found_starts)
+        docs = batch.doc.take(starts)
+        # one sort of (text, feature, start) packed in an integer: each group's first entry
+        # gives the feature's first start, the group's size its count
+        shift = max(1, len(batch.codes).bit_length())
+        width = self.model.n_text_features
+        keys = docs * width + feature
+        if (len(batch.lengths) * width) >> (62 - shift):
+            order = np.lexsort((starts, keys))
+            keys, starts = keys[order], starts[order]
+        else:
+            keys <<= shift
+            keys |= starts
+            keys.sort()
+            starts = keys & ((1 << shift) - 1)
+            keys >>= shift
+        if not len(keys):
+            return keys, keys, keys, keys
+        bounds = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1], [True]]))
+        heads = bounds[:-1]
+        doc, feature = np.divmod(keys[heads], width)
+        return doc, feature, np.diff(bounds), starts[heads]
+
+    @staticmethod
     def _phrases(
-        self,
-        text: str,
-        folded: str,
-        candidates: Sequence[int],
-        pushes: Sequence[float],
-        vote: Classification | None,
+        text: str, spans: Sequence[tuple[int, int]], vote: Classification | None
     ) -> tuple[str, ...]:
-        """The text's own words for the features ``candidates`` (strongest first)."""
-        found: list[str] = []
-        spans: list[tuple[int, int]] = []
-        n_text = self.model.n_text_features
-        for index, pushed in zip(candidates, pushes, strict=True):
-            if pushed <= 0 or len(found) >= EVIDENCE:
-                break
-            if not self._wordy[index]:
-                continue  # spaces and punctuation are no evidence
-            if index >= n_text:  # the rules' vote: their own phrases are the evidence
-                for phrase in vote.evidence if vote is not None else ():
-                    if phrase not in found:
-                        found.append(phrase)
-                continue
-            span = locate(folded, self._grams[index], word=index >= self._offset)
-            if span is None or any(s <= span[0] and span[1] <= e for s, e in spans):
-                continue  # a part of a phrase already given
-            phrase = text[span[0] : span[1]].strip()
-            if phrase:
-                # a longer phrase replaces the parts of it given before
-                inside = [i for i, (s, e) in enumerate(spans) if span[0] <= s and e <= span[1]]
-                for i in reversed(inside):
-                    del spans[i], found[i]
-                spans.append(span)
-                found.append(phrase)
+        """The text's own words at ``spans`` (a start of -1: the rules' vote, whose own
+        phrases are then given), at most :data:`EVIDENCE`."""
+        found = [text[start:stop].strip() if start >= 0 else "" for start, stop in spans[:EVIDENCE]]
+        if "" in found:  # the rules' vote pushed: their phrases stand in its place
+            phrases: list[str] = []
+            for phrase in found:
+                for one in (phrase,) if phrase else vote.evidence if vote is not None else ():
+                    if one not in phrases:
+                        phrases.append(one)
+            found = phrases
         return tuple(found[:EVIDENCE])
 
     def classify_many(
         self, texts: Sequence[str], votes: Sequence[Classification | None] | None = None
     ) -> list[Classification]:
         """:meth:`classify` for many texts at once, with the same answers: the n-grams of all
-        the texts are looked up and scored together in numpy, which costs a fraction of
-        classifying them one by one. ``votes`` are the rules' votes (a blend model)."""
+        the texts are found, looked up and scored together in numpy, and so is the evidence,
+        which costs a fraction of classifying them one by one. ``votes`` are the rules'
+        votes (a blend model)."""
         count = len(texts)
         if not count:
             return []
-        folded = [self.spec.prepared(text) for text in texts]
-        hashes, docs = batch_hashes(folded, self.spec.char_min, self.spec.char_max)
-        places, hit = self._look_up(hashes)
-        char_ids = self._char_order[places[hit]]
-        char_docs = docs[hit]
-        word_ids: list[int] = []
-        word_docs: list[int] = []
-        get = self._words.get
-        for number, one in enumerate(folded):
-            found = [i for i in map(get, self.spec.word_stream(one), repeat(-1)) if i >= 0]
-            word_ids += found
-            word_docs += [number] * len(found)
-        width = self.model.n_text_features + len(self._rule_slots) + 1
-        keys = np.concatenate(
-            [
-                char_docs * width + char_ids,
-                np.array(word_docs, np.int64) * width + np.array(word_ids, np.int64),
-            ]
-        )
-        keys, tf = np.unique(keys, return_counts=True)
-        doc, feature = np.divmod(keys, width)
+        batch = Batch.of(self.spec.prepared_many(texts))
+        doc, feature, tf, first = self._features(batch)
         values = (1.0 + np.log(tf)) * self._idf[feature]
         norms = np.sqrt(np.bincount(doc, weights=values * values, minlength=count))
         norms[norms == 0] = 1.0
         values /= norms[doc]
+        # each text's scores: its features' rows of coefficients (one read a feature) times
+        # their values, summed over the text's run of features (they come sorted by text)
+        logits = np.zeros((count, len(self._intercept)))
+        if len(doc):
+            heads = np.searchsorted(doc, np.arange(count + 1))
+            some = heads[:-1] < heads[1:]
+            weighted = self._coef.take(feature, axis=0) * values[:, None]
+            logits[some] = np.add.reduceat(weighted, heads[:-1][some], axis=0)
         if self._rule_slots:
             given = list(votes) if votes is not None else [None] * count
-            slots = [
-                self._rule_slots.get(v.label if v else NO_VOTE, self._rule_slots[NO_VOTE])
-                for v in given
-            ]
-            worth = [(v.confidence if v else 1.0) * self.model.rule_weight for v in given]
-            doc = np.concatenate([doc, np.arange(count)])
-            feature = np.concatenate([feature, np.array(slots, np.int64)])
-            values = np.concatenate([values, np.array(worth)])
-        logits = np.empty((count, len(self._by_class)))
-        for column, weights in enumerate(self._by_class):
-            logits[:, column] = np.bincount(
-                doc, weights=values * weights.take(feature), minlength=count
+            slots = np.array(
+                [
+                    self._rule_slots.get(v.label if v else NO_VOTE, self._rule_slots[NO_VOTE])
+                    for v in given
+                ],
+                np.int64,
             )
+            worth = np.array([(v.confidence if v else 1.0) * self.model.rule_weight for v in given])
+            logits += self._coef[slots] * worth[:, None]
+            doc = np.concatenate([doc, np.arange(count)])
+            feature = np.concatenate([feature, slots])
+            values = np.concatenate([values, worth])
+            first = np.concatenate([first, np.full(count, -1, np.int64)])
         logits += self._intercept
         logits -= logits.max(axis=1, keepdims=True)
         probabilities = np.exp(logits)
         probabilities /= probabilities.sum(axis=1, keepdims=True)
         best = probabilities.argmax(axis=1)
         confidence = probabilities[np.arange(count), best]
-        # evidence: each text's features by how hard they pushed toward its answer; one sort
-        # of the features that pushed at all, by text and then by push (strongest first)
-        push = values * self._push[feature, best[doc]]
-        pushing = np.flatnonzero(push > 0)
-        scale = float(push[pushing].max()) + 1.0 if len(pushing) else 1.0
-        order = pushing[np.argsort(doc[pushing] * scale - push[pushing], kind="stable")]
-        doc_sorted = doc[order]
-        group = np.searchsorted(doc_sorted, np.arange(count + 1))
-        rank = np.arange(len(order)) - group[doc_sorted]
-        keep = order[rank < 2 * EVIDENCE]
-        bounds = np.searchsorted(doc[keep], np.arange(count + 1)).tolist()
-        kept_features = feature[keep].tolist()
-        kept_push = push[keep].tolist()
+        spans, bounds = self._evidence(batch, doc, feature, values, first, best)
         classes = self.model.classes
         results = []
         for number, text in enumerate(texts):
-            start, stop = bounds[number], bounds[number + 1]
             results.append(
                 Classification(
                     classes[int(best[number])],
                     round(min(1.0, max(0.0, float(confidence[number]))), 3),
                     self._phrases(
                         text,
-                        folded[number],
-                        kept_features[start:stop],
-                        kept_push[start:stop],
+                        spans[bounds[number] : bounds[number + 1]],
                         votes[number] if votes is not None else None,
                     ),
                 )
             )
         return results
+
+    def _evidence(
+        self, batch: Batch, doc: Any, feature: Any, values: Any, first: Any, best: Any
+    ) -> tuple[list[tuple[int, int]], list[int]]:
+        """The spans (in each text, widened to whole words) of the features that pushed each
+        text hardest toward its answer, strongest first, of the strongest twice
+        :data:`EVIDENCE` a text those that are not part of another; ``(-1, s)`` for the rules'
+        vote; and where each text's spans begin in that list."""
+        count = len(best)
+        push = values * self._push.take(best[doc] * self._push.shape[1] + feature)
+        pushing = np.flatnonzero(push > 0)
+        # only each text's strongest few need sorting: where a text has more than enough
+        # features above its mean push, the ones below it cannot be among its strongest
+        keep = 2 * EVIDENCE
+        strength = push[pushing]
+        texts = doc[pushing]
+        total = np.bincount(texts, weights=strength, minlength=count)
+        number = np.bincount(texts, minlength=count)
+        mean = total / np.maximum(number, 1)
+        above = np.bincount(texts, weights=strength >= mean[texts], minlength=count)
+        floor = np.where(above >= keep, mean, 0.0)
+        pushing = pushing[strength >= floor[texts]]
+        strength, texts = push[pushing], doc[pushing]
+        scale = float(strength.max()) + 1.0 if len(pushing) else 1.0
+        order = pushing[np.argsort(texts * scale - strength, kind="stable")]
+        doc_sorted = doc[order]
+        group = np.searchsorted(doc_sorted, np.arange(count + 1))
+        rank = np.arange(len(order)) - group[doc_sorted]
+        chosen = order[rank < keep]
+        chosen_docs = doc[chosen]
+        starts = first[chosen]
+        features = feature[chosen]
+        is_word = features >= self._offset
+        stops = starts + self._size[features]
+        words = np.flatnonzero(is_word & (starts >= 0))
+        if len(words):
+            word_starts, word_stops = batch.words()
+            at = np.searchsorted(word_starts, starts[words])
+            stops[words] = word_stops[at + self._size[features[words]] - 1]
+        chars = np.flatnonzero(~is_word)
+        if len(chars):
+            left, right = batch.widened(starts[chars], stops[chars], chosen_docs[chars])
+            starts[chars], stops[chars] = left, right
+        # a phrase inside another of the same text's phrases (or the same phrase again, from
+        # a weaker feature) is left out: "delayed" once, not as "del", "ela" and "yed"
+        rank = rank[rank < keep]
+        spans = np.full((count, keep, 2), -1, np.int64)
+        spans[chosen_docs, rank, 0] = starts
+        spans[chosen_docs, rank, 1] = stops
+        left, right = spans[:, :, None, 0], spans[:, :, None, 1]  # the phrase…
+        outer_left, outer_right = spans[:, None, :, 0], spans[:, None, :, 1]  # …inside this one
+        stronger = np.tri(keep, k=-1, dtype=bool).T[None]  # the outer one ranks before it
+        within = (outer_left <= left) & (right <= outer_right) & (left >= 0) & (outer_left >= 0)
+        inside = (within & ((outer_left != left) | (outer_right != right) | stronger)).any(axis=2)
+        # a phrase ranks as the strongest feature inside it: "to blast" where "blast" was
+        place = within.argmax(axis=1)[chosen_docs, rank]
+        given = ~inside[chosen_docs, rank]
+        order = np.flatnonzero(given)
+        order = order[np.argsort(chosen_docs[order] * keep + place[order], kind="stable")]
+        starts, stops, chosen_docs = starts[order], stops[order], chosen_docs[order]
+        starts -= np.where(starts >= 0, batch.offsets[chosen_docs], 0)
+        stops -= np.where(starts >= 0, batch.offsets[chosen_docs], 0)
+        bounds = np.searchsorted(chosen_docs, np.arange(count + 1)).tolist()
+        return list(zip(starts.tolist(), stops.tolist(), strict=True)), bounds
