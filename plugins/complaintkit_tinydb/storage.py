@@ -52,17 +52,22 @@ from tinydb.storages import Storage
 
 from complaintkit.errors import StorageError, StoreLockedError
 
+from .index import DocumentIndex, Unindexable
+
 __all__ = [
+    "BINARY",
     "FileLock",
     "NotJSONError",
     "SafeJSONStorage",
     "Signature",
     "UnserialisableError",
+    "fd_signature",
     "gc_paused",
+    "path_signature",
 ]
 
 #: Opens files as bytes on Windows (no newline translation); 0 elsewhere.
-_BINARY = getattr(os, "O_BINARY", 0)
+BINARY = getattr(os, "O_BINARY", 0)
 #: Whether the file last read is held open (see the module docstring); Windows refuses to
 #: replace a file that is open, so there the change check relies on size, time and index.
 _PIN = os.name != "nt"
@@ -111,6 +116,16 @@ class UnserialisableError(StorageError, TypeError):
 
 def _signature(st: os.stat_result) -> Signature:
     return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev)
+
+
+def path_signature(path: Path) -> Signature:
+    """The :data:`Signature` of the file at ``path`` now (``OSError`` if there is none)."""
+    return _signature(os.stat(path))
+
+
+def fd_signature(fd: int) -> Signature:
+    """The :data:`Signature` of an open file."""
+    return _signature(os.fstat(fd))
 
 
 @contextmanager
@@ -260,6 +275,9 @@ class SafeJSONStorage(Storage):
         self.create_dirs = create_dirs
         self.encoding = codecs.lookup(encoding).name if encoding else "utf-8"
         self._encode = self._encoder(json_options)
+        #: Written beside the file at every write when set (the store sets it; see
+        #: :mod:`complaintkit_tinydb.index`); only for the default, compact encoding.
+        self.index: DocumentIndex | None = None
         if self.read_only and not self.path.is_file():
             raise FileNotFoundError(
                 errno.ENOENT, f"{self.path} does not exist (opened read-only)", str(self.path)
@@ -287,7 +305,10 @@ class SafeJSONStorage(Storage):
         self._depth = 0
         self._pending = False
         self._swept = False
-        self._temp_name = re.compile(rf"^\.{re.escape(self.path.name)}\.[0-9a-f]{{16}}\.tmp$")
+        # Our temporary files and the index's (``.<name>.index.<hex>.tmp``).
+        self._temp_name = re.compile(
+            rf"^\.{re.escape(self.path.name)}(\.index)?\.[0-9a-f]{{16}}\.tmp$"
+        )
 
     # --- TinyDB's interface -------------------------------------------------------------
 
@@ -385,6 +406,12 @@ class SafeJSONStorage(Storage):
         self._signature = None
         self._unpin()
         self.generation += 1
+        if self.index is not None:
+            self.index.reset()
+
+    def holds(self, signature: Signature) -> bool:
+        """Whether the cached data is the parsed file of this signature."""
+        return self._valid and self._data is not None and self._signature == signature
 
     # --- reading ------------------------------------------------------------------------
 
@@ -406,7 +433,7 @@ class SafeJSONStorage(Storage):
 
     def _load(self) -> None:
         try:
-            fd = os.open(self.path, os.O_RDONLY | _BINARY)
+            fd = os.open(self.path, os.O_RDONLY | BINARY)
         except FileNotFoundError:
             # Replaced-and-removed between stat and open; treat as empty this time.
             self._unpin()
@@ -433,6 +460,8 @@ class SafeJSONStorage(Storage):
         self._signature = signature
         self._valid = True
         self.generation += 1
+        if self.index is not None and self.index.projected != signature:
+            self.index.reset()
 
     def _parse(self, raw: bytes) -> _Data | None:
         if not raw.strip():
@@ -505,6 +534,7 @@ class SafeJSONStorage(Storage):
             and options.get("indent") in (None, 2)
             and options.get("ensure_ascii", False) is False
         )
+        self._compact = orjson_can and not fast
         if orjson_can:
             return lambda data: orjson.dumps(data, option=fast)
         encoding = self.encoding
@@ -512,8 +542,16 @@ class SafeJSONStorage(Storage):
 
     def _persist(self, data: _Data) -> None:
         """Replace the file with ``data`` atomically; the caller holds the lock."""
+        rows: list[list[Any]] | None = None
         try:
-            payload = self._encode(data)
+            if self.index is not None and self._compact:
+                try:
+                    payload, rows = self.index.encode(data)
+                except Unindexable:
+                    self.index.reset()
+                    payload = self._encode(data)
+            else:
+                payload = self._encode(data)
         except TypeError as exc:
             self.invalidate()
             raise UnserialisableError(
@@ -529,7 +567,7 @@ class SafeJSONStorage(Storage):
             if self.create_dirs:
                 directory.mkdir(parents=True, exist_ok=True)
             # 0o666 minus the umask, like any new file; an existing file's mode is kept below.
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | BINARY, 0o666)
             if hasattr(os, "fchmod"):  # POSIX: keep the file's mode; Windows has no modes
                 with suppress(FileNotFoundError):
                     os.fchmod(fd, os.stat(self.path).st_mode & 0o7777)
@@ -563,6 +601,9 @@ class SafeJSONStorage(Storage):
                 raise StorageError(
                     f"wrote {self.path} but could not make the rename durable: {exc}"
                 ) from exc
+        if rows is not None and self.index is not None:
+            # After the file is durably in place: an index never names a file that may vanish.
+            self.index.save(self._signature, data, rows)
 
     @staticmethod
     def _fsync_directory(directory: Path) -> None:
