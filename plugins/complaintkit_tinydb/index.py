@@ -188,6 +188,16 @@ class Catalogue:
             raise IndexMismatch(f"document {doc_id} is not the indexed complaint")
         return doc
 
+    def read_all(self) -> bytes:
+        """The whole data file, as indexed."""
+        if self._fd is None:
+            raise IndexMismatch("the catalogue is closed")
+        size = self.signature[1]
+        raw = os.pread(self._fd, size, 0)
+        if len(raw) != size:
+            raise IndexMismatch("the data file is shorter than indexed")
+        return raw
+
     def close(self) -> None:
         """Let go of the data file."""
         if self._fd is not None:
@@ -281,10 +291,20 @@ class DocumentIndex:
 
     def save(self, signature: Signature, data: dict[str, Any], encoded: list[Any]) -> None:
         """Write the index of the file just written (``signature``); failures only cost speed."""
-        self.projected = signature
         ids, spans = encoded
         kept = self._kept
-        described = [kept[key] for key in ids]
+        tables = {name: table for name, table in data.items() if name != self.table}
+        self._write(signature, ids, spans, [kept[key] for key in ids], tables)
+
+    def _write(
+        self,
+        signature: Signature,
+        ids: list[str],
+        spans: list[int],
+        described: list[tuple[Doc, int]],
+        tables: dict[str, Any],
+    ) -> None:
+        self.projected = signature
         header = {
             "format": INDEX_FORMAT,
             "file": list(signature),
@@ -292,7 +312,7 @@ class DocumentIndex:
             "references": [projection["reference"] for projection, _ in described],
             "received": [micros for _, micros in described],
             "spans": spans,
-            "tables": {name: table for name, table in data.items() if name != self.table},
+            "tables": tables,
         }
         payload = (
             orjson.dumps(header) + b"\n" + orjson.dumps([projection for projection, _ in described])
@@ -314,6 +334,66 @@ class DocumentIndex:
             # The older index names the previous file, so readers already refuse it.
             with suppress(OSError):
                 os.unlink(temp)
+
+    def splice(
+        self, catalogue: Catalogue, changed: dict[str, Doc], added: list[tuple[str, Doc]]
+    ) -> tuple[bytes, Callable[[Signature], None]] | None:
+        """The file ``catalogue`` describes with the documents ``changed`` (document id → new
+        document) replaced and ``added`` (document id, document) appended to the table, built
+        from the file's bytes without parsing it; and the function that writes the index of the
+        result once it is written (given its signature). None when the file's bytes are not
+        laid out as the index says (the caller then parses the file).
+
+        Raises :class:`IndexMismatch` from reading the projections, ``TypeError`` for a
+        document JSON cannot hold, :class:`Unindexable` for one the index cannot describe.
+        """
+        rows = catalogue.rows
+        old = catalogue.read_all()
+        ids = list(catalogue.ids)
+        if not ids:
+            return None
+        spans = list(catalogue._spans)
+        described = [(rows[doc_id], catalogue._received[n]) for n, doc_id in enumerate(ids)]
+        parts: list[bytes] = []
+        done = 0  # bytes of the old file already copied
+        shift = 0
+        for number, doc_id in enumerate(ids):
+            offset, length = spans[2 * number], spans[2 * number + 1]
+            spans[2 * number] = offset + shift
+            doc = changed.get(doc_id)
+            if doc is None:
+                continue
+            body = orjson.dumps(doc)
+            parts.append(old[done:offset])
+            parts.append(body)
+            done = offset + length
+            spans[2 * number + 1] = len(body)
+            shift += len(body) - length
+            described[number] = self._describe(doc_id, doc)
+        end = catalogue._spans[-2] + catalogue._spans[-1]  # the table's closing brace
+        if old[end : end + 1] != b"}":
+            return None
+        parts.append(old[done:end])
+        position = end + shift
+        for doc_id, doc in added:
+            head = b"," + orjson.dumps(doc_id) + b":"
+            body = orjson.dumps(doc)
+            parts.append(head)
+            parts.append(body)
+            position += len(head)
+            ids.append(doc_id)
+            spans.append(position)
+            spans.append(len(body))
+            position += len(body)
+            described.append(self._describe(doc_id, doc))
+        parts.append(old[end:])
+        tables = catalogue.tables
+
+        def write_index(signature: Signature) -> None:
+            self._kept = dict(zip(ids, described, strict=True))
+            self._write(signature, ids, spans, described, tables)
+
+        return b"".join(parts), write_index
 
     def load(self, signature_of: Callable[[int], Signature]) -> Catalogue | None:
         """The index of the data file as it is now, or None when there is none that matches.

@@ -560,6 +560,34 @@ class SafeJSONStorage(Storage):
         except ValueError as exc:  # json.dumps: a circular reference, NaN with allow_nan=False
             self.invalidate()
             raise StorageError(f"cannot write {self.path}: {exc}; it was not modified") from exc
+        fd = self._replace_file(payload)
+        self._data = data
+        self._signature = _signature(os.fstat(fd))
+        self._valid = True
+        self._make_durable()
+        if rows is not None and self.index is not None:
+            # After the file is durably in place: an index never names a file that may vanish.
+            self.index.save(self._signature, data, rows)
+
+    def replace_bytes(self, payload: bytes) -> Signature:
+        """Replace the file with ``payload`` (already encoded; the caller holds the lock and
+        checked the file it was made from is the current one), atomically and durably, as a
+        write does; return the new file's signature. The cached data, if any, describes the
+        previous file, so the next read parses the new one."""
+        if self.read_only:
+            raise OSError(
+                errno.EBADF, f"cannot write {self.path}: it was opened with access_mode 'r'"
+            )
+        self._sweep()
+        fd = self._replace_file(payload)
+        signature = _signature(os.fstat(fd))
+        self.invalidate()  # what was cached describes the previous file
+        self._make_durable()
+        return signature
+
+    def _replace_file(self, payload: bytes) -> int:
+        """Write ``payload`` to a temporary file and rename it over the file; the new file
+        is pinned (see the module docstring) and its descriptor returned."""
         directory = self.path.parent
         temp = directory / f".{self.path.name}.{secrets.token_hex(8)}.tmp"
         fd: int | None = None
@@ -591,19 +619,16 @@ class SafeJSONStorage(Storage):
             raise
         self.writes += 1
         self._pin(fd)  # the new file, kept open (see the module docstring)
-        self._data = data
-        self._signature = _signature(os.fstat(fd))
-        self._valid = True
+        return fd
+
+    def _make_durable(self) -> None:
         if self.fsync:
             try:
-                self._fsync_directory(directory)
+                self._fsync_directory(self.path.parent)
             except OSError as exc:
                 raise StorageError(
                     f"wrote {self.path} but could not make the rename durable: {exc}"
                 ) from exc
-        if rows is not None and self.index is not None:
-            # After the file is durably in place: an index never names a file that may vanish.
-            self.index.save(self._signature, data, rows)
 
     @staticmethod
     def _fsync_directory(directory: Path) -> None:

@@ -84,7 +84,7 @@ from .outbox import SQLiteOutbox, outbox_path
 
 if TYPE_CHECKING:
     from .plugindata import TinyDBPluginData
-from .index import Catalogue, DocumentIndex, IndexMismatch, received_micros
+from .index import Catalogue, DocumentIndex, IndexMismatch, Unindexable, received_micros
 from .storage import (
     BINARY,
     SafeJSONStorage,
@@ -222,6 +222,7 @@ class TinyDBStore:
         self.storage.index = DocumentIndex(self.path, COMPLAINTS_TABLE, binary=BINARY)
         self._catalogue_: Catalogue | None = None
         self._no_index: Signature | None = None  # the file version whose index failed
+        self._selection: tuple[tuple[object, ...], list[Doc]] | None = None
         try:
             if self._catalogue() is None:
                 self._docs()
@@ -274,6 +275,7 @@ class TinyDBStore:
         return catalogue
 
     def _drop_catalogue(self) -> None:
+        self._selection = None
         if self._catalogue_ is not None:
             self._catalogue_.close()
             self._catalogue_ = None
@@ -328,8 +330,7 @@ class TinyDBStore:
                 )
             index[reference] = doc_id
 
-    def _check_size(self) -> None:
-        count = len(self._index)
+    def _check_size(self, count: int) -> None:
         key = str(self.path)
         if count <= self.options.warn_above or key in _warned:
             return
@@ -429,14 +430,24 @@ class TinyDBStore:
         """Store a new complaint at version 1 (DuplicateComplaintError if the reference exists)."""
         stored = attrs.evolve(complaint, version=1)
         doc = self._document(stored)
-        with self._writing():
-            if complaint.reference in self._index:
+
+        def append(catalogue: Catalogue) -> _Splice:
+            if complaint.reference in catalogue.references:
                 raise DuplicateComplaintError(complaint.reference)
-            doc_id = self._next_id
-            self._change(lambda: self._table.insert(Document(doc, doc_id=doc_id)))
-            self._index[complaint.reference] = doc_id
-            self._next_id = doc_id + 1
-        self._check_size()
+            doc_id = max(map(int, catalogue.ids), default=0) + 1
+            return {}, [(str(doc_id), doc)]
+
+        count = self._spliced(append)
+        if count is None:
+            with self._writing():
+                if complaint.reference in self._index:
+                    raise DuplicateComplaintError(complaint.reference)
+                doc_id = self._next_id
+                self._change(lambda: self._table.insert(Document(doc, doc_id=doc_id)))
+                self._index[complaint.reference] = doc_id
+                self._next_id = doc_id + 1
+            count = len(self._index)
+        self._check_size(count)
         return stored
 
     def add_many(self, complaints: Iterable[Complaint]) -> AddResult:
@@ -493,13 +504,25 @@ class TinyDBStore:
                 for offset, reference in enumerate(pending):
                     self._index[reference] = first + offset
                 self._next_id = first + len(pending)
-        self._check_size()
+        self._check_size(len(self._index))
         return AddResult(len(pending), tuple(skipped))
 
     def update(self, complaint: Complaint) -> Complaint:
         """Replace a complaint if its version is the stored one; return it at version + 1."""
         stored = attrs.evolve(complaint, version=complaint.version + 1)
         doc = self._document(stored)
+
+        def replace(catalogue: Catalogue) -> _Splice:
+            doc_id = catalogue.references.get(complaint.reference)
+            if doc_id is None:
+                raise NotFoundError(complaint.reference)
+            found = catalogue.document(str(doc_id)).get("version", 0)
+            if found != complaint.version:
+                raise ConflictError(complaint.reference, complaint.version, found)
+            return {str(doc_id): doc}, []
+
+        if self._spliced(replace) is not None:
+            return stored
         with self._writing() as docs:
             doc_id = self._index.get(complaint.reference)
             if doc_id is None:
@@ -525,25 +548,76 @@ class TinyDBStore:
         ]
         updated: list[Complaint] = []
         conflicts: list[str] = []
-        with self._writing() as docs:
+
+        def choose(index: Mapping[str, int], version: Callable[[int], int]) -> dict[int, Doc]:
+            updated.clear()
+            conflicts.clear()
             versions: dict[str, int] = {}
             chosen: dict[int, Doc] = {}
             for complaint, stored, doc in wanted:
                 reference = complaint.reference
-                doc_id = self._index.get(reference)
+                doc_id = index.get(reference)
                 if doc_id is None:
                     raise NotFoundError(reference)
-                found = versions.get(reference, docs[str(doc_id)].get("version", 0))
+                found = versions.get(reference)
+                if found is None:
+                    found = version(doc_id)
                 if found != complaint.version:
                     conflicts.append(reference)
                     continue
                 versions[reference] = stored.version
                 chosen[doc_id] = doc
                 updated.append(stored)
-            if chosen:
-                replace = _replace_with({doc["reference"]: doc for doc in chosen.values()})
-                self._change(lambda: self._table.update(replace, doc_ids=list(chosen)))
+            return chosen
+
+        def replace(catalogue: Catalogue) -> _Splice:
+            chosen = choose(
+                catalogue.references,
+                lambda doc_id: catalogue.document(str(doc_id)).get("version", 0),
+            )
+            return {str(doc_id): doc for doc_id, doc in chosen.items()}, []
+
+        if len(wanted) > _SPLICE_AT_MOST or self._spliced(replace) is None:
+            with self._writing() as docs:
+                chosen = choose(self._index, lambda doc_id: docs[str(doc_id)].get("version", 0))
+                if chosen:
+                    replace_docs = _replace_with({doc["reference"]: doc for doc in chosen.values()})
+                    self._change(lambda: self._table.update(replace_docs, doc_ids=list(chosen)))
         return UpdateResult(tuple(updated), tuple(conflicts))
+
+    def _spliced(self, prepare: Callable[[Catalogue], _Splice]) -> int | None:
+        """Make a small change without parsing the file: under the lock, with the index of the
+        file as it is now, ``prepare`` checks the change against it (raising as the write would)
+        and names the documents to replace and to append; the new file is the old one's bytes
+        with those documents' bytes put in (:meth:`DocumentIndex.splice`), written as every
+        write is (a temporary file, fsync, rename), and its index after it.
+
+        Returns how many complaints the store then holds, or None when this way is not open
+        (no index matching the file, or this store already holds the parsed file, which makes
+        the usual write as cheap): the caller then writes the usual way.
+        """
+        index = self.storage.index
+        if self._closed or index is None or self.storage.in_transaction:
+            return None
+        with self.storage.lock:
+            catalogue = self._catalogue()
+            if catalogue is None or META_TABLE not in catalogue.tables:
+                return None
+            try:
+                changed, added = prepare(catalogue)
+                if not changed and not added:
+                    return len(catalogue.ids)
+                spliced = index.splice(catalogue, changed, added)
+            except (IndexMismatch, Unindexable):
+                spliced = None
+            if spliced is None:
+                self._set_aside(catalogue)
+                return None
+            payload, write_index = spliced
+            count = len(catalogue.ids) + len(added)
+            self._drop_catalogue()
+            write_index(self.storage.replace_bytes(payload))
+        return count
 
     # --- reading ------------------------------------------------------------------------
 
@@ -588,9 +662,20 @@ class TinyDBStore:
                 return self._rows(flt, whole=whole)
         if flt is None or flt == _EVERYTHING:
             return catalogue, list(rows)
+        # Reports count the same selection by one key after another: judge it once. The key
+        # names the data judged (the index, or the parsed file as of this store's last write).
+        key = (flt, catalogue, self.storage.generation, self.storage.writes)
+        if (
+            self._selection is not None
+            and self._selection[0] == key
+            and not self.storage.in_transaction
+        ):
+            return catalogue, list(self._selection[1])
         matches = document_matcher(flt)
         with gc_paused():
-            return catalogue, [row for row in rows if matches(row)]
+            selected = [row for row in rows if matches(row)]
+        self._selection = (key, selected)
+        return catalogue, list(selected)
 
     def _page(
         self,
@@ -782,6 +867,11 @@ class TinyDBStore:
 
 _EVERYTHING = ComplaintFilter()
 _CHUNK = 1000
+#: Documents to replace and (document id, document) pairs to append, for ``_spliced``.
+_Splice = tuple[dict[str, Doc], list[tuple[str, Doc]]]
+#: Above this many complaints, ``update_many`` parses the file: reading each one's version at
+#: its offset then costs more than parsing everything once.
+_SPLICE_AT_MOST = 1000
 
 
 def _needs_documents(flt: ComplaintFilter | None) -> bool:
