@@ -57,6 +57,9 @@ INDEX_FORMAT = 1
 
 Doc = dict[str, Any]
 Signature = tuple[int, int, int, int]
+#: What the index records of one document: reference, version, instant received (see
+#: :func:`received_micros`) and the projection's JSON.
+Described = tuple[str, Any, int, bytes]
 
 #: The document keys a projection copies as they are (when present and not null); the labels
 #: and the complainant are copied in part (see :func:`project`).
@@ -139,6 +142,8 @@ class Catalogue:
         self.ids: list[str] = header["ids"]
         self.tables: dict[str, Any] = header["tables"]
         self._received: list[int] = header["received"]
+        self._versions: list[Any] = header["versions"]
+        self._lengths: list[int] = header["lengths"]
         self._spans: list[int] = header["spans"]
         self._fd: int | None = fd
         self._projections = projections
@@ -149,7 +154,12 @@ class Catalogue:
             reference: int(doc_id)
             for doc_id, reference in zip(self.ids, self._references, strict=True)
         }
-        if not len(self.ids) == len(self._received) == len(self._spans) // 2:
+        count = len(self.ids)
+        if not (
+            count == len(self._received) == len(self._spans) // 2
+            and count == len(self._versions) == len(self._lengths)
+            and len(projections) == 2 + sum(self._lengths) + max(count - 1, 0)
+        ):
             raise ValueError("the index's columns differ in length")
 
     @property
@@ -160,8 +170,19 @@ class Catalogue:
             if not isinstance(projections, list) or len(projections) != len(self.ids):
                 raise IndexMismatch("the index's projections do not match its documents")
             self._rows = dict(zip(self.ids, projections, strict=True))
-            self._projections = b""
         return self._rows
+
+    def described(self) -> list[Described]:
+        """What the index records of each document, in file order (nothing parsed)."""
+        raw = self._projections
+        found: list[Described] = []
+        position = 1
+        for reference, version, micros, length in zip(
+            self._references, self._versions, self._received, self._lengths, strict=True
+        ):
+            found.append((reference, version, micros, raw[position : position + length]))
+            position += length + 1
+        return found
 
     def in_received_order(self, *, descending: bool) -> list[str]:
         """Every document id by (instant received, reference), as the store's order key."""
@@ -229,7 +250,7 @@ class DocumentIndex:
         self.data_path = path
         self.table = table
         self._binary = binary
-        self._kept: dict[str, tuple[Doc, int]] = {}
+        self._kept: dict[str, Described] = {}
         #: The version of the data file the kept projections describe.
         self.projected: Signature | None = None
 
@@ -238,17 +259,23 @@ class DocumentIndex:
         self._kept = {}
         self.projected = None
 
-    def _describe(self, key: str, doc: Any) -> tuple[Doc, int]:
+    def _describe(self, key: str, doc: Any) -> Described:
         kept = self._kept.get(key)
         if (
             kept is not None
             and isinstance(doc, dict)
-            and kept[0].get("reference") == doc.get("reference")
-            and kept[0].get("version") == doc.get("version")
+            and kept[0] == doc.get("reference")
+            and kept[1] == doc.get("version")
         ):
             return kept
         try:
-            return project(doc), received_micros(doc["received_at"])
+            projection = project(doc)
+            return (
+                projection["reference"],
+                doc.get("version"),
+                received_micros(doc["received_at"]),
+                orjson.dumps(projection),
+            )
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise Unindexable(f"document {key}: {exc}") from exc
 
@@ -260,7 +287,7 @@ class DocumentIndex:
         position = 1
         ids: list[str] = []
         spans: list[int] = []
-        described: dict[str, tuple[Doc, int]] = {}
+        described: dict[str, Described] = {}
         for number, (name, table) in enumerate(data.items()):
             head = (b"," if number else b"") + orjson.dumps(name) + b":"
             parts.append(head)
@@ -301,7 +328,7 @@ class DocumentIndex:
         signature: Signature,
         ids: list[str],
         spans: list[int],
-        described: list[tuple[Doc, int]],
+        described: list[Described],
         tables: dict[str, Any],
     ) -> None:
         self.projected = signature
@@ -309,13 +336,16 @@ class DocumentIndex:
             "format": INDEX_FORMAT,
             "file": list(signature),
             "ids": ids,
-            "references": [projection["reference"] for projection, _ in described],
-            "received": [micros for _, micros in described],
+            "references": [entry[0] for entry in described],
+            "versions": [entry[1] for entry in described],
+            "received": [entry[2] for entry in described],
             "spans": spans,
+            "lengths": [len(entry[3]) for entry in described],
             "tables": tables,
         }
-        payload = (
-            orjson.dumps(header) + b"\n" + orjson.dumps([projection for projection, _ in described])
+        # The projections one after another, so that a splice can reuse their bytes.
+        payload = b"".join(
+            (orjson.dumps(header), b"\n[", b",".join(entry[3] for entry in described), b"]")
         )
         temp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(8)}.tmp")
         try:
@@ -347,13 +377,12 @@ class DocumentIndex:
         Raises :class:`IndexMismatch` from reading the projections, ``TypeError`` for a
         document JSON cannot hold, :class:`Unindexable` for one the index cannot describe.
         """
-        rows = catalogue.rows
         old = catalogue.read_all()
         ids = list(catalogue.ids)
         if not ids:
             return None
         spans = list(catalogue._spans)
-        described = [(rows[doc_id], catalogue._received[n]) for n, doc_id in enumerate(ids)]
+        described = catalogue.described()
         parts: list[bytes] = []
         done = 0  # bytes of the old file already copied
         shift = 0
@@ -426,10 +455,6 @@ class DocumentIndex:
         return catalogue
 
     def adopt(self, catalogue: Catalogue) -> None:
-        """Keep the projections of a loaded index for the next write (same file version)."""
-        received = catalogue._received
-        self._kept = {
-            doc_id: (projection, received[number])
-            for number, (doc_id, projection) in enumerate(catalogue.rows.items())
-        }
+        """Keep what a loaded index records for the next write (of the same file version)."""
+        self._kept = dict(zip(catalogue.ids, catalogue.described(), strict=True))
         self.projected = catalogue.signature

@@ -298,6 +298,8 @@ class SafeJSONStorage(Storage):
         self.generation = 0
         #: How many times the file was written (each write replaces the whole file).
         self.writes = 0
+        #: How many times the file was read and parsed.
+        self.parses = 0
         self._data: _Data | None = None
         self._signature: Signature | None = None
         self._valid = False  # whether _data/_signature describe the file (or pending changes)
@@ -455,6 +457,7 @@ class SafeJSONStorage(Storage):
         except BaseException:
             os.close(fd)
             raise
+        self.parses += 1
         self._pin(fd)
         self._data = data
         self._signature = signature
