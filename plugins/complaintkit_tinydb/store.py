@@ -691,12 +691,18 @@ class TinyDBStore:
         end = None if limit is None else offset + limit
         by_received = order is None or order.key == "received_at"
         descending = order is not None and order.descending
+        everything = flt is None or flt == _EVERYTHING
         catalogue = self._catalogue() if limit is not None else None
-        if catalogue is not None and by_received and (flt is None or flt == _EVERYTHING):
+        if catalogue is not None and by_received and everything:
             # The first page of everything, newest or oldest first: from the index's columns.
             ids = catalogue.in_received_order(descending=descending)[offset:end]
         else:
-            catalogue, rows = self._rows(flt, whole=limit is None)
+            # Without a limit, a filter may still select few (the sweep's due complaints, one
+            # person's complaints): judged on the index, they are read one by one; many, or
+            # everything, and the file is parsed once instead.
+            catalogue, rows = self._rows(flt, whole=limit is None and everything)
+            if catalogue is not None and limit is None and len(rows) > _SPLICE_AT_MOST:
+                catalogue, rows = self._rows(flt, whole=True)
             key = _order_key if order is None else _sort_key(order)
             with gc_paused():  # 100,000 sort keys would set off full collections of the cache
                 rows.sort(key=key, reverse=descending)
@@ -869,8 +875,8 @@ _EVERYTHING = ComplaintFilter()
 _CHUNK = 1000
 #: Documents to replace and (document id, document) pairs to append, for ``_spliced``.
 _Splice = tuple[dict[str, Doc], list[tuple[str, Doc]]]
-#: Above this many complaints, ``update_many`` parses the file: reading each one's version at
-#: its offset then costs more than parsing everything once.
+#: Above this many complaints, ``update_many`` and a listing without a limit parse the file:
+#: reading each complaint at its offset then costs more than parsing everything once.
 _SPLICE_AT_MOST = 1000
 
 

@@ -95,10 +95,21 @@ def test_a_reader_answers_from_the_index_without_parsing_the_file(open_store: Op
     assert len(reader) == 40
     with pytest.raises(NotFoundError):
         reader.get("nope")
+    # Without a limit, a filter selecting few (as the sweep's) reads those few.
+    few = ComplaintFilter(references=frozenset({"I-002", "I-001"}))
+    assert [c.reference for c in reader.find(few)] == ["I-001", "I-002"]
     assert not parsed(reader)
     # A text search needs the texts: the file is parsed, and the answer is the same.
     assert reader.count(ComplaintFilter(text="complaint 3")) == 11
     assert parsed(reader)
+
+
+def test_listing_everything_parses_the_file_once(open_store: Opener) -> None:
+    open_store().add_many(complaints(40))
+    reader = open_store()
+    assert len(list(reader.find())) == 40
+    assert len(list(reader.find(ComplaintFilter(channels=frozenset({Channel.WEB}))))) == 20
+    assert reader.storage.parses == 1
 
 
 def test_plugin_data_is_read_from_the_index(open_store: Opener) -> None:
