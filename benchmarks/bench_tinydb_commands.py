@@ -110,13 +110,22 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=20_000, help="Complaints (default 20,000).")
     parser.add_argument("--repeat", type=int, default=3, help="Runs per command; the median.")
     parser.add_argument("--only", action="append", help="Only commands whose name starts so.")
+    parser.add_argument(
+        "--checkout",
+        type=Path,
+        help="Run the commands with another checkout's code (e.g. a worktree of main, for a "
+        "before/after); the store is built by this one.",
+    )
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # the large-store warning is expected
     import compileall
 
+    code = (args.checkout or REPO).resolve()
     for folder in ("src", "plugins", "cli"):
-        compileall.compile_dir(REPO / folder, quiet=2)
+        compileall.compile_dir(code / folder, quiet=2)
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    if args.checkout:  # ahead of this checkout's editable install
+        env["PYTHONPATH"] = os.pathsep.join(str(code / f) for f in ("src", "plugins", "cli"))
     started = time.perf_counter()
     complaints = load(args.n)
     from complaintkit import Status

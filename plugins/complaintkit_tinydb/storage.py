@@ -549,7 +549,9 @@ class SafeJSONStorage(Storage):
         try:
             if self.index is not None and self._compact:
                 try:
-                    payload, rows = self.index.encode(data)
+                    # Thousands of small projections: no collection of the whole store's data.
+                    with gc_paused():
+                        payload, rows = self.index.encode(data)
                 except Unindexable:
                     self.index.reset()
                     payload = self._encode(data)
@@ -570,7 +572,8 @@ class SafeJSONStorage(Storage):
         self._make_durable()
         if rows is not None and self.index is not None:
             # After the file is durably in place: an index never names a file that may vanish.
-            self.index.save(self._signature, data, rows)
+            with gc_paused():
+                self.index.save(self._signature, data, rows)
 
     def replace_bytes(self, payload: bytes) -> Signature:
         """Replace the file with ``payload`` (already encoded; the caller holds the lock and

@@ -265,7 +265,8 @@ class TinyDBStore:
         self._drop_catalogue()
         if current == self._no_index or self.storage.index is None:
             return None
-        catalogue = self.storage.index.load(fd_signature)
+        with gc_paused():
+            catalogue = self.storage.index.load(fd_signature)
         if catalogue is None or not _readable_meta(catalogue.tables.get(META_TABLE)):
             if catalogue is not None:
                 catalogue.close()
@@ -607,7 +608,8 @@ class TinyDBStore:
                 changed, added = prepare(catalogue)
                 if not changed and not added:
                     return len(catalogue.ids)
-                spliced = index.splice(catalogue, changed, added)
+                with gc_paused():
+                    spliced = index.splice(catalogue, changed, added)
             except (IndexMismatch, Unindexable):
                 spliced = None
             if spliced is None:
@@ -616,7 +618,9 @@ class TinyDBStore:
             payload, write_index = spliced
             count = len(catalogue.ids) + len(added)
             self._drop_catalogue()
-            write_index(self.storage.replace_bytes(payload))
+            signature = self.storage.replace_bytes(payload)
+            with gc_paused():
+                write_index(signature)
         return count
 
     # --- reading ------------------------------------------------------------------------
