@@ -31,6 +31,7 @@ Why it is safe:
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from collections.abc import Callable
@@ -149,11 +150,8 @@ class Catalogue:
         self._projections = projections
         self._rows: dict[str, Doc] | None = None
         self._references: list[str] = header["references"]
-        self.position = {doc_id: number for number, doc_id in enumerate(self.ids)}
-        self.references = {
-            reference: int(doc_id)
-            for doc_id, reference in zip(self.ids, self._references, strict=True)
-        }
+        if not all(doc_id.isascii() and doc_id.isdigit() for doc_id in self.ids):
+            raise ValueError("the index's document ids are not numbers")
         count = len(self.ids)
         if not (
             count == len(self._received) == len(self._spans) // 2
@@ -161,6 +159,20 @@ class Catalogue:
             and len(projections) == 2 + sum(self._lengths) + max(count - 1, 0)
         ):
             raise ValueError("the index's columns differ in length")
+
+    @functools.cached_property
+    def references(self) -> dict[str, int]:
+        """Reference → document id (built on first use: a report that parses the whole file
+        never needs it)."""
+        return {
+            reference: int(doc_id)
+            for doc_id, reference in zip(self.ids, self._references, strict=True)
+        }
+
+    @functools.cached_property
+    def position(self) -> dict[str, int]:
+        """Document id → its place in the columns."""
+        return {doc_id: number for number, doc_id in enumerate(self.ids)}
 
     @property
     def rows(self) -> dict[str, Doc]:
