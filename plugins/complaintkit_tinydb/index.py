@@ -56,6 +56,11 @@ __all__ = [
 #: The layout of the index file; an index of another format is ignored (and rewritten).
 INDEX_FORMAT = 1
 
+#: Reading through the index holds the data file open and reads at offsets (``os.pread``).
+#: Windows has no ``pread`` and cannot replace a file another process holds open, so there
+#: the index is written but not read: every command parses the file, as before.
+_READS_AT_OFFSETS = hasattr(os, "pread") and os.name != "nt"
+
 Doc = dict[str, Any]
 Signature = tuple[int, int, int, int]
 #: What the index records of one document: reference, version, instant received (see
@@ -441,6 +446,8 @@ class DocumentIndex:
 
         ``signature_of`` gives the signature of an open file descriptor.
         """
+        if not _READS_AT_OFFSETS:
+            return None
         try:
             fd = os.open(self.data_path, os.O_RDONLY | self._binary)
         except OSError:
