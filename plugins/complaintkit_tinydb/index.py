@@ -131,39 +131,50 @@ class IndexMismatch(Exception):
 class Catalogue:
     """One loaded index, with the data file it describes held open.
 
-    ``ids`` are the document ids (as stored, strings) in file order, ``references`` maps each
-    reference to its document id, ``tables`` holds the file's other tables. :attr:`rows` (each
-    document id's projection) is parsed on first use: counting, showing one complaint and the
-    first page in received order never need it.
+    ``tables`` holds the file's other tables. After :meth:`check`: ``ids`` are the document
+    ids (as stored, strings) in file order, ``references`` maps each reference to its document
+    id; :attr:`rows` (each document id's projection) is parsed on first use: counting, showing
+    one complaint and the first page in received order never need it.
     """
 
+    _columns_raw: bytes | None
+
     def __init__(
-        self,
-        signature: Signature,
-        fd: int,
-        header: dict[str, Any],
-        projections: bytes,
+        self, signature: Signature, fd: int, tables: dict[str, Any], columns: bytes, rest: bytes
     ) -> None:
         self.signature = signature
-        self.ids: list[str] = header["ids"]
-        self.tables: dict[str, Any] = header["tables"]
-        self._received: list[int] = header["received"]
-        self._versions: list[Any] = header["versions"]
-        self._lengths: list[int] = header["lengths"]
-        self._spans: list[int] = header["spans"]
+        self.tables = tables
         self._fd: int | None = fd
-        self._projections = projections
+        self._columns_raw = columns
+        self._projections = rest
         self._rows: dict[str, Doc] | None = None
-        self._references: list[str] = header["references"]
-        if not all(doc_id.isascii() and doc_id.isdigit() for doc_id in self.ids):
-            raise ValueError("the index's document ids are not numbers")
-        count = len(self.ids)
-        if not (
-            count == len(self._received) == len(self._spans) // 2
-            and count == len(self._versions) == len(self._lengths)
-            and len(projections) == 2 + sum(self._lengths) + max(count - 1, 0)
-        ):
-            raise ValueError("the index's columns differ in length")
+
+    def check(self) -> None:
+        """Parse the columns (on first use: a command that parses the whole file anyway, as
+        the reports reading histories do, never needs them); :class:`IndexMismatch` if they
+        do not hold together."""
+        if self._columns_raw is None:
+            return
+        try:
+            columns = orjson.loads(self._columns_raw)
+            self.ids: list[str] = columns["ids"]
+            self._references: list[str] = columns["references"]
+            self._received: list[int] = columns["received"]
+            self._versions: list[Any] = columns["versions"]
+            self._lengths: list[int] = columns["lengths"]
+            self._spans: list[int] = columns["spans"]
+            count = len(self.ids)
+            consistent = (
+                count == len(self._received) == len(self._spans) // 2 == len(self._references)
+                and count == len(self._versions) == len(self._lengths)
+                and len(self._projections) == 2 + sum(self._lengths) + max(count - 1, 0)
+                and all(doc_id.isascii() and doc_id.isdigit() for doc_id in self.ids)
+            )
+        except (ValueError, TypeError, KeyError, AttributeError):
+            consistent = False
+        if not consistent:
+            raise IndexMismatch("the index's columns do not hold together")
+        self._columns_raw = None
 
     @functools.cached_property
     def references(self) -> dict[str, int]:
@@ -349,20 +360,26 @@ class DocumentIndex:
         tables: dict[str, Any],
     ) -> None:
         self.projected = signature
-        header = {
-            "format": INDEX_FORMAT,
-            "file": list(signature),
+        head = {"format": INDEX_FORMAT, "file": list(signature), "tables": tables}
+        columns = {
             "ids": ids,
             "references": [entry[0] for entry in described],
             "versions": [entry[1] for entry in described],
             "received": [entry[2] for entry in described],
             "spans": spans,
             "lengths": [len(entry[3]) for entry in described],
-            "tables": tables,
         }
-        # The projections one after another, so that a splice can reuse their bytes.
+        # Three lines: what says whether the index is current, the columns, and the
+        # projections one after another (so that a splice can reuse their bytes).
         payload = b"".join(
-            (orjson.dumps(header), b"\n[", b",".join(entry[3] for entry in described), b"]")
+            (
+                orjson.dumps(head),
+                b"\n",
+                orjson.dumps(columns),
+                b"\n[",
+                b",".join(entry[3] for entry in described),
+                b"]",
+            )
         )
         temp = self.path.with_name(f".{self.path.name}.{secrets.token_hex(8)}.tmp")
         try:
@@ -456,16 +473,20 @@ class DocumentIndex:
             signature = signature_of(fd)
             with open(self.path, "rb") as handle:
                 raw = handle.read()
-            end = raw.find(b"\n")
-            header = orjson.loads(memoryview(raw)[:end] if end >= 0 else b"")
+            first = raw.find(b"\n")
+            second = raw.find(b"\n", first + 1)
+            head = orjson.loads(memoryview(raw)[:first] if 0 <= first < second else b"")
             if (
-                not isinstance(header, dict)
-                or header.get("format") != INDEX_FORMAT
-                or tuple(header.get("file") or ()) != signature
+                not isinstance(head, dict)
+                or head.get("format") != INDEX_FORMAT
+                or tuple(head.get("file") or ()) != signature
+                or not isinstance(head.get("tables"), dict)
             ):
                 os.close(fd)
                 return None
-            catalogue = Catalogue(signature, fd, header, raw[end + 1 :])
+            catalogue = Catalogue(
+                signature, fd, head["tables"], raw[first + 1 : second], raw[second + 1 :]
+            )
         except (OSError, ValueError, TypeError, KeyError):
             # Missing, torn or foreign: parse the data file instead.
             with suppress(OSError):
@@ -475,5 +496,6 @@ class DocumentIndex:
 
     def adopt(self, catalogue: Catalogue) -> None:
         """Keep what a loaded index records for the next write (of the same file version)."""
+        catalogue.check()
         self._kept = dict(zip(catalogue.ids, catalogue.described(), strict=True))
         self.projected = catalogue.signature

@@ -224,7 +224,7 @@ class TinyDBStore:
         self._no_index: Signature | None = None  # the file version whose index failed
         self._selection: tuple[tuple[object, ...], list[Doc]] | None = None
         try:
-            if self._catalogue() is None:
+            if self._catalogue(columns=False) is None:
                 self._docs()
         except BaseException:
             self._drop_catalogue()
@@ -245,10 +245,12 @@ class TinyDBStore:
             self._rebuild(data)
         return (data or {}).get(COMPLAINTS_TABLE, {})
 
-    def _catalogue(self) -> Catalogue | None:
+    def _catalogue(self, *, columns: bool = True) -> Catalogue | None:
         """The file's index (:mod:`complaintkit_tinydb.index`) when it describes the file as it
         is now and saves parsing it: None inside a write, when this store already holds the
-        parsed file, or when there is no matching index (then the caller parses the file)."""
+        parsed file, or when there is no matching index (then the caller parses the file).
+        Without ``columns``, only what says the index is current (and the other tables) is
+        read: opening the store and plugin data need no more."""
         if self._closed:
             raise StorageError(f"the store {self.path} is closed")
         if self.storage.in_transaction:
@@ -259,6 +261,19 @@ class TinyDBStore:
             return None  # no file yet (or unreadable): the parsing path says which
         if self.storage.holds(current):
             return None
+        catalogue = self._opened_catalogue(current)
+        if catalogue is None or not columns:
+            return catalogue
+        try:
+            catalogue.check()
+        except IndexMismatch:
+            self._set_aside(catalogue)
+            return None
+        return catalogue
+
+    def _opened_catalogue(self, current: Signature) -> Catalogue | None:
+        """The index of the file version ``current``, loaded but not yet checked (opening the
+        store stops here: a command that will parse the whole file pays nothing more)."""
         catalogue = self._catalogue_
         if catalogue is not None and catalogue.signature == current:
             return catalogue
@@ -802,7 +817,7 @@ class TinyDBStore:
     def _table_data(self, name: str) -> dict[str, Any]:
         """Another table of the file (plugin data), current with the disk: from the index when
         it saves parsing the file."""
-        catalogue = self._catalogue()
+        catalogue = self._catalogue(columns=False)
         data = (self.storage.read() or {}) if catalogue is None else catalogue.tables
         table = data.get(name, {})
         return table if isinstance(table, dict) else {}

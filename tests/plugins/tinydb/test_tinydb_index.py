@@ -70,9 +70,9 @@ def test_the_file_is_plain_tinydb_json_with_each_document_where_the_index_says(
     raw = path.read_bytes()
     data = orjson.loads(raw)
     assert orjson.dumps(data) == raw  # written from the pieces, byte for byte one encoding
-    header = orjson.loads(index_path(path).read_bytes().split(b"\n", 1)[0])
-    for number, doc_id in enumerate(header["ids"]):
-        offset, length = header["spans"][2 * number : 2 * number + 2]
+    columns = orjson.loads(index_path(path).read_bytes().split(b"\n")[1])
+    for number, doc_id in enumerate(columns["ids"]):
+        offset, length = columns["spans"][2 * number : 2 * number + 2]
         assert orjson.loads(raw[offset : offset + length]) == data["complaints"][doc_id]
 
 
@@ -195,6 +195,19 @@ def test_a_missing_or_torn_index_costs_only_a_parse(
         index_path(path).unlink()
     reader = open_store()
     assert [c.reference for c in reader.find(limit=2)] == ["I-000", "I-001"]
+    assert reader.count() == 10
+    assert parsed(reader)
+
+
+def test_an_index_naming_the_file_but_with_broken_columns_costs_only_a_parse(
+    path: Path, open_store: Opener
+) -> None:
+    open_store().add_many(complaints(10))
+    head, _, projections = index_path(path).read_bytes().split(b"\n")
+    index_path(path).write_bytes(b"\n".join([head, b'{"ids": ["1"]}', projections]))
+    reader = open_store()
+    assert not parsed(reader)  # opening reads only the first line, which is current
+    assert reader.get("I-004").text == "complaint 4"
     assert reader.count() == 10
     assert parsed(reader)
 
