@@ -23,8 +23,12 @@ How it stays safe and fast (see :mod:`complaintkit_tinydb.storage` for the file 
 * every change runs in a storage transaction: the write lock is held, the file is re-read if
   another process changed it, the optimistic version check is made against that fresh data,
   and the whole file is written once, atomically;
-* the parsed file is cached and only re-parsed when it changed on disk, so a command costs one
-  parse plus one write however many reads it makes;
+* every write also writes an index beside the file (:mod:`complaintkit_tinydb.index`): a
+  page of ``list``, ``get``, counts and group-bys read it and parse only the complaints they
+  return, and a small change (``add``, ``update``, ``update_many`` of up to 1,000) puts the
+  changed documents' bytes into the file without parsing it. Whatever needs every document
+  (text search, listings of everything, ``facts``) parses the file; the parsed file is cached
+  and only re-parsed when it changed on disk;
 * queries filter and group the raw JSON documents and only turn the selected ones into
   :class:`~complaintkit.model.Complaint` objects; ``facts`` (what reports read) is computed from
   the raw documents without building any.
