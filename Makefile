@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STORE := tinydb://demo/complaints.json
 
-.PHONY: setup demo test test-djangocrm check lint typecheck pytest bench bench-import bench-help bench-sql bench-storage bench-reports bench-migrate bench-contention bench-api docs-images clean
+.PHONY: setup demo test test-djangocrm check lint typecheck pytest bench bench-import bench-tinydb bench-help bench-sql bench-storage bench-reports bench-migrate bench-contention bench-api docs-images clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ bench: $(STAMP)
 # The TinyDB import against its floor and the no-model bound (what `make bench` ran before).
 bench-import: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py --n 10000 --n 100000
+
+# Every everyday command on a TinyDB store of SIZE complaints against `complaintkit --help`.
+bench-tinydb: $(STAMP)
+	$(BIN)/python benchmarks/bench_tinydb_commands.py --n $(or $(SIZE),20000) --repeat $(or $(REPEAT),3)
 
 # How light `complaintkit --help` is, against `python -c "import click"` (target: under 2x).
 bench-help: $(STAMP)

@@ -37,9 +37,8 @@ class TinyDBPluginData:
         self.table = store._db.table(PLUGIN_DATA_TABLE, cache_size=0)
 
     def _documents(self) -> dict[str, Any]:
-        data = self.store.storage.read() or {}
-        table = data.get(PLUGIN_DATA_TABLE, {})
-        return table if isinstance(table, dict) else {}
+        # Refuses a closed store; current with the disk (inside a write, the locked data).
+        return self.store._table_data(PLUGIN_DATA_TABLE)
 
     def _find(self, namespace: str, key: str) -> tuple[int, dict[str, Any]] | None:
         for doc_id, doc in self._documents().items():
@@ -49,7 +48,6 @@ class TinyDBPluginData:
 
     def get(self, namespace: str, key: str) -> dict[str, Any] | None:
         """The document under ``key`` (a copy), or None."""
-        self.store._docs()  # refuses a closed store, re-reads a changed file
         found = self._find(namespace, key)
         return None if found is None else _copy(found[1]["value"])
 
@@ -93,7 +91,6 @@ class TinyDBPluginData:
 
     def items(self, namespace: str) -> list[tuple[str, dict[str, Any]]]:
         """Every ``(key, document)`` of ``namespace``, in key order."""
-        self.store._docs()
         found = [
             (doc["key"], _copy(doc["value"]))
             for doc in self._documents().values()

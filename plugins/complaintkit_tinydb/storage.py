@@ -52,17 +52,22 @@ from tinydb.storages import Storage
 
 from complaintkit.errors import StorageError, StoreLockedError
 
+from .index import DocumentIndex, Unindexable
+
 __all__ = [
+    "BINARY",
     "FileLock",
     "NotJSONError",
     "SafeJSONStorage",
     "Signature",
     "UnserialisableError",
+    "fd_signature",
     "gc_paused",
+    "path_signature",
 ]
 
 #: Opens files as bytes on Windows (no newline translation); 0 elsewhere.
-_BINARY = getattr(os, "O_BINARY", 0)
+BINARY = getattr(os, "O_BINARY", 0)
 #: Whether the file last read is held open (see the module docstring); Windows refuses to
 #: replace a file that is open, so there the change check relies on size, time and index.
 _PIN = os.name != "nt"
@@ -111,6 +116,16 @@ class UnserialisableError(StorageError, TypeError):
 
 def _signature(st: os.stat_result) -> Signature:
     return (st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev)
+
+
+def path_signature(path: Path) -> Signature:
+    """The :data:`Signature` of the file at ``path`` now (``OSError`` if there is none)."""
+    return _signature(os.stat(path))
+
+
+def fd_signature(fd: int) -> Signature:
+    """The :data:`Signature` of an open file."""
+    return _signature(os.fstat(fd))
 
 
 @contextmanager
@@ -260,6 +275,9 @@ class SafeJSONStorage(Storage):
         self.create_dirs = create_dirs
         self.encoding = codecs.lookup(encoding).name if encoding else "utf-8"
         self._encode = self._encoder(json_options)
+        #: Written beside the file at every write when set (the store sets it; see
+        #: :mod:`complaintkit_tinydb.index`); only for the default, compact encoding.
+        self.index: DocumentIndex | None = None
         if self.read_only and not self.path.is_file():
             raise FileNotFoundError(
                 errno.ENOENT, f"{self.path} does not exist (opened read-only)", str(self.path)
@@ -280,6 +298,8 @@ class SafeJSONStorage(Storage):
         self.generation = 0
         #: How many times the file was written (each write replaces the whole file).
         self.writes = 0
+        #: How many times the file was read and parsed.
+        self.parses = 0
         self._data: _Data | None = None
         self._signature: Signature | None = None
         self._valid = False  # whether _data/_signature describe the file (or pending changes)
@@ -287,7 +307,10 @@ class SafeJSONStorage(Storage):
         self._depth = 0
         self._pending = False
         self._swept = False
-        self._temp_name = re.compile(rf"^\.{re.escape(self.path.name)}\.[0-9a-f]{{16}}\.tmp$")
+        # Our temporary files and the index's (``.<name>.index.<hex>.tmp``).
+        self._temp_name = re.compile(
+            rf"^\.{re.escape(self.path.name)}(\.index)?\.[0-9a-f]{{16}}\.tmp$"
+        )
 
     # --- TinyDB's interface -------------------------------------------------------------
 
@@ -385,6 +408,12 @@ class SafeJSONStorage(Storage):
         self._signature = None
         self._unpin()
         self.generation += 1
+        if self.index is not None:
+            self.index.reset()
+
+    def holds(self, signature: Signature) -> bool:
+        """Whether the cached data is the parsed file of this signature."""
+        return self._valid and self._data is not None and self._signature == signature
 
     # --- reading ------------------------------------------------------------------------
 
@@ -406,7 +435,7 @@ class SafeJSONStorage(Storage):
 
     def _load(self) -> None:
         try:
-            fd = os.open(self.path, os.O_RDONLY | _BINARY)
+            fd = os.open(self.path, os.O_RDONLY | BINARY)
         except FileNotFoundError:
             # Replaced-and-removed between stat and open; treat as empty this time.
             self._unpin()
@@ -428,11 +457,14 @@ class SafeJSONStorage(Storage):
         except BaseException:
             os.close(fd)
             raise
+        self.parses += 1
         self._pin(fd)
         self._data = data
         self._signature = signature
         self._valid = True
         self.generation += 1
+        if self.index is not None and self.index.projected != signature:
+            self.index.reset()
 
     def _parse(self, raw: bytes) -> _Data | None:
         if not raw.strip():
@@ -505,6 +537,7 @@ class SafeJSONStorage(Storage):
             and options.get("indent") in (None, 2)
             and options.get("ensure_ascii", False) is False
         )
+        self._compact = orjson_can and not fast
         if orjson_can:
             return lambda data: orjson.dumps(data, option=fast)
         encoding = self.encoding
@@ -512,8 +545,18 @@ class SafeJSONStorage(Storage):
 
     def _persist(self, data: _Data) -> None:
         """Replace the file with ``data`` atomically; the caller holds the lock."""
+        rows: list[list[Any]] | None = None
         try:
-            payload = self._encode(data)
+            if self.index is not None and self._compact:
+                try:
+                    # Thousands of small projections: no collection of the whole store's data.
+                    with gc_paused():
+                        payload, rows = self.index.encode(data)
+                except Unindexable:
+                    self.index.reset()
+                    payload = self._encode(data)
+            else:
+                payload = self._encode(data)
         except TypeError as exc:
             self.invalidate()
             raise UnserialisableError(
@@ -522,6 +565,35 @@ class SafeJSONStorage(Storage):
         except ValueError as exc:  # json.dumps: a circular reference, NaN with allow_nan=False
             self.invalidate()
             raise StorageError(f"cannot write {self.path}: {exc}; it was not modified") from exc
+        fd = self._replace_file(payload)
+        self._data = data
+        self._signature = _signature(os.fstat(fd))
+        self._valid = True
+        self._make_durable()
+        if rows is not None and self.index is not None:
+            # After the file is durably in place: an index never names a file that may vanish.
+            with gc_paused():
+                self.index.save(self._signature, data, rows)
+
+    def replace_bytes(self, payload: bytes) -> Signature:
+        """Replace the file with ``payload`` (already encoded; the caller holds the lock and
+        checked the file it was made from is the current one), atomically and durably, as a
+        write does; return the new file's signature. The cached data, if any, describes the
+        previous file, so the next read parses the new one."""
+        if self.read_only:
+            raise OSError(
+                errno.EBADF, f"cannot write {self.path}: it was opened with access_mode 'r'"
+            )
+        self._sweep()
+        fd = self._replace_file(payload)
+        signature = _signature(os.fstat(fd))
+        self.invalidate()  # what was cached describes the previous file
+        self._make_durable()
+        return signature
+
+    def _replace_file(self, payload: bytes) -> int:
+        """Write ``payload`` to a temporary file and rename it over the file; the new file
+        is pinned (see the module docstring) and its descriptor returned."""
         directory = self.path.parent
         temp = directory / f".{self.path.name}.{secrets.token_hex(8)}.tmp"
         fd: int | None = None
@@ -529,7 +601,7 @@ class SafeJSONStorage(Storage):
             if self.create_dirs:
                 directory.mkdir(parents=True, exist_ok=True)
             # 0o666 minus the umask, like any new file; an existing file's mode is kept below.
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o666)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | BINARY, 0o666)
             if hasattr(os, "fchmod"):  # POSIX: keep the file's mode; Windows has no modes
                 with suppress(FileNotFoundError):
                     os.fchmod(fd, os.stat(self.path).st_mode & 0o7777)
@@ -553,12 +625,12 @@ class SafeJSONStorage(Storage):
             raise
         self.writes += 1
         self._pin(fd)  # the new file, kept open (see the module docstring)
-        self._data = data
-        self._signature = _signature(os.fstat(fd))
-        self._valid = True
+        return fd
+
+    def _make_durable(self) -> None:
         if self.fsync:
             try:
-                self._fsync_directory(directory)
+                self._fsync_directory(self.path.parent)
             except OSError as exc:
                 raise StorageError(
                     f"wrote {self.path} but could not make the rename durable: {exc}"

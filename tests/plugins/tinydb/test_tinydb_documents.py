@@ -27,6 +27,7 @@ from complaintkit.testing.conformance import (
     history_complaints,
     sample_complaints,
 )
+from complaintkit_tinydb.index import project
 from complaintkit_tinydb.store import (
     document_facts,
     document_group_value,
@@ -164,6 +165,24 @@ def test_document_matcher_agrees_with_the_filter(
     assert document_matcher(flt)(doc) == flt.matches(loaded)
 
 
+@settings(max_examples=400)
+@given(
+    complaints(),
+    filters(tuple(name for name in FILTER_FIELDS if name not in ("text", "custom"))),
+    st.sets(st.sampled_from(OPTIONAL_KEYS)),
+)
+@pytest.mark.heavy
+def test_the_index_projection_answers_every_filter_but_text_and_custom(
+    complaint: Complaint, flt: ComplaintFilter, drop: set[str]
+) -> None:
+    doc = stored_document(complaint, drop)
+    loaded = CONVERTER.structure(doc, Complaint)
+    projection = orjson.loads(orjson.dumps(project(doc)))  # as the index file gives it back
+    assert document_matcher(flt)(projection) == flt.matches(loaded)
+    for key in SAMPLE_GROUP_KEYS:
+        assert document_group_value(projection, key) == group_value(loaded, key), key
+
+
 @settings(max_examples=300)
 @given(complaints(), st.sets(st.sampled_from(OPTIONAL_KEYS)))
 @pytest.mark.heavy
@@ -242,3 +261,11 @@ def test_store_queries_agree_with_the_model(
                 assert store.count_by(key, flt) == dict(
                     Counter(group_value(c, key) for c in matching)
                 )
+        # A store that did not write the file answers from its index (when there is one).
+        with open_tinydb(url, {"fsync": False}) as reader:
+            got = [c.reference for c in reader.find(flt, offset=offset, limit=limit)]
+            assert got == [c.reference for c in matching[offset:end]]
+            assert reader.count(flt) == len(matching)
+            assert reader.count_by("label:severity", flt) == dict(
+                Counter(group_value(c, "label:severity") for c in matching)
+            )

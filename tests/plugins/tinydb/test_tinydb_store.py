@@ -186,10 +186,13 @@ def test_stock_tinydb_can_read_the_file(path: Path, open_store: Opener) -> None:
     assert references == ["B-00000", "B-00001", "B-00002"]
 
 
-def test_writers_lock_a_sidecar_file(path: Path, open_store: Opener) -> None:
+def test_writers_lock_a_sidecar_file_and_index_the_file_beside_it(
+    path: Path, open_store: Opener
+) -> None:
     open_store().add(make_complaint("L-1"))
     assert sorted(p.name for p in path.parent.iterdir()) == [
         "complaints.json",
+        "complaints.json.index",
         "complaints.json.lock",
     ]
 
@@ -213,7 +216,12 @@ def test_unchanged_file_is_not_parsed_again(path: Path, open_store: Opener) -> N
     assert store.storage.generation == generation
     other = open_store()
     other.update(other.get("B-00003"))
-    assert store.get("B-00003").version == 2  # seen, by parsing the changed file once
+    # Seen through the index the other store wrote beside the file, without parsing it ...
+    assert store.get("B-00003").version == 2
+    assert store.storage.generation == generation
+    # ... and by parsing the changed file once when every complaint is read.
+    assert [c.version for c in store.find()] == [1, 1, 2, 2, 1]
+    assert store.get("B-00003").version == 2
     assert store.storage.generation == generation + 1
 
 
@@ -240,7 +248,7 @@ def test_add_many_writes_the_file_once(
     result = store.add_many(complaints(1000))
     assert result.added == 1000
     assert store.storage.writes == 1
-    assert replaces == [str(path)]
+    assert replaces == [str(path), str(path) + ".index"]
     assert open_store().count() == 1000
 
 
