@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from complaintkit.facts import facts_of
+import pytest
+
+from complaintkit.facts import FACT_FIELDS, facts_of, iter_fact_columns
 from complaintkit.model import Channel, Complaint, Event, Label, Remedy, RemedyKind, Status
 from complaintkit.storage import ComplaintFilter
 from complaintkit_sql.store import SQLStore
@@ -132,5 +134,42 @@ def test_facts_equal_the_reference_definition(sql_url: str) -> None:
         assert [f.reference for f in web] == ["F-01", "F-02", "F-03", "F-04"]
         assert web == [got[f.reference] for f in web]
         assert got["F-05"].received_at == START.astimezone(UTC)
+    finally:
+        store.close()
+
+
+def test_fact_columns_equal_the_facts_field_by_field(sql_url: str) -> None:
+    """Each field alone (its own trimmed statement), a report's few together and all of them
+    in another order: the same values as the facts, with and without a filter."""
+    store = SQLStore(sql_url)
+    try:
+        store.add_many(HISTORIES)
+        web = ComplaintFilter(channels=frozenset({Channel.WEB}))
+        for flt in (None, web):
+            facts = list(store.facts(flt))
+            assert len(facts) == (4 if flt else len(HISTORIES))
+            for fields in (
+                *((name,) for name in FACT_FIELDS),
+                ("department", "status", "resolved_at", "escalations", "received_at"),
+                tuple(reversed(FACT_FIELDS)),
+            ):
+                expected = [tuple(getattr(f, name) for name in fields) for f in facts]
+                assert list(store.fact_columns(flt, fields)) == expected, fields
+                assert list(iter_fact_columns(store, flt, fields)) == expected, fields
+        # the figures that decide: a breach of another target, pauses, a resolution after
+        # a reopening, an open complaint's resolution left out
+        got = dict(store.fact_columns(None, ("reference", "breached")))
+        assert got["F-03"] == frozenset({"callback", "acknowledge"})
+        resolved = dict(store.fact_columns(None, ("reference", "resolved_at")))
+        assert resolved["F-02"] is not None and resolved["F-04"] is None
+    finally:
+        store.close()
+
+
+def test_iter_fact_columns_refuses_an_unknown_field(sql_url: str) -> None:
+    store = SQLStore(sql_url)
+    try:
+        with pytest.raises(ValueError, match="'resolution'"):
+            iter_fact_columns(store, None, ("status", "resolution"))
     finally:
         store.close()
