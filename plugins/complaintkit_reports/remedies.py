@@ -2,9 +2,10 @@
 and what remedies cost by department and by cause.
 
 One pass over the few facts it needs (:func:`complaintkit.facts.iter_fact_columns`: computed in
-the database on SQL). Every offer counts once (a complaint may have several); **accepted** offers are those the customer accepted, and their amounts are the
-**cost**. Amounts are never added across currencies: each currency has its own rows, and offers
-without an amount (an apology, an explanation) are counted but add nothing.
+the database on SQL). Every offer counts once (a complaint may have several); **accepted**
+offers are those the customer accepted, and their amounts are the **cost**. Amounts are never
+added across currencies: each currency has its own rows, and offers without an amount (an
+apology, an explanation) are counted but add nothing.
 """
 
 from __future__ import annotations
@@ -85,12 +86,11 @@ class RemediesReporter:
         by_department: dict[tuple[str | None, str | None], _Money] = defaultdict(_Money)
         by_label: dict[tuple[str | None, str | None], _Money] = defaultdict(_Money)
         with_remedies = 0
-        fields = ("remedies", "reference", "department", "labels")
-        for remedies, reference, department, labels in iter_fact_columns(store, flt, fields):
+        fields = ("remedies", "reference", "department", f"label:{scheme_name}")
+        for remedies, reference, department, label in iter_fact_columns(store, flt, fields):
             if not remedies:
                 continue
             with_remedies += 1
-            label = labels.get(scheme_name)
             for r in remedies:
                 offered[r.kind] += 1
                 accepted[r.kind] += r.accepted

@@ -84,20 +84,14 @@ class TrendsReporter:
         facts: list[tuple[datetime, datetime | None, bool, str | None]] = []
         first: datetime | None = since
         last: datetime | None = limit if until is not None else None
-        dimension = by if by in ("channel", "product", "department") else "labels"
+        dimension = by if by in ("channel", "product", "department") else f"label:{by}"
         fields = ("received_at", "resolved_at", "status", dimension)
         for received_at, resolved_at, status, found in iter_fact_columns(
             store, in_window(flt, context), fields
         ):
             # Closed without a recorded resolution (imported closed): never in the backlog.
             gone = resolved_at is None and status not in OPEN_STATUSES
-            value = (
-                found.value
-                if by == "channel"
-                else found.get(by)
-                if dimension == "labels"
-                else found
-            )
+            value = found.value if by == "channel" else found
             # A resolution after the window is not in it (the complaint is in the backlog at
             # the end); one recorded before the complaint was received counts at receipt.
             done = resolved_at

@@ -36,6 +36,7 @@ import sqlalchemy as sa
 
 from complaintkit.facts import (
     ACKNOWLEDGE_ACTIONS,
+    LABEL_FIELD,
     RESOLVE_ACTIONS,
     RESPOND_ACTIONS,
     scan_history,
@@ -182,13 +183,15 @@ def facts_statement(
     labels: sa.Table,
     raw_instant: Callable[[sa.ColumnElement[Any]], sa.ColumnElement[Any]],
     wanted: Sequence[str] = AGGREGATES,
+    schemes: Sequence[str] = (),
 ) -> sa.Select[Any]:
     """The facts of the complaints matching ``conds``: ``complaints`` (a select of the
     complaint columns facts read, from the complaints table) with the ``wanted`` columns of
     :data:`AGGREGATES` appended (all of them by default, in that order), in ``find`` order.
     Only what the wanted columns need is computed: no event is read when none is wanted, no
-    label unless ``labels`` is. ``raw_instant`` reads an instant column the way the store
-    parses it."""
+    label unless ``labels`` is. Then, for each of ``schemes``, the complaint's label in that
+    scheme (``label_0``, ``label_1``, …; joined by primary key, no JSON). ``raw_instant``
+    reads an instant column the way the store parses it."""
     unknown = [name for name in wanted if name not in _NEEDS]
     if unknown:
         raise ValueError(f"unknown aggregate column(s) {unknown}")
@@ -236,8 +239,15 @@ def facts_statement(
             columns[name] = a.c[name]
     if by_complaint is not None:
         columns["labels"] = by_complaint.c.labels
+    one_label = []
+    for i, scheme in enumerate(schemes):
+        label = labels.alias(f"label_{i}")
+        source = source.outerjoin(
+            label, sa.and_(label.c.reference == c.c.reference, label.c.scheme == scheme)
+        )
+        one_label.append(label.c.label.label(f"label_{i}"))
     return (
-        complaints.add_columns(*(columns[name] for name in wanted))
+        complaints.add_columns(*(columns[name] for name in wanted), *one_label)
         .select_from(source)
         .where(*conds)
         .order_by(c.c.received_utc, c.c.reference)
@@ -440,33 +450,53 @@ _LEVELS = {int(level): level for level in EscalationLevel}
 _OPEN_VALUES = frozenset(status.value for status in OPEN_STATUSES)
 
 
-def field_plan(fields: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The complaint columns (``reference`` first) and the :data:`AGGREGATES` (in their
-    order) that the facts ``fields`` are read from."""
-    unknown = [name for name in fields if name not in _FIELD_SOURCES]
+def field_plan(
+    fields: Sequence[str],
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The complaint columns (``reference`` first), the :data:`AGGREGATES` (in their order)
+    and the schemes of single labels (``label:SCHEME``) that the facts ``fields`` are read
+    from."""
+    unknown = [
+        name
+        for name in fields
+        if name not in _FIELD_SOURCES
+        and not (name.startswith(LABEL_FIELD) and len(name) > len(LABEL_FIELD))
+    ]
     if unknown:
         raise ValueError(f"unknown fact field(s) {', '.join(map(repr, unknown))}")
     columns = ["reference"]
     aggregates: set[str] = set()
+    schemes: list[str] = []
     for name in fields:
+        if name.startswith(LABEL_FIELD):
+            if name[len(LABEL_FIELD) :] not in schemes:
+                schemes.append(name[len(LABEL_FIELD) :])
+            continue
         own, computed = _FIELD_SOURCES[name]
         columns.extend(column for column in own if column not in columns)
         aggregates.update(computed)
-    return tuple(columns), tuple(name for name in AGGREGATES if name in aggregates)
+    return tuple(columns), tuple(name for name in AGGREGATES if name in aggregates), tuple(schemes)
 
 
 def row_reader(
     fields: Sequence[str],
     columns: Sequence[str],
     aggregates: Sequence[str],
+    schemes: Sequence[str],
     instant: Callable[[Any, int | None], datetime | None],
     remedies: Callable[[Sequence[Mapping[str, Any]]], tuple[Remedy, ...]],
 ) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-    """What turns a row of :func:`facts_statement` (``columns`` then ``aggregates``, as
-    :func:`field_plan` gives them) into the values of ``fields``, each exactly as
-    :class:`~complaintkit.facts.ComplaintFacts` holds it. ``instant`` reads an instant and its
+    """What turns a row of :func:`facts_statement` (``columns``, ``aggregates`` then the
+    labels of ``schemes``, as :func:`field_plan` gives them) into the values of ``fields``,
+    each exactly as :class:`~complaintkit.facts.ComplaintFacts` holds it (``label:SCHEME``:
+    as its ``label(SCHEME)``). ``instant`` reads an instant and its
     offset (:func:`instant_parser`), ``remedies`` the decoded JSON of the remedies column."""
-    at = {name: i for i, name in enumerate((*columns, *aggregates))}
+    at = {
+        name: i
+        for i, name in enumerate(
+            (*columns, *aggregates, *(f"{LABEL_FIELD}{scheme}" for scheme in schemes))
+        )
+    }
     status = at.get("status")
 
     def read_instant(value: str, offset: str) -> Callable[[Sequence[Any]], Any]:

@@ -1541,9 +1541,10 @@ class SQLStore:
         :class:`~complaintkit.facts.ComplaintFacts`), one tuple per complaint in ``find``
         order, as :meth:`facts` reads them but computing only what those fields need: the
         complaint columns they are read from and, in the same statement, only the event and
-        label aggregates they need (:func:`~complaintkit_sql.facts_query.field_plan`)."""
+        label aggregates they need, and a ``label:SCHEME`` joined by key
+        (:func:`~complaintkit_sql.facts_query.field_plan`)."""
         self._check()
-        columns, aggregates = field_plan(fields)
+        columns, aggregates, schemes = field_plan(fields)
         statement = facts_statement(
             self.dialect,
             self._fact_select(columns),
@@ -1552,9 +1553,10 @@ class SQLStore:
             self.tables.labels,
             self._raw_instant,
             aggregates,
+            schemes,
         )
         instant = instant_parser(self.dialect == "sqlite")
-        read = row_reader(fields, columns, aggregates, instant, _remedies)
+        read = row_reader(fields, columns, aggregates, schemes, instant, _remedies)
         return self._stream_facts(statement, read)
 
     def _fact_select(self, columns: Sequence[str]) -> sa.Select[Any]:

@@ -43,6 +43,7 @@ __all__ = [
     "ComplaintFacts",
     "HISTORY_ACTIONS",
     "FACT_FIELDS",
+    "LABEL_FIELD",
     "FactColumnsStore",
     "FactsStore",
     "HistoryFacts",
@@ -298,35 +299,52 @@ def iter_facts(store: Store, flt: ComplaintFilter | None = None) -> Iterator[Com
     return (facts_of(c) for c in store.find(flt))
 
 
-#: The names :func:`iter_fact_columns` takes: the fields of :class:`ComplaintFacts`.
+#: The names :func:`iter_fact_columns` takes: the fields of :class:`ComplaintFacts`, and
+#: ``label:SCHEME`` for the label in one scheme (``ComplaintFacts.label(SCHEME)``).
 FACT_FIELDS = tuple(field.name for field in attrs.fields(ComplaintFacts))
+
+#: The prefix of a field naming one scheme's label.
+LABEL_FIELD = "label:"
+
+
+def _is_field(name: str) -> bool:
+    return name in FACT_FIELDS or (name.startswith(LABEL_FIELD) and len(name) > len(LABEL_FIELD))
+
+
+def _value(facts: ComplaintFacts, name: str) -> Any:
+    if name.startswith(LABEL_FIELD):
+        return facts.label(name[len(LABEL_FIELD) :])
+    return getattr(facts, name)
 
 
 @runtime_checkable
 class FactColumnsStore(Store, Protocol):
     """A :class:`~complaintkit.storage.Store` that reads some of the facts of each complaint.
 
-    ``fact_columns(flt, fields)`` yields exactly ``tuple(getattr(f, name) for name in fields)
-    for f in facts(flt)``, in the same order, computing only what those fields need.
+    ``fact_columns(flt, fields)`` yields exactly what :func:`iter_fact_columns` defines
+    (the values of ``fields`` of each of ``facts(flt)``), in the same order, computing only
+    what those fields need.
     """
 
     def fact_columns(
         self, flt: ComplaintFilter | None, fields: tuple[str, ...]
     ) -> Iterator[tuple[Any, ...]]:
-        """The ``fields`` (names of :data:`FACT_FIELDS`) of the complaints matching ``flt``,
-        oldest received first."""
+        """The ``fields`` (names of :data:`FACT_FIELDS`, or ``label:SCHEME``) of the
+        complaints matching ``flt``, oldest received first."""
         ...
 
 
 def iter_fact_columns(
     store: Store, flt: ComplaintFilter | None, fields: tuple[str, ...]
 ) -> Iterator[tuple[Any, ...]]:
-    """The ``fields`` of the facts of the complaints matching ``flt``, one tuple per complaint
-    in ``find`` order, pushed down to the store when it can; an unknown field name is a
-    :class:`ValueError` before anything is read."""
-    unknown = [name for name in fields if name not in FACT_FIELDS]
+    """Some facts of the complaints matching ``flt``, one tuple per complaint in ``find``
+    order: for each of ``fields``, the field of that name of its :class:`ComplaintFacts`
+    (:data:`FACT_FIELDS`), or for ``label:SCHEME`` its label in that scheme (or None). Pushed
+    down to the store when it can; an unknown field name is a :class:`ValueError` before
+    anything is read."""
+    unknown = [name for name in fields if not _is_field(name)]
     if unknown:
         raise ValueError(f"unknown fact field(s) {', '.join(map(repr, unknown))}")
     if isinstance(store, FactColumnsStore):
         return store.fact_columns(flt, fields)
-    return (tuple(getattr(f, name) for name in fields) for f in iter_facts(store, flt))
+    return (tuple(_value(f, name) for name in fields) for f in iter_facts(store, flt))

@@ -1184,10 +1184,19 @@ class StoreConformance:
         for fields in (
             *((field,) for field in FACT_FIELDS),
             ("department", "status", "received_at", "resolved_at", "escalations"),
+            ("label:severity", "status", "label:cause", "label:nonesuch", "label:severity"),
             tuple(reversed(FACT_FIELDS)),
         ):
             got = list(iter_fact_columns(store, flt, fields))
-            assert got == [tuple(getattr(f, field) for field in fields) for f in facts], fields
+            assert got == [
+                tuple(
+                    f.label(field.removeprefix("label:"))
+                    if field.startswith("label:")
+                    else getattr(f, field)
+                    for field in fields
+                )
+                for f in facts
+            ], fields
             if isinstance(store, FactColumnsStore):
                 assert list(store.fact_columns(flt, fields)) == got
 

@@ -151,9 +151,16 @@ def test_fact_columns_equal_the_facts_field_by_field(sql_url: str) -> None:
             for fields in (
                 *((name,) for name in FACT_FIELDS),
                 ("department", "status", "resolved_at", "escalations", "received_at"),
+                ("label:severity", "status", "label:cause", "label:none", "label:severity"),
                 tuple(reversed(FACT_FIELDS)),
             ):
-                expected = [tuple(getattr(f, name) for name in fields) for f in facts]
+                expected = [
+                    tuple(
+                        f.label(name[6:]) if name.startswith("label:") else getattr(f, name)
+                        for name in fields
+                    )
+                    for f in facts
+                ]
                 assert list(store.fact_columns(flt, fields)) == expected, fields
                 assert list(iter_fact_columns(store, flt, fields)) == expected, fields
         # the figures that decide: a breach of another target, pauses, a resolution after
@@ -171,5 +178,7 @@ def test_iter_fact_columns_refuses_an_unknown_field(sql_url: str) -> None:
     try:
         with pytest.raises(ValueError, match="'resolution'"):
             iter_fact_columns(store, None, ("status", "resolution"))
+        with pytest.raises(ValueError, match="'label:'"):
+            iter_fact_columns(store, None, ("label:",))
     finally:
         store.close()
