@@ -186,6 +186,16 @@ class _CountingStore:
             self._bar.update(1)
             yield facts
 
+    def fact_columns(
+        self, flt: ComplaintFilter | None, fields: tuple[str, ...]
+    ) -> Iterator[tuple[Any, ...]]:
+        """Some of the store's facts (pushed down when it can), counted."""
+        from complaintkit.facts import iter_fact_columns
+
+        for values in iter_fact_columns(self._store, flt, fields):
+            self._bar.update(1)
+            yield values
+
 
 def counting_store(store: Store, bar: Any) -> Store:
     """``store`` as a reporter should read it while ``bar`` shows how far it got."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from complaintkit import ComplaintFacts, ComplaintFilter, ConfigError, Names, ReportContext
+from complaintkit import ComplaintFacts, ComplaintFilter, ConfigError, Names, ReportContext, Store
+from complaintkit.facts import iter_fact_columns, iter_facts
 from complaintkit.sla import TARGETS, SlaConfig, clocks_of, load_sla_config
 
 if TYPE_CHECKING:
@@ -181,6 +182,11 @@ class SlaJudge:
             ]
         return []
 
+    @property
+    def judging(self) -> bool:
+        """Whether any target can be judged: some SLA policy is configured."""
+        return self.config is not None and bool(self.config.policies)
+
     def targets(self, f: ComplaintFacts) -> list[tuple[str, str]]:
         """``(target, outcome)`` for each target the complaint's policy sets."""
         if self.config is None or f.sla_policy is None:
@@ -192,11 +198,30 @@ class SlaJudge:
         return [(clock.target, clock.outcome) for clock in clocks.targets]
 
 
-def reached_seconds(f: ComplaintFacts) -> dict[str, float]:
-    """Seconds from receipt to the first acknowledgement, response and resolution reached."""
-    found = {}
-    for target in TARGETS:
-        at = f.reached(target)
-        if at is not None:
-            found[target] = (at - f.received_at).total_seconds()
-    return found
+def reached_seconds(
+    received: datetime, reached: Iterable[datetime | None], untimed: frozenset[str]
+) -> dict[str, float]:
+    """Seconds from receipt to the first acknowledgement, response and resolution reached
+    (``reached``: their instants, in the order of :data:`~complaintkit.sla.TARGETS`), as
+    :meth:`~complaintkit.facts.ComplaintFacts.reached` counts them: a target met at an
+    unknown time (``untimed``) has none."""
+    return {
+        target: (at - received).total_seconds()
+        for target, at in zip(TARGETS, reached, strict=True)
+        if at is not None and target not in untimed
+    }
+
+
+def judged_rows(
+    store: Store, flt: ComplaintFilter, fields: tuple[str, ...], judge: SlaJudge
+) -> Iterator[tuple[tuple[Any, ...], list[tuple[str, str]]]]:
+    """Per complaint matching ``flt``: its facts ``fields`` (as
+    :func:`~complaintkit.facts.iter_fact_columns` gives them) and ``judge``'s outcomes of its
+    targets. With no SLA policy to judge by, only those fields are read (computed in the
+    database where the store can); otherwise whole facts, which the SLA verdict needs."""
+    if not judge.judging:
+        for values in iter_fact_columns(store, flt, fields):
+            yield values, []
+        return
+    for f in iter_facts(store, flt):
+        yield tuple(getattr(f, name) for name in fields), judge.targets(f)

@@ -2,7 +2,9 @@
 still open and resolved, how long resolution took, how satisfied customers were, how often they
 complained again, how often complaints were escalated, and the share of SLA targets met.
 
-One pass over :func:`complaintkit.facts.iter_facts`. Definitions:
+One pass over the few facts it needs (:func:`~complaintkit_reports.common.judged_rows`: the
+columns below, computed in the database on SQL; whole facts only when SLA policies are
+configured, to judge the targets). Definitions:
 
 * **resolved** — the complaint has a final resolution (``resolved_at``: resolve, close,
   withdraw or reject not undone by a reopening); **open** — its status is an open one;
@@ -17,12 +19,11 @@ One pass over :func:`complaintkit.facts.iter_facts`. Definitions:
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from complaintkit import (
     Chart,
     Column,
-    ComplaintFacts,
     ComplaintFilter,
     Names,
     Report,
@@ -30,10 +31,22 @@ from complaintkit import (
     Store,
     Table,
 )
-from complaintkit.facts import iter_facts
 from complaintkit.model import OPEN_STATUSES
 
-from .common import NONE, SlaJudge, in_window, mean, quantile, share
+from .common import NONE, SlaJudge, in_window, judged_rows, mean, quantile, share
+
+#: The facts the KPIs are computed from, in the order :meth:`_Kpi.add` unpacks them.
+_FIELDS = (
+    "department",
+    "assignee",
+    "status",
+    "received_at",
+    "resolved_at",
+    "satisfaction",
+    "parent",
+    "recomplaint_count",
+    "escalations",
+)
 
 _COLUMNS = (
     Column("volume", Names("complaints", "投诉数"), "count"),
@@ -61,17 +74,29 @@ class _Kpi:
         self.times: list[float] = []
         self.scores: list[float] = []
 
-    def add(self, f: ComplaintFacts, outcomes: list[tuple[str, str]]) -> None:
+    def add(self, values: tuple[Any, ...], outcomes: list[tuple[str, str]]) -> None:
+        """Count one complaint: its :data:`_FIELDS` and its targets' outcomes."""
+        (
+            _department,
+            _assignee,
+            status,
+            received_at,
+            resolved_at,
+            satisfaction,
+            parent,
+            recomplaint_count,
+            escalations,
+        ) = values
         self.volume += 1
-        if f.status in OPEN_STATUSES:
+        if status in OPEN_STATUSES:
             self.open += 1
-        if f.resolved_at is not None:
-            self.times.append((f.resolved_at - f.received_at).total_seconds())
-        if f.satisfaction is not None:
-            self.scores.append(f.satisfaction)
-        if f.parent is not None or f.recomplaint_count > 0:
+        if resolved_at is not None:
+            self.times.append((resolved_at - received_at).total_seconds())
+        if satisfaction is not None:
+            self.scores.append(satisfaction)
+        if parent is not None or recomplaint_count > 0:
             self.repeats += 1
-        if f.escalations:
+        if escalations:
             self.escalated += 1
         for _target, outcome in outcomes:
             if outcome == "met":
@@ -114,11 +139,10 @@ class KpiReporter:
         overall = _Kpi()
         departments: dict[str | None, _Kpi] = defaultdict(_Kpi)
         handlers: dict[str | None, _Kpi] = defaultdict(_Kpi)
-        for f in iter_facts(store, flt):
-            outcomes = judge.targets(f)
-            overall.add(f, outcomes)
-            departments[f.department].add(f, outcomes)
-            handlers[f.assignee].add(f, outcomes)
+        for values, outcomes in judged_rows(store, flt, _FIELDS, judge):
+            overall.add(values, outcomes)
+            departments[values[0]].add(values, outcomes)
+            handlers[values[1]].add(values, outcomes)
 
         def table(key: str, names: Names, first: Column, groups: dict[str | None, _Kpi]) -> Table:
             order = sorted(groups, key=lambda k: (-groups[k].volume, k is None, k or ""))

@@ -1,10 +1,11 @@
 """The remedies report (补救): what was offered and accepted, by kind, the amounts per currency,
 and what remedies cost by department and by cause.
 
-One pass over :func:`complaintkit.facts.iter_facts`. Every offer counts once (a complaint may
-have several); **accepted** offers are those the customer accepted, and their amounts are the
-**cost**. Amounts are never added across currencies: each currency has its own rows, and offers
-without an amount (an apology, an explanation) are counted but add nothing.
+One pass over the few facts it needs (:func:`complaintkit.facts.iter_fact_columns`: computed in
+the database on SQL). Every offer counts once (a complaint may have several); **accepted**
+offers are those the customer accepted, and their amounts are the **cost**. Amounts are never
+added across currencies: each currency has its own rows, and offers without an amount (an
+apology, an explanation) are counted but add nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from complaintkit import (
     label_names,
     name_of,
 )
-from complaintkit.facts import iter_facts
+from complaintkit.facts import iter_fact_columns
 
 from .common import NONE, in_window, scheme_option, share
 
@@ -85,21 +86,21 @@ class RemediesReporter:
         by_department: dict[tuple[str | None, str | None], _Money] = defaultdict(_Money)
         by_label: dict[tuple[str | None, str | None], _Money] = defaultdict(_Money)
         with_remedies = 0
-        for f in iter_facts(store, flt):
-            if not f.remedies:
+        fields = ("remedies", "reference", "department", f"label:{scheme_name}")
+        for remedies, reference, department, label in iter_fact_columns(store, flt, fields):
+            if not remedies:
                 continue
             with_remedies += 1
-            label = f.label(scheme_name)
-            for r in f.remedies:
+            for r in remedies:
                 offered[r.kind] += 1
                 accepted[r.kind] += r.accepted
                 currency = r.currency if r.amount is not None else None
                 for money in (
                     by_kind[(r.kind, currency)],
-                    by_department[(f.department, currency)],
+                    by_department[(department, currency)],
                     by_label[(label, currency)],
                 ):
-                    money.complaints.add(f.reference)
+                    money.complaints.add(reference)
                     money.offered += 1
                     money.accepted += r.accepted
                     if r.amount is not None:

@@ -1,7 +1,9 @@
 """The SLA compliance report: how often each target (acknowledge, respond, resolve) was met,
 missed or is still open, and how long each took, overall, by policy and by department.
 
-One pass over :func:`complaintkit.facts.iter_facts`; each target is judged by
+One pass over the few facts it needs (:func:`~complaintkit_reports.common.judged_rows`:
+computed in the database on SQL; whole facts only when SLA policies are configured, to judge
+the targets); each target is judged by
 :class:`~complaintkit_reports.common.SlaJudge`, which calls :func:`complaintkit.sla.clocks_of`:
 the verdict ``complaintkit clocks`` shows (met, missed, open within or past due, no deadline).
 Times run from receipt to the first event that met each target (median and 90th percentile,
@@ -16,7 +18,6 @@ from typing import Any, ClassVar
 from complaintkit import (
     Chart,
     Column,
-    ComplaintFacts,
     ComplaintFilter,
     Names,
     Report,
@@ -24,7 +25,6 @@ from complaintkit import (
     Store,
     Table,
 )
-from complaintkit.facts import iter_facts
 from complaintkit.sla import OUTCOME_NAMES, OUTCOMES, TARGET_NAMES, TARGETS
 
 from .common import (
@@ -32,9 +32,21 @@ from .common import (
     TIME_NAMES,
     SlaJudge,
     in_window,
+    judged_rows,
     quantile,
     reached_seconds,
     share,
+)
+
+#: The facts the report reads, in the order :meth:`SlaReporter.run` unpacks them.
+_FIELDS = (
+    "sla_policy",
+    "department",
+    "received_at",
+    "acknowledged_at",
+    "responded_at",
+    "resolved_at",
+    "untimed",
 )
 
 _OUTCOME_COLUMNS = (
@@ -97,14 +109,13 @@ class SlaReporter:
         by_policy: dict[str | None, _Group] = defaultdict(_Group)
         by_department: dict[str | None, _Group] = defaultdict(_Group)
         total = 0
-        f: ComplaintFacts
-        for f in iter_facts(store, flt):
+        for values, outcomes in judged_rows(store, flt, _FIELDS, judge):
+            policy, department, received, *reached, untimed = values
             total += 1
-            outcomes = judge.targets(f)
-            times = reached_seconds(f)
+            times = reached_seconds(received, reached, untimed)
             overall.add(outcomes, times)
-            by_policy[f.sla_policy].add(outcomes, times)
-            by_department[f.department].add(outcomes, times)
+            by_policy[policy].add(outcomes, times)
+            by_department[department].add(outcomes, times)
 
         def target_name(target: str) -> str:
             return TARGET_NAMES[target].get(lang)

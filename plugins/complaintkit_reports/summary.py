@@ -2,8 +2,8 @@
 
 Everything is computed with ``Store.count`` and ``Store.count_by``, so a backend that pushes
 counting down to its database never loads the complaints themselves — except the table by week
-(option ``period=week``), which reads each complaint's receipt time from
-:func:`complaintkit.facts.iter_facts`.
+(option ``period=week``), which reads each complaint's receipt time alone with
+:func:`complaintkit.facts.iter_fact_columns`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from complaintkit import (
     label_names,
     name_of,
 )
-from complaintkit.facts import iter_facts
+from complaintkit.facts import iter_fact_columns
 from complaintkit.model import OPEN_STATUSES
 
 from .common import choice, in_window, period_of, tz_of
@@ -150,7 +150,10 @@ class SummaryReporter:
         else:
             tz = tz_of(context)
             periods = dict(
-                Counter(period_of(f.received_at, "week", tz) for f in iter_facts(store, flt))
+                Counter(
+                    period_of(received, "week", tz)
+                    for (received,) in iter_fact_columns(store, flt, ("received_at",))
+                )
             )
         tables += [
             _table(

@@ -2,7 +2,8 @@
 at the end of each period, and the complaints received per period for each value of one
 dimension (a classification scheme, the channel, the product or the department).
 
-One pass over :func:`complaintkit.facts.iter_facts`. Periods are in the configured time zone;
+One pass over the few facts it needs (:func:`complaintkit.facts.iter_fact_columns`: computed in
+the database on SQL). Periods are in the configured time zone;
 weeks start on Monday and are named by that Monday's date. The periods shown are those of the
 window: from ``--since`` (else the first complaint received) to ``--until`` (else the last
 receipt or resolution), never past ``--now``; resolutions after the window are not counted, so
@@ -19,7 +20,6 @@ from complaintkit import (
     Channel,
     Chart,
     Column,
-    ComplaintFacts,
     ComplaintFilter,
     ConfigError,
     Names,
@@ -30,7 +30,7 @@ from complaintkit import (
     label_names,
     name_of,
 )
-from complaintkit.facts import iter_facts
+from complaintkit.facts import iter_fact_columns
 from complaintkit.model import OPEN_STATUSES
 
 from .common import (
@@ -84,29 +84,24 @@ class TrendsReporter:
         facts: list[tuple[datetime, datetime | None, bool, str | None]] = []
         first: datetime | None = since
         last: datetime | None = limit if until is not None else None
-        f: ComplaintFacts
-        for f in iter_facts(store, in_window(flt, context)):
+        dimension = by if by in ("channel", "product", "department") else f"label:{by}"
+        fields = ("received_at", "resolved_at", "status", dimension)
+        for received_at, resolved_at, status, found in iter_fact_columns(
+            store, in_window(flt, context), fields
+        ):
             # Closed without a recorded resolution (imported closed): never in the backlog.
-            gone = f.resolved_at is None and f.status not in OPEN_STATUSES
-            value = (
-                f.channel.value
-                if by == "channel"
-                else f.product
-                if by == "product"
-                else f.department
-                if by == "department"
-                else f.label(by)
-            )
+            gone = resolved_at is None and status not in OPEN_STATUSES
+            value = found.value if by == "channel" else found
             # A resolution after the window is not in it (the complaint is in the backlog at
             # the end); one recorded before the complaint was received counts at receipt.
-            done = f.resolved_at
+            done = resolved_at
             if done is not None:
-                done = None if done > limit else max(done, f.received_at)
-            facts.append((f.received_at, done, gone, value))
+                done = None if done > limit else max(done, received_at)
+            facts.append((received_at, done, gone, value))
             if since is None:
-                first = f.received_at if first is None or f.received_at < first else first
+                first = received_at if first is None or received_at < first else first
             if until is None:
-                latest = done or f.received_at
+                latest = done or received_at
                 last = latest if last is None or latest > last else last
         period = period or default_period(first, last)
         received: Counter[str] = Counter()

@@ -25,24 +25,36 @@ With a filter, the events and labels aggregated are those of the matching compla
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from complaintkit.facts import (
     ACKNOWLEDGE_ACTIONS,
+    LABEL_FIELD,
     RESOLVE_ACTIONS,
     RESPOND_ACTIONS,
     scan_history,
 )
 from complaintkit.lifecycle import IMPORT, implied_targets
-from complaintkit.model import Status
+from complaintkit.model import OPEN_STATUSES, Channel, EscalationLevel, Remedy, Status
 from complaintkit.sla import TARGETS
 
-__all__ = ["AGGREGATES", "FLAGS", "facts_statement", "instant_parser", "pauses_of", "zone_of"]
+__all__ = [
+    "AGGREGATES",
+    "FLAGS",
+    "facts_statement",
+    "field_plan",
+    "instant_parser",
+    "pauses_of",
+    "row_reader",
+    "zone_of",
+]
 
 #: The statuses whose import implies each SLA target was reached.
 _IMPLYING = {
@@ -114,6 +126,55 @@ def _is_json_string(dialect: str, events: sa.Table, key: str) -> sa.ColumnElemen
     return sa.func.json_type(data[key]) == "STRING"
 
 
+#: What each of :data:`AGGREGATES` is computed from: the per-complaint aggregates of the
+#: events it reads (``seq`` of the met events), and the event joined back for an instant.
+_NEEDS: dict[str, tuple[tuple[str, ...], str | None]] = {
+    "escalations": (("escalations",), None),
+    "reopened": (("reopened",), None),
+    "flags": (
+        (
+            "breached_acknowledge",
+            "breached_respond",
+            "breached_resolve",
+            "ack",
+            "resp",
+            "res",
+            *(f"imported_{name}" for name in TARGETS),
+        ),
+        None,
+    ),
+    "breached_other": (("breached_other",), None),
+    "pausing": (("pausing",), None),
+    "ack_at": (("ack",), "ack"),
+    "ack_offset": (("ack",), "ack"),
+    "resp_at": (("resp",), "resp"),
+    "resp_offset": (("resp",), "resp"),
+    "res_at": (("res",), "res"),
+    "res_offset": (("res",), "res"),
+    "reopen_at": (("last_reopen",), "reopen"),
+    "reopen_offset": (("last_reopen",), "reopen"),
+    "labels": ((), None),
+}
+#: The actions of the events each per-complaint aggregate looks at: the others never change it,
+#: so the events aggregated are only those of the actions the wanted aggregates look at.
+_ACTIONS: dict[str, frozenset[str]] = {
+    "escalations": frozenset({"escalate"}),
+    "reopened": frozenset({"reopen"}),
+    "last_reopen": frozenset({"reopen"}),
+    "breached_acknowledge": frozenset({"sla_breach"}),
+    "breached_respond": frozenset({"sla_breach"}),
+    "breached_resolve": frozenset({"sla_breach"}),
+    "breached_other": frozenset({"sla_breach"}),
+    "pausing": frozenset({"pause", "resume"}),
+    "ack": ACKNOWLEDGE_ACTIONS,
+    "resp": RESPOND_ACTIONS,
+    "res": RESOLVE_ACTIONS,
+    **{f"imported_{name}": frozenset({IMPORT}) for name in TARGETS},
+}
+#: The per-complaint aggregates that need each event's last reopening.
+_AFTER_REOPEN = frozenset({"res", "breached_resolve", "imported_resolve", "last_reopen"})
+
+
 def facts_statement(
     dialect: str,
     complaints: sa.Select[Any],
@@ -121,14 +182,85 @@ def facts_statement(
     events: sa.Table,
     labels: sa.Table,
     raw_instant: Callable[[sa.ColumnElement[Any]], sa.ColumnElement[Any]],
+    wanted: Sequence[str] = AGGREGATES,
+    schemes: Sequence[str] = (),
 ) -> sa.Select[Any]:
     """The facts of the complaints matching ``conds``: ``complaints`` (a select of the
-    complaint columns facts read, from the complaints table) with :data:`AGGREGATES` appended,
-    in ``find`` order. ``raw_instant`` reads an instant column the way the store parses it."""
+    complaint columns facts read, from the complaints table) with the ``wanted`` columns of
+    :data:`AGGREGATES` appended (all of them by default, in that order), in ``find`` order.
+    Only what the wanted columns need is computed: no event is read when none is wanted, no
+    label unless ``labels`` is. Then, for each of ``schemes``, the complaint's label in that
+    scheme (``label_0``, ``label_1``, …; joined by primary key, no JSON). ``raw_instant``
+    reads an instant column the way the store parses it."""
+    unknown = [name for name in wanted if name not in _NEEDS]
+    if unknown:
+        raise ValueError(f"unknown aggregate column(s) {unknown}")
     c = complaints.selected_columns.reference.table
     e = events
-    action = e.c.action
     matching = sa.select(c.c.reference).where(*conds) if conds else None
+    needed = {need for name in wanted for need in _NEEDS[name][0]}
+    joined = {_NEEDS[name][1] for name in wanted} - {None}
+    source: sa.FromClause = c
+    a: Any = None
+    if needed:
+        a = _event_aggregates(dialect, e, matching, needed)
+        source = source.outerjoin(a, a.c.reference == c.c.reference)
+    by_complaint = None
+    if "labels" in wanted:
+        lb = labels
+        labelled = sa.select(
+            lb.c.reference, _json_object_agg(dialect, lb.c.scheme, lb.c.label).label("labels")
+        ).group_by(lb.c.reference)
+        if matching is not None:
+            labelled = labelled.where(lb.c.reference.in_(matching))
+        by_complaint = labelled.subquery("labelled")
+        source = source.outerjoin(by_complaint, by_complaint.c.reference == c.c.reference)
+    met: dict[str, Any] = {}
+    for name, seq in (("ack", "ack"), ("resp", "resp"), ("res", "res"), ("reopen", "last_reopen")):
+        if name not in joined:
+            continue
+        alias = e.alias(f"met_{name}")
+        met[name] = alias
+        source = source.outerjoin(
+            alias, sa.and_(alias.c.reference == c.c.reference, alias.c.seq == a.c[seq])
+        )
+    columns: dict[str, sa.ColumnElement[Any]] = {}
+    for name, alias in met.items():
+        columns[f"{name}_at"] = raw_instant(alias.c.at_utc).label(f"{name}_at")
+        columns[f"{name}_offset"] = alias.c.at_offset.label(f"{name}_offset")
+    if "escalations" in wanted:
+        columns["escalations"] = sa.func.coalesce(a.c.escalations, 0).label("escalations")
+    if "reopened" in wanted:
+        columns["reopened"] = sa.func.coalesce(a.c.reopened, 0).label("reopened")
+    if "flags" in wanted:
+        columns["flags"] = _flags(a.c).label("flags")
+    for name in ("breached_other", "pausing"):
+        if name in wanted:
+            columns[name] = a.c[name]
+    if by_complaint is not None:
+        columns["labels"] = by_complaint.c.labels
+    one_label = []
+    for i, scheme in enumerate(schemes):
+        label = labels.alias(f"label_{i}")
+        source = source.outerjoin(
+            label, sa.and_(label.c.reference == c.c.reference, label.c.scheme == scheme)
+        )
+        one_label.append(label.c.label.label(f"label_{i}"))
+    return (
+        complaints.add_columns(*(columns[name] for name in wanted), *one_label)
+        .select_from(source)
+        .where(*conds)
+        .order_by(c.c.received_utc, c.c.reference)
+    )
+
+
+def _event_aggregates(
+    dialect: str, e: sa.Table, matching: sa.Select[Any] | None, needed: set[str]
+) -> sa.Subquery:
+    """One row per complaint with events (of those ``matching``, else all): its ``reference``
+    and the ``needed`` aggregates of its events, one ``GROUP BY`` (see the module's
+    docstring)."""
+    action = e.c.action
     # Only the events that need it have their JSON read.
     breach = action == "sla_breach"
     target = sa.case((breach, e.c.data["target"].as_string()))
@@ -155,29 +287,37 @@ def facts_statement(
             + sa.cast(e.c.at_utc, sa.String),
         )
     )
-    # Each complaint's last reopening (few: found through the action index).
-    reopens = (
-        sa.select(e.c.reference, sa.func.max(e.c.seq).label("last"))
-        .where(action == "reopen")
-        .group_by(e.c.reference)
-    )
-    if matching is not None:
-        reopens = reopens.where(e.c.reference.in_(matching))
-    last = reopens.subquery("reopens")
-    history = sa.select(
-        e.c.reference,
-        e.c.seq,
-        action.label("action"),
-        target.label("target"),
-        other.label("other"),
-        to.label("to_status"),
-        pause.label("pause"),
-        last.c.last.label("last_reopen"),
-    ).select_from(e.outerjoin(last, last.c.reference == e.c.reference))
+    # The event columns the aggregates read (the others are not computed at all).
+    history_columns: list[sa.ColumnElement[Any]] = [e.c.reference, e.c.seq, action.label("action")]
+    if needed & {"breached_acknowledge", "breached_respond", "breached_resolve"}:
+        history_columns.append(target.label("target"))
+    if "breached_other" in needed:
+        history_columns.append(other.label("other"))
+    if needed & {f"imported_{name}" for name in TARGETS}:
+        history_columns.append(to.label("to_status"))
+    if "pausing" in needed:
+        history_columns.append(pause.label("pause"))
+    source: sa.FromClause = e
+    if needed & _AFTER_REOPEN:
+        # Each complaint's last reopening (few: found through the action index).
+        reopens = (
+            sa.select(e.c.reference, sa.func.max(e.c.seq).label("last"))
+            .where(action == "reopen")
+            .group_by(e.c.reference)
+        )
+        if matching is not None:
+            reopens = reopens.where(e.c.reference.in_(matching))
+        last = reopens.subquery("reopens")
+        source = e.outerjoin(last, last.c.reference == e.c.reference)
+        history_columns.append(last.c.last.label("last_reopen"))
+    actions = sorted(set().union(*(_ACTIONS[name] for name in needed)))
+    history = sa.select(*history_columns).select_from(source).where(action.in_(actions))
     if matching is not None:
         history = history.where(e.c.reference.in_(matching))
     h = history.subquery("history").c
-    after_reopen = h.seq > sa.func.coalesce(h.last_reopen, -1)
+
+    def after_reopen() -> sa.ColumnElement[bool]:
+        return h.seq > sa.func.coalesce(h.last_reopen, -1)
 
     def first(*conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
         return sa.func.min(sa.case((sa.and_(*conditions), h.seq)))
@@ -188,62 +328,37 @@ def facts_statement(
     def breached(name: str, *conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
         return how_many(h.action == "sla_breach", h.target == name, *conditions)
 
-    imported = {
-        name: first(h.action == IMPORT, h.to_status.in_(_IMPLYING[name]), *conditions)
-        for name, conditions in (
-            ("acknowledge", ()),
-            ("respond", ()),
-            ("resolve", (after_reopen,)),
-        )
+    def imported(name: str, *conditions: sa.ColumnElement[bool]) -> sa.ColumnElement[Any]:
+        return first(h.action == IMPORT, h.to_status.in_(_IMPLYING[name]), *conditions)
+
+    makers: dict[str, Callable[[], sa.ColumnElement[Any]]] = {
+        "escalations": lambda: how_many(h.action == "escalate"),
+        "reopened": lambda: how_many(h.action == "reopen"),
+        "last_reopen": lambda: sa.func.max(h.last_reopen),
+        "breached_acknowledge": lambda: breached("acknowledge"),
+        "breached_respond": lambda: breached("respond"),
+        "breached_resolve": lambda: breached("resolve", after_reopen()),
+        # NULL when there is none: a JSON aggregate of no rows would be "[null]" on SQLite
+        "breached_other": lambda: sa.case(
+            (sa.func.count(h.other) > 0, _json_array_agg(dialect, h.other))
+        ),
+        "pausing": lambda: sa.func.aggregate_strings(h.pause, ","),
+        "ack": lambda: first(h.action.in_(sorted(ACKNOWLEDGE_ACTIONS))),
+        "resp": lambda: first(h.action.in_(sorted(RESPOND_ACTIONS))),
+        "res": lambda: first(h.action.in_(sorted(RESOLVE_ACTIONS)), after_reopen()),
+        "imported_acknowledge": lambda: imported("acknowledge"),
+        "imported_respond": lambda: imported("respond"),
+        "imported_resolve": lambda: imported("resolve", after_reopen()),
     }
-    aggregates = (
-        sa.select(
-            h.reference,
-            how_many(h.action == "escalate").label("escalations"),
-            how_many(h.action == "reopen").label("reopened"),
-            sa.func.max(h.last_reopen).label("last_reopen"),
-            breached("acknowledge").label("breached_acknowledge"),
-            breached("respond").label("breached_respond"),
-            breached("resolve", after_reopen).label("breached_resolve"),
-            # NULL when there is none: a JSON aggregate of no rows would be "[null]" on SQLite
-            sa.case((sa.func.count(h.other) > 0, _json_array_agg(dialect, h.other))).label(
-                "breached_other"
-            ),
-            sa.func.aggregate_strings(h.pause, ",").label("pausing"),
-            first(h.action.in_(sorted(ACKNOWLEDGE_ACTIONS))).label("ack"),
-            first(h.action.in_(sorted(RESPOND_ACTIONS))).label("resp"),
-            first(h.action.in_(sorted(RESOLVE_ACTIONS)), after_reopen).label("res"),
-            *(imported[name].label(f"imported_{name}") for name in TARGETS),
-        )
+    return (
+        sa.select(h.reference, *(makers[name]().label(name) for name in makers if name in needed))
         .group_by(h.reference)
         .subquery("aggregates")
     )
-    a = aggregates.c
-    lb = labels
-    labelled = sa.select(
-        lb.c.reference, _json_object_agg(dialect, lb.c.scheme, lb.c.label).label("labels")
-    ).group_by(lb.c.reference)
-    if matching is not None:
-        labelled = labelled.where(lb.c.reference.in_(matching))
-    by_complaint = labelled.subquery("labelled")
-    source: sa.FromClause = c.outerjoin(aggregates, a.reference == c.c.reference).outerjoin(
-        by_complaint, by_complaint.c.reference == c.c.reference
-    )
-    met: dict[str, sa.FromClause] = {}
-    for name, seq in (("ack", a.ack), ("resp", a.resp), ("res", a.res), ("reopen", a.last_reopen)):
-        alias = e.alias(f"met_{name}")
-        met[name] = alias
-        source = source.outerjoin(
-            alias, sa.and_(alias.c.reference == c.c.reference, alias.c.seq == seq)
-        )
-    instants = [
-        column
-        for name in ("ack", "resp", "res", "reopen")
-        for column in (
-            raw_instant(met[name].c.at_utc).label(f"{name}_at"),
-            met[name].c.at_offset.label(f"{name}_offset"),
-        )
-    ]
+
+
+def _flags(a: Any) -> sa.ColumnElement[Any]:
+    """The :data:`FLAGS` bits from the per-complaint aggregates ``a``."""
     bits: list[sa.ColumnElement[Any]] = [
         sa.case((count > 0, 1 << i), else_=0)
         for i, count in enumerate((a.breached_acknowledge, a.breached_respond, a.breached_resolve))
@@ -260,22 +375,7 @@ def facts_statement(
     flags = bits[0]
     for bit in bits[1:]:
         flags = flags + bit
-    columns = [
-        sa.func.coalesce(a.escalations, 0).label("escalations"),
-        sa.func.coalesce(a.reopened, 0).label("reopened"),
-        flags.label("flags"),
-        a.breached_other,
-        a.pausing,
-        *instants,
-        by_complaint.c.labels,
-    ]
-    assert [column.key for column in columns] == list(AGGREGATES)
-    return (
-        complaints.add_columns(*columns)
-        .select_from(source)
-        .where(*conds)
-        .order_by(c.c.received_utc, c.c.reference)
-    )
+    return flags
 
 
 @cache
@@ -313,3 +413,164 @@ def pauses_of(text: str) -> tuple[tuple[datetime, datetime | None], ...]:
         found.append((int(seq), action, when))
     found.sort()
     return scan_history((action, at, None) for _, action, at in found).pauses
+
+
+#: For each field of :class:`~complaintkit.facts.ComplaintFacts`: the complaint columns and
+#: the :data:`AGGREGATES` it is read from.
+_FIELD_SOURCES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "reference": (("reference",), ()),
+    "received_at": (("received_utc", "received_offset"), ()),
+    "status": (("status",), ()),
+    "channel": (("channel",), ()),
+    "department": (("department",), ()),
+    "assignee": (("assignee",), ()),
+    "product": (("product",), ()),
+    "escalation_level": (("escalation_level",), ()),
+    "labels": ((), ("labels",)),
+    "sla_policy": (("sla_policy",), ()),
+    "due_at": (("due_utc", "due_offset"), ()),
+    "satisfaction": (("satisfaction",), ()),
+    "parent": (("parent",), ()),
+    "recomplaint_count": (("recomplaint_count",), ()),
+    "customer": (("customer_id", "phone", "email"), ()),
+    "acknowledged_at": ((), ("ack_at", "ack_offset")),
+    "responded_at": ((), ("resp_at", "resp_offset")),
+    "resolved_at": (("status",), ("res_at", "res_offset")),
+    "reopened": ((), ("reopened",)),
+    "reopened_at": ((), ("reopen_at", "reopen_offset")),
+    "breached": ((), ("flags", "breached_other")),
+    "escalations": ((), ("escalations",)),
+    "pauses": ((), ("pausing",)),
+    "remedies": (("remedies",), ()),
+    "untimed": ((), ("flags",)),
+}
+_STATUSES = {status.value: status for status in Status}
+_CHANNELS = {channel.value: channel for channel in Channel}
+_LEVELS = {int(level): level for level in EscalationLevel}
+_OPEN_VALUES = frozenset(status.value for status in OPEN_STATUSES)
+
+
+def field_plan(
+    fields: Sequence[str],
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The complaint columns (``reference`` first), the :data:`AGGREGATES` (in their order)
+    and the schemes of single labels (``label:SCHEME``) that the facts ``fields`` are read
+    from."""
+    unknown = [
+        name
+        for name in fields
+        if name not in _FIELD_SOURCES
+        and not (name.startswith(LABEL_FIELD) and len(name) > len(LABEL_FIELD))
+    ]
+    if unknown:
+        raise ValueError(f"unknown fact field(s) {', '.join(map(repr, unknown))}")
+    columns = ["reference"]
+    aggregates: set[str] = set()
+    schemes: list[str] = []
+    for name in fields:
+        if name.startswith(LABEL_FIELD):
+            if name[len(LABEL_FIELD) :] not in schemes:
+                schemes.append(name[len(LABEL_FIELD) :])
+            continue
+        own, computed = _FIELD_SOURCES[name]
+        columns.extend(column for column in own if column not in columns)
+        aggregates.update(computed)
+    return tuple(columns), tuple(name for name in AGGREGATES if name in aggregates), tuple(schemes)
+
+
+def row_reader(
+    fields: Sequence[str],
+    columns: Sequence[str],
+    aggregates: Sequence[str],
+    schemes: Sequence[str],
+    instant: Callable[[Any, int | None], datetime | None],
+    remedies: Callable[[Sequence[Mapping[str, Any]]], tuple[Remedy, ...]],
+) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """What turns a row of :func:`facts_statement` (``columns``, ``aggregates`` then the
+    labels of ``schemes``, as :func:`field_plan` gives them) into the values of ``fields``,
+    each exactly as :class:`~complaintkit.facts.ComplaintFacts` holds it (``label:SCHEME``:
+    as its ``label(SCHEME)``). ``instant`` reads an instant and its
+    offset (:func:`instant_parser`), ``remedies`` the decoded JSON of the remedies column."""
+    at = {
+        name: i
+        for i, name in enumerate(
+            (*columns, *aggregates, *(f"{LABEL_FIELD}{scheme}" for scheme in schemes))
+        )
+    }
+    status = at.get("status")
+
+    def read_instant(value: str, offset: str) -> Callable[[Sequence[Any]], Any]:
+        i, j = at[value], at[offset]
+        return lambda row: instant(row[i], row[j])
+
+    def read_mapped(name: str, values: Mapping[Any, Any]) -> Callable[[Sequence[Any]], Any]:
+        i = at[name]
+        return lambda row: values[row[i]]
+
+    def read_count(name: str) -> Callable[[Sequence[Any]], Any]:
+        i = at[name]
+        return lambda row: int(row[i])
+
+    def read_resolved(row: Sequence[Any]) -> datetime | None:
+        assert status is not None
+        if row[status] in _OPEN_VALUES:
+            return None
+        return instant(row[at["res_at"]], row[at["res_offset"]])
+
+    def read_breached(row: Sequence[Any]) -> frozenset[str]:
+        breached = FLAGS[row[at["flags"]]][0]
+        other = row[at["breached_other"]]
+        if other is not None:
+            # the array holds a null for each event of the complaint that is no such breach
+            breached = breached | frozenset(t for t in orjson.loads(other) if t is not None)
+        return breached
+
+    def read_customer(row: Sequence[Any]) -> str | None:
+        return row[at["customer_id"]] or row[at["phone"]] or row[at["email"]]  # type: ignore[no-any-return]
+
+    def read_labels(row: Sequence[Any]) -> Mapping[str, str]:
+        labels = row[at["labels"]]
+        return {} if labels is None else orjson.loads(labels)
+
+    def read_pauses(row: Sequence[Any]) -> tuple[tuple[datetime, datetime | None], ...]:
+        pausing = row[at["pausing"]]
+        return () if pausing is None else pauses_of(pausing)
+
+    def read_remedies(row: Sequence[Any]) -> tuple[Remedy, ...]:
+        text = row[at["remedies"]]
+        # Only a complaint with remedies pays for decoding them (most have none: "[]").
+        found = orjson.loads(text) if text != "[]" else None
+        return remedies(found) if found else ()
+
+    def read_untimed(row: Sequence[Any]) -> frozenset[str]:
+        return FLAGS[row[at["flags"]]][1]
+
+    special: dict[str, Callable[[], Callable[[Sequence[Any]], Any]]] = {
+        "received_at": lambda: read_instant("received_utc", "received_offset"),
+        "status": lambda: read_mapped("status", _STATUSES),
+        "channel": lambda: read_mapped("channel", _CHANNELS),
+        "escalation_level": lambda: read_mapped("escalation_level", _LEVELS),
+        "labels": lambda: read_labels,
+        "due_at": lambda: read_instant("due_utc", "due_offset"),
+        "customer": lambda: read_customer,
+        "acknowledged_at": lambda: read_instant("ack_at", "ack_offset"),
+        "responded_at": lambda: read_instant("resp_at", "resp_offset"),
+        "resolved_at": lambda: read_resolved,
+        "reopened": lambda: read_count("reopened"),
+        "reopened_at": lambda: read_instant("reopen_at", "reopen_offset"),
+        "breached": lambda: read_breached,
+        "escalations": lambda: read_count("escalations"),
+        "pauses": lambda: read_pauses,
+        "remedies": lambda: read_remedies,
+        "untimed": lambda: read_untimed,
+    }
+    readers = [
+        special[name]() if name in special else operator.itemgetter(at[name]) for name in fields
+    ]
+    if all(isinstance(reader, operator.itemgetter) for reader in readers):
+        # plain columns only: one C call per row
+        plain = operator.itemgetter(*(at[name] for name in fields))
+        if len(fields) == 1:
+            return lambda row: (plain(row),)
+        return plain
+    return lambda row: tuple([reader(row) for reader in readers])

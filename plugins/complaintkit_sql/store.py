@@ -85,7 +85,15 @@ if TYPE_CHECKING:
     from .attachments import SQLAttachments
 
 from .casework_query import custom_condition, order_by, tag_condition
-from .facts_query import FLAGS, facts_statement, instant_parser, pauses_of, zone_of
+from .facts_query import (
+    FLAGS,
+    facts_statement,
+    field_plan,
+    instant_parser,
+    pauses_of,
+    row_reader,
+    zone_of,
+)
 from .schema import KEY_LENGTH, SCHEMA_VERSION, STEPS, Tables, make_tables
 
 __all__ = [
@@ -1527,29 +1535,61 @@ class SQLStore:
         MariaDB), so memory stays flat however many complaints match. Only remedies that
         exist are decoded from JSON."""
         self._check()
+        statement = facts_statement(
+            self.dialect,
+            self._fact_select(_FACT_COLUMNS),
+            self._where(flt),
+            self.tables.events,
+            self.tables.labels,
+            self._raw_instant,
+        )
+        instant = instant_parser(self.dialect == "sqlite")
+        return self._stream_facts(statement, lambda row: _facts(row, instant))
+
+    def fact_columns(
+        self, flt: ComplaintFilter | None, fields: tuple[str, ...]
+    ) -> Iterator[tuple[Any, ...]]:
+        """Some facts of the complaints matching ``flt`` (the ``fields`` of
+        :class:`~complaintkit.facts.ComplaintFacts`), one tuple per complaint in ``find``
+        order, as :meth:`facts` reads them but computing only what those fields need: the
+        complaint columns they are read from and, in the same statement, only the event and
+        label aggregates they need, and a ``label:SCHEME`` joined by key
+        (:func:`~complaintkit_sql.facts_query.field_plan`)."""
+        self._check()
+        columns, aggregates, schemes = field_plan(fields)
+        statement = facts_statement(
+            self.dialect,
+            self._fact_select(columns),
+            self._where(flt),
+            self.tables.events,
+            self.tables.labels,
+            self._raw_instant,
+            aggregates,
+            schemes,
+        )
+        instant = instant_parser(self.dialect == "sqlite")
+        read = row_reader(fields, columns, aggregates, schemes, instant, _remedies)
+        return self._stream_facts(statement, read)
+
+    def _fact_select(self, columns: Sequence[str]) -> sa.Select[Any]:
+        """A select of these complaint columns as the facts read them: instants raw (see
+        :meth:`_raw_instant`), remedies as JSON text."""
         c = self.tables.complaints.c
-        select = sa.select(
+        return sa.select(
             *(
                 self._raw_instant(c[name])
                 if name in ("received_utc", "due_utc")
                 else self._json_text(c[name])
                 if name == "remedies"
                 else c[name]
-                for name in _FACT_COLUMNS
+                for name in columns
             )
         )
-        statement = facts_statement(
-            self.dialect,
-            select,
-            self._where(flt),
-            self.tables.events,
-            self.tables.labels,
-            self._raw_instant,
-        )
-        return self._stream_facts(statement)
 
-    def _stream_facts(self, statement: sa.Select[Any]) -> Iterator[ComplaintFacts]:
-        instant = instant_parser(self.dialect == "sqlite")
+    def _stream_facts(
+        self, statement: sa.Select[Any], read: Callable[[Sequence[Any]], T]
+    ) -> Iterator[T]:
+        """The rows of a facts statement, each turned into what ``read`` makes of it."""
         with self._connect() as conn:
             if self.dialect == "postgresql":
                 # Read through a server-side cursor, the statement would be planned for its
@@ -1574,7 +1614,7 @@ class SQLStore:
                 result = conn.execution_options(stream_results=True).execute(statement)
                 while rows := result.fetchmany(FACTS_PAGE):
                     try:
-                        page = [_facts(row, instant) for row in rows]
+                        page = [read(row) for row in rows]
                     except (ValueError, TypeError, KeyError) as exc:
                         raise StorageError(
                             f"{self.display_url}: a complaint cannot be read ({exc})"

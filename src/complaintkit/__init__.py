@@ -65,8 +65,10 @@ if TYPE_CHECKING:  # the same names for type checkers (``X as X``: exported)
     )
     from .facts import (
         ComplaintFacts as ComplaintFacts,
+        FactColumnsStore as FactColumnsStore,
         FactsStore as FactsStore,
         facts_of as facts_of,
+        iter_fact_columns as iter_fact_columns,
         iter_facts as iter_facts,
     )
     from .host import (
@@ -250,7 +252,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "facts": (
         "ComplaintFacts",
         "facts_of",
+        "FactColumnsStore",
         "FactsStore",
+        "iter_fact_columns",
         "iter_facts",
     ),
     "reporting": (

@@ -10,6 +10,11 @@ better (read raw documents, or let its database select the columns and aggregate
 implements :class:`FactsStore`; :func:`iter_facts` uses it when present and otherwise falls back
 to ``facts_of`` over ``find``. The storage conformance suite checks that the two agree.
 
+A report that needs only a few of the facts reads them with :func:`iter_fact_columns`: one
+tuple of the named fields per complaint. A backend implementing :class:`FactColumnsStore`
+computes only those (a database aggregates only the events and labels they need, in one
+statement); elsewhere they are taken from :func:`iter_facts`.
+
 What a history says is defined once, by :func:`scan_history` over ``(action, at, data)``
 triples: ``facts_of`` feeds it events, the TinyDB store the raw event dicts. The SQL store
 computes the met instants and counts in the database from the same action sets, and feeds the
@@ -37,9 +42,13 @@ __all__ = [
     "RESPOND_ACTIONS",
     "ComplaintFacts",
     "HISTORY_ACTIONS",
+    "FACT_FIELDS",
+    "LABEL_FIELD",
+    "FactColumnsStore",
     "FactsStore",
     "HistoryFacts",
     "facts_of",
+    "iter_fact_columns",
     "iter_facts",
     "scan_history",
 ]
@@ -288,3 +297,54 @@ def iter_facts(store: Store, flt: ComplaintFilter | None = None) -> Iterator[Com
     if isinstance(store, FactsStore):
         return store.facts(flt)
     return (facts_of(c) for c in store.find(flt))
+
+
+#: The names :func:`iter_fact_columns` takes: the fields of :class:`ComplaintFacts`, and
+#: ``label:SCHEME`` for the label in one scheme (``ComplaintFacts.label(SCHEME)``).
+FACT_FIELDS = tuple(field.name for field in attrs.fields(ComplaintFacts))
+
+#: The prefix of a field naming one scheme's label.
+LABEL_FIELD = "label:"
+
+
+def _is_field(name: str) -> bool:
+    return name in FACT_FIELDS or (name.startswith(LABEL_FIELD) and len(name) > len(LABEL_FIELD))
+
+
+def _value(facts: ComplaintFacts, name: str) -> Any:
+    if name.startswith(LABEL_FIELD):
+        return facts.label(name[len(LABEL_FIELD) :])
+    return getattr(facts, name)
+
+
+@runtime_checkable
+class FactColumnsStore(Store, Protocol):
+    """A :class:`~complaintkit.storage.Store` that reads some of the facts of each complaint.
+
+    ``fact_columns(flt, fields)`` yields exactly what :func:`iter_fact_columns` defines
+    (the values of ``fields`` of each of ``facts(flt)``), in the same order, computing only
+    what those fields need.
+    """
+
+    def fact_columns(
+        self, flt: ComplaintFilter | None, fields: tuple[str, ...]
+    ) -> Iterator[tuple[Any, ...]]:
+        """The ``fields`` (names of :data:`FACT_FIELDS`, or ``label:SCHEME``) of the
+        complaints matching ``flt``, oldest received first."""
+        ...
+
+
+def iter_fact_columns(
+    store: Store, flt: ComplaintFilter | None, fields: tuple[str, ...]
+) -> Iterator[tuple[Any, ...]]:
+    """Some facts of the complaints matching ``flt``, one tuple per complaint in ``find``
+    order: for each of ``fields``, the field of that name of its :class:`ComplaintFacts`
+    (:data:`FACT_FIELDS`), or for ``label:SCHEME`` its label in that scheme (or None). Pushed
+    down to the store when it can; an unknown field name is a :class:`ValueError` before
+    anything is read."""
+    unknown = [name for name in fields if not _is_field(name)]
+    if unknown:
+        raise ValueError(f"unknown fact field(s) {', '.join(map(repr, unknown))}")
+    if isinstance(store, FactColumnsStore):
+        return store.fact_columns(flt, fields)
+    return (tuple(_value(f, name) for name in fields) for f in iter_facts(store, flt))

@@ -3,7 +3,7 @@ language, the clock, the configuration, the business calendars)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -12,9 +12,36 @@ from .clocks import SLAClocks
 from .state import DeskState
 
 if TYPE_CHECKING:
+    from ..classification import ClassificationScheme
     from ..reporting import Report, ReportContext
 
 __all__ = ["Reports"]
+
+
+class _Schemes(Mapping[str, "ClassificationScheme"]):
+    """The host's schemes, built when a reporter first looks at them: building them loads
+    every rule set, which reports that show no label (kpis, sla) never need."""
+
+    def __init__(self, build: Callable[[], Mapping[str, ClassificationScheme]]) -> None:
+        self._build = build
+        self._schemes: Mapping[str, ClassificationScheme] | None = None
+
+    def _loaded(self) -> Mapping[str, ClassificationScheme]:
+        if self._schemes is None:
+            self._schemes = self._build()
+        return self._schemes
+
+    def __getitem__(self, name: str) -> ClassificationScheme:
+        return self._loaded()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+    def __repr__(self) -> str:
+        return repr(dict(self._loaded()))
 
 
 class Reports:
@@ -36,7 +63,7 @@ class Reports:
         from ..reporting import ReportContext
 
         return ReportContext(
-            self.s.host.schemes(),
+            _Schemes(self.s.host.schemes),
             lang,
             now or self.s.clock(),
             self.s.host.config,

@@ -43,7 +43,15 @@ from complaintkit.errors import (
     DuplicateComplaintError,
     NotFoundError,
 )
-from complaintkit.facts import ComplaintFacts, FactsStore, facts_of, iter_facts
+from complaintkit.facts import (
+    FACT_FIELDS,
+    ComplaintFacts,
+    FactColumnsStore,
+    FactsStore,
+    facts_of,
+    iter_fact_columns,
+    iter_facts,
+)
 from complaintkit.model import (
     Channel,
     Complaint,
@@ -1164,6 +1172,33 @@ class StoreConformance:
             )
         if flt is None:
             self._check_history_facts({f.reference: f for f in got})
+
+    @pytest.mark.parametrize("name", ["everything", *sorted(SAMPLE_FILTERS)])
+    def test_fact_columns_agree_with_the_facts(self, store: Store, name: str) -> None:
+        # What a report reads: each field alone, a report's few together, every one in
+        # another order; each equal to the facts' own fields (pushed down when the store
+        # implements FactColumnsStore, which may compute each field differently).
+        store.add_many([*sample_complaints(), *history_complaints()])
+        flt = None if name == "everything" else SAMPLE_FILTERS[name]
+        facts = list(iter_facts(store, flt))
+        for fields in (
+            *((field,) for field in FACT_FIELDS),
+            ("department", "status", "received_at", "resolved_at", "escalations"),
+            ("label:severity", "status", "label:cause", "label:nonesuch", "label:severity"),
+            tuple(reversed(FACT_FIELDS)),
+        ):
+            got = list(iter_fact_columns(store, flt, fields))
+            assert got == [
+                tuple(
+                    f.label(field.removeprefix("label:"))
+                    if field.startswith("label:")
+                    else getattr(f, field)
+                    for field in fields
+                )
+                for f in facts
+            ], fields
+            if isinstance(store, FactColumnsStore):
+                assert list(store.fact_columns(flt, fields)) == got
 
     @staticmethod
     def _check_history_facts(facts: dict[str, ComplaintFacts]) -> None:

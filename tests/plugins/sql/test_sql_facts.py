@@ -4,11 +4,17 @@ given out of order) and with a filter, on SQLite, PostgreSQL and MariaDB."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from typing import cast
 
-from complaintkit.facts import facts_of
+import attrs
+import pytest
+
+from complaintkit import Config, ReportContext, make_host
+from complaintkit.facts import FACT_FIELDS, facts_of, iter_fact_columns
 from complaintkit.model import Channel, Complaint, Event, Label, Remedy, RemedyKind, Status
-from complaintkit.storage import ComplaintFilter
+from complaintkit.storage import ComplaintFilter, Store
 from complaintkit_sql.store import SQLStore
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -132,5 +138,99 @@ def test_facts_equal_the_reference_definition(sql_url: str) -> None:
         assert [f.reference for f in web] == ["F-01", "F-02", "F-03", "F-04"]
         assert web == [got[f.reference] for f in web]
         assert got["F-05"].received_at == START.astimezone(UTC)
+    finally:
+        store.close()
+
+
+def test_fact_columns_equal_the_facts_field_by_field(sql_url: str) -> None:
+    """Each field alone (its own trimmed statement), a report's few together and all of them
+    in another order: the same values as the facts, with and without a filter."""
+    store = SQLStore(sql_url)
+    try:
+        store.add_many(HISTORIES)
+        web = ComplaintFilter(channels=frozenset({Channel.WEB}))
+        for flt in (None, web):
+            facts = list(store.facts(flt))
+            assert len(facts) == (4 if flt else len(HISTORIES))
+            for fields in (
+                *((name,) for name in FACT_FIELDS),
+                ("department", "status", "resolved_at", "escalations", "received_at"),
+                ("label:severity", "status", "label:cause", "label:none", "label:severity"),
+                tuple(reversed(FACT_FIELDS)),
+            ):
+                expected = [
+                    tuple(
+                        f.label(name[6:]) if name.startswith("label:") else getattr(f, name)
+                        for name in fields
+                    )
+                    for f in facts
+                ]
+                assert list(store.fact_columns(flt, fields)) == expected, fields
+                assert list(iter_fact_columns(store, flt, fields)) == expected, fields
+        # the figures that decide: a breach of another target, pauses, a resolution after
+        # a reopening, an open complaint's resolution left out
+        got = dict(store.fact_columns(None, ("reference", "breached")))
+        assert got["F-03"] == frozenset({"callback", "acknowledge"})
+        resolved = dict(store.fact_columns(None, ("reference", "resolved_at")))
+        assert resolved["F-02"] is not None and resolved["F-04"] is None
+    finally:
+        store.close()
+
+
+def test_iter_fact_columns_refuses_an_unknown_field(sql_url: str) -> None:
+    store = SQLStore(sql_url)
+    try:
+        with pytest.raises(ValueError, match="'resolution'"):
+            iter_fact_columns(store, None, ("status", "resolution"))
+        with pytest.raises(ValueError, match="'label:'"):
+            iter_fact_columns(store, None, ("label:",))
+    finally:
+        store.close()
+
+
+class _FindOnly:
+    """The store read as a backend without any push-down: facts from ``find``."""
+
+    def __init__(self, store: SQLStore) -> None:
+        self._store = store
+
+    def find(
+        self, flt: ComplaintFilter | None = None, *, limit: int | None = None, offset: int = 0
+    ) -> Iterator[Complaint]:
+        return self._store.find(flt, limit=limit, offset=offset)
+
+    def count(self, flt: ComplaintFilter | None = None) -> int:
+        return self._store.count(flt)
+
+    def count_by(self, key: str, flt: ComplaintFilter | None = None) -> dict[str | None, int]:
+        return self._store.count_by(key, flt)
+
+
+def test_reports_read_from_fact_columns_equal_the_reports_from_find(sql_url: str) -> None:
+    """Without SLA policies, sla and kpis read fact columns too: each report over the SQL
+    store's columns equals the same report over facts_of of every complaint found."""
+    host = make_host(Config(store="tinydb://unused.json"), env={})
+    context = ReportContext(host.schemes(), now=START + timedelta(days=30))
+    store = SQLStore(sql_url)
+    try:
+        store.add_many(HISTORIES)
+        plain = cast(Store, _FindOnly(store))
+        for name, options in (
+            ("sla", {}),
+            ("kpis", {}),
+            ("trends", {"by": "channel"}),
+            ("trends", {"by": "severity"}),
+            ("remedies", {}),
+            ("summary", {"period": "week"}),
+        ):
+            reporter = host.reporter(name)
+            given = attrs.evolve(context, options=options)
+            for flt in (ComplaintFilter(), ComplaintFilter(channels=frozenset({Channel.WEB}))):
+                pushed = reporter.run(store, flt, given)
+                assert pushed == reporter.run(plain, flt, given), (name, options)
+        kpis = host.reporter("kpis").run(store, ComplaintFilter(), context)
+        assert kpis.figure("complaints") == len(HISTORIES)
+        assert kpis.figure("escalated") == 1  # F-04
+        assert kpis.figure("resolved") == 2  # F-01 and F-02, each after its reopening
     finally:
         store.close()
