@@ -34,6 +34,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import attrs
 import orjson
@@ -43,7 +44,13 @@ from complaintkit.intake import clean_complaint
 from complaintkit.model import Complaint
 from complaintkit.redact import redact_url
 from complaintkit.serialization import complaint_to_data
-from complaintkit.storage import ComplaintFilter, RestorableStore, Store
+from complaintkit.storage import (
+    ComplaintFilter,
+    DataReadableStore,
+    DataRestorableStore,
+    RestorableStore,
+    Store,
+)
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -266,22 +273,29 @@ def copy_store(
     copied = already = cleaned_count = refused_count = 0
     cleaned: list[str] = []
     refused: list[tuple[str, str]] = []
+    # Data to data when both sides can: no model object is built for a complaint.
+    as_data = isinstance(source, DataReadableStore) and isinstance(target, DataRestorableStore)
     with _collector_paused():
-        for page in pages(source, batch_size):
-            batch = []
-            for complaint in page:
-                storable, removed = clean_complaint(complaint)
-                if removed:
+        for batch in (
+            _data_records(source, batch_size)  # type: ignore[arg-type]  # (as_data)
+            if as_data
+            else _complaint_records(source, batch_size)
+        ):
+            for record in batch:
+                if record.cleaned:
                     cleaned_count += 1
                     if len(cleaned) < SHOWN_DIFFERENCES:
-                        cleaned.append(complaint.reference)
-                batch.append(storable)
+                        cleaned.append(record.reference)
             # An empty destination needs no look-up: a reference someone else writes meanwhile
             # comes back in restore_many's skipped list and is compared then.
-            there = target.existing(c.reference for c in batch) if held else set()
+            there = target.existing(r.reference for r in batch) if held else set()
             if there:
                 _check_same(batch, there, target)
-            result = target.restore_many(c for c in batch if c.reference not in there)
+            new = [r for r in batch if r.reference not in there]
+            if isinstance(target, DataRestorableStore) and as_data:
+                result = target.restore_data_many(r.data for r in new if r.data is not None)
+            else:
+                result = target.restore_many(r.complaint for r in new if r.complaint is not None)
             if result.skipped:
                 # Written by someone else between existing() and restore_many(): compare them too.
                 _check_same(batch, set(result.skipped), target)
@@ -289,7 +303,7 @@ def copy_store(
             already += len(there) + len(result.skipped)
             refused_count += len(result.refused)
             refused.extend(result.refused[: SHOWN_DIFFERENCES - len(refused)])
-            progress(len(page))
+            progress(len(batch))
     return CopyResult(
         copied=copied,
         already_there=already,
@@ -300,15 +314,73 @@ def copy_store(
     )
 
 
-def _check_same(batch: list[Complaint], references: set[str], destination: Store) -> None:
+@attrs.frozen
+class _Record:
+    """One complaint of a batch as it is to be stored: a complaint, or (copying data to data)
+    its data; ``cleaned`` when characters no store can hold were removed from it."""
+
+    reference: str
+    complaint: Complaint | None
+    data: dict[str, Any] | None
+    cleaned: bool
+
+    def canonical(self) -> bytes:
+        """Its :func:`canonical_bytes` (the data is stored as it is, cleaned already)."""
+        if self.data is not None:
+            return orjson.dumps(self.data, option=orjson.OPT_SORT_KEYS)
+        assert self.complaint is not None
+        return canonical_bytes(self.complaint)
+
+
+def _data_pages(store: DataReadableStore, size: int) -> Iterator[list[dict[str, Any]]]:
+    """:func:`pages` of ``find_data``."""
+    if size < 1:
+        raise ConfigError(f"the batch size must be at least 1, got {size}")
+    stream = store.find_data()
+    while page := list(itertools.islice(stream, size)):
+        yield page
+
+
+def _complaint_records(source: Store, size: int) -> Iterator[list[_Record]]:
+    """The source's complaints, cleaned, a batch at a time (see :func:`pages`)."""
+    for page in pages(source, size):
+        batch = []
+        for complaint in page:
+            stored, removed = clean_complaint(complaint)
+            batch.append(_Record(stored.reference, stored, None, bool(removed)))
+        yield batch
+
+
+def _data_records(source: DataReadableStore, size: int) -> Iterator[list[_Record]]:
+    """The source's complaints as data, cleaned, a batch at a time (``find_data`` read as
+    :func:`pages` reads ``find``). Data whose encoding shows nothing to clean (see
+    :func:`canonical_bytes`) is kept as it is; the rest (rare: stores written before intake
+    cleaned) is read again as a complaint, cleaned and turned back into data."""
+    for page in _data_pages(source, size):
+        batch = []
+        for data in page:
+            reference = data["reference"]
+            try:
+                clean = _NUL_IN_JSON not in orjson.dumps(data)
+            except TypeError:  # a lone surrogate
+                clean = False
+            if clean:
+                batch.append(_Record(reference, None, data, False))
+                continue
+            stored, removed = clean_complaint(source.get(reference))
+            batch.append(_Record(reference, None, complaint_to_data(stored), bool(removed)))
+        yield batch
+
+
+def _check_same(batch: list[_Record], references: set[str], destination: Store) -> None:
     stored = {
         c.reference: canonical_bytes(c)
         for c in destination.find(ComplaintFilter(references=frozenset(references)))
     }
     differing = [
-        c.reference
-        for c in batch
-        if c.reference in references and stored.get(c.reference) != canonical_bytes(c)
+        r.reference
+        for r in batch
+        if r.reference in references and stored.get(r.reference) != r.canonical()
     ]
     if differing:
         shown = ", ".join(differing[:SHOWN_DIFFERENCES])
@@ -335,16 +407,45 @@ def _groups(store: Store, size: int, progress: Progress) -> Iterator[_Group]:
     """
     at: datetime | None = None
     group: dict[str, bytes] = {}
-    for page in pages(store, size):
-        for complaint in page:
-            if at is not None and complaint.received_at != at:
+    for page in _canonical_pages(store, size):
+        for received, reference, encoded in page:
+            if at is not None and received != at:
                 yield at, group
                 group = {}
-            at = complaint.received_at
-            group[complaint.reference] = hashlib.sha256(canonical_bytes(complaint)).digest()
+            at = received
+            group[reference] = hashlib.sha256(encoded).digest()
         progress(len(page))
     if at is not None:
         yield at, group
+
+
+def _canonical_pages(store: Store, size: int) -> Iterator[list[tuple[datetime, str, bytes]]]:
+    """The store's complaints as (instant received, reference, :func:`canonical_bytes`), a
+    page at a time: from ``find_data`` where the store has it (no model object built, the
+    data encoded once), else from ``find``."""
+    if not isinstance(store, DataReadableStore):
+        for complaints in pages(store, size):
+            yield [(c.received_at, c.reference, canonical_bytes(c)) for c in complaints]
+        return
+    parse = datetime.fromisoformat
+    for data_page in _data_pages(store, size):
+        yield [
+            (parse(data["received_at"]), data["reference"], _canonical_data(data, store))
+            for data in data_page
+        ]
+
+
+def _canonical_data(data: dict[str, Any], store: Store) -> bytes:
+    """:func:`canonical_bytes` of the complaint whose data ``data`` is (as ``find_data``
+    gives it): the data encoded, or, when the encoding shows something to clean, the
+    complaint read again and cleaned."""
+    try:
+        encoded = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a lone surrogate
+        encoded = None
+    if encoded is None or _NUL_IN_JSON in encoded:
+        return canonical_bytes(store.get(data["reference"]))
+    return encoded
 
 
 class _Side:

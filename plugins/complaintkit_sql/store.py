@@ -510,6 +510,118 @@ def _complaint(
     )
 
 
+def _complaint_data(
+    values: Sequence[Any],
+    labels: Sequence[Any],
+    events: Sequence[Any],
+    instant: Callable[[Any, int | None], datetime | None],
+    json: Callable[[Any], Any],
+) -> dict[str, Any]:
+    """What :func:`~complaintkit.serialization.complaint_to_data` gives for the complaint
+    :func:`_complaint` builds from the same arguments, built without the model objects (and
+    checked as their validators would: enum values, confidence, satisfaction)."""
+    (
+        reference,
+        received_utc,
+        received_offset,
+        text,
+        title,
+        channel,
+        complainant_name,
+        phone,
+        email,
+        customer_id,
+        product,
+        order_ref,
+        remedy_sought,
+        status,
+        escalation_level,
+        department,
+        assignee,
+        due_utc,
+        due_offset,
+        alert_utc,
+        alert_offset,
+        sla_policy,
+        solution,
+        remedies,
+        satisfaction,
+        parent,
+        recomplaint_count,
+        tags,
+        custom,
+        version,
+    ) = values
+    if satisfaction is not None and not 1 <= satisfaction <= 5:
+        raise ValueError(f"satisfaction must be 1 to 5, got {satisfaction}")
+    for *_, confidence, _evidence, _classifier in labels:
+        if not 0.0 <= confidence <= 1.0:
+            raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    received = instant(received_utc, received_offset)
+    assert received is not None
+    # Events of one intake share an instant: format each distinct one once.
+    stamps: dict[tuple[Any, int], str] = {}
+    history = []
+    for at_utc, at_offset, actor, action, reason, data, digest in events:
+        stamp = stamps.get((at_utc, at_offset))
+        if stamp is None:
+            at = instant(at_utc, at_offset)
+            assert at is not None  # at_utc is NOT NULL
+            stamp = stamps[at_utc, at_offset] = at.isoformat()
+        history.append(
+            {
+                "at": stamp,
+                "actor": actor,
+                "action": action,
+                "reason": reason,
+                "data": json(data),
+                "digest": digest,
+            }
+        )
+    return {
+        "reference": reference,
+        "received_at": received.isoformat(),
+        "text": text,
+        "title": title,
+        "channel": _CHANNELS[channel].value,
+        "complainant": {
+            "name": complainant_name,
+            "phone": phone,
+            "email": email,
+            "customer_id": customer_id,
+        },
+        "product": product,
+        "order": order_ref,
+        "remedy_sought": None if remedy_sought is None else _REMEDY_KINDS[remedy_sought].value,
+        "labels": {
+            scheme: {
+                "scheme": scheme,
+                "label": label,
+                "confidence": confidence,
+                "evidence": list(json(evidence)),
+                "classifier": classifier,
+            }
+            for scheme, label, confidence, evidence, classifier in labels
+        },
+        "status": _STATUSES[status].value,
+        "escalation_level": _LEVELS[escalation_level].value,
+        "department": department,
+        "assignee": assignee,
+        "due_at": None if due_utc is None else instant(due_utc, due_offset).isoformat(),  # type: ignore[union-attr]
+        "alert_at": None if alert_utc is None else instant(alert_utc, alert_offset).isoformat(),  # type: ignore[union-attr]
+        "sla_policy": sla_policy,
+        "solution": solution,
+        "remedies": [r.as_data() for r in _remedies(json(remedies))],
+        "satisfaction": satisfaction,
+        "parent": parent,
+        "recomplaint_count": recomplaint_count,
+        "tags": list(json(tags)),
+        "custom": json(custom),
+        "history": history,
+        "version": version,
+    }
+
+
 def _decoded(value: Any) -> Any:
     """A JSON column the driver already decoded."""
     return value
@@ -625,10 +737,6 @@ def _facts(
 def _naive_utc(value: str | None) -> datetime | None:
     """An instant as SQLite stores it (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC) as a datetime."""
     return None if value is None else datetime.fromisoformat(value)
-
-
-def _as_is(value: datetime | None) -> datetime | None:
-    return value
 
 
 def _refused_value(cause: BaseException | None) -> bool:
@@ -1265,6 +1373,29 @@ class SQLStore:
         ]
 
     def _assemble(self, conn: sa.Connection, rows: Sequence[Any]) -> list[Complaint]:
+        return self._build(conn, rows, _complaint)
+
+    def _assemble_data(self, conn: sa.Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
+        return self._build(conn, rows, _complaint_data)
+
+    def _build(
+        self,
+        conn: sa.Connection,
+        rows: Sequence[Any],
+        make: Callable[
+            [
+                Sequence[Any],
+                Sequence[Any],
+                Sequence[Any],
+                Callable[[Any, int | None], datetime | None],
+                Callable[[Any], Any],
+            ],
+            T,
+        ],
+    ) -> list[T]:
+        """``make`` of each complaint row of ``rows`` (with its labels and events, read here
+        for the whole page): a complaint (:func:`_complaint`) or its data
+        (:func:`_complaint_data`)."""
         if not rows:
             return []
         t = self.tables
@@ -1304,7 +1435,7 @@ class SQLStore:
         values = operator.itemgetter(*(at[name] for name in _COMPLAINT_FIELDS))
         try:
             return [
-                _complaint(
+                make(
                     values(row),
                     labels.get(reference, ()),
                     events.get(reference, ()),
@@ -1441,19 +1572,33 @@ class SQLStore:
         """
         check_page(limit, offset)
         self._check()
-        parse = _naive_utc if self.dialect == "sqlite" else _as_is
-
-        def key(row: Any) -> tuple[datetime, str]:
-            received = parse(row.received_utc)
-            assert received is not None  # received_utc is NOT NULL
-            return received, row.reference
-
         return self._pages(
             sa.select(*self._read_columns(self.tables.complaints)),
             self._where(flt),
             limit,
             offset,
-            key=key,
+            key=self._row_key,
+        )
+
+    def _row_key(self, row: Any) -> tuple[datetime, str]:
+        """A complaint row's ``(received_utc, reference)``, where the next page starts after."""
+        received = _naive_utc(row.received_utc) if self.dialect == "sqlite" else row.received_utc
+        assert received is not None  # received_utc is NOT NULL
+        return received, row.reference
+
+    def find_data(self, flt: ComplaintFilter | None = None) -> Iterator[dict[str, Any]]:
+        """The complaints matching ``flt`` in ``find`` order as plain data, each what
+        :func:`~complaintkit.serialization.complaint_to_data` gives for the complaint ``find``
+        yields, read the same way (pages by key) but built from the rows directly: what a
+        migration copies and compares (see :class:`~complaintkit.storage.DataStore`)."""
+        self._check()
+        return self._pages(
+            sa.select(*self._read_columns(self.tables.complaints)),
+            self._where(flt),
+            None,
+            0,
+            build=self._assemble_data,
+            key=self._row_key,
         )
 
     def find_sorted(

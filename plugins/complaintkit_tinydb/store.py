@@ -397,6 +397,32 @@ class TinyDBStore:
                 if not keep_version:
                     doc["version"] = 1  # cheaper than attrs.evolve, which shows at this scale
                 pending[reference] = doc
+        return self._write_new(pending, skipped)
+
+    def restore_data_many(self, documents: Iterable[Doc]) -> AddResult:
+        """Store complaints given as plain data (what
+        :func:`~complaintkit.serialization.complaint_to_data` gives, e.g. a SQL store's
+        ``find_data``) as they are, with one file write: ``restore_many`` without building or
+        serialising any model object (see :class:`~complaintkit.storage.DataRestorableStore`).
+
+        Each document must be a complaint's data; it is kept as given (not copied: the caller
+        hands it over). Known and repeated references are skipped and reported.
+        """
+        self._docs()
+        pending: dict[str, Doc] = {}
+        skipped: list[str] = []
+        with gc_paused():
+            for doc in documents:
+                reference = doc["reference"]
+                if reference in pending or reference in self._index:
+                    skipped.append(reference)
+                else:
+                    pending[reference] = doc
+        return self._write_new(pending, skipped)
+
+    def _write_new(self, pending: dict[str, Doc], skipped: list[str]) -> AddResult:
+        """Add the ``pending`` documents (reference → document) in one file write, skipping
+        those another process added meanwhile (``skipped`` gets them)."""
         if not pending:
             return AddResult(0, tuple(skipped))
         with self._writing():
