@@ -13,8 +13,8 @@ then reference) and compares them record by record: counts, a SHA-256 checksum o
 canonical JSON of every complaint (:func:`canonical_bytes`), and the first references that
 differ. :func:`migrate` does both.
 
-Where the source can read its complaints as data (``find_data``, the SQL store) and the
-destination can store data (``restore_data_many``, the TinyDB store), the copy goes data to
+Where the source can read its complaints as data (``find_data``: the SQL and TinyDB stores)
+and the destination can store data (``restore_data_many``: the TinyDB store), the copy goes data to
 data, building no model object; a verification reads such a side as data too and encodes it
 once (see :class:`~complaintkit.storage.DataReadableStore`). The outcome is the same either way.
 

@@ -530,6 +530,31 @@ class TinyDBStore:
         end = None if limit is None else offset + limit
         return self._structure_all(selected[offset:end])
 
+    def find_data(self, flt: ComplaintFilter | None = None) -> Iterator[Doc]:
+        """The complaints matching ``flt`` in ``find`` order as plain data: what
+        :func:`~complaintkit.serialization.complaint_to_data` gives for each complaint ``find``
+        yields (see :class:`~complaintkit.storage.DataReadableStore`), each document
+        structured as ``find`` structures it and turned back into fresh data at once."""
+        return self._data_all(self._ordered(flt))
+
+    def _data_all(self, docs: list[Doc]) -> Iterator[Doc]:
+        converter = _converter()
+        for start in range(0, len(docs), _CHUNK):
+            with gc_paused():
+                chunk = []
+                for doc in docs[start : start + _CHUNK]:
+                    try:
+                        # No detaching round trip as in _structure: the complaint lives only
+                        # until complaint_to_data, which builds every container afresh.
+                        complaint = converter.structure(doc, Complaint)
+                    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+                        raise StorageError(
+                            f"{self.path}: complaint {doc.get('reference')!r} cannot be read "
+                            f"({exc}); the file was not modified"
+                        ) from exc
+                    chunk.append(complaint_to_data(complaint))
+            yield from chunk
+
     def find_sorted(
         self,
         flt: ComplaintFilter | None,

@@ -401,14 +401,17 @@ class RestorableStore(Store, Protocol):
 
 @runtime_checkable
 class DataReadableStore(Store, Protocol):
-    """A :class:`Store` that can read its complaints as plain data without building them.
+    """A :class:`Store` that can read its complaints as plain data, more cheaply than
+    ``find`` followed by :func:`~complaintkit.serialization.complaint_to_data`.
 
     ``find_data(flt)`` yields, in ``find`` order and as a stream, exactly what
     :func:`~complaintkit.serialization.complaint_to_data` gives for each complaint ``find(flt)``
     yields (fresh objects the caller may keep or change). Migration
     (:mod:`complaintkit_migrate`) reads through it where a store has it: copying into a
     :class:`DataRestorableStore` and verifying need the data, not the model objects. The SQL
-    store implements it; the conformance suite checks it equals ``find`` when a store has it.
+    store builds it from its rows without model objects, the TinyDB store from its documents
+    without copying them first; the conformance suite checks it equals ``find`` when a store
+    has it.
     """
 
     def find_data(self, flt: ComplaintFilter | None = None) -> Iterator[dict[str, Any]]:
