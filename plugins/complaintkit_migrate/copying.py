@@ -13,6 +13,11 @@ then reference) and compares them record by record: counts, a SHA-256 checksum o
 canonical JSON of every complaint (:func:`canonical_bytes`), and the first references that
 differ. :func:`migrate` does both.
 
+Where the source can read its complaints as data (``find_data``: the SQL and TinyDB stores)
+and the destination can store data (``restore_data_many``: the TinyDB store), the copy goes data to
+data, building no model object; a verification reads such a side as data too and encodes it
+once (see :class:`~complaintkit.storage.DataReadableStore`). The outcome is the same either way.
+
 Pending notifications (the outbox) are not part of a store's complaints and stay behind in the
 source.
 
@@ -28,10 +33,13 @@ only in the source.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import itertools
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import attrs
 import orjson
@@ -41,7 +49,13 @@ from complaintkit.intake import clean_complaint
 from complaintkit.model import Complaint
 from complaintkit.redact import redact_url
 from complaintkit.serialization import complaint_to_data
-from complaintkit.storage import ComplaintFilter, RestorableStore, Store
+from complaintkit.storage import (
+    ComplaintFilter,
+    DataReadableStore,
+    DataRestorableStore,
+    RestorableStore,
+    Store,
+)
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -63,6 +77,9 @@ DEFAULT_BATCH_SIZE = 5000
 #: How many differing references a verification keeps to report (the counts are always exact).
 SHOWN_DIFFERENCES = 10
 _KEPT = 1000
+#: How orjson writes NUL; a literal backslash-u0000 typed in a text also contains it (and only
+#: takes the slower path).
+_NUL_IN_JSON = b"\\u0000"
 
 Progress = Callable[[int], None]
 
@@ -78,8 +95,36 @@ def canonical_bytes(complaint: Complaint) -> bytes:
     Two complaints have the same canonical bytes when every field is equal, including the
     version, the history and the UTC offsets of their times (which ``==`` on datetimes ignores).
     """
-    stored, _ = clean_complaint(complaint)
-    return orjson.dumps(complaint_to_data(stored), option=orjson.OPT_SORT_KEYS)
+    try:
+        encoded = orjson.dumps(complaint_to_data(complaint), option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a lone surrogate (orjson refuses them), or a value JSON cannot hold
+        encoded = None
+    # Every text of a complaint is in its JSON, where orjson writes NUL as an escape: an
+    # encoding without one holds nothing clean_complaint would remove, and is its canonical
+    # form already (cleaning first, as below, costs a third of a verification).
+    if encoded is None or _NUL_IN_JSON in encoded:
+        stored, _ = clean_complaint(complaint)
+        encoded = orjson.dumps(complaint_to_data(stored), option=orjson.OPT_SORT_KEYS)
+    return encoded
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a whole copy or verification.
+
+    The stores pause it while they build each page; re-enabled after every page, it went off
+    at the next allocation and walked the page's thousands of young objects again (and, with
+    a TinyDB side, the whole parsed file every few pages): about a third of a migration's
+    time. What a migration builds is acyclic and freed by reference counting as it goes; the
+    collector runs again afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def pages(store: Store, size: int) -> Iterator[list[Complaint]]:
@@ -233,29 +278,37 @@ def copy_store(
     copied = already = cleaned_count = refused_count = 0
     cleaned: list[str] = []
     refused: list[tuple[str, str]] = []
-    for page in pages(source, batch_size):
-        batch = []
-        for complaint in page:
-            storable, removed = clean_complaint(complaint)
-            if removed:
-                cleaned_count += 1
-                if len(cleaned) < SHOWN_DIFFERENCES:
-                    cleaned.append(complaint.reference)
-            batch.append(storable)
-        # An empty destination needs no look-up: a reference someone else writes meanwhile
-        # comes back in restore_many's skipped list and is compared then.
-        there = target.existing(c.reference for c in batch) if held else set()
-        if there:
-            _check_same(batch, there, target)
-        result = target.restore_many(c for c in batch if c.reference not in there)
-        if result.skipped:
-            # Written by someone else between existing() and restore_many(): compare them too.
-            _check_same(batch, set(result.skipped), target)
-        copied += result.added
-        already += len(there) + len(result.skipped)
-        refused_count += len(result.refused)
-        refused.extend(result.refused[: SHOWN_DIFFERENCES - len(refused)])
-        progress(len(page))
+    # Data to data when both sides can: no model object is built for a complaint.
+    as_data = isinstance(source, DataReadableStore) and isinstance(target, DataRestorableStore)
+    with _collector_paused():
+        for batch in (
+            _data_records(source, batch_size)  # type: ignore[arg-type]  # (as_data)
+            if as_data
+            else _complaint_records(source, batch_size)
+        ):
+            for record in batch:
+                if record.cleaned:
+                    cleaned_count += 1
+                    if len(cleaned) < SHOWN_DIFFERENCES:
+                        cleaned.append(record.reference)
+            # An empty destination needs no look-up: a reference someone else writes meanwhile
+            # comes back in restore_many's skipped list and is compared then.
+            there = target.existing(r.reference for r in batch) if held else set()
+            if there:
+                _check_same(batch, there, target)
+            new = [r for r in batch if r.reference not in there]
+            if isinstance(target, DataRestorableStore) and as_data:
+                result = target.restore_data_many(r.data for r in new if r.data is not None)
+            else:
+                result = target.restore_many(r.complaint for r in new if r.complaint is not None)
+            if result.skipped:
+                # Written by someone else between existing() and restore_many(): compare them too.
+                _check_same(batch, set(result.skipped), target)
+            copied += result.added
+            already += len(there) + len(result.skipped)
+            refused_count += len(result.refused)
+            refused.extend(result.refused[: SHOWN_DIFFERENCES - len(refused)])
+            progress(len(batch))
     return CopyResult(
         copied=copied,
         already_there=already,
@@ -266,15 +319,73 @@ def copy_store(
     )
 
 
-def _check_same(batch: list[Complaint], references: set[str], destination: Store) -> None:
+@attrs.frozen
+class _Record:
+    """One complaint of a batch as it is to be stored: a complaint, or (copying data to data)
+    its data; ``cleaned`` when characters no store can hold were removed from it."""
+
+    reference: str
+    complaint: Complaint | None
+    data: dict[str, Any] | None
+    cleaned: bool
+
+    def canonical(self) -> bytes:
+        """Its :func:`canonical_bytes` (the data is stored as it is, cleaned already)."""
+        if self.data is not None:
+            return orjson.dumps(self.data, option=orjson.OPT_SORT_KEYS)
+        assert self.complaint is not None
+        return canonical_bytes(self.complaint)
+
+
+def _data_pages(store: DataReadableStore, size: int) -> Iterator[list[dict[str, Any]]]:
+    """:func:`pages` of ``find_data``."""
+    if size < 1:
+        raise ConfigError(f"the batch size must be at least 1, got {size}")
+    stream = store.find_data()
+    while page := list(itertools.islice(stream, size)):
+        yield page
+
+
+def _complaint_records(source: Store, size: int) -> Iterator[list[_Record]]:
+    """The source's complaints, cleaned, a batch at a time (see :func:`pages`)."""
+    for page in pages(source, size):
+        batch = []
+        for complaint in page:
+            stored, removed = clean_complaint(complaint)
+            batch.append(_Record(stored.reference, stored, None, bool(removed)))
+        yield batch
+
+
+def _data_records(source: DataReadableStore, size: int) -> Iterator[list[_Record]]:
+    """The source's complaints as data, cleaned, a batch at a time (``find_data`` read as
+    :func:`pages` reads ``find``). Data whose encoding shows nothing to clean (see
+    :func:`canonical_bytes`) is kept as it is; the rest (rare: stores written before intake
+    cleaned) is read again as a complaint, cleaned and turned back into data."""
+    for page in _data_pages(source, size):
+        batch = []
+        for data in page:
+            reference = data["reference"]
+            try:
+                clean = _NUL_IN_JSON not in orjson.dumps(data)
+            except TypeError:  # a lone surrogate
+                clean = False
+            if clean:
+                batch.append(_Record(reference, None, data, False))
+                continue
+            stored, removed = clean_complaint(source.get(reference))
+            batch.append(_Record(reference, None, complaint_to_data(stored), bool(removed)))
+        yield batch
+
+
+def _check_same(batch: list[_Record], references: set[str], destination: Store) -> None:
     stored = {
         c.reference: canonical_bytes(c)
         for c in destination.find(ComplaintFilter(references=frozenset(references)))
     }
     differing = [
-        c.reference
-        for c in batch
-        if c.reference in references and stored.get(c.reference) != canonical_bytes(c)
+        r.reference
+        for r in batch
+        if r.reference in references and stored.get(r.reference) != r.canonical()
     ]
     if differing:
         shown = ", ".join(differing[:SHOWN_DIFFERENCES])
@@ -301,16 +412,45 @@ def _groups(store: Store, size: int, progress: Progress) -> Iterator[_Group]:
     """
     at: datetime | None = None
     group: dict[str, bytes] = {}
-    for page in pages(store, size):
-        for complaint in page:
-            if at is not None and complaint.received_at != at:
+    for page in _canonical_pages(store, size):
+        for received, reference, encoded in page:
+            if at is not None and received != at:
                 yield at, group
                 group = {}
-            at = complaint.received_at
-            group[complaint.reference] = hashlib.sha256(canonical_bytes(complaint)).digest()
+            at = received
+            group[reference] = hashlib.sha256(encoded).digest()
         progress(len(page))
     if at is not None:
         yield at, group
+
+
+def _canonical_pages(store: Store, size: int) -> Iterator[list[tuple[datetime, str, bytes]]]:
+    """The store's complaints as (instant received, reference, :func:`canonical_bytes`), a
+    page at a time: from ``find_data`` where the store has it (no model object built, the
+    data encoded once), else from ``find``."""
+    if not isinstance(store, DataReadableStore):
+        for complaints in pages(store, size):
+            yield [(c.received_at, c.reference, canonical_bytes(c)) for c in complaints]
+        return
+    parse = datetime.fromisoformat
+    for data_page in _data_pages(store, size):
+        yield [
+            (parse(data["received_at"]), data["reference"], _canonical_data(data, store))
+            for data in data_page
+        ]
+
+
+def _canonical_data(data: dict[str, Any], store: Store) -> bytes:
+    """:func:`canonical_bytes` of the complaint whose data ``data`` is (as ``find_data``
+    gives it): the data encoded, or, when the encoding shows something to clean, the
+    complaint read again and cleaned."""
+    try:
+        encoded = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a lone surrogate
+        encoded = None
+    if encoded is None or _NUL_IN_JSON in encoded:
+        return canonical_bytes(store.get(data["reference"]))
+    return encoded
 
 
 class _Side:
@@ -351,39 +491,40 @@ def verify_stores(
     either side.
     """
     _check_distinct(source, destination)
-    a = _Side(_groups(source, batch_size, progress))
-    b = _Side(_groups(destination, batch_size, progress))
-    only_a: list[str] = []
-    only_b: list[str] = []
-    different: list[str] = []
-    n_only_a = n_only_b = n_different = 0
-    while a.current is not None or b.current is not None:
-        if b.current is None or (a.current is not None and a.current[0] < b.current[0]):
-            left = sorted(a.take())
-            n_only_a += len(left)
-            only_a.extend(left[: _KEPT - len(only_a)])
-        elif a.current is None or b.current[0] < a.current[0]:
-            right = sorted(b.take())
-            n_only_b += len(right)
-            only_b.extend(right[: _KEPT - len(only_b)])
-        else:
-            left_group, right_group = a.take(), b.take()
-            for reference in sorted(left_group.keys() | right_group.keys()):
-                mine, theirs = left_group.get(reference), right_group.get(reference)
-                if mine == theirs:
-                    continue
-                if theirs is None:
-                    n_only_a += 1
-                    if len(only_a) < _KEPT:
-                        only_a.append(reference)
-                elif mine is None:
-                    n_only_b += 1
-                    if len(only_b) < _KEPT:
-                        only_b.append(reference)
-                else:
-                    n_different += 1
-                    if len(different) < _KEPT:
-                        different.append(reference)
+    with _collector_paused():
+        a = _Side(_groups(source, batch_size, progress))
+        b = _Side(_groups(destination, batch_size, progress))
+        only_a: list[str] = []
+        only_b: list[str] = []
+        different: list[str] = []
+        n_only_a = n_only_b = n_different = 0
+        while a.current is not None or b.current is not None:
+            if b.current is None or (a.current is not None and a.current[0] < b.current[0]):
+                left = sorted(a.take())
+                n_only_a += len(left)
+                only_a.extend(left[: _KEPT - len(only_a)])
+            elif a.current is None or b.current[0] < a.current[0]:
+                right = sorted(b.take())
+                n_only_b += len(right)
+                only_b.extend(right[: _KEPT - len(only_b)])
+            else:
+                left_group, right_group = a.take(), b.take()
+                for reference in sorted(left_group.keys() | right_group.keys()):
+                    mine, theirs = left_group.get(reference), right_group.get(reference)
+                    if mine == theirs:
+                        continue
+                    if theirs is None:
+                        n_only_a += 1
+                        if len(only_a) < _KEPT:
+                            only_a.append(reference)
+                    elif mine is None:
+                        n_only_b += 1
+                        if len(only_b) < _KEPT:
+                            only_b.append(reference)
+                    else:
+                        n_different += 1
+                        if len(different) < _KEPT:
+                            different.append(reference)
     # A reference on both sides under different instants received looks like one missing on
     # each side: it is one record that differs.
     moved = set(only_a) & set(only_b)

@@ -399,59 +399,235 @@ def _remedies(data: Sequence[Mapping[str, Any]]) -> tuple[Remedy, ...]:
     )
 
 
+#: The complaint columns in the order :func:`_complaint` unpacks them.
+_COMPLAINT_FIELDS = (
+    "reference",
+    "received_utc",
+    "received_offset",
+    "text",
+    "title",
+    "channel",
+    "complainant_name",
+    "phone",
+    "email",
+    "customer_id",
+    "product",
+    "order_ref",
+    "remedy_sought",
+    "status",
+    "escalation_level",
+    "department",
+    "assignee",
+    "due_utc",
+    "due_offset",
+    "alert_utc",
+    "alert_offset",
+    "sla_policy",
+    "solution",
+    "remedies",
+    "satisfaction",
+    "parent",
+    "recomplaint_count",
+    "tags",
+    "custom",
+    "version",
+)
+_REMEDY_KINDS = {kind.value: kind for kind in RemedyKind}
+
+
 def _complaint(
-    row: Any,
+    values: Sequence[Any],
     labels: Sequence[Any],
     events: Sequence[Any],
     instant: Callable[[Any, int | None], datetime | None],
     json: Callable[[Any], Any],
 ) -> Complaint:
-    """A complaint from its row, its labels as ``(scheme, label, confidence, evidence,
-    classifier)`` and its events as ``(at_utc, at_offset, actor, action, reason, data, digest)`` (in
-    history order), instants as
+    """A complaint from its row's ``values`` (in :data:`_COMPLAINT_FIELDS` order), its labels
+    as ``(scheme, label, confidence, evidence, classifier)`` and its events as ``(at_utc,
+    at_offset, actor, action, reason, data, digest)`` (in history order), instants as
     ``instant`` reads them and JSON columns as ``json`` decodes them (see
-    :meth:`SQLStore._read_columns`)."""
-    received = instant(row.received_utc, row.received_offset)
+    :meth:`SQLStore._read_columns`). Unpacked by position: a page builds thousands, and
+    reading a row's columns by name costs more than building the complaint."""
+    (
+        reference,
+        received_utc,
+        received_offset,
+        text,
+        title,
+        channel,
+        complainant_name,
+        phone,
+        email,
+        customer_id,
+        product,
+        order_ref,
+        remedy_sought,
+        status,
+        escalation_level,
+        department,
+        assignee,
+        due_utc,
+        due_offset,
+        alert_utc,
+        alert_offset,
+        sla_policy,
+        solution,
+        remedies,
+        satisfaction,
+        parent,
+        recomplaint_count,
+        tags,
+        custom,
+        version,
+    ) = values
+    received = instant(received_utc, received_offset)
     assert received is not None
     return Complaint(
-        reference=row.reference,
+        reference=reference,
         received_at=received,
-        text=row.text,
-        title=row.title,
-        channel=_CHANNELS[row.channel],
-        complainant=Party(
-            name=row.complainant_name,
-            phone=row.phone,
-            email=row.email,
-            customer_id=row.customer_id,
-        ),
-        product=row.product,
-        order=row.order_ref,
-        remedy_sought=None if row.remedy_sought is None else RemedyKind(row.remedy_sought),
+        text=text,
+        title=title,
+        channel=_CHANNELS[channel],
+        complainant=Party(name=complainant_name, phone=phone, email=email, customer_id=customer_id),
+        product=product,
+        order=order_ref,
+        remedy_sought=None if remedy_sought is None else _REMEDY_KINDS[remedy_sought],
         labels={
             scheme: Label(scheme, label, confidence, tuple(json(evidence)), classifier)
             for scheme, label, confidence, evidence, classifier in labels
         },
-        status=_STATUSES[row.status],
-        escalation_level=_LEVELS[row.escalation_level],
-        department=row.department,
-        assignee=row.assignee,
-        due_at=instant(row.due_utc, row.due_offset),
-        alert_at=instant(row.alert_utc, row.alert_offset),
-        sla_policy=row.sla_policy,
-        solution=row.solution,
-        remedies=_remedies(json(row.remedies)),
-        satisfaction=row.satisfaction,
-        parent=row.parent,
-        recomplaint_count=row.recomplaint_count,
-        tags=tuple(json(row.tags)),
-        custom=json(row.custom),
+        status=_STATUSES[status],
+        escalation_level=_LEVELS[escalation_level],
+        department=department,
+        assignee=assignee,
+        due_at=None if due_utc is None else instant(due_utc, due_offset),
+        alert_at=None if alert_utc is None else instant(alert_utc, alert_offset),
+        sla_policy=sla_policy,
+        solution=solution,
+        remedies=_remedies(json(remedies)),
+        satisfaction=satisfaction,
+        parent=parent,
+        recomplaint_count=recomplaint_count,
+        tags=tuple(json(tags)),
+        custom=json(custom),
         history=tuple(
             Event(instant(at_utc, at_offset), actor, action, reason, json(data), digest)  # type: ignore[arg-type]
             for at_utc, at_offset, actor, action, reason, data, digest in events
         ),
-        version=row.version,
+        version=version,
     )
+
+
+def _complaint_data(
+    values: Sequence[Any],
+    labels: Sequence[Any],
+    events: Sequence[Any],
+    instant: Callable[[Any, int | None], datetime | None],
+    json: Callable[[Any], Any],
+) -> dict[str, Any]:
+    """What :func:`~complaintkit.serialization.complaint_to_data` gives for the complaint
+    :func:`_complaint` builds from the same arguments, built without the model objects (and
+    checked as their validators would: enum values, confidence, satisfaction)."""
+    (
+        reference,
+        received_utc,
+        received_offset,
+        text,
+        title,
+        channel,
+        complainant_name,
+        phone,
+        email,
+        customer_id,
+        product,
+        order_ref,
+        remedy_sought,
+        status,
+        escalation_level,
+        department,
+        assignee,
+        due_utc,
+        due_offset,
+        alert_utc,
+        alert_offset,
+        sla_policy,
+        solution,
+        remedies,
+        satisfaction,
+        parent,
+        recomplaint_count,
+        tags,
+        custom,
+        version,
+    ) = values
+    if satisfaction is not None and not 1 <= satisfaction <= 5:
+        raise ValueError(f"satisfaction must be 1 to 5, got {satisfaction}")
+    for *_, confidence, _evidence, _classifier in labels:
+        if not 0.0 <= confidence <= 1.0:
+            raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
+    received = instant(received_utc, received_offset)
+    assert received is not None
+    # Events of one intake share an instant: format each distinct one once.
+    stamps: dict[tuple[Any, int], str] = {}
+    history = []
+    for at_utc, at_offset, actor, action, reason, data, digest in events:
+        stamp = stamps.get((at_utc, at_offset))
+        if stamp is None:
+            at = instant(at_utc, at_offset)
+            assert at is not None  # at_utc is NOT NULL
+            stamp = stamps[at_utc, at_offset] = at.isoformat()
+        history.append(
+            {
+                "at": stamp,
+                "actor": actor,
+                "action": action,
+                "reason": reason,
+                "data": json(data),
+                "digest": digest,
+            }
+        )
+    return {
+        "reference": reference,
+        "received_at": received.isoformat(),
+        "text": text,
+        "title": title,
+        "channel": _CHANNELS[channel].value,
+        "complainant": {
+            "name": complainant_name,
+            "phone": phone,
+            "email": email,
+            "customer_id": customer_id,
+        },
+        "product": product,
+        "order": order_ref,
+        "remedy_sought": None if remedy_sought is None else _REMEDY_KINDS[remedy_sought].value,
+        "labels": {
+            scheme: {
+                "scheme": scheme,
+                "label": label,
+                "confidence": confidence,
+                "evidence": list(json(evidence)),
+                "classifier": classifier,
+            }
+            for scheme, label, confidence, evidence, classifier in labels
+        },
+        "status": _STATUSES[status].value,
+        "escalation_level": _LEVELS[escalation_level].value,
+        "department": department,
+        "assignee": assignee,
+        "due_at": None if due_utc is None else instant(due_utc, due_offset).isoformat(),  # type: ignore[union-attr]
+        "alert_at": None if alert_utc is None else instant(alert_utc, alert_offset).isoformat(),  # type: ignore[union-attr]
+        "sla_policy": sla_policy,
+        "solution": solution,
+        "remedies": [r.as_data() for r in _remedies(json(remedies))],
+        "satisfaction": satisfaction,
+        "parent": parent,
+        "recomplaint_count": recomplaint_count,
+        "tags": list(json(tags)),
+        "custom": json(custom),
+        "history": history,
+        "version": version,
+    }
 
 
 def _decoded(value: Any) -> Any:
@@ -569,10 +745,6 @@ def _facts(
 def _naive_utc(value: str | None) -> datetime | None:
     """An instant as SQLite stores it (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC) as a datetime."""
     return None if value is None else datetime.fromisoformat(value)
-
-
-def _as_is(value: datetime | None) -> datetime | None:
-    return value
 
 
 def _refused_value(cause: BaseException | None) -> bool:
@@ -1209,6 +1381,29 @@ class SQLStore:
         ]
 
     def _assemble(self, conn: sa.Connection, rows: Sequence[Any]) -> list[Complaint]:
+        return self._build(conn, rows, _complaint)
+
+    def _assemble_data(self, conn: sa.Connection, rows: Sequence[Any]) -> list[dict[str, Any]]:
+        return self._build(conn, rows, _complaint_data)
+
+    def _build(
+        self,
+        conn: sa.Connection,
+        rows: Sequence[Any],
+        make: Callable[
+            [
+                Sequence[Any],
+                Sequence[Any],
+                Sequence[Any],
+                Callable[[Any, int | None], datetime | None],
+                Callable[[Any], Any],
+            ],
+            T,
+        ],
+    ) -> list[T]:
+        """``make`` of each complaint row of ``rows`` (with its labels and events, read here
+        for the whole page): a complaint (:func:`_complaint`) or its data
+        (:func:`_complaint_data`)."""
         if not rows:
             return []
         t = self.tables
@@ -1244,16 +1439,18 @@ class SQLStore:
         text = self.dialect == "sqlite"
         instant = instant_parser(text)
         json = orjson.loads if text else _decoded
+        at = {name: i for i, name in enumerate(rows[0]._fields)}
+        values = operator.itemgetter(*(at[name] for name in _COMPLAINT_FIELDS))
         try:
             return [
-                _complaint(
-                    row,
-                    labels.get(row.reference, ()),
-                    events.get(row.reference, ()),
+                make(
+                    values(row),
+                    labels.get(reference, ()),
+                    events.get(reference, ()),
                     instant,
                     json,
                 )
-                for row in rows
+                for row, reference in zip(rows, references, strict=True)
             ]
         except (ValueError, TypeError, KeyError) as exc:
             raise StorageError(f"{self.display_url}: a complaint cannot be read ({exc})") from exc
@@ -1385,19 +1582,33 @@ class SQLStore:
         """
         check_page(limit, offset)
         self._check()
-        parse = _naive_utc if self.dialect == "sqlite" else _as_is
-
-        def key(row: Any) -> tuple[datetime, str]:
-            received = parse(row.received_utc)
-            assert received is not None  # received_utc is NOT NULL
-            return received, row.reference
-
         return self._pages(
             sa.select(*self._read_columns(self.tables.complaints)),
             self._where(flt),
             limit,
             offset,
-            key=key,
+            key=self._row_key,
+        )
+
+    def _row_key(self, row: Any) -> tuple[datetime, str]:
+        """A complaint row's ``(received_utc, reference)``, where the next page starts after."""
+        received = _naive_utc(row.received_utc) if self.dialect == "sqlite" else row.received_utc
+        assert received is not None  # received_utc is NOT NULL
+        return received, row.reference
+
+    def find_data(self, flt: ComplaintFilter | None = None) -> Iterator[dict[str, Any]]:
+        """The complaints matching ``flt`` in ``find`` order as plain data, each what
+        :func:`~complaintkit.serialization.complaint_to_data` gives for the complaint ``find``
+        yields, read the same way (pages by key) but built from the rows directly: what a
+        migration copies and compares (see :class:`~complaintkit.storage.DataStore`)."""
+        self._check()
+        return self._pages(
+            sa.select(*self._read_columns(self.tables.complaints)),
+            self._where(flt),
+            None,
+            0,
+            build=self._assemble_data,
+            key=self._row_key,
         )
 
     def find_sorted(

@@ -504,6 +504,32 @@ class TinyDBStore:
                 if not keep_version:
                     doc["version"] = 1  # cheaper than attrs.evolve, which shows at this scale
                 pending[reference] = doc
+        return self._write_new(pending, skipped)
+
+    def restore_data_many(self, documents: Iterable[Doc]) -> AddResult:
+        """Store complaints given as plain data (what
+        :func:`~complaintkit.serialization.complaint_to_data` gives, e.g. a SQL store's
+        ``find_data``) as they are, with one file write: ``restore_many`` without building or
+        serialising any model object (see :class:`~complaintkit.storage.DataRestorableStore`).
+
+        Each document must be a complaint's data; it is kept as given (not copied: the caller
+        hands it over). Known and repeated references are skipped and reported.
+        """
+        self._docs()
+        pending: dict[str, Doc] = {}
+        skipped: list[str] = []
+        with gc_paused():
+            for doc in documents:
+                reference = doc["reference"]
+                if reference in pending or reference in self._index:
+                    skipped.append(reference)
+                else:
+                    pending[reference] = doc
+        return self._write_new(pending, skipped)
+
+    def _write_new(self, pending: dict[str, Doc], skipped: list[str]) -> AddResult:
+        """Add the ``pending`` documents (reference → document) in one file write, skipping
+        those another process added meanwhile (``skipped`` gets them)."""
         if not pending:
             return AddResult(0, tuple(skipped))
         with self._writing():
@@ -753,6 +779,31 @@ class TinyDBStore:
         """
         check_page(limit, offset)
         return self._page(flt, None, limit=limit, offset=offset)
+
+    def find_data(self, flt: ComplaintFilter | None = None) -> Iterator[Doc]:
+        """The complaints matching ``flt`` in ``find`` order as plain data: what
+        :func:`~complaintkit.serialization.complaint_to_data` gives for each complaint ``find``
+        yields (see :class:`~complaintkit.storage.DataReadableStore`), each document
+        structured as ``find`` structures it and turned back into fresh data at once."""
+        return self._data_all(self._ordered(flt))
+
+    def _data_all(self, docs: list[Doc]) -> Iterator[Doc]:
+        converter = _converter()
+        for start in range(0, len(docs), _CHUNK):
+            with gc_paused():
+                chunk = []
+                for doc in docs[start : start + _CHUNK]:
+                    try:
+                        # No detaching round trip as in _structure: the complaint lives only
+                        # until complaint_to_data, which builds every container afresh.
+                        complaint = converter.structure(doc, Complaint)
+                    except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
+                        raise StorageError(
+                            f"{self.path}: complaint {doc.get('reference')!r} cannot be read "
+                            f"({exc}); the file was not modified"
+                        ) from exc
+                    chunk.append(complaint_to_data(complaint))
+            yield from chunk
 
     def find_sorted(
         self,

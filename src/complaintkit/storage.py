@@ -31,6 +31,8 @@ __all__ = [
     "SORT_KEYS",
     "AddResult",
     "ComplaintFilter",
+    "DataReadableStore",
+    "DataRestorableStore",
     "ExistsStore",
     "RestorableStore",
     "SortOrder",
@@ -394,6 +396,43 @@ class RestorableStore(Store, Protocol):
 
     def restore_many(self, complaints: Iterable[Complaint]) -> AddResult:
         """Store complaints as given (versions kept), skipping references already stored."""
+        ...
+
+
+@runtime_checkable
+class DataReadableStore(Store, Protocol):
+    """A :class:`Store` that can read its complaints as plain data, more cheaply than
+    ``find`` followed by :func:`~complaintkit.serialization.complaint_to_data`.
+
+    ``find_data(flt)`` yields, in ``find`` order and as a stream, exactly what
+    :func:`~complaintkit.serialization.complaint_to_data` gives for each complaint ``find(flt)``
+    yields (fresh objects the caller may keep or change). Migration
+    (:mod:`complaintkit_migrate`) reads through it where a store has it: copying into a
+    :class:`DataRestorableStore` and verifying need the data, not the model objects. The SQL
+    store builds it from its rows without model objects, the TinyDB store from its documents
+    without copying them first; the conformance suite checks it equals ``find`` when a store
+    has it.
+    """
+
+    def find_data(self, flt: ComplaintFilter | None = None) -> Iterator[dict[str, Any]]:
+        """The complaints matching ``flt`` (all when None) as plain data, in ``find`` order."""
+        ...
+
+
+@runtime_checkable
+class DataRestorableStore(RestorableStore, Protocol):
+    """A :class:`RestorableStore` that can also restore complaints given as plain data.
+
+    ``restore_data_many(documents)`` is ``restore_many`` of the complaints whose
+    :func:`~complaintkit.serialization.complaint_to_data` the documents are (as a
+    :class:`DataReadableStore` gives them), stored without building the model objects; the
+    documents are handed over, not copied. References already stored, or repeated, are
+    skipped and reported. The TinyDB store implements it; the conformance suite checks a
+    round trip when a store has it.
+    """
+
+    def restore_data_many(self, documents: Iterable[dict[str, Any]]) -> AddResult:
+        """Store complaints given as data (versions kept), skipping references already stored."""
         ...
 
 

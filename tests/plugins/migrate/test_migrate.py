@@ -10,15 +10,20 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import attrs
+import orjson
 import pytest
 from click.testing import CliRunner
 
 from complaintkit import Config, Desk, MigrationError, PluginHost, Status, Store, make_host
 from complaintkit.errors import ConfigError
+from complaintkit.intake import clean_complaint
+from complaintkit.model import Complaint, Event, Label, Party
+from complaintkit.serialization import complaint_to_data
 from complaintkit.storage import ComplaintFilter
 from complaintkit.testing import make_complaint
 from complaintkit_cli.main import cli
@@ -34,6 +39,7 @@ from conftest import require_dataset, require_service
 
 pytestmark = pytest.mark.slow
 
+NOW = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 SAMPLES = (
     "chezhiwang_car_complaints/car_complaints.csv",
     "comcast_fcc_complaints_2015/comcast_fcc_complaints_2015.csv",
@@ -159,6 +165,76 @@ def test_a_time_written_with_another_offset_is_a_difference(
     result = verify_stores(a, b)
     assert (result.ok, result.different) == (False, 1)
     assert "O-1 (different)" in result.describe()
+
+
+def _canonical_of_cleaned(complaint: Complaint) -> bytes:
+    """The canonical bytes as defined: the cleaned complaint's data, keys sorted."""
+    stored, _ = clean_complaint(complaint)
+    return orjson.dumps(complaint_to_data(stored), option=orjson.OPT_SORT_KEYS)
+
+
+@pytest.mark.parametrize(
+    "dirty",
+    [
+        {"text": "nul\x00inside"},
+        {"text": "lone \ud800 surrogate"},
+        {"custom": {"k\x00ey": "v"}},
+        {"custom": {"note": "\udfff"}},
+        {"tags": ("t\x00ag",)},
+        {"history": (Event(NOW, "a\x00ctor", "note", data={"x": "\x00"}),)},
+        {"labels": {"s": Label("s", "l", evidence=("e\ud801",))}},
+    ],
+    ids=["nul", "surrogate", "custom key", "custom value", "tag", "event data", "evidence"],
+)
+def test_canonical_bytes_of_a_complaint_holding_unstorable_text_are_of_it_cleaned(
+    dirty: dict[str, Any],
+) -> None:
+    complaint = attrs.evolve(make_complaint("C-1"), **dirty)
+    assert clean_complaint(complaint)[1]  # there is something to clean
+    encoded = canonical_bytes(complaint)
+    assert encoded == _canonical_of_cleaned(complaint)
+    assert b"\\u0000" not in encoded
+
+
+def test_canonical_bytes_keep_a_typed_backslash_u0000() -> None:
+    typed = attrs.evolve(make_complaint("C-2"), text="a typed \\u0000 stays")
+    assert clean_complaint(typed)[1] == {}
+    encoded = canonical_bytes(typed)
+    assert encoded == _canonical_of_cleaned(typed)
+    assert orjson.loads(encoded)["text"] == "a typed \\u0000 stays"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda c: {"history": (*c.history[:-1], attrs.evolve(c.history[-1], data={"n": 2}))},
+        lambda c: {"labels": {"s": Label("s", "l", 0.5, ("two",))}},
+        lambda c: {"custom": {"n": 1.5}},
+        lambda c: {"complainant": attrs.evolve(c.complainant, email="b@example.com")},
+    ],
+    ids=["event data", "label evidence", "custom number", "complainant"],
+)
+def test_a_difference_deep_inside_a_complaint_is_found(
+    change: Callable[[Complaint], dict[str, Any]],
+    tmp_path: Path,
+    open_store: Callable[..., Store],
+) -> None:
+    a, b = (
+        open_store(f"tinydb://{tmp_path / 'a.json'}"),
+        open_store(f"sqlite:///{tmp_path / 'b.db'}"),
+    )
+    base = attrs.evolve(
+        make_complaint("D-1"),
+        history=(Event(NOW, "desk", "note", data={"n": 1}),),
+        labels={"s": Label("s", "l", 0.5, ("one",))},
+        custom={"n": 1},
+        complainant=Party(email="a@example.com"),
+    )
+    a.add(base)
+    b.add(attrs.evolve(base, **change(base)))
+    result = verify_stores(a, b)
+    assert (result.ok, result.different) == (False, 1)
+    assert [str(d) for d in result.examples] == ["D-1 (different)"]
 
 
 # --- interrupted and resumed ----------------------------------------------------------------
