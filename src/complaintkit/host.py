@@ -177,14 +177,11 @@ class PluginHost(ClassificationContributions):
                 self.left_out.append(ep.name)
                 continue
             dist = getattr(ep, "dist", None)
-            version = None
-            origin = f"{ep.name} ({ep.value})"
-            if dist is not None:
-                if id(dist) not in described:
-                    metadata = dist.metadata
-                    described[id(dist)] = (metadata["Name"], metadata["Version"])
-                dist_name, version = described[id(dist)]
-                origin = f"{ep.name} ({dist_name})"
+            if dist is not None and id(dist) not in described:
+                metadata = dist.metadata  # parsed at every reading of the property
+                described[id(dist)] = (metadata["Name"], metadata["Version"])
+            dist_name, version = described[id(dist)] if dist is not None else (ep.value, None)
+            origin = f"{ep.name} ({dist_name})"
             try:
                 plugin = ep.load()
                 self.register(plugin, ep.name, version=version, origin=origin)
