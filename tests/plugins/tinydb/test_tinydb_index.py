@@ -256,16 +256,19 @@ SPLICER = """
     url, reference, times = sys.argv[1], sys.argv[2], int(sys.argv[3])
     sys.stdin.readline()
     with open_tinydb(url, {"fsync": False}) as store:
-        done = 0
+        done = reads = 0
         while done < times:
             current = store.get(reference)
+            reads += 1
             counter = current.custom["counter"]
             try:
                 store.update(attrs.evolve(current, custom={"counter": counter + 1}))
             except ConflictError:
                 continue
             done += 1
-        assert store.storage.parses == 0, "every write went through the index"
+        # A read between another writer's rename of the data file and its index write finds
+        # no matching index and parses the file: correct, and timing-dependent, so counted.
+        print(store.storage.parses, reads)
 """
 
 ADDER = """
@@ -297,6 +300,7 @@ def test_spliced_and_whole_file_writers_in_other_processes_lose_nothing(
         subprocess.Popen(
             [sys.executable, "-c", textwrap.dedent(script), *map(str, arguments)],
             stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
@@ -306,9 +310,14 @@ def test_spliced_and_whole_file_writers_in_other_processes_lose_nothing(
         assert worker.stdin is not None
         worker.stdin.write("go\n")
         worker.stdin.flush()
-    for worker in workers:
-        _, errors = worker.communicate(timeout=120)
+    parses = reads = 0
+    for worker, (script, _) in zip(workers, scripts, strict=True):
+        printed, errors = worker.communicate(timeout=120)
         assert worker.returncode == 0, errors
+        if script is SPLICER:
+            worker_parses, worker_reads = map(int, printed.split())
+            parses, reads = parses + worker_parses, reads + worker_reads
+    assert reads >= 30 and parses < reads / 2, (parses, reads)  # the index served most reads
     reader = open_store()
     assert reader.get("S-0").custom["counter"] == 15
     assert reader.get("S-1").custom["counter"] == 15
