@@ -33,11 +33,9 @@ only in the source.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import itertools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +53,7 @@ from complaintkit.storage import (
     DataRestorableStore,
     RestorableStore,
     Store,
+    gc_paused,
 )
 
 __all__ = [
@@ -106,25 +105,6 @@ def canonical_bytes(complaint: Complaint) -> bytes:
         stored, _ = clean_complaint(complaint)
         encoded = orjson.dumps(complaint_to_data(stored), option=orjson.OPT_SORT_KEYS)
     return encoded
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a whole copy or verification.
-
-    The stores pause it while they build each page; re-enabled after every page, it went off
-    at the next allocation and walked the page's thousands of young objects again (and, with
-    a TinyDB side, the whole parsed file every few pages): about a third of a migration's
-    time. What a migration builds is acyclic and freed by reference counting as it goes; the
-    collector runs again afterwards.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def pages(store: Store, size: int) -> Iterator[list[Complaint]]:
@@ -280,7 +260,7 @@ def copy_store(
     refused: list[tuple[str, str]] = []
     # Data to data when both sides can: no model object is built for a complaint.
     as_data = isinstance(source, DataReadableStore) and isinstance(target, DataRestorableStore)
-    with _collector_paused():
+    with gc_paused():  # the whole run: re-enabled after every page, it walked each page again
         for batch in (
             _data_records(source, batch_size)  # type: ignore[arg-type]  # (as_data)
             if as_data
@@ -491,7 +471,7 @@ def verify_stores(
     either side.
     """
     _check_distinct(source, destination)
-    with _collector_paused():
+    with gc_paused():  # the whole run: re-enabled after every page, it walked each page again
         a = _Side(_groups(source, batch_size, progress))
         b = _Side(_groups(destination, batch_size, progress))
         only_a: list[str] = []

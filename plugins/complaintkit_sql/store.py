@@ -31,7 +31,6 @@ tables (:mod:`complaintkit_sql.facts_query`), read as a stream, building no comp
 
 from __future__ import annotations
 
-import gc
 import operator
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -77,6 +76,7 @@ from complaintkit.storage import (
     SortOrder,
     UpdateResult,
     check_page,
+    gc_paused,
     parse_url,
     store_path,
 )
@@ -762,21 +762,6 @@ def _json_dumps(value: Any) -> str:
     if type(value) is bytes:
         return value.decode()
     return orjson.dumps(value).decode()
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a page of results is built: the thousands of
-    acyclic objects of a page (rows, complaints, labels, events) would otherwise trigger it
-    every few hundred allocations, each pass walking every young object again. Reference
-    counting frees them as usual; the collector runs again after the page."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 _OPEN_VALUES = sorted(status.value for status in OPEN_STATUSES)
@@ -1675,7 +1660,7 @@ class SQLStore:
             query = self._page_query(
                 conds, after, offset if after is None else 0, step, select=select
             )
-            with self._connect() as conn, _gc_paused():
+            with self._connect() as conn, gc_paused():
                 rows = conn.execute(query).all()
                 page = assemble(conn, rows)
             yield from page  # type: ignore[misc]

@@ -51,6 +51,7 @@ import orjson
 from tinydb.storages import Storage
 
 from complaintkit.errors import StorageError, StoreLockedError
+from complaintkit.storage import gc_paused
 
 from .index import DocumentIndex, Unindexable
 
@@ -62,7 +63,6 @@ __all__ = [
     "Signature",
     "UnserialisableError",
     "fd_signature",
-    "gc_paused",
     "path_signature",
 ]
 
@@ -126,18 +126,6 @@ def path_signature(path: Path) -> Signature:
 def fd_signature(fd: int) -> Signature:
     """The :data:`Signature` of an open file."""
     return _signature(os.fstat(fd))
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector: a big parse would trigger it thousands of times."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class FileLock:

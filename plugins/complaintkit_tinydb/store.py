@@ -79,6 +79,7 @@ from complaintkit.storage import (
     UpdateResult,
     check_page,
     custom_text,
+    gc_paused,
     parse_url,
     store_path,
 )
@@ -94,7 +95,6 @@ from .storage import (
     SafeJSONStorage,
     Signature,
     fd_signature,
-    gc_paused,
     path_signature,
 )
 

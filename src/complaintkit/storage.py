@@ -14,9 +14,11 @@ refuses the one spelling whose meaning differs from SQLAlchemy's when it looks m
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -43,6 +45,7 @@ __all__ = [
     "check_page",
     "custom_text",
     "find_sorted",
+    "gc_paused",
     "group_value",
     "parse_url",
     "resolve_url",
@@ -558,3 +561,19 @@ def _refuse_sqlalchemy_relative(
         f"URL as {text[1:]} relative to the current folder. For that file write "
         f"{scheme}://{text[1:]}; for {absolute} write {scheme}:////{text[1:]}"
     )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a backend builds many objects at once (a page
+    of results, a parsed file, a migration's stream): thousands of acyclic objects would set
+    it off every few hundred allocations, each pass walking every young object again.
+    Reference counting frees them as usual; the collector runs again afterwards (if it ran
+    before: nested pauses leave it off until the outermost ends)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
