@@ -162,17 +162,27 @@ def _window_hashes(text: str, shortest: int, longest: int) -> Any:
     import numpy as np
 
     codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    parts = [hashes for _, hashes in _rolling_hashes(codes, shortest, longest)]
+    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+
+
+def _rolling_hashes(codes: Any, shortest: int, longest: int) -> Iterator[tuple[int, Any]]:
+    """``(n, hashes)`` for each length ``n`` from ``shortest`` to ``longest`` (while there are
+    windows that long): the hash of the window of ``n`` code points starting at each position
+    of ``codes``, as :func:`_window_hashes` defines it. The next length is computed from the
+    array given, after the caller is done with it (:func:`char_windows` zeroes windows that
+    run past a text's end; they run past it at every longer length too)."""
+    import numpy as np
+
     prime = np.uint64(_PRIME)
     hashes = codes + prime  # length 1: 1·P + c
-    parts = []
     for n in range(1, longest + 1):
         if n > len(codes):
             break
         if n > 1:
             hashes = hashes[:-1] * prime + codes[n - 1 :]
         if n >= shortest:
-            parts.append(hashes)
-    return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+            yield n, hashes
 
 
 def _windows_inside(
@@ -187,17 +197,10 @@ def _windows_inside(
     codes = batch.codes
     doc = batch.doc.astype(doc_type)
     ends = np.repeat(batch.offsets + batch.lengths, batch.lengths)  # where each text ends
-    prime = np.uint64(_PRIME)
-    hashes = codes + prime
     found = []
-    for n in range(1, longest + 1):
-        if n > len(codes):
-            break
-        if n > 1:
-            hashes = hashes[:-1] * prime + codes[n - 1 :]
-        if n >= shortest:
-            starts = np.flatnonzero(np.arange(len(hashes)) + n <= ends[: len(hashes)])
-            found.append((n, starts, hashes[starts], doc[starts]))
+    for n, hashes in _rolling_hashes(codes, shortest, longest):
+        starts = np.flatnonzero(np.arange(len(hashes)) + n <= ends[: len(hashes)])
+        found.append((n, starts, hashes[starts], doc[starts]))
     return found
 
 
@@ -212,18 +215,11 @@ def char_windows(batch: Batch, shortest: int, longest: int) -> Iterator[tuple[in
 
     codes = batch.codes
     ends = (batch.offsets + batch.lengths)[batch.lengths > 0]
-    prime = np.uint64(_PRIME)
-    hashes = codes + prime
-    for n in range(1, longest + 1):
-        if n > len(codes):
-            break
-        if n > 1:
-            hashes = hashes[:-1] * prime + codes[n - 1 :]
-        if n >= shortest:
-            # the windows starting in the last n - 1 positions of a text run past its end
-            crossing = (ends[:, None] - np.arange(1, n)).ravel()
-            hashes[crossing[crossing < len(hashes)]] = 0
-            yield n, hashes
+    for n, hashes in _rolling_hashes(codes, shortest, longest):
+        # the windows starting in the last n - 1 positions of a text run past its end
+        crossing = (ends[:, None] - np.arange(1, n)).ravel()
+        hashes[crossing[crossing < len(hashes)]] = 0
+        yield n, hashes
 
 
 def batch_grams(folded: Sequence[str], shortest: int, longest: int) -> tuple[Any, Any, Any, Any]:
