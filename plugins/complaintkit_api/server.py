@@ -17,12 +17,13 @@ __all__ = ["build", "openapi_document", "openapi_text", "serve"]
 def build(host: PluginHost, url: str, *, lang: str = "en") -> tuple[Any, Service]:
     """The ASGI application over the store at ``url`` (with the ``[api]`` limits of the
     host's configuration), and the service to close when it stops."""
+    from complaintkit import structure_section
     from complaintkit.attachments import AttachmentSettings
 
     from .app import Guard, create_app
 
     config = host.config
-    settings = ApiSettings.from_config(config.section("api"), config.where)
+    settings = structure_section(config, "api", ApiSettings)
     service = Service(host, url, lang=lang, settings=settings)
     app = create_app(service)
     files = AttachmentSettings.from_config(config)

@@ -13,10 +13,10 @@ import attrs
 import orjson
 
 from complaintkit.desk import Desk
-from complaintkit.errors import ConfigError
 from complaintkit.model import Complaint
 from complaintkit.plugindata import PluginData, plugin_data_of
 from complaintkit.retry import RetryPolicy
+from complaintkit.settings import positive
 from complaintkit.storage import Store
 
 from .problems import ApiProblem
@@ -43,28 +43,11 @@ class ApiSettings:
         keep_keys = 86400       # seconds an idempotency key and its answer are kept
     """
 
-    max_body: int = 1_048_576
-    max_batch: int = 1000
-    max_page: int = 500
-    stale_after: float = 60.0
-    keep_keys: float = 86_400.0
-
-    @classmethod
-    def from_config(cls, section: Any, where: str) -> ApiSettings:
-        """``[api]`` checked: unknown keys and values that are no positive number refused."""
-        known = {a.name for a in attrs.fields(cls)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise ConfigError(
-                f"{where} [api]: unknown key(s) {', '.join(unknown)}; known: "
-                + ", ".join(sorted(known))
-            )
-        values: dict[str, Any] = {}
-        for key, value in section.items():
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise ConfigError(f"{where} [api] {key}: expected a positive number, got {value!r}")
-            values[key] = value if key in ("stale_after", "keep_keys") else int(value)
-        return cls(**values)
+    max_body: int = attrs.field(default=1_048_576, validator=positive)
+    max_batch: int = attrs.field(default=1000, validator=positive)
+    max_page: int = attrs.field(default=500, validator=positive)
+    stale_after: float = attrs.field(default=60.0, validator=positive)
+    keep_keys: float = attrs.field(default=86_400.0, validator=positive)
 
 
 class Guarded:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from .model import Complaint, Status
-from .settings import InvalidSetting, structure_section
+from .settings import InvalidSetting, positive, structure_section
 
 if TYPE_CHECKING:
     from .config import Config
@@ -46,11 +46,6 @@ class RecomplaintConfig:
     similarity: float = 0.5
 
 
-def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if value <= 0:
-        raise InvalidSetting(f"must be above 0, got {value:g}", attribute.name)
-
-
 def _fraction(_: object, attribute: attrs.Attribute[float], value: float) -> None:
     if not 0 < value <= 1:
         raise InvalidSetting(f"must be above 0 and at most 1, got {value:g}", attribute.name)
@@ -58,7 +53,7 @@ def _fraction(_: object, attribute: attrs.Attribute[float], value: float) -> Non
 
 @attrs.frozen
 class _RecomplaintTable:
-    window_days: float = attrs.field(default=30.0, validator=_positive)
+    window_days: float = attrs.field(default=30.0, validator=positive)
     similarity: float = attrs.field(default=0.5, validator=_fraction)
     enabled: bool = True
 

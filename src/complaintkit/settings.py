@@ -49,7 +49,14 @@ if TYPE_CHECKING:
 
     from .config import Config
 
-__all__ = ["Duration", "InvalidSetting", "setting_key", "structure_section", "structure_settings"]
+__all__ = [
+    "Duration",
+    "InvalidSetting",
+    "positive",
+    "setting_key",
+    "structure_section",
+    "structure_settings",
+]
 
 T = TypeVar("T")
 
@@ -62,6 +69,12 @@ class InvalidSetting(ValueError):
     def __init__(self, message: str, key: str | tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.key = (key,) if isinstance(key, str) else key
+
+
+def positive(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    """A field validator: the setting must be above 0 (``max_body = 0`` names ``max_body``)."""
+    if value <= 0:
+        raise InvalidSetting(f"must be above 0, got {value:g}", attribute.name)
 
 
 @attrs.frozen
