@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta, timezone
-from functools import cache
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -44,6 +43,8 @@ from complaintkit.facts import (
 from complaintkit.lifecycle import IMPORT, implied_targets
 from complaintkit.model import OPEN_STATUSES, Channel, EscalationLevel, Remedy, Status
 from complaintkit.sla import TARGETS
+
+from .instants import instant_parser, zone_of
 
 __all__ = [
     "AGGREGATES",
@@ -376,27 +377,6 @@ def _flags(a: Any) -> sa.ColumnElement[Any]:
     for bit in bits[1:]:
         flags = flags + bit
     return flags
-
-
-@cache
-def zone_of(offset: int) -> timezone:
-    """The fixed zone of a UTC offset in seconds (UTC itself for 0)."""
-    return UTC if offset == 0 else timezone(timedelta(seconds=offset))
-
-
-def instant_parser(text: bool) -> Callable[[Any, int | None], datetime | None]:
-    """What turns a stored instant (naive UTC; the stored text on SQLite when ``text``) and its
-    offset in seconds into the aware datetime the complaint was written with."""
-    parse = datetime.fromisoformat
-
-    # ``replace(tzinfo=…)`` costs several times a parse; the text parses as UTC directly.
-    def instant(value: Any, offset: int | None) -> datetime | None:
-        if value is None:
-            return None
-        at: datetime = parse(value + "+00:00") if text else value.replace(tzinfo=UTC)
-        return at.astimezone(zone_of(offset)) if offset else at
-
-    return instant
 
 
 def pauses_of(text: str) -> tuple[tuple[datetime, datetime | None], ...]:

@@ -51,9 +51,6 @@ from complaintkit.errors import (
     StorageError,
     ValidationError,
 )
-from complaintkit.facts import (
-    ComplaintFacts,
-)
 from complaintkit.model import (
     OPEN_STATUSES,
     Channel,
@@ -82,18 +79,12 @@ from complaintkit.storage import (
 )
 
 if TYPE_CHECKING:
+    from complaintkit.facts import ComplaintFacts
+
     from .attachments import SQLAttachments
 
 from .casework_query import custom_condition, order_by, tag_condition
-from .facts_query import (
-    FLAGS,
-    facts_statement,
-    field_plan,
-    instant_parser,
-    pauses_of,
-    row_reader,
-    zone_of,
-)
+from .instants import instant_parser, zone_of
 from .schema import KEY_LENGTH, SCHEMA_VERSION, STEPS, Tables, make_tables
 
 __all__ = [
@@ -663,83 +654,92 @@ _LEVELS = {int(level): level for level in EscalationLevel}
 _OPEN = frozenset(OPEN_STATUSES)
 
 
-def _facts(
-    row: Sequence[Any], instant: Callable[[Any, int | None], datetime | None]
-) -> ComplaintFacts:
-    """The facts from a row of :func:`~complaintkit_sql.facts_query.facts_statement`:
+def _fact_reader(
+    instant: Callable[[Any, int | None], datetime | None],
+) -> Callable[[Sequence[Any]], ComplaintFacts]:
+    """What reads the facts from a row of :func:`~complaintkit_sql.facts_query.facts_statement`:
     :data:`_FACT_COLUMNS` (instants as ``instant`` reads them, remedies as JSON text) then
-    :data:`~complaintkit_sql.facts_query.AGGREGATES`."""
-    (
-        reference,
-        received_utc,
-        received_offset,
-        status_value,
-        channel,
-        department,
-        assignee,
-        product,
-        level,
-        sla_policy,
-        due_utc,
-        due_offset,
-        satisfaction,
-        parent,
-        recomplaint_count,
-        customer_id,
-        phone,
-        email,
-        remedies,
-        escalations,
-        reopened,
-        flags,
-        breached_other,
-        pausing,
-        ack_at,
-        ack_offset,
-        resp_at,
-        resp_offset,
-        res_at,
-        res_offset,
-        reopen_at,
-        reopen_offset,
-        labels,
-    ) = row
-    received = instant(received_utc, received_offset)
-    assert received is not None
-    status = _STATUSES[status_value]
-    breached, untimed = FLAGS[flags]
-    if breached_other is not None:
-        # the array holds a null for each event of the complaint that is no such breach
-        breached = breached | frozenset(t for t in orjson.loads(breached_other) if t is not None)
-    # Only a complaint with remedies pays for decoding them (most have none: "[]").
-    found = orjson.loads(remedies) if remedies != "[]" else None
-    return ComplaintFacts(
-        reference=reference,
-        received_at=received,
-        status=status,
-        channel=_CHANNELS[channel],
-        department=department,
-        assignee=assignee,
-        product=product,
-        escalation_level=_LEVELS[level],
-        labels={} if labels is None else orjson.loads(labels),
-        sla_policy=sla_policy,
-        due_at=instant(due_utc, due_offset),
-        satisfaction=satisfaction,
-        parent=parent,
-        recomplaint_count=recomplaint_count,
-        customer=customer_id or phone or email,
-        acknowledged_at=instant(ack_at, ack_offset),
-        responded_at=instant(resp_at, resp_offset),
-        resolved_at=None if status in _OPEN else instant(res_at, res_offset),
-        reopened=int(reopened),
-        reopened_at=instant(reopen_at, reopen_offset),
-        breached=breached,
-        escalations=int(escalations),
-        pauses=() if pausing is None else pauses_of(pausing),
-        remedies=_remedies(found) if found else (),
-        untimed=untimed,
-    )
+    :data:`~complaintkit_sql.facts_query.AGGREGATES`. The facts machinery is imported here, by
+    the queries that need it, not by every command that opens a SQL store."""
+    from complaintkit.facts import ComplaintFacts
+
+    from .facts_query import FLAGS, pauses_of
+
+    def read(row: Sequence[Any]) -> ComplaintFacts:
+        (
+            reference,
+            received_utc,
+            received_offset,
+            status_value,
+            channel,
+            department,
+            assignee,
+            product,
+            level,
+            sla_policy,
+            due_utc,
+            due_offset,
+            satisfaction,
+            parent,
+            recomplaint_count,
+            customer_id,
+            phone,
+            email,
+            remedies,
+            escalations,
+            reopened,
+            flags,
+            breached_other,
+            pausing,
+            ack_at,
+            ack_offset,
+            resp_at,
+            resp_offset,
+            res_at,
+            res_offset,
+            reopen_at,
+            reopen_offset,
+            labels,
+        ) = row
+        received = instant(received_utc, received_offset)
+        assert received is not None
+        status = _STATUSES[status_value]
+        breached, untimed = FLAGS[flags]
+        if breached_other is not None:
+            # the array holds a null for each event of the complaint that is no such breach
+            others = orjson.loads(breached_other)
+            breached = breached | frozenset(t for t in others if t is not None)
+        # Only a complaint with remedies pays for decoding them (most have none: "[]").
+        found = orjson.loads(remedies) if remedies != "[]" else None
+        return ComplaintFacts(
+            reference=reference,
+            received_at=received,
+            status=status,
+            channel=_CHANNELS[channel],
+            department=department,
+            assignee=assignee,
+            product=product,
+            escalation_level=_LEVELS[level],
+            labels={} if labels is None else orjson.loads(labels),
+            sla_policy=sla_policy,
+            due_at=instant(due_utc, due_offset),
+            satisfaction=satisfaction,
+            parent=parent,
+            recomplaint_count=recomplaint_count,
+            customer=customer_id or phone or email,
+            acknowledged_at=instant(ack_at, ack_offset),
+            responded_at=instant(resp_at, resp_offset),
+            resolved_at=None if status in _OPEN else instant(res_at, res_offset),
+            reopened=int(reopened),
+            reopened_at=instant(reopen_at, reopen_offset),
+            breached=breached,
+            escalations=int(escalations),
+            pauses=() if pausing is None else pauses_of(pausing),
+            remedies=_remedies(found) if found else (),
+            untimed=untimed,
+        )
+
+    return read
 
 
 def _naive_utc(value: str | None) -> datetime | None:
@@ -1730,6 +1730,8 @@ class SQLStore:
         :data:`FACTS_PAGE` from one read transaction (a server-side cursor on PostgreSQL and
         MariaDB), so memory stays flat however many complaints match. Only remedies that
         exist are decoded from JSON."""
+        from .facts_query import facts_statement
+
         self._check()
         statement = facts_statement(
             self.dialect,
@@ -1740,7 +1742,7 @@ class SQLStore:
             self._raw_instant,
         )
         instant = instant_parser(self.dialect == "sqlite")
-        return self._stream_facts(statement, lambda row: _facts(row, instant))
+        return self._stream_facts(statement, _fact_reader(instant))
 
     def fact_columns(
         self, flt: ComplaintFilter | None, fields: tuple[str, ...]
@@ -1751,6 +1753,8 @@ class SQLStore:
         complaint columns they are read from and, in the same statement, only the event and
         label aggregates they need, and a ``label:SCHEME`` joined by key
         (:func:`~complaintkit_sql.facts_query.field_plan`)."""
+        from .facts_query import facts_statement, field_plan, row_reader
+
         self._check()
         columns, aggregates, schemes = field_plan(fields)
         statement = facts_statement(
