@@ -50,7 +50,6 @@ import argparse
 import gc
 import itertools
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -68,7 +67,15 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_sql import RAW_READ, REPORTS, connect_args, raw_fetch  # sibling scripts
-from bench_storage import Database, available, durable_write, load, opened, placeholder
+from bench_storage import (
+    Database,
+    available,
+    durable_write,
+    load,
+    opened,
+    placeholder,
+    run_summary,
+)
 
 BIN = Path(sys.executable).parent
 CK = str(BIN / "complaintkit")
@@ -426,12 +433,8 @@ def main() -> int:
                 print(f"  {backend}: skipped ({why})")
                 continue
             run.backend(backend)
-    load1, load5, load15 = os.getloadavg()
     print()
-    print(
-        f"N = {len(complaints):,}; median of {args.repeat}; {time.perf_counter() - started:.0f} s "
-        f"in all; load average at the end {load1:.1f} {load5:.1f} {load15:.1f}"
-    )
+    print(run_summary(len(complaints), args.repeat, started))
     print()
     print("| backend | figure | seconds | floor | floor s | × floor | target |")
     print("|---|---|---:|---|---:|---:|---|")

@@ -68,6 +68,15 @@ LIST_LIMIT = 50
 # --- the data ------------------------------------------------------------------------------
 
 
+def run_summary(n: int, repeat: int, started: float) -> str:
+    """The line under a run's results: its size, repeats, duration and the load it ran at."""
+    load1, load5, load15 = os.getloadavg()
+    return (
+        f"N = {n:,}; median of {repeat}; {time.perf_counter() - started:.0f} s "
+        f"in all; load average at the end {load1:.1f} {load5:.1f} {load15:.1f}"
+    )
+
+
 def load(n: int) -> list[Any]:
     """N real complaints, classified by every scheme, ready to store (not timed)."""
     from complaintkit import Config, Desk, make_host

@@ -38,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_storage import load  # sibling script
+from bench_storage import load, run_summary  # sibling script
 
 REPO = Path(__file__).resolve().parents[1]
 CK = str(Path(sys.executable).parent / "complaintkit")
@@ -164,12 +164,8 @@ def main() -> int:
             help_cpu = statistics.median(c for _, c in helps)
             rows.append((name, wall, cpu, help_wall, help_cpu, bulk))
             print(f"  {name}: {wall:.2f} s (CPU {cpu:.2f} s)", flush=True)
-    load1, load5, load15 = os.getloadavg()
     print()
-    print(
-        f"N = {len(complaints):,}; median of {args.repeat}; {time.perf_counter() - started:.0f} s "
-        f"in all; load average at the end {load1:.1f} {load5:.1f} {load15:.1f}"
-    )
+    print(run_summary(len(complaints), args.repeat, started))
     print()
     print("| command | wall s | CPU s | --help wall s | --help CPU s | work s | under 1 s |")
     print("|---|---:|---:|---:|---:|---:|---|")
