@@ -67,7 +67,11 @@ class DecisionError(ComplaintkitError):
     help="Review labels below this confidence, whatever [review] says.",
 )
 @click.option("--open", "open_only", is_flag=True, help="Only complaints still open.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many labels.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    help="At most this many labels (default 50 for the table, all otherwise; 0 = all).",
+)
 @click.option(
     "--interactive",
     "-i",
@@ -115,8 +119,20 @@ def review_command(
         _apply_file(app, Path(decisions), note)
         return
     flt = ComplaintFilter(open_only=open_only) if open_only else None
+    if limit is None:
+        limit = 50 if fmt == "table" and not interactive else 0
     unlabelled: Counter[str] = Counter()
-    items = queue(desk, settings, chosen, flt, below=below, unlabelled=unlabelled)[:limit]
+    counts: Counter[str] = Counter()
+    items = queue(
+        desk,
+        settings,
+        chosen,
+        flt,
+        below=below,
+        unlabelled=unlabelled,
+        limit=limit or None,
+        counts=counts,
+    )
     if interactive:
         _interactive(app, items, note)
         return
@@ -130,12 +146,21 @@ def review_command(
         table=lambda record: _row(app, record),
     )
     if fmt == "table":
-        counts = Counter(item.scheme for item in items)
         if not items:
             click.echo("无待复核的标签" if zh else "nothing to review", err=True)
         else:
-            shown = ", ".join(f"{scheme} {n}" for scheme, n in sorted(counts.items()))
-            click.echo(f"{'待复核' if zh else 'to review'}: {shown}", err=True)
+            due = ", ".join(f"{scheme} {n:,}" for scheme, n in sorted(counts.items()))
+            total = counts.total()
+            if zh:
+                shown = f"（显示 {len(items):,} / 共 {total:,}）" if len(items) < total else ""
+                click.echo(f"待复核: {due}{shown}", err=True)
+            else:
+                shown = (
+                    f" (showing {len(items):,} of {total:,}; --limit 0 for all)"
+                    if len(items) < total
+                    else ""
+                )
+                click.echo(f"to review: {due}{shown}", err=True)
         if unlabelled:
             # a new user's biggest gap (46% without a cause after an import) is not in the
             # queue by default: say so, and how to add it

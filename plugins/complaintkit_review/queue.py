@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -32,6 +33,7 @@ from complaintkit import (
     Label,
     structure_section,
 )
+from complaintkit.storage import LabelSummary, iter_label_summaries
 
 if TYPE_CHECKING:
     from complaintkit import ComplaintFilter, Config, Desk, PluginHost
@@ -145,15 +147,21 @@ def due_for_review(
     for complaint in complaints:
         for scheme in chosen:
             label = complaint.labels.get(scheme)
-            if label is None:
-                if scheme in settings.unlabelled:
-                    yield ReviewItem(complaint, scheme, None)
-                continue
-            if label.classifier == MANUAL:
-                continue
-            limit = settings.threshold_of(scheme) if below is None else below
-            if label.confidence < limit:
+            found = None if label is None else (label.label, label.confidence, label.classifier)
+            if _is_due(scheme, found, settings, below):
                 yield ReviewItem(complaint, scheme, label)
+
+
+def _is_due(
+    scheme: str, label: LabelSummary | None, settings: ReviewSettings, below: float | None
+) -> bool:
+    """Whether a complaint's label in ``scheme`` (None: it has none) is due for review."""
+    if label is None:
+        return scheme in settings.unlabelled
+    _key, confidence, classifier = label
+    if classifier == MANUAL:
+        return False
+    return confidence < (settings.threshold_of(scheme) if below is None else below)
 
 
 def queue(
@@ -164,31 +172,54 @@ def queue(
     *,
     below: float | None = None,
     unlabelled: Counter[str] | None = None,
+    limit: int | None = None,
+    counts: Counter[str] | None = None,
 ) -> list[ReviewItem]:
-    """Every label due for review in the store, least confident first (then oldest first).
+    """The labels due for review in the store, least confident first (then oldest first):
+    all of them, or the first ``limit``.
 
-    ``unlabelled``, when given, counts per scheme the complaints left without a label that
-    the queue does not hold (the scheme is not in ``[review] unlabelled``), in the same pass.
+    The queue is selected from each complaint's labels alone
+    (:func:`complaintkit.storage.iter_label_summaries`: the TinyDB store reads them from its
+    index), and only the complaints of the labels returned are read whole. ``unlabelled``,
+    when given, counts per scheme the complaints left without a label that the queue does not
+    hold (the scheme is not in ``[review] unlabelled``), and ``counts`` the labels due per
+    scheme in the whole queue, in the same pass.
     """
+    from complaintkit import ComplaintFilter
+
     chosen = tuple(schemes)
-    complaints: Iterable[Complaint] = desk.find(flt)
-    if unlabelled is not None:
-        complaints = _counting_unlabelled(
-            complaints, [s for s in chosen if s not in settings.unlabelled], unlabelled
-        )
-    items = list(due_for_review(complaints, chosen, settings, below=below))
-    items.sort(key=lambda item: (item.confidence, item.complaint.received_at))
+    uncounted = [s for s in chosen if s not in settings.unlabelled]
+    due: list[tuple[float, datetime, int, str, str]] = []
+    for reference, received_at, labels in iter_label_summaries(desk.store, flt):
+        for scheme in chosen:
+            found = labels.get(scheme)
+            if _is_due(scheme, found, settings, below):
+                confidence = 0.0 if found is None else found[1]
+                due.append((confidence, received_at, len(due), reference, scheme))
+        if unlabelled is not None:
+            for scheme in uncounted:
+                if scheme not in labels:
+                    unlabelled[scheme] += 1
+    due.sort()  # ties keep the order found: the complaints' order, then the schemes'
+    if counts is not None:
+        counts.update(scheme for *_, scheme in due)
+    due = due[:limit]
+    if not due:
+        return []
+    wanted = frozenset(reference for *_, reference, _scheme in due)
+    # (the complaints due matched ``flt``: its other conditions only read them again)
+    read = attrs.evolve(flt or ComplaintFilter(), references=wanted)
+    complaints = {complaint.reference: complaint for complaint in desk.find(read)}
+    items = []
+    for *_, reference, scheme in due:
+        complaint = complaints.get(reference)
+        if complaint is None:  # changed by another process between the two reads
+            continue
+        label = complaint.labels.get(scheme)
+        found = None if label is None else (label.label, label.confidence, label.classifier)
+        if _is_due(scheme, found, settings, below):
+            items.append(ReviewItem(complaint, scheme, label))
     return items
-
-
-def _counting_unlabelled(
-    complaints: Iterable[Complaint], schemes: Sequence[str], counts: Counter[str]
-) -> Iterator[Complaint]:
-    for complaint in complaints:
-        for scheme in schemes:
-            if scheme not in complaint.labels:
-                counts[scheme] += 1
-        yield complaint
 
 
 def decision_reason(item: ReviewItem, chosen: str, note: str | None = None) -> str:
@@ -247,7 +278,7 @@ def review_records(
     settings = ReviewSettings.from_config(host.config, host)
     chosen = [host.resolve_scheme(name) for name in schemes] or sorted(host.schemes())
     flt = ComplaintFilter(open_only=open_only) if open_only else None
-    items = queue(desk, settings, chosen, flt, below=below)[:limit]
+    items = queue(desk, settings, chosen, flt, below=below, limit=limit)
     return [review_record(item) for item in items]
 
 

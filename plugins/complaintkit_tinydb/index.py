@@ -7,7 +7,10 @@ complaint, where its document lies in the file (byte offset and length) and a *p
 of it, the fields queries filter, sort and group on (:func:`project`); and the file's other
 tables (``_meta``, plugin data) whole. A reader loads the index (a few MB at 20,000), selects,
 sorts and counts on the projections, and parses only the documents it returns, read at their
-offsets from the data file.
+offsets from the data file. Beside each projection it keeps the complaint's *record*
+(:func:`fact_record`): what the reports' facts need beyond the projection (the one pass over
+its history, remedies, satisfaction, …) and each label's confidence and classifier, so that
+the reports that read histories and the review queue need not parse the file either.
 
 Why it is safe:
 
@@ -40,21 +43,30 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import orjson
+
+from complaintkit.facts import HISTORY_ACTIONS, HistoryFacts, scan_history
+from complaintkit.model import Label
+from complaintkit.storage import gc_paused
 
 __all__ = [
     "INDEX_FORMAT",
     "PROJECTED",
+    "RECORDED",
     "Catalogue",
     "DocumentIndex",
     "IndexMismatch",
+    "fact_record",
+    "history_of",
     "index_path",
     "project",
     "received_micros",
+    "scan_values",
 ]
 
 #: The layout of the index file; an index of another format is ignored (and rewritten).
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 
 #: Reading through the index holds the data file open and reads at offsets (``os.pread``).
 #: Windows has no ``pread`` and cannot replace a file another process holds open, so there
@@ -64,8 +76,8 @@ _READS_AT_OFFSETS = hasattr(os, "pread") and os.name != "nt"
 Doc = dict[str, Any]
 Signature = tuple[int, int, int, int]
 #: What the index records of one document: reference, version, instant received (see
-#: :func:`received_micros`) and the projection's JSON.
-Described = tuple[str, Any, int, bytes]
+#: :func:`received_micros`), the projection's JSON and the record's (:func:`fact_record`).
+Described = tuple[str, Any, int, bytes, bytes]
 
 #: The document keys a projection copies as they are (when present and not null); the labels
 #: and the complainant are copied in part (see :func:`project`).
@@ -84,6 +96,16 @@ PROJECTED = (
     "version",
 )
 _PARTY_IDS = ("customer_id", "phone", "email")
+#: The document keys a record (:func:`fact_record`) copies as they are (when present and not
+#: null): what the facts read beyond the projection.
+RECORDED = ("sla_policy", "satisfaction", "parent", "recomplaint_count", "remedies")
+#: The record's keys for the pass over the history and for the labels' confidences.
+HISTORY_KEY = "scan"
+CONFIDENCES_KEY = "confidences"
+_LABEL_DEFAULTS = attrs.fields(Label)
+#: What a record leaves out of the keys of :data:`RECORDED` when the document holds it: the
+#: values the facts take for them when missing.
+_RECORD_DEFAULTS: dict[str, Any] = {"recomplaint_count": 0, "remedies": []}
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -124,6 +146,54 @@ def project(doc: Doc) -> Doc:
     return projection
 
 
+def history_of(doc: Doc) -> HistoryFacts[str]:
+    """:func:`~complaintkit.facts.scan_history` over a stored document's history, its instants
+    left as the stored strings (only the events it looks at are passed)."""
+    return scan_history(
+        (action, e["at"], e.get("data"))
+        for e in doc.get("history", ())
+        if (action := e["action"]) in HISTORY_ACTIONS  # the others change nothing
+    )
+
+
+def scan_values(found: HistoryFacts[str]) -> list[Any]:
+    """A pass over a history as the list a record holds: the fields of
+    :class:`~complaintkit.facts.HistoryFacts` in their order, sets as sorted lists."""
+    return [
+        found.acknowledged,
+        found.responded,
+        found.resolved,
+        found.reopened,
+        found.reopened_at,
+        sorted(found.breached),
+        found.escalations,
+        [list(pause) for pause in found.pauses],
+        sorted(found.untimed),
+    ]
+
+
+def fact_record(doc: Doc) -> Doc:
+    """What the reports' facts and the review queue read of a stored complaint beyond its
+    projection: the keys of :data:`RECORDED`, the pass over its history (:func:`history_of`,
+    as a list) and, per scheme, the label's ``[confidence, classifier]``."""
+    record = {
+        key: value
+        for key in RECORDED
+        if (value := doc.get(key)) is not None and value != _RECORD_DEFAULTS.get(key)
+    }
+    record[HISTORY_KEY] = scan_values(history_of(doc))
+    labels = doc.get("labels")
+    if labels:
+        record[CONFIDENCES_KEY] = {
+            scheme: [
+                label.get("confidence", _LABEL_DEFAULTS.confidence.default),
+                label.get("classifier", _LABEL_DEFAULTS.classifier.default),
+            ]
+            for scheme, label in labels.items()
+        }
+    return record
+
+
 class IndexMismatch(Exception):
     """A document read through the index is not the one the index promised."""
 
@@ -133,20 +203,28 @@ class Catalogue:
 
     ``tables`` holds the file's other tables. After :meth:`check`: ``ids`` are the document
     ids (as stored, strings) in file order, ``references`` maps each reference to its document
-    id; :attr:`rows` (each document id's projection) is parsed on first use: counting, showing
-    one complaint and the first page in received order never need it.
+    id; :attr:`rows` (each document id's projection) and :attr:`records` (each reference's
+    :func:`fact_record`) are parsed on first use: counting, showing one complaint and the
+    first page in received order never need them.
     """
 
     _columns_raw: bytes | None
 
     def __init__(
-        self, signature: Signature, fd: int, tables: dict[str, Any], columns: bytes, rest: bytes
+        self,
+        signature: Signature,
+        fd: int,
+        tables: dict[str, Any],
+        columns: bytes,
+        projections: bytes,
+        records: bytes,
     ) -> None:
         self.signature = signature
         self.tables = tables
         self._fd: int | None = fd
         self._columns_raw = columns
-        self._projections = rest
+        self._projections = projections
+        self._records_raw = records
         self._rows: dict[str, Doc] | None = None
 
     def check(self) -> None:
@@ -162,12 +240,16 @@ class Catalogue:
             self._received: list[int] = columns["received"]
             self._versions: list[Any] = columns["versions"]
             self._lengths: list[int] = columns["lengths"]
+            self._record_lengths: list[int] = columns["record_lengths"]
             self._spans: list[int] = columns["spans"]
             count = len(self.ids)
+            separators = max(count - 1, 0)
             consistent = (
                 count == len(self._received) == len(self._spans) // 2 == len(self._references)
                 and count == len(self._versions) == len(self._lengths)
-                and len(self._projections) == 2 + sum(self._lengths) + max(count - 1, 0)
+                and count == len(self._record_lengths)
+                and len(self._projections) == 2 + sum(self._lengths) + separators
+                and len(self._records_raw) == 2 + sum(self._record_lengths) + separators
                 and all(doc_id.isascii() and doc_id.isdigit() for doc_id in self.ids)
             )
         except (ValueError, TypeError, KeyError, AttributeError):
@@ -194,22 +276,51 @@ class Catalogue:
     def rows(self) -> dict[str, Doc]:
         """Document id → projection, in file order."""
         if self._rows is None:
-            projections = orjson.loads(self._projections)
+            with gc_paused():
+                projections = orjson.loads(self._projections)
             if not isinstance(projections, list) or len(projections) != len(self.ids):
                 raise IndexMismatch("the index's projections do not match its documents")
             self._rows = dict(zip(self.ids, projections, strict=True))
         return self._rows
 
+    @functools.cached_property
+    def records(self) -> dict[str, Doc]:
+        """Reference → the complaint's record (:func:`fact_record`)."""
+        with gc_paused():
+            records = orjson.loads(self._records_raw)
+        if (
+            not isinstance(records, list)
+            or len(records) != len(self.ids)
+            or not all(isinstance(record, dict) for record in records)
+        ):
+            raise IndexMismatch("the index's records do not match its documents")
+        return dict(zip(self._references, records, strict=True))
+
     def described(self) -> list[Described]:
         """What the index records of each document, in file order (nothing parsed)."""
         raw = self._projections
+        records = self._records_raw
         found: list[Described] = []
-        position = 1
-        for reference, version, micros, length in zip(
-            self._references, self._versions, self._received, self._lengths, strict=True
+        position = record_position = 1
+        for reference, version, micros, length, record_length in zip(
+            self._references,
+            self._versions,
+            self._received,
+            self._lengths,
+            self._record_lengths,
+            strict=True,
         ):
-            found.append((reference, version, micros, raw[position : position + length]))
+            found.append(
+                (
+                    reference,
+                    version,
+                    micros,
+                    raw[position : position + length],
+                    records[record_position : record_position + record_length],
+                )
+            )
             position += length + 1
+            record_position += record_length + 1
         return found
 
     def in_received_order(self, *, descending: bool) -> list[str]:
@@ -264,9 +375,10 @@ class DocumentIndex:
     """Encodes a store's data with the positions of one table's documents, writes the index
     file beside it and loads it back (see the module docstring).
 
-    The index file is one line of JSON (the columns: document ids, references, instants
-    received, spans; the other tables), a newline, and a JSON array of the projections in the
-    same order, parsed only when a query needs them.
+    The index file is one line of JSON saying which file version it describes (and the other
+    tables), a line of the columns (document ids, references, instants received, spans), a
+    line with the JSON array of the projections in the same order and one with that of the
+    records (:func:`fact_record`), each parsed only when a query needs it.
 
     Projections are kept between writes for documents whose reference and version did not
     change, so a write of one complaint does not project every other again; :meth:`reset`
@@ -303,6 +415,7 @@ class DocumentIndex:
                 doc.get("version"),
                 received_micros(doc["received_at"]),
                 orjson.dumps(projection),
+                orjson.dumps(fact_record(doc)),
             )
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise Unindexable(f"document {key}: {exc}") from exc
@@ -368,9 +481,11 @@ class DocumentIndex:
             "received": [entry[2] for entry in described],
             "spans": spans,
             "lengths": [len(entry[3]) for entry in described],
+            "record_lengths": [len(entry[4]) for entry in described],
         }
-        # Three lines: what says whether the index is current, the columns, and the
-        # projections one after another (so that a splice can reuse their bytes).
+        # Four lines: what says whether the index is current, the columns, and the
+        # projections and the records one after another (so that a splice can reuse their
+        # bytes).
         payload = b"".join(
             (
                 orjson.dumps(head),
@@ -378,6 +493,8 @@ class DocumentIndex:
                 orjson.dumps(columns),
                 b"\n[",
                 b",".join(entry[3] for entry in described),
+                b"]\n[",
+                b",".join(entry[4] for entry in described),
                 b"]",
             )
         )
@@ -475,7 +592,8 @@ class DocumentIndex:
                 raw = handle.read()
             first = raw.find(b"\n")
             second = raw.find(b"\n", first + 1)
-            head = orjson.loads(memoryview(raw)[:first] if 0 <= first < second else b"")
+            third = raw.find(b"\n", second + 1)
+            head = orjson.loads(memoryview(raw)[:first] if 0 <= first < second < third else b"")
             if (
                 not isinstance(head, dict)
                 or head.get("format") != INDEX_FORMAT
@@ -485,7 +603,12 @@ class DocumentIndex:
                 os.close(fd)
                 return None
             catalogue = Catalogue(
-                signature, fd, head["tables"], raw[first + 1 : second], raw[second + 1 :]
+                signature,
+                fd,
+                head["tables"],
+                raw[first + 1 : second],
+                raw[second + 1 : third],
+                raw[third + 1 :],
             )
         except (OSError, ValueError, TypeError, KeyError):
             # Missing, torn or foreign: parse the data file instead.

@@ -45,7 +45,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import attrs
 import cattrs
@@ -61,12 +61,13 @@ from complaintkit.errors import (
     StorageError,
     ValidationError,
 )
-from complaintkit.facts import HISTORY_ACTIONS, ComplaintFacts, scan_history
+from complaintkit.facts import FACT_FIELDS, LABEL_FIELD, ComplaintFacts
 from complaintkit.model import (
     OPEN_STATUSES,
     Channel,
     Complaint,
     EscalationLevel,
+    Label,
     Remedy,
     Status,
 )
@@ -75,6 +76,8 @@ from complaintkit.storage import (
     GROUP_KEYS,
     AddResult,
     ComplaintFilter,
+    ComplaintLabels,
+    LabelSummary,
     SortOrder,
     UpdateResult,
     check_page,
@@ -89,7 +92,17 @@ from .outbox import SQLiteOutbox, outbox_path
 
 if TYPE_CHECKING:
     from .plugindata import TinyDBPluginData
-from .index import Catalogue, DocumentIndex, IndexMismatch, Unindexable, received_micros
+from .index import (
+    CONFIDENCES_KEY,
+    HISTORY_KEY,
+    Catalogue,
+    DocumentIndex,
+    IndexMismatch,
+    Unindexable,
+    history_of,
+    received_micros,
+    scan_values,
+)
 from .storage import (
     BINARY,
     SafeJSONStorage,
@@ -117,6 +130,7 @@ COMPLAINTS_TABLE = "complaints"
 META_TABLE = "_meta"
 
 Doc = dict[str, Any]
+T = TypeVar("T")
 
 # Paths we already warned about: the warning is for the person at the keyboard, once is enough.
 _warned: set[str] = set()
@@ -832,20 +846,118 @@ class TinyDBStore:
         :func:`~complaintkit.facts.scan_history` as :func:`~complaintkit.facts.facts_of`.
 
         Selection and ordering happen now; facts are computed as the iterator is consumed.
+        With an index matching the file, the facts are read from it (each complaint's
+        projection and record, :func:`~complaintkit_tinydb.index.fact_record`: the pass over
+        its history made when it was written) and the file is not parsed.
         """
-        return self._facts_all(self._ordered(flt))
+        indexed = self._indexed(flt)
+        if indexed is None:
+            return self._facts_all(self._ordered(flt))
+        rows, records = indexed
+        try:
+            with gc_paused():
+                found = [
+                    _facts(row, record, _checked_scan(record[HISTORY_KEY]))
+                    for row, record in zip(rows, records, strict=True)
+                ]
+        except (cattrs.BaseValidationError, ValueError, TypeError, KeyError):
+            # A record not as written (the file itself may be fine): read it instead.
+            self._set_aside_current()
+            return self.facts(flt)
+        return iter(found)
+
+    def _indexed(self, flt: ComplaintFilter | None) -> tuple[list[Doc], list[Doc]] | None:
+        """The projections of the complaints matching ``flt`` in ``find`` order and their
+        records, from the index; None when there is no index to read them from (or ``flt``
+        needs the whole documents)."""
+        catalogue, rows = (None, []) if _needs_documents(flt) else self._rows(flt)
+        if catalogue is None:
+            return None
+        try:
+            by_reference = catalogue.records
+            with gc_paused():
+                rows.sort(key=_order_key)
+                records = [by_reference[row["reference"]] for row in rows]
+        except (IndexMismatch, KeyError, ValueError, TypeError):
+            self._set_aside(catalogue)
+            return self._indexed(flt)
+        return rows, records
+
+    def _set_aside_current(self) -> None:
+        if self._catalogue_ is not None:
+            self._set_aside(self._catalogue_)
+
+    def label_summaries(self, flt: ComplaintFilter | None = None) -> Iterator[ComplaintLabels]:
+        """Each complaint's labels (key, confidence, classifier) of the complaints matching
+        ``flt``, in ``find`` order (see :class:`~complaintkit.storage.LabelSummariesStore`):
+        from the index's projections and records when it matches the file, else from the
+        parsed file. Everything is read now."""
+        indexed = self._indexed(flt)
+        try:
+            with gc_paused():
+                if indexed is None:
+                    return iter([_label_summaries(doc, None) for doc in self._ordered(flt)])
+                rows, records = indexed
+                try:
+                    found = [
+                        _label_summaries(row, record.get(CONFIDENCES_KEY) or {})
+                        for row, record in zip(rows, records, strict=True)
+                    ]
+                except (KeyError, TypeError, ValueError):
+                    self._set_aside_current()
+                    return self.label_summaries(flt)
+                return iter(found)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StorageError(
+                f"{self.path}: a complaint cannot be read ({exc}); the file was not modified"
+            ) from exc
 
     def _facts_all(self, docs: list[Doc]) -> Iterator[ComplaintFacts]:
+        return self._read_all(docs, document_facts)
+
+    def _read_all(self, docs: list[Doc], read: Callable[[Doc], T]) -> Iterator[T]:
+        """What ``read`` makes of each document, in chunks as the iterator is consumed."""
         for start in range(0, len(docs), _CHUNK):
             with gc_paused():
                 try:
-                    chunk = [document_facts(doc) for doc in docs[start : start + _CHUNK]]
+                    chunk = [read(doc) for doc in docs[start : start + _CHUNK]]
                 except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
                     raise StorageError(
                         f"{self.path}: a complaint cannot be read ({exc}); "
                         "the file was not modified"
                     ) from exc
             yield from chunk
+
+    def fact_columns(
+        self, flt: ComplaintFilter | None, fields: tuple[str, ...]
+    ) -> Iterator[tuple[Any, ...]]:
+        """Some facts of the complaints matching ``flt`` (see
+        :class:`~complaintkit.facts.FactColumnsStore`), one tuple per complaint in ``find``
+        order, each field read as :meth:`facts` reads it and only those: from the index when
+        it matches the file (the history's pass only when a field needs it), else from the
+        parsed file (each history scanned only when a field needs it)."""
+        readers = [_fact_reader(name) for name in fields]
+        scanned = not _SCANNED.isdisjoint(fields)
+        indexed = self._indexed(flt)
+        if indexed is None:
+
+            def read(doc: Doc) -> tuple[Any, ...]:
+                scan = scan_values(history_of(doc)) if scanned else None
+                return tuple([reader(doc, doc, scan) for reader in readers])
+
+            return self._read_all(self._ordered(flt), read)
+        rows, records = indexed
+        try:
+            found = []
+            with gc_paused():
+                for row, record in zip(rows, records, strict=True):
+                    scan = _checked_scan(record[HISTORY_KEY]) if scanned else None
+                    found.append(tuple([reader(row, record, scan) for reader in readers]))
+        except (cattrs.BaseValidationError, ValueError, TypeError, KeyError):
+            # A record not as written (the file itself may be fine): read it instead.
+            self._set_aside_current()
+            return self.fact_columns(flt, fields)
+        return iter(found)
 
     def count(self, flt: ComplaintFilter | None = None) -> int:
         """How many complaints match ``flt``."""
@@ -1130,43 +1242,126 @@ def _instant(value: str | None) -> datetime | None:
 def document_facts(doc: Doc) -> ComplaintFacts:
     """:func:`~complaintkit.facts.facts_of` of the complaint a stored document holds, with the
     model's defaults for keys a hand-edited document may lack."""
-    found = scan_history(
-        (action, e["at"], e.get("data"))
-        for e in doc.get("history", ())
-        if (action := e["action"]) in HISTORY_ACTIONS  # the others change nothing
-    )
-    status = _STATUSES[doc.get("status", "received")]
-    who = doc.get("complainant") or {}
+    return _facts(doc, doc, scan_values(history_of(doc)))
+
+
+#: Reads one fact from a stored document (or its projection), the keys of
+#: :data:`~complaintkit_tinydb.index.RECORDED` (``extra``: the document itself, or its record
+#: in the index) and the pass over its history (:func:`~complaintkit_tinydb.index.scan_values`;
+#: None when no field read needs it).
+_Reader = Callable[[Doc, Doc, Any], Any]
+
+
+def _labels(doc: Doc, _extra: Doc, _scan: Any) -> dict[str, str]:
     labels = doc.get("labels")
-    remedies = doc.get("remedies")
-    return ComplaintFacts(
-        reference=doc["reference"],
-        received_at=datetime.fromisoformat(doc["received_at"]),
-        status=status,
-        channel=_CHANNELS[doc.get("channel", "other")],
-        department=doc.get("department"),
-        assignee=doc.get("assignee"),
-        product=doc.get("product"),
-        escalation_level=_LEVELS[doc.get("escalation_level", 0)],
-        labels={scheme: label["label"] for scheme, label in labels.items()} if labels else {},
-        sla_policy=doc.get("sla_policy"),
-        due_at=_instant(doc.get("due_at")),
-        satisfaction=doc.get("satisfaction"),
-        parent=doc.get("parent"),
-        recomplaint_count=doc.get("recomplaint_count", 0),
-        customer=who.get("customer_id") or who.get("phone") or who.get("email"),
-        acknowledged_at=_instant(found.acknowledged),
-        responded_at=_instant(found.responded),
-        resolved_at=None if status in OPEN_STATUSES else _instant(found.resolved),
-        reopened=found.reopened,
-        reopened_at=_instant(found.reopened_at),
-        breached=found.breached,
-        escalations=found.escalations,
-        pauses=tuple((datetime.fromisoformat(begin), _instant(end)) for begin, end in found.pauses),
-        # Structured only when there are any (most complaints have none).
-        remedies=_converter().structure(remedies, _REMEDIES) if remedies else (),
-        untimed=found.untimed,
-    )
+    return {scheme: label["label"] for scheme, label in labels.items()} if labels else {}
+
+
+def _customer(doc: Doc, _extra: Doc, _scan: Any) -> str | None:
+    who = doc.get("complainant") or {}
+    return cast(str | None, who.get("customer_id") or who.get("phone") or who.get("email"))
+
+
+def _resolved(doc: Doc, _extra: Doc, scan: Any) -> datetime | None:
+    status = _STATUSES[doc.get("status", "received")]
+    return None if status in OPEN_STATUSES else _instant(scan[2])
+
+
+def _remedies(_doc: Doc, extra: Doc, _scan: Any) -> tuple[Remedy, ...]:
+    remedies = extra.get("remedies")
+    # Structured only when there are any (most complaints have none).
+    return _converter().structure(remedies, _REMEDIES) if remedies else ()
+
+
+def _pauses(_doc: Doc, _extra: Doc, scan: Any) -> tuple[tuple[datetime, datetime | None], ...]:
+    return tuple((datetime.fromisoformat(begin), _instant(end)) for begin, end in scan[7])
+
+
+#: How each field of :class:`~complaintkit.facts.ComplaintFacts` is read (see :data:`_Reader`).
+_FACT_READERS: dict[str, _Reader] = {
+    "reference": lambda d, e, s: d["reference"],
+    "received_at": lambda d, e, s: datetime.fromisoformat(d["received_at"]),
+    "status": lambda d, e, s: _STATUSES[d.get("status", "received")],
+    "channel": lambda d, e, s: _CHANNELS[d.get("channel", "other")],
+    "department": lambda d, e, s: d.get("department"),
+    "assignee": lambda d, e, s: d.get("assignee"),
+    "product": lambda d, e, s: d.get("product"),
+    "escalation_level": lambda d, e, s: _LEVELS[d.get("escalation_level", 0)],
+    "labels": _labels,
+    "sla_policy": lambda d, e, s: e.get("sla_policy"),
+    "due_at": lambda d, e, s: _instant(d.get("due_at")),
+    "satisfaction": lambda d, e, s: e.get("satisfaction"),
+    "parent": lambda d, e, s: e.get("parent"),
+    "recomplaint_count": lambda d, e, s: e.get("recomplaint_count", 0),
+    "customer": _customer,
+    "acknowledged_at": lambda d, e, s: _instant(s[0]),
+    "responded_at": lambda d, e, s: _instant(s[1]),
+    "resolved_at": _resolved,
+    "reopened": lambda d, e, s: s[3],
+    "reopened_at": lambda d, e, s: _instant(s[4]),
+    "breached": lambda d, e, s: frozenset(s[5]),
+    "escalations": lambda d, e, s: s[6],
+    "pauses": _pauses,
+    "remedies": _remedies,
+    "untimed": lambda d, e, s: frozenset(s[8]),
+}
+#: The fields read from the pass over the history.
+_SCANNED = frozenset(
+    ("acknowledged_at", "responded_at", "resolved_at", "reopened", "reopened_at", "breached")
+    + ("escalations", "pauses", "untimed")
+)
+#: The readers in the order of the fields (a field without one is a KeyError at import).
+_IN_ORDER = tuple(_FACT_READERS[name] for name in FACT_FIELDS)
+_SCAN_LENGTH = 9
+
+
+def _fact_reader(name: str) -> _Reader:
+    """The reader of a field :func:`~complaintkit.facts.iter_fact_columns` takes."""
+    if name.startswith(LABEL_FIELD):
+        scheme = name[len(LABEL_FIELD) :]
+        return lambda d, e, s: _label(d, scheme)
+    try:
+        return _FACT_READERS[name]
+    except KeyError:
+        raise ValueError(f"unknown fact field {name!r}") from None
+
+
+def _checked_scan(scan: Any) -> list[Any]:
+    """A record's pass over the history, refused (``ValueError``) if not laid out as written."""
+    if not isinstance(scan, list) or len(scan) != _SCAN_LENGTH:
+        raise ValueError("a record's pass over the history is not laid out as written")
+    return scan
+
+
+def _facts(doc: Doc, extra: Doc, scan: list[Any]) -> ComplaintFacts:
+    """The facts of a complaint (see :data:`_Reader` for the arguments)."""
+    return ComplaintFacts(*[read(doc, extra, scan) for read in _IN_ORDER])
+
+
+_LABEL_FIELDS = attrs.fields(Label)
+
+
+def _label_summaries(doc: Doc, confidences: Mapping[str, Any] | None) -> ComplaintLabels:
+    """A stored document's :func:`~complaintkit.storage.label_summaries_of`: its labels'
+    confidences and classifiers from ``confidences`` (an index record's, scheme →
+    ``[confidence, classifier]``; raising ``KeyError`` or ``ValueError`` when they do not
+    match the labels) or, when None, from the document itself."""
+    labels: Mapping[str, Doc] = doc.get("labels") or {}
+    summaries: dict[str, LabelSummary] = {}
+    if confidences is None:
+        for scheme, label in labels.items():
+            summaries[scheme] = (
+                label["label"],
+                float(label.get("confidence", _LABEL_FIELDS.confidence.default)),
+                label.get("classifier", _LABEL_FIELDS.classifier.default),
+            )
+    else:
+        if len(confidences) != len(labels):
+            raise ValueError("the record's labels are not the projection's")
+        for scheme, label in labels.items():
+            confidence, classifier = confidences[scheme]
+            summaries[scheme] = (label["label"], float(confidence), classifier)
+    return doc["reference"], datetime.fromisoformat(doc["received_at"]), summaries
 
 
 def _month(doc: Doc) -> str:

@@ -72,11 +72,14 @@ from complaintkit.storage import (
     ComplaintFilter,
     DataReadableStore,
     DataRestorableStore,
+    LabelSummariesStore,
     RestorableStore,
     SortOrder,
     Store,
     find_sorted,
     group_value,
+    iter_label_summaries,
+    label_summaries_of,
     sort_key,
 )
 from complaintkit.testing import make_complaint
@@ -1208,6 +1211,25 @@ class StoreConformance:
             ], fields
             if isinstance(store, FactColumnsStore):
                 assert list(store.fact_columns(flt, fields)) == got
+
+    @pytest.mark.parametrize("name", ["everything", *sorted(SAMPLE_FILTERS)])
+    def test_label_summaries_agree_with_the_complaints(self, store: Store, name: str) -> None:
+        # What the review queue selects from: each complaint's labels without the complaint
+        # (pushed down when the store implements LabelSummariesStore).
+        complaints = [*sample_complaints(), *history_complaints(), rich_complaint()]
+        store.add_many(complaints)
+        flt = None if name == "everything" else SAMPLE_FILTERS[name]
+        got = list(iter_label_summaries(store, flt))
+        assert got == [label_summaries_of(c) for c in store.find(flt)]
+        by_reference = {c.reference: c for c in complaints}
+        expected = _order(c for c in complaints if flt is None or flt.matches(c))
+        assert [reference for reference, _, _ in got] == expected
+        assert got == [label_summaries_of(by_reference[reference]) for reference in expected]
+        if isinstance(store, LabelSummariesStore):
+            assert list(store.label_summaries(flt)) == got
+        if flt is None:  # each label's own confidence and classifier, not the defaults
+            kinds = {summary[1:] for _, _, found in got for summary in found.values()}
+            assert kinds == {(0.9, "rules"), (0.87, "rules"), (1.0, "manual")}
 
     @staticmethod
     def _check_history_facts(facts: dict[str, ComplaintFacts]) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,16 @@ import pytest
 from tinydb import TinyDB
 
 from complaintkit.errors import ConflictError, DuplicateComplaintError, NotFoundError
-from complaintkit.model import Channel, Complaint, Label, Status
-from complaintkit.storage import ComplaintFilter, SortOrder
+from complaintkit.facts import FACT_FIELDS, facts_of, iter_fact_columns
+from complaintkit.model import Channel, Complaint, Event, Label, Status
+from complaintkit.storage import ComplaintFilter, SortOrder, label_summaries_of
 from complaintkit.testing import make_complaint
+from complaintkit.testing.conformance import (
+    SAMPLE_FILTERS,
+    history_complaints,
+    rich_complaint,
+    sample_complaints,
+)
 from complaintkit_tinydb.index import index_path
 from complaintkit_tinydb.store import TinyDBStore, open_tinydb
 
@@ -203,8 +211,8 @@ def test_an_index_naming_the_file_but_with_broken_columns_costs_only_a_parse(
     path: Path, open_store: Opener
 ) -> None:
     open_store().add_many(complaints(10))
-    head, _, projections = index_path(path).read_bytes().split(b"\n")
-    index_path(path).write_bytes(b"\n".join([head, b'{"ids": ["1"]}', projections]))
+    head, _, projections, records = index_path(path).read_bytes().split(b"\n")
+    index_path(path).write_bytes(b"\n".join([head, b'{"ids": ["1"]}', projections, records]))
     reader = open_store()
     assert not parsed(reader)  # opening reads only the first line, which is current
     assert reader.get("I-004").text == "complaint 4"
@@ -245,6 +253,111 @@ def test_a_hand_edited_file_is_parsed_and_indexed_at_the_next_write(
     assert fresh.get("I-001").assignee == "by hand"
     assert fresh.count() == 4
     assert not parsed(fresh)
+
+
+def sample_store(open_store: Opener) -> list[Complaint]:
+    """The conformance suite's complaints (rich histories, remedies, labels) in the store."""
+    complaints = [*sample_complaints(), *history_complaints(), rich_complaint()]
+    open_store().add_many(complaints)
+    return complaints
+
+
+def expected_reads(complaints: list[Complaint], flt: ComplaintFilter | None) -> tuple[Any, Any]:
+    """The reference definitions over the complaints as given: facts and label summaries."""
+    chosen = sorted(
+        (c for c in complaints if flt is None or flt.matches(c)),
+        key=lambda c: (c.received_at, c.reference),
+    )
+    return [facts_of(c) for c in chosen], [label_summaries_of(c) for c in chosen]
+
+
+@pytest.mark.parametrize("name", ["everything", *sorted(SAMPLE_FILTERS)])
+def test_facts_and_labels_are_read_from_the_index_as_the_definitions_give_them(
+    open_store: Opener, name: str
+) -> None:
+    complaints = sample_store(open_store)
+    flt = None if name == "everything" else SAMPLE_FILTERS[name]
+    facts, labels = expected_reads(complaints, flt)
+    reader = open_store()
+    assert list(reader.facts(flt)) == facts
+    for fields in (
+        *((field,) for field in FACT_FIELDS),
+        ("label:cause", "remedies", "label:nonesuch", "status"),
+        tuple(reversed(FACT_FIELDS)),
+    ):
+        assert list(iter_fact_columns(reader, flt, fields)) == [
+            tuple(
+                f.label(field[6:]) if field.startswith("label:") else getattr(f, field)
+                for field in fields
+            )
+            for f in facts
+        ], fields
+    assert list(reader.label_summaries(flt)) == labels
+    assert parsed(reader) == (flt is not None and bool(flt.text or flt.custom))
+
+
+def test_facts_follow_spliced_writes_without_a_parse(open_store: Opener) -> None:
+    complaints = sample_store(open_store)
+    writer = open_store()
+    current = writer.get("H-02")
+    changed = attrs.evolve(
+        current,
+        status=Status.RESOLVED,
+        history=(
+            *current.history,
+            Event(current.received_at + timedelta(days=9), "test", "resolve"),
+        ),
+        labels={"cause": Label("cause", "staff", 0.25, (), "model")},
+        satisfaction=2,
+    )
+    writer.update(changed)
+    assert not parsed(writer)
+    complaints = [changed if c.reference == "H-02" else c for c in complaints]
+    facts, labels = expected_reads(complaints, None)
+    reader = open_store()
+    found = list(reader.facts())
+    assert found == facts
+    assert next(f for f in found if f.reference == "H-02").resolved_at is not None
+    assert list(reader.label_summaries()) == labels
+    assert not parsed(reader)
+
+
+@pytest.mark.parametrize("damage", ["stale", "missing", "record", "records"])
+def test_facts_from_a_stale_missing_or_broken_index_come_from_the_file(
+    path: Path, open_store: Opener, damage: str
+) -> None:
+    complaints = sample_store(open_store)
+    index = index_path(path)
+    if damage == "stale":  # the index of the file before a change (as after a crash)
+        old = index.read_bytes()
+        writer = open_store()
+        writer.update(attrs.evolve(writer.get("H-01"), satisfaction=1))
+        index.write_bytes(old)
+        complaints = [
+            attrs.evolve(c, satisfaction=1, version=c.version + 1) if c.reference == "H-01" else c
+            for c in complaints
+        ]
+    elif damage == "missing":
+        index.unlink()
+    else:
+        head, columns, projections, records = index.read_bytes().split(b"\n")
+        if damage == "record":  # laid out as written, but one record's pass is cut short
+            bad = orjson.loads(records)
+            bad[3]["scan"] = bad[3]["scan"][:4]
+            columns_data = orjson.loads(columns)
+            columns_data["record_lengths"] = [len(orjson.dumps(r)) for r in bad]
+            columns, records = orjson.dumps(columns_data), orjson.dumps(bad)
+        else:  # the records do not hold together with the columns
+            records = b"[]"
+        index.write_bytes(b"\n".join([head, columns, projections, records]))
+    facts, labels = expected_reads(complaints, None)
+    reader = open_store()
+    assert list(reader.facts()) == facts
+    assert list(reader.label_summaries()) == labels
+    assert list(reader.fact_columns(None, ("resolved_at", "label:cause"))) == [
+        (f.resolved_at, f.label("cause")) for f in facts
+    ]
+    assert parsed(reader)
 
 
 SPLICER = """
