@@ -33,7 +33,7 @@ from complaintkit import (
     Label,
     structure_section,
 )
-from complaintkit.storage import LabelSummary, iter_label_summaries
+from complaintkit.storage import LabelSummary, gc_paused, iter_label_summaries
 
 if TYPE_CHECKING:
     from complaintkit import ComplaintFilter, Config, Desk, PluginHost
@@ -144,24 +144,32 @@ def due_for_review(
     never due: a person already decided them.
     """
     chosen = tuple(schemes)
+    limits = _limits(chosen, settings, below)
     for complaint in complaints:
         for scheme in chosen:
             label = complaint.labels.get(scheme)
-            found = None if label is None else (label.label, label.confidence, label.classifier)
-            if _is_due(scheme, found, settings, below):
+            if _is_due(_summary(label), limits[scheme], scheme in settings.unlabelled):
                 yield ReviewItem(complaint, scheme, label)
 
 
-def _is_due(
-    scheme: str, label: LabelSummary | None, settings: ReviewSettings, below: float | None
-) -> bool:
-    """Whether a complaint's label in ``scheme`` (None: it has none) is due for review."""
+def _limits(
+    schemes: Iterable[str], settings: ReviewSettings, below: float | None
+) -> dict[str, float]:
+    """Each scheme's confidence below which an automatic label is due."""
+    return {scheme: settings.threshold_of(scheme) if below is None else below for scheme in schemes}
+
+
+def _summary(label: Label | None) -> LabelSummary | None:
+    return None if label is None else (label.label, label.confidence, label.classifier)
+
+
+def _is_due(label: LabelSummary | None, limit: float, unlabelled: bool) -> bool:
+    """Whether a complaint's label in a scheme (None: it has none) is due for review:
+    ``limit`` is the scheme's threshold, ``unlabelled`` whether its abstentions count."""
     if label is None:
-        return scheme in settings.unlabelled
+        return unlabelled
     _key, confidence, classifier = label
-    if classifier == MANUAL:
-        return False
-    return confidence < (settings.threshold_of(scheme) if below is None else below)
+    return classifier != MANUAL and confidence < limit
 
 
 def queue(
@@ -188,19 +196,19 @@ def queue(
     from complaintkit import ComplaintFilter
 
     chosen = tuple(schemes)
-    uncounted = [s for s in chosen if s not in settings.unlabelled]
+    limits = _limits(chosen, settings, below)
+    asked = [(scheme, limits[scheme], scheme in settings.unlabelled) for scheme in chosen]
     due: list[tuple[float, datetime, int, str, str]] = []
-    for reference, received_at, labels in iter_label_summaries(desk.store, flt):
-        for scheme in chosen:
-            found = labels.get(scheme)
-            if _is_due(scheme, found, settings, below):
-                confidence = 0.0 if found is None else found[1]
-                due.append((confidence, received_at, len(due), reference, scheme))
-        if unlabelled is not None:
-            for scheme in uncounted:
-                if scheme not in labels:
+    with gc_paused():  # tens of thousands of small tuples, none in a cycle
+        for reference, received_at, labels in iter_label_summaries(desk.store, flt):
+            for scheme, threshold, counted in asked:
+                found = labels.get(scheme)
+                if _is_due(found, threshold, counted):
+                    confidence = 0.0 if found is None else found[1]
+                    due.append((confidence, received_at, len(due), reference, scheme))
+                elif found is None and unlabelled is not None:
                     unlabelled[scheme] += 1
-    due.sort()  # ties keep the order found: the complaints' order, then the schemes'
+        due.sort()  # ties keep the order found: the complaints' order, then the schemes'
     if counts is not None:
         counts.update(scheme for *_, scheme in due)
     due = due[:limit]
@@ -216,8 +224,7 @@ def queue(
         if complaint is None:  # changed by another process between the two reads
             continue
         label = complaint.labels.get(scheme)
-        found = None if label is None else (label.label, label.confidence, label.classifier)
-        if _is_due(scheme, found, settings, below):
+        if _is_due(_summary(label), limits[scheme], scheme in settings.unlabelled):
             items.append(ReviewItem(complaint, scheme, label))
     return items
 

@@ -35,6 +35,7 @@ Why it is safe:
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import secrets
 from collections.abc import Callable
@@ -278,6 +279,7 @@ class Catalogue:
         if self._rows is None:
             with gc_paused():
                 projections = orjson.loads(self._projections)
+                gc.freeze()  # long-lived and acyclic, as the parsed file
             if not isinstance(projections, list) or len(projections) != len(self.ids):
                 raise IndexMismatch("the index's projections do not match its documents")
             self._rows = dict(zip(self.ids, projections, strict=True))
@@ -288,6 +290,7 @@ class Catalogue:
         """Reference → the complaint's record (:func:`fact_record`)."""
         with gc_paused():
             records = orjson.loads(self._records_raw)
+            gc.freeze()  # long-lived and acyclic, as the parsed file (see SafeJSONStorage.read)
         if (
             not isinstance(records, list)
             or len(records) != len(self.ids)

@@ -130,6 +130,7 @@ COMPLAINTS_TABLE = "complaints"
 META_TABLE = "_meta"
 
 Doc = dict[str, Any]
+S = TypeVar("S")
 T = TypeVar("T")
 
 # Paths we already warned about: the warning is for the person at the keyboard, once is enough.
@@ -855,16 +856,14 @@ class TinyDBStore:
             return self._facts_all(self._ordered(flt))
         rows, records = indexed
         try:
-            with gc_paused():
-                found = [
-                    _facts(row, record, _checked_scan(record[HISTORY_KEY]))
-                    for row, record in zip(rows, records, strict=True)
-                ]
-        except (cattrs.BaseValidationError, ValueError, TypeError, KeyError):
+            scans = [_checked_scan(record[HISTORY_KEY]) for record in records]
+        except (ValueError, TypeError, KeyError):
             # A record not as written (the file itself may be fine): read it instead.
             self._set_aside_current()
             return self.facts(flt)
-        return iter(found)
+        return self._read_all(
+            list(zip(rows, records, scans, strict=True)), lambda found: _facts(*found)
+        )
 
     def _indexed(self, flt: ComplaintFilter | None) -> tuple[list[Doc], list[Doc]] | None:
         """The projections of the complaints matching ``flt`` in ``find`` order and their
@@ -876,7 +875,13 @@ class TinyDBStore:
         try:
             by_reference = catalogue.records
             with gc_paused():
-                rows.sort(key=_order_key)
+                if flt is None or flt == _EVERYTHING:  # in the order the columns give
+                    by_id = catalogue.rows
+                    rows = [
+                        by_id[doc_id] for doc_id in catalogue.in_received_order(descending=False)
+                    ]
+                else:
+                    rows.sort(key=_order_key)
                 records = [by_reference[row["reference"]] for row in rows]
         except (IndexMismatch, KeyError, ValueError, TypeError):
             self._set_aside(catalogue)
@@ -915,12 +920,13 @@ class TinyDBStore:
     def _facts_all(self, docs: list[Doc]) -> Iterator[ComplaintFacts]:
         return self._read_all(docs, document_facts)
 
-    def _read_all(self, docs: list[Doc], read: Callable[[Doc], T]) -> Iterator[T]:
-        """What ``read`` makes of each document, in chunks as the iterator is consumed."""
-        for start in range(0, len(docs), _CHUNK):
+    def _read_all(self, items: list[S], read: Callable[[S], T]) -> Iterator[T]:
+        """What ``read`` makes of each item (a document, or what the index holds of one), in
+        chunks as the iterator is consumed."""
+        for start in range(0, len(items), _CHUNK):
             with gc_paused():
                 try:
-                    chunk = [read(doc) for doc in docs[start : start + _CHUNK]]
+                    chunk = [read(item) for item in items[start : start + _CHUNK]]
                 except (cattrs.BaseValidationError, ValueError, TypeError, KeyError) as exc:
                     raise StorageError(
                         f"{self.path}: a complaint cannot be read ({exc}); "
@@ -948,16 +954,17 @@ class TinyDBStore:
             return self._read_all(self._ordered(flt), read)
         rows, records = indexed
         try:
-            found = []
-            with gc_paused():
-                for row, record in zip(rows, records, strict=True):
-                    scan = _checked_scan(record[HISTORY_KEY]) if scanned else None
-                    found.append(tuple([reader(row, record, scan) for reader in readers]))
-        except (cattrs.BaseValidationError, ValueError, TypeError, KeyError):
+            scans = [_checked_scan(record[HISTORY_KEY]) if scanned else None for record in records]
+        except (ValueError, TypeError, KeyError):
             # A record not as written (the file itself may be fine): read it instead.
             self._set_aside_current()
             return self.fact_columns(flt, fields)
-        return iter(found)
+
+        def read_indexed(found: tuple[Doc, Doc, list[Any] | None]) -> tuple[Any, ...]:
+            row, record, scan = found
+            return tuple([reader(row, record, scan) for reader in readers])
+
+        return self._read_all(list(zip(rows, records, scans, strict=True)), read_indexed)
 
     def count(self, flt: ComplaintFilter | None = None) -> int:
         """How many complaints match ``flt``."""
