@@ -238,3 +238,32 @@ def test_hand_set_labels_and_abstentions(tmp_path: Path) -> None:
     asking = ReviewSettings(unlabelled=frozenset({"cause"}))
     due = [i.complaint.reference for i in due_for_review(complaints, ["cause"], asking)]
     assert due == ["A", "C"]
+
+
+def test_the_table_shows_the_least_confident_fifty_and_says_how_many_are_due(ck: Run) -> None:
+    every = queue_of(ck, "--below", "1")
+    assert len(every) > 50
+    assert queue_of(ck, "--below", "1", "--limit", "3") == every[:3]
+    table = ck("review", "--below", "1")
+    assert f"(showing 50 of {len(every):,}; --limit 0 for all)" in table.output
+    assert table.stdout.count(str(every[49]["reference"])) >= 1
+    whole = ck("review", "--below", "1", "--limit", "0")
+    assert "showing" not in whole.output
+    assert all(str(item["reference"]) in whole.stdout for item in every)
+    zh = ck("--lang", "zh", "review", "--below", "1").output
+    assert f"（显示 50 / 共 {len(every):,}）" in zh
+
+
+def test_the_queue_reads_only_the_complaints_it_shows(ck: Run, tmp_path: Path) -> None:
+    from complaintkit import Desk
+    from complaintkit_review.queue import review_records
+    from complaintkit_tinydb.store import TinyDBStore
+
+    every = queue_of(ck, "--below", "1")
+    host = make_host(load_config(None, store=f"tinydb://{tmp_path / 'store.json'}"), env={})
+    store = host.open_store()
+    assert isinstance(store, TinyDBStore)
+    desk = Desk(host, store, actor="mei")
+    assert review_records(desk, [], 1.0, False, 5) == every[:5]
+    assert store.storage.parses == 0  # selected on the index, five complaints read whole
+    store.close()
