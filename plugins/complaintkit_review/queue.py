@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +34,13 @@ from complaintkit import (
     Label,
     structure_section,
 )
-from complaintkit.storage import LabelSummary, gc_paused, iter_label_summaries
+from complaintkit.storage import (
+    ComplaintLabels,
+    LabelSummariesStore,
+    LabelSummary,
+    gc_paused,
+    label_summaries_of,
+)
 
 if TYPE_CHECKING:
     from complaintkit import ComplaintFilter, Config, Desk, PluginHost
@@ -186,9 +193,10 @@ def queue(
     """The labels due for review in the store, least confident first (then oldest first):
     all of them, or the first ``limit``.
 
-    The queue is selected from each complaint's labels alone
-    (:func:`complaintkit.storage.iter_label_summaries`: the TinyDB store reads them from its
-    index), and only the complaints of the labels returned are read whole. ``unlabelled``,
+    The queue is selected from each complaint's labels alone (a
+    :class:`~complaintkit.storage.LabelSummariesStore` gives them: the TinyDB store reads them
+    from its index), and only the complaints of the labels returned are then read whole; from
+    another store the complaints are read once, as before, and those due kept. ``unlabelled``,
     when given, counts per scheme the complaints left without a label that the queue does not
     hold (the scheme is not in ``[review] unlabelled``), and ``counts`` the labels due per
     scheme in the whole queue, in the same pass.
@@ -199,8 +207,18 @@ def queue(
     limits = _limits(chosen, settings, below)
     asked = [(scheme, limits[scheme], scheme in settings.unlabelled) for scheme in chosen]
     due: list[tuple[float, datetime, int, str, str]] = []
-    with gc_paused():  # tens of thousands of small tuples, none in a cycle
-        for reference, received_at, labels in iter_label_summaries(desk.store, flt):
+    store = desk.store
+    found_in: Iterable[tuple[ComplaintLabels, Complaint | None]]
+    pushed = isinstance(store, LabelSummariesStore)
+    if isinstance(store, LabelSummariesStore):
+        found_in = ((summary, None) for summary in store.label_summaries(flt))
+    else:
+        found_in = ((label_summaries_of(complaint), complaint) for complaint in desk.find(flt))
+    kept: dict[str, Complaint] = {}
+    # tens of thousands of small tuples, none in a cycle (when no complaint is built meanwhile)
+    with gc_paused() if pushed else nullcontext():
+        for (reference, received_at, labels), complaint in found_in:
+            before = len(due)
             for scheme, threshold, counted in asked:
                 found = labels.get(scheme)
                 if _is_due(found, threshold, counted):
@@ -208,16 +226,20 @@ def queue(
                     due.append((confidence, received_at, len(due), reference, scheme))
                 elif found is None and unlabelled is not None:
                     unlabelled[scheme] += 1
+            if complaint is not None and len(due) > before:
+                kept[reference] = complaint
         due.sort()  # ties keep the order found: the complaints' order, then the schemes'
     if counts is not None:
         counts.update(scheme for *_, scheme in due)
     due = due[:limit]
     if not due:
         return []
-    wanted = frozenset(reference for *_, reference, _scheme in due)
-    # (the complaints due matched ``flt``: its other conditions only read them again)
-    read = attrs.evolve(flt or ComplaintFilter(), references=wanted)
-    complaints = {complaint.reference: complaint for complaint in desk.find(read)}
+    complaints = kept
+    if pushed:
+        wanted = frozenset(reference for *_, reference, _scheme in due)
+        # (the complaints due matched ``flt``: its other conditions only read them again)
+        read = attrs.evolve(flt or ComplaintFilter(), references=wanted)
+        complaints = {complaint.reference: complaint for complaint in desk.find(read)}
     items = []
     for *_, reference, scheme in due:
         complaint = complaints.get(reference)

@@ -61,6 +61,7 @@ __all__ = [
     "fact_record",
     "history_of",
     "index_path",
+    "label_confidences",
     "project",
     "received_micros",
     "scan_values",
@@ -185,14 +186,20 @@ def fact_record(doc: Doc) -> Doc:
     record[HISTORY_KEY] = scan_values(history_of(doc))
     labels = doc.get("labels")
     if labels:
-        record[CONFIDENCES_KEY] = {
-            scheme: [
-                label.get("confidence", _LABEL_DEFAULTS.confidence.default),
-                label.get("classifier", _LABEL_DEFAULTS.classifier.default),
-            ]
-            for scheme, label in labels.items()
-        }
+        record[CONFIDENCES_KEY] = label_confidences(labels)
     return record
+
+
+def label_confidences(labels: dict[str, Doc]) -> dict[str, list[Any]]:
+    """Scheme → ``[confidence, classifier]`` of a stored document's labels (the model's
+    defaults for what a hand-edited document lacks)."""
+    return {
+        scheme: [
+            label.get("confidence", _LABEL_DEFAULTS.confidence.default),
+            label.get("classifier", _LABEL_DEFAULTS.classifier.default),
+        ]
+        for scheme, label in labels.items()
+    }
 
 
 class IndexMismatch(Exception):

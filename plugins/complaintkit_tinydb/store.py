@@ -26,9 +26,11 @@ How it stays safe and fast (see :mod:`complaintkit_tinydb.storage` for the file 
 * every write also writes an index beside the file (:mod:`complaintkit_tinydb.index`): a
   page of ``list``, ``get``, counts and group-bys read it and parse only the complaints they
   return, and a small change (``add``, ``update``, ``update_many`` of up to 1,000) puts the
-  changed documents' bytes into the file without parsing it. Whatever needs every document
-  (text search, listings of everything, ``facts``) parses the file; the parsed file is cached
-  and only re-parsed when it changed on disk;
+  changed documents' bytes into the file without parsing it. The index also keeps what the
+  reports' facts and the review queue read of each complaint (its history's pass, its labels'
+  confidences), so ``facts``, ``fact_columns`` and ``label_summaries`` read it too. Whatever
+  needs every whole document (text search, listings of everything) parses the file; the
+  parsed file is cached and only re-parsed when it changed on disk;
 * queries filter and group the raw JSON documents and only turn the selected ones into
   :class:`~complaintkit.model.Complaint` objects; ``facts`` (what reports read) is computed from
   the raw documents without building any.
@@ -67,7 +69,6 @@ from complaintkit.model import (
     Channel,
     Complaint,
     EscalationLevel,
-    Label,
     Remedy,
     Status,
 )
@@ -100,6 +101,7 @@ from .index import (
     IndexMismatch,
     Unindexable,
     history_of,
+    label_confidences,
     received_micros,
     scan_values,
 )
@@ -1345,29 +1347,20 @@ def _facts(doc: Doc, extra: Doc, scan: list[Any]) -> ComplaintFacts:
     return ComplaintFacts(*[read(doc, extra, scan) for read in _IN_ORDER])
 
 
-_LABEL_FIELDS = attrs.fields(Label)
-
-
 def _label_summaries(doc: Doc, confidences: Mapping[str, Any] | None) -> ComplaintLabels:
     """A stored document's :func:`~complaintkit.storage.label_summaries_of`: its labels'
     confidences and classifiers from ``confidences`` (an index record's, scheme →
     ``[confidence, classifier]``; raising ``KeyError`` or ``ValueError`` when they do not
     match the labels) or, when None, from the document itself."""
-    labels: Mapping[str, Doc] = doc.get("labels") or {}
-    summaries: dict[str, LabelSummary] = {}
+    labels: dict[str, Doc] = doc.get("labels") or {}
     if confidences is None:
-        for scheme, label in labels.items():
-            summaries[scheme] = (
-                label["label"],
-                float(label.get("confidence", _LABEL_FIELDS.confidence.default)),
-                label.get("classifier", _LABEL_FIELDS.classifier.default),
-            )
-    else:
-        if len(confidences) != len(labels):
-            raise ValueError("the record's labels are not the projection's")
-        for scheme, label in labels.items():
-            confidence, classifier = confidences[scheme]
-            summaries[scheme] = (label["label"], float(confidence), classifier)
+        confidences = label_confidences(labels)
+    elif len(confidences) != len(labels):
+        raise ValueError("the record's labels are not the projection's")
+    summaries: dict[str, LabelSummary] = {}
+    for scheme, label in labels.items():
+        confidence, classifier = confidences[scheme]
+        summaries[scheme] = (label["label"], float(confidence), classifier)
     return doc["reference"], datetime.fromisoformat(doc["received_at"]), summaries
 
 

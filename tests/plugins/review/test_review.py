@@ -267,3 +267,23 @@ def test_the_queue_reads_only_the_complaints_it_shows(ck: Run, tmp_path: Path) -
     assert review_records(desk, [], 1.0, False, 5) == every[:5]
     assert store.storage.parses == 0  # selected on the index, five complaints read whole
     store.close()
+
+
+def test_a_store_without_label_summaries_gives_the_same_queue(ck: Run, tmp_path: Path) -> None:
+    # SQLite answers through find (complaints read once, those due kept); TinyDB from its
+    # index. The same complaints, so the same queue, page and counts.
+    runner = CliRunner()
+
+    def sql(*args: str) -> Result:
+        result = runner.invoke(cli, ["--store", f"sqlite:///{tmp_path / 's.db'}", *args])
+        assert result.exit_code == 0, result.output
+        return result
+
+    sql("init")
+    sql("import", str(EXAMPLES))
+    for args in (("--below", "1"), ("--scheme", "cause"), ("--below", "0.6", "--limit", "7")):
+        from_sql = json.loads(sql("review", "--format", "json", *args).stdout)
+        assert from_sql == queue_of(ck, *args), args
+    assert len(json.loads(sql("review", "--format", "json", "--below", "1").stdout)) > 50
+    table = sql("review", "--below", "1").output
+    assert table.splitlines()[-1] == ck("review", "--below", "1").output.splitlines()[-1]
