@@ -58,6 +58,14 @@ _WORKBOOKS: Final = (
 )
 
 
+def _refuse_workbook(path: Path, head: bytes, encoding: str) -> None:
+    """Refuse a workbook given to a text format: its bytes would be blamed on the encoding
+    ("try --encoding gb18030")."""
+    for magic, what, advice in _WORKBOOKS:
+        if head.startswith(magic):
+            raise ConfigError(f"{path} is {what}, not {encoding} text: {advice}")
+
+
 def _is_utf8(encoding: str) -> bool:
     return encoding.lower().replace("_", "-") in {"utf-8", "utf-8-sig", "utf8"}
 
@@ -99,10 +107,7 @@ def _check_encoding(path: Path, encoding: str) -> str:
         raise ConfigError(f"{path} does not exist") from None
     except OSError as exc:
         raise ConfigError(f"{path} cannot be read: {exc}") from None
-    for magic, what, advice in _WORKBOOKS:
-        if head.startswith(magic):
-            # An Excel file read as text would be blamed on its encoding ("try gb18030").
-            raise ConfigError(f"{path} is {what}, not {encoding} text: {advice}")
+    _refuse_workbook(path, head, encoding)
     try:
         decoder = codecs.getincrementaldecoder(encoding)()
     except LookupError:

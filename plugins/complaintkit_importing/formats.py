@@ -32,6 +32,7 @@ from .encodings import (
     _check_encoding,
     _closing_on_error,
     _encoding_message,
+    _refuse_workbook,
     _undecodable,
     _undecodable_reason,
 )
@@ -316,6 +317,7 @@ def _open_json(ctx: _Source, encoding: str) -> _Opened:
         raise ConfigError(f"{ctx.path} does not exist") from None
     except OSError as exc:
         raise ConfigError(f"{ctx.path} cannot be read: {exc}") from None
+    _refuse_workbook(ctx.path, data, encoding)
     try:
         if encoding.lower().replace("_", "-") in {"utf-8", "utf-8-sig", "utf8"}:
             document = orjson.loads(data.removeprefix(codecs.BOM_UTF8))

@@ -460,7 +460,7 @@ def test_wrong_encoding_fails_before_importing_and_says_what_to_try(tmp_path: Pa
     assert complaints[0].text == "快递员态度恶劣"
 
 
-@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl"])
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "json"])
 def test_a_workbook_read_as_text_says_so_rather_than_blaming_the_encoding(
     tmp_path: Path, fmt: str
 ) -> None:
