@@ -102,6 +102,19 @@ def test_add_show_with_labels_and_history(ck: Run) -> None:
     assert set(data["labels"]) >= {"severity", "cause", "behaviour", "purpose"}
 
 
+def test_show_gives_a_label_change_in_the_history_as_from_arrow_to(ck: Run) -> None:
+    """Was `cause=from:None,to:price,confidence:0.63,evidence:['overcharged']`: the classify
+    event also keeps confidence and evidence, which the labels table above it shows."""
+    ref = add(ck, "I was overcharged on my bill", "--reference", "CK-T-2")
+    ck("label", ref, "cause", "integrity", "--reason", "checked the contract")
+    history = ck("show", ref).stdout.split("details", 1)[1]
+    classify = [line for line in history.splitlines() if "  classify  " in line]
+    assert len(classify) == 2, history
+    assert "cause=None→price" in classify[0] and "severity=None→general" in classify[0]
+    assert "cause=price→integrity" in classify[1]
+    assert "confidence" not in history and "from:" not in history and "[" not in history
+
+
 def test_lifecycle_through_the_cli(ck: Run) -> None:
     ref = add(ck, "I was overcharged on my bill", "--reference", "CK-T-1")
     for args in (
