@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import click
@@ -192,8 +192,9 @@ def _status(value: str, lang: str) -> str:
     return _STATUS_ZH.get(value, value) if lang == "zh" else value
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+def _when(value: datetime | None, tz: tzinfo) -> str:
+    """In the configured time zone, as every other command shows times (it was UTC)."""
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
 @outbox_group.command("list")
@@ -241,7 +242,7 @@ def list_command(app: Any, status: str | None, limit: int, fmt: str) -> None:
     separator = "，" if app.lang == "zh" else ", "
     click.echo(separator.join(f"{_status(s.value, app.lang)} {counts[s]}" for s in MessageStatus))
     for m in messages:
-        when = _when(m.sent_at) if m.sent_at else _when(m.next_attempt_at)
+        when = _when(m.sent_at or m.next_attempt_at, app.config.tzinfo)
         line = f"{m.status.value:<8} {m.attempts:>2}x {when:<19}  {m.channel:<10} {m.recipient}"
         line += f"  {m.key}"
         if m.last_error:

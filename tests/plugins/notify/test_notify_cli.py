@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -248,3 +250,24 @@ def test_preview_unknown_channel(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--channel 'fax' is neither a configured channel" in result.output
+
+
+def test_outbox_list_shows_times_in_the_configured_time_zone(tmp_path: Path) -> None:
+    """Was UTC, unmarked, while every other command shows the configured time zone."""
+    config = tmp_path / "complaintkit.toml"
+    config.write_text(
+        'store = "tinydb://c.json"\ntimezone = "Asia/Shanghai"\n\n'
+        '[notifications.channels.log]\ntype = "log"\npath = "n.log"\n\n'
+        '[[notifications.rules]]\nevent = "received"\nchannel = "log"\n'
+        'recipients = ["complainant"]\n',
+        encoding="utf-8",
+    )
+    run(config, "init")
+    run(config, "add", "--text", "快递延误三天", "--name", "王小明")
+    assert run(config, "outbox", "drain", "-q")[1].strip() == "sent 1, to retry 0, dead 0"
+    sent_at = datetime.fromisoformat(
+        json.loads(run(config, "outbox", "list", "--format", "json")[1])["sent_at"]
+    )
+    out = run(config, "outbox", "list")[1]
+    shanghai = sent_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f" 1x {shanghai:%Y-%m-%d %H:%M:%S}  log" in out.splitlines()[1]
