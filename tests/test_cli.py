@@ -361,6 +361,26 @@ def test_dry_run_counts_what_is_already_stored(ck: Run) -> None:
     assert "60 already in the store" in dry
 
 
+def test_import_summary_speaks_chinese_under_lang_zh(ck: Run, tmp_path: Path) -> None:
+    """Was English under --lang zh, while the history line after it was Chinese."""
+    bad_rows = REPO / "examples" / "bad_rows.csv"
+    dry = ck("--lang", "zh", "import", str(bad_rows), "--dry-run", ok=False)
+    rejects = tmp_path / "bad_rows.csv.rejects.jsonl"
+    assert dry.exit_code == 1
+    assert dry.stdout.strip() == (
+        "从 bad_rows.csv 读取 13 条记录，可导入 4 条（试运行：未存储），"
+        f"跳过与文件中前面某行相同的 1 条，拒绝 8 条（已保存到 {rejects}）"
+    )
+    ck("import", str(bad_rows), ok=False)
+    again = ck("--lang", "zh", "import", str(bad_rows), ok=False).stdout
+    assert again.startswith("从 bad_rows.csv 读取 13 条记录，导入 0 条，跳过已在库中的 4 条，")
+    english = ck("import", str(bad_rows), "--dry-run", ok=False).stdout
+    assert english.startswith(
+        "read 13 records from bad_rows.csv, 0 would be imported (dry run: nothing stored), "
+        "4 already in the store, skipped 1 repeating an earlier line of the file, rejected 8"
+    )
+
+
 def test_map_adjusts_a_detected_preset(ck: Run, tmp_path: Path) -> None:
     export = tmp_path / "cfpb.csv"
     export.write_text(
