@@ -116,7 +116,8 @@ def review_command(
         return
     flt = ComplaintFilter(open_only=open_only) if open_only else None
     unlabelled: Counter[str] = Counter()
-    items = queue(desk, settings, chosen, flt, below=below, unlabelled=unlabelled)[:limit]
+    found = queue(desk, settings, chosen, flt, below=below, unlabelled=unlabelled)
+    items = found[:limit]
     if interactive:
         _interactive(app, items, note)
         return
@@ -130,16 +131,26 @@ def review_command(
         table=lambda record: _row(app, record),
     )
     if fmt == "table":
-        counts = Counter(item.scheme for item in items)
+
+        def named(counts: Mapping[str, int]) -> str:
+            """``Cause 1,770, Purpose 3`` (``投诉原因 1,770``): schemes as the table names them."""
+            return ", ".join(
+                f"{app.host.scheme(scheme).names.get(app.lang)} {n:,}"
+                for scheme, n in sorted(counts.items())
+            )
+
         if not items:
             click.echo("无待复核的标签" if zh else "nothing to review", err=True)
         else:
-            shown = ", ".join(f"{scheme} {n}" for scheme, n in sorted(counts.items()))
-            click.echo(f"{'待复核' if zh else 'to review'}: {shown}", err=True)
+            # the whole queue, not only the --limit shown: how much is left is the point
+            total = named(Counter(item.scheme for item in found))
+            if len(items) < len(found):
+                total += f"（显示前 {len(items):,} 条）" if zh else f" (showing {len(items):,})"
+            click.echo(f"{'待复核' if zh else 'to review'}: {total}", err=True)
         if unlabelled:
             # a new user's biggest gap (46% without a cause after an import) is not in the
             # queue by default: say so, and how to add it
-            missing = ", ".join(f"{scheme} {n:,}" for scheme, n in sorted(unlabelled.items()))
+            missing = named(unlabelled)
             listed = ", ".join(f'"{scheme}"' for scheme in sorted(unlabelled))
             click.echo(
                 f"未分类、不在此队列中：{missing}"
