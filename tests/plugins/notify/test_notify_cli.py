@@ -271,3 +271,30 @@ def test_outbox_list_shows_times_in_the_configured_time_zone(tmp_path: Path) -> 
     out = run(config, "outbox", "list")[1]
     shanghai = sent_at.astimezone(ZoneInfo("Asia/Shanghai"))
     assert f" 1x {shanghai:%Y-%m-%d %H:%M:%S}  log" in out.splitlines()[1]
+
+
+def test_a_rule_naming_a_channel_no_plugin_registers_stops_before_anything_changes(
+    tmp_path: Path,
+) -> None:
+    """Was: `add` and `import` exited 0 and each notification hook logged the ConfigError,
+    so every message of the run was lost; the check now runs when the desk opens."""
+    config = tmp_path / "complaintkit.toml"
+    config.write_text(
+        'store = "tinydb://complaints.json"\n\n[notifications]\n\n'
+        '[notifications.channels.wecom]\ntype = "plugin"\n\n'
+        '[[notifications.rules]]\nname = "ack"\nevent = "received"\n'
+        'channels = ["wecom"]\nrecipients = ["complainant"]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "in.csv").write_text(
+        "reference,received_at,text\nR-1,2026-11-20T09:00:00+08:00,快递延误三天\n",
+        encoding="utf-8",
+    )
+    assert run(config, "init")[0] == 0
+    store = tmp_path / "complaints.json"
+    before = store.read_bytes()
+    for args in (("import", str(tmp_path / "in.csv")), ("add", "--text", "快递延误三天")):
+        code, out = run(config, *args)
+        assert code == 2, (args, out)
+        assert "[notifications.channels.wecom] has type 'plugin' but no plugin registers" in out
+        assert store.read_bytes() == before
