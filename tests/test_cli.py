@@ -102,6 +102,19 @@ def test_add_show_with_labels_and_history(ck: Run) -> None:
     assert set(data["labels"]) >= {"severity", "cause", "behaviour", "purpose"}
 
 
+def test_show_gives_a_label_change_in_the_history_as_from_arrow_to(ck: Run) -> None:
+    """Was `cause=from:None,to:price,confidence:0.63,evidence:['overcharged']`: the classify
+    event also keeps confidence and evidence, which the labels table above it shows."""
+    ref = add(ck, "I was overcharged on my bill", "--reference", "CK-T-2")
+    ck("label", ref, "cause", "integrity", "--reason", "checked the contract")
+    history = ck("show", ref).stdout.split("details", 1)[1]
+    classify = [line for line in history.splitlines() if "  classify  " in line]
+    assert len(classify) == 2, history
+    assert "cause=None→price" in classify[0] and "severity=None→general" in classify[0]
+    assert "cause=price→integrity" in classify[1]
+    assert "confidence" not in history and "from:" not in history and "[" not in history
+
+
 def test_lifecycle_through_the_cli(ck: Run) -> None:
     ref = add(ck, "I was overcharged on my bill", "--reference", "CK-T-1")
     for args in (
@@ -346,6 +359,26 @@ def test_dry_run_counts_what_is_already_stored(ck: Run) -> None:
     dry = ck("import", str(EXAMPLES), "--dry-run").stdout
     assert "0 would be imported (dry run: nothing stored)" in dry
     assert "60 already in the store" in dry
+
+
+def test_import_summary_speaks_chinese_under_lang_zh(ck: Run, tmp_path: Path) -> None:
+    """Was English under --lang zh, while the history line after it was Chinese."""
+    bad_rows = REPO / "examples" / "bad_rows.csv"
+    dry = ck("--lang", "zh", "import", str(bad_rows), "--dry-run", ok=False)
+    rejects = tmp_path / "bad_rows.csv.rejects.jsonl"
+    assert dry.exit_code == 1
+    assert dry.stdout.strip() == (
+        "从 bad_rows.csv 读取 13 条记录，可导入 4 条（试运行：未存储），"
+        f"跳过与文件中前面某行相同的 1 条，拒绝 8 条（已保存到 {rejects}）"
+    )
+    ck("import", str(bad_rows), ok=False)
+    again = ck("--lang", "zh", "import", str(bad_rows), ok=False).stdout
+    assert again.startswith("从 bad_rows.csv 读取 13 条记录，导入 0 条，跳过已在库中的 4 条，")
+    english = ck("import", str(bad_rows), "--dry-run", ok=False).stdout
+    assert english.startswith(
+        "read 13 records from bad_rows.csv, 0 would be imported (dry run: nothing stored), "
+        "4 already in the store, skipped 1 repeating an earlier line of the file, rejected 8"
+    )
 
 
 def test_map_adjusts_a_detected_preset(ck: Run, tmp_path: Path) -> None:

@@ -815,6 +815,34 @@ def test_hook_spike_detected(tmp_path: Path) -> None:
 # --- task hooks -------------------------------------------------------------------------
 
 
+def test_hook_desk_opened(tmp_path: Path) -> None:
+    from complaintkit import Config, ConfigError, make_host
+
+    class Watcher:
+        def __init__(self) -> None:
+            self.desks: list[Desk] = []
+
+        @hookimpl
+        def desk_opened(self, desk: Desk) -> None:
+            self.desks.append(desk)
+
+    class Refusing:
+        @hookimpl
+        def desk_opened(self, desk: Desk) -> None:
+            raise ConfigError("[vip] names a channel no plugin registers")
+
+    watcher = Watcher()
+    config = Config(store=f"tinydb://{tmp_path / 'c.json'}")
+    host = make_host(config, env={}, plugins=(watcher,))
+    desk = Desk(host, host.open_store())
+    assert watcher.desks == [desk]
+    refusing = make_host(config, env={}, plugins=(Refusing(),))
+    store = refusing.open_store()
+    with pytest.raises(ConfigError, match="no plugin registers"):
+        Desk(refusing, store)
+    assert refusing.hook_errors == []  # not isolated: the error reached the caller
+
+
 def test_hook_sweep_finished(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 

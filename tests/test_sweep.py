@@ -360,6 +360,15 @@ def test_clocks_show_time_left_in_the_clocks_own_time(tmp_path: Path) -> None:
     assert "2025-10-09 14:30  open, within due  3 h 00 min (working)" in acknowledge
 
 
+def test_clocks_call_a_deadline_passed_after_working_hours_overdue(tmp_path: Path) -> None:
+    """Was `open, past due  0 min (working)`: no working time had gone by since 18:00."""
+    out = clocks_of_one(tmp_path, "2025-10-09 09:00", "2025-10-09T21:00")
+    respond = next(line for line in out.splitlines() if line.startswith("first response"))
+    assert (
+        " ".join(respond.split()[2:]) == "2025-10-09 18:00 open, past due overdue by 3 h 00 min -"
+    )
+
+
 def test_sweep_refuses_a_now_in_the_future_unless_asked(tmp_path: Path) -> None:
     """`sweep --now` wrote future-dated breaches and escalations into the real store."""
     base = ["--store", f"tinydb://{tmp_path / 'c.json'}"]

@@ -31,10 +31,12 @@ def _now(app: App, value: str | None) -> datetime | None:
 def time_left(clock: TargetClock, now: datetime, lang: str) -> str:
     """What ``clocks`` shows as the time left: ``2 h 30 min (working)`` before the deadline, in
     the clock's own time (working or elapsed); once it has passed, the real time since, as
-    ``overdue by 14 y 123 d`` (``超时 14年123天``): working time is no measure of "how long ago"."""
+    ``overdue by 14 y 123 d`` (``超时 14年123天``): working time is no measure of "how long ago".
+    A deadline passed after working hours is overdue too, though no working time has gone by
+    since (``left`` is then zero, not negative)."""
     if clock.left is None:
         return "-"
-    if clock.left < timedelta(0) and clock.deadline is not None:
+    if clock.deadline is not None and (clock.left < timedelta(0) or now > clock.deadline):
         since = format_span(now - clock.deadline, lang)
         return f"超时 {since}" if lang == "zh" else f"overdue by {since}"
     kind = ("elapsed", "自然时间") if clock.elapsed else ("working", "工作时间")

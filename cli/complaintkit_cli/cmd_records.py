@@ -599,9 +599,10 @@ def _event_detail(action: str, data: dict[str, Any]) -> str:
 
 
 def _detail_value(value: Any) -> str:
-    """A change ``{"from": a, "to": b}`` as ``a→b``; other tables as ``key:value,…``."""
+    """A change ``{"from": a, "to": b}`` as ``a→b`` (a label change too, whose confidence and
+    evidence the labels table shows); other tables as ``key:value,…``."""
     if isinstance(value, dict):
-        if value and set(value) <= {"from", "to"}:
+        if value and set(value) <= {"from", "to", "confidence", "evidence"} and "to" in value:
             return f"{value.get('from')}→{value.get('to')}"
         return ",".join(f"{k}:{_detail_value(v)}" for k, v in value.items())
     return str(value)

@@ -10,6 +10,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+import attrs
 import click
 from click.shell_completion import CompletionItem
 
@@ -291,30 +292,12 @@ def import_command(
         click.echo(f"… and {repeated - len(repeats)} more repeated rows skipped", err=True)
     left_out = complaints.left_out
     records = read + writer.count + repeated + left_out
-    parts = [f"read {records} record{'' if records == 1 else 's'} from {source.name}"]
-    if left_out:
-        kept = "; ".join(f.describe() for f in complaints.mapping.filters)
-        parts.append(f"left out {left_out} by the mapping's filter (keeping rows where {kept})")
-    if dry_run:
-        parts.append(f"{added} would be imported (dry run: nothing stored)")
-        if skipped:
-            parts.append(f"{len(skipped)} already in the store")
-    else:
-        parts.append(f"imported {added}")
-        if skipped:
-            parts.append(f"skipped {len(skipped)} already in the store")
-    if repeated:
-        parts.append(f"skipped {repeated} repeating an earlier {unit} of the file")
-    if cleaned_count:
-        parts.append(
-            f"would remove NUL characters from {cleaned_count}"
-            if dry_run
-            else f"removed NUL characters from {cleaned_count} "
-            f"(recorded in {'their' if cleaned_count > 1 else 'its'} history)"
-        )
-    if writer.count:
-        parts.append(f"rejected {writer.count} (kept in {reject_file})")
-    click.echo(", ".join(parts))
+    kept = "; ".join(f.describe() for f in complaints.mapping.filters) if left_out else ""
+    counts = _Counts(
+        source.name, records, left_out, kept, added, len(skipped), unit, repeated,
+        cleaned_count, writer.count, reject_file, dry_run,
+    )  # fmt: skip
+    click.echo(_summary(counts, app.lang))
     if statuses:
         from complaintkit import Status, name_of
 
@@ -327,6 +310,65 @@ def import_command(
         click.echo(f"{'历史状态' if app.lang == 'zh' else 'with their history'}: {shown}")
     if writer.count:
         sys.exit(1)
+
+
+_UNITS_ZH = {"line": "行", "row": "行", "item": "项"}
+
+
+@attrs.frozen
+class _Counts:
+    """What the line that ends an import reports."""
+
+    name: str
+    records: int
+    left_out: int
+    kept: str
+    added: int
+    skipped: int
+    unit: str
+    repeated: int
+    cleaned: int
+    rejected: int
+    reject_file: Path
+    dry_run: bool
+
+
+def _summary(c: _Counts, lang: str) -> str:
+    """The line that ends an import, in English or Chinese: the same counts either way."""
+    zh = lang == "zh"
+    parts: list[str] = []
+
+    def say(en: str, cn: str) -> None:
+        parts.append(cn if zh else en)
+
+    say(f"read {c.records} record{'' if c.records == 1 else 's'} from {c.name}",
+        f"从 {c.name} 读取 {c.records} 条记录")  # fmt: skip
+    if c.left_out:
+        say(f"left out {c.left_out} by the mapping's filter (keeping rows where {c.kept})",
+            f"按映射的筛选条件排除 {c.left_out} 条（保留：{c.kept}）")  # fmt: skip
+    if c.dry_run:
+        say(f"{c.added} would be imported (dry run: nothing stored)",
+            f"可导入 {c.added} 条（试运行：未存储）")  # fmt: skip
+        if c.skipped:
+            say(f"{c.skipped} already in the store", f"{c.skipped} 条已在库中")
+    else:
+        say(f"imported {c.added}", f"导入 {c.added} 条")
+        if c.skipped:
+            say(f"skipped {c.skipped} already in the store", f"跳过已在库中的 {c.skipped} 条")
+    if c.repeated:
+        say(f"skipped {c.repeated} repeating an earlier {c.unit} of the file",
+            f"跳过与文件中前面某{_UNITS_ZH.get(c.unit, c.unit)}相同的 {c.repeated} 条")  # fmt: skip
+    if c.cleaned and c.dry_run:
+        say(f"would remove NUL characters from {c.cleaned}",
+            f"将从 {c.cleaned} 条中移除 NUL 字符")  # fmt: skip
+    elif c.cleaned:
+        say(f"removed NUL characters from {c.cleaned} "
+            f"(recorded in {'their' if c.cleaned > 1 else 'its'} history)",
+            f"已从 {c.cleaned} 条中移除 NUL 字符（已记入历史）")  # fmt: skip
+    if c.rejected:
+        say(f"rejected {c.rejected} (kept in {c.reject_file})",
+            f"拒绝 {c.rejected} 条（已保存到 {c.reject_file}）")  # fmt: skip
+    return ("，" if zh else ", ").join(parts)
 
 
 def _stopped(

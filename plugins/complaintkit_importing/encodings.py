@@ -42,6 +42,30 @@ def _keep_undecodable(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_ERRORS, _keep_undecodable)
 
 
+#: Workbooks a user may give a text format to (a renamed file, a wrong --format): their first
+#: bytes, what they are, and what to do.
+_WORKBOOKS: Final = (
+    (
+        b"PK\x03\x04",
+        "a zip archive (an Excel .xlsx workbook?)",
+        "import it with --format xlsx, or under a name ending in .xlsx",
+    ),
+    (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
+        "an old Excel .xls workbook (or another OLE file)",
+        "the .xls format is not supported; save it as .xlsx or CSV",
+    ),
+)
+
+
+def _refuse_workbook(path: Path, head: bytes, encoding: str) -> None:
+    """Refuse a workbook given to a text format: its bytes would be blamed on the encoding
+    ("try --encoding gb18030")."""
+    for magic, what, advice in _WORKBOOKS:
+        if head.startswith(magic):
+            raise ConfigError(f"{path} is {what}, not {encoding} text: {advice}")
+
+
 def _is_utf8(encoding: str) -> bool:
     return encoding.lower().replace("_", "-") in {"utf-8", "utf-8-sig", "utf8"}
 
@@ -83,6 +107,7 @@ def _check_encoding(path: Path, encoding: str) -> str:
         raise ConfigError(f"{path} does not exist") from None
     except OSError as exc:
         raise ConfigError(f"{path} cannot be read: {exc}") from None
+    _refuse_workbook(path, head, encoding)
     try:
         decoder = codecs.getincrementaldecoder(encoding)()
     except LookupError:

@@ -32,6 +32,7 @@ from .encodings import (
     _check_encoding,
     _closing_on_error,
     _encoding_message,
+    _refuse_workbook,
     _undecodable,
     _undecodable_reason,
 )
@@ -316,6 +317,7 @@ def _open_json(ctx: _Source, encoding: str) -> _Opened:
         raise ConfigError(f"{ctx.path} does not exist") from None
     except OSError as exc:
         raise ConfigError(f"{ctx.path} cannot be read: {exc}") from None
+    _refuse_workbook(ctx.path, data, encoding)
     try:
         if encoding.lower().replace("_", "-") in {"utf-8", "utf-8-sig", "utf8"}:
             document = orjson.loads(data.removeprefix(codecs.BOM_UTF8))
@@ -382,11 +384,25 @@ def _open_xlsx(ctx: _Source) -> _Opened:
             "reading .xlsx files needs openpyxl, a dependency of complaintkit: pip install openpyxl"
         ) from None
     try:
-        workbook = load_workbook(ctx.path, read_only=True, data_only=True)
+        # A file object, not the path: openpyxl refuses a path by its ending, so a workbook
+        # saved under another name (export.csv, stdin.tmp) would not open even with --format.
+        handle = ctx.path.open("rb")
     except FileNotFoundError:
         raise ConfigError(f"{ctx.path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"{ctx.path} cannot be read: {exc}") from None
+    try:
+        workbook = load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises zipfile, KeyError, ValueError …
+        handle.close()
         raise ConfigError(f"{ctx.source} is not a readable .xlsx file: {exc}") from None
+
+    def close() -> None:
+        try:
+            workbook.close()
+        finally:
+            handle.close()
+
     try:
         if not workbook.worksheets:
             raise ConfigError(f"{ctx.source} is not a readable .xlsx file: it has no worksheet")
@@ -412,7 +428,7 @@ def _open_xlsx(ctx: _Source) -> _Opened:
             cells.pop()
         header = _clean_header(cells)
     except BaseException:
-        workbook.close()
+        close()
         raise
     width = len(header)
 
@@ -450,7 +466,7 @@ def _open_xlsx(ctx: _Source) -> _Opened:
                 continue
             yield number, values[:width], None
 
-    return _Opened(header, records(), workbook.close)
+    return _Opened(header, records(), close)
 
 
 # --- the built-in formats as input formats ---------------------------------------------------

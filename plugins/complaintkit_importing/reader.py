@@ -410,11 +410,12 @@ def count_records(path: str | Path, fmt: str | InputFormat | None = None) -> int
         try:
             from openpyxl import load_workbook
 
-            workbook = load_workbook(file, read_only=True)
-            try:
-                rows = workbook.worksheets[0].max_row
-            finally:
-                workbook.close()
+            with open(file, "rb") as handle:  # a file object: any name (see _open_xlsx)
+                workbook = load_workbook(handle, read_only=True)
+                try:
+                    rows = workbook.worksheets[0].max_row
+                finally:
+                    workbook.close()
         except Exception:  # noqa: BLE001 - a progress bar is not worth an error
             return None
         return max(0, rows - 1) if isinstance(rows, int) else None

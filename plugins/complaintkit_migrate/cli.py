@@ -58,8 +58,9 @@ def migrate_command(
     """Copy every complaint from SOURCE_URL to DEST_URL and verify both sides.
 
     Works between any two backends, e.g. tinydb://complaints.json to
-    postgresql://user@host/db and back. The source must exist; the destination is created
-    when it does not. Complaints arrive exactly as they are (version and
+    postgresql://user@host/db and back. The source must exist; the destination store is
+    created when it does not (a PostgreSQL or MariaDB database must exist: CREATE DATABASE
+    first; complaintkit creates the tables). Complaints arrive exactly as they are (version and
     full history kept). The copy streams in batches; if it is interrupted, run the same
     command again and it continues. Ctrl-C stops it cleanly: it says how many complaints are
     at the destination (whole batches only) and exits with status 130. A destination that

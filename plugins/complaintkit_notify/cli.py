@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import click
@@ -184,8 +184,17 @@ def _outbox(app: Any) -> Any:
     return outbox_of(app.store)
 
 
-def _when(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+# The outbox statuses as ``outbox list`` counts them, in Chinese (English: the values themselves).
+_STATUS_ZH = {"pending": "待发送", "sent": "已发送", "dead": "失败"}
+
+
+def _status(value: str, lang: str) -> str:
+    return _STATUS_ZH.get(value, value) if lang == "zh" else value
+
+
+def _when(value: datetime | None, tz: tzinfo) -> str:
+    """In the configured time zone, as every other command shows times (it was UTC)."""
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
 @outbox_group.command("list")
@@ -230,9 +239,10 @@ def list_command(app: Any, status: str | None, limit: int, fmt: str) -> None:
             )
         return
     counts = outbox.counts()
-    click.echo(", ".join(f"{s.value} {counts[s]}" for s in MessageStatus))
+    separator = "，" if app.lang == "zh" else ", "
+    click.echo(separator.join(f"{_status(s.value, app.lang)} {counts[s]}" for s in MessageStatus))
     for m in messages:
-        when = _when(m.sent_at) if m.sent_at else _when(m.next_attempt_at)
+        when = _when(m.sent_at or m.next_attempt_at, app.config.tzinfo)
         line = f"{m.status.value:<8} {m.attempts:>2}x {when:<19}  {m.channel:<10} {m.recipient}"
         line += f"  {m.key}"
         if m.last_error:
@@ -273,6 +283,12 @@ def drain_command(app: Any, limit: int | None, worker_id: str, quiet: bool) -> N
     result = drain(
         _outbox(app), found.channels, found.settings, worker=worker_id, limit=limit, progress=show
     )
+    if app.lang == "zh":
+        click.echo(
+            f"已发送 {result.sent}，待重试 {result.retrying}，失败 {result.dead}"
+            + (f"，留给其他进程 {result.lost_lease}" if result.lost_lease else "")
+        )
+        return
     click.echo(
         f"sent {result.sent}, to retry {result.retrying}, dead {result.dead}"
         + (f", left to other workers {result.lost_lease}" if result.lost_lease else "")
@@ -294,8 +310,10 @@ def retry_command(app: Any, keys: tuple[str, ...], all_dead: bool) -> None:
         raise click.UsageError("name message keys, or use --all-dead")
     now = datetime.now(UTC) - timedelta(seconds=1)
     for key in keys:
+        zh = app.lang == "zh"
         if outbox.retry(key, at=now):
-            click.echo(terminal_safe(f"pending again: {key}"))
+            click.echo(terminal_safe(f"{'已重新排队' if zh else 'pending again'}: {key}"))
         else:
-            status = outbox.get(key).status.value
-            click.echo(terminal_safe(f"not dead ({status}), left alone: {key}"))
+            status = _status(outbox.get(key).status.value, app.lang)
+            left = f"未失败（{status}），未改动" if zh else f"not dead ({status}), left alone"
+            click.echo(terminal_safe(f"{left}: {key}"))

@@ -113,6 +113,14 @@ def _at(value: datetime) -> str:
 
 
 @hookimpl
+def desk_opened(desk: Desk) -> None:
+    """Build the notifier before any work, so that a rule naming a channel no plugin
+    registered (type ``plugin``, its plugin not loaded) or a broken template stops the
+    command instead of every message of the run being lost in the lifecycle hooks."""
+    notifier(desk.host)
+
+
+@hookimpl
 def complaint_received(complaint: Complaint, desk: Desk) -> None:
     """Queue ``received`` messages (the acknowledgement to the complainant)."""
     _notify(desk, "received", complaint)

@@ -146,25 +146,26 @@ def review_command(
         table=lambda record: _row(app, record),
     )
     if fmt == "table":
+
+        def named(counts: Mapping[str, int]) -> str:
+            """``Cause 1,770, Purpose 3`` (``投诉原因 1,770``): schemes as the table names them."""
+            return ", ".join(
+                f"{app.host.scheme(scheme).names.get(app.lang)} {n:,}"
+                for scheme, n in sorted(counts.items())
+            )
+
         if not items:
             click.echo("无待复核的标签" if zh else "nothing to review", err=True)
         else:
-            due = ", ".join(f"{scheme} {n:,}" for scheme, n in sorted(counts.items()))
-            total = counts.total()
-            if zh:
-                shown = f"（显示 {len(items):,} / 共 {total:,}）" if len(items) < total else ""
-                click.echo(f"待复核: {due}{shown}", err=True)
-            else:
-                shown = (
-                    f" (showing {len(items):,} of {total:,}; --limit 0 for all)"
-                    if len(items) < total
-                    else ""
-                )
-                click.echo(f"to review: {due}{shown}", err=True)
+            # the whole queue, not only the page shown: how much is left is the point
+            total = named(counts)
+            if len(items) < counts.total():
+                total += f"（显示前 {len(items):,} 条）" if zh else f" (showing {len(items):,})"
+            click.echo(f"{'待复核' if zh else 'to review'}: {total}", err=True)
         if unlabelled:
             # a new user's biggest gap (46% without a cause after an import) is not in the
             # queue by default: say so, and how to add it
-            missing = ", ".join(f"{scheme} {n:,}" for scheme, n in sorted(unlabelled.items()))
+            missing = named(unlabelled)
             listed = ", ".join(f'"{scheme}"' for scheme in sorted(unlabelled))
             click.echo(
                 f"未分类、不在此队列中：{missing}"

@@ -17,6 +17,13 @@ one.
 (``exactness(day)``: one of :data:`EXACTNESS`) and which years a computation passed through
 only provisionally (``provisional_years(first, last)``); :func:`exactness_of` and
 :func:`provisional_years` ask any calendar, with or without those methods.
+
+**What else a calendar may offer.** The desk and the command line look for a few more
+members and do without them: ``basis(day)`` (where the answer for a day comes from, as
+:class:`~complaintkit.i18n.Names`; shown beside provisional deadlines and by ``calendars
+check``), ``day_info(day)`` (a :class:`DayInfo`: ``calendars days`` says why a day is worked or
+not), ``covered_years`` (the years known exactly, as text) and ``description_zh``. That is why
+:class:`DayInfo` lives here and not in the plugin that builds it.
 """
 
 from __future__ import annotations

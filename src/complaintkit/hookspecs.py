@@ -21,6 +21,8 @@ Two families:
 * **Task hooks** let a plugin do periodic work: ``sweep_finished`` runs at the end of every
   sweep and returns lines for its output; a failing implementation is logged like a lifecycle
   hook's. ``erase_personal_data`` lets a plugin erase a person from its own storage.
+  ``desk_opened`` checks, before any work, what depends on other plugins' contributions; its
+  errors stop the command.
 * **Policy hooks** decide something (a route, an SLA policy, a masked copy): the first
   implementation that
   returns a value wins, and an exception reaches the caller, since a complaint must not be routed
@@ -488,6 +490,21 @@ def spike_detected(warning: SpikeWarning, complaint: Complaint, desk: Desk) -> N
 
 
 @hookspec
+def desk_opened(desk: Desk) -> None:
+    """A desk was opened (every command that works on a store opens one), before any work:
+    check what depends on other plugins' contributions, e.g. a notification rule naming a
+    channel another plugin registers (the notify plugin does).
+
+    :param desk: the new desk (its host, store, configuration and clock).
+    :returns: ignored.
+
+    Not isolated: an implementation that raises :class:`~complaintkit.errors.ConfigError`
+    stops the command (status 2) before anything changes, instead of a message or a step
+    being lost silently later. Keep it cheap: every command pays for it.
+    """
+
+
+@hookspec
 def sweep_finished(desk: Desk, now: datetime, dry_run: bool) -> list[Names] | None:
     """Periodic work at the end of every sweep (``complaintkit sweep``, :meth:`Desk.sweep
     <complaintkit.desk.Desk.sweep>`), after due deadlines were recorded and escalated: the
@@ -566,4 +583,4 @@ POLICY_HOOKS = (
     "review_queue",
     "apply_review_decisions",
 )
-TASK_HOOKS = ("sweep_finished", "erase_personal_data")
+TASK_HOOKS = ("sweep_finished", "erase_personal_data", "desk_opened")

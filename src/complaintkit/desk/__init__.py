@@ -122,6 +122,9 @@ class Desk(CaseFileMethods):
         self._recomputer = Recomputer(s, self._clocks, writer, rules)
         self._reports = Reports(s, self._clocks)
         self._casework = CaseWork(s, writer)
+        if host.has_implementations("desk_opened"):
+            # Not isolated: a plugin's check that fails stops the work before any change.
+            host.pm.hook.desk_opened(desk=self)
 
     # --- what the units share -----------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """pytest fixtures for complaintkit and for plugin authors (registered as a pytest11 plugin).
 
 Each test gets its own host (no global plugin manager leaks between tests) and its own store in
-``tmp_path``::
+``tmp_path``; override ``ck_config`` to give the host configuration tables::
 
     def test_my_scheme(ck_register, ck_desk):
         ck_register(my_plugin_module)
@@ -44,9 +44,23 @@ def ck_store_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def ck_host(ck_store_url: str) -> PluginHost:
-    """A fresh host with every installed plugin loaded, configured for ``ck_store_url``."""
-    return make_host(Config(store=ck_store_url), env={})
+def ck_config(ck_store_url: str) -> Config:
+    """The configuration ``ck_host`` is made with: ``ck_store_url`` and nothing else.
+
+    Override it to give your plugin its tables (a channel's ``[notifications]`` rules, your
+    own ``[wecom]``)::
+
+        @pytest.fixture
+        def ck_config(ck_store_url):
+            return Config(store=ck_store_url, data={"wecom": {"url": "http://..."}})
+    """
+    return Config(store=ck_store_url)
+
+
+@pytest.fixture
+def ck_host(ck_config: Config) -> PluginHost:
+    """A fresh host with every installed plugin loaded, configured by ``ck_config``."""
+    return make_host(ck_config, env={})
 
 
 @pytest.fixture

@@ -460,6 +460,31 @@ def test_wrong_encoding_fails_before_importing_and_says_what_to_try(tmp_path: Pa
     assert complaints[0].text == "快递员态度恶劣"
 
 
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "json"])
+def test_a_workbook_read_as_text_says_so_rather_than_blaming_the_encoding(
+    tmp_path: Path, fmt: str
+) -> None:
+    """Was `not valid utf-8-sig …: try --encoding gb18030` for an .xlsx given `--format csv`."""
+    openpyxl = pytest.importorskip("openpyxl")
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["received_at", "text"])
+    workbook.active.append(["2026-11-23", "快递员态度恶劣"])
+    path = tmp_path / "export.csv"  # a workbook under a CSV name
+    workbook.save(path)
+    with pytest.raises(ConfigError) as raised:
+        read_complaints(path, fmt=fmt, tz=SHANGHAI, on_reject=lambda row: None)
+    assert str(raised.value) == (
+        f"{path} is a zip archive (an Excel .xlsx workbook?), not utf-8-sig text: import it "
+        "with --format xlsx, or under a name ending in .xlsx"
+    )
+    assert read(path, fmt="xlsx")[0][0].text == "快递员态度恶劣"  # and so it is, under any name
+    assert count_records(path, "xlsx") == 1
+    old = tmp_path / "old.csv"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    with pytest.raises(ConfigError, match=r"old Excel \.xls workbook .*save it as \.xlsx or CSV"):
+        read_complaints(old, fmt=fmt, tz=SHANGHAI, on_reject=lambda row: None)
+
+
 # --- dates ---------------------------------------------------------------------------------------
 
 

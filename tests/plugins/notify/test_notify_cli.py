@@ -10,7 +10,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -85,11 +87,11 @@ def test_import_drain_list_retry(tmp_path: Path, smtp: SmtpServer, http: HttpSer
     assert code == 0, out
     code, out = run(config, "outbox", "list")
     # ack by mail for 5; the department rule has no department to go to: dead, with the reason
-    assert out.splitlines()[0] == "pending 5, sent 0, dead 5"
+    assert out.splitlines()[0] == "待发送 5，已发送 0，失败 5"  # lang = "zh"
     assert "no department (the complaint has no department)" in out
     http.default.status = 500
     code, out = run(config, "outbox", "drain", "--worker-id", "cron-1")
-    assert code == 0 and out.splitlines()[-1] == "sent 5, to retry 0, dead 0"
+    assert code == 0 and out.splitlines()[-1] == "已发送 5，待重试 0，失败 0"
     assert len(smtp.messages) == 5
     code, out = run(config, "outbox", "list", "--status", "sent", "--format", "json")
     rows = [json.loads(line) for line in out.splitlines()]
@@ -98,9 +100,11 @@ def test_import_drain_list_retry(tmp_path: Path, smtp: SmtpServer, http: HttpSer
     # retry a dead message by key: pending again, and it dies again with the reason
     key = "R-000:received:ops:ops:<department>"
     code, out = run(config, "outbox", "retry", key)
-    assert out.strip() == f"pending again: {key}"
+    assert out.strip() == f"已重新排队: {key}"
     code, out = run(config, "outbox", "retry", "R-001:received:ack:mail:c1@example.cn")
-    assert out.startswith("not dead (sent), left alone")
+    assert out.startswith("未失败（已发送），未改动")
+    code, out = run(config, "--lang", "en", "outbox", "retry", key)
+    assert out.strip() == f"not dead (pending), left alone: {key}"
     code, out = run(config, "outbox", "retry", "nope")
     assert code == 1 and "no outbox message with key 'nope'" in out
 
@@ -118,9 +122,9 @@ def test_failing_channel_does_not_block_the_others_or_the_transition(
     code, out = run(config, "transition", "R-000", "acknowledge")
     assert code == 0 and "R-000" in out
     code, out = run(config, "outbox", "drain")
-    assert "HTTP 503" in out and out.splitlines()[-1] == "sent 1, to retry 1, dead 0"
+    assert "HTTP 503" in out and out.splitlines()[-1] == "已发送 1，待重试 1，失败 0"
     time.sleep(0.6)  # the backoff: 0.5 s × 2^0 × 50-100 %
-    code, out = run(config, "outbox", "drain")  # max_attempts 2
+    code, out = run(config, "--lang", "en", "outbox", "drain")  # max_attempts 2
     assert out.splitlines()[-1] == "sent 0, to retry 0, dead 1"
     code, out = run(config, "outbox", "list", "--status", "dead")
     assert "last error: gave up after 2 attempts: webhook ops answered HTTP 503" in out
@@ -140,7 +144,7 @@ def test_two_drain_processes_never_send_a_message_twice(
     env = {**os.environ, "COMPLAINTKIT_CONFIG": str(config)}
     workers = [
         subprocess.Popen(
-            [str(exe), "outbox", "drain", "--worker-id", name],
+            [str(exe), "--lang", "en", "outbox", "drain", "--worker-id", name],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -246,3 +250,51 @@ def test_preview_unknown_channel(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--channel 'fax' is neither a configured channel" in result.output
+
+
+def test_outbox_list_shows_times_in_the_configured_time_zone(tmp_path: Path) -> None:
+    """Was UTC, unmarked, while every other command shows the configured time zone."""
+    config = tmp_path / "complaintkit.toml"
+    config.write_text(
+        'store = "tinydb://c.json"\ntimezone = "Asia/Shanghai"\n\n'
+        '[notifications.channels.log]\ntype = "log"\npath = "n.log"\n\n'
+        '[[notifications.rules]]\nevent = "received"\nchannel = "log"\n'
+        'recipients = ["complainant"]\n',
+        encoding="utf-8",
+    )
+    run(config, "init")
+    run(config, "add", "--text", "快递延误三天", "--name", "王小明")
+    assert run(config, "outbox", "drain", "-q")[1].strip() == "sent 1, to retry 0, dead 0"
+    sent_at = datetime.fromisoformat(
+        json.loads(run(config, "outbox", "list", "--format", "json")[1])["sent_at"]
+    )
+    out = run(config, "outbox", "list")[1]
+    shanghai = sent_at.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f" 1x {shanghai:%Y-%m-%d %H:%M:%S}  log" in out.splitlines()[1]
+
+
+def test_a_rule_naming_a_channel_no_plugin_registers_stops_before_anything_changes(
+    tmp_path: Path,
+) -> None:
+    """Was: `add` and `import` exited 0 and each notification hook logged the ConfigError,
+    so every message of the run was lost; the check now runs when the desk opens."""
+    config = tmp_path / "complaintkit.toml"
+    config.write_text(
+        'store = "tinydb://complaints.json"\n\n[notifications]\n\n'
+        '[notifications.channels.wecom]\ntype = "plugin"\n\n'
+        '[[notifications.rules]]\nname = "ack"\nevent = "received"\n'
+        'channels = ["wecom"]\nrecipients = ["complainant"]\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "in.csv").write_text(
+        "reference,received_at,text\nR-1,2026-11-20T09:00:00+08:00,快递延误三天\n",
+        encoding="utf-8",
+    )
+    assert run(config, "init")[0] == 0
+    store = tmp_path / "complaints.json"
+    before = store.read_bytes()
+    for args in (("import", str(tmp_path / "in.csv")), ("add", "--text", "快递延误三天")):
+        code, out = run(config, *args)
+        assert code == 2, (args, out)
+        assert "[notifications.channels.wecom] has type 'plugin' but no plugin registers" in out
+        assert store.read_bytes() == before

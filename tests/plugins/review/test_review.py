@@ -4,6 +4,7 @@ hand-set labels in the history (a real TinyDB store, the real CLI)."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def test_the_table_says_how_many_complaints_without_a_label_the_queue_leaves_out
     missing = len(json.loads(ck("list", "--unclassified", "cause", "--format", "json").stdout))
     assert missing >= 1
     out = ck("review", "--scheme", "cause").output
-    assert f"without a label, not in this queue: cause {missing:,} " in out
+    assert f"without a label, not in this queue: Cause {missing:,} " in out
     assert '(add them with [review] unlabelled = ["cause"])' in out
     assert "without a label" not in ck("review", "--scheme", "cause", "--format", "json").stdout
     (tmp_path / "complaintkit.toml").write_text(
@@ -84,6 +85,23 @@ def test_the_table_says_how_many_complaints_without_a_label_the_queue_leaves_out
     )
     assert "without a label" not in ck("review", "--scheme", "cause").output
     assert len(queue_of(ck, "--scheme", "cause", "--below", "0")) == missing  # now queued
+
+
+def test_the_table_counts_the_whole_queue_by_scheme_name_also_when_limited(ck: Run) -> None:
+    """Was `to review: cause 3` under `--limit 3`, and scheme keys in Chinese output."""
+    whole = Counter(str(item["scheme"]) for item in queue_of(ck))
+    assert sum(whole.values()) > 3
+    total = ", ".join(
+        f"{name} {whole[key]:,}"
+        for key, name in sorted({"behaviour": "Behaviour", "cause": "Cause"}.items())
+        if whole[key]
+    )
+    out = ck("review", "--scheme", "cause", "--scheme", "behaviour", "--limit", "3").stderr
+    assert out.splitlines()[0] == f"to review: {total} (showing 3)"
+    zh = ck("--lang", "zh", "review", "--scheme", "cause", "--limit", "3").stderr
+    assert zh.splitlines()[0] == f"待复核: 投诉原因 {whole['cause']:,}（显示前 3 条）"
+    unlimited = ck("review", "--scheme", "cause").stderr
+    assert unlimited.splitlines()[0] == f"to review: Cause {whole['cause']:,}"
 
 
 def test_bad_review_configuration_names_the_key(ck: Run, tmp_path: Path) -> None:
@@ -245,13 +263,15 @@ def test_the_table_shows_the_least_confident_fifty_and_says_how_many_are_due(ck:
     assert len(every) > 50
     assert queue_of(ck, "--below", "1", "--limit", "3") == every[:3]
     table = ck("review", "--below", "1")
-    assert f"(showing 50 of {len(every):,}; --limit 0 for all)" in table.output
-    assert table.stdout.count(str(every[49]["reference"])) >= 1
+    assert table.stderr.splitlines()[0].endswith(" (showing 50)")
+    due = Counter(str(item["scheme"]) for item in every)
+    assert f"Cause {due['cause']:,}" in table.stderr  # the whole queue is counted
+    assert str(every[49]["reference"]) in table.stdout
     whole = ck("review", "--below", "1", "--limit", "0")
     assert "showing" not in whole.output
     assert all(str(item["reference"]) in whole.stdout for item in every)
-    zh = ck("--lang", "zh", "review", "--below", "1").output
-    assert f"（显示 50 / 共 {len(every):,}）" in zh
+    zh = ck("--lang", "zh", "review", "--below", "1").stderr
+    assert zh.splitlines()[0].endswith("（显示前 50 条）")
 
 
 def test_the_queue_reads_only_the_complaints_it_shows(ck: Run, tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from complaintkit.reporting import Report, Table
 from complaintkit.storage import ComplaintFilter, Store
 from complaintkit_cli.main import cli
 from complaintkit_importing import ColumnMapping, read_complaints
-from conftest import require_dataset, require_service
+from conftest import REPO, require_dataset, require_service
 from process_support import Clock
 
 #: The report is made 25 minutes after the last tweet of the sample.
@@ -707,7 +707,7 @@ def test_reports_demo_store_gives_the_documented_figures(tmp_path: Path) -> None
     """docs/reports.md shows reports over the store examples/reports_demo.py builds."""
     import importlib.util
 
-    script = Path(__file__).parent.parent / "examples" / "reports_demo.py"
+    script = REPO / "examples" / "reports_demo.py"
     spec = importlib.util.spec_from_file_location("reports_demo", script)
     assert spec is not None and spec.loader is not None
     demo = importlib.util.module_from_spec(spec)
@@ -779,7 +779,7 @@ def test_docs_reports_page_shows_what_the_commands_print(tmp_path: Path) -> None
     over the store of examples/reports_demo.py (the page's alias ``ck``)."""
     import importlib.util
 
-    root = Path(__file__).parent.parent
+    root = REPO
     script = root / "examples" / "reports_demo.py"
     spec = importlib.util.spec_from_file_location("reports_demo", script)
     assert spec is not None and spec.loader is not None
