@@ -134,6 +134,20 @@ def test_lifecycle_through_the_cli(ck: Run) -> None:
     assert "reopened" in reopened and "department" in reopened
 
 
+def test_actions_by_their_chinese_names(ck: Run) -> None:
+    """Was: `transition REF 受理` refused, and `--lang zh show` listed the English keys."""
+    ref = add(ck, "快递延误三天", "--reference", "CK-T-3")
+    assert "受理 (acknowledge), 评估 (assess)" in ck("--lang", "zh", "show", ref).stdout
+    ck("transition", ref, "受理")
+    ck("transition", ref, " 评估 ")
+    data = json.loads(ck("show", ref, "--format", "json").stdout)
+    assert data["status"] == "assessed"
+    assert [e["action"] for e in data["history"]][-2:] == ["acknowledge", "assess"]
+    assert "acknowledge (受理)" in ck("transition", "--help").stdout
+    refused = ck("transition", ref, "受理了", ok=False)
+    assert refused.exit_code == 1 and "unknown action '受理了'" in refused.stderr
+
+
 def test_illegal_transition_is_a_clean_error(ck: Run) -> None:
     ref = add(ck, "Phone broke")
     result = ck("transition", ref, "implement", ok=False)
