@@ -149,8 +149,8 @@ class Classifier:
         schemes: Sequence[ClassificationScheme],
         at: datetime,
     ) -> list[LabelPass]:
-        """What :meth:`labelled` would give each of ``complaints`` (at most a few
-        :data:`BATCH` of them: the schemes are asked all their texts at once), as labels,
+        """What :meth:`labelled` would give each of ``complaints`` (a batch: the schemes are
+        asked all their texts at once, so keep it about :data:`BATCH` long), as labels,
         changes and events, without building the labelled complaints: for a caller that
         builds each complaint once with more changes than these (a bulk import)."""
         scheme_set, classifiers = self._scheme_set(schemes)
