@@ -157,20 +157,20 @@ class Intake:
                     repeat_candidates.append(ready)
                 yield ready
 
-        # Every complaint kept for the hooks and the repeat links is dozens of long-lived
-        # objects: the collector would walk them again and again (as the stores pause it).
+        # While the batch is read, classified and written, every complaint kept for the hooks
+        # and the repeat links is dozens of long-lived objects the collector would walk again
+        # and again (the stores pause it for the same reason). The plugins' hooks run with it
+        # on, each complaint released once its hooks have run.
         with gc_paused():
             result = self.s.writes.add_many(stream())
-            skipped = set(result.skipped)
-            for complaint, fires in prepared:
-                if complaint.reference not in skipped:
-                    self.writer.fire_all(complaint, (("complaint_received", {}),) + fires)
-            if repeat_candidates:
-                self._link_repeats([c for c in repeat_candidates if c.reference not in skipped])
-            # Freed now, by reference counting: kept past the pause, the collector's first
-            # pass would walk every one of them.
-            prepared.clear()
-            repeat_candidates.clear()
+        skipped = set(result.skipped)
+        prepared.reverse()
+        while prepared:
+            complaint, fires = prepared.pop()
+            if complaint.reference not in skipped:
+                self.writer.fire_all(complaint, (("complaint_received", {}),) + fires)
+        if repeat_candidates:
+            self._link_repeats([c for c in repeat_candidates if c.reference not in skipped])
         return result
 
     def _ready_many(
