@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -188,33 +189,40 @@ class _Reader:
     def __init__(self, target: Target, options: SQLOptions) -> None:
         self.target = target
         self.dialect = target.dialect
-        timeout = options.lock_timeout
         self.mark = "?" if self.dialect == "sqlite" else "%s"
         self.instant = instant_parser(self.dialect == "sqlite")
         self.json: Callable[[Any], Any] = _decoded if self.dialect == "postgresql" else orjson.loads
         self.bound: Callable[[datetime], Any] = _sqlite_time if self.dialect == "sqlite" else _naive
-        self.conn: Any = None
+        self.timeout = options.lock_timeout
+        # One connection: the threads that share a store take turns (SQLStore's engine has a
+        # pool; a short read waiting for another is cheaper than a second connection).
+        self.lock = threading.Lock()
+        self.conn: Any = self._connect()
+
+    def _connect(self) -> Any:
+        """A new connection, set up as the SQLAlchemy path sets up its own (store.py,
+        ``_make_engine``)."""
+        target, timeout = self.target, self.timeout
         if self.dialect == "sqlite":
             import sqlite3
 
             self.errors: tuple[type[BaseException], ...] = (sqlite3.Error,)
             conn = self._connected(
+                # not bound to this thread, as SQLAlchemy's connections to a file are not
                 lambda: sqlite3.connect(
-                    target.connect["database"], timeout=timeout, isolation_level=None
+                    target.connect["database"],
+                    timeout=timeout,
+                    isolation_level=None,
+                    check_same_thread=False,
                 )
             )
-            cursor = conn.cursor()
-            try:
-                # the pragmas of the SQLAlchemy path's connections (store.py, _sqlite_connect)
-                cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-                cursor.execute("PRAGMA foreign_keys=ON")
-                cursor.execute("PRAGMA synchronous=NORMAL")
-            except sqlite3.Error as exc:
-                conn.close()
-                raise self._failure(exc) from exc
-            finally:
-                cursor.close()
+            self._setup(
+                conn,
+                "PRAGMA journal_mode=WAL",
+                f"PRAGMA busy_timeout={int(timeout * 1000)}",
+                "PRAGMA foreign_keys=ON",
+                "PRAGMA synchronous=NORMAL",
+            )
         elif self.dialect == "postgresql":
             import psycopg
             from psycopg.types.json import set_json_loads
@@ -233,7 +241,16 @@ class _Reader:
                 f"SET SESSION innodb_lock_wait_timeout = {max(1, int(timeout * 1000) // 1000)}",
                 "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED",
             )
-        self.conn = conn
+        return conn
+
+    def _lost(self) -> bool:
+        """Whether the connection is gone (the driver says so after a failed call)."""
+        conn = self.conn
+        if self.dialect == "postgresql":
+            return bool(conn.closed or conn.broken)
+        if self.dialect == "mysql":
+            return not conn.open
+        return False
 
     def _failure(self, exc: BaseException) -> StorageError:
         """A driver error as the SQLAlchemy path reports it (``store._failure``)."""
@@ -248,21 +265,39 @@ class _Reader:
 
     def _setup(self, conn: Any, *statements: str) -> None:
         try:
-            with conn.cursor() as cursor:
+            cursor = conn.cursor()
+            try:
                 for statement in statements:
                     cursor.execute(statement)
-            conn.commit()
+            finally:
+                cursor.close()
+            if self.dialect != "sqlite":
+                conn.commit()
         except self.errors as exc:
             conn.close()
             raise self._failure(exc) from exc
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        with self.lock:
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
 
     def read(self, work: Callable[[Any], Any]) -> Any:
         """``work(cursor)`` in one read transaction; driver errors become StorageError."""
+        with self.lock:
+            try:
+                return self._read(work)
+            except StorageError:
+                if self.conn is None or not self._lost():
+                    raise
+            # The connection was lost (a server restart, a network cut): a read is safe to
+            # repeat, once, on a new connection, as SQLAlchemy's ``pool_pre_ping`` would.
+            self.conn.close()
+            self.conn = self._connect()
+            return self._read(work)
+
+    def _read(self, work: Callable[[Any], Any]) -> Any:
         conn = self.conn
         try:
             cursor = conn.cursor()
@@ -416,6 +451,12 @@ class _Reader:
         return f"SELECT {', '.join('c.' + name for name in _COMPLAINT_FIELDS)} FROM ck_complaints c"
 
 
+#: Attributes of :class:`LightSQLStore` itself, never looked up on the SQLAlchemy store.
+_OWN = frozenset(
+    {"_full", "_reader", "_closed", "_given", "_target", "_making", "options", "url", "display_url"}
+)
+
+
 class LightSQLStore:
     """A SQL store that reads ``get``, ``find_sorted`` and ``count`` through the DBAPI driver
     alone and hands everything else to a :class:`~complaintkit_sql.store.SQLStore`, made on
@@ -430,6 +471,7 @@ class LightSQLStore:
         self._full: SQLStore | None = None
         self._reader: _Reader | None = None
         self._closed = False
+        self._making = threading.Lock()  # two threads' first writes make one SQLStore
         self._target = light_target(url)
         reader = self._opened_reader()
         if reader is not None:
@@ -466,11 +508,13 @@ class LightSQLStore:
     def _store(self) -> SQLStore:
         """The SQLAlchemy store for everything this path does not read."""
         if self._full is None:
-            if self._closed:
-                raise StorageError(f"the store {self.display_url} is closed")
-            from .store import SQLStore
+            with self._making:
+                if self._full is None:
+                    if self._closed:
+                        raise StorageError(f"the store {self.display_url} is closed")
+                    from .store import SQLStore
 
-            self._full = SQLStore(self._given, options=self.options)
+                    self._full = SQLStore(self._given, options=self.options)
         return self._full
 
     def _light(self) -> _Reader | None:
@@ -491,7 +535,7 @@ class LightSQLStore:
     def __getattr__(self, name: str) -> Any:
         # The SQLAlchemy store's other attributes (engine, tables, dialect…), for callers
         # that reach past the Store protocol.
-        if name.startswith("__") or name in ("_full", "_reader", "_closed", "_given", "_target"):
+        if name.startswith("__") or name in _OWN:
             raise AttributeError(name)
         return getattr(self._store(), name)
 

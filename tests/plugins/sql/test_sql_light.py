@@ -236,3 +236,40 @@ def test_attachments_are_listed_as_the_sqlalchemy_store_lists_them(filled: str) 
         assert got == expected and [a.name for a in got] == ["a.pdf", "b.txt", "c.png"]
         assert got[0].added_at.utcoffset() == timedelta(hours=8)
         assert light.attachments().list("CK-RICH-2") == []
+
+
+def test_a_lost_connection_is_made_again(filled: str) -> None:
+    from complaintkit_sql.store import engine_url
+
+    with LightSQLStore(filled) as light:
+        reader = light._reader
+        assert reader is not None
+        if reader.dialect == "sqlite":
+            pytest.skip("a SQLite file has no server to lose")
+        assert light.get("CK-RICH-1").reference == "CK-RICH-1"
+        pid = reader.conn.info.backend_pid if reader.dialect == "postgresql" else None
+        engine = sa.create_engine(engine_url(filled), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                if pid is not None:
+                    conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+                else:
+                    conn.exec_driver_sql(f"KILL {reader.conn.thread_id()}")
+        finally:
+            engine.dispose()
+        # the server closed the connection; the next read connects again, as the
+        # SQLAlchemy path's pool_pre_ping does
+        assert light.get("CK-RICH-1").reference == "CK-RICH-1"
+        assert light._full is None
+
+
+def test_threads_share_a_store(filled: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    light = LightSQLStore(filled)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda _: light.get("CK-RICH-1").version, range(40)))
+        assert got == [got[0]] * 40
+        pool.submit(light.close).result()  # closed from another thread than it was opened on
+    with pytest.raises(StorageError, match="closed"):
+        light.count()
