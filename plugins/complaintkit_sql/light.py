@@ -40,7 +40,7 @@ from complaintkit.storage import (
 
 from .decoding import _COMPLAINT_FIELDS, SCHEMA_VERSION, _complaint, _decoded
 from .instants import instant_parser
-from .options import SQLOptions
+from .options import SQLOptions, explained
 
 if TYPE_CHECKING:
     from complaintkit.facts import ComplaintFacts
@@ -255,7 +255,7 @@ class _Reader:
     def _failure(self, exc: BaseException) -> StorageError:
         """A driver error as the SQLAlchemy path reports it (``store._failure``)."""
         lines = str(exc).strip().splitlines() or [repr(exc)]
-        return StorageError(f"{self.target.display_url}: {lines[0]}")
+        return StorageError(f"{self.target.display_url}: {explained(lines[0])}")
 
     def _connected(self, connect: Callable[[], Any]) -> Any:
         try:

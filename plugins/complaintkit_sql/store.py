@@ -89,7 +89,7 @@ from .decoding import (
     _remedies,
 )
 from .instants import instant_parser, zone_of
-from .options import SQLOptions
+from .options import SQLOptions, explained
 from .schema import KEY_LENGTH, SCHEMA_VERSION, STEPS, Tables, make_tables
 
 __all__ = [
@@ -621,7 +621,7 @@ class SQLStore:
                 return KeyboardInterrupt()
             seen = seen.__context__
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        return StorageError(f"{self.display_url}: {detail}")
+        return StorageError(f"{self.display_url}: {explained(detail)}")
 
     @contextmanager
     def _connect(self) -> Iterator[sa.Connection]:

@@ -273,3 +273,18 @@ def test_threads_share_a_store(filled: str) -> None:
         pool.submit(light.close).result()  # closed from another thread than it was opened on
     with pytest.raises(StorageError, match="closed"):
         light.count()
+
+
+@pytest.mark.parametrize("server", ["postgres_database", "mysql_database"])
+def test_a_database_that_does_not_exist_says_to_create_it(
+    server: str, request: pytest.FixtureRequest
+) -> None:
+    """Was MariaDB's raw `(1049, "Unknown database 'ck_missing_db'")`."""
+    url = str(request.getfixturevalue(server)).rsplit("/", 1)[0] + "/ck_missing_db"
+    with pytest.raises(StorageError) as light:
+        LightSQLStore(url)
+    with pytest.raises(StorageError) as full:
+        SQLStore(url)
+    for error in (light.value, full.value):
+        assert "ck_missing_db" in str(error) and "does not exist: create it first" in str(error)
+    assert ("createdb ck_missing_db" in str(full.value)) == url.startswith("postgresql")
