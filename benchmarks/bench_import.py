@@ -15,8 +15,10 @@ reviews, airline tweets, cycled), then times
   CLI command such as ``transition`` costs), against a floor of one orjson parse plus one
   orjson write with fsync of the same file.
 
-Targets (from the issue): import within 5× of its floor at N = 100k. Timings are wall-clock
-on whatever machine runs this; ratios are what to compare across machines.
+Target (issue 16 item 5): the import within 2× of the bound at N = 100k (the old "5× of the
+floor" is retired: classification alone costs more). Each step prints its wall-clock time and
+its CPU time (user + system of this process): on a shared machine the CPU time is the figure
+to compare, and the ratios are what to compare across machines.
 
     python benchmarks/bench_import.py --n 10000 --n 100000
 """
@@ -108,89 +110,108 @@ def durable_write(path: Path, data: bytes) -> None:
         os.fsync(f.fileno())
 
 
-def floor_import(source: Path, target: Path) -> float:
-    start = time.perf_counter()
-    with source.open(encoding="utf-8", newline="") as f:
-        records = list(csv.DictReader(f))
-    durable_write(target, orjson.dumps(records))
-    return time.perf_counter() - start
+class Timed:
+    """Wall-clock and CPU seconds (user + system of this process) of a ``with`` block."""
+
+    wall = cpu = 0.0
+
+    def __enter__(self) -> Timed:
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.wall = time.perf_counter() - self._wall
+        self.cpu = time.process_time() - self._cpu
 
 
-def bound_import(source: Path, target: Path) -> float:
+def floor_import(source: Path, target: Path) -> Timed:
+    with Timed() as timed:
+        with source.open(encoding="utf-8", newline="") as f:
+            records = list(csv.DictReader(f))
+        durable_write(target, orjson.dumps(records))
+    return timed
+
+
+def bound_import(source: Path, target: Path) -> Timed:
     from complaintkit import Config, make_host
     from complaintkit.classification import SchemeSet
 
     host = make_host(Config(store=f"tinydb://{target}"), env={})
     schemes = SchemeSet(list(host.schemes().values()))  # built before the clock starts
-    start = time.perf_counter()
-    gc.disable()
-    try:
-        docs = []
-        with source.open(encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
-                found = schemes.classify(f"{row['title']}\n{row['text']}")
-                labels = [(c.label, c.confidence, c.evidence) for c in found if c is not None]
-                docs.append({"row": row, "labels": labels})
-        durable_write(target, orjson.dumps(docs))
-    finally:
-        gc.enable()
-    return time.perf_counter() - start
+    with Timed() as timed:
+        gc.disable()
+        try:
+            docs = []
+            with source.open(encoding="utf-8", newline="") as f:
+                for row in csv.DictReader(f):
+                    found = schemes.classify(f"{row['title']}\n{row['text']}")
+                    labels = [(c.label, c.confidence, c.evidence) for c in found if c is not None]
+                    docs.append({"row": row, "labels": labels})
+            durable_write(target, orjson.dumps(docs))
+        finally:
+            gc.enable()
+    return timed
 
 
-def ck_import(source: Path, store_path: Path) -> tuple[float, int]:
+def ck_import(source: Path, store_path: Path) -> tuple[Timed, int]:
     from complaintkit import Config, Desk, make_host
     from complaintkit_importing import read_complaints
 
-    start = time.perf_counter()
-    host = make_host(Config(store=f"tinydb://{store_path}"), env={})
-    store = host.open_store()
-    try:
-        desk = Desk(host, store, actor="bench")
-        rejected: list[object] = []
-        stream = read_complaints(source, tz=host.config.tzinfo, on_reject=rejected.append)
-        result = desk.intake_many(stream)
-    finally:
-        store.close()
-    elapsed = time.perf_counter() - start
+    with Timed() as timed:
+        host = make_host(Config(store=f"tinydb://{store_path}"), env={})
+        store = host.open_store()
+        try:
+            desk = Desk(host, store, actor="bench")
+            rejected: list[object] = []
+            stream = read_complaints(source, tz=host.config.tzinfo, on_reject=rejected.append)
+            result = desk.intake_many(stream)
+        finally:
+            store.close()
     if rejected:
         print(f"  ({len(rejected)} rows rejected, e.g. {rejected[0]})")
-    return elapsed, result.added
+    return timed, result.added
 
 
-def floor_update(store_path: Path) -> float:
-    start = time.perf_counter()
-    gc.disable()
-    try:
-        data = orjson.loads(store_path.read_bytes())
-    finally:
-        gc.enable()
-    durable_write(store_path.with_suffix(".floor"), orjson.dumps(data))
-    return time.perf_counter() - start
+def floor_update(store_path: Path) -> Timed:
+    with Timed() as timed:
+        gc.disable()
+        try:
+            data = orjson.loads(store_path.read_bytes())
+        finally:
+            gc.enable()
+        durable_write(store_path.with_suffix(".floor"), orjson.dumps(data))
+    return timed
 
 
-def ck_update(store_path: Path, reference: str) -> float:
+def ck_update(store_path: Path, reference: str) -> Timed:
     from complaintkit import Config, Desk, make_host
 
-    start = time.perf_counter()
-    host = make_host(Config(store=f"tinydb://{store_path}"), env={})
-    store = host.open_store()
-    try:
-        Desk(host, store, actor="bench").assign(reference, department="after-sales")
-    finally:
-        store.close()
-    return time.perf_counter() - start
+    with Timed() as timed:
+        host = make_host(Config(store=f"tinydb://{store_path}"), env={})
+        store = host.open_store()
+        try:
+            Desk(host, store, actor="bench").assign(reference, department="after-sales")
+        finally:
+            store.close()
+    return timed
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, action="append", help="Number of complaints (repeat).")
-    parser.add_argument("--target", type=float, default=5.0, help="Allowed ratio to the floor.")
+    parser.add_argument(
+        "--target", type=float, default=2.0, help="Allowed CPU ratio of the import to the bound."
+    )
     args = parser.parse_args()
     sizes = args.n or [10_000, 100_000]
     import warnings
 
     warnings.simplefilter("ignore")  # the large-store warning is expected at 100k
-    print(f"{'N':>8} {'step':<11} {'floor s':>8} {'ck s':>8} {'ck rec/s':>10} {'ratio':>6}")
+    # Wall-clock columns, then the import's CPU time against the bound's (the target's ratio).
+    print(
+        f"{'N':>8} {'step':<11} {'floor s':>8} {'ck s':>8} {'ck cpu':>8} {'ck rec/s':>10}"
+        f" {'ratio':>6} {'cpu/bound':>9}"
+    )
     worst = 0.0
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -200,22 +221,26 @@ def main() -> int:
             floor = floor_import(source, work / "floor.json")
             bound = bound_import(source, work / "bound.json")
             print(
-                f"{n:>8} {'bound':<11} {floor:8.2f} {bound:8.2f} {n / bound:10.0f}"
-                f" {bound / floor:6.1f}"
+                f"{n:>8} {'bound':<11} {floor.wall:8.2f} {bound.wall:8.2f} {bound.cpu:8.2f}"
+                f" {n / bound.wall:10.0f} {bound.wall / floor.wall:6.1f} {'':>9}"
             )
             ck, added = ck_import(source, work / "store.json")
-            ratio = ck / floor
+            ratio = ck.cpu / bound.cpu
             worst = max(worst, ratio)
-            print(f"{n:>8} {'import':<11} {floor:8.2f} {ck:8.2f} {added / ck:10.0f} {ratio:6.1f}")
+            print(
+                f"{n:>8} {'import':<11} {floor.wall:8.2f} {ck.wall:8.2f} {ck.cpu:8.2f}"
+                f" {added / ck.wall:10.0f} {ck.wall / floor.wall:6.1f} {ratio:9.2f}"
+            )
             ufloor = floor_update(work / "store.json")
             uck = ck_update(work / "store.json", f"BENCH-{n // 2:07d}")
             print(
-                f"{n:>8} {'update one':<11} {ufloor:8.2f} {uck:8.2f} {'':>10} {uck / ufloor:6.1f}"
+                f"{n:>8} {'update one':<11} {ufloor.wall:8.2f} {uck.wall:8.2f} {uck.cpu:8.2f}"
+                f" {'':>10} {uck.wall / ufloor.wall:6.1f} {'':>9}"
             )
             size_mb = (work / "store.json").stat().st_size / 1e6
             print(f"{'':>8} store file {size_mb:.0f} MB, {added} complaints")
     verdict = "within" if worst <= args.target else "OVER"
-    print(f"import: worst ratio {worst:.1f}x floor, {verdict} the {args.target:g}x target")
+    print(f"import: worst CPU ratio {worst:.2f}x the bound, {verdict} the {args.target:g}x target")
     return 0 if worst <= args.target else 1
 
 

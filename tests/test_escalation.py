@@ -14,7 +14,7 @@ from complaintkit.model import Party, RemedyKind, Status
 from complaintkit.recomplaint import similarity
 from complaintkit.remedies import load_remedies_config
 from complaintkit.testing import make_complaint
-from process_support import Clock, example_data, make_desk, sh
+from process_support import Clock, close_complaint, example_data, make_desk, sh
 
 SERIOUS = "电池爆炸，我的手被烧伤了，要起诉你们"
 WANG = Party(name="王先生", phone="13800138000", customer_id="C-1")
@@ -23,20 +23,6 @@ WANG = Party(name="王先生", phone="13800138000", customer_id="C-1")
 @pytest.fixture
 def url(tmp_path: Path) -> str:
     return f"tinydb://{tmp_path / 'c.json'}"
-
-
-def _close(desk: Any, ref: str) -> None:
-    for action, kwargs in [
-        ("acknowledge", {}),
-        ("assess", {}),
-        ("investigate", {}),
-        ("propose", {"solution": "换新"}),
-        ("accept", {}),
-        ("implement", {}),
-        ("resolve", {}),
-        ("close", {"satisfaction": 2}),
-    ]:
-        desk.transition(ref, action, **kwargs)
 
 
 def test_serious_complaints_take_the_fast_channel_at_intake(url: str) -> None:
@@ -86,7 +72,7 @@ def test_a_repeat_complaint_is_linked_and_raised_one_level(url: str) -> None:
                 "OLD", received_at=clock.now, text="冰箱不制冷", complainant=WANG, order="O-1"
             )
         )
-        _close(desk, "OLD")
+        close_complaint(desk, "OLD")
         clock.now = sh("2025-09-20 10:00")
         new = desk.intake(
             make_complaint(
@@ -116,7 +102,7 @@ def test_similar_text_counts_but_other_people_and_old_closures_do_not(url: str) 
                 complainant=WANG,
             )
         )
-        _close(desk, "OLD")
+        close_complaint(desk, "OLD")
         clock.now = sh("2025-06-10 10:00")
         similar = desk.intake(
             make_complaint(
@@ -163,7 +149,7 @@ def test_bulk_intake_links_repeats_with_one_scan(url: str) -> None:
                 "OLD", received_at=clock.now, text="冰箱不制冷", complainant=WANG, product="BCD-520"
             )
         )
-        _close(desk, "OLD")
+        close_complaint(desk, "OLD")
         clock.now = sh("2025-09-05 10:00")
         desk.intake_many(
             [
@@ -233,7 +219,7 @@ def test_satisfaction_closes_a_resolved_complaint_or_amends_a_closed_one(url: st
         desk.intake(make_complaint("S-1", text="发票抬头写错了"))
         with pytest.raises(TransitionRejected, match="collected at closure"):
             desk.record_satisfaction("S-1", 4)
-        _close(desk, "S-1")
+        close_complaint(desk, "S-1")
         c = desk.record_satisfaction("S-1", 5)
         assert c.satisfaction == 5 and c.history[-1].data == {"from": 2, "to": 5}
         with pytest.raises(TransitionRejected, match="1 to 5"):

@@ -258,12 +258,12 @@ def label_command(
 class _TransitionCommand(click.Command):
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         with formatter.section("Actions"):
-            from complaintkit.lifecycle import TRANSITIONS
+            from complaintkit.lifecycle import ACTION_NAMES, TRANSITIONS
 
             formatter.write_dl(
                 [
                     (
-                        t.action,
+                        f"{t.action} ({ACTION_NAMES[t.action].zh})",
                         f"{'/'.join(sorted(s.value for s in t.sources))} → {t.target.value}: "
                         f"{t.description}"
                         + (f" (needs --{', --'.join(t.requires)})" if t.requires else ""),
@@ -292,14 +292,16 @@ def transition_command(
     satisfaction: int | None,
     fmt: str,
 ) -> None:
-    """Move a complaint through the handling process (see Actions).
+    """Move a complaint through the handling process (see Actions; an action's Chinese
+    name works too: 受理 for acknowledge).
 
     Example: complaintkit transition CK-1 propose --solution "replace the handset"
     """
     from complaintkit import name_of
+    from complaintkit.lifecycle import action_key
 
     complaint = app.desk.transition(
-        reference, action, reason=reason, solution=solution, satisfaction=satisfaction
+        reference, action_key(action), reason=reason, solution=solution, satisfaction=satisfaction
     )
     level = name_of(complaint.escalation_level, app.lang)
     echo_complaint(

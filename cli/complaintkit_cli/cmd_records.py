@@ -412,7 +412,7 @@ def show_command(app: App, reference: str, unmasked: bool, reason: str | None, f
     """
     from complaintkit import label_names, name_of
     from complaintkit.display import terminal_safe
-    from complaintkit.lifecycle import allowed_actions
+    from complaintkit.lifecycle import ACTION_NAMES, allowed_actions
 
     from .render import display_width, echo, text_table
 
@@ -531,6 +531,8 @@ def show_command(app: App, reference: str, unmasked: bool, reason: str | None, f
     actions = allowed_actions(c)
     click.echo()
     heading = "可执行操作" if zh else "next actions"
+    if zh:
+        actions = [f"{ACTION_NAMES[a].zh} ({a})" if a in ACTION_NAMES else a for a in actions]
     echo(f"{heading}: {', '.join(actions) if actions else '-'}")
 
 

@@ -60,16 +60,19 @@ def truncate(text: str, width: int) -> str:
     from complaintkit.display import terminal_safe
 
     text = " ".join(terminal_safe(text).split())
-    if display_width(text) <= width:
-        return text
-    out, used = [], 0
-    for ch in text:
-        w = display_width(ch)
-        if used + w > width - 1:
-            break
-        out.append(ch)
-        used += w
-    return "".join(out) + "…"
+    if text.isascii():
+        return text if len(text) <= width else text[: width - 1] + "…"
+    from unicodedata import east_asian_width
+
+    # One pass that stops past ``width`` columns: a complaint's text may be thousands long.
+    used, cut = 0, None
+    for i, ch in enumerate(text):
+        used += 2 if east_asian_width(ch) in ("W", "F") else 1
+        if cut is None and used > width - 1:
+            cut = i
+        if used > width:
+            return text[:cut] + "…"
+    return text
 
 
 def _cell(value: Any) -> str:

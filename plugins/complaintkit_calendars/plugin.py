@@ -62,7 +62,6 @@ from complaintkit import ConfigError, InvalidSetting, Names, hookimpl, structure
 from complaintkit.calendars import BusinessCalendar
 from complaintkit.config import Config
 
-from .arrangements import load_arrangements
 from .working import Fallback, WorkingCalendar, always_open, parse_hours, parse_weekend
 
 __all__ = [
@@ -404,6 +403,9 @@ def _configured(
         changes["hours"] = table.hours
     if table.weekend is not None:
         changes["weekend"] = table.weekend
+    # imported here: only a configured calendar reads arrangements (not every command)
+    from .arrangements import load_arrangements
+
     arrangements = load_arrangements(name, raw, config)
     if arrangements:
         # A given year is preferred over the data the calendar came with: drop that data.

@@ -27,19 +27,24 @@ _EXTRA = {"sqlite": "sql", "postgresql": "postgres", "postgres": "postgres"}
 
 
 def open_store(url: str, options: Mapping[str, Any]) -> Store:
-    """Open a SQL store; ``options`` is the ``[storage]`` table of the configuration."""
-    try:
-        import sqlalchemy  # noqa: F401
-    except ImportError:
+    """Open a SQL store; ``options`` is the ``[storage]`` table of the configuration.
+
+    The store reads ``list`` and ``show`` without importing SQLAlchemy
+    (:class:`~complaintkit_sql.light.LightSQLStore`); SQLAlchemy is still required, for
+    everything else."""
+    import importlib.util
+
+    if importlib.util.find_spec("sqlalchemy") is None:
         scheme, _ = parse_url(url)
         extra = _EXTRA.get(scheme, "mysql")
         raise ConfigError(
             f"{scheme}:// stores need SQLAlchemy, which is not installed; "
             f"install it with: pip install 'complaintkit[{extra}]'"
-        ) from None
-    from .store import open_sql
+        )
+    from .light import LightSQLStore
+    from .options import SQLOptions
 
-    return open_sql(url, options)
+    return LightSQLStore(url, options=SQLOptions.from_mapping(options))
 
 
 @hookimpl

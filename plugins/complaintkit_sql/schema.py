@@ -43,15 +43,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .decoding import SCHEMA_VERSION
+
 __all__ = [
     "SCHEMA_VERSION",
     "STEPS",
     "Tables",
     "make_tables",
 ]
-
-#: The schema version this code reads and writes.
-SCHEMA_VERSION = 5
 
 #: Longest value of an indexed text column (references, departments, labels, …).
 KEY_LENGTH = 255

@@ -53,15 +53,8 @@ from complaintkit.errors import (
 )
 from complaintkit.model import (
     OPEN_STATUSES,
-    Channel,
     Complaint,
     EscalationLevel,
-    Event,
-    Label,
-    Party,
-    Remedy,
-    RemedyKind,
-    Status,
 )
 from complaintkit.outbox import Outbox
 from complaintkit.plugindata import PluginData
@@ -84,7 +77,19 @@ if TYPE_CHECKING:
     from .attachments import SQLAttachments
 
 from .casework_query import custom_condition, order_by, tag_condition
+from .decoding import (
+    _CHANNELS,
+    _COMPLAINT_FIELDS,
+    _LEVELS,
+    _STATUSES,
+    _complaint,
+    _complaint_data,
+    _decoded,
+    _naive_utc,
+    _remedies,
+)
 from .instants import instant_parser, zone_of
+from .options import SQLOptions, explained
 from .schema import KEY_LENGTH, SCHEMA_VERSION, STEPS, Tables, make_tables
 
 __all__ = [
@@ -120,23 +125,6 @@ _DEFAULT_DRIVERS = {
 _HALF_MADE = -1
 
 _EXTRAS = {"sqlite": "sql", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
-
-
-@attrs.frozen
-class SQLOptions:
-    """The SQL store's options (the ``[storage]`` table of the configuration)."""
-
-    lock_timeout: float = 30.0
-
-    @classmethod
-    def from_mapping(cls, options: Mapping[str, Any]) -> SQLOptions:
-        """Read the options this backend knows; other keys belong to other backends."""
-        value = options.get("lock_timeout", cls().lock_timeout)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(
-                f"[storage] lock_timeout must be a non-negative number of seconds, got {value!r}"
-            )
-        return cls(lock_timeout=float(value))
 
 
 def engine_url(url: str) -> sa.URL:
@@ -369,263 +357,6 @@ def _rows(complaint: Complaint, version: int) -> _Rows:
     return row, labels, events
 
 
-def _remedies(data: Sequence[Mapping[str, Any]]) -> tuple[Remedy, ...]:
-    """The remedies from the JSON of the ``remedies`` column."""
-    return tuple(
-        Remedy(
-            kind=RemedyKind(r["kind"]),
-            amount=r.get("amount"),
-            currency=r.get("currency"),
-            description=r.get("description"),
-            accepted=bool(r.get("accepted", False)),
-            customer_loss=r.get("customer_loss"),
-            complaint_cost=r.get("complaint_cost"),
-            offered_by=r.get("offered_by"),
-            approved_by=r.get("approved_by"),
-            offered_at=(
-                None if r.get("offered_at") is None else datetime.fromisoformat(r["offered_at"])
-            ),
-        )
-        for r in data
-    )
-
-
-#: The complaint columns in the order :func:`_complaint` unpacks them.
-_COMPLAINT_FIELDS = (
-    "reference",
-    "received_utc",
-    "received_offset",
-    "text",
-    "title",
-    "channel",
-    "complainant_name",
-    "phone",
-    "email",
-    "customer_id",
-    "product",
-    "order_ref",
-    "remedy_sought",
-    "status",
-    "escalation_level",
-    "department",
-    "assignee",
-    "due_utc",
-    "due_offset",
-    "alert_utc",
-    "alert_offset",
-    "sla_policy",
-    "solution",
-    "remedies",
-    "satisfaction",
-    "parent",
-    "recomplaint_count",
-    "tags",
-    "custom",
-    "version",
-)
-_REMEDY_KINDS = {kind.value: kind for kind in RemedyKind}
-
-
-def _complaint(
-    values: Sequence[Any],
-    labels: Sequence[Any],
-    events: Sequence[Any],
-    instant: Callable[[Any, int | None], datetime | None],
-    json: Callable[[Any], Any],
-) -> Complaint:
-    """A complaint from its row's ``values`` (in :data:`_COMPLAINT_FIELDS` order), its labels
-    as ``(scheme, label, confidence, evidence, classifier)`` and its events as ``(at_utc,
-    at_offset, actor, action, reason, data, digest)`` (in history order), instants as
-    ``instant`` reads them and JSON columns as ``json`` decodes them (see
-    :meth:`SQLStore._read_columns`). Unpacked by position: a page builds thousands, and
-    reading a row's columns by name costs more than building the complaint."""
-    (
-        reference,
-        received_utc,
-        received_offset,
-        text,
-        title,
-        channel,
-        complainant_name,
-        phone,
-        email,
-        customer_id,
-        product,
-        order_ref,
-        remedy_sought,
-        status,
-        escalation_level,
-        department,
-        assignee,
-        due_utc,
-        due_offset,
-        alert_utc,
-        alert_offset,
-        sla_policy,
-        solution,
-        remedies,
-        satisfaction,
-        parent,
-        recomplaint_count,
-        tags,
-        custom,
-        version,
-    ) = values
-    received = instant(received_utc, received_offset)
-    assert received is not None
-    return Complaint(
-        reference=reference,
-        received_at=received,
-        text=text,
-        title=title,
-        channel=_CHANNELS[channel],
-        complainant=Party(name=complainant_name, phone=phone, email=email, customer_id=customer_id),
-        product=product,
-        order=order_ref,
-        remedy_sought=None if remedy_sought is None else _REMEDY_KINDS[remedy_sought],
-        labels={
-            scheme: Label(scheme, label, confidence, tuple(json(evidence)), classifier)
-            for scheme, label, confidence, evidence, classifier in labels
-        },
-        status=_STATUSES[status],
-        escalation_level=_LEVELS[escalation_level],
-        department=department,
-        assignee=assignee,
-        due_at=None if due_utc is None else instant(due_utc, due_offset),
-        alert_at=None if alert_utc is None else instant(alert_utc, alert_offset),
-        sla_policy=sla_policy,
-        solution=solution,
-        remedies=_remedies(json(remedies)),
-        satisfaction=satisfaction,
-        parent=parent,
-        recomplaint_count=recomplaint_count,
-        tags=tuple(json(tags)),
-        custom=json(custom),
-        history=tuple(
-            Event(instant(at_utc, at_offset), actor, action, reason, json(data), digest)  # type: ignore[arg-type]
-            for at_utc, at_offset, actor, action, reason, data, digest in events
-        ),
-        version=version,
-    )
-
-
-def _complaint_data(
-    values: Sequence[Any],
-    labels: Sequence[Any],
-    events: Sequence[Any],
-    instant: Callable[[Any, int | None], datetime | None],
-    json: Callable[[Any], Any],
-) -> dict[str, Any]:
-    """What :func:`~complaintkit.serialization.complaint_to_data` gives for the complaint
-    :func:`_complaint` builds from the same arguments, built without the model objects (and
-    checked as their validators would: enum values, confidence, satisfaction)."""
-    (
-        reference,
-        received_utc,
-        received_offset,
-        text,
-        title,
-        channel,
-        complainant_name,
-        phone,
-        email,
-        customer_id,
-        product,
-        order_ref,
-        remedy_sought,
-        status,
-        escalation_level,
-        department,
-        assignee,
-        due_utc,
-        due_offset,
-        alert_utc,
-        alert_offset,
-        sla_policy,
-        solution,
-        remedies,
-        satisfaction,
-        parent,
-        recomplaint_count,
-        tags,
-        custom,
-        version,
-    ) = values
-    if satisfaction is not None and not 1 <= satisfaction <= 5:
-        raise ValueError(f"satisfaction must be 1 to 5, got {satisfaction}")
-    for *_, confidence, _evidence, _classifier in labels:
-        if not 0.0 <= confidence <= 1.0:
-            raise ValueError(f"confidence must be between 0 and 1, got {confidence}")
-    received = instant(received_utc, received_offset)
-    assert received is not None
-    # Events of one intake share an instant: format each distinct one once.
-    stamps: dict[tuple[Any, int], str] = {}
-    history = []
-    for at_utc, at_offset, actor, action, reason, data, digest in events:
-        stamp = stamps.get((at_utc, at_offset))
-        if stamp is None:
-            at = instant(at_utc, at_offset)
-            assert at is not None  # at_utc is NOT NULL
-            stamp = stamps[at_utc, at_offset] = at.isoformat()
-        history.append(
-            {
-                "at": stamp,
-                "actor": actor,
-                "action": action,
-                "reason": reason,
-                "data": json(data),
-                "digest": digest,
-            }
-        )
-    return {
-        "reference": reference,
-        "received_at": received.isoformat(),
-        "text": text,
-        "title": title,
-        "channel": _CHANNELS[channel].value,
-        "complainant": {
-            "name": complainant_name,
-            "phone": phone,
-            "email": email,
-            "customer_id": customer_id,
-        },
-        "product": product,
-        "order": order_ref,
-        "remedy_sought": None if remedy_sought is None else _REMEDY_KINDS[remedy_sought].value,
-        "labels": {
-            scheme: {
-                "scheme": scheme,
-                "label": label,
-                "confidence": confidence,
-                "evidence": list(json(evidence)),
-                "classifier": classifier,
-            }
-            for scheme, label, confidence, evidence, classifier in labels
-        },
-        "status": _STATUSES[status].value,
-        "escalation_level": _LEVELS[escalation_level].value,
-        "department": department,
-        "assignee": assignee,
-        "due_at": None if due_utc is None else instant(due_utc, due_offset).isoformat(),  # type: ignore[union-attr]
-        "alert_at": None if alert_utc is None else instant(alert_utc, alert_offset).isoformat(),  # type: ignore[union-attr]
-        "sla_policy": sla_policy,
-        "solution": solution,
-        "remedies": [r.as_data() for r in _remedies(json(remedies))],
-        "satisfaction": satisfaction,
-        "parent": parent,
-        "recomplaint_count": recomplaint_count,
-        "tags": list(json(tags)),
-        "custom": json(custom),
-        "history": history,
-        "version": version,
-    }
-
-
-def _decoded(value: Any) -> Any:
-    """A JSON column the driver already decoded."""
-    return value
-
-
 #: The complaint columns :meth:`SQLStore.facts` reads.
 _FACT_COLUMNS = (
     "reference",
@@ -648,9 +379,6 @@ _FACT_COLUMNS = (
     "email",
     "remedies",
 )
-_STATUSES = {status.value: status for status in Status}
-_CHANNELS = {channel.value: channel for channel in Channel}
-_LEVELS = {int(level): level for level in EscalationLevel}
 _OPEN = frozenset(OPEN_STATUSES)
 
 
@@ -740,11 +468,6 @@ def _fact_reader(
         )
 
     return read
-
-
-def _naive_utc(value: str | None) -> datetime | None:
-    """An instant as SQLite stores it (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC) as a datetime."""
-    return None if value is None else datetime.fromisoformat(value)
 
 
 def _refused_value(cause: BaseException | None) -> bool:
@@ -898,7 +621,7 @@ class SQLStore:
                 return KeyboardInterrupt()
             seen = seen.__context__
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        return StorageError(f"{self.display_url}: {detail}")
+        return StorageError(f"{self.display_url}: {explained(detail)}")
 
     @contextmanager
     def _connect(self) -> Iterator[sa.Connection]:

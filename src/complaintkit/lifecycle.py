@@ -24,15 +24,18 @@ from typing import Any
 import attrs
 
 from .errors import TransitionRejected
+from .i18n import Names
 from .model import Complaint, EscalationLevel, Event, Status
 
 __all__ = [
+    "ACTION_NAMES",
     "IMPORT",
     "IMPORT_ACTOR",
     "MERGE",
     "MERGE_TRANSITION",
     "TRANSITIONS",
     "Transition",
+    "action_key",
     "allowed_actions",
     "apply",
     "implied_targets",
@@ -249,6 +252,31 @@ def is_imported(complaint: Complaint) -> bool:
     """True for a complaint whose history came from another system (its first event is by
     :data:`IMPORT_ACTOR`): what happened before the import notifies and escalates nobody."""
     return bool(complaint.history) and complaint.history[0].actor == IMPORT_ACTOR
+
+
+#: Every action's display name in both languages (``complaintkit transition`` takes either).
+ACTION_NAMES: dict[str, Names] = {
+    "acknowledge": Names("acknowledge", "受理"),
+    "assess": Names("assess", "评估"),
+    "investigate": Names("investigate", "调查"),
+    "propose": Names("propose", "提出方案"),
+    "accept": Names("accept", "接受方案"),
+    "decline": Names("decline", "拒绝方案"),
+    "implement": Names("implement", "实施"),
+    "resolve": Names("resolve", "解决"),
+    "close": Names("close", "结案"),
+    "reopen": Names("reopen", "重新打开"),
+    "withdraw": Names("withdraw", "撤回"),
+    "reject": Names("reject", "不予受理"),
+    MERGE: Names("merge", "合并"),
+}
+_BY_ZH = {names.zh: action for action, names in ACTION_NAMES.items()}
+
+
+def action_key(name: str) -> str:
+    """The action a name stands for: its Chinese display name (``受理``) gives its key
+    (``acknowledge``); anything else is returned unchanged, for :func:`transition_for`."""
+    return _BY_ZH.get(name.strip(), name)
 
 
 def transition_for(action: str) -> Transition:

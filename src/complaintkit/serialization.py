@@ -132,7 +132,7 @@ def _tidy(problem: str) -> str:
     return problem
 
 
-def _json_copy(value: dict[str, Any]) -> dict[str, Any]:
+def _json_copy(value: Any) -> Any:
     """A detached copy of JSON data (custom fields, event data), made by orjson in C.
 
     Values JSON cannot hold raise TypeError naming the problem; orjson writes datetimes and
@@ -141,10 +141,19 @@ def _json_copy(value: dict[str, Any]) -> dict[str, Any]:
     if not value:
         return {}
     try:
-        copy: dict[str, Any] = orjson.loads(orjson.dumps(value))
+        return orjson.loads(orjson.dumps(value))
     except orjson.JSONEncodeError as exc:
         raise TypeError(str(exc)) from None
-    return copy
+
+
+def _event_data(history: tuple[Event, ...]) -> list[dict[str, Any]]:
+    """Detached copies of the events' data: one orjson round trip for the whole history."""
+    if not history:
+        return []
+    if len(history) == 1:
+        return [_json_copy(history[0].data)]
+    copies: list[dict[str, Any]] = _json_copy([e.data for e in history])
+    return copies
 
 
 def complaint_to_data(c: Complaint) -> dict[str, Any]:
@@ -210,10 +219,10 @@ def complaint_to_data(c: Complaint) -> dict[str, Any]:
                 "actor": e.actor,
                 "action": e.action,
                 "reason": e.reason,
-                "data": _json_copy(e.data),
+                "data": data,
                 "digest": e.digest,
             }
-            for e in c.history
+            for e, data in zip(c.history, _event_data(c.history), strict=True)
         ],
         "version": c.version,
     }

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
@@ -21,7 +21,7 @@ from .writing import Writer
 if TYPE_CHECKING:
     from ..classification import Classification, ClassificationScheme, SchemeSet
 
-__all__ = ["MANUAL", "ClassificationPreview", "Classifier", "classified_fires"]
+__all__ = ["MANUAL", "ClassificationPreview", "Classifier", "LabelPass", "classified_fires"]
 
 MANUAL = "manual"
 
@@ -58,6 +58,16 @@ class ClassificationPreview:
     examples: Mapping[tuple[str, str | None, str], tuple[str, ...]]
     before: Mapping[tuple[str, str], int]
     after: Mapping[tuple[str, str], int]
+
+
+class LabelPass(NamedTuple):
+    """What one classification pass gives a complaint: all its labels after the pass, the
+    changes (new label, previous label) that fire ``complaint_classified``, and the
+    ``classify`` event recording them (none when no label moved)."""
+
+    labels: dict[str, Label]
+    changes: list[tuple[Label, Label | None]]
+    events: tuple[Event, ...]
 
 
 #: Complaints classified together when the desk classifies many (an import, ``classify
@@ -121,13 +131,50 @@ class Classifier:
         re-classified complaint stays in its history. ``verdicts``: the schemes' verdicts on
         the complaint's text, when they were already asked (:meth:`labelled_many`).
         """
-        labels = dict(complaint.labels)
-        data: dict[str, Any] = {}
-        changes: list[tuple[Label, Label | None]] = []
         scheme_set, classifiers = self._scheme_set(schemes)
         if verdicts is None:
             verdicts = scheme_set.classify(text_of(complaint))
-        for name, classifier, result in zip(scheme_set.names, classifiers, verdicts, strict=True):
+        found = self._pass(complaint, scheme_set.names, classifiers, verdicts, at, force)
+        events = extra_events + found.events
+        if not events and found.labels == complaint.labels:
+            return complaint, []
+        return (
+            attrs.evolve(complaint, labels=found.labels, history=complaint.history + events),
+            found.changes,
+        )
+
+    def passes(
+        self,
+        complaints: Sequence[Complaint],
+        schemes: Sequence[ClassificationScheme],
+        at: datetime,
+    ) -> list[LabelPass]:
+        """What :meth:`labelled` would give each of ``complaints`` (a batch: the schemes are
+        asked all their texts at once, so keep it about :data:`BATCH` long), as labels,
+        changes and events, without building the labelled complaints: for a caller that
+        builds each complaint once with more changes than these (a bulk import)."""
+        scheme_set, classifiers = self._scheme_set(schemes)
+        verdicts = scheme_set.classify_many([text_of(c) for c in complaints])
+        names = scheme_set.names
+        return [
+            self._pass(c, names, classifiers, found, at, False)
+            for c, found in zip(complaints, verdicts, strict=True)
+        ]
+
+    def _pass(
+        self,
+        complaint: Complaint,
+        names: Sequence[str],
+        classifiers: Sequence[str],
+        verdicts: Sequence[Classification | None],
+        at: datetime,
+        force: bool,
+    ) -> LabelPass:
+        """One classification pass over ``complaint`` given the schemes' ``verdicts``."""
+        labels = dict(complaint.labels)
+        data: dict[str, Any] = {}
+        changes: list[tuple[Label, Label | None]] = []
+        for name, classifier, result in zip(names, classifiers, verdicts, strict=True):
             previous = labels.get(name)
             if result is None or (
                 previous is not None and previous.classifier == MANUAL and not force
@@ -144,15 +191,10 @@ class Classifier:
                 "confidence": label.confidence,
                 "evidence": list(label.evidence),
             }
-        events = extra_events
-        if data:
-            events += (Event(at=at, actor=self.s.actor, action="classify", reason=None, data=data),)
-        if not events and labels == complaint.labels:
-            return complaint, []
-        return (
-            attrs.evolve(complaint, labels=labels, history=complaint.history + events),
-            changes,
-        )
+        if not data:
+            return LabelPass(labels, changes, ())
+        event = Event(at=at, actor=self.s.actor, action="classify", reason=None, data=data)
+        return LabelPass(labels, changes, (event,))
 
     def labelled_many(
         self,

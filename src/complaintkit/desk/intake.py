@@ -5,17 +5,19 @@ or as a streamed batch. The checks themselves are :mod:`complaintkit.intake`'s."
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .. import lifecycle
+from ..audit import seal
 from ..errors import ValidationError
 from ..intake import CHARACTERS_REMOVED, check_complaint, clean_complaint
 from ..model import Complaint, EscalationLevel, Event, Label, Status
-from ..storage import AddResult, ComplaintFilter
-from .classifying import BATCH, Classifier, classified_fires
+from ..storage import AddResult, ComplaintFilter, gc_paused
+from .classifying import BATCH, Classifier, LabelPass, classified_fires
 from .clocks import SLAClocks
 from .rules import Rules
 from .state import NOBODY, DeskState, Fires
@@ -54,6 +56,17 @@ class Intake:
         (a ``characters_removed`` event naming the fields and counts), then anything else
         wrong raises :class:`~complaintkit.errors.ValidationError` before the store sees it.
         """
+        complaint, at, received = self._checked(complaint)
+        if schemes:
+            return self.classifier.labelled(complaint, schemes, at, extra_events=received)
+        if received:
+            return attrs.evolve(complaint, history=complaint.history + received), []
+        return complaint, []
+
+    def _checked(self, complaint: Complaint) -> tuple[Complaint, datetime, tuple[Event, ...]]:
+        """``complaint`` cleaned and checked (:meth:`prepare`), the time of its intake, and the
+        events intake adds to its history: ``received`` (unless it brings a history) and
+        ``characters_removed``."""
         complaint, removed = clean_complaint(complaint)
         check_complaint(complaint)
         at = self.s.clock()
@@ -78,39 +91,7 @@ class Intake:
                     data=dict(removed),
                 ),
             )
-        if schemes:
-            return self.classifier.labelled(complaint, schemes, at, extra_events=received)
-        if received:
-            return attrs.evolve(complaint, history=complaint.history + received), []
-        return complaint, []
-
-    def prepare_many(
-        self, complaints: Iterable[Complaint], schemes: Sequence[ClassificationScheme] = ()
-    ) -> Iterator[tuple[Complaint, list[tuple[Label, Label | None]]]]:
-        """:meth:`prepare` of each of ``complaints``, in order and lazily, the schemes asked a
-        batch of texts at a time (:meth:`Classifier.labelled_many`). A complaint that fails
-        the checks raises where :meth:`prepare` would: the ones before it are given first."""
-        if not schemes:
-            for complaint in complaints:
-                yield self.prepare(complaint)
-            return
-        source = iter(complaints)
-        while True:
-            checked: list[Complaint] = []
-            failure: ValidationError | None = None
-            for complaint in islice(source, BATCH):
-                try:
-                    checked.append(self.prepare(complaint)[0])
-                except ValidationError as error:  # raised after the complaints before it
-                    failure = error
-                    break
-            if not checked and failure is None:
-                return
-            at = self.s.clock()
-            for _, labelled, changes in self.classifier.labelled_many(checked, schemes, at):
-                yield labelled, changes
-            if failure is not None:
-                raise failure
+        return complaint, at, received
 
     def intake(self, complaint: Complaint, *, classify: bool = True) -> Complaint:
         """Store a new complaint: classified by every scheme (unless ``classify`` is False),
@@ -150,25 +131,25 @@ class Intake:
         channel and the re-complaint link do not raise it, and the SLA warnings and breaches
         its clocks reached before now are recorded as historical
         (:meth:`record_past_alerts`), so the sweep does not announce them.
+
+        Each complaint is stored as :meth:`intake` would store it, but built once
+        (:meth:`_ready_many`): its labels and events are worked out first and the complaint
+        as stored (sealed, version 1) is made from them in one step, so the hooks receive
+        exactly what the store holds.
         """
         chosen = self.classifier.schemes(schemes) if classify else []
         observe = self.s.host.has_implementations("complaint_received") or (
             bool(chosen) and self.s.host.has_implementations("complaint_classified")
         )
-        process = self.s.process
         active = self.s.process_active()
         if active:
             observe = observe or self.s.host.has_implementations("complaint_escalated")
-        recomplaint = process.recomplaint
+        recomplaint = self.s.process.recomplaint
         prepared: list[tuple[Complaint, Fires]] = []
         repeat_candidates: list[Complaint] = []
 
         def stream() -> Iterator[Complaint]:
-            for ready, changes in self.prepare_many(complaints, chosen):
-                fires = classified_fires(changes)
-                if active:
-                    ready, more = self._process_new(ready, lookup=False)
-                    fires += more
+            for ready, fires in self._ready_many(complaints, chosen, active):
                 imported = lifecycle.is_imported(ready)
                 if observe and not imported:
                     prepared.append((ready, fires))
@@ -176,17 +157,64 @@ class Intake:
                     repeat_candidates.append(ready)
                 yield ready
 
-        result = self.s.writes.add_many(stream())
+        # While the batch is read, classified and written, every complaint kept for the hooks
+        # and the repeat links is dozens of long-lived objects the collector would walk again
+        # and again (the stores pause it for the same reason). The plugins' hooks run with it
+        # on, each complaint released once its hooks have run.
+        with gc_paused():
+            result = self.s.writes.add_many(stream())
         skipped = set(result.skipped)
-        if observe:
-            for complaint, fires in prepared:
-                if complaint.reference in skipped:
-                    continue
-                stored = attrs.evolve(complaint, version=1)
-                self.writer.fire_all(stored, (("complaint_received", {}),) + fires)
+        prepared.reverse()
+        while prepared:
+            complaint, fires = prepared.pop()
+            if complaint.reference not in skipped:
+                self.writer.fire_all(complaint, (("complaint_received", {}),) + fires)
         if repeat_candidates:
             self._link_repeats([c for c in repeat_candidates if c.reference not in skipped])
         return result
+
+    def _ready_many(
+        self,
+        complaints: Iterable[Complaint],
+        schemes: Sequence[ClassificationScheme],
+        active: bool,
+    ) -> Iterator[tuple[Complaint, Fires]]:
+        """Each of ``complaints`` as :meth:`intake` stores it (checked, labelled by ``schemes``,
+        given the process work if ``active``, sealed, version 1) with the hooks it fires, in
+        order and lazily, :data:`BATCH` at a time (the schemes get a batch's texts at once).
+        A complaint that fails the checks raises after the ones before it are given."""
+        source = iter(complaints)
+        while True:
+            checked: list[tuple[Complaint, datetime, tuple[Event, ...]]] = []
+            failure: ValidationError | None = None
+            for complaint in islice(source, BATCH):
+                try:
+                    checked.append(self._checked(complaint))
+                except ValidationError as error:  # raised after the complaints before it
+                    failure = error
+                    break
+            if not checked and failure is None:
+                return
+            passes: list[LabelPass] = []
+            if schemes:
+                passes = self.classifier.passes([c for c, _, _ in checked], schemes, self.s.clock())
+            for i, (c, _, received) in enumerate(checked):
+                labels, history = c.labels, c.history + received
+                fires: Fires = ()
+                if passes:
+                    labels, changes, classified = passes[i]
+                    history += classified
+                    fires = classified_fires(changes)
+                if active:
+                    c = attrs.evolve(c, labels=labels, history=history)
+                    c, more = self._process_new(c, lookup=False)
+                    labels, history, fires = c.labels, c.history, fires + more
+                yield (
+                    attrs.evolve(c, labels=labels, history=seal(c.reference, history), version=1),
+                    fires,
+                )
+            if failure is not None:
+                raise failure
 
     def _process_new(self, c: Complaint, *, lookup: bool) -> tuple[Complaint, Fires]:
         """Routing, re-complaint link (when ``lookup``: it reads the store), fast channel and
@@ -293,9 +321,8 @@ class Intake:
             candidates = {o.reference: o for k in complainant_keys(c) for o in by_key.get(k, [])}
             if not candidates:
                 continue
-            current = attrs.evolve(c, version=1)
-            linked, fires = self._linked(current, candidates.values())
-            if linked is not current:
+            linked, fires = self._linked(c, candidates.values())
+            if linked is not c:
                 changed.append((self.deadlines.with_sla(linked), fires))
         if not changed:
             return
