@@ -34,12 +34,14 @@ from complaintkit import (
     Label,
     structure_section,
 )
-from complaintkit.storage import (
+from complaintkit.facts import (
     ComplaintLabels,
     LabelSummariesStore,
     LabelSummary,
-    gc_paused,
     label_summaries_of,
+)
+from complaintkit.storage import (
+    gc_paused,
 )
 
 if TYPE_CHECKING:
@@ -194,7 +196,7 @@ def queue(
     all of them, or the first ``limit``.
 
     The queue is selected from each complaint's labels alone (a
-    :class:`~complaintkit.storage.LabelSummariesStore` gives them: the TinyDB store reads them
+    :class:`~complaintkit.facts.LabelSummariesStore` gives them: the TinyDB store reads them
     from its index), and only the complaints of the labels returned are then read whole; from
     another store the complaints are read once, as before, and those due kept. ``unlabelled``,
     when given, counts per scheme the complaints left without a label that the queue does not

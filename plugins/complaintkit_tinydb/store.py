@@ -63,7 +63,13 @@ from complaintkit.errors import (
     StorageError,
     ValidationError,
 )
-from complaintkit.facts import FACT_FIELDS, LABEL_FIELD, ComplaintFacts
+from complaintkit.facts import (
+    FACT_FIELDS,
+    LABEL_FIELD,
+    ComplaintFacts,
+    ComplaintLabels,
+    LabelSummary,
+)
 from complaintkit.model import (
     OPEN_STATUSES,
     Channel,
@@ -77,8 +83,6 @@ from complaintkit.storage import (
     GROUP_KEYS,
     AddResult,
     ComplaintFilter,
-    ComplaintLabels,
-    LabelSummary,
     SortOrder,
     UpdateResult,
     check_page,
@@ -896,7 +900,7 @@ class TinyDBStore:
 
     def label_summaries(self, flt: ComplaintFilter | None = None) -> Iterator[ComplaintLabels]:
         """Each complaint's labels (key, confidence, classifier) of the complaints matching
-        ``flt``, in ``find`` order (see :class:`~complaintkit.storage.LabelSummariesStore`):
+        ``flt``, in ``find`` order (see :class:`~complaintkit.facts.LabelSummariesStore`):
         from the index's projections and records when it matches the file, else from the
         parsed file. Everything is read now."""
         indexed = self._indexed(flt)
@@ -1348,7 +1352,7 @@ def _facts(doc: Doc, extra: Doc, scan: list[Any]) -> ComplaintFacts:
 
 
 def _label_summaries(doc: Doc, confidences: Mapping[str, Any] | None) -> ComplaintLabels:
-    """A stored document's :func:`~complaintkit.storage.label_summaries_of`: its labels'
+    """A stored document's :func:`~complaintkit.facts.label_summaries_of`: its labels'
     confidences and classifiers from ``confidences`` (an index record's, scheme →
     ``[confidence, classifier]``; raising ``KeyError`` or ``ValueError`` when they do not
     match the labels) or, when None, from the document itself."""

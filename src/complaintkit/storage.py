@@ -35,10 +35,7 @@ __all__ = [
     "ComplaintFilter",
     "DataReadableStore",
     "DataRestorableStore",
-    "ComplaintLabels",
     "ExistsStore",
-    "LabelSummariesStore",
-    "LabelSummary",
     "RestorableStore",
     "SortOrder",
     "SortingStore",
@@ -50,8 +47,6 @@ __all__ = [
     "find_sorted",
     "gc_paused",
     "group_value",
-    "iter_label_summaries",
-    "label_summaries_of",
     "parse_url",
     "resolve_url",
     "sort_key",
@@ -458,49 +453,6 @@ class ExistsStore(Store, Protocol):
     def exists(self) -> bool:
         """Whether the store has been created (reads only; creates nothing)."""
         ...
-
-
-#: One label as :func:`iter_label_summaries` gives it: ``(label, confidence, classifier)``.
-LabelSummary = tuple[str, float, str]
-#: One complaint's labels: ``(reference, received_at, {scheme: LabelSummary})``.
-ComplaintLabels = tuple[str, datetime, dict[str, LabelSummary]]
-
-
-def label_summaries_of(c: Complaint) -> ComplaintLabels:
-    """The reference definition of what :func:`iter_label_summaries` gives for a complaint."""
-    return (
-        c.reference,
-        c.received_at,
-        {
-            scheme: (label.label, label.confidence, label.classifier)
-            for scheme, label in c.labels.items()
-        },
-    )
-
-
-@runtime_checkable
-class LabelSummariesStore(Store, Protocol):
-    """A :class:`Store` that reads every complaint's labels (key, confidence, classifier)
-    without whole complaints.
-
-    ``label_summaries(flt)`` yields exactly ``label_summaries_of(c) for c in find(flt)``, in
-    the same order. What the review queue selects from (the labels below their confidence
-    threshold): the TinyDB store answers it from its index; the conformance suite checks it
-    equals the definition when a store has it.
-    """
-
-    def label_summaries(self, flt: ComplaintFilter | None = None) -> Iterator[ComplaintLabels]:
-        """The labels of the complaints matching ``flt`` (all when None), in ``find`` order."""
-        ...
-
-
-def iter_label_summaries(
-    store: Store, flt: ComplaintFilter | None = None
-) -> Iterator[ComplaintLabels]:
-    """The labels of the complaints matching ``flt``, pushed down to the store when it can."""
-    if isinstance(store, LabelSummariesStore):
-        return store.label_summaries(flt)
-    return (label_summaries_of(c) for c in store.find(flt))
 
 
 @attrs.frozen

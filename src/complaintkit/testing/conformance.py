@@ -49,9 +49,12 @@ from complaintkit.facts import (
     ComplaintFacts,
     FactColumnsStore,
     FactsStore,
+    LabelSummariesStore,
     facts_of,
     iter_fact_columns,
     iter_facts,
+    iter_label_summaries,
+    label_summaries_of,
 )
 from complaintkit.model import (
     Channel,
@@ -72,14 +75,11 @@ from complaintkit.storage import (
     ComplaintFilter,
     DataReadableStore,
     DataRestorableStore,
-    LabelSummariesStore,
     RestorableStore,
     SortOrder,
     Store,
     find_sorted,
     group_value,
-    iter_label_summaries,
-    label_summaries_of,
     sort_key,
 )
 from complaintkit.testing import make_complaint

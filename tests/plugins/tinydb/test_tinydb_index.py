@@ -18,9 +18,9 @@ import pytest
 from tinydb import TinyDB
 
 from complaintkit.errors import ConflictError, DuplicateComplaintError, NotFoundError
-from complaintkit.facts import FACT_FIELDS, facts_of, iter_fact_columns
+from complaintkit.facts import FACT_FIELDS, facts_of, iter_fact_columns, label_summaries_of
 from complaintkit.model import Channel, Complaint, Event, Label, Status
-from complaintkit.storage import ComplaintFilter, SortOrder, label_summaries_of
+from complaintkit.storage import ComplaintFilter, SortOrder
 from complaintkit.testing import make_complaint
 from complaintkit.testing.conformance import (
     SAMPLE_FILTERS,
