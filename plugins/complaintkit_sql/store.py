@@ -72,7 +72,7 @@ from complaintkit.storage import (
 )
 
 if TYPE_CHECKING:
-    from complaintkit.facts import ComplaintFacts
+    from complaintkit.facts import ComplaintFacts, ComplaintLabels, LabelSummary
 
     from .attachments import SQLAttachments
 
@@ -1442,6 +1442,52 @@ class SQLStore:
             c.received_utc > received_utc,
             sa.and_(c.received_utc == received_utc, c.reference > reference),
         )
+
+    def label_summaries(self, flt: ComplaintFilter | None = None) -> Iterator[ComplaintLabels]:
+        """Each complaint's labels (key, confidence, classifier) in ``find`` order, read from
+        the complaints' keys and the labels table by page, building no complaint (see
+        :class:`~complaintkit.facts.LabelSummariesStore`): what the review queue selects
+        from."""
+        self._check()
+        wanted = ("reference", "received_utc", "received_offset")
+        columns = [col for col in self._read_columns(self.tables.complaints) if col.key in wanted]
+        return self._pages(
+            sa.select(*columns),
+            self._where(flt),
+            None,
+            0,
+            size=FACTS_PAGE,
+            build=self._summaries,
+            key=self._row_key,
+        )
+
+    def _summaries(self, conn: sa.Connection, rows: Sequence[Any]) -> list[ComplaintLabels]:
+        """The label summaries of a page of complaint rows (reference, received)."""
+        labels = self.tables.labels
+        found: dict[str, dict[str, LabelSummary]] = {row.reference: {} for row in rows}
+        if not rows:
+            return []
+        source, conds = self._of_page(labels, list(found))
+        for reference, scheme, label, confidence, classifier in conn.execute(
+            sa.select(
+                labels.c.reference,
+                labels.c.scheme,
+                labels.c.label,
+                labels.c.confidence,
+                labels.c.classifier,
+            )
+            .select_from(source)
+            .where(*conds)
+            .order_by(labels.c.reference, labels.c.position)
+        ):
+            found[reference][scheme] = (label, confidence, classifier)
+        instant = instant_parser(self.dialect == "sqlite")
+        summaries: list[ComplaintLabels] = []
+        for row in rows:
+            received = instant(row.received_utc, row.received_offset)
+            assert received is not None  # received_utc is NOT NULL
+            summaries.append((row.reference, received, found[row.reference]))
+        return summaries
 
     # --- facts --------------------------------------------------------------------------
 
