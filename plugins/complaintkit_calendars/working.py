@@ -193,6 +193,15 @@ class WorkingCalendar:
     _spans: dict[date, tuple[tuple[datetime, datetime], ...]] = attrs.field(
         init=False, repr=False, factory=dict
     )
+    # Whether each day asked about is worked: SLA clocks over many complaints ask about the
+    # same few hundred days again and again (day_info builds its answer each time).
+    _worked: dict[date, bool] = attrs.field(init=False, repr=False, factory=dict)
+    # The instants :meth:`add` computed: complaints received at the same instant (data that
+    # give only the date) have the same deadlines, so judging many complaints' SLA targets
+    # asks for the same sums again and again.
+    _sums: dict[tuple[datetime, timedelta, str], datetime] = attrs.field(
+        init=False, repr=False, factory=dict
+    )
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "_tz", _zone(self.timezone))
@@ -307,7 +316,13 @@ class WorkingCalendar:
 
     def is_working_day(self, day: date) -> bool:
         """True if ``day`` is worked; raises CalendarRangeError outside :attr:`covered`."""
-        return self.day_info(day).working
+        worked = self._worked.get(day)
+        if worked is None:
+            worked = self.day_info(day).working
+            if len(self._worked) > 50_000:
+                self._worked.clear()
+            self._worked[day] = worked
+        return worked
 
     def days(self, first: date, last: date) -> list[DayInfo]:
         """:meth:`day_info` for every day from ``first`` to ``last`` inclusive."""
@@ -362,17 +377,26 @@ class WorkingCalendar:
     def add(self, start: datetime, amount: timedelta, *, unit: str = "hours") -> datetime:
         """The instant ``amount`` of working time after ``start`` (see the module docstring)."""
         t = self._aware(start, "start")
+        key = (t, amount, unit)
+        found = self._sums.get(key)
+        if found is not None:
+            return found
         if amount < timedelta(0):
             raise ValueError(f"cannot add a negative amount of time ({amount})")
         if unit == "hours":
-            return self._add_hours(t, amount).astimezone(self._tz)
-        if unit == "days":
+            found = self._add_hours(t, amount).astimezone(self._tz)
+        elif unit == "days":
             if amount % timedelta(days=1):
                 raise ValueError(f"working days must be whole days, got {amount}")
-            return self._add_days(t, amount.days).astimezone(self._tz)
-        if unit == "elapsed":
-            return (t + amount).astimezone(self._tz)
-        raise ValueError(f"unknown unit {unit!r}; use one of {', '.join(UNITS)}")
+            found = self._add_days(t, amount.days).astimezone(self._tz)
+        elif unit == "elapsed":
+            found = (t + amount).astimezone(self._tz)
+        else:
+            raise ValueError(f"unknown unit {unit!r}; use one of {', '.join(UNITS)}")
+        if len(self._sums) > 50_000:
+            self._sums.clear()
+        self._sums[key] = found
+        return found
 
     def _next_day(self, day: date, idle: int, since: date) -> tuple[date, int]:
         if idle > _MAX_IDLE_DAYS:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from complaintkit import ComplaintFacts, ComplaintFilter, ConfigError, Names, ReportContext, Store
-from complaintkit.facts import iter_fact_columns, iter_facts
+from complaintkit.facts import CLOCK_FIELDS, ClockFacts, iter_fact_columns
 from complaintkit.sla import TARGETS, SlaConfig, clocks_of, load_sla_config
 
 if TYPE_CHECKING:
@@ -189,9 +189,16 @@ class SlaJudge:
 
     def targets(self, f: ComplaintFacts) -> list[tuple[str, str]]:
         """``(target, outcome)`` for each target the complaint's policy sets."""
-        if self.config is None or f.sla_policy is None:
+        return self.outcomes(f.sla_policy, f)
+
+    def outcomes(
+        self, policy_name: str | None, f: ComplaintFacts | ClockFacts
+    ) -> list[tuple[str, str]]:
+        """``(target, outcome)`` for each target policy ``policy_name`` sets (none for no
+        policy, or one not configured), judged from the complaint's (clock) facts ``f``."""
+        if self.config is None or policy_name is None:
             return []
-        policy = self.config.policies.get(f.sla_policy)
+        policy = self.config.policies.get(policy_name)
         if policy is None:
             return []
         clocks = clocks_of(f, policy, self.calendar.get(policy.calendar), self.now, with_left=False)
@@ -217,11 +224,20 @@ def judged_rows(
 ) -> Iterator[tuple[tuple[Any, ...], list[tuple[str, str]]]]:
     """Per complaint matching ``flt``: its facts ``fields`` (as
     :func:`~complaintkit.facts.iter_fact_columns` gives them) and ``judge``'s outcomes of its
-    targets. With no SLA policy to judge by, only those fields are read (computed in the
-    database where the store can); otherwise whole facts, which the SLA verdict needs."""
+    targets. One read of fact columns (computed in the database where the store can): with
+    SLA policies to judge by, ``fields`` and the complaint's policy and
+    :data:`~complaintkit.facts.CLOCK_FIELDS`, from which its clocks are computed."""
     if not judge.judging:
         for values in iter_fact_columns(store, flt, fields):
             yield values, []
         return
-    for f in iter_facts(store, flt):
-        yield tuple(getattr(f, name) for name in fields), judge.targets(f)
+    # Each field read once (the sla report's own fields are mostly clock fields).
+    wanted = tuple(dict.fromkeys((*fields, "sla_policy", *CLOCK_FIELDS)))
+    at = {name: i for i, name in enumerate(wanted)}
+    policy = at["sla_policy"]
+    clock = [at[name] for name in CLOCK_FIELDS]
+    for row in iter_fact_columns(store, flt, wanted):
+        yield (
+            tuple([row[at[name]] for name in fields]),
+            judge.outcomes(row[policy], ClockFacts._make([row[i] for i in clock])),
+        )

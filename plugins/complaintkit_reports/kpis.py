@@ -3,8 +3,8 @@ still open and resolved, how long resolution took, how satisfied customers were,
 complained again, how often complaints were escalated, and the share of SLA targets met.
 
 One pass over the few facts it needs (:func:`~complaintkit_reports.common.judged_rows`: the
-columns below, computed in the database on SQL; whole facts only when SLA policies are
-configured, to judge the targets). Definitions:
+columns below, computed in the database on SQL; with SLA policies configured, also the policy
+and the clock fields each complaint's targets are judged from). Definitions:
 
 * **resolved** — the complaint has a final resolution (``resolved_at``: resolve, close,
   withdraw or reject not undone by a reopening); **open** — its status is an open one;

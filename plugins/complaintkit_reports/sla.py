@@ -2,8 +2,8 @@
 missed or is still open, and how long each took, overall, by policy and by department.
 
 One pass over the few facts it needs (:func:`~complaintkit_reports.common.judged_rows`:
-computed in the database on SQL; whole facts only when SLA policies are configured, to judge
-the targets); each target is judged by
+computed in the database on SQL; with SLA policies configured, also the clock fields, from
+which each complaint's clocks are computed); each target is judged by
 :class:`~complaintkit_reports.common.SlaJudge`, which calls :func:`complaintkit.sla.clocks_of`:
 the verdict ``complaintkit clocks`` shows (met, missed, open within or past due, no deadline).
 Times run from receipt to the first event that met each target (median and 90th percentile,

@@ -20,14 +20,15 @@ triples: ``facts_of`` feeds it events, the TinyDB store the raw event dicts. The
 computes the met instants and counts in the database from the same action sets, and feeds the
 few events that shape the SLA clocks (pauses, resumptions, reopenings, breaches) to
 ``scan_history`` too. The SLA clocks themselves are computed from these facts
-(:func:`complaintkit.sla.clocks_of`), so ``clocks`` and the reports give one verdict.
+(:func:`complaintkit.sla.clocks_of`), so ``clocks`` and the reports give one verdict; a report
+reads only the :data:`CLOCK_FIELDS` for them (:class:`ClockFacts`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -38,11 +39,13 @@ from .storage import ComplaintFilter, Store
 __all__ = [
     "ACKNOWLEDGE_ACTIONS",
     "CLOCK_ACTIONS",
+    "CLOCK_FIELDS",
     "FACT_FIELDS",
     "HISTORY_ACTIONS",
     "LABEL_FIELD",
     "RESOLVE_ACTIONS",
     "RESPOND_ACTIONS",
+    "ClockFacts",
     "ComplaintFacts",
     "ComplaintLabels",
     "FactColumnsStore",
@@ -140,19 +143,49 @@ class ComplaintFacts:
     def reached(self, target: str) -> datetime | None:
         """The instant SLA ``target`` (acknowledge, respond, resolve) was met, or None (also
         when it was met at an unknown time, see ``untimed``)."""
-        if target in self.untimed:
-            return None
-        if target == "acknowledge":
-            return self.acknowledged_at
-        if target == "respond":
-            return self.responded_at
-        if target == "resolve":
-            return self.resolved_at
-        raise ValueError(f"unknown SLA target {target!r}")
+        return _reached(self, target)
 
     def label(self, scheme: str) -> str | None:
         """The label in ``scheme``, or None."""
         return self.labels.get(scheme)
+
+
+class ClockFacts(NamedTuple):
+    """The facts of one complaint that its SLA clocks are computed from: the
+    :data:`CLOCK_FIELDS` of its :class:`ComplaintFacts`, as :func:`iter_fact_columns` reads
+    them (``ClockFacts(*columns)``), so that a report judges SLA targets
+    (:func:`complaintkit.sla.clocks_of`) without whole facts. Each field means what the field
+    of that name of :class:`ComplaintFacts` means."""
+
+    received_at: datetime
+    acknowledged_at: datetime | None
+    responded_at: datetime | None
+    resolved_at: datetime | None
+    reopened_at: datetime | None
+    breached: frozenset[str]
+    untimed: frozenset[str]
+    pauses: tuple[tuple[datetime, datetime | None], ...]
+
+    def reached(self, target: str) -> datetime | None:
+        """As :meth:`ComplaintFacts.reached`."""
+        return _reached(self, target)
+
+
+#: The fields of :class:`ComplaintFacts` the SLA clocks are computed from, in the order of
+#: :class:`ClockFacts`.
+CLOCK_FIELDS: tuple[str, ...] = ClockFacts._fields
+
+
+def _reached(facts: ComplaintFacts | ClockFacts, target: str) -> datetime | None:
+    if target in facts.untimed:
+        return None
+    if target == "acknowledge":
+        return facts.acknowledged_at
+    if target == "respond":
+        return facts.responded_at
+    if target == "resolve":
+        return facts.resolved_at
+    raise ValueError(f"unknown SLA target {target!r}")
 
 
 @attrs.frozen

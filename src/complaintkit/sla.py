@@ -24,7 +24,8 @@ clocks are simply computed again.
 **One verdict.** The clocks are computed from a complaint's
 :class:`~complaintkit.facts.ComplaintFacts` by :func:`clocks_of`, the only place a target is
 judged: ``complaintkit clocks``, the sweep and the reports (``sla``, ``kpis``, ``8d``) all call
-it. Each target gets one of :data:`OUTCOMES`:
+it (``sla`` and ``kpis`` with only the :class:`~complaintkit.facts.ClockFacts`, read as fact
+columns: on SQL computed in the database). Each target gets one of :data:`OUTCOMES`:
 
 * ``met`` — reached at or before its deadline, and no breach recorded;
 * ``missed`` — reached after its deadline, or an ``sla_breach`` is recorded for its clock (by
@@ -62,7 +63,14 @@ import attrs
 
 from .calendars import add_duration, provisional_years
 from .errors import CalendarRangeError, ConfigError
-from .facts import ACKNOWLEDGE_ACTIONS, RESOLVE_ACTIONS, RESPOND_ACTIONS, ComplaintFacts, facts_of
+from .facts import (
+    ACKNOWLEDGE_ACTIONS,
+    RESOLVE_ACTIONS,
+    RESPOND_ACTIONS,
+    ClockFacts,
+    ComplaintFacts,
+    facts_of,
+)
 from .i18n import Names
 from .matching import Match
 from .model import Complaint, Event
@@ -342,7 +350,7 @@ def verdict(
 
 
 def _target_clock(
-    facts: ComplaintFacts,
+    facts: ComplaintFacts | ClockFacts,
     target: Target,
     warn_before: timedelta | None,
     calendar: BusinessCalendar | None,
@@ -446,14 +454,15 @@ def _target_clock(
 
 
 def clocks_of(
-    facts: ComplaintFacts,
+    facts: ComplaintFacts | ClockFacts,
     policy: SlaPolicy,
     calendar: BusinessCalendar | None,
     now: datetime,
     *,
     with_left: bool = True,
 ) -> Clocks:
-    """The clocks of the complaint whose facts are ``facts``, under ``policy`` on ``calendar``
+    """The clocks of the complaint whose facts are ``facts`` (whole, or only the
+    :class:`~complaintkit.facts.ClockFacts` a report reads), under ``policy`` on ``calendar``
     (None: not known, so no deadline) as seen at ``now``: the single definition of the SLA
     verdict (``with_left=False`` skips computing the time left, for the sweep's bookkeeping).
     """

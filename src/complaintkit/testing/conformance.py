@@ -45,7 +45,9 @@ from complaintkit.errors import (
     NotFoundError,
 )
 from complaintkit.facts import (
+    CLOCK_FIELDS,
     FACT_FIELDS,
+    ClockFacts,
     ComplaintFacts,
     FactColumnsStore,
     FactsStore,
@@ -1283,9 +1285,10 @@ class StoreConformance:
         assert h11.reached("resolve") == _at("2026-01-20", "11:00") + timedelta(hours=104)
 
     def test_clocks_from_facts_are_the_clocks_of_each_complaint(self, store: Store) -> None:
-        # The reports judge SLA targets with clocks_of over the store's facts; ``clocks`` and
-        # the sweep over the whole complaint. Both must give every target the same deadline,
-        # pause and outcome, on a calendar that does not know every date (no deadline there).
+        # The reports judge SLA targets with clocks_of over the store's facts (or only their
+        # clock fields, read as fact columns); ``clocks`` and the sweep over the whole
+        # complaint. All must give every target the same deadline, pause and outcome, on a
+        # calendar that does not know every date (no deadline there).
         complaints = [*sample_complaints(), *history_complaints()]
         store.add_many(complaints)
         calendar = _KnownUntil("conformance", "Asia/Shanghai", last=date(2026, 3, 10))
@@ -1300,11 +1303,17 @@ class StoreConformance:
             warn_before=timedelta(hours=1),
         )
         facts = {f.reference: f for f in iter_facts(store)}
+        # What the sla and kpis reports read: only the clock fields, as fact columns.
+        columns = {
+            reference: ClockFacts(*values)
+            for reference, *values in iter_fact_columns(store, None, ("reference", *CLOCK_FIELDS))
+        }
         outcomes: Counter[str] = Counter()
         for now in (_at("2026-01-16", "12:00"), _at("2026-02-20"), _at("2026-06-01")):
             for complaint in store.find():
                 expected = compute_clocks(complaint, policy, calendar, now)
                 assert clocks_of(facts[complaint.reference], policy, calendar, now) == expected
+                assert clocks_of(columns[complaint.reference], policy, calendar, now) == expected
                 outcomes.update(clock.outcome for clock in expected.targets)
         assert set(outcomes) == set(OUTCOMES), outcomes  # every verdict was compared
 

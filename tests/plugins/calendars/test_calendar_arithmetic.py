@@ -151,6 +151,29 @@ def test_covered_range_fails_loudly() -> None:
         cal.between(datetime(2025, 12, 30, tzinfo=UTC), datetime(2026, 1, 5, tzinfo=UTC))
 
 
+def test_a_sum_asked_again_is_the_same_and_a_failure_fails_again() -> None:
+    # The calendar keeps the sums it computed (many complaints share a receipt instant): the
+    # same instant named in another zone gets the same answer, in the calendar's zone, and an
+    # amount that runs past the covered range raises every time it is asked.
+    cal = WorkingCalendar(
+        name="short", timezone="Asia/Shanghai", covered=(date(2026, 1, 1), date(2026, 12, 31))
+    )
+    start = datetime(2026, 3, 6, 17, 0, tzinfo=SHANGHAI)  # a Friday, an hour before closing
+    first = cal.add(start, timedelta(hours=3))
+    assert first == datetime(2026, 3, 9, 11, 0, tzinfo=SHANGHAI) and first.tzinfo == SHANGHAI
+    assert cal.add(start.astimezone(NEW_YORK), timedelta(hours=3)) == first
+    assert cal.add(start, timedelta(hours=3), unit="elapsed") == start + timedelta(hours=3)
+    assert cal.add(start, timedelta(days=1), unit="days") == datetime(
+        2026, 3, 9, 17, 0, tzinfo=SHANGHAI
+    )
+    late = datetime(2026, 12, 30, 10, tzinfo=UTC)
+    for _ in range(2):
+        with pytest.raises(CalendarRangeError):
+            cal.add(late, timedelta(days=5), unit="days")
+        with pytest.raises(CalendarRangeError):
+            cal.is_working_day(date(2027, 1, 4))
+
+
 def test_a_calendar_without_working_days_says_so() -> None:
     never = WorkingCalendar(name="never", weekend=frozenset(range(7)))
     with pytest.raises(Exception, match="no working time"):

@@ -4,6 +4,7 @@ given out of order) and with a filter, on SQLite, PostgreSQL and MariaDB."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import cast
@@ -11,9 +12,10 @@ from typing import cast
 import attrs
 import pytest
 
-from complaintkit import Config, ReportContext, make_host
+from complaintkit import Config, Desk, ReportContext, make_host
 from complaintkit.facts import FACT_FIELDS, facts_of, iter_fact_columns
 from complaintkit.model import Channel, Complaint, Event, Label, Remedy, RemedyKind, Status
+from complaintkit.sla import OUTCOMES, TARGETS
 from complaintkit.storage import ComplaintFilter, Store
 from complaintkit_sql.store import SQLStore
 
@@ -232,5 +234,69 @@ def test_reports_read_from_fact_columns_equal_the_reports_from_find(sql_url: str
         assert kpis.figure("complaints") == len(HISTORIES)
         assert kpis.figure("escalated") == 1  # F-04
         assert kpis.figure("resolved") == 2  # F-01 and F-02, each after its reopening
+    finally:
+        store.close()
+
+
+#: SLA policies for judging HISTORIES: working time on the China calendar, and elapsed time.
+SLA_CONFIG = {
+    "timezone": "Asia/Shanghai",
+    "sla": {
+        "default": "standard",
+        "calendar": "cn",
+        "policies": {
+            "urgent": {"acknowledge": "1h", "respond": "1h", "resolve": "8 working hours"},
+            "standard": {"acknowledge": "4 working hours", "resolve": "3 working days"},
+        },
+    },
+}
+
+
+def test_sla_reports_judge_from_fact_columns_as_from_whole_facts(sql_url: str) -> None:
+    """With SLA policies, sla and kpis compute each complaint's clocks from its clock fact
+    columns (computed in the database): the reports equal the same reports over facts_of of
+    every complaint found, at instants where the targets are met, missed and still open."""
+    host = make_host(Config(store="tinydb://unused.json", data=SLA_CONFIG), env={})
+    # "retired": a policy no longer configured (no target judged)
+    policies = ["urgent", "urgent", "urgent", "standard", "retired", None]
+    store = SQLStore(sql_url)
+    try:
+        store.add_many(
+            attrs.evolve(c, sla_policy=policy)
+            for c, policy in zip(HISTORIES, policies, strict=True)
+        )
+        plain = cast(Store, _FindOnly(store))
+        desk = Desk(host, store, actor="test")
+        outcomes: set[str] = set()
+        for now in (
+            START + timedelta(minutes=30),
+            START + timedelta(hours=5),
+            START + timedelta(days=9),
+        ):
+            context = desk.report_context(now=now)
+            for name in ("sla", "kpis"):
+                reporter = host.reporter(name)
+                for flt in (ComplaintFilter(), ComplaintFilter(channels=frozenset({Channel.WEB}))):
+                    pushed = reporter.run(store, flt, context)
+                    assert pushed == reporter.run(plain, flt, context), (name, now)
+            # ...and the counts are those of ``complaintkit clocks`` over each whole complaint
+            expected: Counter[tuple[str, str]] = Counter()
+            for c in store.find():
+                # the reports judge by the stored policy only (None, retired: nothing judged)
+                clocks = desk.clocks(c, now=now) if c.sla_policy in ("urgent", "standard") else None
+                if clocks is not None:
+                    expected.update((t.target, t.outcome) for t in clocks.targets)
+            sla = host.reporter("sla").run(store, ComplaintFilter(), context)
+            got = Counter(
+                {
+                    (target, outcome): row[outcome]
+                    for target, row in zip(TARGETS, sla.table("targets").as_dicts(), strict=True)
+                    for outcome in OUTCOMES
+                    if row[outcome]
+                }
+            )
+            assert got == expected, now
+            outcomes.update(outcome for _, outcome in expected)
+        assert {"met", "missed", "open_within", "open_past_due", "untimed"} <= outcomes
     finally:
         store.close()
