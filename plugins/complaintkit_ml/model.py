@@ -257,6 +257,8 @@ def load_model(path: str | Path, scheme: str, labels: Sequence[str]) -> TextMode
 
 _FINGERPRINT_SHIFT = np.uint64(32)
 _LOW = np.uint64(0xFFFFFFFF)
+#: The low bit of a fingerprint (always set, so that no entry is 0), where it is in an entry.
+_FIRST_FINGERPRINT_BIT = np.uint64(1 << 32)
 #: Fibonacci hashing: the n-gram hashes of a polynomial hash that differ in the last
 #: character differ in their low bits only; times this odd number, every bit of a hash
 #: reaches the product's high bits, which give the slot.
@@ -373,12 +375,18 @@ class Predictor:
         table = self._table
         mixed = hashes * _MIX
         slots = (mixed >> self._shift).view(np.int64)
+        # an entry XOR the fingerprint wanted (in the high half) is below 2**32 where they
+        # match, and is then the entry's low half: the feature number and the spill flag
+        wanted = mixed << _FINGERPRINT_SHIFT
+        wanted |= _FIRST_FINGERPRINT_BIT
         first = table.take(slots)
-        second = table.take(slots + 1)
-        wanted = (mixed & _LOW) | np.uint64(1)
-        in_first = (first >> _FINGERPRINT_SHIFT) == wanted
-        found = in_first | ((second >> _FINGERPRINT_SHIFT) == wanted)
-        features = (np.where(in_first, first, second) & _FEATURE_BITS).view(np.int64)
+        in_first = first ^ wanted
+        in_second = table.take(slots + 1)
+        in_second ^= wanted
+        features = np.where(in_first <= _LOW, in_first, in_second)
+        found = features <= _LOW
+        features &= _FEATURE_BITS
+        features = features.view(np.int64)
         spilt = np.flatnonzero(~found & ((first & _SPILT) != 0))
         if len(spilt):
             spill = self._spill_hashes
@@ -498,21 +506,16 @@ class Predictor:
         best = probabilities.argmax(axis=1)
         confidence = probabilities[np.arange(count), best]
         spans, bounds = self._evidence(batch, doc, feature, values, first, best)
-        classes = self.model.classes
-        results = []
-        for number, text in enumerate(texts):
-            results.append(
-                Classification(
-                    classes[int(best[number])],
-                    round(min(1.0, max(0.0, float(confidence[number]))), 3),
-                    self._phrases(
-                        text,
-                        spans[bounds[number] : bounds[number + 1]],
-                        votes[number] if votes is not None else None,
-                    ),
-                )
+        labels = [self.model.classes[number] for number in best.tolist()]
+        confidences = np.clip(confidence, 0.0, 1.0).tolist()
+        phrases = self._phrases
+        given = votes if votes is not None else [None] * count
+        return [
+            Classification(label, round(sure, 3), phrases(text, spans[start:stop], vote))
+            for label, sure, text, start, stop, vote in zip(
+                labels, confidences, texts, bounds[:-1], bounds[1:], given, strict=True
             )
-        return results
+        ]
 
     def _evidence(
         self, batch: Batch, doc: Any, feature: Any, values: Any, first: Any, best: Any
