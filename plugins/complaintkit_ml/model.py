@@ -406,18 +406,19 @@ class Predictor:
         the model knows, one row per text and feature, sorted by text and then feature; a
         first start is where the feature first occurs (in the batch's joined texts)."""
         spec = self.spec
-        found_features, found_starts = [], []
+        # all the n-grams looked up at once: character n-grams of each length (their start
+        # is their position in their array), then word n-grams
+        all_hashes, all_starts = [], []
         for _, hashes in char_windows(batch, spec.char_min, spec.char_max):
-            features, hit = self._look_up(hashes)
-            starts = np.flatnonzero(hit)
-            found_features.append(features[starts])
-            found_starts.append(starts)
+            all_hashes.append(hashes)
+            all_starts.append(np.arange(len(hashes)))
         word_hashes, _, word_starts, _ = batch_words(batch, max(spec.word_min, 1), spec.word_max)
-        features, hit = self._look_up(word_hashes)
-        found_features.append(features[hit])
-        found_starts.append(word_starts[hit])
-        feature = np.concatenate(found_features)
-        starts = np.concatenate(found_starts)
+        all_hashes.append(word_hashes)
+        all_starts.append(word_starts)
+        features, hit = self._look_up(np.concatenate(all_hashes))
+        hit = np.flatnonzero(hit)
+        feature = features.take(hit)
+        starts = np.concatenate(all_starts).take(hit)
         width = self.model.n_text_features
         keys = batch.doc.take(starts)
         keys *= width
