@@ -510,11 +510,11 @@ class Predictor:
         labels = [self.model.classes[number] for number in best.tolist()]
         confidences = np.clip(confidence, 0.0, 1.0).tolist()
         phrases = self._phrases
-        given = votes if votes is not None else [None] * count
+        rule_votes: Sequence[Classification | None] = votes if votes is not None else [None] * count
         return [
             Classification(label, round(sure, 3), phrases(text, spans[start:stop], vote))
             for label, sure, text, start, stop, vote in zip(
-                labels, confidences, texts, bounds[:-1], bounds[1:], given, strict=True
+                labels, confidences, texts, bounds[:-1], bounds[1:], rule_votes, strict=True
             )
         ]
 
