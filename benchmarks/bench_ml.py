@@ -32,7 +32,7 @@ from pathlib import Path
 
 from complaintkit import SchemeSet, make_host
 from complaintkit.classification import ClassificationScheme
-from complaintkit_ml.model import Predictor
+from complaintkit_ml.model import Predictor, load_model
 from complaintkit_ml.scheme import ModelScheme
 from complaintkit_ml.settings import MlSettings
 from complaintkit_ml.training import train_model
@@ -59,15 +59,26 @@ def rows(name: str, text: str, label: str, limit: int | None = None) -> list[tup
     return found
 
 
+#: Wall seconds of the best run of each :func:`timed` and :func:`timed_batches`, in order.
+WALL: list[float] = []
+
+
 def timed(classify: Callable[[str], object], texts: Sequence[str], repeat: int) -> float:
     """The best of ``repeat`` runs over ``texts``, one text at a time: CPU seconds of this
-    process (the machine's cores are shared, so wall time says more about the neighbours)."""
-    best = float("inf")
+    process (the machine's cores are shared, so wall time says more about the neighbours);
+    that run's wall seconds go to :data:`WALL`."""
+    return _best(lambda: [classify(text) for text in texts], repeat)
+
+
+def _best(run: Callable[[], object], repeat: int) -> float:
+    best, wall = float("inf"), 0.0
     for _ in range(repeat):
-        started = time.process_time()
-        for text in texts:
-            classify(text)
-        best = min(best, time.process_time() - started)
+        started, cpu = time.perf_counter(), time.process_time()
+        run()
+        cpu = time.process_time() - cpu
+        if cpu < best:
+            best, wall = cpu, time.perf_counter() - started
+    WALL.append(wall)
     return best
 
 
@@ -75,13 +86,15 @@ def timed_batches(
     classify_many: Callable[[Sequence[str]], object], texts: Sequence[str], repeat: int
 ) -> float:
     """As :func:`timed`, giving the texts ``BATCH`` at a time."""
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.process_time()
-        for start in range(0, len(texts), BATCH):
-            classify_many(texts[start : start + BATCH])
-        best = min(best, time.process_time() - started)
-    return best
+    return _best(
+        lambda: [classify_many(texts[s : s + BATCH]) for s in range(0, len(texts), BATCH)],
+        repeat,
+    )
+
+
+def wall(which: int = -1) -> str:
+    """The wall seconds of a timing (:data:`WALL`), to print beside its CPU seconds."""
+    return f"   (wall {WALL[which]:.2f} s)"
 
 
 #: What the desk gives a batch-capable scheme at a time on import and ``classify --all``.
@@ -93,6 +106,18 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=100_000, help="complaints to classify")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each, the best counts")
     parser.add_argument("--train-n", type=int, default=50_000, help="complaints to train on")
+    parser.add_argument(
+        "--models",
+        type=Path,
+        help="folder of the cause model files (model.json, blend.json): read if there, "
+        "else trained and written there (to compare two checkouts with the same models)",
+    )
+    parser.add_argument("--no-training", action="store_true", help="leave out part 2")
+    parser.add_argument(
+        "--batches-only",
+        action="store_true",
+        help="leave out one text at a time and the corpora one by one (a quicker before/after)",
+    )
     args = parser.parse_args()
     if not DATASETS.is_dir():
         print(f"no data sets at {DATASETS}", file=sys.stderr)
@@ -115,6 +140,11 @@ def main() -> int:
     )
     models = {}
     for blend in (False, True):
+        kept = args.models / ("blend.json" if blend else "model.json") if args.models else None
+        if kept is not None and kept.exists():
+            models[blend] = load_model(kept, "cause", labels)
+            print(f"  {'blend' if blend else 'model'}: read from {kept}")
+            continue
         started = time.perf_counter()
         result = train_model(
             "cause",
@@ -124,6 +154,8 @@ def main() -> int:
             rule_labels=labels if blend else (),
         )
         models[blend] = result.model
+        if kept is not None:
+            result.model.save(kept)
         f = result.figures
         print(
             f"  {'blend' if blend else 'model'}: trained in {time.perf_counter() - started:.1f} s; "
@@ -145,28 +177,29 @@ def main() -> int:
         f"mean {sum(map(len, mixed)) / len(mixed):.0f} characters), best of {args.repeat}:"
     )
     baseline = timed(SchemeSet(list(rules.values())).classify, texts, args.repeat)
-    print(f"  4 rule schemes, one shared pass           {baseline:7.2f} s   1.00x")
+    print(f"  4 rule schemes, one shared pass           {baseline:7.2f} s   1.00x{wall()}")
     for mode, scheme in variants.items():
         together = SchemeSet([scheme if s.name == "cause" else s for s in rules.values()])
-        seconds = timed(together.classify, texts, args.repeat)
-        print(
-            f"  3 rules + cause {mode:<9} one by one     {seconds:7.2f} s   "
-            f"{seconds / baseline:.2f}x"
-        )
+        if not args.batches_only:
+            seconds = timed(together.classify, texts, args.repeat)
+            print(
+                f"  3 rules + cause {mode:<9} one by one     {seconds:7.2f} s   "
+                f"{seconds / baseline:.2f}x{wall()}"
+            )
         seconds = timed_batches(together.classify_many, texts, args.repeat)
         print(
             f"  3 rules + cause {mode:<9} {BATCH} at a time  {seconds:7.2f} s   "
-            f"{seconds / baseline:.2f}x"
+            f"{seconds / baseline:.2f}x{wall()}"
         )
     alone = timed(cause.classify, texts, args.repeat)
     predictor = Predictor(models[False])
     model_alone = timed_batches(predictor.classify_many, texts, args.repeat)
-    print(f"  cause rules alone                         {alone:7.2f} s")
+    print(f"  cause rules alone                         {alone:7.2f} s{wall(-2)}")
     print(
         f"  cause model alone, {BATCH} at a time         {model_alone:7.2f} s   "
-        f"{model_alone / baseline:.2f}x the rules' pass"
+        f"{model_alone / baseline:.2f}x the rules' pass{wall()}"
     )
-    for name, corpus in corpora.items():
+    for name, corpus in () if args.batches_only else corpora.items():
         sample = list(itertools.islice(itertools.cycle(corpus), min(args.n, 20_000)))
         r = timed(SchemeSet(list(rules.values())).classify, sample, args.repeat)
         m = timed_batches(predictor.classify_many, sample, args.repeat)
@@ -175,6 +208,9 @@ def main() -> int:
             f"({m / r:.2f}x)"
         )
 
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f}")
+    if args.no_training:
+        return 0
     print("\ntraining time (5-fold cross-validation and the final fit):")
     for title, data in (
         (

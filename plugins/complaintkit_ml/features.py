@@ -53,10 +53,16 @@ def fold(text: str) -> str:
     A character whose lower case is longer than itself (e.g. "İ") is kept as it is, so offsets
     stay aligned with ``text``.
     """
+    return _lowered(text).translate(_TRANSLATE)
+
+
+def _lowered(text: str) -> str:
+    """:func:`fold`'s part done on the string: lower case, @mentions and links blanked out
+    (whitespace and digits are the same characters to :data:`_ADDRESS` before and after
+    :data:`_TRANSLATE`, so it can come first or last)."""
     folded = text.lower()
     if len(folded) != len(text):
         folded = "".join(low if len(low := ch.lower()) == 1 else ch for ch in text)
-    folded = folded.translate(_TRANSLATE)
     if "@" in folded or "http" in folded:
         folded = _ADDRESS.sub(lambda match: " " * len(match.group()), folded)
     return folded
@@ -101,20 +107,16 @@ class FeatureSpec:
             text = text[: self.max_chars]
         return fold(text)
 
-    def prepared_many(self, texts: Sequence[str]) -> list[str]:
-        """:meth:`prepared` of each text, folded together in one pass: the texts joined by a
-        line break (which no n-gram, @mention or link runs across), the result cut apart."""
+    def batch(self, texts: Sequence[str]) -> Batch:
+        """The :class:`Batch` of the :meth:`prepared` texts, folded together: the texts (cut
+        to ``max_chars``) joined by a line break (which no n-gram, @mention or link runs
+        across) are lower-cased and their links blanked out as one string, and the rest of
+        :func:`fold` (whitespace as a space, digits as ``0``) is done on the code points in
+        numpy, where the line breaks are left out."""
         cut = self.max_chars
         if cut:
             texts = [text[:cut] if len(text) > cut else text for text in texts]
-        joined = fold("\n".join(texts))
-        found = []
-        start = 0
-        for text in texts:
-            stop = start + len(text)
-            found.append(joined[start:stop])
-            start = stop + 1
-        return found
+        return Batch.folded("\n".join(texts), texts)
 
     def char_stream(self, folded: str) -> Iterator[str]:
         """Every character n-gram of ``folded``, as often as it occurs."""
@@ -296,6 +298,22 @@ _KIND = (
 )
 
 
+#: :data:`_TRANSLATE` as an array: the code point each one below the last it changes becomes.
+_FOLD_TABLE: list[Any] = []
+
+
+def _fold_table() -> Any:
+    """:data:`_TRANSLATE` as a table indexed by code point, up to the last one it changes."""
+    if not _FOLD_TABLE:
+        import numpy as np
+
+        table = np.arange(max(_TRANSLATE) + 1, dtype=np.uint32)
+        for code, becomes in _TRANSLATE.items():
+            table[code] = ord(becomes)
+        _FOLD_TABLE.append(table)
+    return _FOLD_TABLE[0]
+
+
 @attrs.define(eq=False)
 class Batch:
     """Folded texts joined into one array of code points, with what every n-gram and every
@@ -314,15 +332,37 @@ class Batch:
         """The batch of ``folded`` texts."""
         import numpy as np
 
-        lengths = np.fromiter(map(len, folded), np.int64, len(folded))
         codes = np.frombuffer("".join(folded).encode("utf-32-le"), dtype="<u4")
+        return cls._of_codes(codes, np.fromiter(map(len, folded), np.int64, len(folded)))
+
+    @classmethod
+    def folded(cls, joined: str, texts: Sequence[str]) -> Batch:
+        """The batch of the :func:`fold` of each of ``texts``, given ``joined``: the texts
+        joined by one character that is left out (a line break, so that no link runs across)."""
+        import numpy as np
+
+        lengths = np.fromiter(map(len, texts), np.int64, len(texts))
+        codes = np.frombuffer(_lowered(joined).encode("utf-32-le"), dtype="<u4")
+        if len(texts) > 1:
+            keep = np.ones(len(codes), bool)
+            keep[np.cumsum(lengths[:-1] + 1) - 1] = False  # the joining characters
+            codes = codes[keep]
+        table = _fold_table()
+        last = len(table) - 1
+        codes = np.where(codes <= last, table.take(np.minimum(codes, last)), codes)
+        return cls._of_codes(codes, lengths)
+
+    @classmethod
+    def _of_codes(cls, codes: Any, lengths: Any) -> Batch:
+        import numpy as np
+
         kinds = np.frombuffer(_KIND, np.uint8)
         return cls(
             codes=codes.astype(np.uint64),
             lengths=lengths,
             offsets=np.cumsum(lengths) - lengths,
-            doc=np.repeat(np.arange(len(folded), dtype=np.int64), lengths),
-            kind=kinds[np.minimum(codes, 128)],
+            doc=np.repeat(np.arange(len(lengths), dtype=np.int64), lengths),
+            kind=kinds.take(np.minimum(codes, 128)),
         )
 
     def words(self) -> tuple[Any, Any]:
@@ -367,19 +407,22 @@ class Batch:
             return starts, stops
         letter = self.kind == 2
         first = self.starts_text()[:size]
-        positions = np.arange(size)
-        after = np.append(letter[1:] & ~first[1:], False)  # the next position continues a run
-        before = np.concatenate([[False], letter[:-1]]) & ~first  # ...the previous one does
-        run_first = np.maximum.accumulate(np.where(letter & ~before, positions, 0))
-        run_stop = np.minimum.accumulate(np.where(letter & ~after, positions, size)[::-1])[::-1]
+        # the runs of letters inside one text: the first and the last position of each
+        inside = ~first[1:]  # position i + 1 is in the text of position i
+        before = np.concatenate([[False], letter[:-1] & inside])  # the previous one is a letter
+        after = np.append(letter[1:] & inside, False)  # ...the next one is
+        run_firsts = np.flatnonzero(letter & ~before)
+        run_lasts = np.flatnonzero(letter & ~after)
         text_start = self.offsets[docs]
         text_stop = text_start + self.lengths[docs]
         left = np.maximum(starts - 1, 0)
-        grow = (starts > text_start) & letter[left]
-        starts = np.where(grow, run_first[left], starts)
+        grow = np.flatnonzero((starts > text_start) & letter[left])
+        starts = starts.copy()
+        starts[grow] = run_firsts[np.searchsorted(run_firsts, left[grow], "right") - 1]
         right = np.minimum(stops, size - 1)
-        grow = (stops < text_stop) & letter[right]
-        stops = np.where(grow, run_stop[right] + 1, stops)
+        grow = np.flatnonzero((stops < text_stop) & letter[right])
+        stops = stops.copy()
+        stops[grow] = run_lasts[np.searchsorted(run_lasts, right[grow])] + 1
         return starts, stops
 
 
