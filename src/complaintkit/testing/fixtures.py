@@ -58,9 +58,23 @@ def ck_config(ck_store_url: str) -> Config:
 
 
 @pytest.fixture
-def ck_host(ck_config: Config) -> PluginHost:
-    """A fresh host with every installed plugin loaded, configured by ``ck_config``."""
-    return make_host(ck_config, env={})
+def ck_plugins() -> list[object]:
+    """Plugins (modules or objects) registered on ``ck_host`` when it is made, before any
+    desk opens: none. Override it for a plugin the configuration names, such as a channel of
+    type ``plugin`` in ``[notifications]`` rules (a desk checks the rules when it opens)::
+
+        @pytest.fixture
+        def ck_plugins():
+            return [wecom]
+    """
+    return []
+
+
+@pytest.fixture
+def ck_host(ck_config: Config, ck_plugins: list[object]) -> PluginHost:
+    """A fresh host with every installed plugin loaded and ``ck_plugins`` registered,
+    configured by ``ck_config``."""
+    return make_host(ck_config, env={}, plugins=ck_plugins)
 
 
 @pytest.fixture
