@@ -16,7 +16,10 @@ differ. :func:`migrate` does both.
 Where the source can read its complaints as data (``find_data``: the SQL and TinyDB stores)
 and the destination can store data (``restore_data_many``: the TinyDB store), the copy goes data to
 data, building no model object; a verification reads such a side as data too and encodes it
-once (see :class:`~complaintkit.storage.DataReadableStore`). The outcome is the same either way.
+once (see :class:`~complaintkit.storage.DataReadableStore`). A side that can show its complaints
+as stored (``find_stored_data``: the TinyDB store) is verified by its documents as they are, and a
+complaint of it is read again only where its document does not match the other side (see
+:class:`~complaintkit.storage.StoredDataReadableStore`). The outcome is the same either way.
 
 Pending notifications (the outbox) are not part of a store's complaints and stay behind in the
 source.
