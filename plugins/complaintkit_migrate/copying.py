@@ -16,7 +16,10 @@ differ. :func:`migrate` does both.
 Where the source can read its complaints as data (``find_data``: the SQL and TinyDB stores)
 and the destination can store data (``restore_data_many``: the TinyDB store), the copy goes data to
 data, building no model object; a verification reads such a side as data too and encodes it
-once (see :class:`~complaintkit.storage.DataReadableStore`). The outcome is the same either way.
+once (see :class:`~complaintkit.storage.DataReadableStore`). A side that can show its complaints
+as stored (``find_stored_data``: the TinyDB store) is verified by its documents as they are, and a
+complaint of it is read again only where its document does not match the other side (see
+:class:`~complaintkit.storage.StoredDataReadableStore`). The outcome is the same either way.
 
 Pending notifications (the outbox) are not part of a store's complaints and stay behind in the
 source.
@@ -53,6 +56,7 @@ from complaintkit.storage import (
     DataRestorableStore,
     RestorableStore,
     Store,
+    StoredDataReadableStore,
     gc_paused,
 )
 
@@ -381,79 +385,163 @@ def _check_same(batch: list[_Record], references: set[str], destination: Store) 
 
 # --- verification ------------------------------------------------------------------------
 
-_Group = tuple[datetime, dict[str, bytes]]
+#: One instant received of a side: (instant, reference → digest, the references whose digest
+#: is of their stored form, not yet known to be canonical: see :class:`_Side`).
+_Group = tuple[datetime, dict[str, bytes], set[str]]
+#: One complaint read for the comparison: (instant received, reference, encoding, whether
+#: the encoding is of its stored form rather than :func:`canonical_bytes`).
+_Read = tuple[datetime, str, bytes, bool]
 
 
-def _groups(store: Store, size: int, progress: Progress) -> Iterator[_Group]:
-    """The store's complaints grouped by instant received: (instant, reference → digest).
+def _groups(pages: Iterator[list[_Read]], progress: Progress) -> Iterator[_Group]:
+    """A side's complaints grouped by instant received.
 
     Within one instant the stores may order references by their own collation; grouping makes
     the comparison independent of it. Only digests are kept, so a large group stays small.
     """
     at: datetime | None = None
     group: dict[str, bytes] = {}
-    for page in _canonical_pages(store, size):
-        for received, reference, encoded in page:
+    stored: set[str] = set()
+    for page in pages:
+        for received, reference, encoded, as_stored in page:
             if at is not None and received != at:
-                yield at, group
-                group = {}
+                yield at, group, stored
+                group, stored = {}, set()
             at = received
             group[reference] = hashlib.sha256(encoded).digest()
+            if as_stored:
+                stored.add(reference)
         progress(len(page))
     if at is not None:
-        yield at, group
+        yield at, group, stored
 
 
-def _canonical_pages(store: Store, size: int) -> Iterator[list[tuple[datetime, str, bytes]]]:
-    """The store's complaints as (instant received, reference, :func:`canonical_bytes`), a
-    page at a time: from ``find_data`` where the store has it (no model object built, the
-    data encoded once), else from ``find``."""
+def _canonical_pages(store: Store, size: int) -> Iterator[list[_Read]]:
+    """The store's complaints with their :func:`canonical_bytes`, a page at a time: from
+    ``find_data`` where the store has it (no model object built, the data encoded once),
+    else from ``find``."""
     if not isinstance(store, DataReadableStore):
         for complaints in pages(store, size):
-            yield [(c.received_at, c.reference, canonical_bytes(c)) for c in complaints]
+            yield [(c.received_at, c.reference, canonical_bytes(c), False) for c in complaints]
         return
     parse = datetime.fromisoformat
     for data_page in _data_pages(store, size):
         yield [
-            (parse(data["received_at"]), data["reference"], _canonical_data(data, store))
+            (parse(data["received_at"]), data["reference"], _canonical_data(data, store), False)
             for data in data_page
         ]
+
+
+def _stored_pages(store: StoredDataReadableStore, size: int) -> Iterator[list[_Read]]:
+    """The store's complaints encoded as they are stored (``find_stored_data``: nothing
+    built), a page at a time; one whose encoding shows something to clean gets its
+    :func:`canonical_bytes` at once (see :func:`_canonical_data`)."""
+    if size < 1:
+        raise ConfigError(f"the batch size must be at least 1, got {size}")
+    parse = datetime.fromisoformat
+    stream = store.find_stored_data()
+    while page := list(itertools.islice(stream, size)):
+        read = []
+        for data in page:
+            encoded = _clean_encoding(data)
+            reference = data["reference"]
+            if encoded is None:
+                read.append(
+                    (parse(data["received_at"]), reference, _canonical_data(data, store), False)
+                )
+            else:
+                read.append((parse(data["received_at"]), reference, encoded, True))
+        yield read
+
+
+def _clean_encoding(data: dict[str, Any]) -> bytes | None:
+    """``data`` encoded with its keys sorted, or None when the encoding fails (a lone
+    surrogate) or holds a NUL: what cleaning would change."""
+    try:
+        encoded = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a lone surrogate
+        return None
+    return None if _NUL_IN_JSON in encoded else encoded
 
 
 def _canonical_data(data: dict[str, Any], store: Store) -> bytes:
     """:func:`canonical_bytes` of the complaint whose data ``data`` is (as ``find_data``
     gives it): the data encoded, or, when the encoding shows something to clean, the
     complaint read again and cleaned."""
-    try:
-        encoded = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
-    except TypeError:  # a lone surrogate
-        encoded = None
-    if encoded is None or _NUL_IN_JSON in encoded:
+    encoded = _clean_encoding(data)
+    if encoded is None:
         return canonical_bytes(store.get(data["reference"]))
     return encoded
 
 
 class _Side:
-    """One side of the comparison: its running checksum and count."""
+    """One side of the comparison: its running checksum and count.
 
-    def __init__(self, groups: Iterator[_Group]) -> None:
-        self.groups = groups
+    A side read through ``find_stored_data`` has digests of its complaints' stored forms
+    (``stored`` of a group), which equal their canonical digests for complaints stored in the
+    current layout. Where such a digest does not match the other side, :meth:`settle` reads
+    the complaint again and puts its canonical digest in its place, so a difference is never
+    one of layout and the checksum is always over canonical digests.
+    """
+
+    def __init__(self, store: Store, size: int, progress: Progress, *, as_stored: bool) -> None:
+        self.store = store
+        read = (
+            _stored_pages(store, size)  # type: ignore[arg-type]  # (as_stored)
+            if as_stored
+            else _canonical_pages(store, size)
+        )
+        self.groups = _groups(read, progress)
         self.hash = hashlib.sha256()
         self.count = 0
-        self.current: _Group | None = next(groups, None)
+        self.current: _Group | None = next(self.groups, None)
 
-    def take(self) -> dict[str, bytes]:
+    def take(self) -> tuple[dict[str, bytes], set[str]]:
+        """The current group (reference → digest, the references of stored-form digests);
+        the next becomes current. :meth:`add` it to the checksum once settled."""
         assert self.current is not None
-        group = self.current[1]
+        _, group, stored = self.current
+        self.current = next(self.groups, None)
+        return group, stored
+
+    def settle(self, group: dict[str, bytes], stored: set[str], reference: str) -> bytes:
+        """The canonical digest of ``reference`` (read again if its digest is of its stored
+        form), put into ``group``."""
+        if reference in stored:
+            stored.discard(reference)
+            group[reference] = hashlib.sha256(canonical_bytes(self.store.get(reference))).digest()
+        return group[reference]
+
+    def add(self, group: dict[str, bytes]) -> None:
+        """Add a settled group to the checksum and the count."""
         for reference in sorted(group):
             self.hash.update(reference.encode("utf-8") + b"\0" + group[reference])
         self.count += len(group)
-        self.current = next(self.groups, None)
-        return group
 
     @property
     def checksum(self) -> str:
         return f"sha256:{self.hash.hexdigest()[:16]}"
+
+
+def _as_stored(source: Store, destination: Store) -> tuple[bool, bool]:
+    """Which sides the verification reads through ``find_stored_data``: the destination if it
+    has it, else the source if it has it; never both, so every digest that matches is known to
+    be canonical by the other side's."""
+    if isinstance(destination, StoredDataReadableStore):
+        return False, True
+    return isinstance(source, StoredDataReadableStore), False
+
+
+def _only(side: _Side, kept: list[str]) -> int:
+    """Take the current group of ``side`` as references found on that side only: settled,
+    added to the checksum, the first kept in ``kept``; how many they are."""
+    group, stored = side.take()
+    for reference in list(stored):
+        side.settle(group, stored, reference)
+    side.add(group)
+    references = sorted(group)
+    kept.extend(references[: _KEPT - len(kept)])
+    return len(references)
 
 
 def verify_stores(
@@ -467,30 +555,35 @@ def verify_stores(
 
     The checksum of a side is SHA-256 over its complaints in (instant received, reference)
     order, each as its reference and the SHA-256 of its :func:`canonical_bytes`; equal stores
-    have equal checksums whatever their backends. ``progress(n)`` is called per page read on
-    either side.
+    have equal checksums whatever their backends. A side that can show its complaints as
+    stored (:class:`~complaintkit.storage.StoredDataReadableStore`: the TinyDB store) is read
+    that way, building nothing, and a complaint of it is read again only where its stored
+    form does not match the other side. ``progress(n)`` is called per page read on either side.
     """
     _check_distinct(source, destination)
+    stored_a, stored_b = _as_stored(source, destination)
     with gc_paused():  # the whole run: re-enabled after every page, it walked each page again
-        a = _Side(_groups(source, batch_size, progress))
-        b = _Side(_groups(destination, batch_size, progress))
+        a = _Side(source, batch_size, progress, as_stored=stored_a)
+        b = _Side(destination, batch_size, progress, as_stored=stored_b)
         only_a: list[str] = []
         only_b: list[str] = []
         different: list[str] = []
         n_only_a = n_only_b = n_different = 0
         while a.current is not None or b.current is not None:
             if b.current is None or (a.current is not None and a.current[0] < b.current[0]):
-                left = sorted(a.take())
-                n_only_a += len(left)
-                only_a.extend(left[: _KEPT - len(only_a)])
+                n_only_a += _only(a, only_a)
             elif a.current is None or b.current[0] < a.current[0]:
-                right = sorted(b.take())
-                n_only_b += len(right)
-                only_b.extend(right[: _KEPT - len(only_b)])
+                n_only_b += _only(b, only_b)
             else:
-                left_group, right_group = a.take(), b.take()
-                for reference in sorted(left_group.keys() | right_group.keys()):
-                    mine, theirs = left_group.get(reference), right_group.get(reference)
+                (left, left_stored), (right, right_stored) = a.take(), b.take()
+                for reference in sorted(left.keys() | right.keys()):
+                    mine, theirs = left.get(reference), right.get(reference)
+                    if mine == theirs:
+                        continue
+                    if mine is not None:
+                        mine = a.settle(left, left_stored, reference)
+                    if theirs is not None:
+                        theirs = b.settle(right, right_stored, reference)
                     if mine == theirs:
                         continue
                     if theirs is None:
@@ -505,6 +598,8 @@ def verify_stores(
                         n_different += 1
                         if len(different) < _KEPT:
                             different.append(reference)
+                a.add(left)
+                b.add(right)
     # A reference on both sides under different instants received looks like one missing on
     # each side: it is one record that differs.
     moved = set(only_a) & set(only_b)

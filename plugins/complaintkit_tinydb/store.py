@@ -808,6 +808,12 @@ class TinyDBStore:
         structured as ``find`` structures it and turned back into fresh data at once."""
         return self._data_all(self._ordered(flt))
 
+    def find_stored_data(self, flt: ComplaintFilter | None = None) -> Iterator[Doc]:
+        """The documents of the complaints matching ``flt`` as the file holds them, in
+        ``find`` order, none structured or copied: the parsed file's own, so read-only (see
+        :class:`~complaintkit.storage.StoredDataReadableStore`)."""
+        return iter(self._ordered(flt))
+
     def _data_all(self, docs: list[Doc]) -> Iterator[Doc]:
         converter = _converter()
         for start in range(0, len(docs), _CHUNK):

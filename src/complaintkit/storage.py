@@ -41,6 +41,7 @@ __all__ = [
     "SortingStore",
     "StorageBackend",
     "Store",
+    "StoredDataReadableStore",
     "UpdateResult",
     "check_page",
     "custom_text",
@@ -419,6 +420,25 @@ class DataReadableStore(Store, Protocol):
 
     def find_data(self, flt: ComplaintFilter | None = None) -> Iterator[dict[str, Any]]:
         """The complaints matching ``flt`` (all when None) as plain data, in ``find`` order."""
+        ...
+
+
+@runtime_checkable
+class StoredDataReadableStore(Store, Protocol):
+    """A :class:`Store` that can show its complaints as it holds them, building nothing.
+
+    ``find_stored_data(flt)`` yields, in ``find`` order, each complaint's stored form as plain
+    data. For a complaint stored in the current layout it equals what ``find_data`` (see
+    :class:`DataReadableStore`) gives; one written in another form (an older layout, a time
+    written another way) may differ from it and still be the same complaint. The mappings may
+    be the store's own: read them, never change them, and write nothing to the store while
+    reading them. A migration's verification (:mod:`complaintkit_migrate`) encodes them as
+    they are and reads a complaint again through ``get`` only where the encoding does not
+    match the other side's. The TinyDB store has it.
+    """
+
+    def find_stored_data(self, flt: ComplaintFilter | None = None) -> Iterator[dict[str, Any]]:
+        """The complaints matching ``flt`` (all when None) as stored, in ``find`` order."""
         ...
 
 

@@ -80,6 +80,7 @@ from complaintkit.storage import (
     RestorableStore,
     SortOrder,
     Store,
+    StoredDataReadableStore,
     find_sorted,
     group_value,
     sort_key,
@@ -1469,6 +1470,22 @@ class StoreConformance:
             assert found == expected
             # equal as JSON too (1 == 1.0 in Python, not in the JSON a migration compares)
             assert [_sorted_json(d) for d in found] == [_sorted_json(d) for d in expected]
+        assert len(expected) >= 2
+
+    def test_find_stored_data_of_what_this_store_wrote_is_its_data(self, store: Store) -> None:
+        # A verification takes a stored form matching the other side as canonical: what the
+        # store writes now (added, updated, restored) must be stored in its canonical form.
+        if not isinstance(store, StoredDataReadableStore):
+            pytest.skip(f"{type(store).__name__} has no find_stored_data (optional)")
+        store.add_many([rich_complaint(), *sample_complaints()])
+        changed = store.get("CK-RICH-1")
+        store.update(attrs.evolve(changed, satisfaction=None, remedies=(), due_at=None))
+        if isinstance(store, RestorableStore):
+            store.restore_many([make_complaint("R-9", version=4)])
+        for flt in (None, ComplaintFilter(channels=frozenset({Channel.WECHAT}))):
+            expected = [complaint_to_data(c) for c in store.find(flt)]
+            found = [_sorted_json(d) for d in store.find_stored_data(flt)]
+            assert found == [_sorted_json(d) for d in expected]
         assert len(expected) >= 2
 
     def test_restore_data_many_keeps_versions_and_every_field(self, store: Store) -> None:

@@ -237,6 +237,49 @@ def test_a_difference_deep_inside_a_complaint_is_found(
     assert [str(d) for d in result.examples] == ["D-1 (different)"]
 
 
+def _rewrite_stored(path: Path, reference: str, change: Callable[[dict[str, Any]], None]) -> None:
+    """Change one complaint's document in a TinyDB file, as another program might."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    (doc,) = [d for d in data["complaints"].values() if d["reference"] == reference]
+    change(doc)
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("tinydb_side", ["source", "destination"])
+def test_a_stored_form_written_another_way_is_the_same_complaint(
+    tinydb_side: str, tmp_path: Path, open_store: Callable[..., Store]
+) -> None:
+    # The TinyDB side is compared by its documents as stored; one written another way (a time
+    # with its microseconds spelled out) is read again as a complaint, not reported.
+    path = tmp_path / "t.json"
+    tiny, sql = open_store(f"tinydb://{path}"), open_store(f"sqlite:///{tmp_path / 's.db'}")
+    complaints = [make_complaint(f"S-{i}") for i in range(3)]
+    tiny.add_many(complaints)
+    sql.add_many(complaints)
+    sides = (tiny, sql) if tinydb_side == "source" else (sql, tiny)
+    before = verify_stores(*sides)
+    assert before.ok
+
+    def spelled_out(doc: dict[str, Any]) -> None:
+        assert doc["received_at"].endswith("+00:00") and "." not in doc["received_at"]
+        doc["received_at"] = doc["received_at"].replace("+00:00", ".000000+00:00")
+
+    _rewrite_stored(path, "S-1", spelled_out)
+    after = verify_stores(*sides)
+    assert after.ok, after.describe()
+    assert (after.source_checksum, after.destination_checksum) == (
+        before.source_checksum,
+        before.destination_checksum,
+    )
+
+    _rewrite_stored(path, "S-2", lambda doc: doc.update(text=doc["text"] + " (edited)"))
+    changed = verify_stores(*sides)
+    assert (changed.ok, changed.different) == (False, 1)
+    assert [str(d) for d in changed.examples] == ["S-2 (different)"]
+    checksum = changed.source_checksum if tinydb_side == "source" else changed.destination_checksum
+    assert checksum != before.source_checksum
+
+
 # --- interrupted and resumed ----------------------------------------------------------------
 
 
