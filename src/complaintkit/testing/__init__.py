@@ -1,8 +1,8 @@
 """Test support for complaintkit and its plugin authors.
 
 * :mod:`complaintkit.testing.fixtures` — a pytest plugin (enabled automatically when
-  complaintkit is installed) with ``ck_config``, ``ck_plugins``, ``ck_host``, ``ck_register``, ``ck_store_url``,
-  ``ck_store`` and ``ck_desk`` fixtures;
+  complaintkit is installed) with ``ck_config``, ``ck_plugins``, ``ck_host``, ``ck_register``,
+  ``ck_store_url``, ``ck_store`` and ``ck_desk`` fixtures;
 * :func:`make_complaint` — a valid complaint with sensible defaults, for tests;
 * :mod:`complaintkit.testing.conformance` — the storage conformance suite.
 """
