@@ -308,6 +308,36 @@ def test_list_and_show_read_no_rule_file_and_build_no_converter(
         assert ("HEAVY ['cattrs'] 0" if scheme == "tinydb" else "HEAVY [] 0") in out, out
 
 
+def test_reports_on_sqlite_import_no_sqlalchemy(tmp_path: Path) -> None:
+    # The reports' reads (counts, facts) run on the light path: the statements SQLAlchemy
+    # would build are kept as text (complaintkit_sql.facts_texts).
+    runner = CliRunner()
+    env = {"COMPLAINTKIT_CONFIG": None, "COMPLAINTKIT_STORE": None}
+    store = f"sqlite://{tmp_path}/store.db"
+    for args in (
+        ["init"],
+        ["add", "--text", "Rude staff at the counter"],
+        ["add", "--text", "The parcel arrived broken", "--channel", "phone"],
+    ):
+        done = runner.invoke(cli, ["--store", store, *args], env=env)
+        assert done.exit_code == 0, done.output
+    code = (
+        "import sys\nfrom complaintkit_cli.main import cli\n"
+        "try:\n    cli(sys.argv[1:], prog_name='complaintkit')\nexcept SystemExit:\n    pass\n"
+        "print('SQLALCHEMY', 'sqlalchemy' in sys.modules)\n"
+    )
+    for report, shown in (("summary", "phone             1"), ("kpis", "complaints: 2")):
+        out = subprocess.run(
+            [sys.executable, "-c", code, "--store", store, "report", report],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=tmp_path,
+            env={k: v for k, v in os.environ.items() if not k.startswith("COMPLAINTKIT_")},
+        )
+        assert shown in out.stdout and "SQLALCHEMY False" in out.stdout, out
+
+
 def test_help_lists_plugin_commands_without_other_options() -> None:
     result = CliRunner().invoke(cli, ["--help"], env={"COMPLAINTKIT_CONFIG": None})
     assert result.exit_code == 0, result.output

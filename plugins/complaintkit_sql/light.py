@@ -1,4 +1,5 @@
-"""Reading complaints without SQLAlchemy: the short reads of ``list`` and ``show``.
+"""Reading complaints without SQLAlchemy: the short reads of ``list`` and ``show``, and the
+reports' reads on SQLite.
 
 Importing SQLAlchemy costs a command about a quarter of a second of CPU, more than everything
 ``list`` or ``show`` then does. So a SQL store opened by URL (:class:`LightSQLStore`, what the
@@ -9,6 +10,11 @@ other operation, every write, and any URL, filter or schema state it does not re
 the SQLAlchemy store (:class:`~complaintkit_sql.store.SQLStore`), made on first use. The rows
 are decoded by the same functions as there (:mod:`complaintkit_sql.decoding`), so a complaint
 reads back the same either way; the SQL conformance suite checks both paths.
+
+On SQLite it also answers ``count_by`` and, for the facts the first-party reports read,
+``fact_columns`` and ``facts``: with the statements SQLAlchemy builds for them
+(:mod:`complaintkit_sql.facts_query`), compiled once and kept as text
+(:mod:`complaintkit_sql.facts_texts`, checked against what is compiled today by the tests).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, quote, quote_plus, unquote
 
 import attrs
@@ -28,7 +34,7 @@ import orjson
 
 from complaintkit.attachments import Attachment
 from complaintkit.errors import NotFoundError, StorageError
-from complaintkit.model import OPEN_STATUSES, Complaint, Status
+from complaintkit.model import OPEN_STATUSES, Complaint, EscalationLevel, Status
 from complaintkit.storage import (
     AddResult,
     ComplaintFilter,
@@ -52,8 +58,12 @@ if TYPE_CHECKING:
 
 __all__ = ["LightSQLStore", "Target", "light_target"]
 
+T = TypeVar("T")
+
 #: Complaints read per query by ``find_sorted`` (as :data:`complaintkit_sql.store.PAGE`).
 PAGE = 500
+#: Facts read per page (as :data:`complaintkit_sql.store.FACTS_PAGE`).
+FACTS_PAGE = 2000
 #: Most references a filter may name for this path (one ``IN`` list; more go to SQLAlchemy).
 MAX_REFERENCES = 500
 
@@ -86,6 +96,11 @@ _LABEL_COLUMNS = "scheme, label, confidence, evidence, classifier"
 _EVENT_COLUMNS = "at_utc, at_offset, actor, action, reason, data, digest"
 _STATUS_ORDER = {status.value: number for number, status in enumerate(Status)}
 _OPEN_VALUES = sorted(status.value for status in OPEN_STATUSES)
+#: The complaint columns ``count_by`` groups by as they are (as ``SQLStore.count_by``).
+_GROUP_COLUMNS = frozenset(
+    {"status", "channel", "escalation_level", "department", "assignee", "product"}
+)
+_SLUGS = {int(level): level.slug for level in EscalationLevel}
 
 
 @attrs.frozen
@@ -336,9 +351,12 @@ class _Reader:
         params.extend(values)
         return f"{column} IN ({', '.join([self.mark] * len(values))})"
 
-    def where(self, flt: ComplaintFilter | None) -> tuple[list[str], list[Any]] | None:
-        """The filter as SQL conditions on ``ck_complaints`` (as ``SQLStore._where`` spells
-        them) and their parameters; None for a filter this path leaves to SQLAlchemy."""
+    def where(
+        self, flt: ComplaintFilter | None, table: str = "c"
+    ) -> tuple[list[str], list[Any]] | None:
+        """The filter as SQL conditions on ``ck_complaints`` named ``table`` (as
+        ``SQLStore._where`` spells them) and their parameters; None for a filter this path
+        leaves to SQLAlchemy."""
         conds: list[str] = []
         params: list[Any] = []
         if flt is None:
@@ -347,29 +365,31 @@ class _Reader:
             return None
         mark = self.mark
         if flt.references:
-            conds.append(self._in("c.reference", sorted(flt.references), params))
+            conds.append(self._in(f"{table}.reference", sorted(flt.references), params))
         if flt.statuses:
-            conds.append(self._in("c.status", sorted(s.value for s in flt.statuses), params))
+            conds.append(self._in(f"{table}.status", sorted(s.value for s in flt.statuses), params))
         if flt.open_only:
-            conds.append(self._in("c.status", _OPEN_VALUES, params))
+            conds.append(self._in(f"{table}.status", _OPEN_VALUES, params))
         if flt.channels:
-            conds.append(self._in("c.channel", sorted(ch.value for ch in flt.channels), params))
+            conds.append(
+                self._in(f"{table}.channel", sorted(ch.value for ch in flt.channels), params)
+            )
         for scheme, label in flt.labels:
             conds.append(
-                "EXISTS (SELECT 1 FROM ck_labels l WHERE l.reference = c.reference "
+                f"EXISTS (SELECT 1 FROM ck_labels l WHERE l.reference = {table}.reference "
                 f"AND l.scheme = {mark} AND l.label = {mark})"
             )
             params += [scheme, label]
         if flt.unclassified is not None:
             conds.append(
-                "NOT EXISTS (SELECT 1 FROM ck_labels l WHERE l.reference = c.reference "
+                f"NOT EXISTS (SELECT 1 FROM ck_labels l WHERE l.reference = {table}.reference "
                 f"AND l.scheme = {mark})"
             )
             params.append(flt.unclassified)
         for name in ("department", "assignee", "product"):
             wanted = getattr(flt, name)
             if wanted is not None:
-                conds.append(f"c.{name} = {mark}")
+                conds.append(f"{table}.{name} = {mark}")
                 params.append(wanted)
         for column, op, at in (
             ("received_utc", ">=", flt.received_from),
@@ -378,15 +398,73 @@ class _Reader:
             ("alert_utc", "<=", flt.alert_by),
         ):
             if at is not None:
-                conds.append(f"c.{column} {op} {mark}")
+                conds.append(f"{table}.{column} {op} {mark}")
                 params.append(self.bound(at))
         if flt.min_escalation is not None:
-            conds.append(f"c.escalation_level >= {mark}")
+            conds.append(f"{table}.escalation_level >= {mark}")
             params.append(int(flt.min_escalation))
         if flt.complainant is not None:
-            conds.append(f"(c.customer_id = {mark} OR c.phone = {mark} OR c.email = {mark})")
+            who = (f"{table}.{column} = {mark}" for column in ("customer_id", "phone", "email"))
+            conds.append(f"({' OR '.join(who)})")
             params += [flt.complainant] * 3
         return conds, params
+
+    def fact_statement(
+        self, flt: ComplaintFilter | None, fields: tuple[str, ...]
+    ) -> tuple[str, list[Any], Callable[[Sequence[Any]], tuple[Any, ...]]] | None:
+        """The SQL and parameters of ``SQLStore.fact_columns(flt, fields)`` and what reads
+        its rows, from the statements compiled for this path
+        (:mod:`complaintkit_sql.facts_texts`); None when none is kept for this database, this
+        plan or this filter (SQLAlchemy builds it then). Unknown fields are a ValueError, as
+        there."""
+        from .decoding import _remedies
+        from .facts_rows import field_plan, row_reader
+
+        columns, aggregates, schemes = field_plan(fields)
+        if self.dialect != "sqlite":
+            return None
+        where = self.where(flt, "ck_complaints")
+        if where is None:
+            return None
+        from .facts_texts import FILTER, SCHEME, SQLITE
+
+        conds, filter_params = where
+        text = SQLITE.get((columns, aggregates, len(schemes), bool(conds)))
+        if text is None:
+            return None
+        params: list[Any] = []
+
+        def bound(found: re.Match[str]) -> str:
+            if found.group(1) is None:  # the filter
+                params.extend(filter_params)
+                return "(" + " AND ".join(conds) + ")"
+            params.append(schemes[int(found.group(1))])
+            return self.mark
+
+        sql = re.sub(rf"{FILTER}|'{re.escape(SCHEME)}(\d+)'", bound, text)
+        read = row_reader(fields, columns, aggregates, schemes, self.instant, _remedies)
+        return sql, params, read
+
+    def stream(
+        self, sql: str, params: Sequence[Any], read: Callable[[Sequence[Any]], T]
+    ) -> Iterator[T]:
+        """The rows of ``sql``, each as ``read`` makes it, read in pages of
+        :data:`FACTS_PAGE` in one read transaction on a connection of their own (the shared
+        one stays free for the reads made while these are consumed), as
+        ``SQLStore._stream_facts`` reads them."""
+        from .facts_rows import read_page
+
+        conn = self._connect()
+        try:
+            cursor = conn.cursor()
+            cursor.execute("BEGIN")
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(FACTS_PAGE):
+                yield from read_page(rows, read, self.target.display_url)
+        except self.errors as exc:
+            raise self._failure(exc) from exc
+        finally:
+            conn.close()  # a read: ending the transaction keeps nothing
 
     def order_by(self, order: SortOrder) -> str:
         """``ORDER BY`` for ``order``, as :func:`complaintkit_sql.casework_query.order_by`."""
@@ -621,6 +699,68 @@ class LightSQLStore:
 
         return reader.read(counted)  # type: ignore[no-any-return]
 
+    def facts(self, flt: ComplaintFilter | None = None) -> Iterator[ComplaintFacts]:
+        """The facts of the complaints matching ``flt`` (see ``SQLStore.facts``): on SQLite
+        the statement of all the fact fields, run here (see :meth:`fact_columns`)."""
+        from complaintkit.facts import FACT_FIELDS, ComplaintFacts
+
+        reader = self._light()
+        found = None if reader is None else reader.fact_statement(flt, FACT_FIELDS)
+        if reader is None or found is None:
+            return self._store().facts(flt)
+        sql, params, read = found
+        return reader.stream(sql, params, lambda row: ComplaintFacts(*read(row)))
+
+    def fact_columns(
+        self, flt: ComplaintFilter | None, fields: tuple[str, ...]
+    ) -> Iterator[tuple[Any, ...]]:
+        """Some facts of the complaints matching ``flt`` (see ``SQLStore.fact_columns``): on
+        SQLite, for the plans the reports read, the very statement SQLAlchemy would build,
+        kept as text (:mod:`complaintkit_sql.facts_texts`), run here."""
+        reader = self._light()
+        found = None if reader is None else reader.fact_statement(flt, fields)
+        if reader is None or found is None:
+            return self._store().fact_columns(flt, fields)
+        sql, params, read = found
+        return reader.stream(sql, params, read)
+
+    def count_by(self, key: str, flt: ComplaintFilter | None = None) -> dict[str | None, int]:
+        """Counts of matching complaints by ``key`` (``GROUP BY``; see
+        ``SQLStore.count_by``)."""
+        reader = self._light()
+        where = None if reader is None else reader.where(flt)
+        if reader is None or where is None:
+            return self._store().count_by(key, flt)
+        conds, params = where
+        source = "ck_complaints c"
+        if key.startswith("label:"):
+            source += (
+                " LEFT OUTER JOIN ck_labels grouped_label ON grouped_label.reference = "
+                f"c.reference AND grouped_label.scheme = {reader.mark}"
+            )
+            params = [key[6:], *params]
+            column = "grouped_label.label"
+        elif key == "month":
+            column = "c.received_month"
+        elif key in _GROUP_COLUMNS:
+            column = f"c.{key}"
+        else:
+            return self._store().count_by(key, flt)  # the error, as the store words it
+        sql = (
+            f"SELECT {column}, COUNT(*) FROM {source}"
+            + (" WHERE " + " AND ".join(conds) if conds else "")
+            + f" GROUP BY {column}"
+        )
+
+        def counted(cursor: Any) -> list[Any]:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+
+        rows = reader.read(counted)
+        if key == "escalation_level":
+            return {_SLUGS[int(value)]: int(n) for value, n in rows}
+        return {value: int(n) for value, n in rows}
+
     def close(self) -> None:
         """Close the connection and the SQLAlchemy store, if one was made."""
         self._closed = True
@@ -687,20 +827,6 @@ class LightSQLStore:
     def find_data(self, flt: ComplaintFilter | None = None) -> Iterator[dict[str, Any]]:
         """See ``SQLStore.find_data``."""
         return self._store().find_data(flt)
-
-    def facts(self, flt: ComplaintFilter | None = None) -> Iterator[ComplaintFacts]:
-        """See ``SQLStore.facts``."""
-        return self._store().facts(flt)
-
-    def fact_columns(
-        self, flt: ComplaintFilter | None, fields: tuple[str, ...]
-    ) -> Iterator[tuple[Any, ...]]:
-        """See ``SQLStore.fact_columns``."""
-        return self._store().fact_columns(flt, fields)
-
-    def count_by(self, key: str, flt: ComplaintFilter | None = None) -> dict[str | None, int]:
-        """See ``SQLStore.count_by``."""
-        return self._store().count_by(key, flt)
 
     def existing(self, references: Iterable[str]) -> set[str]:
         """See ``SQLStore.existing``."""

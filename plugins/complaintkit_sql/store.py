@@ -1522,23 +1522,38 @@ class SQLStore:
         complaint columns they are read from and, in the same statement, only the event and
         label aggregates they need, and a ``label:SCHEME`` joined by key
         (:func:`~complaintkit_sql.facts_query.field_plan`)."""
-        from .facts_query import facts_statement, field_plan, row_reader
+        from .facts_rows import field_plan, row_reader
 
         self._check()
         columns, aggregates, schemes = field_plan(fields)
-        statement = facts_statement(
+        statement = self.fact_columns_statement(self._where(flt), columns, aggregates, schemes)
+        instant = instant_parser(self.dialect == "sqlite")
+        read = row_reader(fields, columns, aggregates, schemes, instant, _remedies)
+        return self._stream_facts(statement, read)
+
+    def fact_columns_statement(
+        self,
+        conds: Sequence[sa.ColumnElement[bool]],
+        columns: Sequence[str],
+        aggregates: Sequence[str],
+        schemes: Sequence[str],
+    ) -> sa.Select[Any]:
+        """The statement :meth:`fact_columns` runs for the plan (``columns``, ``aggregates``,
+        ``schemes``) of :func:`~complaintkit_sql.facts_rows.field_plan` and the filter's
+        ``conds``; its text is also kept, compiled, for the light path
+        (:mod:`complaintkit_sql.facts_texts`)."""
+        from .facts_query import facts_statement
+
+        return facts_statement(
             self.dialect,
             self._fact_select(columns),
-            self._where(flt),
+            conds,
             self.tables.events,
             self.tables.labels,
             self._raw_instant,
             aggregates,
             schemes,
         )
-        instant = instant_parser(self.dialect == "sqlite")
-        read = row_reader(fields, columns, aggregates, schemes, instant, _remedies)
-        return self._stream_facts(statement, read)
 
     def _fact_select(self, columns: Sequence[str]) -> sa.Select[Any]:
         """A select of these complaint columns as the facts read them: instants raw (see
@@ -1559,6 +1574,8 @@ class SQLStore:
         self, statement: sa.Select[Any], read: Callable[[Sequence[Any]], T]
     ) -> Iterator[T]:
         """The rows of a facts statement, each turned into what ``read`` makes of it."""
+        from .facts_rows import read_page
+
         with self._connect() as conn:
             if self.dialect == "postgresql":
                 # Read through a server-side cursor, the statement would be planned for its
@@ -1582,13 +1599,7 @@ class SQLStore:
             try:
                 result = conn.execution_options(stream_results=True).execute(statement)
                 while rows := result.fetchmany(FACTS_PAGE):
-                    try:
-                        page = [read(row) for row in rows]
-                    except (ValueError, TypeError, KeyError) as exc:
-                        raise StorageError(
-                            f"{self.display_url}: a complaint cannot be read ({exc})"
-                        ) from exc
-                    yield from page
+                    yield from read_page(rows, read, self.display_url)
             finally:
                 if restore is not None:
                     if result is not None:

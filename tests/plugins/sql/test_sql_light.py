@@ -13,8 +13,14 @@ import sqlalchemy as sa
 from complaintkit.errors import NotFoundError, StorageError
 from complaintkit.model import Channel, EscalationLevel, Status
 from complaintkit.serialization import complaint_to_data
-from complaintkit.storage import ComplaintFilter, SortOrder
-from complaintkit.testing.conformance import _sorted_json, rich_complaint, sample_complaints
+from complaintkit.storage import GROUP_KEYS, ComplaintFilter, SortOrder
+from complaintkit.testing.conformance import (
+    SAMPLE_FILTERS,
+    _sorted_json,
+    history_complaints,
+    rich_complaint,
+    sample_complaints,
+)
 from complaintkit_sql.light import LightSQLStore, light_target
 from complaintkit_sql.store import SQLStore, open_sql
 
@@ -288,3 +294,71 @@ def test_a_database_that_does_not_exist_says_to_create_it(
     for error in (light.value, full.value):
         assert "ck_missing_db" in str(error) and "does not exist: create it first" in str(error)
     assert ("createdb ck_missing_db" in str(full.value)) == url.startswith("postgresql")
+
+
+def _report_fields() -> list[tuple[str, ...]]:
+    """What the reports read (the plans kept as text), each label for several schemes."""
+    from .generate_facts_texts import report_fields
+
+    found = []
+    for fields in report_fields():
+        found.append(fields)
+        if "label:scheme" in fields:
+            for scheme in ("severity", "cause", "nonesuch"):
+                found.append(tuple(f"label:{scheme}" if f == "label:scheme" else f for f in fields))
+    return found
+
+
+@pytest.fixture
+def historied(sql_url: str) -> str:
+    """A database of ``sql_url`` holding the conformance suite's complaints with rich
+    histories (breaches, pauses, reopenings, imports), the samples and a rich complaint."""
+    with open_sql(sql_url) as store:
+        store.initialize()
+        store.add_many([*sample_complaints(), *history_complaints(), rich_complaint()])
+    return sql_url
+
+
+@pytest.mark.parametrize("name", ["everything", "empty", *sorted(SAMPLE_FILTERS)])
+def test_facts_and_counts_are_those_of_the_sqlalchemy_store(historied: str, name: str) -> None:
+    filters = {"everything": None, "empty": ComplaintFilter(), **SAMPLE_FILTERS}
+    flt = filters[name]
+    with SQLStore(historied) as full, LightSQLStore(historied) as light:
+        reader = light._reader
+        assert reader is not None
+        # on SQLite the light path runs every report's statement itself (others: SQLAlchemy)
+        answers = reader.dialect == "sqlite" and reader.where(flt) is not None
+        for fields in _report_fields():
+            assert (reader.fact_statement(flt, fields) is not None) == answers, fields
+            got = list(light.fact_columns(flt, fields))
+            assert got == list(full.fact_columns(flt, fields)), fields
+        facts = list(light.facts(flt))
+        assert facts == list(full.facts(flt))
+        if name == "everything":
+            assert len(facts) >= 15 and any(f.pauses for f in facts)
+            assert any(f.breached for f in facts) and any(f.untimed for f in facts)
+        for key in (*GROUP_KEYS, "label:severity", "label:cause", "label:nonesuch"):
+            assert light.count_by(key, flt) == full.count_by(key, flt), key
+        assert (light._full is None) == answers  # nothing above needed SQLAlchemy's store
+        with pytest.raises(ValueError, match="colour"):
+            light.count_by("colour", flt)
+        with pytest.raises(ValueError, match="colour"):
+            light.fact_columns(flt, ("colour",))
+
+
+def test_a_plan_not_kept_as_text_is_built_by_sqlalchemy(historied: str) -> None:
+    fields = ("escalations", "channel")  # no report reads these alone
+    with SQLStore(historied) as full, LightSQLStore(historied) as light:
+        assert light._reader is not None and light._reader.fact_statement(None, fields) is None
+        assert list(light.fact_columns(None, fields)) == list(full.fact_columns(None, fields))
+
+
+def test_facts_are_read_page_by_page_while_the_store_reads_on(historied: str) -> None:
+    # The facts stream on a connection of their own: a read made meanwhile is not blocked.
+    with LightSQLStore(historied) as light:
+        facts = light.fact_columns(None, ("received_at",))
+        first = next(facts)
+        assert light.count() == 1 + len(list(facts))
+        assert isinstance(first[0], datetime)
+        assert light._reader is not None
+        assert (light._full is None) == (light._reader.dialect == "sqlite")
