@@ -20,6 +20,7 @@ On SQLite it also answers ``count_by`` and, for the facts the first-party report
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import threading
@@ -196,6 +197,21 @@ def _sqlite_time(at: datetime) -> str:
 
 def _naive(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(tzinfo=None)
+
+
+def _label_counts(mark: str, scheme: str, cursor: Any) -> dict[str | None, int]:
+    """``count_by("label:SCHEME")`` over every complaint: the labels table alone, grouped by
+    its ``(scheme, label)`` index, and the complaints without one as the rest of the count
+    (the LEFT JOIN of every complaint to its label, which a filter needs, reads the whole
+    table through the primary key: 20 to 30 times as long at 20,000 complaints)."""
+    cursor.execute(
+        f"SELECT label, COUNT(*) FROM ck_labels WHERE scheme = {mark} GROUP BY label", [scheme]
+    )
+    labelled = {label: int(n) for label, n in cursor.fetchall()}
+    cursor.execute("SELECT COUNT(*) FROM ck_complaints")
+    (total,) = cursor.fetchone()
+    rest = int(total) - sum(labelled.values())
+    return {None: rest, **labelled} if rest else labelled
 
 
 class _Reader:
@@ -733,6 +749,11 @@ class LightSQLStore:
             return self._store().count_by(key, flt)
         conds, params = where
         source = "ck_complaints c"
+        if key.startswith("label:") and not conds:
+            counts: dict[str | None, int] = reader.read(
+                functools.partial(_label_counts, reader.mark, key[6:])
+            )
+            return counts
         if key.startswith("label:"):
             source += (
                 " LEFT OUTER JOIN ck_labels grouped_label ON grouped_label.reference = "
