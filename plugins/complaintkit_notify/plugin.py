@@ -114,9 +114,11 @@ def _at(value: datetime) -> str:
 
 @hookimpl
 def desk_opened(desk: Desk) -> None:
-    """Build the notifier before any work, so that a rule naming a channel no plugin
-    registered (type ``plugin``, its plugin not loaded) or a broken template stops the
-    command instead of every message of the run being lost in the lifecycle hooks."""
+    """Build the channels and the notifier before any work, so that a mistake in a channel's
+    table, a rule naming a channel no plugin registered (type ``plugin``, its plugin not
+    loaded) or a broken template stops the command instead of every message of the run
+    being lost in the lifecycle hooks."""
+    desk.host.channels()
     notifier(desk.host)
 
 

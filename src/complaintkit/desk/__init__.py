@@ -105,11 +105,6 @@ class Desk(CaseFileMethods):
         if retries is not None:
             policy = attrs.evolve(policy, max_tries=retries + 1)
         self._state = s = DeskState(self, host, store, actor, clock, policy)
-        if host.has_implementations("register_notification_channels"):
-            # Notification channels (and whatever their plugin checks with them: rules,
-            # templates) are built now, so a mistake in them stops the work before any change
-            # instead of silently losing a message.
-            host.channels()
         self._batches = Batches(s)
         self._clocks = SLAClocks(s)
         writer = Writer(s, self._clocks)
