@@ -46,8 +46,9 @@ from complaintkit.storage import (
 )
 
 from .decoding import _COMPLAINT_FIELDS, SCHEMA_VERSION, _complaint, _decoded
+from .failures import storage_error
 from .instants import instant_parser
-from .options import SQLOptions, explained
+from .options import SQLOptions
 
 if TYPE_CHECKING:
     from complaintkit.facts import ComplaintFacts
@@ -285,8 +286,7 @@ class _Reader:
 
     def _failure(self, exc: BaseException) -> StorageError:
         """A driver error as the SQLAlchemy path reports it (``store._failure``)."""
-        lines = str(exc).strip().splitlines() or [repr(exc)]
-        return StorageError(f"{self.target.display_url}: {explained(lines[0])}")
+        return storage_error(self.target.display_url, str(exc).strip() or repr(exc))
 
     def _connected(self, connect: Callable[[], Any]) -> Any:
         try:

@@ -88,8 +88,9 @@ from .decoding import (
     _naive_utc,
     _remedies,
 )
+from .failures import storage_error
 from .instants import instant_parser, zone_of
-from .options import SQLOptions, explained
+from .options import SQLOptions
 from .schema import KEY_LENGTH, SCHEMA_VERSION, STEPS, Tables, make_tables
 
 __all__ = [
@@ -620,8 +621,7 @@ class SQLStore:
             if isinstance(seen, KeyboardInterrupt):
                 return KeyboardInterrupt()
             seen = seen.__context__
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        return StorageError(f"{self.display_url}: {explained(detail)}")
+        return storage_error(self.display_url, str(getattr(exc, "orig", None) or exc))
 
     @contextmanager
     def _connect(self) -> Iterator[sa.Connection]:
