@@ -37,19 +37,9 @@ from complaintkit.sla import TARGETS
 
 # The rows' side (which columns a read needs, and reading them) needs no SQLAlchemy: it is
 # in facts_rows, which the light path (complaintkit_sql.light) imports alone.
-from .facts_rows import AGGREGATES, FLAGS, field_plan, pauses_of, row_reader
-from .instants import instant_parser, zone_of
+from .facts_rows import AGGREGATES
 
-__all__ = [
-    "AGGREGATES",
-    "FLAGS",
-    "facts_statement",
-    "field_plan",
-    "instant_parser",
-    "pauses_of",
-    "row_reader",
-    "zone_of",
-]
+__all__ = ["facts_statement"]
 
 #: The statuses whose import implies each SLA target was reached.
 _IMPLYING = {
@@ -319,7 +309,8 @@ def _event_aggregates(
 
 
 def _flags(a: Any) -> sa.ColumnElement[Any]:
-    """The :data:`FLAGS` bits from the per-complaint aggregates ``a``."""
+    """The :data:`~complaintkit_sql.facts_rows.FLAGS` bits from the per-complaint
+    aggregates ``a``."""
     bits: list[sa.ColumnElement[Any]] = [
         sa.case((count > 0, 1 << i), else_=0)
         for i, count in enumerate((a.breached_acknowledge, a.breached_respond, a.breached_resolve))

@@ -388,11 +388,11 @@ def _fact_reader(
 ) -> Callable[[Sequence[Any]], ComplaintFacts]:
     """What reads the facts from a row of :func:`~complaintkit_sql.facts_query.facts_statement`:
     :data:`_FACT_COLUMNS` (instants as ``instant`` reads them, remedies as JSON text) then
-    :data:`~complaintkit_sql.facts_query.AGGREGATES`. The facts machinery is imported here, by
+    :data:`~complaintkit_sql.facts_rows.AGGREGATES`. The facts machinery is imported here, by
     the queries that need it, not by every command that opens a SQL store."""
     from complaintkit.facts import ComplaintFacts
 
-    from .facts_query import FLAGS, pauses_of
+    from .facts_rows import FLAGS, pauses_of
 
     def read(row: Sequence[Any]) -> ComplaintFacts:
         (
@@ -1076,7 +1076,7 @@ class SQLStore:
 
     def _read_columns(self, table: sa.Table) -> list[sa.ColumnElement[Any]]:
         """Every column of ``table`` as :func:`_complaint` reads it: on SQLite the instants
-        and JSON as the stored text, parsed by :func:`~complaintkit_sql.facts_query.
+        and JSON as the stored text, parsed by :func:`~complaintkit_sql.instants.
         instant_parser` and ``orjson`` (several times faster than SQLAlchemy's conversions);
         elsewhere as the driver gives them."""
         if self.dialect != "sqlite":
@@ -1521,7 +1521,7 @@ class SQLStore:
         order, as :meth:`facts` reads them but computing only what those fields need: the
         complaint columns they are read from and, in the same statement, only the event and
         label aggregates they need, and a ``label:SCHEME`` joined by key
-        (:func:`~complaintkit_sql.facts_query.field_plan`)."""
+        (:func:`~complaintkit_sql.facts_rows.field_plan`)."""
         from .facts_rows import field_plan, row_reader
 
         self._check()
@@ -1608,7 +1608,7 @@ class SQLStore:
 
     def _raw_instant(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
         """An instant column read without SQLAlchemy's conversion where that is slow: on SQLite
-        the stored text (parsed by :func:`~complaintkit_sql.facts_query.instant_parser`,
+        the stored text (parsed by :func:`~complaintkit_sql.instants.instant_parser`,
         several times faster)."""
         if self.dialect == "sqlite":
             return sa.type_coerce(column, sa.String).label(column.key)
