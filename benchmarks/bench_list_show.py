@@ -14,7 +14,7 @@ same interpreter and libraries. The runs alternate (``--help``, ``list``, ``show
 checkout in turn) and the medians are printed: seconds of wall time and of CPU (user + system of
 the process), and the *work*, the command's time less ``--help``'s (issue 16's target: under
 0.3 s). Both checkouts' modules are byte-compiled first, as after ``pip install``. The CPU
-time of a child process comes from ``os.wait4`` (POSIX: Linux, macOS).
+time of a child process comes from ``resource`` (POSIX: Linux, macOS).
 """
 
 from __future__ import annotations
@@ -23,26 +23,14 @@ import argparse
 import compileall
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench_storage import timed  # sibling script
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU seconds (user + system) of one run of ``command``; fails loudly."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, cwd=tempfile.gettempdir(), env=env
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    if status != 0:
-        sys.exit(f"{' '.join(command)} failed ({status})")
-    return wall, usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -76,7 +64,9 @@ def main() -> int:
         for _ in range(args.runs):
             for tree in trees:
                 for command, argv in commands.items():
-                    runs.setdefault((tree, command), []).append(timed([*runner, *argv], envs[tree]))
+                    runs.setdefault((tree, command), []).append(
+                        timed([*runner, *argv], envs[tree], tempfile.gettempdir())
+                    )
         scheme = url.partition(":")[0]
         for tree in trees:
             help_wall = statistics.median(w for w, _ in runs[tree, "--help"])

@@ -68,6 +68,32 @@ LIST_LIMIT = 50
 # --- the data ------------------------------------------------------------------------------
 
 
+def timed(
+    command: Sequence[str], env: dict[str, str], cwd: str | None = None
+) -> tuple[float, float]:
+    """Wall and CPU (user + sys) seconds of one process of ``command`` (POSIX: the CPU of
+    children comes from ``resource``); fails loudly if it fails."""
+    import resource
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        list(command),
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        sys.exit(f"{' '.join(command)} failed: {done.stderr.decode()[-500:]}")
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return wall, cpu
+
+
 def run_summary(n: int, repeat: int, started: float) -> str:
     """The line under a run's results: its size, repeats, duration and the load it ran at."""
     load1, load5, load15 = os.getloadavg()

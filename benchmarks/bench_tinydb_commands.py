@@ -26,19 +26,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_storage import load, run_summary  # sibling script
+from bench_storage import load, run_summary, timed  # sibling script
 
 REPO = Path(__file__).resolve().parents[1]
 CK = str(Path(sys.executable).parent / "complaintkit")
@@ -47,21 +45,6 @@ TARGET = 1.0
 
 #: (name, arguments for run number i, bulk): a bulk command rewrites every complaint.
 Command = tuple[str, Callable[[int], list[str]], bool]
-
-
-def timed(command: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall and CPU (user + sys) seconds of one process; fails loudly if it fails."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run(
-        list(command), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
-    )
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode:
-        sys.exit(f"{' '.join(command)} failed: {done.stderr.decode()[-500:]}")
-    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-    return wall, cpu
 
 
 def commands(received: list[str], sample: str) -> list[Command]:
