@@ -24,6 +24,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "_CHANNELS",
     "_COMPLAINT_FIELDS",
+    "_EVENT_FIELDS",
+    "_LABEL_FIELDS",
     "_LEVELS",
     "_REMEDY_KINDS",
     "_STATUSES",
@@ -63,6 +65,10 @@ def _remedies(data: Sequence[Mapping[str, Any]]) -> tuple[Remedy, ...]:
         for r in data
     )
 
+
+#: The label and event columns in the order the decoders unpack them (after the reference).
+_LABEL_FIELDS = ("scheme", "label", "confidence", "evidence", "classifier")
+_EVENT_FIELDS = ("at_utc", "at_offset", "actor", "action", "reason", "data", "digest")
 
 #: The complaint columns in the order :func:`_complaint` unpacks them.
 _COMPLAINT_FIELDS = (

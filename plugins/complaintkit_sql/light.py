@@ -45,7 +45,14 @@ from complaintkit.storage import (
     store_path,
 )
 
-from .decoding import _COMPLAINT_FIELDS, SCHEMA_VERSION, _complaint, _decoded
+from .decoding import (
+    _COMPLAINT_FIELDS,
+    _EVENT_FIELDS,
+    _LABEL_FIELDS,
+    SCHEMA_VERSION,
+    _complaint,
+    _decoded,
+)
 from .failures import storage_error
 from .instants import instant_parser
 from .options import SQLOptions
@@ -94,8 +101,8 @@ _SCHEMES = {
     "mariadb": "mysql",
     "mariadb+pymysql": "mysql",
 }
-_LABEL_COLUMNS = "scheme, label, confidence, evidence, classifier"
-_EVENT_COLUMNS = "at_utc, at_offset, actor, action, reason, data, digest"
+_LABEL_COLUMNS = ", ".join(_LABEL_FIELDS)
+_EVENT_COLUMNS = ", ".join(_EVENT_FIELDS)
 _STATUS_ORDER = {status.value: number for number, status in enumerate(Status)}
 _OPEN_VALUES = sorted(status.value for status in OPEN_STATUSES)
 #: The complaint columns ``count_by`` groups by as they are (as ``SQLStore.count_by``).

@@ -80,6 +80,8 @@ from .casework_query import custom_condition, order_by, tag_condition
 from .decoding import (
     _CHANNELS,
     _COMPLAINT_FIELDS,
+    _EVENT_FIELDS,
+    _LABEL_FIELDS,
     _LEVELS,
     _STATUSES,
     _complaint,
@@ -1122,8 +1124,7 @@ class SQLStore:
         lb = {column.key: column for column in self._read_columns(t.labels)}
         for reference, *label in conn.execute(
             sa.select(
-                *(lb[name] for name in ("reference", "scheme", "label", "confidence", "evidence")),
-                lb["classifier"],
+                *(lb[name] for name in ("reference", *_LABEL_FIELDS)),
             )
             .select_from(labelled)
             .where(*conds)
@@ -1134,10 +1135,7 @@ class SQLStore:
         ev = {column.key: column for column in self._read_columns(t.events)}
         for reference, *event in conn.execute(
             sa.select(
-                *(ev[name] for name in ("reference", "at_utc", "at_offset", "actor", "action")),
-                ev["reason"],
-                ev["data"],
-                ev["digest"],
+                *(ev[name] for name in ("reference", *_EVENT_FIELDS)),
             )
             .select_from(happened)
             .where(*conds)
